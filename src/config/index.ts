@@ -1,0 +1,3 @@
+export { CONFIG_FILE_NAME, CONFIG_PATH_ENV, isCI, loadConfig, type ConfigProblem, type LoadConfigOptions } from './load.js';
+export { settings, type ResolvedConfig, type SettingKey, type SettingSpec } from './schema.js';
+export { packageVersion } from './version.js';

@@ -1,0 +1,134 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { PatchbayError } from '../contracts/index.js';
+import { settings, type ResolvedConfig, type SettingKey } from './schema.js';
+
+export const CONFIG_FILE_NAME = 'patchbay.config.json';
+export const CONFIG_PATH_ENV = 'PATCHBAY_CONFIG';
+
+export interface LoadConfigOptions {
+  /** Environment to read; defaults to the process environment. */
+  env?: NodeJS.ProcessEnv;
+  /** Values from CLI flags, keyed like the config file. They win over everything. */
+  flags?: Partial<Record<SettingKey, unknown>>;
+  /** Explicit config file; otherwise PATCHBAY_CONFIG, then ./patchbay.config.json if present. */
+  configFile?: string;
+  cwd?: string;
+}
+
+export interface ConfigProblem {
+  /** The setting as the user wrote it: env name, file key or flag. */
+  source: string;
+  message: string;
+}
+
+function expandHome(p: string): string {
+  if (p === '~') return homedir();
+  if (p.startsWith('~/')) return join(homedir(), p.slice(2));
+  return p;
+}
+
+function readConfigFile(path: string, problems: ConfigProblem[]): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    problems.push({ source: path, message: `cannot read config file: ${(err as Error).message}` });
+    return {};
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      problems.push({ source: path, message: 'config file must contain one JSON object' });
+      return {};
+    }
+    return parsed as Record<string, unknown>;
+  } catch (err) {
+    problems.push({ source: path, message: `config file is not valid JSON: ${(err as Error).message}` });
+    return {};
+  }
+}
+
+/**
+ * Resolve the configuration once: defaults < config file < environment < CLI flags.
+ * Every problem is collected and reported together in one CONFIG_INVALID error.
+ *
+ * @example
+ *   const config = loadConfig({ flags: { port: 8080 } });
+ */
+export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
+  // config/ is the one module allowed to read the process environment.
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const flags = options.flags ?? {};
+  const problems: ConfigProblem[] = [];
+
+  let file: Record<string, unknown> = {};
+  const explicit = options.configFile ?? env[CONFIG_PATH_ENV];
+  const filePath = explicit ? resolve(cwd, explicit) : join(cwd, CONFIG_FILE_NAME);
+  if (explicit || existsSync(filePath)) file = readConfigFile(filePath, problems);
+
+  for (const key of Object.keys(file)) {
+    if (!Object.hasOwn(settings, key) && key !== '$schema') {
+      problems.push({ source: `${filePath}: ${key}`, message: 'unknown setting' });
+    }
+  }
+
+  const values: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(settings)) {
+    const flagValue = flags[key as SettingKey];
+    const envValue = env[spec.env];
+    let raw: unknown;
+    let source: string;
+    if (flagValue !== undefined) {
+      raw = flagValue;
+      source = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    } else if (envValue !== undefined && envValue !== '') {
+      raw = envValue;
+      source = spec.env;
+    } else {
+      raw = file[key];
+      source = `${CONFIG_FILE_NAME}: ${key}`;
+    }
+    const parsed = spec.schema.safeParse(raw);
+    if (parsed.success) {
+      values[key] = parsed.data;
+    } else {
+      const message = parsed.error.issues.map((i) => i.message).join('; ');
+      problems.push({ source, message: `${message} (got ${JSON.stringify(raw)})` });
+    }
+  }
+
+  if (problems.length > 0) {
+    const summary = problems.map((p) => `  ${p.source}: ${p.message}`).join('\n');
+    throw new PatchbayError('CONFIG_INVALID', `invalid configuration:\n${summary}`, { problems });
+  }
+
+  const dataDir = resolve(cwd, expandHome(values.dataDir as string));
+  const databaseUrl = (values.databaseUrl as string | undefined) ?? join(dataDir, 'patchbay.db');
+  const roots = (values.workspaceRoots as string[] | undefined) ?? [join(dataDir, 'workspaces')];
+  const allowlist = values.childEnvAllowlist as string[];
+  const childEnvBase: Record<string, string> = {};
+  for (const name of allowlist) {
+    const v = env[name];
+    if (v !== undefined) childEnvBase[name] = v;
+  }
+
+  return {
+    ...(values as Omit<ResolvedConfig, 'dataDir' | 'databaseUrl' | 'workspaceRoots' | 'childEnvBase'>),
+    dataDir,
+    databaseUrl,
+    workspaceRoots: roots.map((r) => {
+      const expanded = expandHome(r);
+      return isAbsolute(expanded) ? expanded : resolve(cwd, expanded);
+    }),
+    childEnvBase,
+  };
+}
+
+/** True when running under CI (`CI=true`); used by the CLI's doctor and test tooling. */
+export function isCI(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env.CI;
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}

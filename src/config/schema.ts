@@ -1,0 +1,280 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * One entry per setting. The env name, the config-file key and the CLI flag all derive
+ * from here, and so does docs/config.md (`npm run docs`; a test fails when it is stale).
+ */
+export interface SettingSpec<T extends z.ZodType = z.ZodType> {
+  /** Key in ResolvedConfig and in patchbay.config.json. */
+  readonly key: string;
+  /** Environment variable (always PATCHBAY_*). */
+  readonly env: string;
+  readonly schema: T;
+  /** Default as documented (a function when it depends on other settings). */
+  readonly defaultText: string;
+  readonly description: string;
+  /** Secrets are redacted in logs and `patchbay doctor`. */
+  readonly secret?: boolean;
+}
+
+const MINUTE = 60_000;
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const durationMs = z.coerce.number().int().min(1);
+const positiveInt = z.coerce.number().int().min(1);
+const bool = z.preprocess(
+  (v) => (typeof v === 'string' ? !['', '0', 'false', 'no', 'off'].includes(v.toLowerCase()) : v),
+  z.boolean(),
+);
+/** Comma-separated in env; an array in the config file. */
+const list = z.preprocess(
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : v,
+  z.array(z.string().min(1)),
+);
+
+function setting<T extends z.ZodType>(spec: SettingSpec<T>): SettingSpec<T> {
+  return spec;
+}
+
+export const settings = {
+  dataDir: setting({
+    key: 'dataDir',
+    env: 'PATCHBAY_DATA_DIR',
+    schema: z.string().min(1).default(join(homedir(), '.patchbay')),
+    defaultText: '~/.patchbay',
+    description: 'Where the SQLite store, workspaces and artifacts live.',
+  }),
+  host: setting({
+    key: 'host',
+    env: 'PATCHBAY_HOST',
+    schema: z.string().min(1).default('127.0.0.1'),
+    defaultText: '127.0.0.1',
+    description:
+      'Address the server binds. Anything but loopback requires PATCHBAY_API_TOKENS, or the server refuses to start.',
+  }),
+  port: setting({
+    key: 'port',
+    env: 'PATCHBAY_PORT',
+    schema: port.default(7070),
+    defaultText: '7070',
+    description: 'TCP port of the HTTP API, SSE and WebSocket.',
+  }),
+  url: setting({
+    key: 'url',
+    env: 'PATCHBAY_URL',
+    schema: z.url().optional(),
+    defaultText: '(unset)',
+    description:
+      'Server the CLI talks to. Unset: `patchbay run` runs embedded and the other commands use http://<host>:<port>.',
+  }),
+  databaseUrl: setting({
+    key: 'databaseUrl',
+    env: 'PATCHBAY_DATABASE_URL',
+    schema: z.string().min(1).optional(),
+    defaultText: '(unset: <dataDir>/patchbay.db)',
+    description: 'Store location: a SQLite file path or `sqlite:<path>`.',
+    secret: true,
+  }),
+  apiTokens: setting({
+    key: 'apiTokens',
+    env: 'PATCHBAY_API_TOKENS',
+    schema: list.default([]),
+    defaultText: '(none)',
+    description:
+      'Comma-separated bearer tokens. When set, every route (SSE and WebSocket included) needs `Authorization: Bearer <token>`; the CLI sends the first one.',
+    secret: true,
+  }),
+  logLevel: setting({
+    key: 'logLevel',
+    env: 'PATCHBAY_LOG_LEVEL',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    defaultText: 'info',
+    description: 'Minimum level of log lines.',
+  }),
+  logFormat: setting({
+    key: 'logFormat',
+    env: 'PATCHBAY_LOG_FORMAT',
+    schema: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    defaultText: 'auto',
+    description: '`auto` prints JSON, or pretty lines when stderr is a terminal.',
+  }),
+  maxConcurrentRuns: setting({
+    key: 'maxConcurrentRuns',
+    env: 'PATCHBAY_MAX_CONCURRENT_RUNS',
+    schema: positiveInt.default(4),
+    defaultText: '4',
+    description: 'Runs executing at once; extra runs wait as `queued` in FIFO order.',
+  }),
+  runTimeoutMs: setting({
+    key: 'runTimeoutMs',
+    env: 'PATCHBAY_RUN_TIMEOUT_MS',
+    schema: durationMs.default(30 * MINUTE),
+    defaultText: '1800000 (30 min)',
+    description: 'Default total wall-clock limit of a run (a run may set `timeoutMs`).',
+  }),
+  idleTimeoutMs: setting({
+    key: 'idleTimeoutMs',
+    env: 'PATCHBAY_IDLE_TIMEOUT_MS',
+    schema: durationMs.default(10 * MINUTE),
+    defaultText: '600000 (10 min)',
+    description:
+      'Default limit on silence: a run that prints nothing for this long ends `timed_out`. Paused time does not count.',
+  }),
+  resultGraceMs: setting({
+    key: 'resultGraceMs',
+    env: 'PATCHBAY_RESULT_GRACE_MS',
+    schema: durationMs.default(30_000),
+    defaultText: '30000',
+    description:
+      'After an agent prints its final result line, how long it may take to exit before it is killed.',
+  }),
+  killGraceMs: setting({
+    key: 'killGraceMs',
+    env: 'PATCHBAY_KILL_GRACE_MS',
+    schema: durationMs.default(5000),
+    defaultText: '5000',
+    description: 'Time between SIGTERM and SIGKILL when a run is cancelled or times out.',
+  }),
+  maxOutputBytes: setting({
+    key: 'maxOutputBytes',
+    env: 'PATCHBAY_MAX_OUTPUT_BYTES',
+    schema: positiveInt.default(10 * 1024 * 1024),
+    defaultText: '10485760 (10 MiB)',
+    description: 'Default output cap of a run (stdout and stderr together).',
+  }),
+  outputPolicy: setting({
+    key: 'outputPolicy',
+    env: 'PATCHBAY_OUTPUT_POLICY',
+    schema: z.enum(['kill', 'truncate']).default('truncate'),
+    defaultText: 'truncate',
+    description:
+      'What happens past the cap: `truncate` keeps the head and a tail, drops the middle and lets the run go on; `kill` fails the run with OUTPUT_LIMIT_EXCEEDED.',
+  }),
+  outputTailBytes: setting({
+    key: 'outputTailBytes',
+    env: 'PATCHBAY_OUTPUT_TAIL_BYTES',
+    schema: positiveInt.default(1024 * 1024),
+    defaultText: '1048576 (1 MiB)',
+    description:
+      'With `truncate`, the size of the tail kept after the cap (at most a quarter of the cap).',
+  }),
+  workspaceRoots: setting({
+    key: 'workspaceRoots',
+    env: 'PATCHBAY_WORKSPACE_ROOTS',
+    schema: list.optional(),
+    defaultText: '<dataDir>/workspaces',
+    description:
+      'Comma-separated trusted roots. A run `workdir` must resolve (symlinks included) inside one of them.',
+  }),
+  allowedCommands: setting({
+    key: 'allowedCommands',
+    env: 'PATCHBAY_ALLOWED_COMMANDS',
+    schema: list.optional(),
+    defaultText: '(unset: any)',
+    description:
+      'Comma-separated executable names the shell agent may run; anything else is refused with COMMAND_NOT_ALLOWED.',
+  }),
+  childEnvAllowlist: setting({
+    key: 'childEnvAllowlist',
+    env: 'PATCHBAY_CHILD_ENV_ALLOWLIST',
+    schema: list.default(['PATH', 'HOME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TERM', 'TZ', 'USER', 'LOGNAME', 'SHELL', 'TMPDIR']),
+    defaultText: 'PATH,HOME,LANG,LC_ALL,LC_CTYPE,TERM,TZ,USER,LOGNAME,SHELL,TMPDIR',
+    description:
+      "Server environment variables a child inherits. Nothing else of the server's environment reaches a run.",
+  }),
+  webhookSecret: setting({
+    key: 'webhookSecret',
+    env: 'PATCHBAY_WEBHOOK_SECRET',
+    schema: z.string().min(1).optional(),
+    defaultText: '(unset: callbacks are unsigned)',
+    description:
+      'HMAC-SHA256 key for `X-Patchbay-Signature: sha256=<hex>` on callback deliveries.',
+    secret: true,
+  }),
+  callbackMaxAttempts: setting({
+    key: 'callbackMaxAttempts',
+    env: 'PATCHBAY_CALLBACK_MAX_ATTEMPTS',
+    schema: positiveInt.default(6),
+    defaultText: '6',
+    description: 'Tries per callback delivery before it is recorded as failed.',
+  }),
+  callbackBackoffMs: setting({
+    key: 'callbackBackoffMs',
+    env: 'PATCHBAY_CALLBACK_BACKOFF_MS',
+    schema: durationMs.default(1000),
+    defaultText: '1000',
+    description: 'First retry delay of a callback; doubles each try (with jitter).',
+  }),
+  callbackTimeoutMs: setting({
+    key: 'callbackTimeoutMs',
+    env: 'PATCHBAY_CALLBACK_TIMEOUT_MS',
+    schema: durationMs.default(10_000),
+    defaultText: '10000',
+    description: 'Time limit of one callback request.',
+  }),
+  bodyLimitBytes: setting({
+    key: 'bodyLimitBytes',
+    env: 'PATCHBAY_BODY_LIMIT_BYTES',
+    schema: positiveInt.default(1024 * 1024),
+    defaultText: '1048576 (1 MiB)',
+    description: 'Largest accepted request body.',
+  }),
+  runCreateRateLimit: setting({
+    key: 'runCreateRateLimit',
+    env: 'PATCHBAY_RUN_CREATE_RATE_LIMIT',
+    schema: positiveInt.default(600),
+    defaultText: '600',
+    description: 'Runs one client (token, or address without tokens) may create per minute.',
+  }),
+  eventFlushMs: setting({
+    key: 'eventFlushMs',
+    env: 'PATCHBAY_EVENT_FLUSH_MS',
+    schema: z.coerce.number().int().min(0).default(5),
+    defaultText: '5',
+    description: 'Longest wait before buffered run events are written in one transaction.',
+  }),
+};
+
+export type SettingKey = keyof typeof settings;
+
+/** The validated, fully-defaulted configuration handed to every module. */
+export interface ResolvedConfig {
+  dataDir: string;
+  host: string;
+  port: number;
+  url: string | undefined;
+  /** Always set: defaults to the SQLite file in the data dir. */
+  databaseUrl: string;
+  apiTokens: string[];
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logFormat: 'auto' | 'json' | 'pretty';
+  maxConcurrentRuns: number;
+  runTimeoutMs: number;
+  idleTimeoutMs: number;
+  resultGraceMs: number;
+  killGraceMs: number;
+  maxOutputBytes: number;
+  outputPolicy: 'kill' | 'truncate';
+  outputTailBytes: number;
+  /** Always set: defaults to `<dataDir>/workspaces`. */
+  workspaceRoots: string[];
+  allowedCommands: string[] | undefined;
+  childEnvAllowlist: string[];
+  /** Values of the allow-listed variables, captured once from the server's environment. */
+  childEnvBase: Record<string, string>;
+  webhookSecret: string | undefined;
+  callbackMaxAttempts: number;
+  callbackBackoffMs: number;
+  callbackTimeoutMs: number;
+  bodyLimitBytes: number;
+  runCreateRateLimit: number;
+  eventFlushMs: number;
+}

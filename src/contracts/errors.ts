@@ -1,0 +1,191 @@
+/**
+ * The error catalog: every error Patchbay reports to a client, a log line or a run record
+ * has one stable code here. Codes are area-first SCREAMING_SNAKE and are never reused.
+ *
+ * `kind` tells who must act: `user` (fix the request), `operational` (the environment
+ * misbehaved: retry or fix the deployment), `unexpected` (a bug: report it).
+ * `docs/errors.md` is generated from this table and a test keeps it in sync.
+ */
+export type ErrorKind = 'user' | 'operational' | 'unexpected';
+
+export interface ErrorDefinition {
+  /** HTTP status used when the error answers a request. */
+  readonly status: number;
+  readonly kind: ErrorKind;
+  /** Default human message; a thrown error may give a more specific one. */
+  readonly message: string;
+}
+
+export const errorCatalog = {
+  // --- requests -----------------------------------------------------------------------
+  VALIDATION_FAILED: {
+    status: 400,
+    kind: 'user',
+    message: 'The request is invalid; see details for the offending fields.',
+  },
+  UNAUTHORIZED: {
+    status: 401,
+    kind: 'user',
+    message: 'A valid bearer token is required (Authorization: Bearer <token>).',
+  },
+  ROUTE_NOT_FOUND: { status: 404, kind: 'user', message: 'No such route.' },
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    kind: 'user',
+    message: 'The request body exceeds the configured limit.',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    kind: 'user',
+    message: 'The request body must be JSON (Content-Type: application/json).',
+  },
+  RATE_LIMITED: {
+    status: 429,
+    kind: 'user',
+    message: 'Too many requests; retry after the time given in Retry-After.',
+  },
+  // --- runs ---------------------------------------------------------------------------
+  RUN_NOT_FOUND: { status: 404, kind: 'user', message: 'No run with this id.' },
+  RUN_NOT_ACTIVE: {
+    status: 409,
+    kind: 'user',
+    message: 'The run is not in a state that allows this action.',
+  },
+  RUN_COMMAND_REQUIRED: {
+    status: 400,
+    kind: 'user',
+    message: 'The shell agent needs a non-empty `command` array.',
+  },
+  AGENT_NOT_SUPPORTED: {
+    status: 400,
+    kind: 'user',
+    message: 'This agent is not available on this server.',
+  },
+  COMMAND_NOT_ALLOWED: {
+    status: 403,
+    kind: 'user',
+    message: 'The executable is not in PATCHBAY_ALLOWED_COMMANDS.',
+  },
+  WORKDIR_NOT_TRUSTED: {
+    status: 403,
+    kind: 'user',
+    message: 'The working directory is outside every trusted workspace root.',
+  },
+  WORKDIR_NOT_FOUND: {
+    status: 400,
+    kind: 'user',
+    message: 'The working directory does not exist or is not a directory.',
+  },
+  PTY_UNAVAILABLE: {
+    status: 400,
+    kind: 'operational',
+    message: 'A PTY was requested but node-pty is not installed on this server.',
+  },
+  CALLBACK_URL_INVALID: {
+    status: 400,
+    kind: 'user',
+    message: 'callbackUrl must be an absolute http(s) URL.',
+  },
+  // --- how a run ended (recorded in run.error) ------------------------------------------
+  RUN_EXIT_NONZERO: { status: 500, kind: 'user', message: 'The command exited with a non-zero code.' },
+  RUN_KILLED_BY_SIGNAL: {
+    status: 500,
+    kind: 'operational',
+    message: 'The command was killed by a signal it did not expect.',
+  },
+  RUN_SPAWN_FAILED: {
+    status: 500,
+    kind: 'user',
+    message: 'The command could not be started (not found or not executable).',
+  },
+  RUN_TIMEOUT: { status: 504, kind: 'user', message: 'The run exceeded its total timeout.' },
+  RUN_IDLE_TIMEOUT: {
+    status: 504,
+    kind: 'user',
+    message: 'The run printed nothing for longer than its idle timeout.',
+  },
+  RUN_RESULT_GRACE_EXCEEDED: {
+    status: 504,
+    kind: 'operational',
+    message: 'The agent reported its result but did not exit within the grace period.',
+  },
+  RUN_CANCELLED: { status: 409, kind: 'user', message: 'The run was cancelled.' },
+  RUN_INTERRUPTED: {
+    status: 500,
+    kind: 'operational',
+    message: 'The server running this run stopped before it finished.',
+  },
+  OUTPUT_LIMIT_EXCEEDED: {
+    status: 500,
+    kind: 'user',
+    message: 'The run printed more than its output limit and the policy is `kill`.',
+  },
+  // --- JSON-RPC -----------------------------------------------------------------------
+  RPC_PARSE_ERROR: { status: 400, kind: 'user', message: 'The message is not valid JSON.' },
+  RPC_INVALID_REQUEST: {
+    status: 400,
+    kind: 'user',
+    message: 'The message is not a valid JSON-RPC 2.0 request.',
+  },
+  RPC_METHOD_NOT_FOUND: { status: 404, kind: 'user', message: 'No such JSON-RPC method.' },
+  // --- server and environment ---------------------------------------------------------
+  CONFIG_INVALID: {
+    status: 500,
+    kind: 'user',
+    message: 'The configuration is invalid; every problem is listed in details.',
+  },
+  SERVER_UNSAFE_BIND: {
+    status: 500,
+    kind: 'user',
+    message: 'Refusing to listen on a non-loopback address without PATCHBAY_API_TOKENS.',
+  },
+  SERVER_UNREACHABLE: {
+    status: 503,
+    kind: 'operational',
+    message: 'The Patchbay server could not be reached.',
+  },
+  STORE_UNAVAILABLE: { status: 503, kind: 'operational', message: 'The store does not answer.' },
+  MIGRATION_FAILED: { status: 500, kind: 'operational', message: 'A database migration failed.' },
+  SERVER_SHUTTING_DOWN: {
+    status: 503,
+    kind: 'operational',
+    message: 'The server is shutting down and accepts no new runs.',
+  },
+  INTERNAL_ERROR: { status: 500, kind: 'unexpected', message: 'An unexpected error occurred.' },
+} as const satisfies Record<string, ErrorDefinition>;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+export const errorCodes = Object.keys(errorCatalog) as ErrorCode[];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(errorCatalog, value);
+}
+
+/**
+ * The one error class. Throw it anywhere; the HTTP layer, the JSON-RPC layer and the CLI
+ * turn it into their own shape using the catalog.
+ *
+ * @example
+ *   throw new PatchbayError('RUN_NOT_FOUND', `no run ${id}`, { id });
+ */
+export class PatchbayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly kind: ErrorKind;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message?: string, details?: unknown, options?: ErrorOptions) {
+    const def: ErrorDefinition = errorCatalog[code];
+    super(message ?? def.message, options);
+    this.name = 'PatchbayError';
+    this.code = code;
+    this.status = def.status;
+    this.kind = def.kind;
+    this.details = details;
+  }
+}
+
+export function isPatchbayError(value: unknown): value is PatchbayError {
+  return value instanceof PatchbayError;
+}

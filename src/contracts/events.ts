@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { RunError, RunStatus } from './runs.js';
+
+/** Normalized event types: one schema for every agent (ARCHITECTURE.md). */
+export const RunEventType = z.enum([
+  'status',
+  'output',
+  'message',
+  'thinking',
+  'tool_call',
+  'tool_result',
+  'usage',
+  'result',
+  'error',
+  'dropped',
+]);
+export type RunEventType = z.infer<typeof RunEventType>;
+
+export const StatusEventData = z.object({
+  status: RunStatus,
+  exitCode: z.number().int().nullable().optional(),
+  signal: z.string().nullable().optional(),
+  error: RunError.nullable().optional(),
+  pid: z.number().int().nullable().optional(),
+});
+export type StatusEventData = z.infer<typeof StatusEventData>;
+
+export const OutputEventData = z.object({
+  stream: z.enum(['stdout', 'stderr', 'pty']),
+  text: z.string(),
+  /** Set on output flushed from the tail buffer after a truncation. */
+  tail: z.boolean().optional(),
+});
+export type OutputEventData = z.infer<typeof OutputEventData>;
+
+export const DroppedEventData = z.object({
+  reason: z.enum(['output_limit']),
+  /** Bytes dropped since the run started (cumulative, so a missed event loses nothing). */
+  droppedBytes: z.number().int(),
+  final: z.boolean().optional(),
+});
+export type DroppedEventData = z.infer<typeof DroppedEventData>;
+
+/** A stored event. `seq` starts at 1 per run and is the SSE id. */
+export const RunEvent = z.object({
+  runId: z.string(),
+  seq: z.number().int().positive(),
+  type: RunEventType,
+  ts: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  raw: z.string().nullable().optional(),
+});
+export type RunEvent = z.infer<typeof RunEvent>;
+
+export const RunEventList = z.object({
+  events: z.array(RunEvent),
+  /** Seq of the last event returned, or `after` when none: pass it back as `after`. */
+  lastSeq: z.number().int(),
+  /** True when the run is over and no event follows `lastSeq`. */
+  done: z.boolean(),
+});
+export type RunEventList = z.infer<typeof RunEventList>;
+
+export const ListEventsQuery = z
+  .object({
+    after: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1).max(5000).default(1000),
+  })
+  .strict();
+export type ListEventsQuery = z.infer<typeof ListEventsQuery>;

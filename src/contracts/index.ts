@@ -1,0 +1,37 @@
+export {
+  errorCatalog,
+  errorCodes,
+  isErrorCode,
+  isPatchbayError,
+  PatchbayError,
+  type ErrorCode,
+  type ErrorDefinition,
+  type ErrorKind,
+} from './errors.js';
+export {
+  AgentName,
+  CreateRunRequest,
+  isActiveStatus,
+  isTerminalStatus,
+  ListRunsQuery,
+  OutputPolicy,
+  QueueHealth,
+  Run,
+  RunError,
+  RunList,
+  RunStatus,
+  terminalStatuses,
+  type ParsedCreateRunRequest,
+  type TerminalStatus,
+} from './runs.js';
+export {
+  DroppedEventData,
+  ListEventsQuery,
+  OutputEventData,
+  RunEvent,
+  RunEventList,
+  RunEventType,
+  StatusEventData,
+} from './events.js';
+export { ErrorBody, HealthBody, RunIdParams } from './http.js';
+export { assertNever } from './assert-never.js';

@@ -1,0 +1,141 @@
+import { z } from 'zod';
+
+/** Every status a run can be in. `interrupted` is set by recovery, never by a live worker. */
+export const RunStatus = z.enum([
+  'queued',
+  'running',
+  'paused',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+  'interrupted',
+]);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+export const terminalStatuses = [
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+  'interrupted',
+] as const satisfies readonly RunStatus[];
+export type TerminalStatus = (typeof terminalStatuses)[number];
+
+export function isTerminalStatus(status: RunStatus): status is TerminalStatus {
+  return (terminalStatuses as readonly RunStatus[]).includes(status);
+}
+
+/** Statuses in which a process exists (or is about to) and control verbs make sense. */
+export function isActiveStatus(status: RunStatus): boolean {
+  return status === 'running' || status === 'paused';
+}
+
+export const AgentName = z.enum(['shell']);
+export type AgentName = z.infer<typeof AgentName>;
+
+export const OutputPolicy = z.enum(['kill', 'truncate']);
+export type OutputPolicy = z.infer<typeof OutputPolicy>;
+
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _');
+
+/** Body of `POST /v1/runs` and params of the JSON-RPC `run.create`. */
+export const CreateRunRequest = z
+  .object({
+    agent: AgentName.default('shell').describe('Which agent runs the work.'),
+    command: z
+      .array(z.string().max(65_536))
+      .max(1024)
+      .optional()
+      .describe('argv for the shell agent; never passed through a shell unless you write sh -c.'),
+    prompt: z.string().max(1_000_000).optional().describe('Prompt for LLM agents.'),
+    workdir: z
+      .string()
+      .min(1)
+      .max(4096)
+      .optional()
+      .describe('Directory to run in; must lie inside a trusted root. Default: a fresh directory.'),
+    env: z
+      .record(envName, z.string().max(65_536))
+      .optional()
+      .describe('Extra environment variables for the child, on top of the allow-listed ones.'),
+    timeoutMs: z.number().int().positive().max(7 * 24 * 3_600_000).optional(),
+    idleTimeoutMs: z.number().int().positive().max(7 * 24 * 3_600_000).optional(),
+    maxOutputBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(1024 ** 4)
+      .optional(),
+    outputPolicy: OutputPolicy.optional(),
+    pty: z.boolean().optional().describe('Run the command in a pseudo-terminal (needs node-pty).'),
+    callbackUrl: z.string().max(4096).optional(),
+    wait: z.boolean().optional().describe('Answer only when the run has ended (200 instead of 202).'),
+  })
+  .strict();
+export type CreateRunRequest = z.input<typeof CreateRunRequest>;
+export type ParsedCreateRunRequest = z.output<typeof CreateRunRequest>;
+
+export const RunError = z.object({ code: z.string(), message: z.string() });
+export type RunError = z.infer<typeof RunError>;
+
+/** The run as clients see it. Environment values are never returned, only their names. */
+export const Run = z.object({
+  id: z.string(),
+  agent: AgentName,
+  status: RunStatus,
+  command: z.array(z.string()).nullable(),
+  prompt: z.string().nullable(),
+  workdir: z.string().nullable(),
+  envKeys: z.array(z.string()),
+  timeoutMs: z.number().int(),
+  idleTimeoutMs: z.number().int(),
+  maxOutputBytes: z.number().int(),
+  outputPolicy: OutputPolicy,
+  pty: z.boolean(),
+  callbackUrl: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  durationMs: z.number().int().nullable(),
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  error: RunError.nullable(),
+  outputBytes: z.number().int(),
+  droppedBytes: z.number().int(),
+  lastSeq: z.number().int(),
+});
+export type Run = z.infer<typeof Run>;
+
+export const RunList = z.object({
+  runs: z.array(Run),
+  nextCursor: z.string().nullable(),
+});
+export type RunList = z.infer<typeof RunList>;
+
+export const ListRunsQuery = z
+  .object({
+    status: z
+      .union([RunStatus, z.array(RunStatus)])
+      .optional()
+      .describe('One status, or several as a comma list or repeated parameter.'),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(200).optional().describe('nextCursor of the previous page.'),
+  })
+  .strict();
+export type ListRunsQuery = z.infer<typeof ListRunsQuery>;
+
+export const QueueHealth = z.object({
+  status: z.literal('ok'),
+  service: z.literal('patchbay'),
+  queue: z.object({
+    running: z.number().int(),
+    waiting: z.number().int(),
+    limit: z.number().int(),
+    available: z.number().int(),
+  }),
+  warning: z.string().nullable(),
+});
+export type QueueHealth = z.infer<typeof QueueHealth>;

@@ -1,0 +1,86 @@
+import { createHmac } from 'node:crypto';
+import type { Run } from '../contracts/index.js';
+import type { Logger, Metrics } from '../observability/index.js';
+import type { CallbackRepository } from '../store/index.js';
+
+export interface CallbackOptions {
+  secret: string | undefined;
+  maxAttempts: number;
+  backoffMs: number;
+  timeoutMs: number;
+  userAgent: string;
+}
+
+/** `sha256=<hex>` of the body: what receivers compare (in constant time) to verify. */
+export function signPayload(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+function isRetryable(status: number): boolean {
+  return status >= 500 || status === 408 || status === 425 || status === 429;
+}
+
+/**
+ * POSTs the finished run to its callback URL. Retries network errors and retryable statuses
+ * with exponential backoff and jitter; every attempt is recorded in the store.
+ * Resolves with true when a 2xx was received.
+ */
+export async function deliverCallback(
+  run: Run,
+  url: string,
+  deps: { options: CallbackOptions; repository: CallbackRepository; log: Logger; metrics: Metrics; signal?: AbortSignal },
+): Promise<boolean> {
+  const { options, repository, log, metrics } = deps;
+  const body = JSON.stringify(run);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': options.userAgent,
+    'x-patchbay-event': 'run.finished',
+    'x-patchbay-run-id': run.id,
+  };
+  if (options.secret) headers['x-patchbay-signature'] = signPayload(options.secret, body);
+
+  for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
+    if (deps.signal?.aborted) return false;
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { ...headers, 'x-patchbay-attempt': String(attempt) },
+        body,
+        signal: AbortSignal.timeout(options.timeoutMs),
+        redirect: 'manual',
+      });
+      status = res.status;
+      await res.body?.cancel().catch(() => undefined);
+    } catch (err) {
+      error = (err as Error).message;
+    }
+    const ok = status !== null && status >= 200 && status < 300;
+    const last = attempt === options.maxAttempts || (status !== null && !ok && !isRetryable(status));
+    const outcome = ok ? 'delivered' : last ? 'failed' : 'retrying';
+    metrics.callbackDeliveries.inc({ outcome });
+    await repository
+      .record({ runId: run.id, url, attempt, outcome, httpStatus: status, error })
+      .catch((err: unknown) => log.error({ err }, 'could not record callback attempt'));
+    if (ok) {
+      log.info({ attempt, status }, 'callback delivered');
+      return true;
+    }
+    if (last) {
+      log.warn({ attempt, status, error }, 'callback delivery failed; giving up');
+      return false;
+    }
+    const delay = options.backoffMs * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4);
+    log.info({ attempt, status, error, retryInMs: Math.round(delay) }, 'callback failed; retrying');
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, delay);
+      deps.signal?.addEventListener('abort', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+  return false;
+}

@@ -1,0 +1,571 @@
+import { hostname } from 'node:os';
+import { getAgent } from '../agents/index.js';
+import type { ResolvedConfig } from '../config/index.js';
+import {
+  isTerminalStatus,
+  PatchbayError,
+  type ListRunsQuery,
+  type ParsedCreateRunRequest,
+  type Run,
+  type RunEventList,
+  type RunStatus,
+} from '../contracts/index.js';
+import {
+  currentBootId,
+  isProcessAlive,
+  loadPty,
+  requirePty,
+  signalGroup,
+  supervise,
+  type SupervisedProcess,
+} from '../exec/index.js';
+import type { Logger, Metrics } from '../observability/index.js';
+import {
+  EventWriter,
+  newRunId,
+  toRun,
+  ulid,
+  type RunOwner,
+  type RunRecord,
+  type Store,
+} from '../store/index.js';
+import { createRunDirectory, resolveTrustedWorkdir } from '../workspaces/index.js';
+import { deliverCallback } from './callbacks.js';
+import { createDispatcher, type Dispatcher } from './dispatcher.js';
+import { createLocalEventBus, type EventBus, type EventListener } from './event-bus.js';
+import { EventCursor, isTerminalEvent, type EventCursorOptions } from './event-cursor.js';
+import { outcomeOf } from './outcome.js';
+
+export interface EngineOptions {
+  config: ResolvedConfig;
+  store: Store;
+  log: Logger;
+  metrics: Metrics;
+  version: string;
+  bus?: EventBus;
+}
+
+export interface QueueStats {
+  running: number;
+  waiting: number;
+  limit: number;
+}
+
+/** The run lifecycle, as the server, the WebSocket layer and the embedded CLI see it. */
+export interface Engine {
+  readonly instanceId: string;
+  createRun(request: ParsedCreateRunRequest): Promise<Run>;
+  getRun(id: string): Promise<Run>;
+  listRuns(query: ListRunsQuery): Promise<{ runs: Run[]; nextCursor: string | null }>;
+  listEvents(id: string, after: number, limit: number): Promise<RunEventList>;
+  /** Follows a run's events from `after` to the end (see EventCursor). */
+  openCursor(id: string, after: number, options?: EventCursorOptions): Promise<EventCursor>;
+  subscribe(runId: string, listener: EventListener): () => void;
+  cancelRun(id: string): Promise<Run>;
+  pauseRun(id: string): Promise<Run>;
+  resumeRun(id: string): Promise<Run>;
+  /** Resolves with the run once it reaches a terminal status. */
+  waitForRun(id: string, signal?: AbortSignal): Promise<Run>;
+  queueStats(): QueueStats;
+  refreshMetrics(): Promise<void>;
+  /** Recovers runs left behind by a dead process, then starts dispatching. */
+  start(): Promise<void>;
+  /** Stops accepting runs, interrupts the running ones, flushes events. */
+  stop(): Promise<void>;
+}
+
+interface ActiveRun {
+  proc: SupervisedProcess | undefined;
+  cancelRequested: boolean;
+  shuttingDown: boolean;
+  done: Promise<void>;
+}
+
+const now = (): string => new Date().toISOString();
+
+export function createEngine(options: EngineOptions): Engine {
+  const { config, store, metrics } = options;
+  const baseLog = options.log;
+  const bus = options.bus ?? createLocalEventBus();
+  const instanceId = `inst_${ulid()}`;
+  const owner: RunOwner = {
+    instanceId,
+    hostname: hostname(),
+    pid: process.pid,
+    bootId: currentBootId(),
+  };
+  const active = new Map<string, ActiveRun>();
+  const locks = new Map<string, Promise<unknown>>();
+  const callbacks = new Set<Promise<unknown>>();
+  const callbackAbort = new AbortController();
+  let stopping = false;
+  let started = false;
+
+  const writer = new EventWriter({
+    repository: store.events,
+    log: baseLog,
+    flushMs: config.eventFlushMs,
+    onFlushed: (events) => {
+      metrics.eventsWritten.inc(events.length);
+      bus.publish(events);
+    },
+  });
+
+  const dispatcher: Dispatcher = createDispatcher({
+    limit: config.maxConcurrentRuns,
+    start: (runId) => executeRun(runId),
+    onChange: ({ running, waiting }) => {
+      metrics.queueRunning.set(running);
+      metrics.queueWaiting.set(waiting);
+    },
+  });
+
+  /** Serialises status changes of one run so status events match the stored order. */
+  function withRunLock<T>(runId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = locks.get(runId) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    locks.set(runId, settled);
+    void settled.then(() => {
+      if (locks.get(runId) === settled) locks.delete(runId);
+    });
+    return next;
+  }
+
+  async function getRecord(id: string): Promise<RunRecord> {
+    const record = await store.runs.get(id);
+    if (!record) throw new PatchbayError('RUN_NOT_FOUND', `no run ${id}`, { id });
+    return record;
+  }
+
+  async function ensureTracked(runId: string): Promise<void> {
+    if (writer.lastSeq(runId) === undefined) writer.track(runId, await store.events.maxSeq(runId));
+  }
+
+  function validateCallbackUrl(url: string): void {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new PatchbayError('CALLBACK_URL_INVALID', undefined, { callbackUrl: url });
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new PatchbayError('CALLBACK_URL_INVALID', undefined, { callbackUrl: url });
+    }
+  }
+
+  async function createRun(request: ParsedCreateRunRequest): Promise<Run> {
+    if (stopping) throw new PatchbayError('SERVER_SHUTTING_DOWN');
+    const adapter = getAgent(request.agent);
+    await adapter.validate(request, {
+      allowedCommands: config.allowedCommands,
+      childPath: { ...config.childEnvBase, ...request.env }.PATH,
+    });
+    const workdir = request.workdir
+      ? await resolveTrustedWorkdir(request.workdir, config.workspaceRoots)
+      : null;
+    if (request.pty) await requirePty();
+    if (request.callbackUrl) validateCallbackUrl(request.callbackUrl);
+
+    const record: RunRecord = {
+      id: newRunId(),
+      agent: adapter.name,
+      status: 'queued',
+      command: request.command ?? null,
+      prompt: request.prompt ?? null,
+      workdir,
+      env: request.env ?? {},
+      pty: request.pty ?? false,
+      timeoutMs: request.timeoutMs ?? config.runTimeoutMs,
+      idleTimeoutMs: request.idleTimeoutMs ?? config.idleTimeoutMs,
+      maxOutputBytes: request.maxOutputBytes ?? config.maxOutputBytes,
+      outputPolicy: request.outputPolicy ?? config.outputPolicy,
+      callbackUrl: request.callbackUrl ?? null,
+      createdAt: now(),
+      startedAt: null,
+      finishedAt: null,
+      exitCode: null,
+      signal: null,
+      errorCode: null,
+      errorMessage: null,
+      outputBytes: 0,
+      droppedBytes: 0,
+      lastSeq: 0,
+      pid: null,
+      pgid: null,
+      owner: null,
+    };
+    await store.runs.insert(record);
+    writer.track(record.id, 0);
+    writer.append(record.id, 'status', { status: 'queued' });
+    baseLog.info({ runId: record.id, agent: record.agent }, 'run queued');
+    dispatcher.enqueue(record.id);
+    return toRun(record);
+  }
+
+  async function executeRun(runId: string): Promise<void> {
+    const log = baseLog.child({ runId });
+    let finishedResolve!: () => void;
+    const entry: ActiveRun = {
+      proc: undefined,
+      cancelRequested: false,
+      shuttingDown: false,
+      done: new Promise<void>((r) => (finishedResolve = r)),
+    };
+    try {
+      const claimed = await withRunLock(runId, async () => {
+        const record = await store.runs.get(runId);
+        if (!record || record.status !== 'queued') return null;
+        const workdir =
+          record.workdir ?? (await createRunDirectory(config.workspaceRoots[0]!, runId));
+        const ok = await store.runs.transition(runId, ['queued'], {
+          status: 'running',
+          startedAt: now(),
+          owner,
+          workdir,
+        });
+        if (!ok) return null;
+        active.set(runId, entry);
+        await ensureTracked(runId);
+        return { ...record, workdir };
+      });
+      if (!claimed) return;
+      await runProcess(claimed, entry, log);
+    } catch (err) {
+      log.error({ err }, 'run failed unexpectedly');
+      await finalize(runId, entry, {
+        status: 'failed',
+        errorCode: 'INTERNAL_ERROR',
+        errorMessage: (err as Error).message,
+      }).catch((e: unknown) => log.error({ err: e }, 'could not record failure'));
+    } finally {
+      active.delete(runId);
+      finishedResolve();
+    }
+  }
+
+  async function runProcess(record: RunRecord, entry: ActiveRun, log: Logger): Promise<void> {
+    const runId = record.id;
+    const adapter = getAgent(record.agent);
+    const plan = adapter.plan(record);
+    const pty = record.pty ? await loadPty() : undefined;
+    if (record.pty && !pty) {
+      await finalize(runId, entry, {
+        status: 'failed',
+        errorCode: 'PTY_UNAVAILABLE',
+        errorMessage: 'node-pty is not installed on this server',
+      });
+      return;
+    }
+    let lastDropped = 0;
+    const proc = supervise(
+      {
+        argv: plan.argv,
+        cwd: record.workdir!,
+        env: { ...config.childEnvBase, ...record.env },
+        stdin: plan.stdin,
+        pty: pty ?? undefined,
+      },
+      {
+        timeoutMs: record.timeoutMs,
+        idleTimeoutMs: record.idleTimeoutMs,
+        resultGraceMs: config.resultGraceMs,
+        killGraceMs: config.killGraceMs,
+        maxOutputBytes: record.maxOutputBytes,
+        outputPolicy: record.outputPolicy,
+        tailBytes: config.outputTailBytes,
+      },
+      {
+        output(stream, text, tail) {
+          writer.append(runId, 'output', tail ? { stream, text, tail: true } : { stream, text });
+        },
+        dropped(droppedBytes, final) {
+          metrics.droppedBytes.inc(droppedBytes - lastDropped);
+          lastDropped = droppedBytes;
+          writer.append(runId, 'dropped', { reason: 'output_limit', droppedBytes, final });
+        },
+        get saturated() {
+          return writer.saturated;
+        },
+        onDrain: (cb) => writer.onDrain(cb),
+      },
+      log,
+    );
+    entry.proc = proc;
+    if (proc.pid !== undefined) {
+      await withRunLock(runId, async () => {
+        await store.runs.update(runId, { pid: proc.pid!, pgid: proc.pgid! });
+        writer.append(runId, 'status', { status: 'running', pid: proc.pid });
+      });
+      log.info({ pid: proc.pid, argv0: plan.argv[0] }, 'run started');
+      if (entry.cancelRequested || entry.shuttingDown) proc.cancel();
+    }
+    const exit = await proc.exited;
+    const outcome = outcomeOf(exit, {
+      shuttingDown: entry.shuttingDown,
+      maxOutputBytes: record.maxOutputBytes,
+    });
+    await finalize(runId, entry, outcome, exit);
+  }
+
+  async function finalize(
+    runId: string,
+    entry: ActiveRun,
+    outcome: { status: RunStatus; errorCode: string | null; errorMessage: string | null },
+    exit?: { exitCode: number | null; signal: string | null; outputBytes: number; droppedBytes: number },
+  ): Promise<void> {
+    const record = await withRunLock(runId, async () => {
+      const finishedAt = now();
+      const ok = await store.runs.transition(runId, ['running', 'paused'], {
+        status: outcome.status,
+        finishedAt,
+        exitCode: exit?.exitCode ?? null,
+        signal: exit?.signal ?? null,
+        errorCode: outcome.errorCode,
+        errorMessage: outcome.errorMessage,
+        outputBytes: exit?.outputBytes ?? 0,
+        droppedBytes: exit?.droppedBytes ?? 0,
+      });
+      if (!ok) return null;
+      writer.append(runId, 'status', {
+        status: outcome.status,
+        exitCode: exit?.exitCode ?? null,
+        signal: exit?.signal ?? null,
+        error: outcome.errorCode ? { code: outcome.errorCode, message: outcome.errorMessage } : null,
+      });
+      await writer.flush();
+      writer.untrack(runId);
+      return getRecord(runId);
+    });
+    if (!record) return;
+    const run = toRun(record);
+    metrics.runsFinished.inc({ status: run.status });
+    if (run.durationMs !== null) metrics.runDuration.observe({ status: run.status }, run.durationMs / 1000);
+    baseLog.info(
+      { runId, status: run.status, exitCode: run.exitCode, durationMs: run.durationMs, error: run.error?.code },
+      'run finished',
+    );
+    void entry;
+    scheduleCallback(run);
+  }
+
+  function scheduleCallback(run: Run): void {
+    if (!run.callbackUrl) return;
+    const p = deliverCallback(run, run.callbackUrl, {
+      options: {
+        secret: config.webhookSecret,
+        maxAttempts: config.callbackMaxAttempts,
+        backoffMs: config.callbackBackoffMs,
+        timeoutMs: config.callbackTimeoutMs,
+        userAgent: `patchbay/${options.version}`,
+      },
+      repository: store.callbacks,
+      log: baseLog.child({ runId: run.id }),
+      metrics,
+      signal: callbackAbort.signal,
+    }).catch((err: unknown) => baseLog.error({ err, runId: run.id }, 'callback crashed'));
+    callbacks.add(p);
+    void p.finally(() => callbacks.delete(p));
+  }
+
+  async function cancelQueued(runId: string): Promise<void> {
+    dispatcher.remove(runId);
+    const ok = await store.runs.transition(runId, ['queued'], {
+      status: 'cancelled',
+      finishedAt: now(),
+      errorCode: 'RUN_CANCELLED',
+      errorMessage: 'The run was cancelled before it started.',
+    });
+    if (!ok) return;
+    await ensureTracked(runId);
+    writer.append(runId, 'status', {
+      status: 'cancelled',
+      error: { code: 'RUN_CANCELLED', message: 'The run was cancelled before it started.' },
+    });
+    await writer.flush();
+    writer.untrack(runId);
+    const record = await getRecord(runId);
+    metrics.runsFinished.inc({ status: 'cancelled' });
+    scheduleCallback(toRun(record));
+  }
+
+  function notActive(record: RunRecord, action: string): PatchbayError {
+    return new PatchbayError(
+      'RUN_NOT_ACTIVE',
+      `cannot ${action} run ${record.id}: it is ${record.status}`,
+      { id: record.id, status: record.status },
+    );
+  }
+
+  async function waitForRun(id: string, signal?: AbortSignal): Promise<Run> {
+    let resolveEnd!: () => void;
+    const ended = new Promise<void>((r) => (resolveEnd = r));
+    const unsubscribe = bus.subscribe(id, (events) => {
+      if (events.some(isTerminalEvent)) resolveEnd();
+    });
+    const onAbort = (): void => resolveEnd();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      const record = await getRecord(id);
+      if (!isTerminalStatus(record.status)) await ended;
+      return toRun(await getRecord(id));
+    } finally {
+      unsubscribe();
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  function ownerIsAlive(o: RunOwner | null): boolean {
+    if (!o) return false;
+    if (o.instanceId === instanceId) return true;
+    // Another host's process: only that host (or its lease, with a shared queue) can tell.
+    if (o.hostname !== owner.hostname) return true;
+    if (o.bootId && owner.bootId && o.bootId !== owner.bootId) return false;
+    return isProcessAlive(o.pid);
+  }
+
+  async function recover(): Promise<void> {
+    const stale = await store.runs.listByStatus(['running', 'paused']);
+    for (const record of stale) {
+      if (ownerIsAlive(record.owner)) continue;
+      const sameBoot = !record.owner?.bootId || record.owner.bootId === owner.bootId;
+      if (record.pgid && sameBoot && signalGroup(record.pgid, 'SIGKILL')) {
+        baseLog.warn({ runId: record.id, pgid: record.pgid }, 'killed process group of dead run');
+      }
+      const ok = await store.runs.transition(record.id, ['running', 'paused'], {
+        status: 'interrupted',
+        finishedAt: now(),
+        errorCode: 'RUN_INTERRUPTED',
+        errorMessage: 'The server running this run stopped before it finished.',
+      });
+      if (!ok) continue;
+      await ensureTracked(record.id);
+      writer.append(record.id, 'status', {
+        status: 'interrupted',
+        error: { code: 'RUN_INTERRUPTED', message: 'The server running this run stopped before it finished.' },
+      });
+      await writer.flush();
+      writer.untrack(record.id);
+      metrics.runsFinished.inc({ status: 'interrupted' });
+      baseLog.warn({ runId: record.id }, 'run interrupted by a previous server stop');
+      scheduleCallback(toRun(await getRecord(record.id)));
+    }
+    const queued = await store.runs.listByStatus(['queued']);
+    for (const record of queued) {
+      await ensureTracked(record.id);
+      dispatcher.enqueue(record.id);
+    }
+    if (queued.length > 0) baseLog.info({ count: queued.length }, 're-queued waiting runs');
+  }
+
+  return {
+    instanceId,
+    createRun,
+    async getRun(id) {
+      return toRun(await getRecord(id));
+    },
+    async listRuns(query) {
+      const statuses = query.status === undefined ? undefined : [query.status].flat();
+      const records = await store.runs.list({
+        statuses,
+        limit: query.limit + 1,
+        before: query.cursor,
+      });
+      const page = records.slice(0, query.limit);
+      return {
+        runs: page.map(toRun),
+        nextCursor: records.length > query.limit ? page[page.length - 1]!.id : null,
+      };
+    },
+    async listEvents(id, after, limit) {
+      const record = await getRecord(id);
+      const events = await store.events.list(id, after, limit);
+      const lastSeq = events.length > 0 ? events[events.length - 1]!.seq : after;
+      const done =
+        isTerminalStatus(record.status) &&
+        (events.some(isTerminalEvent) || (events.length < limit && lastSeq >= record.lastSeq));
+      return { events, lastSeq, done };
+    },
+    async openCursor(id, after, cursorOptions) {
+      await getRecord(id);
+      return new EventCursor(
+        { bus, read: (runId, a, limit) => store.events.list(runId, a, limit) },
+        id,
+        after,
+        cursorOptions,
+      );
+    },
+    subscribe: (runId, listener) => bus.subscribe(runId, listener),
+    async cancelRun(id) {
+      const entry = await withRunLock(id, async () => {
+        const record = await getRecord(id);
+        if (isTerminalStatus(record.status)) throw notActive(record, 'cancel');
+        if (record.status === 'queued') {
+          await cancelQueued(id);
+          return null;
+        }
+        const a = active.get(id);
+        if (!a) throw notActive(record, 'cancel (it is held by another process)');
+        a.cancelRequested = true;
+        a.proc?.cancel();
+        return a;
+      });
+      if (entry) {
+        // Answer with the final state when it comes within the kill grace.
+        await Promise.race([
+          entry.done,
+          new Promise((r) => setTimeout(r, config.killGraceMs + 2000).unref()),
+        ]);
+      }
+      return toRun(await getRecord(id));
+    },
+    async pauseRun(id) {
+      return withRunLock(id, async () => {
+        const record = await getRecord(id);
+        const a = active.get(id);
+        if (record.status !== 'running' || !a?.proc || !a.proc.pause()) throw notActive(record, 'pause');
+        await store.runs.transition(id, ['running'], { status: 'paused' });
+        writer.append(id, 'status', { status: 'paused' });
+        baseLog.info({ runId: id }, 'run paused');
+        return toRun(await getRecord(id));
+      });
+    },
+    async resumeRun(id) {
+      return withRunLock(id, async () => {
+        const record = await getRecord(id);
+        const a = active.get(id);
+        if (record.status !== 'paused' || !a?.proc || !a.proc.resume()) throw notActive(record, 'resume');
+        await store.runs.transition(id, ['paused'], { status: 'running' });
+        writer.append(id, 'status', { status: 'running', pid: a.proc.pid ?? null });
+        baseLog.info({ runId: id }, 'run resumed');
+        return toRun(await getRecord(id));
+      });
+    },
+    waitForRun,
+    queueStats: () => dispatcher.stats(),
+    async refreshMetrics() {
+      const counts = await store.runs.countByStatus();
+      metrics.runsByStatus.reset();
+      for (const [status, n] of Object.entries(counts)) metrics.runsByStatus.set({ status }, n);
+    },
+    async start() {
+      if (started) return;
+      started = true;
+      await recover();
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      dispatcher.close();
+      const running = [...active.values()];
+      for (const a of running) {
+        a.shuttingDown = true;
+        a.proc?.cancel();
+      }
+      await Promise.all(running.map((a) => a.done));
+      callbackAbort.abort();
+      await Promise.all([...callbacks]);
+      await writer.close();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import type { RunEvent } from '../contracts/index.js';
+
+export type EventListener = (events: RunEvent[]) => void;
+
+/**
+ * Live fan-out of durable events. Publishers call `publish` only after the batch is in the
+ * store, so a subscriber that misses something can always read it back by seq.
+ */
+export interface EventBus {
+  publish(events: RunEvent[]): void;
+  subscribe(runId: string, listener: EventListener): () => void;
+  subscriberCount(runId: string): number;
+}
+
+/** The single-machine bus: in-process, synchronous, no copies. */
+export function createLocalEventBus(): EventBus {
+  const listeners = new Map<string, Set<EventListener>>();
+  return {
+    publish(events) {
+      if (events.length === 0 || listeners.size === 0) return;
+      // Group once per batch so each listener gets one call per run.
+      const byRun = new Map<string, RunEvent[]>();
+      for (const e of events) {
+        if (!listeners.has(e.runId)) continue;
+        let list = byRun.get(e.runId);
+        if (!list) byRun.set(e.runId, (list = []));
+        list.push(e);
+      }
+      for (const [runId, list] of byRun) {
+        for (const listener of listeners.get(runId) ?? []) listener(list);
+      }
+    },
+    subscribe(runId, listener) {
+      let set = listeners.get(runId);
+      if (!set) listeners.set(runId, (set = new Set()));
+      set.add(listener);
+      return () => {
+        set.delete(listener);
+        if (set.size === 0) listeners.delete(runId);
+      };
+    },
+    subscriberCount(runId) {
+      return listeners.get(runId)?.size ?? 0;
+    },
+  };
+}

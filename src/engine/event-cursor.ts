@@ -1,0 +1,122 @@
+import { isTerminalStatus, type RunEvent, type RunStatus } from '../contracts/index.js';
+import type { EventBus } from './event-bus.js';
+
+export interface EventSource {
+  bus: EventBus;
+  /** Reads stored events after `after`, in seq order. */
+  read(runId: string, after: number, limit: number): Promise<RunEvent[]>;
+}
+
+export interface EventCursorOptions {
+  /** Live events held in memory before the cursor falls back to the store. */
+  maxBufferedEvents?: number;
+  pageSize?: number;
+}
+
+export function isTerminalEvent(event: RunEvent): boolean {
+  return event.type === 'status' && isTerminalStatus(event.data.status as RunStatus);
+}
+
+/**
+ * Follows one run's events from `after` to its terminal status event, for one subscriber.
+ *
+ * Live events are taken from the bus while the subscriber keeps up; a subscriber that falls
+ * behind (its buffer overflows) or sees a gap in seq reads from the store instead, page by
+ * page. Either way memory per subscriber is bounded and no event is skipped or repeated.
+ */
+export class EventCursor {
+  private last: number;
+  private buffer: RunEvent[] = [];
+  private catchUp = true;
+  private overflows = 0;
+  private done = false;
+  private closed = false;
+  private wake: (() => void) | null = null;
+  private readonly unsubscribe: () => void;
+  private readonly maxBuffered: number;
+  private readonly pageSize: number;
+
+  constructor(
+    private readonly source: EventSource,
+    private readonly runId: string,
+    after: number,
+    options: EventCursorOptions = {},
+  ) {
+    this.last = after;
+    this.maxBuffered = options.maxBufferedEvents ?? 2000;
+    this.pageSize = options.pageSize ?? 500;
+    // Subscribe before the first read, so nothing published meanwhile is missed.
+    this.unsubscribe = source.bus.subscribe(runId, (events) => this.onLive(events));
+  }
+
+  get lastSeq(): number {
+    return this.last;
+  }
+
+  private onLive(events: RunEvent[]): void {
+    if (this.closed) return;
+    this.buffer.push(...events);
+    if (this.buffer.length > this.maxBuffered) {
+      this.buffer = [];
+      this.catchUp = true;
+      this.overflows++;
+    }
+    this.wake?.();
+  }
+
+  /** The next batch, or null once the terminal status event has been delivered. */
+  async next(): Promise<RunEvent[] | null> {
+    for (;;) {
+      if (this.done || this.closed) return null;
+      if (this.catchUp) {
+        const overflowsBefore = this.overflows;
+        const page = await this.source.read(this.runId, this.last, this.pageSize);
+        if (this.closed) return null;
+        if (page.length > 0) return this.deliver(page);
+        // Caught up. Anything published during the read is in the buffer, unless the
+        // buffer overflowed meanwhile, in which case read again.
+        if (this.overflows === overflowsBefore) this.catchUp = false;
+        continue;
+      }
+      const fresh = this.buffer.filter((e) => e.seq > this.last);
+      this.buffer = [];
+      if (fresh.length > 0) {
+        if (fresh[0]!.seq !== this.last + 1) {
+          this.catchUp = true; // a gap: the store has what we missed
+          continue;
+        }
+        let end = 1;
+        while (end < fresh.length && fresh[end]!.seq === fresh[end - 1]!.seq + 1) end++;
+        if (end < fresh.length) this.buffer = fresh.slice(end);
+        return this.deliver(fresh.slice(0, end));
+      }
+      await new Promise<void>((resolve) => {
+        this.wake = () => {
+          this.wake = null;
+          resolve();
+        };
+      });
+    }
+  }
+
+  private deliver(events: RunEvent[]): RunEvent[] {
+    const out: RunEvent[] = [];
+    for (const e of events) {
+      out.push(e);
+      this.last = e.seq;
+      if (isTerminalEvent(e)) {
+        this.done = true;
+        break;
+      }
+    }
+    return out;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe();
+    this.buffer = [];
+    this.wake?.();
+  }
+}

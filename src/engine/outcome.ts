@@ -1,0 +1,46 @@
+import type { ErrorCode, RunStatus } from '../contracts/index.js';
+import { assertNever, errorCatalog } from '../contracts/index.js';
+import type { ExitInfo } from '../exec/index.js';
+
+export interface RunOutcome {
+  status: RunStatus;
+  errorCode: ErrorCode | null;
+  errorMessage: string | null;
+}
+
+function fail(status: RunStatus, code: ErrorCode, message?: string): RunOutcome {
+  return { status, errorCode: code, errorMessage: message ?? errorCatalog[code].message };
+}
+
+/**
+ * Maps how a process ended to the run's final status. A timeout is never a success, and a
+ * run stopped because its server shut down is `interrupted`, not `cancelled`.
+ */
+export function outcomeOf(exit: ExitInfo, options: { shuttingDown: boolean; maxOutputBytes: number }): RunOutcome {
+  switch (exit.reason) {
+    case 'exited':
+      if (exit.exitCode === 0) return { status: 'succeeded', errorCode: null, errorMessage: null };
+      if (exit.exitCode !== null) {
+        return fail('failed', 'RUN_EXIT_NONZERO', `the command exited with code ${exit.exitCode}`);
+      }
+      return fail('failed', 'RUN_KILLED_BY_SIGNAL', `the command was killed by ${exit.signal ?? 'a signal'}`);
+    case 'spawn_failed':
+      return fail('failed', 'RUN_SPAWN_FAILED', `the command could not be started: ${exit.error ?? 'unknown error'}`);
+    case 'timeout':
+      return fail('timed_out', 'RUN_TIMEOUT');
+    case 'idle_timeout':
+      return fail('timed_out', 'RUN_IDLE_TIMEOUT');
+    case 'result_grace':
+      return fail('timed_out', 'RUN_RESULT_GRACE_EXCEEDED');
+    case 'output_limit':
+      return fail(
+        'failed',
+        'OUTPUT_LIMIT_EXCEEDED',
+        `the run printed more than ${options.maxOutputBytes} bytes and the output policy is kill`,
+      );
+    case 'cancelled':
+      return options.shuttingDown ? fail('interrupted', 'RUN_INTERRUPTED') : fail('cancelled', 'RUN_CANCELLED');
+    default:
+      return assertNever(exit.reason, 'exit reason');
+  }
+}

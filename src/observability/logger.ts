@@ -1,0 +1,72 @@
+import { destination as pinoDestination, pino, stdTimeFunctions, type DestinationStream, type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+/**
+ * Paths redacted from every log line. Covers credentials wherever they appear: request
+ * headers, config objects, run environments and callback payloads.
+ */
+export const redactPaths = [
+  'token',
+  'apiToken',
+  'apiTokens',
+  'password',
+  'secret',
+  'apiKey',
+  'authorization',
+  'webhookSecret',
+  'databaseUrl',
+  '*.token',
+  '*.apiToken',
+  '*.apiTokens',
+  '*.password',
+  '*.secret',
+  '*.apiKey',
+  '*.authorization',
+  '*.webhookSecret',
+  '*.databaseUrl',
+  '*.env',
+  'env',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+];
+
+export interface CreateLoggerOptions {
+  level?: string;
+  /** `auto` picks pretty output when the destination is a terminal. */
+  format?: 'auto' | 'json' | 'pretty';
+  /** Defaults to stderr, so stdout stays free for the CLI's user-facing output. */
+  destination?: DestinationStream;
+  base?: Record<string, unknown>;
+}
+
+/**
+ * The one logger factory. Modules receive a logger (or a child carrying `runId` /
+ * `requestId`) through their options; nothing creates its own.
+ */
+export function createLogger(options: CreateLoggerOptions = {}): Logger {
+  const level = options.level ?? 'info';
+  const pretty =
+    options.format === 'pretty' ||
+    (options.format !== 'json' && !options.destination && process.stderr.isTTY === true);
+  const common = {
+    level,
+    base: { service: 'patchbay', ...options.base },
+    redact: { paths: redactPaths, censor: '[redacted]' },
+    timestamp: stdTimeFunctions.isoTime,
+  };
+  if (pretty && !options.destination) {
+    return pino({
+      ...common,
+      transport: { target: 'pino-pretty', options: { destination: 2, translateTime: 'SYS:HH:MM:ss.l' } },
+    });
+  }
+  return pino(common, options.destination ?? pinoDestination({ dest: 2, sync: false }));
+}
+
+/** A logger that writes nothing: for tests and library use. */
+export function createSilentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

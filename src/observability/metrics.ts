@@ -1,0 +1,79 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics of one Patchbay instance. Each instance owns its registry, so several
+ * servers in one test process do not share counters.
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly runsByStatus: Gauge<'status'>;
+  readonly runDuration: Histogram<'status'>;
+  readonly runsFinished: Counter<'status'>;
+  readonly eventsWritten: Counter;
+  readonly droppedBytes: Counter;
+  readonly queueWaiting: Gauge;
+  readonly queueRunning: Gauge;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly callbackDeliveries: Counter<'outcome'>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  // Includes nodejs_eventloop_lag_seconds and its percentiles.
+  collectDefaultMetrics({ register: registry, prefix: 'patchbay_', eventLoopMonitoringPrecision: 10 });
+  return {
+    registry,
+    runsByStatus: new Gauge({
+      name: 'patchbay_runs',
+      help: 'Runs in the store by status (refreshed at scrape time).',
+      labelNames: ['status'],
+      registers: [registry],
+    }),
+    runDuration: new Histogram({
+      name: 'patchbay_run_duration_seconds',
+      help: 'Wall-clock duration of finished runs.',
+      labelNames: ['status'],
+      buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 1800, 3600],
+      registers: [registry],
+    }),
+    runsFinished: new Counter({
+      name: 'patchbay_runs_finished_total',
+      help: 'Runs that reached a terminal status in this process.',
+      labelNames: ['status'],
+      registers: [registry],
+    }),
+    eventsWritten: new Counter({
+      name: 'patchbay_events_written_total',
+      help: 'Run events appended to the store.',
+      registers: [registry],
+    }),
+    droppedBytes: new Counter({
+      name: 'patchbay_dropped_bytes_total',
+      help: 'Output bytes dropped by output caps.',
+      registers: [registry],
+    }),
+    queueWaiting: new Gauge({
+      name: 'patchbay_queue_waiting',
+      help: 'Runs waiting for a slot.',
+      registers: [registry],
+    }),
+    queueRunning: new Gauge({
+      name: 'patchbay_queue_running',
+      help: 'Runs holding a slot.',
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'patchbay_http_request_duration_seconds',
+      help: 'HTTP request latency by route.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    callbackDeliveries: new Counter({
+      name: 'patchbay_callback_attempts_total',
+      help: 'Callback delivery attempts by outcome.',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+  };
+}

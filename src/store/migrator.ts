@@ -1,0 +1,50 @@
+import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { PatchbayError } from '../contracts/index.js';
+import * as m0001 from './migrations/0001-runs-and-events.js';
+
+/** Migrations in order. Names are permanent: never rename or edit a shipped one. */
+export const migrations: Record<string, Migration> = {
+  '0001-runs-and-events': m0001,
+};
+
+export interface MigrationStatus {
+  name: string;
+  executedAt: string | null;
+}
+
+function createMigrator(db: Kysely<unknown>): Migrator {
+  return new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(migrations) },
+    migrationTableName: 'patchbay_migrations',
+    migrationLockTableName: 'patchbay_migrations_lock',
+  });
+}
+
+function unwrap(result: MigrationResultSet): string[] {
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new PatchbayError(
+      'MIGRATION_FAILED',
+      `migration ${failed ?? '(unknown)'} failed: ${String((result.error as Error).message ?? result.error)}`,
+      { migration: failed },
+      { cause: result.error },
+    );
+  }
+  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Applies every pending migration; returns the names applied. */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
+  return unwrap(await createMigrator(db).migrateToLatest());
+}
+
+/** Reverts the latest applied migration; returns its name (empty when none). */
+export async function migrateDown(db: Kysely<unknown>): Promise<string[]> {
+  return unwrap(await createMigrator(db).migrateDown());
+}
+
+export async function migrationStatus(db: Kysely<unknown>): Promise<MigrationStatus[]> {
+  const list = await createMigrator(db).getMigrations();
+  return list.map((m) => ({ name: m.name, executedAt: m.executedAt?.toISOString() ?? null }));
+}

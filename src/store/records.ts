@@ -1,0 +1,74 @@
+import type { AgentName, OutputPolicy, Run, RunStatus } from '../contracts/index.js';
+
+/** Which process holds a running run; recovery uses it to tell dead owners from live ones. */
+export interface RunOwner {
+  instanceId: string;
+  hostname: string;
+  pid: number;
+  /** Linux boot id: a process id is only meaningful within one boot. */
+  bootId: string | null;
+}
+
+/** A run as stored, with what clients never see (env values, process ids, owner). */
+export interface RunRecord {
+  id: string;
+  agent: AgentName;
+  status: RunStatus;
+  command: string[] | null;
+  prompt: string | null;
+  workdir: string | null;
+  env: Record<string, string>;
+  pty: boolean;
+  timeoutMs: number;
+  idleTimeoutMs: number;
+  maxOutputBytes: number;
+  outputPolicy: OutputPolicy;
+  callbackUrl: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  exitCode: number | null;
+  signal: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  outputBytes: number;
+  droppedBytes: number;
+  lastSeq: number;
+  pid: number | null;
+  pgid: number | null;
+  owner: RunOwner | null;
+}
+
+/** The public view of a run. */
+export function toRun(record: RunRecord): Run {
+  const started = record.startedAt ? Date.parse(record.startedAt) : null;
+  const finished = record.finishedAt ? Date.parse(record.finishedAt) : null;
+  return {
+    id: record.id,
+    agent: record.agent,
+    status: record.status,
+    command: record.command,
+    prompt: record.prompt,
+    workdir: record.workdir,
+    envKeys: Object.keys(record.env).sort(),
+    timeoutMs: record.timeoutMs,
+    idleTimeoutMs: record.idleTimeoutMs,
+    maxOutputBytes: record.maxOutputBytes,
+    outputPolicy: record.outputPolicy,
+    pty: record.pty,
+    callbackUrl: record.callbackUrl,
+    createdAt: record.createdAt,
+    startedAt: record.startedAt,
+    finishedAt: record.finishedAt,
+    durationMs: started !== null && finished !== null ? Math.max(0, finished - started) : null,
+    exitCode: record.exitCode,
+    signal: record.signal,
+    error:
+      record.errorCode !== null
+        ? { code: record.errorCode, message: record.errorMessage ?? record.errorCode }
+        : null,
+    outputBytes: record.outputBytes,
+    droppedBytes: record.droppedBytes,
+    lastSeq: record.lastSeq,
+  };
+}

@@ -1,0 +1,179 @@
+import type { Kysely, Selectable, Updateable } from 'kysely';
+import type { AgentName, OutputPolicy, RunStatus } from '../contracts/index.js';
+import type { RunOwner, RunRecord } from './records.js';
+import type { Database, RunsTable } from './schema.js';
+
+export interface ListRunsOptions {
+  statuses?: RunStatus[];
+  limit: number;
+  /** Return runs created before this id (ids sort by creation). */
+  before?: string;
+}
+
+export type RunPatch = Partial<
+  Pick<
+    RunRecord,
+    | 'status'
+    | 'startedAt'
+    | 'finishedAt'
+    | 'exitCode'
+    | 'signal'
+    | 'errorCode'
+    | 'errorMessage'
+    | 'outputBytes'
+    | 'droppedBytes'
+    | 'lastSeq'
+    | 'pid'
+    | 'pgid'
+    | 'owner'
+    | 'workdir'
+  >
+>;
+
+const num = (v: number | string): number => (typeof v === 'string' ? Number(v) : v);
+
+function fromRow(row: Selectable<RunsTable>): RunRecord {
+  return {
+    id: row.id,
+    agent: row.agent as AgentName,
+    status: row.status as RunStatus,
+    command: row.command ? (JSON.parse(row.command) as string[]) : null,
+    prompt: row.prompt,
+    workdir: row.workdir,
+    env: row.env ? (JSON.parse(row.env) as Record<string, string>) : {},
+    pty: num(row.pty) === 1,
+    timeoutMs: num(row.timeout_ms),
+    idleTimeoutMs: num(row.idle_timeout_ms),
+    maxOutputBytes: num(row.max_output_bytes),
+    outputPolicy: row.output_policy as OutputPolicy,
+    callbackUrl: row.callback_url,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    exitCode: row.exit_code,
+    signal: row.signal,
+    errorCode: row.error_code,
+    errorMessage: row.error_message,
+    outputBytes: num(row.output_bytes),
+    droppedBytes: num(row.dropped_bytes),
+    lastSeq: num(row.last_seq),
+    pid: row.pid,
+    pgid: row.pgid,
+    owner: row.owner ? (JSON.parse(row.owner) as RunOwner) : null,
+  };
+}
+
+function patchToRow(patch: RunPatch): Updateable<RunsTable> {
+  const row: Partial<Record<keyof RunsTable, unknown>> = {};
+  if (patch.status !== undefined) row.status = patch.status;
+  if (patch.startedAt !== undefined) row.started_at = patch.startedAt;
+  if (patch.finishedAt !== undefined) row.finished_at = patch.finishedAt;
+  if (patch.exitCode !== undefined) row.exit_code = patch.exitCode;
+  if (patch.signal !== undefined) row.signal = patch.signal;
+  if (patch.errorCode !== undefined) row.error_code = patch.errorCode;
+  if (patch.errorMessage !== undefined) row.error_message = patch.errorMessage;
+  if (patch.outputBytes !== undefined) row.output_bytes = patch.outputBytes;
+  if (patch.droppedBytes !== undefined) row.dropped_bytes = patch.droppedBytes;
+  if (patch.lastSeq !== undefined) row.last_seq = patch.lastSeq;
+  if (patch.pid !== undefined) row.pid = patch.pid;
+  if (patch.pgid !== undefined) row.pgid = patch.pgid;
+  if (patch.owner !== undefined) row.owner = patch.owner ? JSON.stringify(patch.owner) : null;
+  if (patch.workdir !== undefined) row.workdir = patch.workdir;
+  return row as Updateable<RunsTable>;
+}
+
+export interface RunRepository {
+  insert(run: RunRecord): Promise<void>;
+  get(id: string): Promise<RunRecord | undefined>;
+  list(options: ListRunsOptions): Promise<RunRecord[]>;
+  /** Runs in any of these statuses, oldest first. */
+  listByStatus(statuses: RunStatus[]): Promise<RunRecord[]>;
+  update(id: string, patch: RunPatch): Promise<void>;
+  /**
+   * Updates only when the run is currently in one of `from`: the compare-and-set that keeps
+   * two writers (a finishing run and a cancel, say) from both deciding the outcome.
+   */
+  transition(id: string, from: RunStatus[], patch: RunPatch): Promise<boolean>;
+  countByStatus(): Promise<Partial<Record<RunStatus, number>>>;
+}
+
+export function createRunRepository(db: Kysely<Database>): RunRepository {
+  return {
+    async insert(run) {
+      await db
+        .insertInto('runs')
+        .values({
+          id: run.id,
+          agent: run.agent,
+          status: run.status,
+          command: run.command ? JSON.stringify(run.command) : null,
+          prompt: run.prompt,
+          workdir: run.workdir,
+          env: JSON.stringify(run.env),
+          pty: run.pty ? 1 : 0,
+          timeout_ms: run.timeoutMs,
+          idle_timeout_ms: run.idleTimeoutMs,
+          max_output_bytes: run.maxOutputBytes,
+          output_policy: run.outputPolicy,
+          callback_url: run.callbackUrl,
+          created_at: run.createdAt,
+          started_at: run.startedAt,
+          finished_at: run.finishedAt,
+          exit_code: run.exitCode,
+          signal: run.signal,
+          error_code: run.errorCode,
+          error_message: run.errorMessage,
+          output_bytes: run.outputBytes,
+          dropped_bytes: run.droppedBytes,
+          last_seq: run.lastSeq,
+          pid: run.pid,
+          pgid: run.pgid,
+          owner: run.owner ? JSON.stringify(run.owner) : null,
+        })
+        .execute();
+    },
+    async get(id) {
+      const row = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? fromRow(row) : undefined;
+    },
+    async list({ statuses, limit, before }) {
+      let q = db.selectFrom('runs').selectAll().orderBy('id', 'desc').limit(limit);
+      if (statuses && statuses.length > 0) q = q.where('status', 'in', statuses);
+      if (before) q = q.where('id', '<', before);
+      return (await q.execute()).map(fromRow);
+    },
+    async listByStatus(statuses) {
+      const rows = await db
+        .selectFrom('runs')
+        .selectAll()
+        .where('status', 'in', statuses)
+        .orderBy('id', 'asc')
+        .execute();
+      return rows.map(fromRow);
+    },
+    async update(id, patch) {
+      const row = patchToRow(patch);
+      if (Object.keys(row).length === 0) return;
+      await db.updateTable('runs').set(row).where('id', '=', id).execute();
+    },
+    async transition(id, from, patch) {
+      const result = await db
+        .updateTable('runs')
+        .set(patchToRow(patch))
+        .where('id', '=', id)
+        .where('status', 'in', from)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async countByStatus() {
+      const rows = await db
+        .selectFrom('runs')
+        .select(['status', db.fn.countAll<number | string>().as('n')])
+        .groupBy('status')
+        .execute();
+      const out: Partial<Record<RunStatus, number>> = {};
+      for (const r of rows) out[r.status as RunStatus] = Number(r.n);
+      return out;
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import type { ColumnType } from 'kysely';
+
+/**
+ * Database tables as Kysely sees them. Everything is dialect-neutral: JSON lives in text
+ * columns, timestamps are ISO-8601 text (sortable), booleans are 0/1 integers, and bigint
+ * columns may come back as strings from PostgreSQL (the repositories normalise them).
+ */
+type BigIntColumn = ColumnType<number | string, number, number>;
+
+export interface RunsTable {
+  id: string;
+  agent: string;
+  status: string;
+  command: string | null;
+  prompt: string | null;
+  workdir: string | null;
+  env: string | null;
+  pty: number;
+  timeout_ms: BigIntColumn;
+  idle_timeout_ms: BigIntColumn;
+  max_output_bytes: BigIntColumn;
+  output_policy: string;
+  callback_url: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  exit_code: number | null;
+  signal: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  output_bytes: BigIntColumn;
+  dropped_bytes: BigIntColumn;
+  last_seq: number;
+  pid: number | null;
+  pgid: number | null;
+  /** JSON of RunOwner: which process holds the run (for crash recovery). */
+  owner: string | null;
+}
+
+export interface RunEventsTable {
+  run_id: string;
+  seq: number;
+  type: string;
+  ts: string;
+  data: string;
+  raw: string | null;
+}
+
+export interface CallbackDeliveriesTable {
+  id: string;
+  run_id: string;
+  url: string;
+  attempt: number;
+  outcome: string;
+  http_status: number | null;
+  error: string | null;
+  created_at: string;
+}
+
+export interface Database {
+  runs: RunsTable;
+  run_events: RunEventsTable;
+  callback_deliveries: CallbackDeliveriesTable;
+}

@@ -1,0 +1,55 @@
+import { sql } from 'kysely';
+import { PatchbayError } from '../contracts/index.js';
+import { createCallbackRepository, type CallbackRepository } from './callbacks-repository.js';
+import { openDatabase, type DatabaseHandle, type Dialect } from './db.js';
+import { createEventRepository, type EventRepository } from './events-repository.js';
+import { migrateToLatest } from './migrator.js';
+import { createRunRepository, type RunRepository } from './runs-repository.js';
+
+export interface Store {
+  readonly dialect: Dialect;
+  readonly location: string;
+  readonly handle: DatabaseHandle;
+  readonly runs: RunRepository;
+  readonly events: EventRepository;
+  readonly callbacks: CallbackRepository;
+  /** Resolves when the database answers a trivial query; throws STORE_UNAVAILABLE otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  databaseUrl: string;
+  /** Apply pending migrations on open (the server does; `patchbay migrate` does not). */
+  migrate?: boolean;
+}
+
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  const handle = openDatabase(options.databaseUrl);
+  if (options.migrate ?? true) {
+    try {
+      await migrateToLatest(handle.db as never);
+    } catch (err) {
+      await handle.db.destroy();
+      throw err;
+    }
+  }
+  return {
+    dialect: handle.dialect,
+    location: handle.location,
+    handle,
+    runs: createRunRepository(handle.db),
+    events: createEventRepository(handle.db),
+    callbacks: createCallbackRepository(handle.db),
+    async ping() {
+      try {
+        await sql`select 1`.execute(handle.db);
+      } catch (err) {
+        throw new PatchbayError('STORE_UNAVAILABLE', undefined, undefined, { cause: err });
+      }
+    },
+    async close() {
+      await handle.db.destroy();
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { createRunDirectory, isWithin, resolveTrustedWorkdir } from './trusted-roots.js';
