@@ -118,8 +118,10 @@ export type RunList = z.infer<typeof RunList>;
 export const ListRunsQuery = z
   .object({
     status: z
-      .union([RunStatus, z.array(RunStatus)])
-      .optional()
+      .preprocess(
+        (v) => (v === undefined ? undefined : [v].flat().flatMap((s) => String(s).split(','))),
+        z.array(RunStatus).optional(),
+      )
       .describe('One status, or several as a comma list or repeated parameter.'),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     cursor: z.string().max(200).optional().describe('nextCursor of the previous page.'),

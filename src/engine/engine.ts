@@ -43,6 +43,11 @@ export interface EngineOptions {
   metrics: Metrics;
   version: string;
   bus?: EventBus;
+  /**
+   * Pick up runs other processes left `queued` at start (default true). The embedded CLI
+   * sets false: those runs belong to the server's queue, not to a one-shot `patchbay run`.
+   */
+  adoptQueuedRuns?: boolean;
 }
 
 export interface QueueStats {
@@ -450,6 +455,7 @@ export function createEngine(options: EngineOptions): Engine {
       baseLog.warn({ runId: record.id }, 'run interrupted by a previous server stop');
       scheduleCallback(toRun(await getRecord(record.id)));
     }
+    if (options.adoptQueuedRuns === false) return;
     const queued = await store.runs.listByStatus(['queued']);
     for (const record of queued) {
       await ensureTracked(record.id);
@@ -465,7 +471,7 @@ export function createEngine(options: EngineOptions): Engine {
       return toRun(await getRecord(id));
     },
     async listRuns(query) {
-      const statuses = query.status === undefined ? undefined : [query.status].flat();
+      const statuses = query.status;
       const records = await store.runs.list({
         statuses,
         limit: query.limit + 1,

@@ -1,0 +1,74 @@
+import { access, constants, mkdir } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { listAgents } from '../../agents/index.js';
+import { isPatchbayError } from '../../contracts/index.js';
+import { loadPty } from '../../exec/index.js';
+import { migrationStatus, openDatabase } from '../../store/index.js';
+import { createContext } from '../context.js';
+import { out } from '../output.js';
+
+type Check = { name: string; ok: boolean; detail: string };
+
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description('Check this machine and configuration: store, data dir, PTY, server, agents')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, command: Command) => {
+      const ctx = createContext(command);
+      const checks: Check[] = [];
+      const major = Number(process.versions.node.split('.')[0]);
+      checks.push({ name: 'node', ok: major >= 20, detail: process.version });
+      try {
+        await mkdir(ctx.config.dataDir, { recursive: true });
+        await access(ctx.config.dataDir, constants.W_OK);
+        checks.push({ name: 'data dir', ok: true, detail: ctx.config.dataDir });
+      } catch (err) {
+        checks.push({ name: 'data dir', ok: false, detail: `${ctx.config.dataDir}: ${(err as Error).message}` });
+      }
+      const handle = openDatabase(ctx.config.databaseUrl);
+      try {
+        const status = await migrationStatus(handle.db as never);
+        const pending = status.filter((m) => !m.executedAt).length;
+        checks.push({
+          name: 'store',
+          ok: true,
+          detail: `${handle.dialect} at ${handle.location}; ${pending === 0 ? 'migrations up to date' : `${pending} migration(s) pending (run \`patchbay migrate\`)`}`,
+        });
+      } catch (err) {
+        checks.push({ name: 'store', ok: false, detail: (err as Error).message });
+      } finally {
+        await handle.db.destroy();
+      }
+      const pty = await loadPty();
+      checks.push({ name: 'pty', ok: pty !== null, detail: pty ? 'node-pty available' : 'node-pty not installed (runs with pty:true are refused)' });
+      try {
+        const health = await ctx.client.health();
+        checks.push({ name: 'server', ok: true, detail: `${ctx.serverUrl} answers (version ${health.version})` });
+      } catch (err) {
+        checks.push({
+          name: 'server',
+          ok: !ctx.explicitServer,
+          detail: isPatchbayError(err) ? `${ctx.serverUrl}: ${err.code}` : String(err),
+        });
+      }
+      checks.push({
+        name: 'security',
+        ok: true,
+        detail: `binds ${ctx.config.host}; API tokens ${ctx.config.apiTokens.length > 0 ? 'set' : 'not set'}; allowed commands: ${ctx.config.allowedCommands?.join(',') ?? 'any'}`,
+      });
+      const agents = listAgents().map((a) => ({
+        name: a.name,
+        capabilities: Object.entries(a.capabilities)
+          .filter(([, v]) => v)
+          .map(([k]) => k),
+      }));
+      if (opts.json) {
+        out.json({ checks, agents });
+      } else {
+        for (const c of checks) out.line(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(9)} ${c.detail}`);
+        for (const a of agents) out.line(`ok    agent     ${a.name} (${a.capabilities.join(', ')})`);
+      }
+      if (checks.some((c) => !c.ok)) process.exitCode = 1;
+    });
+}

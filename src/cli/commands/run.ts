@@ -1,0 +1,153 @@
+import type { Command } from 'commander';
+import { CreateRunRequest, PatchbayError, type Run, type RunEvent } from '../../contracts/index.js';
+import { createContext, type CliContext } from '../context.js';
+import { openEmbedded } from '../embedded.js';
+import { describeEnd, exitCodeOf, out, printEvent } from '../output.js';
+
+interface RunFlags {
+  agent: string;
+  workdir?: string;
+  timeout?: string;
+  idleTimeout?: string;
+  maxOutput?: string;
+  outputPolicy?: string;
+  env: string[];
+  pty?: boolean;
+  follow: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+function parseEnv(pairs: string[]): Record<string, string> | undefined {
+  if (pairs.length === 0) return undefined;
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new PatchbayError('VALIDATION_FAILED', `--env expects KEY=VALUE, got ${pair}`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+function toInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new PatchbayError('VALIDATION_FAILED', `${flag} expects a positive whole number, got ${value}`);
+  return n;
+}
+
+function buildRequest(command: string[], flags: RunFlags): CreateRunRequest {
+  const request: CreateRunRequest = { agent: flags.agent as 'shell', command };
+  if (flags.workdir) request.workdir = flags.workdir;
+  const timeoutMs = toInt(flags.timeout, '--timeout');
+  if (timeoutMs) request.timeoutMs = timeoutMs;
+  const idle = toInt(flags.idleTimeout, '--idle-timeout');
+  if (idle) request.idleTimeoutMs = idle;
+  const maxOutput = toInt(flags.maxOutput, '--max-output');
+  if (maxOutput) request.maxOutputBytes = maxOutput;
+  if (flags.outputPolicy) request.outputPolicy = flags.outputPolicy as 'kill' | 'truncate';
+  const env = parseEnv(flags.env);
+  if (env) request.env = env;
+  if (flags.pty) request.pty = true;
+  return request;
+}
+
+async function follow(
+  events: AsyncIterable<RunEvent>,
+  flags: RunFlags,
+): Promise<void> {
+  for await (const event of events) printEvent(event, { json: flags.json, quiet: flags.quiet });
+}
+
+async function runRemote(ctx: CliContext, request: CreateRunRequest, flags: RunFlags): Promise<number> {
+  const run = await ctx.client.createRun(request);
+  if (!flags.follow) {
+    if (flags.json) out.json(run);
+    else out.line(run.id);
+    return 0;
+  }
+  if (!flags.quiet && !flags.json) out.note(`run ${run.id} queued on ${ctx.serverUrl}`);
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    out.note(`cancelling ${run.id} (Ctrl-C again to leave it running)`);
+    void ctx.client.cancelRun(run.id).catch(() => undefined);
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    await follow(ctx.client.streamEvents(run.id, { reconnect: true }), flags);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  return finish(await ctx.client.getRun(run.id), flags);
+}
+
+async function runEmbedded(ctx: CliContext, request: CreateRunRequest, flags: RunFlags): Promise<number> {
+  const embedded = await openEmbedded(ctx);
+  try {
+    const parsed = CreateRunRequest.parse(request);
+    const run = await embedded.engine.createRun(parsed);
+    if (!flags.quiet && !flags.json) out.note(`run ${run.id} (embedded, data: ${ctx.config.dataDir})`);
+    const onSigint = (): void => {
+      out.note(`cancelling ${run.id}`);
+      void embedded.engine.cancelRun(run.id).catch(() => undefined);
+    };
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
+    try {
+      const cursor = await embedded.engine.openCursor(run.id, 0);
+      const events = (async function* () {
+        for (;;) {
+          const batch = await cursor.next();
+          if (!batch) return;
+          yield* batch;
+        }
+      })();
+      await follow(events, flags);
+    } finally {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
+    }
+    return finish(await embedded.engine.getRun(run.id), flags);
+  } finally {
+    await embedded.close();
+  }
+}
+
+function finish(run: Run, flags: RunFlags): number {
+  if (flags.json) out.stdout(`${JSON.stringify({ run })}\n`);
+  else if (!flags.quiet || run.status !== 'succeeded') out.note(describeEnd(run));
+  return exitCodeOf(run);
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('Run a command (or agent) and follow its output; exits with its exit code')
+    .argument('<command...>', 'the command and its arguments (put them after --)')
+    .passThroughOptions()
+    .option('--agent <name>', 'agent to use', 'shell')
+    .option('--workdir <dir>', 'directory to run in (inside a trusted root)')
+    .option('--timeout <ms>', 'total timeout in milliseconds')
+    .option('--idle-timeout <ms>', 'idle timeout in milliseconds')
+    .option('--max-output <bytes>', 'output cap in bytes')
+    .option('--output-policy <policy>', 'kill | truncate')
+    .option('-e, --env <KEY=VALUE>', 'extra environment variable (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--pty', 'run in a pseudo-terminal')
+    .option('--no-follow', 'print the run id and return at once (server mode)')
+    .option('--json', 'print events and the final run as JSON lines')
+    .option('-q, --quiet', 'print only the command output')
+    .addHelpText(
+      'after',
+      '\nTalks to PATCHBAY_URL when it is set; otherwise runs embedded on the local data dir.\n\nExample:\n  patchbay run -- sh -c "echo hello; sleep 1; echo done"',
+    )
+    .action(async (command: string[], flags: RunFlags, cmd: Command) => {
+      const ctx = createContext(cmd);
+      const request = buildRequest(command, flags);
+      const code = ctx.explicitServer
+        ? await runRemote(ctx, request, flags)
+        : await runEmbedded(ctx, request, flags);
+      process.exitCode = code;
+    });
+}

@@ -1,0 +1,36 @@
+import { createEngine, type Engine } from '../engine/index.js';
+import { createMetrics } from '../observability/index.js';
+import { openStore, type Store } from '../store/index.js';
+import type { CliContext } from './context.js';
+
+export interface Embedded {
+  engine: Engine;
+  store: Store;
+  close(): Promise<void>;
+}
+
+/**
+ * An engine inside the CLI process, on the same store a server would use. It recovers runs
+ * of dead processes but leaves the server's queued runs alone.
+ */
+export async function openEmbedded(ctx: CliContext): Promise<Embedded> {
+  const store = await openStore({ databaseUrl: ctx.config.databaseUrl });
+  const log = ctx.logger(ctx.config.logLevel === 'info' ? 'warn' : ctx.config.logLevel);
+  const engine = createEngine({
+    config: ctx.config,
+    store,
+    log,
+    metrics: createMetrics(),
+    version: ctx.version,
+    adoptQueuedRuns: false,
+  });
+  await engine.start();
+  return {
+    engine,
+    store,
+    async close() {
+      await engine.stop();
+      await store.close();
+    },
+  };
+}

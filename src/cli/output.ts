@@ -1,0 +1,74 @@
+import type { Run, RunEvent, RunStatus } from '../contracts/index.js';
+import { isPatchbayError } from '../contracts/index.js';
+
+/** User-facing output of the CLI: the one place besides the logger that writes to the terminal. */
+export const out = {
+  stdout: (text: string): boolean => process.stdout.write(text),
+  stderr: (text: string): boolean => process.stderr.write(text),
+  line: (text = ''): boolean => process.stdout.write(`${text}\n`),
+  note: (text: string): boolean => process.stderr.write(`[patchbay] ${text}\n`),
+  json: (value: unknown): boolean => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+};
+
+/** Prints a run event as a person wants to read it: output verbatim, the rest as notes. */
+export function printEvent(event: RunEvent, options: { json?: boolean; quiet?: boolean } = {}): void {
+  if (options.json) {
+    out.stdout(`${JSON.stringify(event)}\n`);
+    return;
+  }
+  const d = event.data;
+  switch (event.type) {
+    case 'output':
+      if (d.stream === 'stderr') out.stderr(String(d.text));
+      else out.stdout(String(d.text));
+      if (d.tail === true && !options.quiet) {
+        /* tail text follows a dropped notice; nothing extra to print */
+      }
+      return;
+    case 'dropped':
+      if (!options.quiet && d.final) out.note(`output cap reached: ${String(d.droppedBytes)} bytes dropped (head and tail kept)`);
+      return;
+    case 'status':
+      if (!options.quiet && (d.status === 'paused' || (d.status === 'running' && event.seq > 2))) {
+        out.note(`run ${String(d.status)}`);
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+/** The process exit code that mirrors how a run ended (timeouts follow `timeout(1)`: 124). */
+export function exitCodeOf(run: Run): number {
+  if (run.exitCode !== null) return run.exitCode;
+  const byStatus: Partial<Record<RunStatus, number>> = {
+    succeeded: 0,
+    timed_out: 124,
+    cancelled: 130,
+    interrupted: 1,
+  };
+  if (run.error?.code === 'RUN_SPAWN_FAILED') return 127;
+  return byStatus[run.status] ?? 1;
+}
+
+export function describeEnd(run: Run): string {
+  const seconds = run.durationMs !== null ? ` in ${(run.durationMs / 1000).toFixed(1)}s` : '';
+  const detail = run.error ? `: ${run.error.code} (${run.error.message})` : run.exitCode !== null ? ` (exit ${run.exitCode})` : '';
+  return `run ${run.id} ${run.status}${seconds}${detail}`;
+}
+
+/** Prints an error for a person and returns the exit code to use. */
+export function reportError(err: unknown): number {
+  if (isPatchbayError(err)) {
+    out.stderr(`patchbay: ${err.code}: ${err.message}\n`);
+    return 2;
+  }
+  out.stderr(`patchbay: ${(err as Error).stack ?? String(err)}\n`);
+  return 70; // EX_SOFTWARE
+}
+
+export function formatRunRow(run: Run): string {
+  const cmd = (run.command ?? []).join(' ');
+  const when = run.createdAt.replace('T', ' ').slice(0, 19);
+  return `${run.id}  ${run.status.padEnd(11)}  ${when}  ${cmd.length > 60 ? `${cmd.slice(0, 57)}...` : cmd}`;
+}

@@ -1,0 +1,27 @@
+import { Command } from 'commander';
+import { packageVersion } from '../config/index.js';
+import { registerControl } from './commands/control.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerLogs } from './commands/logs.js';
+import { registerMigrate } from './commands/migrate.js';
+import { registerRun } from './commands/run.js';
+import { registerRuns } from './commands/runs.js';
+import { registerServe } from './commands/serve.js';
+
+export function createProgram(): Command {
+  const program = new Command('patchbay')
+    .description('Self-hosted control plane for AI coding agents')
+    .version(packageVersion())
+    .option('--config <file>', 'config file (default ./patchbay.config.json; PATCHBAY_CONFIG)')
+    .option('--url <url>', 'server to talk to (PATCHBAY_URL)')
+    .showHelpAfterError()
+    .enablePositionalOptions();
+  registerServe(program);
+  registerRun(program);
+  registerRuns(program);
+  registerLogs(program);
+  registerControl(program);
+  registerMigrate(program);
+  registerDoctor(program);
+  return program;
+}

@@ -1,0 +1,180 @@
+import {
+  ErrorBody,
+  isErrorCode,
+  PatchbayError,
+  type CreateRunRequest,
+  type HealthBody,
+  type QueueHealth,
+  type Run,
+  type RunEvent,
+  type RunEventList,
+  type RunList,
+  type RunStatus,
+} from '../contracts/index.js';
+
+export interface ClientOptions {
+  /** e.g. http://127.0.0.1:7070 */
+  baseUrl: string;
+  token?: string | undefined;
+  fetch?: typeof fetch;
+}
+
+export interface StreamOptions {
+  after?: number;
+  signal?: AbortSignal;
+  /** Reconnect (with Last-Event-ID) when the connection drops before the run ends. */
+  reconnect?: boolean;
+}
+
+/**
+ * Typed client for the Patchbay HTTP API and its SSE event stream. Used by the CLI and the
+ * dashboard; depends on `contracts` only.
+ *
+ * @example
+ *   const pb = createClient({ baseUrl: 'http://127.0.0.1:7070' });
+ *   const run = await pb.createRun({ agent: 'shell', command: ['echo', 'hi'] });
+ *   for await (const event of pb.streamEvents(run.id)) console.log(event.type, event.data);
+ */
+export function createClient(options: ClientOptions) {
+  const doFetch = options.fetch ?? fetch;
+  const base = options.baseUrl.replace(/\/+$/, '');
+  const headers = (extra: Record<string, string> = {}): Record<string, string> => ({
+    ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    ...extra,
+  });
+
+  async function send(
+    method: string,
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Response> {
+    try {
+      return await doFetch(`${base}${path}`, {
+        method,
+        headers: headers({ ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...extraHeaders }),
+        body: body === undefined ? null : JSON.stringify(body),
+        signal: signal ?? null,
+      });
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      throw new PatchbayError('SERVER_UNREACHABLE', `cannot reach ${base}: ${causeMessage(err)}`, { baseUrl: base }, {
+        cause: err,
+      });
+    }
+  }
+
+  async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await send(method, path, body);
+    const text = await res.text();
+    if (!res.ok) throw errorFromResponse(res.status, text);
+    return JSON.parse(text) as T;
+  }
+
+  async function* streamEvents(runId: string, streamOptions: StreamOptions = {}): AsyncGenerator<RunEvent> {
+    let after = streamOptions.after ?? 0;
+    let attempts = 0;
+    for (;;) {
+      const res = await send('GET', `/v1/runs/${encodeURIComponent(runId)}/events?after=${after}`, undefined, streamOptions.signal, {
+        accept: 'text/event-stream',
+      }).catch((err: unknown) => {
+          if (streamOptions.reconnect && err instanceof PatchbayError && attempts < 30) return null;
+          throw err;
+        });
+      if (res && !res.ok) throw errorFromResponse(res.status, await res.text());
+      let ended = false;
+      if (res?.body) {
+        attempts = 0;
+        try {
+          for await (const event of parseSse(res.body)) {
+            after = event.seq;
+            yield event;
+            if (event.type === 'status' && isTerminal(event.data.status as RunStatus)) ended = true;
+          }
+        } catch (err) {
+          if ((err as Error).name === 'AbortError' || !streamOptions.reconnect) throw err;
+        }
+      }
+      if (ended || !streamOptions.reconnect || streamOptions.signal?.aborted) return;
+      attempts++;
+      await new Promise((r) => setTimeout(r, Math.min(5000, 200 * attempts)));
+    }
+  }
+
+  return {
+    baseUrl: base,
+    health: () => request<HealthBody>('GET', '/health'),
+    queue: () => request<QueueHealth>('GET', '/health/queue'),
+    createRun: (body: CreateRunRequest) => request<Run>('POST', '/v1/runs', body),
+    getRun: (id: string) => request<Run>('GET', `/v1/runs/${encodeURIComponent(id)}`),
+    listRuns: (query: { status?: RunStatus[]; limit?: number; cursor?: string } = {}) => {
+      const params = new URLSearchParams();
+      if (query.status?.length) params.set('status', query.status.join(','));
+      if (query.limit) params.set('limit', String(query.limit));
+      if (query.cursor) params.set('cursor', query.cursor);
+      const qs = params.toString();
+      return request<RunList>('GET', `/v1/runs${qs ? `?${qs}` : ''}`);
+    },
+    listEvents: (id: string, after = 0, limit = 1000) =>
+      request<RunEventList>('GET', `/v1/runs/${encodeURIComponent(id)}/events?after=${after}&limit=${limit}`),
+    cancelRun: (id: string) => request<Run>('POST', `/v1/runs/${encodeURIComponent(id)}/cancel`),
+    pauseRun: (id: string) => request<Run>('POST', `/v1/runs/${encodeURIComponent(id)}/pause`),
+    resumeRun: (id: string) => request<Run>('POST', `/v1/runs/${encodeURIComponent(id)}/resume`),
+    streamEvents,
+  };
+}
+
+export type PatchbayClient = ReturnType<typeof createClient>;
+
+const TERMINAL: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted'];
+function isTerminal(status: RunStatus): boolean {
+  return TERMINAL.includes(status);
+}
+
+function causeMessage(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (err as Error).message;
+}
+
+/** Rebuilds the server's PatchbayError from an error body. */
+export function errorFromResponse(status: number, text: string): PatchbayError {
+  try {
+    const parsed = ErrorBody.safeParse(JSON.parse(text));
+    if (parsed.success) {
+      const { code, message, details, requestId } = parsed.data.error;
+      const detailObj = { ...(typeof details === 'object' && details ? details : {}), requestId, httpStatus: status };
+      return isErrorCode(code)
+        ? new PatchbayError(code, message, detailObj)
+        : new PatchbayError('INTERNAL_ERROR', `${code}: ${message}`, detailObj);
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  return new PatchbayError('INTERNAL_ERROR', `HTTP ${status}: ${text.slice(0, 200)}`, { httpStatus: status });
+}
+
+/** Parses a text/event-stream body into run events (ignores comments and retry lines). */
+export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<RunEvent> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let data: string[] = [];
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let start = 0;
+    let nl: number;
+    // Scan by index: re-slicing the buffer per line would be quadratic on big chunks.
+    while ((nl = buffer.indexOf('\n', start)) >= 0) {
+      const end = nl > start && buffer.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      const line = buffer.slice(start, end);
+      start = nl + 1;
+      if (line === '') {
+        if (data.length > 0) yield JSON.parse(data.join('\n')) as RunEvent;
+        data = [];
+      } else if (line.startsWith('data:')) {
+        data.push(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
+      }
+    }
+    buffer = buffer.slice(start);
+  }
+}

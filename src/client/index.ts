@@ -1,0 +1,1 @@
+export { createClient, errorFromResponse, parseSse, type ClientOptions, type PatchbayClient, type StreamOptions } from './client.js';

@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { PatchbayError } from '../contracts/index.js';
+import type { Logger } from '../observability/index.js';
+import { createTokenChecker } from './auth.js';
+import type { ServerDeps } from './deps.js';
+import { errorBody, sendError } from './errors.js';
+import { healthRoutes } from './routes/health.js';
+import { runRoutes } from './routes/runs.js';
+import { docsContentSecurityPolicy, pickRequestId, securityHeaders } from './security.js';
+import { handleJsonRpcSocket } from './ws/json-rpc.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is calling, for rate limits: a token fingerprint, or the address without tokens. */
+    clientKey: string;
+  }
+}
+
+/**
+ * Builds the Fastify app: auth, request ids, security headers, rate limits, the error
+ * body, OpenAPI at /docs, REST + SSE under /v1, and JSON-RPC over WebSocket at /v1/ws.
+ */
+export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: deps.config.bodyLimitBytes,
+    genReqId: (req) => pickRequestId(req.headers['x-request-id'], randomUUID),
+    logController: new LogController({
+      requestIdLogLabel: 'requestId',
+      // Probes and scrapes would drown the log; everything else is logged.
+      disableRequestLogging: (req) => /^\/(health|ready|metrics)(\/|\?|$)/.test(req.url),
+    }),
+    trustProxy: false,
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest('clientKey', '');
+
+  const tokens = createTokenChecker(deps.config.apiTokens);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    request.clientKey = `ip:${request.ip}`;
+    if (tokens.enabled) request.clientKey = tokens.check(request.headers.authorization);
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    for (const [name, value] of Object.entries(securityHeaders)) {
+      if (!reply.hasHeader(name)) reply.header(name, value);
+    }
+    if (request.url.startsWith('/docs')) {
+      reply.header('content-security-policy', docsContentSecurityPolicy);
+      reply.removeHeader('cache-control');
+    }
+    return payload;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.httpDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    if (err instanceof PatchbayError && err.code === 'RATE_LIMITED') {
+      const details = err.details as { retryAfterSeconds?: number } | undefined;
+      reply.header('retry-after', String(details?.retryAfterSeconds ?? 60));
+    }
+    return sendError(request, reply, err);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send(errorBody(new PatchbayError('ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`), request.id)),
+  );
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'Patchbay API',
+        version: deps.version,
+        description:
+          'Runs coding agents and commands on workspaces, streams their events, and controls them. Errors use one body: `{ "error": { "code", "message", "details"?, "requestId" } }`; the codes are listed in docs/errors.md.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: deps.config.apiTokens.length > 0 ? [{ bearer: [] }] : [],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: deps.config.bodyLimitBytes },
+  });
+
+  await app.register(healthRoutes(deps));
+  await app.register(runRoutes(deps));
+
+  app.get('/v1/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
+    handleJsonRpcSocket(socket, deps, request.clientKey, request.log as Logger);
+  });
+
+  return app;
+}

@@ -1,0 +1,18 @@
+import type { ResolvedConfig } from '../config/index.js';
+import type { Engine } from '../engine/index.js';
+import type { Logger, Metrics } from '../observability/index.js';
+import type { Store } from '../store/index.js';
+import type { RateLimiter } from './rate-limit.js';
+
+/** What every route plugin receives: the resources of one server instance. */
+export interface ServerDeps {
+  config: ResolvedConfig;
+  engine: Engine;
+  store: Store;
+  log: Logger;
+  metrics: Metrics;
+  version: string;
+  runCreateLimiter: RateLimiter;
+  /** Closers of open SSE streams and WebSockets, ended when the server stops. */
+  openStreams: Set<() => void>;
+}

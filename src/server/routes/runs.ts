@@ -1,0 +1,121 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import {
+  CreateRunRequest,
+  ErrorBody,
+  ListEventsQuery,
+  ListRunsQuery,
+  Run,
+  RunEventList,
+  RunIdParams,
+  RunList,
+} from '../../contracts/index.js';
+import type { ServerDeps } from '../deps.js';
+import { securityHeaders } from '../security.js';
+import { resumePoint, streamRunEvents, wantsEventStream } from '../sse.js';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
+
+export function runRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
+  const { engine } = deps;
+  return async (app) => {
+    app.post(
+      '/v1/runs',
+      {
+        schema: {
+          tags: ['runs'],
+          summary: 'Start a run',
+          description:
+            'Queues a run and answers 202 with it; with `wait: true`, answers 200 once the run has ended.',
+          body: CreateRunRequest,
+          response: { 200: Run, 202: Run, ...errors },
+        },
+      },
+      async (request, reply) => {
+        deps.runCreateLimiter.hit(request.clientKey);
+        const run = await engine.createRun(request.body);
+        if (!request.body.wait) return reply.code(202).send(run);
+        const abort = new AbortController();
+        request.raw.once('close', () => abort.abort());
+        return reply.code(200).send(await engine.waitForRun(run.id, abort.signal));
+      },
+    );
+
+    app.get(
+      '/v1/runs',
+      {
+        schema: {
+          tags: ['runs'],
+          summary: 'List runs, newest first',
+          querystring: ListRunsQuery,
+          response: { 200: RunList, ...errors },
+        },
+      },
+      async (request) => engine.listRuns(request.query),
+    );
+
+    app.get(
+      '/v1/runs/:id',
+      {
+        schema: { tags: ['runs'], summary: 'Get a run', params: RunIdParams, response: { 200: Run, ...errors } },
+      },
+      async (request) => engine.getRun(request.params.id),
+    );
+
+    app.get(
+      '/v1/runs/:id/events',
+      {
+        schema: {
+          tags: ['runs'],
+          summary: "A run's events (JSON page, or SSE with Accept: text/event-stream)",
+          description:
+            'As JSON: events after `after`, at most `limit`. As SSE: replays from Last-Event-ID or `after`, then streams live, and ends after the terminal status event. The SSE id is the event seq.',
+          params: RunIdParams,
+          querystring: ListEventsQuery,
+          response: { 200: RunEventList, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const { id } = request.params;
+        if (wantsEventStream(request)) {
+          await streamRunEvents(
+            request,
+            reply,
+            engine,
+            id,
+            resumePoint(request, request.query.after),
+            securityHeaders,
+            deps.openStreams,
+          );
+          return reply;
+        }
+        return engine.listEvents(id, request.query.after, request.query.limit);
+      },
+    );
+
+    for (const action of ['cancel', 'pause', 'resume'] as const) {
+      app.post(
+        `/v1/runs/:id/${action}`,
+        {
+          schema: {
+            tags: ['runs'],
+            summary: `${action[0]!.toUpperCase()}${action.slice(1)} a run`,
+            description:
+              action === 'cancel'
+                ? 'SIGTERM to the process group, SIGKILL after the kill grace; a queued run is cancelled at once. Answers with the run (its final state when it ends within the grace).'
+                : action === 'pause'
+                  ? 'SIGSTOP to the process group. The idle clock stops; the total clock does not.'
+                  : 'SIGCONT to the process group.',
+            params: RunIdParams,
+            response: { 200: Run, ...errors },
+          },
+        },
+        async (request) => {
+          const { id } = request.params;
+          if (action === 'cancel') return engine.cancelRun(id);
+          if (action === 'pause') return engine.pauseRun(id);
+          return engine.resumeRun(id);
+        },
+      );
+    }
+  };
+}

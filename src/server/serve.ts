@@ -1,0 +1,95 @@
+import type { FastifyInstance } from 'fastify';
+import type { ResolvedConfig } from '../config/index.js';
+import { createEngine, type Engine } from '../engine/index.js';
+import type { Logger, Metrics } from '../observability/index.js';
+import { createMetrics } from '../observability/index.js';
+import { openStore, type Store } from '../store/index.js';
+import { buildApp } from './app.js';
+import { assertSafeBind } from './auth.js';
+import type { ServerDeps } from './deps.js';
+import { createRateLimiter } from './rate-limit.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  engine: Engine;
+  store: Store;
+  metrics: Metrics;
+  /** Base URL, e.g. http://127.0.0.1:7070 */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface StartServerOptions {
+  config: ResolvedConfig;
+  log: Logger;
+  version: string;
+  /** Listen on the port (default). False builds everything but does not listen (tests use inject). */
+  listen?: boolean;
+}
+
+/**
+ * Boots one Patchbay server: store (migrated), engine (recovered), app, listener.
+ * @throws PatchbayError SERVER_UNSAFE_BIND before anything is opened.
+ */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const { config, log, version } = options;
+  assertSafeBind(config.host, config.apiTokens);
+  const store = await openStore({ databaseUrl: config.databaseUrl });
+  const metrics = createMetrics();
+  const engine = createEngine({ config, store, log, metrics, version });
+  const deps: ServerDeps = {
+    config,
+    engine,
+    store,
+    log,
+    metrics,
+    version,
+    runCreateLimiter: createRateLimiter({ max: config.runCreateRateLimit, windowMs: 60_000 }),
+    openStreams: new Set(),
+  };
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(deps);
+    await engine.start();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  let url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  if (options.listen ?? true) {
+    try {
+      await app.listen({ host: config.host, port: config.port });
+    } catch (err) {
+      await engine.stop();
+      await store.close();
+      throw err;
+    }
+    const address = app.server.address();
+    if (address && typeof address === 'object') {
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      url = `http://${host}:${address.port}`;
+    }
+    log.info({ url, dataDir: config.dataDir, store: store.location }, 'patchbay listening');
+  } else {
+    await app.ready();
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    engine,
+    store,
+    metrics,
+    url,
+    close() {
+      closing ??= (async () => {
+        for (const stop of [...deps.openStreams]) stop();
+        // Stop runs first so their terminal events reach subscribers before sockets close.
+        await engine.stop();
+        await app.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

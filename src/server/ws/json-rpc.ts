@@ -1,0 +1,195 @@
+import type { WebSocket } from 'ws';
+import { z } from 'zod';
+import {
+  CreateRunRequest,
+  PatchbayError,
+  type ErrorCode,
+  type RunEvent,
+} from '../../contracts/index.js';
+import type { EventCursor } from '../../engine/index.js';
+import type { Logger } from '../../observability/index.js';
+import type { ServerDeps } from '../deps.js';
+import { toPatchbayError } from '../errors.js';
+
+/** JSON-RPC 2.0 error codes; our catalog code always travels in `error.data.code`. */
+const rpcCodes: Partial<Record<ErrorCode, number>> = {
+  RPC_PARSE_ERROR: -32700,
+  RPC_INVALID_REQUEST: -32600,
+  RPC_METHOD_NOT_FOUND: -32601,
+  VALIDATION_FAILED: -32602,
+  INTERNAL_ERROR: -32603,
+};
+
+const RpcRequest = z.object({
+  jsonrpc: z.literal('2.0'),
+  method: z.string().min(1),
+  params: z.unknown().optional(),
+  id: z.union([z.string(), z.number(), z.null()]).optional(),
+});
+
+const IdParams = z.object({ id: z.string().min(1).max(100) }).strict();
+const SubscribeParams = z
+  .object({ id: z.string().min(1).max(100), after: z.number().int().min(0).default(0) })
+  .strict();
+
+type RpcId = string | number | null;
+
+/** Buffered bytes above which a subscription waits before sending more. */
+const SEND_HIGH_WATER = 1024 * 1024;
+
+function rpcError(id: RpcId, err: PatchbayError) {
+  const data: Record<string, unknown> = { code: err.code };
+  if (err.details !== undefined) data.details = err.details;
+  return { jsonrpc: '2.0' as const, id, error: { code: rpcCodes[err.code] ?? -32000, message: err.message, data } };
+}
+
+function parseParams<T extends z.ZodType>(schema: T, params: unknown): z.output<T> {
+  const parsed = schema.safeParse(params ?? {});
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => ({
+      location: 'params',
+      path: i.path.join('.') || '(root)',
+      message: i.message,
+    }));
+    throw new PatchbayError(
+      'VALIDATION_FAILED',
+      `invalid params: ${fields.map((f) => `${f.path}: ${f.message}`).join('; ')}`,
+      { fields },
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * One WebSocket connection speaking JSON-RPC 2.0: run.create/get/list/cancel/pause/resume,
+ * run.subscribe → `run.event` notifications, run.unsubscribe. Batches are supported.
+ */
+export function handleJsonRpcSocket(socket: WebSocket, deps: ServerDeps, clientKey: string, log: Logger): void {
+  const subscriptions = new Map<string, EventCursor>();
+  let closed = false;
+
+  const send = (message: unknown): void => {
+    if (!closed && socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+  };
+
+  const waitForBuffer = async (): Promise<void> => {
+    while (!closed && socket.bufferedAmount > SEND_HIGH_WATER) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+
+  const pump = async (runId: string, cursor: EventCursor): Promise<void> => {
+    try {
+      for (;;) {
+        const batch = await cursor.next();
+        if (!batch || closed) break;
+        for (const event of batch) send({ jsonrpc: '2.0', method: 'run.event', params: event satisfies RunEvent });
+        await waitForBuffer();
+      }
+    } catch (err) {
+      log.error({ err, runId }, 'subscription failed');
+    } finally {
+      if (subscriptions.get(runId) === cursor) subscriptions.delete(runId);
+      cursor.close();
+    }
+  };
+
+  const methods: Record<string, (params: unknown) => Promise<unknown>> = {
+    'run.create': async (params) => {
+      const request = parseParams(CreateRunRequest, params);
+      deps.runCreateLimiter.hit(clientKey);
+      const run = await deps.engine.createRun(request);
+      return request.wait ? deps.engine.waitForRun(run.id) : run;
+    },
+    'run.get': async (params) => deps.engine.getRun(parseParams(IdParams, params).id),
+    'run.list': async (params) =>
+      deps.engine.listRuns(
+        parseParams(
+          z.object({ limit: z.number().int().min(1).max(200).default(50), cursor: z.string().optional() }).strict(),
+          params,
+        ),
+      ),
+    'run.cancel': async (params) => deps.engine.cancelRun(parseParams(IdParams, params).id),
+    'run.pause': async (params) => deps.engine.pauseRun(parseParams(IdParams, params).id),
+    'run.resume': async (params) => deps.engine.resumeRun(parseParams(IdParams, params).id),
+    'run.subscribe': async (params) => {
+      const { id, after } = parseParams(SubscribeParams, params);
+      subscriptions.get(id)?.close();
+      const cursor = await deps.engine.openCursor(id, after);
+      subscriptions.set(id, cursor);
+      // Notifications start after the response is sent (see handle()).
+      queueMicrotask(() => void pump(id, cursor));
+      return { subscribed: true, id, after };
+    },
+    'run.unsubscribe': async (params) => {
+      const { id } = parseParams(IdParams, params);
+      const cursor = subscriptions.get(id);
+      cursor?.close();
+      subscriptions.delete(id);
+      return { unsubscribed: cursor !== undefined, id };
+    },
+  };
+
+  const handleOne = async (message: unknown): Promise<unknown> => {
+    const parsed = RpcRequest.safeParse(message);
+    if (!parsed.success) {
+      const id =
+        message && typeof message === 'object' && 'id' in message ? ((message as { id: RpcId }).id ?? null) : null;
+      return rpcError(id, new PatchbayError('RPC_INVALID_REQUEST', undefined, { issues: parsed.error.issues.map((i) => i.message) }));
+    }
+    const { method, params, id } = parsed.data;
+    const isNotification = id === undefined;
+    const fn = Object.hasOwn(methods, method) ? methods[method] : undefined;
+    if (!fn) {
+      return isNotification
+        ? undefined
+        : rpcError(id, new PatchbayError('RPC_METHOD_NOT_FOUND', `no method ${method}`, { method }));
+    }
+    try {
+      const result = await fn(params);
+      return isNotification ? undefined : { jsonrpc: '2.0', id, result };
+    } catch (err) {
+      const pe = toPatchbayError(err);
+      if (pe.kind === 'unexpected') log.error({ err, method }, 'json-rpc method failed');
+      return isNotification ? undefined : rpcError(id, pe);
+    }
+  };
+
+  socket.on('message', (data, isBinary) => {
+    void (async () => {
+      let message: unknown;
+      try {
+        message = JSON.parse(isBinary ? Buffer.from(data as Buffer).toString('utf8') : String(data));
+      } catch {
+        send(rpcError(null, new PatchbayError('RPC_PARSE_ERROR')));
+        return;
+      }
+      if (Array.isArray(message)) {
+        if (message.length === 0) {
+          send(rpcError(null, new PatchbayError('RPC_INVALID_REQUEST', 'empty batch')));
+          return;
+        }
+        const responses = (await Promise.all(message.map(handleOne))).filter((r) => r !== undefined);
+        if (responses.length > 0) send(responses);
+        return;
+      }
+      const response = await handleOne(message);
+      if (response !== undefined) send(response);
+    })();
+  });
+
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    for (const cursor of subscriptions.values()) cursor.close();
+    subscriptions.clear();
+    deps.openStreams.delete(terminate);
+  };
+  const terminate = (): void => {
+    close();
+    socket.close(1001, 'server shutting down');
+  };
+  deps.openStreams.add(terminate);
+  socket.on('close', close);
+  socket.on('error', close);
+}
