@@ -47,6 +47,8 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('clientKey', '');
+  // The API speaks JSON only: a text body is refused with 415 rather than half-parsed.
+  app.removeContentTypeParser('text/plain');
 
   const tokens = createTokenChecker(deps.config.apiTokens);
 
