@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
+// The small young generation keeps a flooded server's memory flat (see docs/architecture.md).
 // Thin launcher: the CLI is compiled to dist/ by `npm install` (the `prepare` script).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -10,6 +10,8 @@ export {
 } from './errors.js';
 export {
   AgentName,
+  CallbackDelivery,
+  CallbackDeliveryList,
   CreateRunRequest,
   isActiveStatus,
   isTerminalStatus,

@@ -141,3 +141,19 @@ export const QueueHealth = z.object({
   warning: z.string().nullable(),
 });
 export type QueueHealth = z.infer<typeof QueueHealth>;
+
+/** One attempt to POST a finished run to its callbackUrl. */
+export const CallbackDelivery = z.object({
+  id: z.string(),
+  runId: z.string(),
+  url: z.string(),
+  attempt: z.number().int(),
+  outcome: z.enum(['delivered', 'retrying', 'failed']),
+  httpStatus: z.number().int().nullable(),
+  error: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type CallbackDelivery = z.infer<typeof CallbackDelivery>;
+
+export const CallbackDeliveryList = z.object({ deliveries: z.array(CallbackDelivery) });
+export type CallbackDeliveryList = z.infer<typeof CallbackDeliveryList>;

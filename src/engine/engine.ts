@@ -4,6 +4,7 @@ import type { ResolvedConfig } from '../config/index.js';
 import {
   isTerminalStatus,
   PatchbayError,
+  type CallbackDelivery,
   type ListRunsQuery,
   type ParsedCreateRunRequest,
   type Run,
@@ -66,6 +67,8 @@ export interface Engine {
   /** Follows a run's events from `after` to the end (see EventCursor). */
   openCursor(id: string, after: number, options?: EventCursorOptions): Promise<EventCursor>;
   subscribe(runId: string, listener: EventListener): () => void;
+  /** Every recorded attempt to deliver the run's callback, oldest first. */
+  listDeliveries(id: string): Promise<CallbackDelivery[]>;
   cancelRun(id: string): Promise<Run>;
   pauseRun(id: string): Promise<Run>;
   resumeRun(id: string): Promise<Run>;
@@ -502,6 +505,10 @@ export function createEngine(options: EngineOptions): Engine {
       );
     },
     subscribe: (runId, listener) => bus.subscribe(runId, listener),
+    async listDeliveries(id) {
+      await getRecord(id);
+      return store.callbacks.listForRun(id);
+    },
     async cancelRun(id) {
       const entry = await withRunLock(id, async () => {
         const record = await getRecord(id);

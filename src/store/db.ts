@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -25,8 +24,10 @@ function sqlitePath(url: string): string {
 }
 
 /** Opens the store's database: SQLite (WAL) by default, PostgreSQL for a postgres:// URL. */
-export function openDatabase(url: string): DatabaseHandle {
+export async function openDatabase(url: string): Promise<DatabaseHandle> {
   if (isPostgresUrl(url)) {
+    // Loaded on demand: the single-machine default never pays for the PostgreSQL driver.
+    const { default: pg } = await import('pg');
     const pool = new pg.Pool({ connectionString: url, max: 10 });
     const safe = new URL(url);
     safe.password = '';

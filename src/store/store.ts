@@ -25,7 +25,7 @@ export interface OpenStoreOptions {
 }
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
-  const handle = openDatabase(options.databaseUrl);
+  const handle = await openDatabase(options.databaseUrl);
   if (options.migrate ?? true) {
     try {
       await migrateToLatest(handle.db as never);

@@ -26,7 +26,7 @@ export function registerDoctor(program: Command): void {
       } catch (err) {
         checks.push({ name: 'data dir', ok: false, detail: `${ctx.config.dataDir}: ${(err as Error).message}` });
       }
-      const handle = openDatabase(ctx.config.databaseUrl);
+      const handle = await openDatabase(ctx.config.databaseUrl);
       try {
         const status = await migrationStatus(handle.db as never);
         const pending = status.filter((m) => !m.executedAt).length;

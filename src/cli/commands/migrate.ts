@@ -14,7 +14,7 @@ export function registerMigrate(program: Command): void {
         throw new PatchbayError('VALIDATION_FAILED', `unknown migrate action ${action} (use up, down or status)`);
       }
       const ctx = createContext(command);
-      const handle = openDatabase(ctx.config.databaseUrl);
+      const handle = await openDatabase(ctx.config.databaseUrl);
       try {
         if (action === 'status') {
           for (const m of await migrationStatus(handle.db as never)) {

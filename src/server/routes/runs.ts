@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import {
+  CallbackDeliveryList,
   CreateRunRequest,
   ErrorBody,
   ListEventsQuery,
@@ -90,6 +91,19 @@ export function runRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
         }
         return engine.listEvents(id, request.query.after, request.query.limit);
       },
+    );
+
+    app.get(
+      '/v1/runs/:id/deliveries',
+      {
+        schema: {
+          tags: ['runs'],
+          summary: "Attempts to deliver the run's callback",
+          params: RunIdParams,
+          response: { 200: CallbackDeliveryList, ...errors },
+        },
+      },
+      async (request) => ({ deliveries: await engine.listDeliveries(request.params.id) }),
     );
 
     for (const action of ['cancel', 'pause', 'resume'] as const) {
