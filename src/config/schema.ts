@@ -24,10 +24,6 @@ const MINUTE = 60_000;
 const port = z.coerce.number().int().min(0).max(65_535);
 const durationMs = z.coerce.number().int().min(1);
 const positiveInt = z.coerce.number().int().min(1);
-const bool = z.preprocess(
-  (v) => (typeof v === 'string' ? !['', '0', 'false', 'no', 'off'].includes(v.toLowerCase()) : v),
-  z.boolean(),
-);
 /** Comma-separated in env; an array in the config file. */
 const list = z.preprocess(
   (v) =>

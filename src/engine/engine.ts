@@ -405,6 +405,21 @@ export function createEngine(options: EngineOptions): Engine {
     );
   }
 
+  /** Pause (SIGSTOP) or resume (SIGCONT) a run this process holds, with its status event. */
+  function freezeOrThaw(id: string, action: 'pause' | 'resume'): Promise<Run> {
+    const [from, to] = action === 'pause' ? (['running', 'paused'] as const) : (['paused', 'running'] as const);
+    return withRunLock(id, async () => {
+      const record = await getRecord(id);
+      const proc = active.get(id)?.proc;
+      const signalled = proc !== undefined && record.status === from && (action === 'pause' ? proc.pause() : proc.resume());
+      if (!signalled) throw notActive(record, action);
+      await store.runs.transition(id, [from], { status: to });
+      writer.append(id, 'status', to === 'running' ? { status: to, pid: proc.pid ?? null } : { status: to });
+      baseLog.info({ runId: id }, action === 'pause' ? 'run paused' : 'run resumed');
+      return toRun(await getRecord(id));
+    });
+  }
+
   async function waitForRun(id: string, signal?: AbortSignal): Promise<Run> {
     let resolveEnd!: () => void;
     const ended = new Promise<void>((r) => (resolveEnd = r));
@@ -532,28 +547,8 @@ export function createEngine(options: EngineOptions): Engine {
       }
       return toRun(await getRecord(id));
     },
-    async pauseRun(id) {
-      return withRunLock(id, async () => {
-        const record = await getRecord(id);
-        const a = active.get(id);
-        if (record.status !== 'running' || !a?.proc || !a.proc.pause()) throw notActive(record, 'pause');
-        await store.runs.transition(id, ['running'], { status: 'paused' });
-        writer.append(id, 'status', { status: 'paused' });
-        baseLog.info({ runId: id }, 'run paused');
-        return toRun(await getRecord(id));
-      });
-    },
-    async resumeRun(id) {
-      return withRunLock(id, async () => {
-        const record = await getRecord(id);
-        const a = active.get(id);
-        if (record.status !== 'paused' || !a?.proc || !a.proc.resume()) throw notActive(record, 'resume');
-        await store.runs.transition(id, ['paused'], { status: 'running' });
-        writer.append(id, 'status', { status: 'running', pid: a.proc.pid ?? null });
-        baseLog.info({ runId: id }, 'run resumed');
-        return toRun(await getRecord(id));
-      });
-    },
+    pauseRun: (id) => freezeOrThaw(id, 'pause'),
+    resumeRun: (id) => freezeOrThaw(id, 'resume'),
     waitForRun,
     queueStats: () => dispatcher.stats(),
     async refreshMetrics() {

@@ -13,7 +13,7 @@ interface RunFlags {
   outputPolicy?: string;
   env: string[];
   pty?: boolean;
-  follow: boolean;
+  follow?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -61,7 +61,7 @@ async function follow(
 
 async function runRemote(ctx: CliContext, request: CreateRunRequest, flags: RunFlags): Promise<number> {
   const run = await ctx.client.createRun(request);
-  if (!flags.follow) {
+  if (flags.follow === false) {
     if (flags.json) out.json(run);
     else out.line(run.id);
     return 0;
@@ -135,6 +135,7 @@ export function registerRun(program: Command): void {
     .option('--output-policy <policy>', 'kill | truncate')
     .option('-e, --env <KEY=VALUE>', 'extra environment variable (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--pty', 'run in a pseudo-terminal')
+    .option('--follow', 'print the output live and exit with the run (the default)')
     .option('--no-follow', 'print the run id and return at once (server mode)')
     .option('--json', 'print events and the final run as JSON lines')
     .option('-q, --quiet', 'print only the command output')
