@@ -511,12 +511,19 @@ export function createEngine(options: EngineOptions): Engine {
       return { events, lastSeq, done };
     },
     async openCursor(id, after, cursorOptions) {
-      await getRecord(id);
+      const record = await getRecord(id);
+      // A client resuming at (or past) the terminal event, like an EventSource reconnecting
+      // after the server closed the stream, must get an ended stream, not a silent wait.
+      let ended = false;
+      if (after > 0 && isTerminalStatus(record.status)) {
+        const [atResume] = await store.events.list(id, after - 1, 1);
+        ended = after >= record.lastSeq || (atResume !== undefined && isTerminalEvent(atResume));
+      }
       return new EventCursor(
         { bus, read: (runId, a, limit) => store.events.list(runId, a, limit) },
         id,
         after,
-        cursorOptions,
+        { ...cursorOptions, ended },
       );
     },
     subscribe: (runId, listener) => bus.subscribe(runId, listener),

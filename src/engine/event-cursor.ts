@@ -8,6 +8,8 @@ export interface EventSource {
 }
 
 export interface EventCursorOptions {
+  /** The stream is already over (the caller resumes at or after the terminal event). */
+  ended?: boolean;
   /** Live events held in memory before the cursor falls back to the store. */
   maxBufferedEvents?: number;
   pageSize?: number;
@@ -43,6 +45,7 @@ export class EventCursor {
     options: EventCursorOptions = {},
   ) {
     this.last = after;
+    this.done = options.ended ?? false;
     this.maxBuffered = options.maxBufferedEvents ?? 2000;
     this.pageSize = options.pageSize ?? 500;
     // Subscribe before the first read, so nothing published meanwhile is missed.

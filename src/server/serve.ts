@@ -9,6 +9,9 @@ import { assertSafeBind } from './auth.js';
 import type { ServerDeps } from './deps.js';
 import { createRateLimiter } from './rate-limit.js';
 
+/** How long shutdown waits for event streams to deliver the final status events. */
+const STREAM_DRAIN_MS = 1000;
+
 export interface RunningServer {
   app: FastifyInstance;
   engine: Engine;
@@ -83,9 +86,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     url,
     close() {
       closing ??= (async () => {
-        for (const stop of [...deps.openStreams]) stop();
-        // Stop runs first so their terminal events reach subscribers before sockets close.
+        // Stop runs first so their `interrupted` events reach live subscribers, give the
+        // streams a moment to deliver them and end by themselves, then close what is left.
         await engine.stop();
+        const deadline = Date.now() + STREAM_DRAIN_MS;
+        while (deps.openStreams.size > 0 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        for (const stop of [...deps.openStreams]) stop();
         await app.close();
         await store.close();
       })();

@@ -52,8 +52,8 @@ export class EventWriter {
   append(runId: string, type: RunEventType, data: Record<string, unknown>, raw?: string): RunEvent {
     const seq = (this.seqByRun.get(runId) ?? 0) + 1;
     this.seqByRun.set(runId, seq);
-    const event: RunEvent = { runId, seq, type, ts: new Date().toISOString(), data };
-    if (raw !== undefined) event.raw = raw;
+    // `raw: null` rather than absent: live events look exactly like ones read back.
+    const event: RunEvent = { runId, seq, type, ts: new Date().toISOString(), data, raw: raw ?? null };
     this.pending.push(event);
     this.pendingBytes += estimateBytes(event);
     this.schedule();

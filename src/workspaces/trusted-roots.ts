@@ -42,7 +42,11 @@ export async function resolveTrustedWorkdir(workdir: string, roots: string[]): P
   } catch {
     // Say "not trusted" rather than "not found" for paths outside the roots: do not leak
     // which directories exist elsewhere on the machine.
-    const lexicallyInside = realRoots.some((r) => isWithin(r, resolve(requested)));
+    // Compare with the roots both as configured and as resolved: a root reached through a
+    // symlink (/tmp on macOS) must still say "not found" for a typo inside it.
+    const lexicallyInside = [...realRoots, ...roots.map((r) => resolve(r))].some((r) =>
+      isWithin(r, resolve(requested)),
+    );
     throw new PatchbayError(
       lexicallyInside ? 'WORKDIR_NOT_FOUND' : 'WORKDIR_NOT_TRUSTED',
       lexicallyInside ? `workdir ${workdir} does not exist` : undefined,
