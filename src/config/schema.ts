@@ -162,6 +162,14 @@ export const settings = {
     description:
       'With `truncate`, the size of the tail kept after the cap (at most a quarter of the cap).',
   }),
+  outputDropRate: setting({
+    key: 'outputDropRate',
+    env: 'PATCHBAY_OUTPUT_DROP_RATE',
+    schema: z.coerce.number().int().min(0).default(32 * 1024 * 1024),
+    defaultText: '33554432 (32 MiB/s)',
+    description:
+      'With `truncate`, past the cap: the most bytes per second read and dropped; a child printing faster waits on its full pipe. 0 = no limit.',
+  }),
   workspaceRoots: setting({
     key: 'workspaceRoots',
     env: 'PATCHBAY_WORKSPACE_ROOTS',
@@ -260,6 +268,7 @@ export interface ResolvedConfig {
   maxOutputBytes: number;
   outputPolicy: 'kill' | 'truncate';
   outputTailBytes: number;
+  outputDropRate: number;
   /** Always set: defaults to `<dataDir>/workspaces`. */
   workspaceRoots: string[];
   allowedCommands: string[] | undefined;

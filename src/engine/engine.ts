@@ -282,6 +282,7 @@ export function createEngine(options: EngineOptions): Engine {
         maxOutputBytes: record.maxOutputBytes,
         outputPolicy: record.outputPolicy,
         tailBytes: config.outputTailBytes,
+        dropRateBytesPerSecond: config.outputDropRate,
       },
       {
         output(stream, text, tail) {

@@ -12,7 +12,14 @@ export interface EventCursorOptions {
   ended?: boolean;
   /** Live events held in memory before the cursor falls back to the store. */
   maxBufferedEvents?: number;
+  /** Approximate text bytes held in memory before falling back to the store. */
+  maxBufferedBytes?: number;
   pageSize?: number;
+}
+
+function eventBytes(event: RunEvent): number {
+  const text = event.data.text;
+  return 64 + (typeof text === 'string' ? text.length : 0);
 }
 
 export function isTerminalEvent(event: RunEvent): boolean {
@@ -36,6 +43,8 @@ export class EventCursor {
   private wake: (() => void) | null = null;
   private readonly unsubscribe: () => void;
   private readonly maxBuffered: number;
+  private readonly maxBufferedBytes: number;
+  private bufferedBytes = 0;
   private readonly pageSize: number;
 
   constructor(
@@ -47,7 +56,9 @@ export class EventCursor {
     this.last = after;
     this.done = options.ended ?? false;
     this.maxBuffered = options.maxBufferedEvents ?? 2000;
-    this.pageSize = options.pageSize ?? 500;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 2 * 1024 * 1024;
+    // Output events are up to 64 KiB each: a page of 100 keeps a catch-up read to ~6 MiB.
+    this.pageSize = options.pageSize ?? 100;
     // Subscribe before the first read, so nothing published meanwhile is missed.
     this.unsubscribe = source.bus.subscribe(runId, (events) => this.onLive(events));
   }
@@ -59,8 +70,10 @@ export class EventCursor {
   private onLive(events: RunEvent[]): void {
     if (this.closed) return;
     this.buffer.push(...events);
-    if (this.buffer.length > this.maxBuffered) {
+    for (const e of events) this.bufferedBytes += eventBytes(e);
+    if (this.buffer.length > this.maxBuffered || this.bufferedBytes > this.maxBufferedBytes) {
       this.buffer = [];
+      this.bufferedBytes = 0;
       this.catchUp = true;
       this.overflows++;
     }
@@ -83,6 +96,7 @@ export class EventCursor {
       }
       const fresh = this.buffer.filter((e) => e.seq > this.last);
       this.buffer = [];
+      this.bufferedBytes = 0;
       if (fresh.length > 0) {
         if (fresh[0]!.seq !== this.last + 1) {
           this.catchUp = true; // a gap: the store has what we missed
@@ -90,7 +104,10 @@ export class EventCursor {
         }
         let end = 1;
         while (end < fresh.length && fresh[end]!.seq === fresh[end - 1]!.seq + 1) end++;
-        if (end < fresh.length) this.buffer = fresh.slice(end);
+        if (end < fresh.length) {
+          this.buffer = fresh.slice(end);
+          for (const e of this.buffer) this.bufferedBytes += eventBytes(e);
+        }
         return this.deliver(fresh.slice(0, end));
       }
       await new Promise<void>((resolve) => {

@@ -98,7 +98,9 @@ export class OutputCap {
       this.tailSize = this.tailLimit;
       return;
     }
-    this.tail.push({ stream, data: Buffer.from(data) });
+    // Copy only a slice that would pin a much larger buffer; a whole read chunk is kept as is.
+    const pins = data.buffer.byteLength > 2 * data.length;
+    this.tail.push({ stream, data: pins ? Buffer.from(data) : data });
     this.tailSize += data.length;
     while (this.tailSize > this.tailLimit) {
       const first = this.tail[0]!;

@@ -26,6 +26,12 @@ export interface SupervisorLimits {
   maxOutputBytes: number;
   outputPolicy: 'kill' | 'truncate';
   tailBytes: number;
+  /**
+   * With `truncate`, past the cap: the most bytes per second read (and dropped). A child
+   * printing faster is held back by its full pipe; it keeps running, and the server's CPU
+   * and memory are not spent on discarding gigabytes. 0 = unlimited.
+   */
+  dropRateBytesPerSecond?: number;
 }
 
 /** Where output goes. `saturated`/`onDrain` carry back-pressure to the child's pipes. */
@@ -208,6 +214,11 @@ export function supervise(
   let reason: ExitReason | null = null;
   let paused = false;
   let readingPaused = false;
+  /** Reading held back by the drop-rate limit (separate from sink back-pressure). */
+  let throttled = false;
+  let throttleTimer: NodeJS.Timeout | undefined;
+  let dropWindowStart = 0;
+  let dropWindowBytes = 0;
   let exited = false;
   let totalTimer: NodeJS.Timeout | undefined;
   let idleTimer: NodeJS.Timeout | undefined;
@@ -218,12 +229,14 @@ export function supervise(
   let lastReportedDropped = 0;
 
   const clearTimers = (): void => {
-    for (const t of [totalTimer, idleTimer, graceTimer, killTimer, droppedTimer]) clearTimeout(t);
+    for (const t of [totalTimer, idleTimer, graceTimer, killTimer, droppedTimer, throttleTimer]) {
+      clearTimeout(t);
+    }
   };
 
   const armIdle = (): void => {
     clearTimeout(idleTimer);
-    if (paused || readingPaused || exited || reason) return;
+    if (paused || readingPaused || throttled || exited || reason) return;
     idleTimer = setTimeout(() => terminate('idle_timeout'), limits.idleTimeoutMs);
     idleTimer.unref?.();
   };
@@ -238,18 +251,50 @@ export function supervise(
     // A stopped process only acts on SIGTERM once continued.
     if (paused) signalGroup(pgid, 'SIGCONT');
     paused = false;
-    if (readingPaused) {
-      readingPaused = false;
-      handle.resumeReading();
-    }
+    releaseReading();
     killTimer = setTimeout(() => {
       if (signalGroup(pgid, 'SIGKILL')) log.warn({ pid }, 'process group ignored SIGTERM; killed');
     }, limits.killGraceMs);
   }
 
+  /** Reads again whatever held it back: the process is ending and its pipes must drain. */
+  function releaseReading(): void {
+    clearTimeout(throttleTimer);
+    if (readingPaused || throttled) {
+      readingPaused = false;
+      throttled = false;
+      handle.resumeReading();
+    }
+  }
+
+  const dropRate = limits.dropRateBytesPerSecond ?? 0;
+  const DROP_WINDOW_MS = 100;
+  const throttleDrops = (bytes: number): void => {
+    if (dropRate <= 0 || throttled || reason) return;
+    const now = Date.now();
+    if (now - dropWindowStart >= DROP_WINDOW_MS) {
+      dropWindowStart = now;
+      dropWindowBytes = 0;
+    }
+    dropWindowBytes += bytes;
+    if (dropWindowBytes < (dropRate * DROP_WINDOW_MS) / 1000) return;
+    throttled = true;
+    clearTimeout(idleTimer);
+    handle.pauseReading();
+    throttleTimer = setTimeout(() => {
+      throttled = false;
+      dropWindowStart = Date.now();
+      dropWindowBytes = 0;
+      if (!readingPaused && !exited) handle.resumeReading();
+      armIdle();
+    }, dropWindowStart + DROP_WINDOW_MS - now);
+  };
+
   const reportDropped = (final: boolean): void => {
     if (cap.droppedBytes === lastReportedDropped && !final) return;
     if (cap.droppedBytes === 0) return;
+    clearTimeout(droppedTimer);
+    droppedTimer = undefined;
     lastReportedDropped = cap.droppedBytes;
     lastDroppedReport = Date.now();
     sink.dropped(cap.droppedBytes, final);
@@ -267,6 +312,7 @@ export function supervise(
       terminate('output_limit');
       return;
     }
+    if (cap.exceeded) throttleDrops(chunk.length);
     if (cap.droppedBytes > lastReportedDropped) {
       const since = Date.now() - lastDroppedReport;
       if (since >= DROPPED_EVENT_INTERVAL_MS) reportDropped(false);
@@ -286,7 +332,7 @@ export function supervise(
       sink.onDrain(() => {
         if (!readingPaused) return;
         readingPaused = false;
-        handle.resumeReading();
+        if (!throttled) handle.resumeReading();
         armIdle();
       });
     }
@@ -327,11 +373,8 @@ export function supervise(
       clearTimeout(totalTimer);
       // The leader is gone; take anything it left behind in its group with it.
       signalGroup(pgid!, 'SIGKILL');
-      if (readingPaused) {
-        // Drain what is still in the pipes even if the sink is slow; it is bounded (64 KiB).
-        readingPaused = false;
-        handle.resumeReading();
-      }
+      // Drain what is still in the pipes even if the sink is slow; it is bounded (64 KiB).
+      releaseReading();
       let waited = false;
       const wait = setTimeout(() => {
         waited = true;

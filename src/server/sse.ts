@@ -87,9 +87,11 @@ export async function streamRunEvents(
     for (;;) {
       const batch = await cursor.next();
       if (!batch || closed) break;
-      let ok = true;
-      for (const event of batch) ok = res.write(sseFrame(event));
-      if (!ok && !closed) await waitForDrain(res);
+      for (const event of batch) {
+        if (closed) break;
+        // Wait per event: a batch of 64 KiB outputs must not pile up in the socket buffer.
+        if (!res.write(sseFrame(event))) await waitForDrain(res);
+      }
     }
   } catch (err) {
     request.log.error({ err, runId }, 'event stream failed');

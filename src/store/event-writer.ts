@@ -32,7 +32,7 @@ export class EventWriter {
   private consecutiveFailures = 0;
 
   constructor(options: EventWriterOptions) {
-    this.opts = { maxBatch: 1000, highWaterBytes: 4 * 1024 * 1024, ...options };
+    this.opts = { maxBatch: 1000, highWaterBytes: 2 * 1024 * 1024, ...options };
   }
 
   /** Starts numbering a run's events after `lastSeq` (what the store already has). */
@@ -74,21 +74,33 @@ export class EventWriter {
     this.drainWaiters.push(cb);
   }
 
-  /** Writes everything pending now; resolves when it is durable. */
+  /**
+   * Writes everything pending now, in transactions of at most ~512 KiB with a turn of the
+   * event loop between them (SQLite writes are synchronous: one 10 MiB batch would stall
+   * /health for over 100 ms). Resolves when all of it is durable.
+   */
   async flush(): Promise<void> {
     this.clearTimer();
-    while (this.flushing) await this.flushing;
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
-    const bytes = batch.reduce((n, e) => n + estimateBytes(e), 0);
-    this.flushing = this.write(batch, bytes);
-    try {
-      await this.flushing;
-    } finally {
-      this.flushing = null;
+    for (;;) {
+      while (this.flushing) await this.flushing;
+      if (this.pending.length === 0) return;
+      let bytes = 0;
+      let take = 0;
+      while (take < this.pending.length && (take === 0 || bytes < MAX_BATCH_BYTES)) {
+        bytes += estimateBytes(this.pending[take]!);
+        take++;
+      }
+      const batch = this.pending.slice(0, take);
+      this.pending = this.pending.slice(take);
+      const writing = this.write(batch, bytes);
+      this.flushing = writing;
+      try {
+        await writing;
+      } finally {
+        if (this.flushing === writing) this.flushing = null;
+      }
+      if (this.pending.length > 0) await new Promise<void>((r) => setImmediate(r));
     }
-    if (this.pending.length > 0) this.schedule();
   }
 
   async close(): Promise<void> {
@@ -143,6 +155,8 @@ export class EventWriter {
     this.timer = null;
   }
 }
+
+const MAX_BATCH_BYTES = 512 * 1024;
 
 function estimateBytes(event: RunEvent): number {
   const text = event.data.text;

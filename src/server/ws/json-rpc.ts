@@ -35,7 +35,7 @@ const SubscribeParams = z
 type RpcId = string | number | null;
 
 /** Buffered bytes above which a subscription waits before sending more. */
-const SEND_HIGH_WATER = 1024 * 1024;
+const SEND_HIGH_WATER = 256 * 1024;
 
 function rpcError(id: RpcId, err: PatchbayError) {
   const data: Record<string, unknown> = { code: err.code };
@@ -83,8 +83,10 @@ export function handleJsonRpcSocket(socket: WebSocket, deps: ServerDeps, clientK
       for (;;) {
         const batch = await cursor.next();
         if (!batch || closed) break;
-        for (const event of batch) send({ jsonrpc: '2.0', method: 'run.event', params: event satisfies RunEvent });
-        await waitForBuffer();
+        for (const event of batch) {
+          send({ jsonrpc: '2.0', method: 'run.event', params: event satisfies RunEvent });
+          await waitForBuffer();
+        }
       }
     } catch (err) {
       log.error({ err, runId }, 'subscription failed');

@@ -1,0 +1,92 @@
+/**
+ * Runs every benchmark in sequence, each in its own process (each starts its own server),
+ * then prints one summary. Exits non-zero when any benchmark misses a target or fails.
+ *
+ *   npm run bench                       # everything, defaults
+ *   BENCH_DURATION_S=20 npm run bench   # options reach the benchmarks as BENCH_* env vars
+ *   npm run bench -- flood latency      # a subset, by name
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureBuilt, RESULTS_DIR, ROOT } from './lib/harness.js';
+
+const ALL = ['flood', 'throughput', 'latency', 'fanout', 'burst'] as const;
+/** A benchmark that runs longer than this is killed and counted as failed. */
+const LIMIT_MS = 5 * 60_000;
+
+/** A value from a result file by dotted path, e.g. get(r, 'figures.healthMs.p99'). */
+function get(value: unknown, path: string): string {
+  let v = value;
+  for (const key of path.split('.'))
+    v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
+  return v === undefined ? '?' : String(v);
+}
+
+function headline(name: string, r: unknown): string {
+  const g = (path: string): string => get(r, `figures.${path}`);
+  if (get(r, 'error') !== '?') return `error: ${get(r, 'error')}`;
+  switch (name) {
+    case 'flood':
+      return `peak RSS ${get(r, 'targets.0.actual')} MB, /health p99 ${g('healthMs.p99')} ms, printed ${g('outputBytes')} B, dropped ${g('droppedBytes')} B`;
+    case 'throughput':
+      return `${g('patchbayMBps')} MB/s vs bare pipe ${g('bareMBps')} MB/s (ratio ${g('ratioVsBare')})`;
+    case 'latency':
+      return `POST→running p50 ${g('postToRunningEventMs.p50')} / p99 ${g('postToRunningEventMs.p99')} ms; spawn p50 ${g('bareSpawnMs.p50')} / p99 ${g('bareSpawnMs.p99')} ms`;
+    case 'fanout':
+      return `${g('completeSubscribers')}+${g('completeLateSubscribers')} complete, ${g('eventsPerSubscriber')} events each, ${g('secondsGoToAllStreamsEnded')} s`;
+    case 'burst':
+      return `${g('succeeded')}/${g('runs')} succeeded in ${g('wallSeconds')} s (${g('runsPerSecond')} runs/s), max waiting ${g('maxWaitingSeen')}`;
+    default:
+      return '';
+  }
+}
+
+function runOne(name: string): Promise<{ code: number | null; seconds: number }> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', join('bench', `${name}.ts`)], {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_NO_BUILD: '1' },
+    });
+    const timer = setTimeout(() => {
+      process.stderr.write(`\n[run-all] ${name} exceeded ${LIMIT_MS / 1000} s: killing it\n`);
+      child.kill('SIGTERM');
+    }, LIMIT_MS);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: signal ? 1 : code, seconds: (Date.now() - started) / 1000 });
+    });
+  });
+}
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const w of wanted) {
+  if (!(ALL as readonly string[]).includes(w))
+    throw new Error(`unknown benchmark ${w} (have: ${ALL.join(', ')})`);
+}
+const names = wanted.length ? ALL.filter((n) => wanted.includes(n)) : [...ALL];
+
+ensureBuilt();
+const outcomes: { name: string; code: number | null; seconds: number; summary: string }[] = [];
+for (const name of names) {
+  process.stdout.write(`\n=== ${name} ===\n`);
+  const { code, seconds } = await runOne(name);
+  const file = join(RESULTS_DIR, `${name}.json`);
+  let summary = 'no result file';
+  if (existsSync(file)) {
+    const r: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    summary = headline(name, r);
+  }
+  outcomes.push({ name, code, seconds, summary });
+}
+
+process.stdout.write('\n=== summary ===\n');
+for (const o of outcomes) {
+  const verdict = o.code === 0 ? 'PASS' : o.code === 1 ? 'FAIL' : 'ERROR';
+  process.stdout.write(
+    `  ${verdict.padEnd(5)} ${o.name.padEnd(11)} ${o.seconds.toFixed(0).padStart(4)} s  ${o.summary}\n`,
+  );
+}
+process.exitCode = outcomes.every((o) => o.code === 0) ? 0 : 1;
