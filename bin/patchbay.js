@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 const entry = new URL('../dist/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
-  process.stderr.write('patchbay: dist/ is missing; run `npm run build` (npm install does it for you)\n');
+  process.stderr.write(
+    'patchbay: dist/ is missing; run `npm run build` (npm install does it for you)\n',
+  );
   process.exit(1);
 }
 await import(entry.href);

@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
 import { createClient, type PatchbayClient } from '../client/index.js';
-import { loadConfig, packageVersion, type ResolvedConfig, type SettingKey } from '../config/index.js';
+import {
+  loadConfig,
+  packageVersion,
+  type ResolvedConfig,
+  type SettingKey,
+} from '../config/index.js';
 import { createLogger, type Logger } from '../observability/index.js';
 
 export interface CliContext {
@@ -15,14 +20,18 @@ export interface CliContext {
 }
 
 /** Resolves config once per command: global flags + command flags on top of env and file. */
-export function createContext(command: Command, flags: Partial<Record<SettingKey, unknown>> = {}): CliContext {
+export function createContext(
+  command: Command,
+  flags: Partial<Record<SettingKey, unknown>> = {},
+): CliContext {
   const globals = command.optsWithGlobals<{ config?: string; url?: string; dataDir?: string }>();
   const merged: Partial<Record<SettingKey, unknown>> = { ...flags };
   if (globals.url) merged.url = globals.url;
   if (globals.dataDir && merged.dataDir === undefined) merged.dataDir = globals.dataDir;
   const config = loadConfig({ flags: merged, configFile: globals.config });
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const serverUrl = config.url ?? `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+  const serverUrl =
+    config.url ?? `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
   return {
     config,
     version: packageVersion(),

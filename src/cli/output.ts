@@ -11,7 +11,10 @@ export const out = {
 };
 
 /** Prints a run event as a person wants to read it: output verbatim, the rest as notes. */
-export function printEvent(event: RunEvent, options: { json?: boolean; quiet?: boolean } = {}): void {
+export function printEvent(
+  event: RunEvent,
+  options: { json?: boolean; quiet?: boolean } = {},
+): void {
   if (options.json) {
     out.stdout(`${JSON.stringify(event)}\n`);
     return;
@@ -26,7 +29,10 @@ export function printEvent(event: RunEvent, options: { json?: boolean; quiet?: b
       }
       return;
     case 'dropped':
-      if (!options.quiet && d.final) out.note(`output cap reached: ${String(d.droppedBytes)} bytes dropped (head and tail kept)`);
+      if (!options.quiet && d.final)
+        out.note(
+          `output cap reached: ${String(d.droppedBytes)} bytes dropped (head and tail kept)`,
+        );
       return;
     case 'status':
       if (!options.quiet && (d.status === 'paused' || (d.status === 'running' && event.seq > 2))) {
@@ -53,7 +59,11 @@ export function exitCodeOf(run: Run): number {
 
 export function describeEnd(run: Run): string {
   const seconds = run.durationMs !== null ? ` in ${(run.durationMs / 1000).toFixed(1)}s` : '';
-  const detail = run.error ? `: ${run.error.code} (${run.error.message})` : run.exitCode !== null ? ` (exit ${run.exitCode})` : '';
+  const detail = run.error
+    ? `: ${run.error.code} (${run.error.message})`
+    : run.exitCode !== null
+      ? ` (exit ${run.exitCode})`
+      : '';
   return `run ${run.id} ${run.status}${seconds}${detail}`;
 }
 

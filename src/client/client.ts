@@ -53,15 +53,23 @@ export function createClient(options: ClientOptions) {
     try {
       return await doFetch(`${base}${path}`, {
         method,
-        headers: headers({ ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...extraHeaders }),
+        headers: headers({
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...extraHeaders,
+        }),
         body: body === undefined ? null : JSON.stringify(body),
         signal: signal ?? null,
       });
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
-      throw new PatchbayError('SERVER_UNREACHABLE', `cannot reach ${base}: ${causeMessage(err)}`, { baseUrl: base }, {
-        cause: err,
-      });
+      throw new PatchbayError(
+        'SERVER_UNREACHABLE',
+        `cannot reach ${base}: ${causeMessage(err)}`,
+        { baseUrl: base },
+        {
+          cause: err,
+        },
+      );
     }
   }
 
@@ -72,16 +80,25 @@ export function createClient(options: ClientOptions) {
     return JSON.parse(text) as T;
   }
 
-  async function* streamEvents(runId: string, streamOptions: StreamOptions = {}): AsyncGenerator<RunEvent> {
+  async function* streamEvents(
+    runId: string,
+    streamOptions: StreamOptions = {},
+  ): AsyncGenerator<RunEvent> {
     let after = streamOptions.after ?? 0;
     let attempts = 0;
     for (;;) {
-      const res = await send('GET', `/v1/runs/${encodeURIComponent(runId)}/events?after=${after}`, undefined, streamOptions.signal, {
-        accept: 'text/event-stream',
-      }).catch((err: unknown) => {
-          if (streamOptions.reconnect && err instanceof PatchbayError && attempts < 30) return null;
-          throw err;
-        });
+      const res = await send(
+        'GET',
+        `/v1/runs/${encodeURIComponent(runId)}/events?after=${after}`,
+        undefined,
+        streamOptions.signal,
+        {
+          accept: 'text/event-stream',
+        },
+      ).catch((err: unknown) => {
+        if (streamOptions.reconnect && err instanceof PatchbayError && attempts < 30) return null;
+        throw err;
+      });
       if (res && !res.ok) throw errorFromResponse(res.status, await res.text());
       let ended = false;
       if (res?.body) {
@@ -117,7 +134,10 @@ export function createClient(options: ClientOptions) {
       return request<RunList>('GET', `/v1/runs${qs ? `?${qs}` : ''}`);
     },
     listEvents: (id: string, after = 0, limit = 1000) =>
-      request<RunEventList>('GET', `/v1/runs/${encodeURIComponent(id)}/events?after=${after}&limit=${limit}`),
+      request<RunEventList>(
+        'GET',
+        `/v1/runs/${encodeURIComponent(id)}/events?after=${after}&limit=${limit}`,
+      ),
     cancelRun: (id: string) => request<Run>('POST', `/v1/runs/${encodeURIComponent(id)}/cancel`),
     pauseRun: (id: string) => request<Run>('POST', `/v1/runs/${encodeURIComponent(id)}/pause`),
     resumeRun: (id: string) => request<Run>('POST', `/v1/runs/${encodeURIComponent(id)}/resume`),
@@ -127,7 +147,13 @@ export function createClient(options: ClientOptions) {
 
 export type PatchbayClient = ReturnType<typeof createClient>;
 
-const TERMINAL: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted'];
+const TERMINAL: readonly RunStatus[] = [
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+  'interrupted',
+];
 function isTerminal(status: RunStatus): boolean {
   return TERMINAL.includes(status);
 }
@@ -143,7 +169,11 @@ export function errorFromResponse(status: number, text: string): PatchbayError {
     const parsed = ErrorBody.safeParse(JSON.parse(text));
     if (parsed.success) {
       const { code, message, details, requestId } = parsed.data.error;
-      const detailObj = { ...(typeof details === 'object' && details ? details : {}), requestId, httpStatus: status };
+      const detailObj = {
+        ...(typeof details === 'object' && details ? details : {}),
+        requestId,
+        httpStatus: status,
+      };
       return isErrorCode(code)
         ? new PatchbayError(code, message, detailObj)
         : new PatchbayError('INTERNAL_ERROR', `${code}: ${message}`, detailObj);
@@ -151,7 +181,9 @@ export function errorFromResponse(status: number, text: string): PatchbayError {
   } catch {
     // not JSON: fall through
   }
-  return new PatchbayError('INTERNAL_ERROR', `HTTP ${status}: ${text.slice(0, 200)}`, { httpStatus: status });
+  return new PatchbayError('INTERNAL_ERROR', `HTTP ${status}: ${text.slice(0, 200)}`, {
+    httpStatus: status,
+  });
 }
 
 /** Parses a text/event-stream body into run events (ignores comments and retry lines). */

@@ -1,1 +1,8 @@
-export { createClient, errorFromResponse, parseSse, type ClientOptions, type PatchbayClient, type StreamOptions } from './client.js';
+export {
+  createClient,
+  errorFromResponse,
+  parseSse,
+  type ClientOptions,
+  type PatchbayClient,
+  type StreamOptions,
+} from './client.js';

@@ -1,3 +1,10 @@
-export { CONFIG_FILE_NAME, CONFIG_PATH_ENV, isCI, loadConfig, type ConfigProblem, type LoadConfigOptions } from './load.js';
+export {
+  CONFIG_FILE_NAME,
+  CONFIG_PATH_ENV,
+  isCI,
+  loadConfig,
+  type ConfigProblem,
+  type LoadConfigOptions,
+} from './load.js';
 export { settings, type ResolvedConfig, type SettingKey, type SettingSpec } from './schema.js';
 export { packageVersion } from './version.js';

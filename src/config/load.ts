@@ -45,7 +45,10 @@ function readConfigFile(path: string, problems: ConfigProblem[]): Record<string,
     }
     return parsed as Record<string, unknown>;
   } catch (err) {
-    problems.push({ source: path, message: `config file is not valid JSON: ${(err as Error).message}` });
+    problems.push({
+      source: path,
+      message: `config file is not valid JSON: ${(err as Error).message}`,
+    });
     return {};
   }
 }
@@ -116,7 +119,10 @@ export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
   }
 
   return {
-    ...(values as Omit<ResolvedConfig, 'dataDir' | 'databaseUrl' | 'workspaceRoots' | 'childEnvBase'>),
+    ...(values as Omit<
+      ResolvedConfig,
+      'dataDir' | 'databaseUrl' | 'workspaceRoots' | 'childEnvBase'
+    >),
     dataDir,
     databaseUrl,
     workspaceRoots: roots.map((r) => {

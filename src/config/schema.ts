@@ -165,7 +165,11 @@ export const settings = {
   outputDropRate: setting({
     key: 'outputDropRate',
     env: 'PATCHBAY_OUTPUT_DROP_RATE',
-    schema: z.coerce.number().int().min(0).default(32 * 1024 * 1024),
+    schema: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(32 * 1024 * 1024),
     defaultText: '33554432 (32 MiB/s)',
     description:
       'With `truncate`, past the cap: the most bytes per second read and dropped; a child printing faster waits on its full pipe. 0 = no limit.',
@@ -189,7 +193,19 @@ export const settings = {
   childEnvAllowlist: setting({
     key: 'childEnvAllowlist',
     env: 'PATCHBAY_CHILD_ENV_ALLOWLIST',
-    schema: list.default(['PATH', 'HOME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TERM', 'TZ', 'USER', 'LOGNAME', 'SHELL', 'TMPDIR']),
+    schema: list.default([
+      'PATH',
+      'HOME',
+      'LANG',
+      'LC_ALL',
+      'LC_CTYPE',
+      'TERM',
+      'TZ',
+      'USER',
+      'LOGNAME',
+      'SHELL',
+      'TMPDIR',
+    ]),
     defaultText: 'PATH,HOME,LANG,LC_ALL,LC_CTYPE,TERM,TZ,USER,LOGNAME,SHELL,TMPDIR',
     description:
       "Server environment variables a child inherits. Nothing else of the server's environment reaches a run.",
@@ -199,8 +215,7 @@ export const settings = {
     env: 'PATCHBAY_WEBHOOK_SECRET',
     schema: z.string().min(1).optional(),
     defaultText: '(unset: callbacks are unsigned)',
-    description:
-      'HMAC-SHA256 key for `X-Patchbay-Signature: sha256=<hex>` on callback deliveries.',
+    description: 'HMAC-SHA256 key for `X-Patchbay-Signature: sha256=<hex>` on callback deliveries.',
     secret: true,
   }),
   callbackMaxAttempts: setting({

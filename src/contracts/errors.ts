@@ -87,7 +87,11 @@ export const errorCatalog = {
     message: 'callbackUrl must be an absolute http(s) URL.',
   },
   // --- how a run ended (recorded in run.error) ------------------------------------------
-  RUN_EXIT_NONZERO: { status: 500, kind: 'user', message: 'The command exited with a non-zero code.' },
+  RUN_EXIT_NONZERO: {
+    status: 500,
+    kind: 'user',
+    message: 'The command exited with a non-zero code.',
+  },
   RUN_KILLED_BY_SIGNAL: {
     status: 500,
     kind: 'operational',

@@ -61,8 +61,18 @@ export const CreateRunRequest = z
       .record(envName, z.string().max(65_536))
       .optional()
       .describe('Extra environment variables for the child, on top of the allow-listed ones.'),
-    timeoutMs: z.number().int().positive().max(7 * 24 * 3_600_000).optional(),
-    idleTimeoutMs: z.number().int().positive().max(7 * 24 * 3_600_000).optional(),
+    timeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .max(7 * 24 * 3_600_000)
+      .optional(),
+    idleTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .max(7 * 24 * 3_600_000)
+      .optional(),
     maxOutputBytes: z
       .number()
       .int()
@@ -72,7 +82,10 @@ export const CreateRunRequest = z
     outputPolicy: OutputPolicy.optional(),
     pty: z.boolean().optional().describe('Run the command in a pseudo-terminal (needs node-pty).'),
     callbackUrl: z.string().max(4096).optional(),
-    wait: z.boolean().optional().describe('Answer only when the run has ended (200 instead of 202).'),
+    wait: z
+      .boolean()
+      .optional()
+      .describe('Answer only when the run has ended (200 instead of 202).'),
   })
   .strict();
 export type CreateRunRequest = z.input<typeof CreateRunRequest>;

@@ -28,7 +28,13 @@ function isRetryable(status: number): boolean {
 export async function deliverCallback(
   run: Run,
   url: string,
-  deps: { options: CallbackOptions; repository: CallbackRepository; log: Logger; metrics: Metrics; signal?: AbortSignal },
+  deps: {
+    options: CallbackOptions;
+    repository: CallbackRepository;
+    log: Logger;
+    metrics: Metrics;
+    signal?: AbortSignal;
+  },
 ): Promise<boolean> {
   const { options, repository, log, metrics } = deps;
   const body = JSON.stringify(run);
@@ -58,7 +64,8 @@ export async function deliverCallback(
       error = (err as Error).message;
     }
     const ok = status !== null && status >= 200 && status < 300;
-    const last = attempt === options.maxAttempts || (status !== null && !ok && !isRetryable(status));
+    const last =
+      attempt === options.maxAttempts || (status !== null && !ok && !isRetryable(status));
     const outcome = ok ? 'delivered' : last ? 'failed' : 'retrying';
     metrics.callbackDeliveries.inc({ outcome });
     await repository

@@ -321,7 +321,12 @@ export function createEngine(options: EngineOptions): Engine {
     runId: string,
     entry: ActiveRun,
     outcome: { status: RunStatus; errorCode: string | null; errorMessage: string | null },
-    exit?: { exitCode: number | null; signal: string | null; outputBytes: number; droppedBytes: number },
+    exit?: {
+      exitCode: number | null;
+      signal: string | null;
+      outputBytes: number;
+      droppedBytes: number;
+    },
   ): Promise<void> {
     const record = await withRunLock(runId, async () => {
       const finishedAt = now();
@@ -340,7 +345,9 @@ export function createEngine(options: EngineOptions): Engine {
         status: outcome.status,
         exitCode: exit?.exitCode ?? null,
         signal: exit?.signal ?? null,
-        error: outcome.errorCode ? { code: outcome.errorCode, message: outcome.errorMessage } : null,
+        error: outcome.errorCode
+          ? { code: outcome.errorCode, message: outcome.errorMessage }
+          : null,
       });
       await writer.flush();
       writer.untrack(runId);
@@ -349,9 +356,16 @@ export function createEngine(options: EngineOptions): Engine {
     if (!record) return;
     const run = toRun(record);
     metrics.runsFinished.inc({ status: run.status });
-    if (run.durationMs !== null) metrics.runDuration.observe({ status: run.status }, run.durationMs / 1000);
+    if (run.durationMs !== null)
+      metrics.runDuration.observe({ status: run.status }, run.durationMs / 1000);
     baseLog.info(
-      { runId, status: run.status, exitCode: run.exitCode, durationMs: run.durationMs, error: run.error?.code },
+      {
+        runId,
+        status: run.status,
+        exitCode: run.exitCode,
+        durationMs: run.durationMs,
+        error: run.error?.code,
+      },
       'run finished',
     );
     void entry;
@@ -408,14 +422,22 @@ export function createEngine(options: EngineOptions): Engine {
 
   /** Pause (SIGSTOP) or resume (SIGCONT) a run this process holds, with its status event. */
   function freezeOrThaw(id: string, action: 'pause' | 'resume'): Promise<Run> {
-    const [from, to] = action === 'pause' ? (['running', 'paused'] as const) : (['paused', 'running'] as const);
+    const [from, to] =
+      action === 'pause' ? (['running', 'paused'] as const) : (['paused', 'running'] as const);
     return withRunLock(id, async () => {
       const record = await getRecord(id);
       const proc = active.get(id)?.proc;
-      const signalled = proc !== undefined && record.status === from && (action === 'pause' ? proc.pause() : proc.resume());
+      const signalled =
+        proc !== undefined &&
+        record.status === from &&
+        (action === 'pause' ? proc.pause() : proc.resume());
       if (!signalled) throw notActive(record, action);
       await store.runs.transition(id, [from], { status: to });
-      writer.append(id, 'status', to === 'running' ? { status: to, pid: proc.pid ?? null } : { status: to });
+      writer.append(
+        id,
+        'status',
+        to === 'running' ? { status: to, pid: proc.pid ?? null } : { status: to },
+      );
       baseLog.info({ runId: id }, action === 'pause' ? 'run paused' : 'run resumed');
       return toRun(await getRecord(id));
     });
@@ -466,7 +488,10 @@ export function createEngine(options: EngineOptions): Engine {
       await ensureTracked(record.id);
       writer.append(record.id, 'status', {
         status: 'interrupted',
-        error: { code: 'RUN_INTERRUPTED', message: 'The server running this run stopped before it finished.' },
+        error: {
+          code: 'RUN_INTERRUPTED',
+          message: 'The server running this run stopped before it finished.',
+        },
       });
       await writer.flush();
       writer.untrack(record.id);

@@ -8,7 +8,14 @@ const RUN = 'run_1';
 function ev(seq: number, terminal = false): RunEvent {
   return terminal
     ? { runId: RUN, seq, type: 'status', ts: '', data: { status: 'succeeded' }, raw: null }
-    : { runId: RUN, seq, type: 'output', ts: '', data: { stream: 'stdout', text: `l${seq}` }, raw: null };
+    : {
+        runId: RUN,
+        seq,
+        type: 'output',
+        ts: '',
+        data: { stream: 'stdout', text: `l${seq}` },
+        raw: null,
+      };
 }
 
 /** An in-memory store + the real bus: `emit` stores then publishes, like the EventWriter. */
@@ -43,7 +50,8 @@ async function drain(cursor: EventCursor): Promise<number[]> {
   }
 }
 
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('EventCursor', () => {
   it('replays from `after`, then follows live events to the terminal one', async () => {
@@ -70,7 +78,10 @@ describe('EventCursor', () => {
   it('bounds its buffer by bytes too', async () => {
     const f = fakeSource();
     const cursor = new EventCursor(f.source, RUN, 0, { maxBufferedBytes: 1000 });
-    const big = (seq: number): RunEvent => ({ ...ev(seq), data: { stream: 'stdout', text: 'x'.repeat(600) } });
+    const big = (seq: number): RunEvent => ({
+      ...ev(seq),
+      data: { stream: 'stdout', text: 'x'.repeat(600) },
+    });
     f.emit([big(1), big(2), big(3)]);
     f.emit([ev(4, true)]);
     expect(await drain(cursor)).toEqual([1, 2, 3, 4]);

@@ -16,16 +16,27 @@ function fail(status: RunStatus, code: ErrorCode, message?: string): RunOutcome 
  * Maps how a process ended to the run's final status. A timeout is never a success, and a
  * run stopped because its server shut down is `interrupted`, not `cancelled`.
  */
-export function outcomeOf(exit: ExitInfo, options: { shuttingDown: boolean; maxOutputBytes: number }): RunOutcome {
+export function outcomeOf(
+  exit: ExitInfo,
+  options: { shuttingDown: boolean; maxOutputBytes: number },
+): RunOutcome {
   switch (exit.reason) {
     case 'exited':
       if (exit.exitCode === 0) return { status: 'succeeded', errorCode: null, errorMessage: null };
       if (exit.exitCode !== null) {
         return fail('failed', 'RUN_EXIT_NONZERO', `the command exited with code ${exit.exitCode}`);
       }
-      return fail('failed', 'RUN_KILLED_BY_SIGNAL', `the command was killed by ${exit.signal ?? 'a signal'}`);
+      return fail(
+        'failed',
+        'RUN_KILLED_BY_SIGNAL',
+        `the command was killed by ${exit.signal ?? 'a signal'}`,
+      );
     case 'spawn_failed':
-      return fail('failed', 'RUN_SPAWN_FAILED', `the command could not be started: ${exit.error ?? 'unknown error'}`);
+      return fail(
+        'failed',
+        'RUN_SPAWN_FAILED',
+        `the command could not be started: ${exit.error ?? 'unknown error'}`,
+      );
     case 'timeout':
       return fail('timed_out', 'RUN_TIMEOUT');
     case 'idle_timeout':
@@ -39,7 +50,9 @@ export function outcomeOf(exit: ExitInfo, options: { shuttingDown: boolean; maxO
         `the run printed more than ${options.maxOutputBytes} bytes and the output policy is kill`,
       );
     case 'cancelled':
-      return options.shuttingDown ? fail('interrupted', 'RUN_INTERRUPTED') : fail('cancelled', 'RUN_CANCELLED');
+      return options.shuttingDown
+        ? fail('interrupted', 'RUN_INTERRUPTED')
+        : fail('cancelled', 'RUN_CANCELLED');
     default:
       return assertNever(exit.reason, 'exit reason');
   }

@@ -137,7 +137,8 @@ export class OutputCap {
         merged.push(current);
       }
     }
-    for (const c of merged) out.push({ stream: c.stream, text: c.data.toString('utf8'), tail: true });
+    for (const c of merged)
+      out.push({ stream: c.stream, text: c.data.toString('utf8'), tail: true });
     this.tail = [];
     this.tailSize = 0;
     return out;

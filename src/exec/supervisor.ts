@@ -281,13 +281,16 @@ export function supervise(
     throttled = true;
     clearTimeout(idleTimer);
     handle.pauseReading();
-    throttleTimer = setTimeout(() => {
-      throttled = false;
-      dropWindowStart = Date.now();
-      dropWindowBytes = 0;
-      if (!readingPaused && !exited) handle.resumeReading();
-      armIdle();
-    }, dropWindowStart + DROP_WINDOW_MS - now);
+    throttleTimer = setTimeout(
+      () => {
+        throttled = false;
+        dropWindowStart = Date.now();
+        dropWindowBytes = 0;
+        if (!readingPaused && !exited) handle.resumeReading();
+        armIdle();
+      },
+      dropWindowStart + DROP_WINDOW_MS - now,
+    );
   };
 
   const reportDropped = (final: boolean): void => {

@@ -1,2 +1,8 @@
-export { createLogger, createSilentLogger, redactPaths, type CreateLoggerOptions, type Logger } from './logger.js';
+export {
+  createLogger,
+  createSilentLogger,
+  redactPaths,
+  type CreateLoggerOptions,
+  type Logger,
+} from './logger.js';
 export { createMetrics, type Metrics } from './metrics.js';

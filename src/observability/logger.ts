@@ -1,4 +1,10 @@
-import { destination as pinoDestination, pino, stdTimeFunctions, type DestinationStream, type Logger } from 'pino';
+import {
+  destination as pinoDestination,
+  pino,
+  stdTimeFunctions,
+  type DestinationStream,
+  type Logger,
+} from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -60,7 +66,10 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
   if (pretty && !options.destination) {
     return pino({
       ...common,
-      transport: { target: 'pino-pretty', options: { destination: 2, translateTime: 'SYS:HH:MM:ss.l' } },
+      transport: {
+        target: 'pino-pretty',
+        options: { destination: 2, translateTime: 'SYS:HH:MM:ss.l' },
+      },
     });
   }
   return pino(common, options.destination ?? pinoDestination({ dest: 2, sync: false }));

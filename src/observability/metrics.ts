@@ -20,7 +20,11 @@ export interface Metrics {
 export function createMetrics(): Metrics {
   const registry = new Registry();
   // Includes nodejs_eventloop_lag_seconds and its percentiles.
-  collectDefaultMetrics({ register: registry, prefix: 'patchbay_', eventLoopMonitoringPrecision: 10 });
+  collectDefaultMetrics({
+    register: registry,
+    prefix: 'patchbay_',
+    eventLoopMonitoringPrecision: 10,
+  });
   return {
     registry,
     runsByStatus: new Gauge({

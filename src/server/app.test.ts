@@ -12,8 +12,16 @@ const dirs: string[] = [];
 async function boot(env: Record<string, string> = {}): Promise<RunningServer> {
   const dir = mkdtempSync(join(tmpdir(), 'pb-app-'));
   dirs.push(dir);
-  const config = loadConfig({ env: { PATCHBAY_DATA_DIR: dir, PATH: '/usr/bin:/bin', ...env }, cwd: dir });
-  const server = await startServer({ config, log: createSilentLogger(), version: '9.9.9', listen: false });
+  const config = loadConfig({
+    env: { PATCHBAY_DATA_DIR: dir, PATH: '/usr/bin:/bin', ...env },
+    cwd: dir,
+  });
+  const server = await startServer({
+    config,
+    log: createSilentLogger(),
+    version: '9.9.9',
+    listen: false,
+  });
   servers.push(server);
   return server;
 }
@@ -35,7 +43,11 @@ describe('server app (inject)', () => {
 
   it('keeps a sane X-Request-ID and replaces a hostile one', async () => {
     const { app } = await boot();
-    const kept = await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'abc-123' } });
+    const kept = await app.inject({
+      method: 'GET',
+      url: '/health',
+      headers: { 'x-request-id': 'abc-123' },
+    });
     expect(kept.headers['x-request-id']).toBe('abc-123');
     const replaced = await app.inject({
       method: 'GET',
@@ -99,21 +111,40 @@ describe('server app (inject)', () => {
 
   it('requires a bearer token on every route when tokens are set', async () => {
     const { app } = await boot({ PATCHBAY_API_TOKENS: 'alpha,beta' });
-    for (const url of ['/health', '/ready', '/metrics', '/v1/runs', '/docs/json', '/health/queue']) {
+    for (const url of [
+      '/health',
+      '/ready',
+      '/metrics',
+      '/v1/runs',
+      '/docs/json',
+      '/health/queue',
+    ]) {
       const res = await app.inject({ method: 'GET', url });
       expect(res.statusCode, url).toBe(401);
       expect(res.json().error.code).toBe('UNAUTHORIZED');
-      const wrong = await app.inject({ method: 'GET', url, headers: { authorization: 'Bearer gamma' } });
+      const wrong = await app.inject({
+        method: 'GET',
+        url,
+        headers: { authorization: 'Bearer gamma' },
+      });
       expect(wrong.statusCode, url).toBe(401);
     }
-    const ok = await app.inject({ method: 'GET', url: '/v1/runs', headers: { authorization: 'Bearer beta' } });
+    const ok = await app.inject({
+      method: 'GET',
+      url: '/v1/runs',
+      headers: { authorization: 'Bearer beta' },
+    });
     expect(ok.statusCode).toBe(200);
   });
 
   it('rate-limits run creation per client with Retry-After', async () => {
     const { app } = await boot({ PATCHBAY_RUN_CREATE_RATE_LIMIT: '2' });
     const create = () =>
-      app.inject({ method: 'POST', url: '/v1/runs', payload: { agent: 'shell', command: ['true'] } });
+      app.inject({
+        method: 'POST',
+        url: '/v1/runs',
+        payload: { agent: 'shell', command: ['true'] },
+      });
     expect((await create()).statusCode).toBe(202);
     expect((await create()).statusCode).toBe(202);
     const limited = await create();
@@ -123,7 +154,9 @@ describe('server app (inject)', () => {
   });
 
   it('refuses to start on a public address without tokens', async () => {
-    await expect(boot({ PATCHBAY_HOST: '0.0.0.0' })).rejects.toMatchObject({ code: 'SERVER_UNSAFE_BIND' });
+    await expect(boot({ PATCHBAY_HOST: '0.0.0.0' })).rejects.toMatchObject({
+      code: 'SERVER_UNSAFE_BIND',
+    });
     const server = await boot({ PATCHBAY_HOST: '0.0.0.0', PATCHBAY_API_TOKENS: 'x' });
     expect(server.app).toBeDefined();
   });
@@ -158,6 +191,8 @@ describe('server app (inject)', () => {
     expect(res.statusCode).toBe(200);
     const doc = res.json();
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/runs', '/v1/runs/{id}/events']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/runs', '/v1/runs/{id}/events']),
+    );
   });
 });

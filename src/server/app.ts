@@ -91,7 +91,15 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((request, reply) =>
     reply
       .code(404)
-      .send(errorBody(new PatchbayError('ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`), request.id)),
+      .send(
+        errorBody(
+          new PatchbayError(
+            'ROUTE_NOT_FOUND',
+            `no route ${request.method} ${request.url.split('?')[0]}`,
+          ),
+          request.id,
+        ),
+      ),
   );
 
   await app.register(fastifySwagger, {

@@ -1,6 +1,12 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { errorCatalog, isPatchbayError, PatchbayError, type ErrorBody, type ErrorCode } from '../contracts/index.js';
+import {
+  errorCatalog,
+  isPatchbayError,
+  PatchbayError,
+  type ErrorBody,
+  type ErrorCode,
+} from '../contracts/index.js';
 
 export interface FieldProblem {
   location: string;
@@ -57,7 +63,11 @@ export function errorBody(err: PatchbayError, requestId: string): ErrorBody {
   return body;
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: unknown): FastifyReply {
+export function sendError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  thrown: unknown,
+): FastifyReply {
   const err = toPatchbayError(thrown);
   if (err.kind === 'unexpected' || err.status >= 500) {
     request.log.error({ err: thrown, code: err.code }, 'request failed');
@@ -65,6 +75,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: 
     request.log.info({ code: err.code, message: err.message }, 'request refused');
   }
   // Never leak internals of unexpected errors to the client.
-  const safe = err.kind === 'unexpected' ? new PatchbayError(err.code, errorCatalog[err.code].message) : err;
+  const safe =
+    err.kind === 'unexpected' ? new PatchbayError(err.code, errorCatalog[err.code].message) : err;
   return reply.code(err.status).send(errorBody(safe, request.id));
 }

@@ -15,7 +15,10 @@ export const docsContentSecurityPolicy =
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Keeps a caller's X-Request-ID when it is sane, so ids correlate across services. */
-export function pickRequestId(header: string | string[] | undefined, generate: () => string): string {
+export function pickRequestId(
+  header: string | string[] | undefined,
+  generate: () => string,
+): string {
   const value = Array.isArray(header) ? header[0] : header;
   return value && REQUEST_ID.test(value) ? value : generate();
 }

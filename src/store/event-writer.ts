@@ -53,7 +53,14 @@ export class EventWriter {
     const seq = (this.seqByRun.get(runId) ?? 0) + 1;
     this.seqByRun.set(runId, seq);
     // `raw: null` rather than absent: live events look exactly like ones read back.
-    const event: RunEvent = { runId, seq, type, ts: new Date().toISOString(), data, raw: raw ?? null };
+    const event: RunEvent = {
+      runId,
+      seq,
+      type,
+      ts: new Date().toISOString(),
+      data,
+      raw: raw ?? null,
+    };
     this.pending.push(event);
     this.pendingBytes += estimateBytes(event);
     this.schedule();

@@ -1,9 +1,19 @@
-export type { CallbackDelivery, CallbackRepository, DeliveryOutcome } from './callbacks-repository.js';
+export type {
+  CallbackDelivery,
+  CallbackRepository,
+  DeliveryOutcome,
+} from './callbacks-repository.js';
 export { isPostgresUrl, openDatabase, type DatabaseHandle, type Dialect } from './db.js';
 export { EventWriter, type EventWriterOptions } from './event-writer.js';
 export type { EventRepository } from './events-repository.js';
 export { newRunId, ulid } from './ids.js';
-export { migrateDown, migrateToLatest, migrations, migrationStatus, type MigrationStatus } from './migrator.js';
+export {
+  migrateDown,
+  migrateToLatest,
+  migrations,
+  migrationStatus,
+  type MigrationStatus,
+} from './migrator.js';
 export { toRun, type RunOwner, type RunRecord } from './records.js';
 export type { ListRunsOptions, RunPatch, RunRepository } from './runs-repository.js';
 export { openStore, type OpenStoreOptions, type Store } from './store.js';

@@ -46,7 +46,14 @@ function runRecord(overrides: Partial<RunRecord> = {}): RunRecord {
 }
 
 function event(runId: string, seq: number, text = `line ${seq}`): RunEvent {
-  return { runId, seq, type: 'output', ts: new Date().toISOString(), data: { stream: 'stdout', text }, raw: null };
+  return {
+    runId,
+    seq,
+    type: 'output',
+    ts: new Date().toISOString(),
+    data: { stream: 'stdout', text },
+    raw: null,
+  };
 }
 
 interface Dialect {
@@ -59,7 +66,10 @@ const dialects: Dialect[] = [
     name: 'sqlite',
     async open() {
       const dir = mkdtempSync(join(tmpdir(), 'pb-store-'));
-      return { url: join(dir, 'patchbay.db'), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+      return {
+        url: join(dir, 'patchbay.db'),
+        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      };
     },
   },
   {
@@ -125,7 +135,11 @@ describe.each(dialects)('store contract ($name)', (dialect) => {
       await store.runs.insert(run);
     }
     const page1 = await store.runs.list({ limit: 2, statuses: ['succeeded', 'failed'] });
-    const page2 = await store.runs.list({ limit: 2, statuses: ['succeeded', 'failed'], before: page1[1]!.id });
+    const page2 = await store.runs.list({
+      limit: 2,
+      statuses: ['succeeded', 'failed'],
+      before: page1[1]!.id,
+    });
     const seen = [...page1, ...page2].map((r) => r.id);
     expect(new Set(seen).size).toBe(4);
     expect(seen).toEqual([...seen].sort().reverse());
@@ -138,7 +152,9 @@ describe.each(dialects)('store contract ($name)', (dialect) => {
     if (skip) skipTest();
     const run = runRecord();
     await store.runs.insert(run);
-    expect(await store.runs.transition(run.id, ['queued'], { status: 'running', pid: 42, pgid: 42 })).toBe(true);
+    expect(
+      await store.runs.transition(run.id, ['queued'], { status: 'running', pid: 42, pgid: 42 }),
+    ).toBe(true);
     expect(await store.runs.transition(run.id, ['queued'], { status: 'cancelled' })).toBe(false);
     const after = await store.runs.get(run.id);
     expect(after).toMatchObject({ status: 'running', pid: 42, pgid: 42 });
@@ -163,7 +179,9 @@ describe.each(dialects)('store contract ($name)', (dialect) => {
     expect(await store.events.maxSeq(a.id)).toBe(3);
   });
 
-  it('writes a large batch (over the bound-parameter limit) in one call', async ({ skip: skipTest }) => {
+  it('writes a large batch (over the bound-parameter limit) in one call', async ({
+    skip: skipTest,
+  }) => {
     if (skip) skipTest();
     const run = runRecord();
     await store.runs.insert(run);
@@ -176,8 +194,22 @@ describe.each(dialects)('store contract ($name)', (dialect) => {
     if (skip) skipTest();
     const run = runRecord();
     await store.runs.insert(run);
-    await store.callbacks.record({ runId: run.id, url: 'http://x', attempt: 1, outcome: 'retrying', httpStatus: 500, error: null });
-    await store.callbacks.record({ runId: run.id, url: 'http://x', attempt: 2, outcome: 'delivered', httpStatus: 200, error: null });
+    await store.callbacks.record({
+      runId: run.id,
+      url: 'http://x',
+      attempt: 1,
+      outcome: 'retrying',
+      httpStatus: 500,
+      error: null,
+    });
+    await store.callbacks.record({
+      runId: run.id,
+      url: 'http://x',
+      attempt: 2,
+      outcome: 'delivered',
+      httpStatus: 200,
+      error: null,
+    });
     const list = await store.callbacks.listForRun(run.id);
     expect(list.map((d) => [d.attempt, d.outcome])).toEqual([
       [1, 'retrying'],
@@ -239,7 +271,8 @@ describe('EventWriter', () => {
       onFlushed: (events) => published.push(...events.map((e) => e.seq)),
     });
     writer.track(run.id, 0);
-    for (let i = 0; i < 1000; i++) writer.append(run.id, 'output', { stream: 'stdout', text: `l${i}` });
+    for (let i = 0; i < 1000; i++)
+      writer.append(run.id, 'output', { stream: 'stdout', text: `l${i}` });
     await writer.flush();
     expect(calls.length).toBeLessThan(5);
     expect(published).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
@@ -250,7 +283,12 @@ describe('EventWriter', () => {
     const run = runRecord();
     await store.runs.insert(run);
     const { wrapped, calls } = counting(store.events);
-    const writer = new EventWriter({ repository: wrapped, log: createSilentLogger(), flushMs: 1000, onFlushed: () => undefined });
+    const writer = new EventWriter({
+      repository: wrapped,
+      log: createSilentLogger(),
+      flushMs: 1000,
+      onFlushed: () => undefined,
+    });
     writer.track(run.id, 0);
     const text = 'x'.repeat(64 * 1024);
     for (let i = 0; i < 40; i++) writer.append(run.id, 'output', { stream: 'stdout', text });
@@ -270,7 +308,8 @@ describe('EventWriter', () => {
       onFlushed: () => undefined,
     });
     writer.track(run.id, 0);
-    for (let i = 0; i < 10; i++) writer.append(run.id, 'output', { stream: 'stdout', text: 'y'.repeat(20_000) });
+    for (let i = 0; i < 10; i++)
+      writer.append(run.id, 'output', { stream: 'stdout', text: 'y'.repeat(20_000) });
     expect(writer.saturated).toBe(true);
     let drained = false;
     writer.onDrain(() => (drained = true));

@@ -14,11 +14,17 @@ symlinkSync(join(root, 'project'), join(root, 'alias'));
 writeFileSync(join(root, 'file.txt'), 'x');
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-const code = (p: Promise<unknown>) => p.then(() => 'ok', (err: { code?: string }) => err.code);
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (err: { code?: string }) => err.code,
+  );
 
 describe('resolveTrustedWorkdir', () => {
   it('accepts a directory inside a root and returns its real path', async () => {
-    expect(await resolveTrustedWorkdir(join(root, 'project', 'sub'), [root])).toBe(join(root, 'project', 'sub'));
+    expect(await resolveTrustedWorkdir(join(root, 'project', 'sub'), [root])).toBe(
+      join(root, 'project', 'sub'),
+    );
     expect(await resolveTrustedWorkdir(join(root, 'alias'), [root])).toBe(join(root, 'project'));
   });
 
@@ -27,22 +33,32 @@ describe('resolveTrustedWorkdir', () => {
   });
 
   it('refuses `..` segments even when they would land inside', async () => {
-    expect(await code(resolveTrustedWorkdir(`${root}/project/../project`, [root]))).toBe('WORKDIR_NOT_TRUSTED');
+    expect(await code(resolveTrustedWorkdir(`${root}/project/../project`, [root]))).toBe(
+      'WORKDIR_NOT_TRUSTED',
+    );
     expect(await code(resolveTrustedWorkdir('../outside', [root]))).toBe('WORKDIR_NOT_TRUSTED');
   });
 
   it('refuses a symlink that escapes the root', async () => {
-    expect(await code(resolveTrustedWorkdir(join(root, 'escape'), [root]))).toBe('WORKDIR_NOT_TRUSTED');
+    expect(await code(resolveTrustedWorkdir(join(root, 'escape'), [root]))).toBe(
+      'WORKDIR_NOT_TRUSTED',
+    );
   });
 
   it('refuses paths outside every root without saying whether they exist', async () => {
     expect(await code(resolveTrustedWorkdir(outside, [root]))).toBe('WORKDIR_NOT_TRUSTED');
-    expect(await code(resolveTrustedWorkdir('/definitely/not/here', [root]))).toBe('WORKDIR_NOT_TRUSTED');
+    expect(await code(resolveTrustedWorkdir('/definitely/not/here', [root]))).toBe(
+      'WORKDIR_NOT_TRUSTED',
+    );
   });
 
   it('reports a missing directory or a file inside a root as WORKDIR_NOT_FOUND', async () => {
-    expect(await code(resolveTrustedWorkdir(join(root, 'missing'), [root]))).toBe('WORKDIR_NOT_FOUND');
-    expect(await code(resolveTrustedWorkdir(join(root, 'file.txt'), [root]))).toBe('WORKDIR_NOT_FOUND');
+    expect(await code(resolveTrustedWorkdir(join(root, 'missing'), [root]))).toBe(
+      'WORKDIR_NOT_FOUND',
+    );
+    expect(await code(resolveTrustedWorkdir(join(root, 'file.txt'), [root]))).toBe(
+      'WORKDIR_NOT_FOUND',
+    );
   });
 
   it('refuses NUL bytes', async () => {

@@ -97,25 +97,22 @@ describe('graceful shutdown', () => {
 
   // Regression: shutdown used to close streams before stopping runs, so a live subscriber
   // never saw `interrupted`.
-  it(
-    'a live SSE subscriber receives the interrupted status before the stream closes',
-    async () => {
-      const server = await startServer({ env: { PATCHBAY_KILL_GRACE_MS: '500' } });
-      const run = await server.api.createRun({ command: ['sh', '-c', 'echo up; sleep 30'] });
-      await waitFor(async () => (await server.api.output(run.id)) === 'up\n', 'the run to print');
-      let frames = 0;
-      const stream = readSse(`${server.url}/v1/runs/${run.id}/events`, {
-        timeoutMs: 8000,
-        onFrame: () => frames++,
-      });
-      await waitFor(() => frames >= 3, 'the subscriber to receive the history so far');
-      expect((await server.stop(10_000)).code).toBe(0);
-      const sse = await stream;
-      expect(sse.ended).toBe(true);
-      expect(sse.events.length).toBeGreaterThan(0);
-      expect(sse.events[sse.events.length - 1]!.data.status).toBe('interrupted');
-    },
-  );
+  it('a live SSE subscriber receives the interrupted status before the stream closes', async () => {
+    const server = await startServer({ env: { PATCHBAY_KILL_GRACE_MS: '500' } });
+    const run = await server.api.createRun({ command: ['sh', '-c', 'echo up; sleep 30'] });
+    await waitFor(async () => (await server.api.output(run.id)) === 'up\n', 'the run to print');
+    let frames = 0;
+    const stream = readSse(`${server.url}/v1/runs/${run.id}/events`, {
+      timeoutMs: 8000,
+      onFrame: () => frames++,
+    });
+    await waitFor(() => frames >= 3, 'the subscriber to receive the history so far');
+    expect((await server.stop(10_000)).code).toBe(0);
+    const sse = await stream;
+    expect(sse.ended).toBe(true);
+    expect(sse.events.length).toBeGreaterThan(0);
+    expect(sse.events[sse.events.length - 1]!.data.status).toBe('interrupted');
+  });
 
   it('SIGTERM with a child that ignores SIGTERM still exits 0 within the kill grace', async () => {
     const dataDir = tempDir();

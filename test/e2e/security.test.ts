@@ -264,17 +264,14 @@ describe('trusted workspace roots', () => {
 
   // Regression: with a root reached through a symlink, a missing directory under it was
   // reported as outside every root (403) rather than missing (400).
-  it(
-    'a missing directory under a symlinked root is WORKDIR_NOT_FOUND, not NOT_TRUSTED',
-    async () => {
-      const res = await server.api.request('POST', '/v1/runs', {
-        command: ['pwd'],
-        workdir: `${rootLink}/projects/nope`,
-      });
-      expect(res.status).toBe(400);
-      expect(res.body.error.code).toBe('WORKDIR_NOT_FOUND');
-    },
-  );
+  it('a missing directory under a symlinked root is WORKDIR_NOT_FOUND, not NOT_TRUSTED', async () => {
+    const res = await server.api.request('POST', '/v1/runs', {
+      command: ['pwd'],
+      workdir: `${rootLink}/projects/nope`,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('WORKDIR_NOT_FOUND');
+  });
 
   it('runs inside a trusted root, in the real path', async () => {
     for (const workdir of [`${rootLink}/projects/app`, 'projects/app', realApp]) {

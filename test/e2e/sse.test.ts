@@ -105,18 +105,17 @@ describe.concurrent('SSE event streams', () => {
   // Regression: resuming a finished run's stream after its terminal event (what a browser
   // EventSource does when the server closes the stream: it reconnects with Last-Event-ID =
   // the terminal seq) used to wait forever for a terminal event already delivered.
-  it(
-    'resuming after the terminal event of a finished run closes the stream at once',
-    async ({ expect }) => {
-      const run = await server.api.createRun({ command: ['true'], wait: true });
-      const tail = await readSse(`${server.url}/v1/runs/${run.id}/events`, {
-        headers: { 'last-event-id': String(run.lastSeq) },
-        timeoutMs: 1500,
-      });
-      expect(tail.ended).toBe(true);
-      expect(tail.events).toEqual([]);
-    },
-  );
+  it('resuming after the terminal event of a finished run closes the stream at once', async ({
+    expect,
+  }) => {
+    const run = await server.api.createRun({ command: ['true'], wait: true });
+    const tail = await readSse(`${server.url}/v1/runs/${run.id}/events`, {
+      headers: { 'last-event-id': String(run.lastSeq) },
+      timeoutMs: 1500,
+    });
+    expect(tail.ended).toBe(true);
+    expect(tail.events).toEqual([]);
+  });
 
   it('SSE of an unknown run is a plain 404 RUN_NOT_FOUND error body', async ({ expect }) => {
     const res = await readSse(`${server.url}/v1/runs/run_nope/events`);

@@ -11,11 +11,19 @@ symlinkSync('/bin/sh', join(dir, 'echo'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const ctx = { allowedCommands: ['ls', 'echo'], childPath: '/usr/bin:/bin' };
-const code = (p: Promise<unknown>) => p.then(() => 'ok', (err: { code?: string }) => err.code);
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (err: { code?: string }) => err.code,
+  );
 
 describe('shell agent', () => {
   it('allows any command without an allow-list', async () => {
-    expect(await code(assertCommandAllowed('/anything/at/all', { allowedCommands: undefined, childPath: '' }))).toBe('ok');
+    expect(
+      await code(
+        assertCommandAllowed('/anything/at/all', { allowedCommands: undefined, childPath: '' }),
+      ),
+    ).toBe('ok');
   });
 
   it('allows listed names and refuses others with COMMAND_NOT_ALLOWED', async () => {
@@ -33,8 +41,12 @@ describe('shell agent', () => {
   it('requires a non-empty command', async () => {
     const request = CreateRunRequest.parse({ agent: 'shell' });
     expect(await code(shellAgent.validate(request, ctx))).toBe('RUN_COMMAND_REQUIRED');
-    expect(await code(shellAgent.validate(CreateRunRequest.parse({ command: [''] }), ctx))).toBe('RUN_COMMAND_REQUIRED');
-    expect(await code(shellAgent.validate(CreateRunRequest.parse({ command: ['ls', 'a\0b'] }), ctx))).toBe('VALIDATION_FAILED');
+    expect(await code(shellAgent.validate(CreateRunRequest.parse({ command: [''] }), ctx))).toBe(
+      'RUN_COMMAND_REQUIRED',
+    );
+    expect(
+      await code(shellAgent.validate(CreateRunRequest.parse({ command: ['ls', 'a\0b'] }), ctx)),
+    ).toBe('VALIDATION_FAILED');
   });
 
   it('plans the argv as given, stdin from /dev/null', () => {

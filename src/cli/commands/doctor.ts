@@ -24,7 +24,11 @@ export function registerDoctor(program: Command): void {
         await access(ctx.config.dataDir, constants.W_OK);
         checks.push({ name: 'data dir', ok: true, detail: ctx.config.dataDir });
       } catch (err) {
-        checks.push({ name: 'data dir', ok: false, detail: `${ctx.config.dataDir}: ${(err as Error).message}` });
+        checks.push({
+          name: 'data dir',
+          ok: false,
+          detail: `${ctx.config.dataDir}: ${(err as Error).message}`,
+        });
       }
       const handle = await openDatabase(ctx.config.databaseUrl);
       try {
@@ -41,10 +45,20 @@ export function registerDoctor(program: Command): void {
         await handle.db.destroy();
       }
       const pty = await loadPty();
-      checks.push({ name: 'pty', ok: pty !== null, detail: pty ? 'node-pty available' : 'node-pty not installed (runs with pty:true are refused)' });
+      checks.push({
+        name: 'pty',
+        ok: pty !== null,
+        detail: pty
+          ? 'node-pty available'
+          : 'node-pty not installed (runs with pty:true are refused)',
+      });
       try {
         const health = await ctx.client.health();
-        checks.push({ name: 'server', ok: true, detail: `${ctx.serverUrl} answers (version ${health.version})` });
+        checks.push({
+          name: 'server',
+          ok: true,
+          detail: `${ctx.serverUrl} answers (version ${health.version})`,
+        });
       } catch (err) {
         checks.push({
           name: 'server',
@@ -66,8 +80,10 @@ export function registerDoctor(program: Command): void {
       if (opts.json) {
         out.json({ checks, agents });
       } else {
-        for (const c of checks) out.line(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(9)} ${c.detail}`);
-        for (const a of agents) out.line(`ok    agent     ${a.name} (${a.capabilities.join(', ')})`);
+        for (const c of checks)
+          out.line(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(9)} ${c.detail}`);
+        for (const a of agents)
+          out.line(`ok    agent     ${a.name} (${a.capabilities.join(', ')})`);
       }
       if (checks.some((c) => !c.ok)) process.exitCode = 1;
     });

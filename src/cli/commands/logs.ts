@@ -11,7 +11,12 @@ interface LogsFlags {
   after: string;
 }
 
-async function printRemote(ctx: CliContext, id: string, flags: LogsFlags, after: number): Promise<void> {
+async function printRemote(
+  ctx: CliContext,
+  id: string,
+  flags: LogsFlags,
+  after: number,
+): Promise<void> {
   if (flags.follow) {
     for await (const event of ctx.client.streamEvents(id, { after, reconnect: true })) {
       printEvent(event, { json: flags.json });
@@ -28,7 +33,12 @@ async function printRemote(ctx: CliContext, id: string, flags: LogsFlags, after:
 }
 
 /** Reads the store directly; with --follow, polls it until the run ends. */
-async function printLocal(store: Store, id: string, flags: LogsFlags, after: number): Promise<void> {
+async function printLocal(
+  store: Store,
+  id: string,
+  flags: LogsFlags,
+  after: number,
+): Promise<void> {
   let cursor = after;
   for (;;) {
     const run = await store.runs.get(id);

@@ -11,19 +11,28 @@ export function registerMigrate(program: Command): void {
     .argument('[action]', 'up | down | status', 'up')
     .action(async (action: string, _opts: unknown, command: Command) => {
       if (!['up', 'down', 'status'].includes(action)) {
-        throw new PatchbayError('VALIDATION_FAILED', `unknown migrate action ${action} (use up, down or status)`);
+        throw new PatchbayError(
+          'VALIDATION_FAILED',
+          `unknown migrate action ${action} (use up, down or status)`,
+        );
       }
       const ctx = createContext(command);
       const handle = await openDatabase(ctx.config.databaseUrl);
       try {
         if (action === 'status') {
           for (const m of await migrationStatus(handle.db as never)) {
-            out.line(`${m.executedAt ? 'applied ' : 'pending '} ${m.name}${m.executedAt ? `  (${m.executedAt})` : ''}`);
+            out.line(
+              `${m.executedAt ? 'applied ' : 'pending '} ${m.name}${m.executedAt ? `  (${m.executedAt})` : ''}`,
+            );
           }
           return;
         }
-        const names = action === 'up' ? await migrateToLatest(handle.db as never) : await migrateDown(handle.db as never);
-        if (names.length === 0) out.line(action === 'up' ? 'already up to date' : 'nothing to revert');
+        const names =
+          action === 'up'
+            ? await migrateToLatest(handle.db as never)
+            : await migrateDown(handle.db as never);
+        if (names.length === 0)
+          out.line(action === 'up' ? 'already up to date' : 'nothing to revert');
         for (const name of names) out.line(`${action === 'up' ? 'applied' : 'reverted'} ${name}`);
         out.note(`store: ${handle.location}`);
       } finally {

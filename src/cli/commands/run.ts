@@ -23,7 +23,8 @@ function parseEnv(pairs: string[]): Record<string, string> | undefined {
   const env: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new PatchbayError('VALIDATION_FAILED', `--env expects KEY=VALUE, got ${pair}`);
+    if (eq <= 0)
+      throw new PatchbayError('VALIDATION_FAILED', `--env expects KEY=VALUE, got ${pair}`);
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return env;
@@ -32,7 +33,11 @@ function parseEnv(pairs: string[]): Record<string, string> | undefined {
 function toInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new PatchbayError('VALIDATION_FAILED', `${flag} expects a positive whole number, got ${value}`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new PatchbayError(
+      'VALIDATION_FAILED',
+      `${flag} expects a positive whole number, got ${value}`,
+    );
   return n;
 }
 
@@ -52,14 +57,15 @@ function buildRequest(command: string[], flags: RunFlags): CreateRunRequest {
   return request;
 }
 
-async function follow(
-  events: AsyncIterable<RunEvent>,
-  flags: RunFlags,
-): Promise<void> {
+async function follow(events: AsyncIterable<RunEvent>, flags: RunFlags): Promise<void> {
   for await (const event of events) printEvent(event, { json: flags.json, quiet: flags.quiet });
 }
 
-async function runRemote(ctx: CliContext, request: CreateRunRequest, flags: RunFlags): Promise<number> {
+async function runRemote(
+  ctx: CliContext,
+  request: CreateRunRequest,
+  flags: RunFlags,
+): Promise<number> {
   const run = await ctx.client.createRun(request);
   if (flags.follow === false) {
     if (flags.json) out.json(run);
@@ -83,12 +89,17 @@ async function runRemote(ctx: CliContext, request: CreateRunRequest, flags: RunF
   return finish(await ctx.client.getRun(run.id), flags);
 }
 
-async function runEmbedded(ctx: CliContext, request: CreateRunRequest, flags: RunFlags): Promise<number> {
+async function runEmbedded(
+  ctx: CliContext,
+  request: CreateRunRequest,
+  flags: RunFlags,
+): Promise<number> {
   const embedded = await openEmbedded(ctx);
   try {
     const parsed = CreateRunRequest.parse(request);
     const run = await embedded.engine.createRun(parsed);
-    if (!flags.quiet && !flags.json) out.note(`run ${run.id} (embedded, data: ${ctx.config.dataDir})`);
+    if (!flags.quiet && !flags.json)
+      out.note(`run ${run.id} (embedded, data: ${ctx.config.dataDir})`);
     const onSigint = (): void => {
       out.note(`cancelling ${run.id}`);
       void embedded.engine.cancelRun(run.id).catch(() => undefined);
@@ -133,7 +144,12 @@ export function registerRun(program: Command): void {
     .option('--idle-timeout <ms>', 'idle timeout in milliseconds')
     .option('--max-output <bytes>', 'output cap in bytes')
     .option('--output-policy <policy>', 'kill | truncate')
-    .option('-e, --env <KEY=VALUE>', 'extra environment variable (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option(
+      '-e, --env <KEY=VALUE>',
+      'extra environment variable (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
     .option('--pty', 'run in a pseudo-terminal')
     .option('--follow', 'print the output live and exit with the run (the default)')
     .option('--no-follow', 'print the run id and return at once (server mode)')

@@ -11,7 +11,11 @@ export function registerServe(program: Command): void {
     .option('--port <port>', 'port to listen on (PATCHBAY_PORT)')
     .option('--data-dir <dir>', 'data directory (PATCHBAY_DATA_DIR)')
     .action(async (opts: { host?: string; port?: string; dataDir?: string }, command: Command) => {
-      const ctx = createContext(command, { host: opts.host, port: opts.port, dataDir: opts.dataDir });
+      const ctx = createContext(command, {
+        host: opts.host,
+        port: opts.port,
+        dataDir: opts.dataDir,
+      });
       const log = ctx.logger();
       const server = await startServer({ config: ctx.config, log, version: ctx.version });
       out.note(`patchbay ${ctx.version} listening on ${server.url} (data: ${ctx.config.dataDir})`);

@@ -41,8 +41,7 @@ export function healthRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
           status: 'ok' as const,
           service: 'patchbay' as const,
           queue: { running, waiting, limit, available: Math.max(0, limit - running) },
-          warning:
-            waiting > 0 ? `all ${limit} slots are busy; ${waiting} run(s) waiting` : null,
+          warning: waiting > 0 ? `all ${limit} slots are busy; ${waiting} run(s) waiting` : null,
         };
       },
     );

@@ -14,7 +14,14 @@ import type { ServerDeps } from '../deps.js';
 import { securityHeaders } from '../security.js';
 import { resumePoint, streamRunEvents, wantsEventStream } from '../sse.js';
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
+const errors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  429: ErrorBody,
+};
 
 export function runRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
   const { engine } = deps;
@@ -57,7 +64,12 @@ export function runRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
     app.get(
       '/v1/runs/:id',
       {
-        schema: { tags: ['runs'], summary: 'Get a run', params: RunIdParams, response: { 200: Run, ...errors } },
+        schema: {
+          tags: ['runs'],
+          summary: 'Get a run',
+          params: RunIdParams,
+          response: { 200: Run, ...errors },
+        },
       },
       async (request) => engine.getRun(request.params.id),
     );

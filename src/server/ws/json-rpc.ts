@@ -40,7 +40,11 @@ const SEND_HIGH_WATER = 256 * 1024;
 function rpcError(id: RpcId, err: PatchbayError) {
   const data: Record<string, unknown> = { code: err.code };
   if (err.details !== undefined) data.details = err.details;
-  return { jsonrpc: '2.0' as const, id, error: { code: rpcCodes[err.code] ?? -32000, message: err.message, data } };
+  return {
+    jsonrpc: '2.0' as const,
+    id,
+    error: { code: rpcCodes[err.code] ?? -32000, message: err.message, data },
+  };
 }
 
 function parseParams<T extends z.ZodType>(schema: T, params: unknown): z.output<T> {
@@ -64,7 +68,12 @@ function parseParams<T extends z.ZodType>(schema: T, params: unknown): z.output<
  * One WebSocket connection speaking JSON-RPC 2.0: run.create/get/list/cancel/pause/resume,
  * run.subscribe → `run.event` notifications, run.unsubscribe. Batches are supported.
  */
-export function handleJsonRpcSocket(socket: WebSocket, deps: ServerDeps, clientKey: string, log: Logger): void {
+export function handleJsonRpcSocket(
+  socket: WebSocket,
+  deps: ServerDeps,
+  clientKey: string,
+  log: Logger,
+): void {
   const subscriptions = new Map<string, EventCursor>();
   let closed = false;
 
@@ -107,7 +116,12 @@ export function handleJsonRpcSocket(socket: WebSocket, deps: ServerDeps, clientK
     'run.list': async (params) =>
       deps.engine.listRuns(
         parseParams(
-          z.object({ limit: z.number().int().min(1).max(200).default(50), cursor: z.string().optional() }).strict(),
+          z
+            .object({
+              limit: z.number().int().min(1).max(200).default(50),
+              cursor: z.string().optional(),
+            })
+            .strict(),
           params,
         ),
       ),
@@ -136,8 +150,15 @@ export function handleJsonRpcSocket(socket: WebSocket, deps: ServerDeps, clientK
     const parsed = RpcRequest.safeParse(message);
     if (!parsed.success) {
       const id =
-        message && typeof message === 'object' && 'id' in message ? ((message as { id: RpcId }).id ?? null) : null;
-      return rpcError(id, new PatchbayError('RPC_INVALID_REQUEST', undefined, { issues: parsed.error.issues.map((i) => i.message) }));
+        message && typeof message === 'object' && 'id' in message
+          ? ((message as { id: RpcId }).id ?? null)
+          : null;
+      return rpcError(
+        id,
+        new PatchbayError('RPC_INVALID_REQUEST', undefined, {
+          issues: parsed.error.issues.map((i) => i.message),
+        }),
+      );
     }
     const { method, params, id } = parsed.data;
     const isNotification = id === undefined;
@@ -145,7 +166,10 @@ export function handleJsonRpcSocket(socket: WebSocket, deps: ServerDeps, clientK
     if (!fn) {
       return isNotification
         ? undefined
-        : rpcError(id, new PatchbayError('RPC_METHOD_NOT_FOUND', `no method ${method}`, { method }));
+        : rpcError(
+            id,
+            new PatchbayError('RPC_METHOD_NOT_FOUND', `no method ${method}`, { method }),
+          );
     }
     try {
       const result = await fn(params);
@@ -161,7 +185,9 @@ export function handleJsonRpcSocket(socket: WebSocket, deps: ServerDeps, clientK
     void (async () => {
       let message: unknown;
       try {
-        message = JSON.parse(isBinary ? Buffer.from(data as Buffer).toString('utf8') : String(data));
+        message = JSON.parse(
+          isBinary ? Buffer.from(data as Buffer).toString('utf8') : String(data),
+        );
       } catch {
         send(rpcError(null, new PatchbayError('RPC_PARSE_ERROR')));
         return;
@@ -171,7 +197,9 @@ export function handleJsonRpcSocket(socket: WebSocket, deps: ServerDeps, clientK
           send(rpcError(null, new PatchbayError('RPC_INVALID_REQUEST', 'empty batch')));
           return;
         }
-        const responses = (await Promise.all(message.map(handleOne))).filter((r) => r !== undefined);
+        const responses = (await Promise.all(message.map(handleOne))).filter(
+          (r) => r !== undefined,
+        );
         if (responses.length > 0) send(responses);
         return;
       }
