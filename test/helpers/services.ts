@@ -17,26 +17,32 @@ function reachable(host: string, port: number, timeoutMs = 1000): Promise<boolea
 }
 
 /**
- * URL of the machine's PostgreSQL, or null (with a loud warning) when it is unreachable
- * outside CI. Under CI an unreachable server throws, so the suite fails.
+ * The service's URL, or null (with a loud warning) when it is unreachable outside CI.
+ * Under CI an unreachable server throws, so the suite fails instead of skipping.
  */
-export async function requirePostgres(): Promise<string | null> {
-  const url = process.env.PATCHBAY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+async function requireService(
+  name: string,
+  url: string,
+  defaultPort: number,
+): Promise<string | null> {
   const { hostname, port } = new URL(url);
-  if (await reachable(hostname, Number(port || 5432))) return url;
-  const message = `PostgreSQL is not reachable at ${hostname}:${port || 5432}`;
+  const where = `${hostname}:${port || defaultPort}`;
+  if (await reachable(hostname, Number(port || defaultPort))) return url;
+  const message = `${name} is not reachable at ${where}`;
   if (inCI) throw new Error(`${message} (CI=true: failing instead of skipping)`);
-  console.warn(`\n!!! SKIPPING PostgreSQL tests: ${message} !!!\n`);
+  console.warn(`\n!!! SKIPPING ${name} tests: ${message} !!!\n`);
   return null;
 }
 
-/** Same as requirePostgres, for Redis. */
-export async function requireRedis(): Promise<string | null> {
-  const url = process.env.PATCHBAY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const { hostname, port } = new URL(url);
-  if (await reachable(hostname, Number(port || 6379))) return url;
-  const message = `Redis is not reachable at ${hostname}:${port || 6379}`;
-  if (inCI) throw new Error(`${message} (CI=true: failing instead of skipping)`);
-  console.warn(`\n!!! SKIPPING Redis tests: ${message} !!!\n`);
-  return null;
+export function requirePostgres(): Promise<string | null> {
+  const url = process.env.PATCHBAY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  return requireService('PostgreSQL', url, 5432);
+}
+
+export function requireRedis(): Promise<string | null> {
+  return requireService(
+    'Redis',
+    process.env.PATCHBAY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    6379,
+  );
 }
