@@ -57,8 +57,9 @@ export class EventCursor {
     this.done = options.ended ?? false;
     this.maxBuffered = options.maxBufferedEvents ?? 2000;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 2 * 1024 * 1024;
-    // Output events are up to 64 KiB each: a page of 100 keeps a catch-up read to ~6 MiB.
-    this.pageSize = options.pageSize ?? 100;
+    // Output events are up to 64 KiB each: a page of 32 keeps one synchronous catch-up read
+    // (SQLite + JSON.parse) to ~2 MiB, a few ms of event loop.
+    this.pageSize = options.pageSize ?? 32;
     // Subscribe before the first read, so nothing published meanwhile is missed.
     this.unsubscribe = source.bus.subscribe(runId, (events) => this.onLive(events));
   }
