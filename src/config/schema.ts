@@ -169,8 +169,8 @@ export const settings = {
       .number()
       .int()
       .min(0)
-      .default(32 * 1024 * 1024),
-    defaultText: '33554432 (32 MiB/s)',
+      .default(4 * 1024 * 1024),
+    defaultText: '4194304 (4 MiB/s)',
     description:
       'With `truncate`, past the cap: the most bytes per second read and dropped; a child printing faster waits on its full pipe. 0 = no limit.',
   }),
