@@ -34,6 +34,8 @@ export async function deliverCallback(
     log: Logger;
     metrics: Metrics;
     signal?: AbortSignal;
+    /** Resuming after a restart: the attempt number to continue from. */
+    firstAttempt?: number;
   },
 ): Promise<boolean> {
   const { options, repository, log, metrics } = deps;
@@ -46,7 +48,7 @@ export async function deliverCallback(
   };
   if (options.secret) headers['x-patchbay-signature'] = signPayload(options.secret, body);
 
-  for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
+  for (let attempt = deps.firstAttempt ?? 1; attempt <= options.maxAttempts; attempt++) {
     if (deps.signal?.aborted) return false;
     let status: number | null = null;
     let error: string | null = null;

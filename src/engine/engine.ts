@@ -8,6 +8,7 @@ import {
   type ListRunsQuery,
   type ParsedCreateRunRequest,
   type Run,
+  type RunEvent,
   type RunEventList,
   type RunStatus,
 } from '../contracts/index.js';
@@ -90,6 +91,9 @@ interface ActiveRun {
 }
 
 const now = (): string => new Date().toISOString();
+
+const LIST_EVENTS_MAX_BYTES = 4 * 1024 * 1024;
+const CALLBACK_RESUME_WINDOW_MS = 24 * 3_600_000;
 
 export function createEngine(options: EngineOptions): Engine {
   const { config, store, metrics } = options;
@@ -372,9 +376,10 @@ export function createEngine(options: EngineOptions): Engine {
     scheduleCallback(run);
   }
 
-  function scheduleCallback(run: Run): void {
+  function scheduleCallback(run: Run, firstAttempt = 1): void {
     if (!run.callbackUrl) return;
     const p = deliverCallback(run, run.callbackUrl, {
+      firstAttempt,
       options: {
         secret: config.webhookSecret,
         maxAttempts: config.callbackMaxAttempts,
@@ -395,6 +400,7 @@ export function createEngine(options: EngineOptions): Engine {
     dispatcher.remove(runId);
     const ok = await store.runs.transition(runId, ['queued'], {
       status: 'cancelled',
+      owner, // this process delivers its callback; recovery elsewhere must not
       finishedAt: now(),
       errorCode: 'RUN_CANCELLED',
       errorMessage: 'The run was cancelled before it started.',
@@ -470,7 +476,25 @@ export function createEngine(options: EngineOptions): Engine {
     return isProcessAlive(o.pid);
   }
 
+  /**
+   * Callbacks a dead process was still delivering (or never started) continue here, from
+   * the next attempt. Only the last day's runs, and only those of dead owners.
+   */
+  async function resumeCallbacks(): Promise<void> {
+    const since = new Date(Date.now() - CALLBACK_RESUME_WINDOW_MS).toISOString();
+    for (const record of await store.runs.listFinishedWithCallback(since)) {
+      if (!isTerminalStatus(record.status) || ownerIsAlive(record.owner)) continue;
+      const deliveries = await store.callbacks.listForRun(record.id);
+      const last = deliveries.at(-1);
+      if (last && last.outcome !== 'retrying') continue;
+      baseLog.info({ runId: record.id, nextAttempt: (last?.attempt ?? 0) + 1 }, 'resuming callback delivery');
+      scheduleCallback(toRun(record), (last?.attempt ?? 0) + 1);
+    }
+  }
+
   async function recover(): Promise<void> {
+    // First, so runs this recovery interrupts (and schedules callbacks for) are not counted.
+    await resumeCallbacks();
     const stale = await store.runs.listByStatus(['running', 'paused']);
     for (const record of stale) {
       if (ownerIsAlive(record.owner)) continue;
@@ -529,11 +553,30 @@ export function createEngine(options: EngineOptions): Engine {
     },
     async listEvents(id, after, limit) {
       const record = await getRecord(id);
-      const events = await store.events.list(id, after, limit);
+      // A page stops at `limit` events or ~4 MiB of text, whichever comes first: 5 000
+      // output events of 64 KiB would otherwise make a 300 MB response.
+      const events: RunEvent[] = [];
+      let bytes = 0;
+      let cursor = after;
+      let cut = false;
+      while (events.length < limit) {
+        const page = await store.events.list(id, cursor, Math.min(100, limit - events.length));
+        for (const e of page) {
+          const size = typeof e.data.text === 'string' ? e.data.text.length : 0;
+          if (events.length > 0 && bytes + size > LIST_EVENTS_MAX_BYTES) {
+            cut = true;
+            break;
+          }
+          events.push(e);
+          bytes += size;
+        }
+        if (cut || page.length === 0) break;
+        cursor = page[page.length - 1]!.seq;
+      }
       const lastSeq = events.length > 0 ? events[events.length - 1]!.seq : after;
       const done =
         isTerminalStatus(record.status) &&
-        (events.some(isTerminalEvent) || (events.length < limit && lastSeq >= record.lastSeq));
+        (events.some(isTerminalEvent) || (!cut && events.length < limit && lastSeq >= record.lastSeq));
       return { events, lastSeq, done };
     },
     async openCursor(id, after, cursorOptions) {

@@ -95,6 +95,8 @@ export interface RunRepository {
    */
   transition(id: string, from: RunStatus[], patch: RunPatch): Promise<boolean>;
   countByStatus(): Promise<Partial<Record<RunStatus, number>>>;
+  /** Finished runs with a callback URL that ended at or after `since`, oldest first. */
+  listFinishedWithCallback(since: string): Promise<RunRecord[]>;
 }
 
 export function createRunRepository(db: Kysely<Database>): RunRepository {
@@ -164,6 +166,16 @@ export function createRunRepository(db: Kysely<Database>): RunRepository {
         .where('status', 'in', from)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
+    },
+    async listFinishedWithCallback(since) {
+      const rows = await db
+        .selectFrom('runs')
+        .selectAll()
+        .where('callback_url', 'is not', null)
+        .where('finished_at', '>=', since)
+        .orderBy('id', 'asc')
+        .execute();
+      return rows.map(fromRow);
     },
     async countByStatus() {
       const rows = await db

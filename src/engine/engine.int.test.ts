@@ -1,0 +1,171 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config/index.js';
+import { currentBootId } from '../exec/index.js';
+import { createMetrics, createSilentLogger } from '../observability/index.js';
+import { newRunId, openStore, type RunRecord, type Store } from '../store/index.js';
+import { createEngine, type Engine } from './engine.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(env: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'pb-engine-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const config = loadConfig({
+    env: { PATCHBAY_DATA_DIR: dir, PATH: '/usr/bin:/bin', ...env },
+    cwd: dir,
+  });
+  const store = await openStore({ databaseUrl: config.databaseUrl });
+  cleanups.push(() => store.close());
+  const start = async (): Promise<Engine> => {
+    const engine = createEngine({
+      config,
+      store,
+      log: createSilentLogger(),
+      metrics: createMetrics(),
+      version: 't',
+    });
+    cleanups.push(() => engine.stop());
+    await engine.start();
+    return engine;
+  };
+  return { config, store, start };
+}
+
+async function receiver(): Promise<{ url: string; hits: IncomingHttpHeaders[] }> {
+  const hits: IncomingHttpHeaders[] = [];
+  const server: Server = createServer((req, res) => {
+    hits.push(req.headers);
+    req.resume();
+    res.writeHead(200).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+  const address = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${address.port}/hook`, hits };
+}
+
+function finishedRun(callbackUrl: string, ownerPid: number): RunRecord {
+  const t = new Date().toISOString();
+  return {
+    id: newRunId(),
+    agent: 'shell',
+    status: 'succeeded',
+    command: ['true'],
+    prompt: null,
+    workdir: null,
+    env: {},
+    pty: false,
+    timeoutMs: 1000,
+    idleTimeoutMs: 1000,
+    maxOutputBytes: 1000,
+    outputPolicy: 'truncate',
+    callbackUrl,
+    createdAt: t,
+    startedAt: t,
+    finishedAt: t,
+    exitCode: 0,
+    signal: null,
+    errorCode: null,
+    errorMessage: null,
+    outputBytes: 0,
+    droppedBytes: 0,
+    lastSeq: 0,
+    pid: null,
+    pgid: null,
+    owner: {
+      instanceId: 'inst_dead',
+      hostname: hostname(),
+      pid: ownerPid,
+      bootId: currentBootId(),
+    },
+  };
+}
+
+const until = async (cond: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  return cond();
+};
+
+/** A pid that is not running (well above the default pid_max of 4 194 304). */
+const DEAD_PID = 9_999_999;
+
+describe('engine recovery of callbacks', () => {
+  it("continues a dead process's callback delivery from the next attempt", async () => {
+    const { store, start } = await setup({ PATCHBAY_CALLBACK_BACKOFF_MS: '10' });
+    const hook = await receiver();
+    const run = finishedRun(hook.url, DEAD_PID);
+    await store.runs.insert(run);
+    await store.callbacks.record({
+      runId: run.id,
+      url: hook.url,
+      attempt: 2,
+      outcome: 'retrying',
+      httpStatus: 503,
+      error: null,
+    });
+    await start();
+    expect(await until(() => hook.hits.length === 1)).toBe(true);
+    expect(hook.hits[0]!['x-patchbay-attempt']).toBe('3');
+    expect(hook.hits[0]!['x-patchbay-run-id']).toBe(run.id);
+    const deliveries = await store.callbacks.listForRun(run.id);
+    expect(deliveries.map((d) => [d.attempt, d.outcome])).toEqual([
+      [2, 'retrying'],
+      [3, 'delivered'],
+    ]);
+  });
+
+  it('leaves finished deliveries and live owners alone', async () => {
+    const { store, start } = await setup();
+    const hook = await receiver();
+    const delivered = finishedRun(hook.url, DEAD_PID);
+    await store.runs.insert(delivered);
+    await store.callbacks.record({
+      runId: delivered.id,
+      url: hook.url,
+      attempt: 1,
+      outcome: 'delivered',
+      httpStatus: 200,
+      error: null,
+    });
+    const live = finishedRun(hook.url, process.pid); // this very process is alive
+    await store.runs.insert(live);
+    await start();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(hook.hits).toHaveLength(0);
+  });
+});
+
+describe('engine event pages', () => {
+  it('cuts a JSON page at ~4 MiB of text and pages on to the end', async () => {
+    const { start } = await setup();
+    const engine = await start();
+    const run = await engine.createRun({
+      agent: 'shell',
+      command: ['sh', '-c', "head -c 9000000 /dev/zero | tr '\\0' a"],
+    });
+    expect((await engine.waitForRun(run.id)).status).toBe('succeeded');
+    const first = await engine.listEvents(run.id, 0, 5000);
+    const firstBytes = first.events.reduce((n, e) => n + String(e.data.text ?? '').length, 0);
+    expect(firstBytes).toBeLessThanOrEqual(4 * 1024 * 1024);
+    expect(first.done).toBe(false);
+    let after = first.lastSeq;
+    let total = firstBytes;
+    let done = false;
+    for (let i = 0; i < 10 && !done; i++) {
+      const page = await engine.listEvents(run.id, after, 5000);
+      total += page.events.reduce((n, e) => n + String(e.data.text ?? '').length, 0);
+      after = page.lastSeq;
+      done = page.done;
+    }
+    expect(done).toBe(true);
+    expect(total).toBe(9_000_000);
+  });
+});
