@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/index.js';
 import { currentBootId } from '../exec/index.js';
 import { createMetrics, createSilentLogger } from '../observability/index.js';
-import { newRunId, openStore, type RunRecord, type Store } from '../store/index.js';
+import { newRunId, openStore, type RunRecord } from '../store/index.js';
 import { createEngine, type Engine } from './engine.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
