@@ -487,7 +487,10 @@ export function createEngine(options: EngineOptions): Engine {
       const deliveries = await store.callbacks.listForRun(record.id);
       const last = deliveries.at(-1);
       if (last && last.outcome !== 'retrying') continue;
-      baseLog.info({ runId: record.id, nextAttempt: (last?.attempt ?? 0) + 1 }, 'resuming callback delivery');
+      baseLog.info(
+        { runId: record.id, nextAttempt: (last?.attempt ?? 0) + 1 },
+        'resuming callback delivery',
+      );
       scheduleCallback(toRun(record), (last?.attempt ?? 0) + 1);
     }
   }
@@ -576,7 +579,8 @@ export function createEngine(options: EngineOptions): Engine {
       const lastSeq = events.length > 0 ? events[events.length - 1]!.seq : after;
       const done =
         isTerminalStatus(record.status) &&
-        (events.some(isTerminalEvent) || (!cut && events.length < limit && lastSeq >= record.lastSeq));
+        (events.some(isTerminalEvent) ||
+          (!cut && events.length < limit && lastSeq >= record.lastSeq));
       return { events, lastSeq, done };
     },
     async openCursor(id, after, cursorOptions) {
