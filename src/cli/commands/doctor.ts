@@ -63,7 +63,9 @@ export function registerDoctor(program: Command): void {
         checks.push({
           name: 'server',
           ok: !ctx.explicitServer,
-          detail: isPatchbayError(err) ? `${ctx.serverUrl}: ${err.code}` : String(err),
+          detail: isPatchbayError(err)
+            ? `${ctx.serverUrl}: ${err.code}${ctx.explicitServer ? '' : ' (no server running; `patchbay run` works embedded)'}`
+            : String(err),
         });
       }
       checks.push({
