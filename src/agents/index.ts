@@ -1,3 +1,6 @@
 export { getAgent, listAgents } from './registry.js';
 export { assertCommandAllowed, shellAgent } from './shell/shell-agent.js';
 export type { AgentAdapter, AgentCapabilities, AgentContext, LaunchPlan } from './types.js';
+export { createClaudeParser } from './claude/parser.js';
+export { createCursorParser } from './cursor/parser.js';
+export type { AgentFacts, NormalizedEvent, StreamParser, TokenUsage } from './stream-parser.js';

@@ -1,0 +1,56 @@
+import type { RunEventType } from '../contracts/index.js';
+
+/**
+ * What an agent adapter turns one line of its CLI's stdout into: zero or more normalized
+ * events (ARCHITECTURE.md: message, thinking, tool_call, tool_result, usage, result,
+ * error), each keeping the raw line it came from.
+ *
+ * Payload shapes, shared by every agent:
+ * - `message`     { role: 'assistant' | 'user' | 'system', text, subtype? }
+ * - `thinking`    { text }
+ * - `tool_call`   { id, name, input }
+ * - `tool_result` { id, output, isError }
+ * - `usage`       { input, output, cacheRead, cacheWrite, costUsd?, estimated }
+ * - `result`      { ok, text, durationMs?, numTurns?, subtype? }
+ * - `error`       { code, message }
+ * - `output`      { stream: 'stdout', text }  (a line that is not JSON, or of an unknown type)
+ */
+export interface NormalizedEvent {
+  type: RunEventType;
+  data: Record<string, unknown>;
+  raw: string;
+}
+
+export interface TokenUsage {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+}
+
+/** What the stream has told us about the session so far. */
+export interface AgentFacts {
+  sessionId?: string;
+  model?: string;
+  /** Final answer text, once known. */
+  resultText?: string;
+  /** True once the final result line (or its equivalent) was seen. */
+  finished: boolean;
+  /** The result reported an error (is_error, turn.failed, …). */
+  isError: boolean;
+  /** A specific error code for a failed result, e.g. AGENT_CONTEXT_WINDOW_EXCEEDED. */
+  errorCode?: string;
+  errorMessage?: string;
+  usage?: TokenUsage;
+  costUsd?: number;
+  numTurns?: number;
+}
+
+/** Parses one CLI's NDJSON stream. Stateful (one per run); never throws on bad input. */
+export interface StreamParser {
+  /** One complete line of stdout, without its newline. */
+  line(line: string): NormalizedEvent[];
+  /** Called at end of stream: events for whatever the stream implied (e.g. Gemini's joined text). */
+  end(): NormalizedEvent[];
+  readonly facts: AgentFacts;
+}
