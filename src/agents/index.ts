@@ -2,5 +2,7 @@ export { getAgent, listAgents } from './registry.js';
 export { assertCommandAllowed, shellAgent } from './shell/shell-agent.js';
 export type { AgentAdapter, AgentCapabilities, AgentContext, LaunchPlan } from './types.js';
 export { createClaudeParser } from './claude/parser.js';
+export { createCodexParser } from './codex/parser.js';
 export { createCursorParser } from './cursor/parser.js';
+export { createGeminiParser } from './gemini/parser.js';
 export type { AgentFacts, NormalizedEvent, StreamParser, TokenUsage } from './stream-parser.js';

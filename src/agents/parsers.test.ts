@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createClaudeParser } from './claude/parser.js';
+import { createCodexParser } from './codex/parser.js';
 import { createCursorParser } from './cursor/parser.js';
+import { createGeminiParser } from './gemini/parser.js';
 import type { NormalizedEvent, StreamParser } from './stream-parser.js';
 
 function feed(parser: StreamParser, file: string): NormalizedEvent[] {
@@ -158,5 +160,115 @@ describe('Cursor stream-json parser', () => {
     const ctx = createCursorParser();
     feed(ctx, 'cursor/context-window.ndjson');
     expect(ctx.facts.errorCode).toBe('AGENT_CONTEXT_WINDOW_EXCEEDED');
+  });
+});
+
+describe('Codex exec --json parser', () => {
+  it('maps items, sums usage and emits the result at the end', () => {
+    const parser = createCodexParser();
+    const events = feed(parser, 'codex/success-with-tool-calls.ndjson');
+    expect(shape(events)).toEqual([
+      'message:system/init:',
+      'thinking:Look at the tree first.',
+      'tool_call:item_1:command_execution',
+      'tool_result:item_1:ok:README.md\nsrc\n',
+      'tool_call:item_2:file_change',
+      'tool_result:item_2:ok:update src/a.ts',
+      'message:assistant:Done.',
+      'usage',
+      'result:ok:Done.',
+    ]);
+    expect(parser.facts).toMatchObject({
+      sessionId: '0199a1b2-0000-7000-8000-000000000001',
+      finished: true,
+      isError: false,
+      resultText: 'Done.',
+      usage: { input: 20391, output: 512, cacheRead: 6912, cacheWrite: 0 },
+    });
+    expect(parser.facts.costUsd).toBeUndefined();
+  });
+
+  it('adds up usage over turns; the final text is the last agent message', () => {
+    const parser = createCodexParser();
+    const events = feed(parser, 'codex/multi-turn.ndjson');
+    expect(parser.facts.usage).toEqual({ input: 300, output: 12, cacheRead: 30, cacheWrite: 0 });
+    expect(parser.facts.numTurns).toBe(2);
+    expect(events.at(-1)!.data).toMatchObject({ ok: true, text: 'Second.' });
+  });
+
+  it('fails on turn.failed, with a failed command marked as an error result', () => {
+    const parser = createCodexParser();
+    const events = feed(parser, 'codex/error.ndjson');
+    expect(shape(events)).toEqual([
+      'message:system/init:',
+      'tool_call:item_1:command_execution',
+      'tool_result:item_1:error:',
+      'error',
+      'result:error:',
+    ]);
+    expect(parser.facts).toMatchObject({
+      isError: true,
+      errorCode: 'AGENT_RESULT_ERROR',
+      errorMessage: 'stream disconnected before completion',
+    });
+  });
+
+  it('recognises a context-window error', () => {
+    const parser = createCodexParser();
+    feed(parser, 'codex/context-window.ndjson');
+    expect(parser.facts.errorCode).toBe('AGENT_CONTEXT_WINDOW_EXCEEDED');
+  });
+
+  it('is not finished, and emits no result, when the stream stops early', () => {
+    const parser = createCodexParser();
+    const events = ['{"type":"thread.started","thread_id":"t"}', '{"type":"turn.started"}']
+      .flatMap((l) => parser.line(l))
+      .concat(parser.end());
+    expect(events.map((e) => e.type)).toEqual(['message']);
+    expect(parser.facts.finished).toBe(false);
+  });
+});
+
+describe('Gemini stream-json parser', () => {
+  it('joins assistant deltas into the final text and reads stats', () => {
+    const parser = createGeminiParser();
+    const events = feed(parser, 'gemini/success-with-tool-calls.ndjson');
+    expect(shape(events)).toEqual([
+      'message:system/init:',
+      'message:user:list files',
+      'message:assistant/delta:Hel',
+      'tool_call:t1:run_shell_command',
+      'tool_result:t1:ok:README.md',
+      'error',
+      'message:assistant/delta:lo',
+      'usage',
+      'result:ok:Hello',
+    ]);
+    expect(parser.facts).toMatchObject({
+      sessionId: 'gem-1',
+      model: 'gemini-2.5-pro',
+      finished: true,
+      isError: false, // a warning does not fail the run
+      resultText: 'Hello',
+      usage: { input: 1000, output: 234, cacheRead: 600, cacheWrite: 0 },
+    });
+  });
+
+  it('fails on an error result and an error event', () => {
+    const parser = createGeminiParser();
+    const events = feed(parser, 'gemini/error.ndjson');
+    expect(shape(events)).toContain('tool_result:t1:error:no such file');
+    expect(events.at(-1)!.data).toMatchObject({ ok: false });
+    expect(parser.facts).toMatchObject({
+      isError: true,
+      errorCode: 'AGENT_RESULT_ERROR',
+      errorMessage: 'Quota exceeded',
+    });
+  });
+
+  it('recognises a context-window (token limit) error', () => {
+    const parser = createGeminiParser();
+    feed(parser, 'gemini/context-window.ndjson');
+    expect(parser.facts.errorCode).toBe('AGENT_CONTEXT_WINDOW_EXCEEDED');
   });
 });
