@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/index.js';
 import { currentBootId } from '../exec/index.js';
 import { createMetrics, createSilentLogger } from '../observability/index.js';
-import { newRunId, openStore, type RunRecord } from '../store/index.js';
+import { newRunRecord, openStore, type RunRecord } from '../store/index.js';
 import { createEngine, type Engine } from './engine.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -53,10 +53,8 @@ async function receiver(): Promise<{ url: string; hits: IncomingHttpHeaders[] }>
 
 function finishedRun(callbackUrl: string, ownerPid: number): RunRecord {
   const t = new Date().toISOString();
-  return {
-    id: newRunId(),
+  const base = newRunRecord({
     agent: 'shell',
-    status: 'succeeded',
     command: ['true'],
     prompt: null,
     workdir: null,
@@ -67,18 +65,13 @@ function finishedRun(callbackUrl: string, ownerPid: number): RunRecord {
     maxOutputBytes: 1000,
     outputPolicy: 'truncate',
     callbackUrl,
-    createdAt: t,
+  });
+  return {
+    ...base,
+    status: 'succeeded',
     startedAt: t,
     finishedAt: t,
     exitCode: 0,
-    signal: null,
-    errorCode: null,
-    errorMessage: null,
-    outputBytes: 0,
-    droppedBytes: 0,
-    lastSeq: 0,
-    pid: null,
-    pgid: null,
     owner: {
       instanceId: 'inst_dead',
       hostname: hostname(),

@@ -24,7 +24,7 @@ import {
 import type { Logger, Metrics } from '../observability/index.js';
 import {
   EventWriter,
-  newRunId,
+  newRunRecord,
   toRun,
   ulid,
   type RunOwner,
@@ -179,10 +179,8 @@ export function createEngine(options: EngineOptions): Engine {
     if (request.pty) await requirePty();
     if (request.callbackUrl) validateCallbackUrl(request.callbackUrl);
 
-    const record: RunRecord = {
-      id: newRunId(),
+    const record = newRunRecord({
       agent: adapter.name,
-      status: 'queued',
       command: request.command ?? null,
       prompt: request.prompt ?? null,
       workdir,
@@ -193,20 +191,7 @@ export function createEngine(options: EngineOptions): Engine {
       maxOutputBytes: request.maxOutputBytes ?? config.maxOutputBytes,
       outputPolicy: request.outputPolicy ?? config.outputPolicy,
       callbackUrl: request.callbackUrl ?? null,
-      createdAt: now(),
-      startedAt: null,
-      finishedAt: null,
-      exitCode: null,
-      signal: null,
-      errorCode: null,
-      errorMessage: null,
-      outputBytes: 0,
-      droppedBytes: 0,
-      lastSeq: 0,
-      pid: null,
-      pgid: null,
-      owner: null,
-    };
+    });
     await store.runs.insert(record);
     writer.track(record.id, 0);
     writer.append(record.id, 'status', { status: 'queued' });

@@ -14,6 +14,12 @@ export {
   migrationStatus,
   type MigrationStatus,
 } from './migrator.js';
-export { toRun, type RunOwner, type RunRecord } from './records.js';
+export {
+  newRunRecord,
+  toRun,
+  type NewRunFields,
+  type RunOwner,
+  type RunRecord,
+} from './records.js';
 export type { ListRunsOptions, RunPatch, RunRepository } from './runs-repository.js';
 export { openStore, type OpenStoreOptions, type Store } from './store.js';

@@ -1,4 +1,5 @@
 import type { AgentName, OutputPolicy, Run, RunStatus } from '../contracts/index.js';
+import { newRunId } from './ids.js';
 
 /** Which process holds a running run; recovery uses it to tell dead owners from live ones. */
 export interface RunOwner {
@@ -37,6 +38,44 @@ export interface RunRecord {
   pid: number | null;
   pgid: number | null;
   owner: RunOwner | null;
+}
+
+/** What a caller decides about a new run; everything else starts empty. */
+export type NewRunFields = Pick<
+  RunRecord,
+  | 'agent'
+  | 'command'
+  | 'prompt'
+  | 'workdir'
+  | 'env'
+  | 'pty'
+  | 'timeoutMs'
+  | 'idleTimeoutMs'
+  | 'maxOutputBytes'
+  | 'outputPolicy'
+  | 'callbackUrl'
+>;
+
+/** A fresh `queued` run record with a new id. */
+export function newRunRecord(fields: NewRunFields): RunRecord {
+  return {
+    id: newRunId(),
+    ...fields,
+    status: 'queued',
+    createdAt: new Date().toISOString(),
+    startedAt: null,
+    finishedAt: null,
+    exitCode: null,
+    signal: null,
+    errorCode: null,
+    errorMessage: null,
+    outputBytes: 0,
+    droppedBytes: 0,
+    lastSeq: 0,
+    pid: null,
+    pgid: null,
+    owner: null,
+  };
 }
 
 /** The public view of a run. */

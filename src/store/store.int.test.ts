@@ -8,39 +8,25 @@ import type { RunEvent } from '../contracts/index.js';
 import { createSilentLogger } from '../observability/index.js';
 import { EventWriter } from './event-writer.js';
 import type { EventRepository } from './events-repository.js';
-import { newRunId } from './ids.js';
 import { migrateDown, migrateToLatest, migrationStatus } from './migrator.js';
-import type { RunRecord } from './records.js';
+import { newRunRecord, type RunRecord } from './records.js';
 import { openStore, type Store } from './store.js';
 
 function runRecord(overrides: Partial<RunRecord> = {}): RunRecord {
   return {
-    id: newRunId(),
-    agent: 'shell',
-    status: 'queued',
-    command: ['echo', 'hi'],
-    prompt: null,
-    workdir: null,
-    env: { A: '1' },
-    pty: false,
-    timeoutMs: 1000,
-    idleTimeoutMs: 500,
-    maxOutputBytes: 5 * 1024 ** 4, // beyond 32 bits: bigint columns must round-trip
-    outputPolicy: 'truncate',
-    callbackUrl: null,
-    createdAt: new Date().toISOString(),
-    startedAt: null,
-    finishedAt: null,
-    exitCode: null,
-    signal: null,
-    errorCode: null,
-    errorMessage: null,
-    outputBytes: 0,
-    droppedBytes: 0,
-    lastSeq: 0,
-    pid: null,
-    pgid: null,
-    owner: null,
+    ...newRunRecord({
+      agent: 'shell',
+      command: ['echo', 'hi'],
+      prompt: null,
+      workdir: null,
+      env: { A: '1' },
+      pty: false,
+      timeoutMs: 1000,
+      idleTimeoutMs: 500,
+      maxOutputBytes: 5 * 1024 ** 4, // beyond 32 bits: bigint columns must round-trip
+      outputPolicy: 'truncate',
+      callbackUrl: null,
+    }),
     ...overrides,
   };
 }
