@@ -108,7 +108,12 @@ describe('engine recovery of callbacks', () => {
     expect(await until(() => hook.hits.length === 1)).toBe(true);
     expect(hook.hits[0]!['x-patchbay-attempt']).toBe('3');
     expect(hook.hits[0]!['x-patchbay-run-id']).toBe(run.id);
-    const deliveries = await store.callbacks.listForRun(run.id);
+    // The attempt is recorded after the receiver answered: wait for the record too.
+    let deliveries = await store.callbacks.listForRun(run.id);
+    for (let i = 0; i < 100 && deliveries.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      deliveries = await store.callbacks.listForRun(run.id);
+    }
     expect(deliveries.map((d) => [d.attempt, d.outcome])).toEqual([
       [2, 'retrying'],
       [3, 'delivered'],

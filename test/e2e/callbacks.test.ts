@@ -111,7 +111,12 @@ describe.concurrent('run callbacks', () => {
     expect(receiver.received[1]!.at - receiver.received[0]!.at).toBeGreaterThanOrEqual(35);
     expect(receiver.received[2]!.at - receiver.received[1]!.at).toBeGreaterThanOrEqual(75);
 
-    const deliveries = await server.api.request('GET', `/v1/runs/${run.id}/deliveries`);
+    // The last attempt is recorded after the receiver answered: wait for the record.
+    let deliveries = await server.api.request('GET', `/v1/runs/${run.id}/deliveries`);
+    for (let i = 0; i < 100 && deliveries.body.deliveries.length < 3; i++) {
+      await sleep(20);
+      deliveries = await server.api.request('GET', `/v1/runs/${run.id}/deliveries`);
+    }
     expect(deliveries.status).toBe(200);
     expect(
       deliveries.body.deliveries.map(
