@@ -24,9 +24,6 @@ export function printEvent(
     case 'output':
       if (d.stream === 'stderr') out.stderr(String(d.text));
       else out.stdout(String(d.text));
-      if (d.tail === true && !options.quiet) {
-        /* tail text follows a dropped notice; nothing extra to print */
-      }
       return;
     case 'dropped':
       if (!options.quiet && d.final)

@@ -230,7 +230,7 @@ export function createEngine(options: EngineOptions): Engine {
       await runProcess(claimed, entry, log);
     } catch (err) {
       log.error({ err }, 'run failed unexpectedly');
-      await finalize(runId, entry, {
+      await finalize(runId, {
         status: 'failed',
         errorCode: 'INTERNAL_ERROR',
         errorMessage: (err as Error).message,
@@ -247,7 +247,7 @@ export function createEngine(options: EngineOptions): Engine {
     const plan = adapter.plan(record);
     const pty = record.pty ? await loadPty() : undefined;
     if (record.pty && !pty) {
-      await finalize(runId, entry, {
+      await finalize(runId, {
         status: 'failed',
         errorCode: 'PTY_UNAVAILABLE',
         errorMessage: 'node-pty is not installed on this server',
@@ -303,12 +303,11 @@ export function createEngine(options: EngineOptions): Engine {
       shuttingDown: entry.shuttingDown,
       maxOutputBytes: record.maxOutputBytes,
     });
-    await finalize(runId, entry, outcome, exit);
+    await finalize(runId, outcome, exit);
   }
 
   async function finalize(
     runId: string,
-    entry: ActiveRun,
     outcome: { status: RunStatus; errorCode: string | null; errorMessage: string | null },
     exit?: {
       exitCode: number | null;
@@ -357,7 +356,6 @@ export function createEngine(options: EngineOptions): Engine {
       },
       'run finished',
     );
-    void entry;
     scheduleCallback(run);
   }
 

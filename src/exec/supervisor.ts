@@ -234,17 +234,38 @@ export function supervise(
     }
   };
 
-  const armIdle = (): void => {
+  // The idle clock: output only stamps the time; one timer checks it. Re-arming a timer per
+  // chunk would cost a clearTimeout/setTimeout pair on the hottest path.
+  let lastOutputAt = Date.now();
+  const stopIdle = (): void => {
     clearTimeout(idleTimer);
-    if (paused || readingPaused || throttled || exited || reason) return;
-    idleTimer = setTimeout(() => terminate('idle_timeout'), limits.idleTimeoutMs);
+    idleTimer = undefined;
+  };
+  const idleHeld = (): boolean => paused || readingPaused || throttled || exited || reason !== null;
+  const checkIdle = (): void => {
+    idleTimer = undefined;
+    if (idleHeld()) return;
+    const quiet = Date.now() - lastOutputAt;
+    if (quiet >= limits.idleTimeoutMs) {
+      terminate('idle_timeout');
+      return;
+    }
+    idleTimer = setTimeout(checkIdle, limits.idleTimeoutMs - quiet);
+    idleTimer.unref?.();
+  };
+  /** Restarts the idle clock (at spawn, resume, and when reading resumes). */
+  const armIdle = (): void => {
+    lastOutputAt = Date.now();
+    stopIdle();
+    if (idleHeld()) return;
+    idleTimer = setTimeout(checkIdle, limits.idleTimeoutMs);
     idleTimer.unref?.();
   };
 
   function terminate(why: ExitReason): void {
     if (reason || exited || pgid === undefined) return;
     reason = why;
-    clearTimeout(idleTimer);
+    stopIdle();
     clearTimeout(graceTimer);
     log.info({ pid, reason: why }, 'terminating process group');
     signalGroup(pgid, 'SIGTERM');
@@ -279,7 +300,7 @@ export function supervise(
     dropWindowBytes += bytes;
     if (dropWindowBytes < (dropRate * DROP_WINDOW_MS) / 1000) return;
     throttled = true;
-    clearTimeout(idleTimer);
+    stopIdle();
     handle.pauseReading();
     throttleTimer = setTimeout(
       () => {
@@ -326,11 +347,12 @@ export function supervise(
         }, DROPPED_EVENT_INTERVAL_MS - since);
       }
     }
-    armIdle();
+    lastOutputAt = Date.now();
+    if (!idleTimer) armIdle();
     if (sink.saturated && !readingPaused) {
       // Stop reading: the pipe fills and the child blocks on write. Memory stays bounded.
       readingPaused = true;
-      clearTimeout(idleTimer);
+      stopIdle();
       handle.pauseReading();
       sink.onDrain(() => {
         if (!readingPaused) return;
@@ -371,7 +393,7 @@ export function supervise(
     handle.onData(onData);
     handle.onExit((code, signal) => {
       exited = true;
-      clearTimeout(idleTimer);
+      stopIdle();
       clearTimeout(graceTimer);
       clearTimeout(totalTimer);
       // The leader is gone; take anything it left behind in its group with it.
@@ -409,7 +431,7 @@ export function supervise(
       if (pgid === undefined || exited || reason || paused) return false;
       if (!signalGroup(pgid, 'SIGSTOP')) return false;
       paused = true;
-      clearTimeout(idleTimer);
+      stopIdle();
       return true;
     },
     resume() {
