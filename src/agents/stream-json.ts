@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../contracts/index.js';
 import type { AgentFacts, NormalizedEvent, StreamParser } from './stream-parser.js';
 
 /**
@@ -29,7 +30,7 @@ export function contentText(content: unknown): string {
 }
 
 /** The error code of a failed agent result, from its text. */
-export function errorCodeFor(text: string): string {
+export function errorCodeFor(text: string): ErrorCode {
   return CONTEXT_WINDOW.test(text) ? 'AGENT_CONTEXT_WINDOW_EXCEEDED' : 'AGENT_RESULT_ERROR';
 }
 

@@ -1,4 +1,4 @@
-import type { RunEventType } from '../contracts/index.js';
+import type { ErrorCode, RunEventType } from '../contracts/index.js';
 
 /**
  * What an agent adapter turns one line of its CLI's stdout into: zero or more normalized
@@ -39,7 +39,7 @@ export interface AgentFacts {
   /** The result reported an error (is_error, turn.failed, …). */
   isError: boolean;
   /** A specific error code for a failed result, e.g. AGENT_CONTEXT_WINDOW_EXCEEDED. */
-  errorCode?: string;
+  errorCode?: ErrorCode;
   errorMessage?: string;
   usage?: TokenUsage;
   costUsd?: number;

@@ -124,6 +124,16 @@ export const errorCatalog = {
     kind: 'user',
     message: 'The run printed more than its output limit and the policy is `kill`.',
   },
+  AGENT_RESULT_ERROR: {
+    status: 502,
+    kind: 'operational',
+    message: 'The agent reported that its turn failed.',
+  },
+  AGENT_CONTEXT_WINDOW_EXCEEDED: {
+    status: 502,
+    kind: 'operational',
+    message: "The conversation no longer fits the agent's context window.",
+  },
   // --- JSON-RPC -----------------------------------------------------------------------
   RPC_PARSE_ERROR: { status: 400, kind: 'user', message: 'The message is not valid JSON.' },
   RPC_INVALID_REQUEST: {
