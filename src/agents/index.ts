@@ -1,8 +1,16 @@
 export { getAgent, listAgents } from './registry.js';
 export { assertCommandAllowed, shellAgent } from './shell/shell-agent.js';
-export type { AgentAdapter, AgentCapabilities, AgentContext, LaunchPlan } from './types.js';
+export type {
+  AgentAdapter,
+  AgentCapabilities,
+  AgentContext,
+  CliAgentName,
+  LaunchInput,
+  LaunchPlan,
+} from './types.js';
 export { createClaudeParser } from './claude/parser.js';
 export { createCodexParser } from './codex/parser.js';
 export { createCursorParser } from './cursor/parser.js';
 export { createGeminiParser } from './gemini/parser.js';
 export type { AgentFacts, NormalizedEvent, StreamParser, TokenUsage } from './stream-parser.js';
+export { findExecutable } from './find-executable.js';

@@ -1,9 +1,17 @@
 import { PatchbayError, type AgentName } from '../contracts/index.js';
+import { claudeAgent } from './claude/adapter.js';
+import { codexAgent } from './codex/adapter.js';
+import { cursorAgent } from './cursor/adapter.js';
+import { geminiAgent } from './gemini/adapter.js';
 import { shellAgent } from './shell/shell-agent.js';
 import type { AgentAdapter } from './types.js';
 
 const adapters: Record<AgentName, AgentAdapter> = {
   shell: shellAgent,
+  claude: claudeAgent,
+  cursor: cursorAgent,
+  codex: codexAgent,
+  gemini: geminiAgent,
 };
 
 export function getAgent(name: string): AgentAdapter {

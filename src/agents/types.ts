@@ -1,4 +1,5 @@
 import type { AgentName, ParsedCreateRunRequest } from '../contracts/index.js';
+import type { StreamParser } from './stream-parser.js';
 
 export interface AgentCapabilities {
   /** Can continue an earlier session (`resumeSessionId`). */
@@ -13,12 +14,25 @@ export interface AgentCapabilities {
   streamingText: boolean;
 }
 
+export type CliAgentName = Exclude<AgentName, 'shell'>;
+
 /** What an adapter needs to know about the server to validate and launch a run. */
 export interface AgentContext {
   /** Executables the shell agent may run, or undefined for any. */
   allowedCommands: string[] | undefined;
-  /** PATH the child will see, for resolving allow-listed names. */
+  /** PATH the child will see, for resolving allow-listed names and agent binaries. */
   childPath: string | undefined;
+  /** Binary of each agent CLI (PATCHBAY_AGENT_<NAME>_BIN): a name on PATH or a path. */
+  bins: Record<CliAgentName, string>;
+}
+
+/** The stored run fields an adapter launches from. */
+export interface LaunchInput {
+  command: string[] | null;
+  prompt: string | null;
+  model: string | null;
+  args: string[];
+  resumeSessionId: string | null;
 }
 
 export interface LaunchPlan {
@@ -36,5 +50,7 @@ export interface AgentAdapter {
    */
   validate(request: ParsedCreateRunRequest, context: AgentContext): Promise<void>;
   /** The process to start for a stored run. */
-  plan(run: { command: string[] | null; prompt: string | null }): LaunchPlan;
+  plan(run: LaunchInput, context: AgentContext): LaunchPlan;
+  /** Agents that print NDJSON: a fresh parser per run. Absent: stdout is plain output. */
+  createParser?(): StreamParser;
 }

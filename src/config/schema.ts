@@ -210,6 +210,34 @@ export const settings = {
     description:
       "Server environment variables a child inherits. Nothing else of the server's environment reaches a run.",
   }),
+  agentClaudeBin: setting({
+    key: 'agentClaudeBin',
+    env: 'PATCHBAY_AGENT_CLAUDE_BIN',
+    schema: z.string().min(1).default('claude'),
+    defaultText: 'claude',
+    description: "The Claude agent CLI: a name looked up on the run's PATH, or a path.",
+  }),
+  agentCursorBin: setting({
+    key: 'agentCursorBin',
+    env: 'PATCHBAY_AGENT_CURSOR_BIN',
+    schema: z.string().min(1).default('cursor-agent'),
+    defaultText: 'cursor-agent',
+    description: "The Cursor agent CLI: a name looked up on the run's PATH, or a path.",
+  }),
+  agentCodexBin: setting({
+    key: 'agentCodexBin',
+    env: 'PATCHBAY_AGENT_CODEX_BIN',
+    schema: z.string().min(1).default('codex'),
+    defaultText: 'codex',
+    description: "The Codex agent CLI: a name looked up on the run's PATH, or a path.",
+  }),
+  agentGeminiBin: setting({
+    key: 'agentGeminiBin',
+    env: 'PATCHBAY_AGENT_GEMINI_BIN',
+    schema: z.string().min(1).default('gemini'),
+    defaultText: 'gemini',
+    description: "The Gemini agent CLI: a name looked up on the run's PATH, or a path.",
+  }),
   webhookSecret: setting({
     key: 'webhookSecret',
     env: 'PATCHBAY_WEBHOOK_SECRET',
@@ -290,6 +318,10 @@ export interface ResolvedConfig {
   childEnvAllowlist: string[];
   /** Values of the allow-listed variables, captured once from the server's environment. */
   childEnvBase: Record<string, string>;
+  agentClaudeBin: string;
+  agentCursorBin: string;
+  agentCodexBin: string;
+  agentGeminiBin: string;
   webhookSecret: string | undefined;
   callbackMaxAttempts: number;
   callbackBackoffMs: number;

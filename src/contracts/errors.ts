@@ -56,6 +56,16 @@ export const errorCatalog = {
     kind: 'user',
     message: 'The shell agent needs a non-empty `command` array.',
   },
+  RUN_PROMPT_REQUIRED: {
+    status: 400,
+    kind: 'user',
+    message: 'Coding agents need a non-empty `prompt`.',
+  },
+  AGENT_NOT_INSTALLED: {
+    status: 400,
+    kind: 'operational',
+    message: "The agent's CLI is not installed on this server (see PATCHBAY_AGENT_<NAME>_BIN).",
+  },
   AGENT_NOT_SUPPORTED: {
     status: 400,
     kind: 'user',

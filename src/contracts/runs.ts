@@ -31,7 +31,7 @@ export function isActiveStatus(status: RunStatus): boolean {
   return status === 'running' || status === 'paused';
 }
 
-export const AgentName = z.enum(['shell']);
+export const AgentName = z.enum(['shell', 'claude', 'cursor', 'codex', 'gemini']);
 export type AgentName = z.infer<typeof AgentName>;
 
 export const OutputPolicy = z.enum(['kill', 'truncate']);
@@ -50,7 +50,23 @@ export const CreateRunRequest = z
       .max(1024)
       .optional()
       .describe('argv for the shell agent; never passed through a shell unless you write sh -c.'),
-    prompt: z.string().max(1_000_000).optional().describe('Prompt for LLM agents.'),
+    prompt: z
+      .string()
+      .min(1)
+      .max(1_000_000)
+      .optional()
+      .describe('Prompt for the coding agents (claude, cursor, codex, gemini).'),
+    model: z.string().min(1).max(200).optional().describe("Model for the agent's CLI."),
+    args: z
+      .array(z.string().max(4096))
+      .max(64)
+      .optional()
+      .describe("Extra flags for the agent's CLI, after Patchbay's own."),
+    resumeSessionId: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,200}$/)
+      .optional()
+      .describe('Continue this agent session (run it in the same workdir as before).'),
     workdir: z
       .string()
       .min(1)
@@ -119,6 +135,20 @@ export const Run = z.object({
   outputBytes: z.number().int(),
   droppedBytes: z.number().int(),
   lastSeq: z.number().int(),
+  /** What an agent run reported (null for shell runs and until known). */
+  model: z.string().nullable(),
+  sessionId: z.string().nullable(),
+  resultText: z.string().nullable(),
+  usage: z
+    .object({
+      input: z.number(),
+      output: z.number(),
+      cacheRead: z.number(),
+      cacheWrite: z.number(),
+    })
+    .nullable(),
+  costUsd: z.number().nullable(),
+  numTurns: z.number().int().nullable(),
 });
 export type Run = z.infer<typeof Run>;
 

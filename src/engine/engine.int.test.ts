@@ -167,3 +167,97 @@ describe('engine event pages', () => {
     expect(total).toBe(9_000_000);
   });
 });
+
+describe('coding-agent runs (scripted fake Claude CLI)', () => {
+  const fakeClaude = new URL('../../test/fixtures/agents/fake-claude.sh', import.meta.url).pathname;
+
+  it('streams normalized events and records session, result, usage and cost', async () => {
+    const { start } = await setup({ PATCHBAY_AGENT_CLAUDE_BIN: fakeClaude });
+    const engine = await start();
+    const run = await engine.createRun({ agent: 'claude', prompt: 'update the README' });
+    const done = await engine.waitForRun(run.id);
+    expect(done).toMatchObject({
+      status: 'succeeded',
+      sessionId: '9753c268-0000-4000-8000-000000000001',
+      resultText: 'Done: README updated.',
+      costUsd: 0.0641688,
+      numTurns: 3,
+      model: 'claude-sonnet-4-5',
+      usage: { input: 20, output: 184, cacheRead: 29568, cacheWrite: 29658 },
+    });
+    const types = (await engine.listEvents(run.id, 0, 100)).events.map((e) => e.type);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'message',
+        'thinking',
+        'tool_call',
+        'tool_result',
+        'usage',
+        'result',
+      ]),
+    );
+    expect(types.filter((t) => t === 'output')).toEqual([]);
+  });
+
+  it('fails with the agent error code, and a context-window error has its own', async () => {
+    const { start } = await setup({ PATCHBAY_AGENT_CLAUDE_BIN: fakeClaude });
+    const engine = await start();
+    const failed = await engine.waitForRun(
+      (await engine.createRun({ agent: 'claude', prompt: 'fail' })).id,
+    );
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'AGENT_RESULT_ERROR' } });
+    const ctx = await engine.waitForRun(
+      (await engine.createRun({ agent: 'claude', prompt: 'context' })).id,
+    );
+    expect(ctx).toMatchObject({
+      status: 'failed',
+      error: { code: 'AGENT_CONTEXT_WINDOW_EXCEEDED' },
+    });
+  });
+
+  it('a crash without a result line fails the run', async () => {
+    const { start } = await setup({ PATCHBAY_AGENT_CLAUDE_BIN: fakeClaude });
+    const engine = await start();
+    const run = await engine.waitForRun(
+      (await engine.createRun({ agent: 'claude', prompt: 'crash' })).id,
+    );
+    expect(run).toMatchObject({
+      status: 'failed',
+      error: { code: 'RUN_KILLED_BY_SIGNAL' },
+      sessionId: '9753c268-0000-4000-8000-000000000001',
+    });
+  });
+
+  it('an agent hanging after its result is ended after the grace and still succeeds', async () => {
+    const { start } = await setup({
+      PATCHBAY_AGENT_CLAUDE_BIN: fakeClaude,
+      PATCHBAY_RESULT_GRACE_MS: '200',
+    });
+    const engine = await start();
+    const run = await engine.waitForRun(
+      (await engine.createRun({ agent: 'claude', prompt: 'hang-after-result' })).id,
+    );
+    expect(run).toMatchObject({ status: 'succeeded', resultText: 'Done: README updated.' });
+  });
+
+  it('passes --resume with the session id', async () => {
+    const { start } = await setup({ PATCHBAY_AGENT_CLAUDE_BIN: fakeClaude });
+    const engine = await start();
+    const run = await engine.waitForRun(
+      (await engine.createRun({ agent: 'claude', prompt: 'go on', resumeSessionId: 'sess-42' })).id,
+    );
+    expect(run).toMatchObject({ status: 'succeeded', sessionId: 'sess-42' });
+  });
+
+  it('refuses a missing CLI or prompt before queuing', async () => {
+    const { start } = await setup({ PATCHBAY_AGENT_CODEX_BIN: '/nonexistent/codex' });
+    const engine = await start();
+    await expect(engine.createRun({ agent: 'codex', prompt: 'x' })).rejects.toMatchObject({
+      code: 'AGENT_NOT_INSTALLED',
+    });
+    await expect(engine.createRun({ agent: 'claude' })).rejects.toMatchObject({
+      code: 'RUN_PROMPT_REQUIRED',
+    });
+    expect((await engine.listRuns({ limit: 10 })).runs).toEqual([]);
+  });
+});

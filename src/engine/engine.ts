@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { getAgent } from '../agents/index.js';
+import { getAgent, type AgentContext } from '../agents/index.js';
 import type { ResolvedConfig } from '../config/index.js';
 import {
   isTerminalStatus,
@@ -28,10 +28,12 @@ import {
   toRun,
   ulid,
   type RunOwner,
+  type RunPatch,
   type RunRecord,
   type Store,
 } from '../store/index.js';
 import { createRunDirectory, resolveTrustedWorkdir } from '../workspaces/index.js';
+import { createAgentStream } from './agent-stream.js';
 import { deliverCallback } from './callbacks.js';
 import { createDispatcher, type Dispatcher } from './dispatcher.js';
 import { createLocalEventBus, type EventBus, type EventListener } from './event-bus.js';
@@ -166,13 +168,23 @@ export function createEngine(options: EngineOptions): Engine {
     }
   }
 
+  function agentContext(env: Record<string, string>): AgentContext {
+    return {
+      allowedCommands: config.allowedCommands,
+      childPath: { ...config.childEnvBase, ...env }.PATH,
+      bins: {
+        claude: config.agentClaudeBin,
+        cursor: config.agentCursorBin,
+        codex: config.agentCodexBin,
+        gemini: config.agentGeminiBin,
+      },
+    };
+  }
+
   async function createRun(request: ParsedCreateRunRequest): Promise<Run> {
     if (stopping) throw new PatchbayError('SERVER_SHUTTING_DOWN');
     const adapter = getAgent(request.agent);
-    await adapter.validate(request, {
-      allowedCommands: config.allowedCommands,
-      childPath: { ...config.childEnvBase, ...request.env }.PATH,
-    });
+    await adapter.validate(request, agentContext(request.env ?? {}));
     const workdir = request.workdir
       ? await resolveTrustedWorkdir(request.workdir, config.workspaceRoots)
       : null;
@@ -191,6 +203,9 @@ export function createEngine(options: EngineOptions): Engine {
       maxOutputBytes: request.maxOutputBytes ?? config.maxOutputBytes,
       outputPolicy: request.outputPolicy ?? config.outputPolicy,
       callbackUrl: request.callbackUrl ?? null,
+      model: request.model ?? null,
+      args: request.args ?? [],
+      resumeSessionId: request.resumeSessionId ?? null,
     });
     await store.runs.insert(record);
     writer.track(record.id, 0);
@@ -244,7 +259,8 @@ export function createEngine(options: EngineOptions): Engine {
   async function runProcess(record: RunRecord, entry: ActiveRun, log: Logger): Promise<void> {
     const runId = record.id;
     const adapter = getAgent(record.agent);
-    const plan = adapter.plan(record);
+    const plan = adapter.plan(record, agentContext(record.env));
+    const parser = adapter.createParser?.();
     const pty = record.pty ? await loadPty() : undefined;
     if (record.pty && !pty) {
       await finalize(runId, {
@@ -255,6 +271,15 @@ export function createEngine(options: EngineOptions): Engine {
       return;
     }
     let lastDropped = 0;
+    let markResult = (): void => undefined;
+    const agentStream = parser
+      ? createAgentStream(
+          parser,
+          (event) => writer.append(runId, event.type, event.data, event.raw),
+          // The agent reported its final result: from now on the post-result grace runs.
+          () => markResult(),
+        )
+      : undefined;
     const proc = supervise(
       {
         argv: plan.argv,
@@ -275,7 +300,9 @@ export function createEngine(options: EngineOptions): Engine {
       },
       {
         output(stream, text, tail) {
-          writer.append(runId, 'output', tail ? { stream, text, tail: true } : { stream, text });
+          if (agentStream && stream === 'stdout') agentStream.push(text, tail);
+          else
+            writer.append(runId, 'output', tail ? { stream, text, tail: true } : { stream, text });
         },
         dropped(droppedBytes, final) {
           metrics.droppedBytes.inc(droppedBytes - lastDropped);
@@ -290,6 +317,7 @@ export function createEngine(options: EngineOptions): Engine {
       log,
     );
     entry.proc = proc;
+    markResult = () => proc.markResult();
     if (proc.pid !== undefined) {
       await withRunLock(runId, async () => {
         await store.runs.update(runId, { pid: proc.pid!, pgid: proc.pgid! });
@@ -299,11 +327,26 @@ export function createEngine(options: EngineOptions): Engine {
       if (entry.cancelRequested || entry.shuttingDown) proc.cancel();
     }
     const exit = await proc.exited;
+    agentStream?.end();
     const outcome = outcomeOf(exit, {
       shuttingDown: entry.shuttingDown,
       maxOutputBytes: record.maxOutputBytes,
+      agent: parser?.facts,
     });
-    await finalize(runId, outcome, exit);
+    const facts = parser?.facts;
+    await finalize(
+      runId,
+      outcome,
+      exit,
+      facts && {
+        sessionId: facts.sessionId ?? null,
+        resultText: facts.resultText ?? null,
+        usage: facts.usage ?? null,
+        costUsd: facts.costUsd ?? null,
+        numTurns: facts.numTurns ?? null,
+        ...(facts.model ? { model: facts.model } : {}),
+      },
+    );
   }
 
   async function finalize(
@@ -315,6 +358,7 @@ export function createEngine(options: EngineOptions): Engine {
       outputBytes: number;
       droppedBytes: number;
     },
+    reported?: RunPatch,
   ): Promise<void> {
     const record = await withRunLock(runId, async () => {
       const finishedAt = now();
@@ -327,6 +371,7 @@ export function createEngine(options: EngineOptions): Engine {
         errorMessage: outcome.errorMessage,
         outputBytes: exit?.outputBytes ?? 0,
         droppedBytes: exit?.droppedBytes ?? 0,
+        ...reported,
       });
       if (!ok) return null;
       writer.append(runId, 'status', {

@@ -1,5 +1,6 @@
 import type { ErrorCode, RunStatus } from '../contracts/index.js';
 import { assertNever, errorCatalog } from '../contracts/index.js';
+import type { AgentFacts } from '../agents/index.js';
 import type { ExitInfo } from '../exec/index.js';
 
 export interface RunOutcome {
@@ -18,8 +19,18 @@ function fail(status: RunStatus, code: ErrorCode, message?: string): RunOutcome 
  */
 export function outcomeOf(
   exit: ExitInfo,
-  options: { shuttingDown: boolean; maxOutputBytes: number },
+  options: { shuttingDown: boolean; maxOutputBytes: number; agent?: AgentFacts | undefined },
 ): RunOutcome {
+  const agent = options.agent;
+  // An agent's own verdict decides how a run that ended by itself (or hung after its result)
+  // went; timeouts, caps and cancels keep their meaning.
+  if (agent?.finished && (exit.reason === 'exited' || exit.reason === 'result_grace')) {
+    if (!agent.isError) return { status: 'succeeded', errorCode: null, errorMessage: null };
+    return fail('failed', agent.errorCode ?? 'AGENT_RESULT_ERROR', agent.errorMessage);
+  }
+  if (agent?.isError && exit.reason === 'exited') {
+    return fail('failed', agent.errorCode ?? 'AGENT_RESULT_ERROR', agent.errorMessage);
+  }
   switch (exit.reason) {
     case 'exited':
       if (exit.exitCode === 0) return { status: 'succeeded', errorCode: null, errorMessage: null };

@@ -38,6 +38,21 @@ export interface RunRecord {
   pid: number | null;
   pgid: number | null;
   owner: RunOwner | null;
+  model: string | null;
+  args: string[];
+  resumeSessionId: string | null;
+  sessionId: string | null;
+  resultText: string | null;
+  usage: RunUsage | null;
+  costUsd: number | null;
+  numTurns: number | null;
+}
+
+export interface RunUsage {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
 }
 
 /** What a caller decides about a new run; everything else starts empty. */
@@ -54,12 +69,16 @@ export type NewRunFields = Pick<
   | 'maxOutputBytes'
   | 'outputPolicy'
   | 'callbackUrl'
->;
+> &
+  Partial<Pick<RunRecord, 'model' | 'args' | 'resumeSessionId'>>;
 
 /** A fresh `queued` run record with a new id. */
 export function newRunRecord(fields: NewRunFields): RunRecord {
   return {
     id: newRunId(),
+    model: null,
+    args: [],
+    resumeSessionId: null,
     ...fields,
     status: 'queued',
     createdAt: new Date().toISOString(),
@@ -75,6 +94,11 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     pid: null,
     pgid: null,
     owner: null,
+    sessionId: null,
+    resultText: null,
+    usage: null,
+    costUsd: null,
+    numTurns: null,
   };
 }
 
@@ -109,5 +133,11 @@ export function toRun(record: RunRecord): Run {
     outputBytes: record.outputBytes,
     droppedBytes: record.droppedBytes,
     lastSeq: record.lastSeq,
+    model: record.model,
+    sessionId: record.sessionId,
+    resultText: record.resultText,
+    usage: record.usage,
+    costUsd: record.costUsd,
+    numTurns: record.numTurns,
   };
 }

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import type { AgentName, OutputPolicy, RunStatus } from '../contracts/index.js';
-import type { RunOwner, RunRecord } from './records.js';
+import type { RunOwner, RunRecord, RunUsage } from './records.js';
 import type { Database, RunsTable } from './schema.js';
 
 export interface ListRunsOptions {
@@ -27,6 +27,12 @@ export type RunPatch = Partial<
     | 'pgid'
     | 'owner'
     | 'workdir'
+    | 'sessionId'
+    | 'resultText'
+    | 'usage'
+    | 'costUsd'
+    | 'numTurns'
+    | 'model'
   >
 >;
 
@@ -60,6 +66,14 @@ function fromRow(row: Selectable<RunsTable>): RunRecord {
     pid: row.pid,
     pgid: row.pgid,
     owner: row.owner ? (JSON.parse(row.owner) as RunOwner) : null,
+    model: row.model,
+    args: row.agent_args ? (JSON.parse(row.agent_args) as string[]) : [],
+    resumeSessionId: row.resume_session_id,
+    sessionId: row.session_id,
+    resultText: row.result_text,
+    usage: row.usage ? (JSON.parse(row.usage) as RunUsage) : null,
+    costUsd: row.cost_usd === null ? null : Number(row.cost_usd),
+    numTurns: row.num_turns,
   };
 }
 
@@ -79,6 +93,12 @@ function patchToRow(patch: RunPatch): Updateable<RunsTable> {
   if (patch.pgid !== undefined) row.pgid = patch.pgid;
   if (patch.owner !== undefined) row.owner = patch.owner ? JSON.stringify(patch.owner) : null;
   if (patch.workdir !== undefined) row.workdir = patch.workdir;
+  if (patch.sessionId !== undefined) row.session_id = patch.sessionId;
+  if (patch.resultText !== undefined) row.result_text = patch.resultText;
+  if (patch.usage !== undefined) row.usage = patch.usage ? JSON.stringify(patch.usage) : null;
+  if (patch.costUsd !== undefined) row.cost_usd = patch.costUsd;
+  if (patch.numTurns !== undefined) row.num_turns = patch.numTurns;
+  if (patch.model !== undefined) row.model = patch.model;
   return row as Updateable<RunsTable>;
 }
 
@@ -131,6 +151,14 @@ export function createRunRepository(db: Kysely<Database>): RunRepository {
           pid: run.pid,
           pgid: run.pgid,
           owner: run.owner ? JSON.stringify(run.owner) : null,
+          model: run.model,
+          agent_args: run.args.length > 0 ? JSON.stringify(run.args) : null,
+          resume_session_id: run.resumeSessionId,
+          session_id: run.sessionId,
+          result_text: run.resultText,
+          usage: run.usage ? JSON.stringify(run.usage) : null,
+          cost_usd: run.costUsd,
+          num_turns: run.numTurns,
         })
         .execute();
     },

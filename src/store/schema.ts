@@ -35,6 +35,16 @@ export interface RunsTable {
   pgid: number | null;
   /** JSON of RunOwner: which process holds the run (for crash recovery). */
   owner: string | null;
+  model: string | null;
+  /** JSON string[]: extra CLI flags. */
+  agent_args: string | null;
+  resume_session_id: string | null;
+  session_id: string | null;
+  result_text: string | null;
+  /** JSON TokenUsage. */
+  usage: string | null;
+  cost_usd: number | null;
+  num_turns: number | null;
 }
 
 export interface RunEventsTable {

@@ -10,7 +10,8 @@ copyFileSync('/bin/ls', join(dir, 'ls'));
 symlinkSync('/bin/sh', join(dir, 'echo'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const ctx = { allowedCommands: ['ls', 'echo'], childPath: '/usr/bin:/bin' };
+const bins = { claude: 'claude', cursor: 'cursor-agent', codex: 'codex', gemini: 'gemini' };
+const ctx = { allowedCommands: ['ls', 'echo'], childPath: '/usr/bin:/bin', bins };
 const code = (p: Promise<unknown>) =>
   p.then(
     () => 'ok',
@@ -21,7 +22,11 @@ describe('shell agent', () => {
   it('allows any command without an allow-list', async () => {
     expect(
       await code(
-        assertCommandAllowed('/anything/at/all', { allowedCommands: undefined, childPath: '' }),
+        assertCommandAllowed('/anything/at/all', {
+          allowedCommands: undefined,
+          childPath: '',
+          bins,
+        }),
       ),
     ).toBe('ok');
   });
@@ -50,7 +55,18 @@ describe('shell agent', () => {
   });
 
   it('plans the argv as given, stdin from /dev/null', () => {
-    expect(shellAgent.plan({ command: ['sh', '-c', 'echo $HOME'], prompt: null })).toEqual({
+    expect(
+      shellAgent.plan(
+        {
+          command: ['sh', '-c', 'echo $HOME'],
+          prompt: null,
+          model: null,
+          args: [],
+          resumeSessionId: null,
+        },
+        ctx,
+      ),
+    ).toEqual({
       argv: ['sh', '-c', 'echo $HOME'],
       stdin: 'ignore',
     });

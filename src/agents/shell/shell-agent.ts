@@ -1,22 +1,8 @@
-import { constants } from 'node:fs';
-import { access, realpath } from 'node:fs/promises';
-import { basename, delimiter, isAbsolute, join } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { PatchbayError } from '../../contracts/index.js';
+import { findExecutable } from '../find-executable.js';
 import type { AgentAdapter, AgentContext } from '../types.js';
-
-async function findOnPath(name: string, path: string | undefined): Promise<string | undefined> {
-  for (const dir of (path ?? '').split(delimiter)) {
-    if (!dir || !isAbsolute(dir)) continue;
-    const candidate = join(dir, name);
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
-}
 
 /**
  * Enforces PATCHBAY_ALLOWED_COMMANDS. A bare name must be on the list. A path is accepted
@@ -39,7 +25,7 @@ export async function assertCommandAllowed(
   };
   if (!allowed.includes(name)) refuse();
   if (!executable.includes('/')) return;
-  const expected = await findOnPath(name, context.childPath);
+  const expected = await findExecutable(name, context.childPath);
   if (!expected) refuse();
   try {
     if ((await realpath(executable)) !== (await realpath(expected!))) refuse();

@@ -1,6 +1,6 @@
 import { access, constants, mkdir } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { listAgents } from '../../agents/index.js';
+import { findExecutable, listAgents } from '../../agents/index.js';
 import { isPatchbayError } from '../../contracts/index.js';
 import { loadPty } from '../../exec/index.js';
 import { migrationStatus, openDatabase } from '../../store/index.js';
@@ -73,19 +73,36 @@ export function registerDoctor(program: Command): void {
         ok: true,
         detail: `binds ${ctx.config.host}; API tokens ${ctx.config.apiTokens.length > 0 ? 'set' : 'not set'}; allowed commands: ${ctx.config.allowedCommands?.join(',') ?? 'any'}`,
       });
-      const agents = listAgents().map((a) => ({
-        name: a.name,
-        capabilities: Object.entries(a.capabilities)
-          .filter(([, v]) => v)
-          .map(([k]) => k),
-      }));
+      const bins: Record<string, string> = {
+        claude: ctx.config.agentClaudeBin,
+        cursor: ctx.config.agentCursorBin,
+        codex: ctx.config.agentCodexBin,
+        gemini: ctx.config.agentGeminiBin,
+      };
+      const agents = await Promise.all(
+        listAgents().map(async (a) => {
+          const bin = bins[a.name];
+          const found = bin ? await findExecutable(bin, ctx.config.childEnvBase.PATH) : 'built in';
+          return {
+            name: a.name,
+            installed: found !== undefined,
+            path: found ?? null,
+            capabilities: Object.entries(a.capabilities)
+              .filter(([, v]) => v)
+              .map(([k]) => k),
+          };
+        }),
+      );
       if (opts.json) {
         out.json({ checks, agents });
       } else {
         for (const c of checks)
           out.line(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(9)} ${c.detail}`);
-        for (const a of agents)
-          out.line(`ok    agent     ${a.name} (${a.capabilities.join(', ')})`);
+        for (const a of agents) {
+          const where = a.installed ? a.path : 'not installed';
+          const mark = a.installed ? 'ok  ' : '--  ';
+          out.line(`${mark}  agent     ${a.name}: ${where} (${a.capabilities.join(', ')})`);
+        }
       }
       if (checks.some((c) => !c.ok)) process.exitCode = 1;
     });

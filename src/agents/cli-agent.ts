@@ -1,0 +1,49 @@
+import { PatchbayError } from '../contracts/index.js';
+import { findExecutable } from './find-executable.js';
+import type { StreamParser } from './stream-parser.js';
+import type { AgentAdapter, AgentCapabilities, CliAgentName, LaunchInput } from './types.js';
+
+export interface CliAgentSpec {
+  name: CliAgentName;
+  capabilities: AgentCapabilities;
+  /** argv after the binary, for a run. */
+  args(run: LaunchInput & { prompt: string }): string[];
+  createParser(): StreamParser;
+}
+
+/**
+ * A coding-agent CLI run headless: a prompt in, NDJSON out. Each agent only says how to build
+ * its argv and which parser reads its stream (shared/reference/agent-cli-formats.md).
+ */
+export function createCliAgent(spec: CliAgentSpec): AgentAdapter {
+  return {
+    name: spec.name,
+    capabilities: spec.capabilities,
+    async validate(request, context) {
+      if (!request.prompt) {
+        throw new PatchbayError('RUN_PROMPT_REQUIRED', `the ${spec.name} agent needs a prompt`, {
+          field: 'prompt',
+        });
+      }
+      if (request.resumeSessionId && !spec.capabilities.resume) {
+        throw new PatchbayError('VALIDATION_FAILED', `the ${spec.name} agent cannot resume`);
+      }
+      const bin = context.bins[spec.name];
+      if (!(await findExecutable(bin, context.childPath))) {
+        throw new PatchbayError(
+          'AGENT_NOT_INSTALLED',
+          `the ${spec.name} CLI (\`${bin}\`) is not installed or not on PATH`,
+          { agent: spec.name, bin },
+        );
+      }
+    },
+    plan(run, context) {
+      // stdin is /dev/null for every CLI: an inherited or open pipe makes several of them hang.
+      return {
+        argv: [context.bins[spec.name], ...spec.args({ ...run, prompt: run.prompt ?? '' })],
+        stdin: 'ignore',
+      };
+    },
+    createParser: spec.createParser,
+  };
+}

@@ -1,0 +1,19 @@
+import { createCliAgent } from '../cli-agent.js';
+import { createCursorParser } from './parser.js';
+
+/** `cursor-agent -p --output-format stream-json --force [--resume id] <prompt>`. */
+export const cursorAgent = createCliAgent({
+  name: 'cursor',
+  capabilities: { resume: true, interrupt: true, usage: false, cost: false, streamingText: true },
+  args: (run) => [
+    '-p',
+    '--output-format',
+    'stream-json',
+    '--force',
+    ...(run.model ? ['--model', run.model] : []),
+    ...(run.resumeSessionId ? ['--resume', run.resumeSessionId] : []),
+    ...run.args,
+    run.prompt,
+  ],
+  createParser: createCursorParser,
+});

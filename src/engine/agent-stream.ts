@@ -1,0 +1,52 @@
+import type { NormalizedEvent, StreamParser } from '../agents/index.js';
+
+/** A line longer than this is handed to the parser as it is (it will pass through as output). */
+const MAX_LINE_CHARS = 4 * 1024 * 1024;
+
+/**
+ * Splits an agent's stdout into lines for its parser. Text arrives in arbitrary chunks; the
+ * tail kept after an output cap starts a new, discontinuous stream (its first line is cut).
+ */
+export function createAgentStream(
+  parser: StreamParser,
+  emit: (event: NormalizedEvent) => void,
+  onFinished: () => void,
+) {
+  let partial = '';
+  let inTail = false;
+  let finishedSeen = false;
+  const feed = (line: string): void => {
+    for (const event of parser.line(line)) emit(event);
+    if (!finishedSeen && parser.facts.finished) {
+      finishedSeen = true;
+      onFinished();
+    }
+  };
+  return {
+    push(text: string, tail: boolean): void {
+      if (tail && !inTail) {
+        inTail = true;
+        if (partial) feed(partial); // the head's last line, cut by the cap
+        partial = '';
+      }
+      const buffer = partial + text;
+      let start = 0;
+      let nl: number;
+      while ((nl = buffer.indexOf('\n', start)) >= 0) {
+        const end = nl > start && buffer.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+        feed(buffer.slice(start, end));
+        start = nl + 1;
+      }
+      partial = buffer.slice(start);
+      if (partial.length > MAX_LINE_CHARS) {
+        feed(partial);
+        partial = '';
+      }
+    },
+    end(): void {
+      if (partial) feed(partial);
+      partial = '';
+      for (const event of parser.end()) emit(event);
+    },
+  };
+}
