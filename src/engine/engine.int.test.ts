@@ -261,3 +261,59 @@ describe('coding-agent runs (scripted fake Claude CLI)', () => {
     expect((await engine.listRuns({ limit: 10 })).runs).toEqual([]);
   });
 });
+
+describe.each([
+  {
+    agent: 'claude',
+    bin: 'fake-claude.sh',
+    session: '9753c268-0000-4000-8000-000000000001',
+    result: 'Done: README updated.',
+  },
+  {
+    agent: 'cursor',
+    bin: 'fake-cursor.sh',
+    session: 'chat-1',
+    result: 'Listing files.There is a README.',
+  },
+  {
+    agent: 'codex',
+    bin: 'fake-codex.sh',
+    session: '0199a1b2-0000-7000-8000-000000000001',
+    result: 'Done.',
+  },
+  { agent: 'gemini', bin: 'fake-gemini.sh', session: 'gem-1', result: 'Hello' },
+] as const)('$agent runs through its fake CLI', ({ agent, bin, session, result }) => {
+  const env = {
+    [`PATCHBAY_AGENT_${agent.toUpperCase()}_BIN`]: new URL(
+      `../../test/fixtures/agents/${bin}`,
+      import.meta.url,
+    ).pathname,
+  };
+
+  it('succeeds with the session id and the final text', async () => {
+    const engine = await (await setup(env)).start();
+    const run = await engine.waitForRun((await engine.createRun({ agent, prompt: 'do it' })).id);
+    expect(run).toMatchObject({ status: 'succeeded', sessionId: session, resultText: result });
+    const types = (await engine.listEvents(run.id, 0, 100)).events.map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['tool_call', 'tool_result', 'result']));
+  });
+
+  it('resumes a session by id', async () => {
+    const engine = await (await setup(env)).start();
+    const run = await engine.waitForRun(
+      (await engine.createRun({ agent, prompt: 'go on', resumeSessionId: 'resumed-1' })).id,
+    );
+    expect(run).toMatchObject({ status: 'succeeded', sessionId: 'resumed-1' });
+  });
+
+  it('fails with the agent error codes', async () => {
+    const engine = await (await setup(env)).start();
+    const failed = await engine.waitForRun((await engine.createRun({ agent, prompt: 'fail' })).id);
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'AGENT_RESULT_ERROR' } });
+    const ctx = await engine.waitForRun((await engine.createRun({ agent, prompt: 'context' })).id);
+    expect(ctx).toMatchObject({
+      status: 'failed',
+      error: { code: 'AGENT_CONTEXT_WINDOW_EXCEEDED' },
+    });
+  });
+});
