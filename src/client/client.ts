@@ -141,6 +141,8 @@ export function createClient(options: ClientOptions) {
     cancelRun: (id: string) => request<Run>('POST', `/v1/runs/${encodeURIComponent(id)}/cancel`),
     pauseRun: (id: string) => request<Run>('POST', `/v1/runs/${encodeURIComponent(id)}/pause`),
     resumeRun: (id: string) => request<Run>('POST', `/v1/runs/${encodeURIComponent(id)}/resume`),
+    interruptRun: (id: string) =>
+      request<Run>('POST', `/v1/runs/${encodeURIComponent(id)}/interrupt`),
     streamEvents,
   };
 }

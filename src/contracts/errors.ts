@@ -139,6 +139,11 @@ export const errorCatalog = {
     kind: 'operational',
     message: 'The agent reported that its turn failed.',
   },
+  AGENT_TURN_INTERRUPTED: {
+    status: 409,
+    kind: 'user',
+    message: "The agent's turn was interrupted on request; its session can be resumed.",
+  },
   AGENT_CONTEXT_WINDOW_EXCEEDED: {
     status: 502,
     kind: 'operational',

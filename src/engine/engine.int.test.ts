@@ -317,3 +317,24 @@ describe.each([
     });
   });
 });
+
+describe('interrupting an agent turn', () => {
+  it('ends the turn as cancelled with AGENT_TURN_INTERRUPTED and keeps the session id', async () => {
+    const fake = new URL('../../test/fixtures/agents/fake-claude.sh', import.meta.url).pathname;
+    const engine = await (await setup({ PATCHBAY_AGENT_CLAUDE_BIN: fake })).start();
+    const run = await engine.createRun({ agent: 'claude', prompt: 'slow work' });
+    // Wait until the session is known (the init line has been parsed).
+    for (let i = 0; i < 100; i++) {
+      const events = (await engine.listEvents(run.id, 0, 10)).events;
+      if (events.some((e) => e.type === 'message')) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const interrupted = await engine.interruptRun(run.id);
+    expect(interrupted).toMatchObject({
+      status: 'cancelled',
+      error: { code: 'AGENT_TURN_INTERRUPTED' },
+      sessionId: '9753c268-0000-4000-8000-000000000001',
+    });
+    await expect(engine.interruptRun(run.id)).rejects.toMatchObject({ code: 'RUN_NOT_ACTIVE' });
+  });
+});

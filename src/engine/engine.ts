@@ -75,6 +75,11 @@ export interface Engine {
   cancelRun(id: string): Promise<Run>;
   pauseRun(id: string): Promise<Run>;
   resumeRun(id: string): Promise<Run>;
+  /**
+   * Ends the agent's current turn (SIGINT to the group), keeping its session for a later
+   * `resumeSessionId`; escalates to cancel when the process does not stop within the grace.
+   */
+  interruptRun(id: string): Promise<Run>;
   /** Resolves with the run once it reaches a terminal status. */
   waitForRun(id: string, signal?: AbortSignal): Promise<Run>;
   queueStats(): QueueStats;
@@ -88,6 +93,7 @@ export interface Engine {
 interface ActiveRun {
   proc: SupervisedProcess | undefined;
   cancelRequested: boolean;
+  interruptRequested: boolean;
   shuttingDown: boolean;
   done: Promise<void>;
 }
@@ -221,6 +227,7 @@ export function createEngine(options: EngineOptions): Engine {
     const entry: ActiveRun = {
       proc: undefined,
       cancelRequested: false,
+      interruptRequested: false,
       shuttingDown: false,
       done: new Promise<void>((r) => (finishedResolve = r)),
     };
@@ -330,6 +337,7 @@ export function createEngine(options: EngineOptions): Engine {
     agentStream?.end();
     const outcome = outcomeOf(exit, {
       shuttingDown: entry.shuttingDown,
+      interrupted: entry.interruptRequested,
       maxOutputBytes: record.maxOutputBytes,
       agent: parser?.facts,
     });
@@ -653,6 +661,23 @@ export function createEngine(options: EngineOptions): Engine {
           new Promise((r) => setTimeout(r, config.killGraceMs + 2000).unref()),
         ]);
       }
+      return toRun(await getRecord(id));
+    },
+    async interruptRun(id) {
+      const entry = await withRunLock(id, async () => {
+        const record = await getRecord(id);
+        const a = active.get(id);
+        if (record.status !== 'running' || !a?.proc) throw notActive(record, 'interrupt');
+        a.interruptRequested = true;
+        a.proc.interrupt();
+        baseLog.info({ runId: id }, 'run interrupted');
+        return a;
+      });
+      const ended = await Promise.race([
+        entry.done.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), config.killGraceMs).unref()),
+      ]);
+      if (!ended) entry.proc?.cancel();
       return toRun(await getRecord(id));
     },
     pauseRun: (id) => freezeOrThaw(id, 'pause'),

@@ -19,9 +19,22 @@ function fail(status: RunStatus, code: ErrorCode, message?: string): RunOutcome 
  */
 export function outcomeOf(
   exit: ExitInfo,
-  options: { shuttingDown: boolean; maxOutputBytes: number; agent?: AgentFacts | undefined },
+  options: {
+    shuttingDown: boolean;
+    maxOutputBytes: number;
+    agent?: AgentFacts | undefined;
+    interrupted?: boolean;
+  },
 ): RunOutcome {
   const agent = options.agent;
+  // A turn ended on request: not a failure, and the session stays resumable.
+  if (
+    options.interrupted &&
+    !agent?.finished &&
+    (exit.reason === 'exited' || exit.reason === 'cancelled')
+  ) {
+    return fail('cancelled', 'AGENT_TURN_INTERRUPTED');
+  }
   // An agent's own verdict decides how a run that ended by itself (or hung after its result)
   // went; timeouts, caps and cancels keep their meaning.
   if (agent?.finished && (exit.reason === 'exited' || exit.reason === 'result_grace')) {

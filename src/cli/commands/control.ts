@@ -7,6 +7,7 @@ export function registerControl(program: Command): void {
     cancel: 'Cancel a run (SIGTERM to its process group, SIGKILL after the grace)',
     pause: 'Pause a run (SIGSTOP to its process group)',
     resume: 'Resume a paused run (SIGCONT)',
+    interrupt: "End an agent's current turn, keeping its session (SIGINT)",
   } as const;
   for (const [verb, description] of Object.entries(verbs) as [keyof typeof verbs, string][]) {
     program
@@ -21,7 +22,9 @@ export function registerControl(program: Command): void {
             ? await ctx.client.cancelRun(id)
             : verb === 'pause'
               ? await ctx.client.pauseRun(id)
-              : await ctx.client.resumeRun(id);
+              : verb === 'resume'
+                ? await ctx.client.resumeRun(id)
+                : await ctx.client.interruptRun(id);
         if (opts.json) out.json(run);
         else out.line(`${run.id} ${run.status}`);
       });

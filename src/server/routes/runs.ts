@@ -118,29 +118,40 @@ export function runRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
       async (request) => ({ deliveries: await engine.listDeliveries(request.params.id) }),
     );
 
-    for (const action of ['cancel', 'pause', 'resume'] as const) {
+    const controls = {
+      cancel: {
+        description:
+          'SIGTERM to the process group, SIGKILL after the kill grace; a queued run is cancelled at once. Answers with the run (its final state when it ends within the grace).',
+        run: (id: string) => engine.cancelRun(id),
+      },
+      pause: {
+        description:
+          'SIGSTOP to the process group. The idle clock stops; the total clock does not.',
+        run: (id: string) => engine.pauseRun(id),
+      },
+      resume: {
+        description: 'SIGCONT to the process group.',
+        run: (id: string) => engine.resumeRun(id),
+      },
+      interrupt: {
+        description:
+          "Ends the agent's current turn (SIGINT to the group) and keeps its session: the run ends `cancelled` with AGENT_TURN_INTERRUPTED and its sessionId can be resumed. Escalates to cancel after the kill grace.",
+        run: (id: string) => engine.interruptRun(id),
+      },
+    } as const;
+    for (const [action, control] of Object.entries(controls)) {
       app.post(
         `/v1/runs/:id/${action}`,
         {
           schema: {
             tags: ['runs'],
             summary: `${action[0]!.toUpperCase()}${action.slice(1)} a run`,
-            description:
-              action === 'cancel'
-                ? 'SIGTERM to the process group, SIGKILL after the kill grace; a queued run is cancelled at once. Answers with the run (its final state when it ends within the grace).'
-                : action === 'pause'
-                  ? 'SIGSTOP to the process group. The idle clock stops; the total clock does not.'
-                  : 'SIGCONT to the process group.',
+            description: control.description,
             params: RunIdParams,
             response: { 200: Run, ...errors },
           },
         },
-        async (request) => {
-          const { id } = request.params;
-          if (action === 'cancel') return engine.cancelRun(id);
-          if (action === 'pause') return engine.pauseRun(id);
-          return engine.resumeRun(id);
-        },
+        async (request) => control.run(request.params.id),
       );
     }
   };

@@ -128,6 +128,7 @@ export function handleJsonRpcSocket(
     'run.cancel': async (params) => deps.engine.cancelRun(parseParams(IdParams, params).id),
     'run.pause': async (params) => deps.engine.pauseRun(parseParams(IdParams, params).id),
     'run.resume': async (params) => deps.engine.resumeRun(parseParams(IdParams, params).id),
+    'run.interrupt': async (params) => deps.engine.interruptRun(parseParams(IdParams, params).id),
     'run.subscribe': async (params) => {
       const { id, after } = parseParams(SubscribeParams, params);
       subscriptions.get(id)?.close();
