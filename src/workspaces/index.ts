@@ -1,1 +1,11 @@
 export { createRunDirectory, isWithin, resolveTrustedWorkdir } from './trusted-roots.js';
+export {
+  commitAll,
+  createWorktree,
+  diffAgainstBase,
+  git,
+  parseNumstat,
+  removeWorktree,
+  type ChangedFile,
+  type GitOptions,
+} from './git.js';
