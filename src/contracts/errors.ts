@@ -91,6 +91,12 @@ export const errorCatalog = {
     kind: 'operational',
     message: 'A PTY was requested but node-pty is not installed on this server.',
   },
+  REPO_URL_FORBIDDEN: {
+    status: 400,
+    kind: 'user',
+    message:
+      'Repository URLs must be https:// and reach a public (not loopback, private or link-local) address.',
+  },
   CALLBACK_URL_INVALID: {
     status: 400,
     kind: 'user',

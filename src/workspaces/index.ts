@@ -9,3 +9,4 @@ export {
   type ChangedFile,
   type GitOptions,
 } from './git.js';
+export { assertSafeRepoUrl, isForbiddenAddress, type Resolver } from './repo-url.js';
