@@ -165,3 +165,24 @@ describe.concurrent('CLI with a server (PATCHBAY_URL)', () => {
     expect(down.stderr).toContain('SERVER_UNREACHABLE');
   });
 });
+
+describe('patchbay doctor', () => {
+  it('reports each agent CLI: installed with its version, or not installed', async () => {
+    const fake = new URL('../fixtures/agents/fake-version.sh', import.meta.url).pathname;
+    const env = {
+      PATCHBAY_DATA_DIR: tempDir(),
+      PATCHBAY_PORT: String(await freePort()),
+      PATCHBAY_AGENT_CLAUDE_BIN: fake,
+      PATCHBAY_AGENT_CODEX_BIN: '/nonexistent/codex',
+    };
+    const res = await runCli(['doctor', '--json'], { env });
+    expect(res.code).toBe(0);
+    const report = JSON.parse(res.stdout) as {
+      agents: { name: string; installed: boolean; version: string | null }[];
+    };
+    const byName = Object.fromEntries(report.agents.map((a) => [a.name, a]));
+    expect(byName.claude).toMatchObject({ installed: true, version: '9.9.9 (fake)' });
+    expect(byName.codex).toMatchObject({ installed: false, version: null });
+    expect(byName.shell).toMatchObject({ installed: true });
+  });
+});

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { access, constants, mkdir } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { findExecutable, listAgents } from '../../agents/index.js';
@@ -8,6 +9,15 @@ import { createContext } from '../context.js';
 import { out } from '../output.js';
 
 type Check = { name: string; ok: boolean; detail: string };
+
+/** First line of `<bin> --version` (3 s at most, stdin closed), or null. */
+function versionOf(bin: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile(bin, ['--version'], { timeout: 3000, encoding: 'utf8' }, (err, stdout) => {
+      resolve(err ? null : (stdout.trim().split('\n')[0] ?? null) || null);
+    }).stdin?.end();
+  });
+}
 
 export function registerDoctor(program: Command): void {
   program
@@ -83,10 +93,12 @@ export function registerDoctor(program: Command): void {
         listAgents().map(async (a) => {
           const bin = bins[a.name];
           const found = bin ? await findExecutable(bin, ctx.config.childEnvBase.PATH) : 'built in';
+          const version = bin && found ? await versionOf(found) : null;
           return {
             name: a.name,
             installed: found !== undefined,
             path: found ?? null,
+            version,
             capabilities: Object.entries(a.capabilities)
               .filter(([, v]) => v)
               .map(([k]) => k),
@@ -99,7 +111,9 @@ export function registerDoctor(program: Command): void {
         for (const c of checks)
           out.line(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(9)} ${c.detail}`);
         for (const a of agents) {
-          const where = a.installed ? a.path : 'not installed';
+          const where = a.installed
+            ? `${a.path}${a.version ? ` ${a.version}` : ''}`
+            : 'not installed';
           const mark = a.installed ? 'ok  ' : '--  ';
           out.line(`${mark}  agent     ${a.name}: ${where} (${a.capabilities.join(', ')})`);
         }
