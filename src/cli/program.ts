@@ -4,6 +4,7 @@ import { registerControl } from './commands/control.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerLogs } from './commands/logs.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerRepos } from './commands/repos.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerServe } from './commands/serve.js';
@@ -21,6 +22,7 @@ export function createProgram(): Command {
   registerRuns(program);
   registerLogs(program);
   registerControl(program);
+  registerRepos(program);
   registerMigrate(program);
   registerDoctor(program);
   return program;

@@ -2,7 +2,10 @@ import {
   ErrorBody,
   isErrorCode,
   PatchbayError,
+  type CreateRepoRequest,
   type CreateRunRequest,
+  type Repo,
+  type RepoList,
   type HealthBody,
   type QueueHealth,
   type Run,
@@ -144,6 +147,9 @@ export function createClient(options: ClientOptions) {
     interruptRun: (id: string) =>
       request<Run>('POST', `/v1/runs/${encodeURIComponent(id)}/interrupt`),
     streamEvents,
+    createRepo: (body: CreateRepoRequest) => request<Repo>('POST', '/v1/repos', body),
+    listRepos: () => request<RepoList>('GET', '/v1/repos'),
+    deleteRepo: (id: string) => request<Repo>('DELETE', `/v1/repos/${encodeURIComponent(id)}`),
   };
 }
 

@@ -238,6 +238,25 @@ export const settings = {
     defaultText: 'gemini',
     description: "The Gemini agent CLI: a name looked up on the run's PATH, or a path.",
   }),
+  allowPrivateRepoUrls: setting({
+    key: 'allowPrivateRepoUrls',
+    env: 'PATCHBAY_ALLOW_PRIVATE_REPO_URLS',
+    schema: z.preprocess(
+      (v) =>
+        typeof v === 'string' ? !['', '0', 'false', 'no', 'off'].includes(v.toLowerCase()) : v,
+      z.boolean().default(false),
+    ),
+    defaultText: 'false',
+    description:
+      'Allow repository URLs whose host resolves to a loopback, private or link-local address (an internal git server).',
+  }),
+  cloneTimeoutMs: setting({
+    key: 'cloneTimeoutMs',
+    env: 'PATCHBAY_CLONE_TIMEOUT_MS',
+    schema: durationMs.default(300_000),
+    defaultText: '300000 (5 min)',
+    description: 'Time limit of cloning or fetching a repository.',
+  }),
   webhookSecret: setting({
     key: 'webhookSecret',
     env: 'PATCHBAY_WEBHOOK_SECRET',
@@ -318,6 +337,8 @@ export interface ResolvedConfig {
   childEnvAllowlist: string[];
   /** Values of the allow-listed variables, captured once from the server's environment. */
   childEnvBase: Record<string, string>;
+  allowPrivateRepoUrls: boolean;
+  cloneTimeoutMs: number;
   agentClaudeBin: string;
   agentCursorBin: string;
   agentCodexBin: string;

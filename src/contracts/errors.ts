@@ -91,6 +91,22 @@ export const errorCatalog = {
     kind: 'operational',
     message: 'A PTY was requested but node-pty is not installed on this server.',
   },
+  REPO_NOT_FOUND: { status: 404, kind: 'user', message: 'No repository with this id.' },
+  REPO_NOT_GIT: {
+    status: 400,
+    kind: 'user',
+    message: 'The path is not the top of a git repository.',
+  },
+  REPO_CLONE_FAILED: {
+    status: 502,
+    kind: 'operational',
+    message: 'The repository could not be cloned (unreachable, not found, or timed out).',
+  },
+  REPO_PATH_INVALID: {
+    status: 400,
+    kind: 'user',
+    message: 'The path must be relative to the repository, without `..` or NUL.',
+  },
   REPO_URL_FORBIDDEN: {
     status: 400,
     kind: 'user',

@@ -37,3 +37,11 @@ export {
 } from './events.js';
 export { ErrorBody, HealthBody, RunIdParams } from './http.js';
 export { assertNever } from './assert-never.js';
+export {
+  CreateRepoRequest,
+  Repo,
+  RepoFile,
+  RepoFileList,
+  RepoFilesQuery,
+  RepoList,
+} from './repos.js';

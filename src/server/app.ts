@@ -15,6 +15,7 @@ import { createTokenChecker } from './auth.js';
 import type { ServerDeps } from './deps.js';
 import { errorBody, sendError } from './errors.js';
 import { healthRoutes } from './routes/health.js';
+import { repoRoutes } from './routes/repos.js';
 import { runRoutes } from './routes/runs.js';
 import { docsContentSecurityPolicy, pickRequestId, securityHeaders } from './security.js';
 import { handleJsonRpcSocket } from './ws/json-rpc.js';
@@ -122,6 +123,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes(deps));
   await app.register(runRoutes(deps));
+  await app.register(repoRoutes(deps));
 
   app.get('/v1/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
     handleJsonRpcSocket(socket, deps, request.clientKey, request.log as Logger);

@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../config/index.js';
-import type { Engine } from '../engine/index.js';
+import type { Engine, RepoService } from '../engine/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import type { Store } from '../store/index.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -8,6 +8,7 @@ import type { RateLimiter } from './rate-limit.js';
 export interface ServerDeps {
   config: ResolvedConfig;
   engine: Engine;
+  repos: RepoService;
   store: Store;
   log: Logger;
   metrics: Metrics;

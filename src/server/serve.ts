@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ResolvedConfig } from '../config/index.js';
-import { createEngine, type Engine } from '../engine/index.js';
+import { createEngine, createRepoService, type Engine } from '../engine/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { createMetrics } from '../observability/index.js';
 import { openStore, type Store } from '../store/index.js';
@@ -43,6 +43,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const deps: ServerDeps = {
     config,
     engine,
+    repos: createRepoService({ config, store, log }),
     store,
     log,
     metrics,

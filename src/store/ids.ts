@@ -50,3 +50,7 @@ export function newRunId(): string {
 export function newDeliveryId(): string {
   return `dlv_${ulid()}`;
 }
+
+export function newRepoId(): string {
+  return `repo_${ulid()}`;
+}

@@ -6,7 +6,7 @@ export type {
 export { isPostgresUrl, openDatabase, type DatabaseHandle, type Dialect } from './db.js';
 export { EventWriter, type EventWriterOptions } from './event-writer.js';
 export type { EventRepository } from './events-repository.js';
-export { newRunId, ulid } from './ids.js';
+export { newRepoId, newRunId, ulid } from './ids.js';
 export {
   migrateDown,
   migrateToLatest,
@@ -23,3 +23,4 @@ export {
 } from './records.js';
 export type { ListRunsOptions, RunPatch, RunRepository } from './runs-repository.js';
 export { openStore, type OpenStoreOptions, type Store } from './store.js';
+export type { RepoRepository } from './repos-repository.js';

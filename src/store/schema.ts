@@ -67,7 +67,18 @@ export interface CallbackDeliveriesTable {
   created_at: string;
 }
 
+export interface ReposTable {
+  id: string;
+  name: string;
+  url: string | null;
+  path: string;
+  default_branch: string;
+  managed: number;
+  created_at: string;
+}
+
 export interface Database {
+  repos: ReposTable;
   runs: RunsTable;
   run_events: RunEventsTable;
   callback_deliveries: CallbackDeliveriesTable;

@@ -4,6 +4,7 @@ import { createCallbackRepository, type CallbackRepository } from './callbacks-r
 import { openDatabase, type DatabaseHandle, type Dialect } from './db.js';
 import { createEventRepository, type EventRepository } from './events-repository.js';
 import { migrateToLatest } from './migrator.js';
+import { createRepoRepository, type RepoRepository } from './repos-repository.js';
 import { createRunRepository, type RunRepository } from './runs-repository.js';
 
 export interface Store {
@@ -13,6 +14,7 @@ export interface Store {
   readonly runs: RunRepository;
   readonly events: EventRepository;
   readonly callbacks: CallbackRepository;
+  readonly repos: RepoRepository;
   /** Resolves when the database answers a trivial query; throws STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -41,6 +43,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     runs: createRunRepository(handle.db),
     events: createEventRepository(handle.db),
     callbacks: createCallbackRepository(handle.db),
+    repos: createRepoRepository(handle.db),
     async ping() {
       try {
         await sql`select 1`.execute(handle.db);

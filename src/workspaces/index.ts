@@ -10,3 +10,4 @@ export {
   type GitOptions,
 } from './git.js';
 export { assertSafeRepoUrl, isForbiddenAddress, type Resolver } from './repo-url.js';
+export { assertRepoPath, cloneRepo, headBranch, inspectLocalRepo, listRepoFiles } from './repos.js';

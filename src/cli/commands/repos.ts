@@ -1,0 +1,52 @@
+import { isAbsolute, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { createContext } from '../context.js';
+import { out } from '../output.js';
+
+export function registerRepos(program: Command): void {
+  const repos = program.command('repos').description('Register, list and forget repositories');
+  repos
+    .command('add')
+    .description('Register a local git repository (inside a trusted root) or clone an https URL')
+    .argument('<path-or-url>', 'a directory or an https:// URL')
+    .option('--name <name>', 'a short name')
+    .option('--default-branch <branch>', "branch runs start from (default: the repository's HEAD)")
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        target: string,
+        opts: { name?: string; defaultBranch?: string; json?: boolean },
+        command: Command,
+      ) => {
+        const ctx = createContext(command);
+        const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(target);
+        const repo = await ctx.client.createRepo({
+          ...(isUrl ? { url: target } : { path: isAbsolute(target) ? target : resolve(target) }),
+          ...(opts.name ? { name: opts.name } : {}),
+          ...(opts.defaultBranch ? { defaultBranch: opts.defaultBranch } : {}),
+        });
+        if (opts.json) out.json(repo);
+        else out.line(`${repo.id}  ${repo.name}  ${repo.path}  (${repo.defaultBranch})`);
+      },
+    );
+  repos
+    .command('list')
+    .description('List registered repositories')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, command: Command) => {
+      const { repos: list } = await createContext(command).client.listRepos();
+      if (opts.json) out.json(list);
+      else if (list.length === 0) out.note('no repositories yet (patchbay repos add <path|url>)');
+      else
+        for (const r of list)
+          out.line(`${r.id}  ${r.name}  ${r.url ?? r.path}  (${r.defaultBranch})`);
+    });
+  repos
+    .command('rm')
+    .description('Forget a repository (a clone Patchbay made is deleted)')
+    .argument('<id>', 'repository id')
+    .action(async (id: string, _opts: unknown, command: Command) => {
+      const repo = await createContext(command).client.deleteRepo(id);
+      out.line(`removed ${repo.id} (${repo.name})`);
+    });
+}

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/** Body of `POST /v1/repos`: exactly one of `url` (cloned) or `path` (used in place). */
+export const CreateRepoRequest = z
+  .object({
+    url: z
+      .string()
+      .min(1)
+      .max(2048)
+      .optional()
+      .describe('https:// URL to clone into the data dir.'),
+    path: z
+      .string()
+      .min(1)
+      .max(4096)
+      .optional()
+      .describe('A git repository inside a trusted root, used in place.'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/)
+      .optional()
+      .describe('Defaults to the last part of the URL or path.'),
+    defaultBranch: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe("Defaults to the repository's HEAD branch."),
+  })
+  .strict()
+  .refine((r) => (r.url === undefined) !== (r.path === undefined), {
+    message: 'give exactly one of url or path',
+    path: ['url'],
+  });
+export type CreateRepoRequest = z.infer<typeof CreateRepoRequest>;
+
+export const Repo = z.object({
+  id: z.string(),
+  name: z.string(),
+  url: z.string().nullable(),
+  path: z.string(),
+  defaultBranch: z.string(),
+  /** True when Patchbay cloned it (and removes the clone when the repo is deleted). */
+  managed: z.boolean(),
+  createdAt: z.string(),
+});
+export type Repo = z.infer<typeof Repo>;
+
+export const RepoList = z.object({ repos: z.array(Repo) });
+export type RepoList = z.infer<typeof RepoList>;
+
+export const RepoFilesQuery = z
+  .object({
+    path: z
+      .string()
+      .max(4096)
+      .default('')
+      .describe('Directory inside the repository; empty for the root.'),
+  })
+  .strict();
+
+export const RepoFile = z.object({
+  path: z.string(),
+  name: z.string(),
+  type: z.enum(['file', 'dir']),
+});
+export const RepoFileList = z.object({ path: z.string(), entries: z.array(RepoFile) });
+export type RepoFileList = z.infer<typeof RepoFileList>;

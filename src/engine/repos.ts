@@ -1,0 +1,83 @@
+import { rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { ResolvedConfig } from '../config/index.js';
+import {
+  PatchbayError,
+  type CreateRepoRequest,
+  type Repo,
+  type RepoFileList,
+} from '../contracts/index.js';
+import type { Logger } from '../observability/index.js';
+import { newRepoId, type Store } from '../store/index.js';
+import {
+  assertSafeRepoUrl,
+  cloneRepo,
+  git,
+  headBranch,
+  inspectLocalRepo,
+  listRepoFiles,
+} from '../workspaces/index.js';
+
+/** Registered repositories: a local path used in place, or an https URL cloned into the data dir. */
+export function createRepoService(deps: { config: ResolvedConfig; store: Store; log: Logger }) {
+  const { config, store, log } = deps;
+  const gitOptions = { env: config.childEnvBase, timeoutMs: config.cloneTimeoutMs };
+
+  async function get(id: string): Promise<Repo> {
+    const repo = await store.repos.get(id);
+    if (!repo) throw new PatchbayError('REPO_NOT_FOUND', `no repository ${id}`, { id });
+    return repo;
+  }
+
+  return {
+    async create(request: CreateRepoRequest): Promise<Repo> {
+      const id = newRepoId();
+      let path: string;
+      let managed = false;
+      if (request.path !== undefined) {
+        path = await inspectLocalRepo(request.path, config.workspaceRoots, gitOptions);
+      } else {
+        const url = await assertSafeRepoUrl(request.url!, {
+          allowPrivate: config.allowPrivateRepoUrls,
+        });
+        path = join(config.dataDir, 'repos', id);
+        await cloneRepo(url.toString(), path, gitOptions);
+        managed = true;
+      }
+      const source = request.path ?? new URL(request.url!).pathname;
+      const repo: Repo = {
+        id,
+        name: request.name ?? (basename(source).replace(/\.git$/, '') || id),
+        url: request.url ?? null,
+        path,
+        defaultBranch: request.defaultBranch ?? (await headBranch(path, gitOptions)),
+        managed,
+        createdAt: new Date().toISOString(),
+      };
+      await store.repos.insert(repo);
+      log.info({ repoId: id, path, managed }, 'repository registered');
+      return repo;
+    },
+    get,
+    list: () => store.repos.list(),
+    async remove(id: string): Promise<Repo> {
+      const repo = await get(id);
+      await store.repos.delete(id);
+      // Only what we cloned is ours to delete; a registered path is the user's.
+      if (repo.managed) await rm(repo.path, { recursive: true, force: true });
+      return repo;
+    },
+    async fetch(id: string): Promise<Repo> {
+      const repo = await get(id);
+      if (repo.url) await git(['fetch', '-q', '--prune', 'origin'], repo.path, gitOptions);
+      return repo;
+    },
+    async files(id: string, dir: string): Promise<RepoFileList> {
+      const repo = await get(id);
+      const entries = await listRepoFiles(repo.path, dir, gitOptions);
+      return { path: dir, entries };
+    },
+  };
+}
+
+export type RepoService = ReturnType<typeof createRepoService>;

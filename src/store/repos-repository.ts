@@ -1,0 +1,52 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Repo } from '../contracts/index.js';
+import type { Database, ReposTable } from './schema.js';
+
+function fromRow(row: Selectable<ReposTable>): Repo {
+  return {
+    id: row.id,
+    name: row.name,
+    url: row.url,
+    path: row.path,
+    defaultBranch: row.default_branch,
+    managed: Number(row.managed) === 1,
+    createdAt: row.created_at,
+  };
+}
+
+export interface RepoRepository {
+  insert(repo: Repo): Promise<void>;
+  get(id: string): Promise<Repo | undefined>;
+  list(): Promise<Repo[]>;
+  delete(id: string): Promise<boolean>;
+}
+
+export function createRepoRepository(db: Kysely<Database>): RepoRepository {
+  return {
+    async insert(repo) {
+      await db
+        .insertInto('repos')
+        .values({
+          id: repo.id,
+          name: repo.name,
+          url: repo.url,
+          path: repo.path,
+          default_branch: repo.defaultBranch,
+          managed: repo.managed ? 1 : 0,
+          created_at: repo.createdAt,
+        })
+        .execute();
+    },
+    async get(id) {
+      const row = await db.selectFrom('repos').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? fromRow(row) : undefined;
+    },
+    async list() {
+      return (await db.selectFrom('repos').selectAll().orderBy('id', 'asc').execute()).map(fromRow);
+    },
+    async delete(id) {
+      const result = await db.deleteFrom('repos').where('id', '=', id).executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    },
+  };
+}
