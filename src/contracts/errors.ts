@@ -92,6 +92,16 @@ export const errorCatalog = {
     message: 'A PTY was requested but node-pty is not installed on this server.',
   },
   REPO_NOT_FOUND: { status: 404, kind: 'user', message: 'No repository with this id.' },
+  REPO_REF_NOT_FOUND: {
+    status: 400,
+    kind: 'user',
+    message: 'The ref does not name a commit in the repository.',
+  },
+  RUN_DIFF_NOT_AVAILABLE: {
+    status: 404,
+    kind: 'user',
+    message: 'The run has no diff: it did not run on a repository, or has not ended yet.',
+  },
   REPO_NOT_GIT: {
     status: 400,
     kind: 'user',

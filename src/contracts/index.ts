@@ -12,6 +12,8 @@ export {
   AgentName,
   CallbackDelivery,
   CallbackDeliveryList,
+  ChangedFile,
+  ChangedFileList,
   CreateRunRequest,
   isActiveStatus,
   isTerminalStatus,

@@ -97,6 +97,22 @@ export const CreateRunRequest = z
       .optional(),
     outputPolicy: OutputPolicy.optional(),
     pty: z.boolean().optional().describe('Run the command in a pseudo-terminal (needs node-pty).'),
+    repo: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('Repository id: the run gets its own worktree on branch patchbay/<run id>.'),
+    ref: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe("Where the worktree starts (default: the repo's default branch)."),
+    autoCommit: z
+      .boolean()
+      .optional()
+      .describe("Commit the run's changes on its branch at the end (default true)."),
     callbackUrl: z.string().max(4096).optional(),
     wait: z
       .boolean()
@@ -149,8 +165,23 @@ export const Run = z.object({
     .nullable(),
   costUsd: z.number().nullable(),
   numTurns: z.number().int().nullable(),
+  /** Repository runs: the repo, its run branch, the commit it started from, what changed. */
+  repoId: z.string().nullable(),
+  branch: z.string().nullable(),
+  baseCommit: z.string().nullable(),
+  headCommit: z.string().nullable(),
 });
 export type Run = z.infer<typeof Run>;
+
+export const ChangedFile = z.object({
+  path: z.string(),
+  added: z.number().int(),
+  removed: z.number().int(),
+  binary: z.boolean(),
+});
+export type ChangedFile = z.infer<typeof ChangedFile>;
+export const ChangedFileList = z.object({ files: z.array(ChangedFile) });
+export type ChangedFileList = z.infer<typeof ChangedFileList>;
 
 export const RunList = z.object({
   runs: z.array(Run),

@@ -1,10 +1,14 @@
+import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import { getAgent, type AgentContext } from '../agents/index.js';
 import type { ResolvedConfig } from '../config/index.js';
 import {
+  isPatchbayError,
   isTerminalStatus,
   PatchbayError,
   type CallbackDelivery,
+  type ChangedFile,
   type ListRunsQuery,
   type ParsedCreateRunRequest,
   type Run,
@@ -32,7 +36,14 @@ import {
   type RunRecord,
   type Store,
 } from '../store/index.js';
-import { createRunDirectory, resolveTrustedWorkdir } from '../workspaces/index.js';
+import {
+  commitAll,
+  createRunDirectory,
+  createWorktree,
+  diffAgainstBase,
+  git,
+  resolveTrustedWorkdir,
+} from '../workspaces/index.js';
 import { createAgentStream } from './agent-stream.js';
 import { deliverCallback } from './callbacks.js';
 import { createDispatcher, type Dispatcher } from './dispatcher.js';
@@ -70,6 +81,10 @@ export interface Engine {
   /** Follows a run's events from `after` to the end (see EventCursor). */
   openCursor(id: string, after: number, options?: EventCursorOptions): Promise<EventCursor>;
   subscribe(runId: string, listener: EventListener): () => void;
+  /** The unified diff of a finished repository run against its base commit. */
+  getDiff(id: string): Promise<string>;
+  /** Files a finished repository run changed, with added/removed line counts. */
+  getChangedFiles(id: string): Promise<ChangedFile[]>;
   /** Every recorded attempt to deliver the run's callback, oldest first. */
   listDeliveries(id: string): Promise<CallbackDelivery[]>;
   cancelRun(id: string): Promise<Run>;
@@ -191,6 +206,23 @@ export function createEngine(options: EngineOptions): Engine {
     if (stopping) throw new PatchbayError('SERVER_SHUTTING_DOWN');
     const adapter = getAgent(request.agent);
     await adapter.validate(request, agentContext(request.env ?? {}));
+    if (request.repo) {
+      if (request.workdir) {
+        throw new PatchbayError('VALIDATION_FAILED', 'give either repo or workdir, not both', {
+          fields: [{ location: 'body', path: 'workdir', message: 'not with repo' }],
+        });
+      }
+      const repo = await store.repos.get(request.repo);
+      if (!repo) throw new PatchbayError('REPO_NOT_FOUND', `no repository ${request.repo}`);
+      const ref = request.ref ?? repo.defaultBranch;
+      await git(['rev-parse', '--verify', '-q', `${ref}^{commit}`], repo.path, gitOptions).catch(
+        () => {
+          throw new PatchbayError('REPO_REF_NOT_FOUND', `${ref} is not a commit of ${repo.name}`, {
+            ref,
+          });
+        },
+      );
+    }
     const workdir = request.workdir
       ? await resolveTrustedWorkdir(request.workdir, config.workspaceRoots)
       : null;
@@ -212,6 +244,9 @@ export function createEngine(options: EngineOptions): Engine {
       model: request.model ?? null,
       args: request.args ?? [],
       resumeSessionId: request.resumeSessionId ?? null,
+      repoId: request.repo ?? null,
+      ref: request.ref ?? null,
+      autoCommit: request.autoCommit ?? true,
     });
     await store.runs.insert(record);
     writer.track(record.id, 0);
@@ -235,18 +270,30 @@ export function createEngine(options: EngineOptions): Engine {
       const claimed = await withRunLock(runId, async () => {
         const record = await store.runs.get(runId);
         if (!record || record.status !== 'queued') return null;
+        let worktree: { workdir: string; branch: string; baseCommit: string } | null = null;
+        if (record.repoId) {
+          try {
+            worktree = await createRunWorktree(record);
+          } catch (err) {
+            await failQueued(runId, err);
+            return null;
+          }
+        }
         const workdir =
-          record.workdir ?? (await createRunDirectory(config.workspaceRoots[0]!, runId));
+          worktree?.workdir ??
+          record.workdir ??
+          (await createRunDirectory(config.workspaceRoots[0]!, runId));
         const ok = await store.runs.transition(runId, ['queued'], {
           status: 'running',
           startedAt: now(),
           owner,
           workdir,
+          ...(worktree ? { branch: worktree.branch, baseCommit: worktree.baseCommit } : {}),
         });
         if (!ok) return null;
         active.set(runId, entry);
         await ensureTracked(runId);
-        return { ...record, workdir };
+        return { ...record, workdir, ...worktree };
       });
       if (!claimed) return;
       await runProcess(claimed, entry, log);
@@ -342,19 +389,81 @@ export function createEngine(options: EngineOptions): Engine {
       agent: parser?.facts,
     });
     const facts = parser?.facts;
-    await finalize(
-      runId,
-      outcome,
-      exit,
-      facts && {
+    const changes = record.baseCommit ? await recordChanges(record, log) : {};
+    await finalize(runId, outcome, exit, {
+      ...changes,
+      ...(facts && {
         sessionId: facts.sessionId ?? null,
         resultText: facts.resultText ?? null,
         usage: facts.usage ?? null,
         costUsd: facts.costUsd ?? null,
         numTurns: facts.numTurns ?? null,
         ...(facts.model ? { model: facts.model } : {}),
-      },
+      }),
+    });
+  }
+
+  const gitOptions = { env: config.childEnvBase, timeoutMs: config.cloneTimeoutMs };
+  const diffPath = (runId: string): string => join(config.dataDir, 'artifacts', `${runId}.diff`);
+
+  /** A worktree of the run's repository on branch patchbay/<run id>, at the requested ref. */
+  async function createRunWorktree(record: RunRecord) {
+    const repo = await store.repos.get(record.repoId!);
+    if (!repo) throw new PatchbayError('REPO_NOT_FOUND', `no repository ${record.repoId}`);
+    const path = join(config.dataDir, 'worktrees', record.id);
+    await mkdir(dirname(path), { recursive: true });
+    const branch = `patchbay/${record.id}`;
+    const { baseCommit } = await createWorktree(
+      repo.path,
+      path,
+      branch,
+      record.ref ?? repo.defaultBranch,
+      gitOptions,
     );
+    return { workdir: await realpath(path), branch, baseCommit };
+  }
+
+  /** The diff against the base commit (kept as an artifact), the changed files, the commit. */
+  async function recordChanges(record: RunRecord, log: Logger): Promise<RunPatch> {
+    try {
+      const { diff, files } = await diffAgainstBase(
+        record.workdir!,
+        record.baseCommit!,
+        gitOptions,
+      );
+      await mkdir(dirname(diffPath(record.id)), { recursive: true });
+      await writeFile(diffPath(record.id), diff);
+      const headCommit =
+        record.autoCommit && files.length > 0
+          ? await commitAll(record.workdir!, `patchbay: changes of run ${record.id}`, gitOptions)
+          : null;
+      return { changedFiles: files, headCommit };
+    } catch (err) {
+      log.error({ err }, 'could not record the run changes');
+      return {};
+    }
+  }
+
+  /** A queued run that cannot start (its worktree could not be made) fails at once. */
+  async function failQueued(runId: string, err: unknown): Promise<void> {
+    const pe = isPatchbayError(err)
+      ? err
+      : new PatchbayError('REPO_REF_NOT_FOUND', (err as Error).message);
+    const error = { code: pe.code, message: pe.message };
+    const ok = await store.runs.transition(runId, ['queued'], {
+      status: 'failed',
+      owner,
+      finishedAt: now(),
+      errorCode: error.code,
+      errorMessage: error.message,
+    });
+    if (!ok) return;
+    await ensureTracked(runId);
+    writer.append(runId, 'status', { status: 'failed', error });
+    await writer.flush();
+    writer.untrack(runId);
+    metrics.runsFinished.inc({ status: 'failed' });
+    scheduleCallback(toRun(await getRecord(runId)));
   }
 
   async function finalize(
@@ -636,6 +745,18 @@ export function createEngine(options: EngineOptions): Engine {
       );
     },
     subscribe: (runId, listener) => bus.subscribe(runId, listener),
+    async getDiff(id) {
+      const record = await getRecord(id);
+      if (!record.changedFiles)
+        throw new PatchbayError('RUN_DIFF_NOT_AVAILABLE', undefined, { id });
+      return readFile(diffPath(id), 'utf8');
+    },
+    async getChangedFiles(id) {
+      const record = await getRecord(id);
+      if (!record.changedFiles)
+        throw new PatchbayError('RUN_DIFF_NOT_AVAILABLE', undefined, { id });
+      return record.changedFiles;
+    },
     async listDeliveries(id) {
       await getRecord(id);
       return store.callbacks.listForRun(id);

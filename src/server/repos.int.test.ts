@@ -146,3 +146,98 @@ describe('/v1/repos', () => {
     expect([again.statusCode, again.json().error.code]).toEqual([404, 'REPO_NOT_FOUND']);
   });
 });
+
+describe('runs on a repository', () => {
+  it('work in their own worktree and branch, and report the diff, the files and the commit', async () => {
+    const repo = (await post({ path: join(root, 'app'), name: 'work' })).json();
+    const res = await server.app.inject({
+      method: 'POST',
+      url: '/v1/runs',
+      payload: {
+        agent: 'shell',
+        repo: repo.id,
+        command: ['sh', '-c', 'pwd; echo more >> README.md; echo new > added.txt; rm src/index.ts'],
+        wait: true,
+      },
+    });
+    expect(res.statusCode).toBe(200);
+    const run = res.json();
+    expect(run).toMatchObject({
+      status: 'succeeded',
+      repoId: repo.id,
+      branch: `patchbay/${run.id}`,
+    });
+    expect(run.baseCommit).toMatch(/^[0-9a-f]{40}$/);
+    expect(run.headCommit).toMatch(/^[0-9a-f]{40}$/);
+    expect(run.workdir).toBe(join(dir, 'worktrees', run.id));
+
+    const diff = await server.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/diff` });
+    expect(diff.headers['content-type']).toMatch(/^text\/x-diff/);
+    expect(diff.body).toContain('+more');
+    expect(diff.body).toContain('added.txt');
+    const files = (
+      await server.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/files` })
+    ).json().files;
+    expect(files).toEqual(
+      expect.arrayContaining([
+        { path: 'README.md', added: 1, removed: 0, binary: false },
+        { path: 'added.txt', added: 1, removed: 0, binary: false },
+        { path: 'src/index.ts', added: 0, removed: 1, binary: false },
+      ]),
+    );
+    // The commit is on the run branch; the repository's own checkout is untouched.
+    const log = await git(['log', '-1', '--format=%s', run.branch], join(root, 'app'), { env });
+    expect(log.trim()).toBe(`patchbay: changes of run ${run.id}`);
+    expect(existsSync(join(root, 'app', 'added.txt'))).toBe(false);
+  });
+
+  it('without autoCommit leaves the changes uncommitted', async () => {
+    const repo = (await post({ path: join(root, 'app'), name: 'nocommit' })).json();
+    const run = (
+      await server.app.inject({
+        method: 'POST',
+        url: '/v1/runs',
+        payload: {
+          agent: 'shell',
+          repo: repo.id,
+          autoCommit: false,
+          command: ['sh', '-c', 'echo x > y.txt'],
+          wait: true,
+        },
+      })
+    ).json();
+    expect(run).toMatchObject({ status: 'succeeded', headCommit: null });
+    expect(
+      (await server.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/files` })).json().files,
+    ).toEqual([{ path: 'y.txt', added: 1, removed: 0, binary: false }]);
+  });
+
+  it('refuses an unknown repo or ref, and repo together with workdir', async () => {
+    const repo = (await post({ path: join(root, 'app'), name: 'refs' })).json();
+    const create = (payload: object) =>
+      server.app.inject({
+        method: 'POST',
+        url: '/v1/runs',
+        payload: { agent: 'shell', command: ['true'], ...payload },
+      });
+    expect((await create({ repo: 'repo_missing' })).json().error.code).toBe('REPO_NOT_FOUND');
+    expect((await create({ repo: repo.id, ref: 'no-such-branch' })).json().error.code).toBe(
+      'REPO_REF_NOT_FOUND',
+    );
+    expect((await create({ repo: repo.id, workdir: 'app' })).json().error.code).toBe(
+      'VALIDATION_FAILED',
+    );
+  });
+
+  it('a run without a repository has no diff', async () => {
+    const run = (
+      await server.app.inject({
+        method: 'POST',
+        url: '/v1/runs',
+        payload: { agent: 'shell', command: ['true'], wait: true },
+      })
+    ).json();
+    const res = await server.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/diff` });
+    expect([res.statusCode, res.json().error.code]).toEqual([404, 'RUN_DIFF_NOT_AVAILABLE']);
+  });
+});

@@ -3,12 +3,14 @@ import { PatchbayError } from '../contracts/index.js';
 import * as m0001 from './migrations/0001-runs-and-events.js';
 import * as m0002 from './migrations/0002-agent-results.js';
 import * as m0003 from './migrations/0003-repos.js';
+import * as m0004 from './migrations/0004-run-worktrees.js';
 
 /** Migrations in order. Names are permanent: never rename or edit a shipped one. */
 export const migrations: Record<string, Migration> = {
   '0001-runs-and-events': m0001,
   '0002-agent-results': m0002,
   '0003-repos': m0003,
+  '0004-run-worktrees': m0004,
 };
 
 export interface MigrationStatus {

@@ -46,6 +46,20 @@ export interface RunRecord {
   usage: RunUsage | null;
   costUsd: number | null;
   numTurns: number | null;
+  repoId: string | null;
+  ref: string | null;
+  branch: string | null;
+  baseCommit: string | null;
+  headCommit: string | null;
+  autoCommit: boolean;
+  changedFiles: ChangedFile[] | null;
+}
+
+export interface ChangedFile {
+  path: string;
+  added: number;
+  removed: number;
+  binary: boolean;
 }
 
 export interface RunUsage {
@@ -70,7 +84,7 @@ export type NewRunFields = Pick<
   | 'outputPolicy'
   | 'callbackUrl'
 > &
-  Partial<Pick<RunRecord, 'model' | 'args' | 'resumeSessionId'>>;
+  Partial<Pick<RunRecord, 'model' | 'args' | 'resumeSessionId' | 'repoId' | 'ref' | 'autoCommit'>>;
 
 /** A fresh `queued` run record with a new id. */
 export function newRunRecord(fields: NewRunFields): RunRecord {
@@ -79,6 +93,9 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     model: null,
     args: [],
     resumeSessionId: null,
+    repoId: null,
+    ref: null,
+    autoCommit: true,
     ...fields,
     status: 'queued',
     createdAt: new Date().toISOString(),
@@ -99,6 +116,10 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     usage: null,
     costUsd: null,
     numTurns: null,
+    branch: null,
+    baseCommit: null,
+    headCommit: null,
+    changedFiles: null,
   };
 }
 
@@ -139,5 +160,9 @@ export function toRun(record: RunRecord): Run {
     usage: record.usage,
     costUsd: record.costUsd,
     numTurns: record.numTurns,
+    repoId: record.repoId,
+    branch: record.branch,
+    baseCommit: record.baseCommit,
+    headCommit: record.headCommit,
   };
 }

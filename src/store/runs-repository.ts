@@ -1,6 +1,6 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import type { AgentName, OutputPolicy, RunStatus } from '../contracts/index.js';
-import type { RunOwner, RunRecord, RunUsage } from './records.js';
+import type { ChangedFile, RunOwner, RunRecord, RunUsage } from './records.js';
 import type { Database, RunsTable } from './schema.js';
 
 export interface ListRunsOptions {
@@ -33,6 +33,10 @@ export type RunPatch = Partial<
     | 'costUsd'
     | 'numTurns'
     | 'model'
+    | 'branch'
+    | 'baseCommit'
+    | 'headCommit'
+    | 'changedFiles'
   >
 >;
 
@@ -74,6 +78,13 @@ function fromRow(row: Selectable<RunsTable>): RunRecord {
     usage: row.usage ? (JSON.parse(row.usage) as RunUsage) : null,
     costUsd: row.cost_usd === null ? null : Number(row.cost_usd),
     numTurns: row.num_turns,
+    repoId: row.repo_id,
+    ref: row.ref,
+    branch: row.branch,
+    baseCommit: row.base_commit,
+    headCommit: row.head_commit,
+    autoCommit: row.auto_commit === null ? true : Number(row.auto_commit) === 1,
+    changedFiles: row.changed_files ? (JSON.parse(row.changed_files) as ChangedFile[]) : null,
   };
 }
 
@@ -99,6 +110,11 @@ function patchToRow(patch: RunPatch): Updateable<RunsTable> {
   if (patch.costUsd !== undefined) row.cost_usd = patch.costUsd;
   if (patch.numTurns !== undefined) row.num_turns = patch.numTurns;
   if (patch.model !== undefined) row.model = patch.model;
+  if (patch.branch !== undefined) row.branch = patch.branch;
+  if (patch.baseCommit !== undefined) row.base_commit = patch.baseCommit;
+  if (patch.headCommit !== undefined) row.head_commit = patch.headCommit;
+  if (patch.changedFiles !== undefined)
+    row.changed_files = patch.changedFiles ? JSON.stringify(patch.changedFiles) : null;
   return row as Updateable<RunsTable>;
 }
 
@@ -159,6 +175,13 @@ export function createRunRepository(db: Kysely<Database>): RunRepository {
           usage: run.usage ? JSON.stringify(run.usage) : null,
           cost_usd: run.costUsd,
           num_turns: run.numTurns,
+          repo_id: run.repoId,
+          ref: run.ref,
+          branch: run.branch,
+          base_commit: run.baseCommit,
+          head_commit: run.headCommit,
+          auto_commit: run.autoCommit ? 1 : 0,
+          changed_files: run.changedFiles ? JSON.stringify(run.changedFiles) : null,
         })
         .execute();
     },

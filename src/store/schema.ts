@@ -45,6 +45,14 @@ export interface RunsTable {
   usage: string | null;
   cost_usd: number | null;
   num_turns: number | null;
+  repo_id: string | null;
+  ref: string | null;
+  branch: string | null;
+  base_commit: string | null;
+  head_commit: string | null;
+  auto_commit: number | null;
+  /** JSON ChangedFile[] of a repository run, once it ended. */
+  changed_files: string | null;
 }
 
 export interface RunEventsTable {

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import {
   CallbackDeliveryList,
+  ChangedFileList,
   CreateRunRequest,
   ErrorBody,
   ListEventsQuery,
@@ -103,6 +105,35 @@ export function runRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
         }
         return engine.listEvents(id, request.query.after, request.query.limit);
       },
+    );
+
+    app.get(
+      '/v1/runs/:id/diff',
+      {
+        schema: {
+          tags: ['runs'],
+          summary: "A repository run's unified diff against its base commit",
+          description:
+            'Committed and uncommitted changes, new files included, binary files marked (git --binary format).',
+          params: RunIdParams,
+          response: { 200: z.string(), ...errors },
+        },
+      },
+      async (request, reply) =>
+        reply.type('text/x-diff; charset=utf-8').send(await engine.getDiff(request.params.id)),
+    );
+
+    app.get(
+      '/v1/runs/:id/files',
+      {
+        schema: {
+          tags: ['runs'],
+          summary: 'Files a repository run changed, with added and removed line counts',
+          params: RunIdParams,
+          response: { 200: ChangedFileList, ...errors },
+        },
+      },
+      async (request) => ({ files: await engine.getChangedFiles(request.params.id) }),
     );
 
     app.get(
