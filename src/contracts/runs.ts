@@ -109,6 +109,14 @@ export const CreateRunRequest = z
       .max(200)
       .optional()
       .describe("Where the worktree starts (default: the repo's default branch)."),
+    workspaceOf: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe(
+        'Run in the workspace of this earlier run (same worktree and branch); waits for it to end.',
+      ),
     autoCommit: z
       .boolean()
       .optional()
@@ -170,6 +178,7 @@ export const Run = z.object({
   branch: z.string().nullable(),
   baseCommit: z.string().nullable(),
   headCommit: z.string().nullable(),
+  workspaceOf: z.string().nullable(),
 });
 export type Run = z.infer<typeof Run>;
 

@@ -206,6 +206,31 @@ export function createEngine(options: EngineOptions): Engine {
     if (stopping) throw new PatchbayError('SERVER_SHUTTING_DOWN');
     const adapter = getAgent(request.agent);
     await adapter.validate(request, agentContext(request.env ?? {}));
+    let follow: RunRecord | undefined;
+    if (request.workspaceOf) {
+      if (request.workdir || request.repo) {
+        throw new PatchbayError(
+          'VALIDATION_FAILED',
+          'workspaceOf takes the workspace of that run: give no workdir or repo',
+          {
+            fields: [
+              { location: 'body', path: 'workspaceOf', message: 'not with workdir or repo' },
+            ],
+          },
+        );
+      }
+      follow = await getRecord(request.workspaceOf);
+      if (!follow.workdir) {
+        throw new PatchbayError(
+          'RUN_NOT_ACTIVE',
+          `run ${follow.id} has no workspace yet (it has not started)`,
+          {
+            id: follow.id,
+            status: follow.status,
+          },
+        );
+      }
+    }
     if (request.repo) {
       if (request.workdir) {
         throw new PatchbayError('VALIDATION_FAILED', 'give either repo or workdir, not both', {
@@ -247,6 +272,12 @@ export function createEngine(options: EngineOptions): Engine {
       repoId: request.repo ?? null,
       ref: request.ref ?? null,
       autoCommit: request.autoCommit ?? true,
+      ...(follow && {
+        workdir: follow.workdir,
+        repoId: follow.repoId,
+        branch: follow.branch,
+        workspaceOf: follow.workspaceOf ?? follow.id,
+      }),
     });
     await store.runs.insert(record);
     writer.track(record.id, 0);
@@ -267,36 +298,9 @@ export function createEngine(options: EngineOptions): Engine {
       done: new Promise<void>((r) => (finishedResolve = r)),
     };
     try {
-      const claimed = await withRunLock(runId, async () => {
-        const record = await store.runs.get(runId);
-        if (!record || record.status !== 'queued') return null;
-        let worktree: { workdir: string; branch: string; baseCommit: string } | null = null;
-        if (record.repoId) {
-          try {
-            worktree = await createRunWorktree(record);
-          } catch (err) {
-            await failQueued(runId, err);
-            return null;
-          }
-        }
-        const workdir =
-          worktree?.workdir ??
-          record.workdir ??
-          (await createRunDirectory(config.workspaceRoots[0]!, runId));
-        const ok = await store.runs.transition(runId, ['queued'], {
-          status: 'running',
-          startedAt: now(),
-          owner,
-          workdir,
-          ...(worktree ? { branch: worktree.branch, baseCommit: worktree.baseCommit } : {}),
-        });
-        if (!ok) return null;
-        active.set(runId, entry);
-        await ensureTracked(runId);
-        return { ...record, workdir, ...worktree };
-      });
-      if (!claimed) return;
-      await runProcess(claimed, entry, log);
+      // One writer per workspace: a follow-up run waits (still queued) for the runs before it.
+      const pre = await store.runs.get(runId);
+      await withWorkspaceLock(pre?.workspaceOf ?? runId, () => claimAndRun(runId, entry, log));
     } catch (err) {
       log.error({ err }, 'run failed unexpectedly');
       await finalize(runId, {
@@ -308,6 +312,58 @@ export function createEngine(options: EngineOptions): Engine {
       active.delete(runId);
       finishedResolve();
     }
+  }
+
+  const workspaceLocks = new Map<string, Promise<unknown>>();
+  function withWorkspaceLock(key: string, fn: () => Promise<void>): Promise<void> {
+    const previous = workspaceLocks.get(key) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    workspaceLocks.set(key, settled);
+    void settled.then(() => {
+      if (workspaceLocks.get(key) === settled) workspaceLocks.delete(key);
+    });
+    return next;
+  }
+
+  async function claimAndRun(runId: string, entry: ActiveRun, log: Logger): Promise<void> {
+    const claimed = await withRunLock(runId, async () => {
+      const record = await store.runs.get(runId);
+      if (!record || record.status !== 'queued') return null;
+      let worktree: { workdir: string; branch: string; baseCommit: string } | null = null;
+      if (record.repoId) {
+        try {
+          worktree = record.workspaceOf
+            ? {
+                // A follow-up continues on the run branch, from where the last run left it.
+                workdir: record.workdir!,
+                branch: record.branch!,
+                baseCommit: (await git(['rev-parse', 'HEAD'], record.workdir!, gitOptions)).trim(),
+              }
+            : await createRunWorktree(record);
+        } catch (err) {
+          await failQueued(runId, err);
+          return null;
+        }
+      }
+      const workdir =
+        worktree?.workdir ??
+        record.workdir ??
+        (await createRunDirectory(config.workspaceRoots[0]!, runId));
+      const ok = await store.runs.transition(runId, ['queued'], {
+        status: 'running',
+        startedAt: now(),
+        owner,
+        workdir,
+        ...(worktree ? { branch: worktree.branch, baseCommit: worktree.baseCommit } : {}),
+      });
+      if (!ok) return null;
+      active.set(runId, entry);
+      await ensureTracked(runId);
+      return { ...record, workdir, ...worktree };
+    });
+    if (!claimed) return;
+    await runProcess(claimed, entry, log);
   }
 
   async function runProcess(record: RunRecord, entry: ActiveRun, log: Logger): Promise<void> {

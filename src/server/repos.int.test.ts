@@ -241,3 +241,68 @@ describe('runs on a repository', () => {
     expect([res.statusCode, res.json().error.code]).toEqual([404, 'RUN_DIFF_NOT_AVAILABLE']);
   });
 });
+
+describe('follow-up runs (workspaceOf)', () => {
+  it('wait for the run before them, share its worktree and branch, and diff from where it left off', async () => {
+    const repo = (await post({ path: join(root, 'app'), name: 'follow' })).json();
+    const create = (payload: object) =>
+      server.app.inject({
+        method: 'POST',
+        url: '/v1/runs',
+        payload: { agent: 'shell', ...payload },
+      });
+    const first = (
+      await create({ repo: repo.id, command: ['sh', '-c', 'sleep 0.4; echo first > first.txt'] })
+    ).json();
+    // Wait until the first run has its workspace.
+    for (let i = 0; i < 100; i++) {
+      const r = (await server.app.inject({ method: 'GET', url: `/v1/runs/${first.id}` })).json();
+      if (r.workdir) break;
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    const second = (
+      await create({
+        workspaceOf: first.id,
+        command: ['sh', '-c', 'cat first.txt; echo second > second.txt'],
+        wait: true,
+      })
+    ).json();
+    const firstDone = (
+      await server.app.inject({ method: 'GET', url: `/v1/runs/${first.id}` })
+    ).json();
+    expect(firstDone.status).toBe('succeeded');
+    expect(second).toMatchObject({
+      status: 'succeeded',
+      workdir: firstDone.workdir,
+      branch: firstDone.branch,
+      workspaceOf: first.id,
+      baseCommit: firstDone.headCommit, // it started where the first one committed
+    });
+    // It started only after the first ended, and saw its file.
+    expect(Date.parse(second.startedAt)).toBeGreaterThanOrEqual(Date.parse(firstDone.finishedAt));
+    const events = (
+      await server.app.inject({ method: 'GET', url: `/v1/runs/${second.id}/events` })
+    ).json().events;
+    expect(events.map((e: { data: { text?: string } }) => e.data.text ?? '').join('')).toContain(
+      'first\n',
+    );
+    const files = (
+      await server.app.inject({ method: 'GET', url: `/v1/runs/${second.id}/files` })
+    ).json().files;
+    expect(files).toEqual([{ path: 'second.txt', added: 1, removed: 0, binary: false }]);
+  });
+
+  it('refuses workspaceOf with a workdir or repo, and of an unknown run', async () => {
+    const create = (payload: object) =>
+      server.app.inject({
+        method: 'POST',
+        url: '/v1/runs',
+        payload: { agent: 'shell', command: ['true'], ...payload },
+      });
+    expect((await create({ workspaceOf: 'run_nope' })).json().error.code).toBe('RUN_NOT_FOUND');
+    const done = (await create({ wait: true })).json();
+    expect((await create({ workspaceOf: done.id, workdir: 'app' })).json().error.code).toBe(
+      'VALIDATION_FAILED',
+    );
+  });
+});

@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001-runs-and-events.js';
 import * as m0002 from './migrations/0002-agent-results.js';
 import * as m0003 from './migrations/0003-repos.js';
 import * as m0004 from './migrations/0004-run-worktrees.js';
+import * as m0005 from './migrations/0005-workspace-of.js';
 
 /** Migrations in order. Names are permanent: never rename or edit a shipped one. */
 export const migrations: Record<string, Migration> = {
@@ -11,6 +12,7 @@ export const migrations: Record<string, Migration> = {
   '0002-agent-results': m0002,
   '0003-repos': m0003,
   '0004-run-worktrees': m0004,
+  '0005-workspace-of': m0005,
 };
 
 export interface MigrationStatus {

@@ -53,6 +53,8 @@ export interface RunRecord {
   headCommit: string | null;
   autoCommit: boolean;
   changedFiles: ChangedFile[] | null;
+  /** The run whose workspace this one continues in (the first of the chain). */
+  workspaceOf: string | null;
 }
 
 export interface ChangedFile {
@@ -84,7 +86,19 @@ export type NewRunFields = Pick<
   | 'outputPolicy'
   | 'callbackUrl'
 > &
-  Partial<Pick<RunRecord, 'model' | 'args' | 'resumeSessionId' | 'repoId' | 'ref' | 'autoCommit'>>;
+  Partial<
+    Pick<
+      RunRecord,
+      | 'model'
+      | 'args'
+      | 'resumeSessionId'
+      | 'repoId'
+      | 'ref'
+      | 'autoCommit'
+      | 'workspaceOf'
+      | 'branch'
+    >
+  >;
 
 /** A fresh `queued` run record with a new id. */
 export function newRunRecord(fields: NewRunFields): RunRecord {
@@ -96,6 +110,8 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     repoId: null,
     ref: null,
     autoCommit: true,
+    workspaceOf: null,
+    branch: null,
     ...fields,
     status: 'queued',
     createdAt: new Date().toISOString(),
@@ -116,7 +132,6 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     usage: null,
     costUsd: null,
     numTurns: null,
-    branch: null,
     baseCommit: null,
     headCommit: null,
     changedFiles: null,
@@ -164,5 +179,6 @@ export function toRun(record: RunRecord): Run {
     branch: record.branch,
     baseCommit: record.baseCommit,
     headCommit: record.headCommit,
+    workspaceOf: record.workspaceOf,
   };
 }

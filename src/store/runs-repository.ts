@@ -85,6 +85,7 @@ function fromRow(row: Selectable<RunsTable>): RunRecord {
     headCommit: row.head_commit,
     autoCommit: row.auto_commit === null ? true : Number(row.auto_commit) === 1,
     changedFiles: row.changed_files ? (JSON.parse(row.changed_files) as ChangedFile[]) : null,
+    workspaceOf: row.workspace_of,
   };
 }
 
@@ -182,6 +183,7 @@ export function createRunRepository(db: Kysely<Database>): RunRepository {
           head_commit: run.headCommit,
           auto_commit: run.autoCommit ? 1 : 0,
           changed_files: run.changedFiles ? JSON.stringify(run.changedFiles) : null,
+          workspace_of: run.workspaceOf,
         })
         .execute();
     },

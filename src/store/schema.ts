@@ -53,6 +53,7 @@ export interface RunsTable {
   auto_commit: number | null;
   /** JSON ChangedFile[] of a repository run, once it ended. */
   changed_files: string | null;
+  workspace_of: string | null;
 }
 
 export interface RunEventsTable {
