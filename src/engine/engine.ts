@@ -45,6 +45,7 @@ import {
   resolveTrustedWorkdir,
 } from '../workspaces/index.js';
 import { createAgentStream } from './agent-stream.js';
+import { createKeyedLock } from './keyed-lock.js';
 import { deliverCallback } from './callbacks.js';
 import { createDispatcher, type Dispatcher } from './dispatcher.js';
 import { createLocalEventBus, type EventBus, type EventListener } from './event-bus.js';
@@ -130,7 +131,6 @@ export function createEngine(options: EngineOptions): Engine {
     bootId: currentBootId(),
   };
   const active = new Map<string, ActiveRun>();
-  const locks = new Map<string, Promise<unknown>>();
   const callbacks = new Set<Promise<unknown>>();
   const callbackAbort = new AbortController();
   let stopping = false;
@@ -156,16 +156,7 @@ export function createEngine(options: EngineOptions): Engine {
   });
 
   /** Serialises status changes of one run so status events match the stored order. */
-  function withRunLock<T>(runId: string, fn: () => Promise<T>): Promise<T> {
-    const previous = locks.get(runId) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
-    const settled = next.catch(() => undefined);
-    locks.set(runId, settled);
-    void settled.then(() => {
-      if (locks.get(runId) === settled) locks.delete(runId);
-    });
-    return next;
-  }
+  const withRunLock = createKeyedLock();
 
   async function getRecord(id: string): Promise<RunRecord> {
     const record = await store.runs.get(id);
@@ -314,17 +305,8 @@ export function createEngine(options: EngineOptions): Engine {
     }
   }
 
-  const workspaceLocks = new Map<string, Promise<unknown>>();
-  function withWorkspaceLock(key: string, fn: () => Promise<void>): Promise<void> {
-    const previous = workspaceLocks.get(key) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
-    const settled = next.catch(() => undefined);
-    workspaceLocks.set(key, settled);
-    void settled.then(() => {
-      if (workspaceLocks.get(key) === settled) workspaceLocks.delete(key);
-    });
-    return next;
-  }
+  /** One writer per workspace: follow-up runs queue behind the runs before them. */
+  const withWorkspaceLock = createKeyedLock();
 
   async function claimAndRun(runId: string, entry: ActiveRun, log: Logger): Promise<void> {
     const claimed = await withRunLock(runId, async () => {
