@@ -238,6 +238,14 @@ export const settings = {
     defaultText: 'gemini',
     description: "The Gemini agent CLI: a name looked up on the run's PATH, or a path.",
   }),
+  workspaceTtlMs: setting({
+    key: 'workspaceTtlMs',
+    env: 'PATCHBAY_WORKSPACE_TTL_MS',
+    schema: durationMs.default(7 * 24 * 3_600_000),
+    defaultText: '604800000 (7 days)',
+    description:
+      "How long a finished run's worktree (and fresh directory) is kept. Then it is removed with its branch, unless the branch was pushed. A workdir you gave is never removed.",
+  }),
   allowPrivateRepoUrls: setting({
     key: 'allowPrivateRepoUrls',
     env: 'PATCHBAY_ALLOW_PRIVATE_REPO_URLS',
@@ -337,6 +345,7 @@ export interface ResolvedConfig {
   childEnvAllowlist: string[];
   /** Values of the allow-listed variables, captured once from the server's environment. */
   childEnvBase: Record<string, string>;
+  workspaceTtlMs: number;
   allowPrivateRepoUrls: boolean;
   cloneTimeoutMs: number;
   agentClaudeBin: string;

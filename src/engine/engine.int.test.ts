@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/index.js';
 import { currentBootId } from '../exec/index.js';
+import { git } from '../workspaces/index.js';
 import { createMetrics, createSilentLogger } from '../observability/index.js';
 import { newRunRecord, openStore, type RunRecord } from '../store/index.js';
 import { createEngine, type Engine } from './engine.js';
@@ -336,5 +337,61 @@ describe('interrupting an agent turn', () => {
       sessionId: '9753c268-0000-4000-8000-000000000001',
     });
     await expect(engine.interruptRun(run.id)).rejects.toMatchObject({ code: 'RUN_NOT_ACTIVE' });
+  });
+});
+
+describe('expired workspaces', () => {
+  it('removes finished worktrees and branches (not pushed ones) and fresh directories, never a given workdir', async () => {
+    const { store, start, config } = await setup({ PATCHBAY_WORKSPACE_TTL_MS: '1' });
+    const gitEnv = { env: { PATH: '/usr/bin:/bin', HOME: tmpdir() } };
+    const repoPath = join(config.workspaceRoots[0]!, 'proj');
+    mkdirSync(repoPath, { recursive: true });
+    await git(['init', '-q', '-b', 'main'], repoPath, gitEnv);
+    await git(
+      ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'init'],
+      repoPath,
+      gitEnv,
+    );
+    await store.repos.insert({
+      id: 'repo_1',
+      name: 'proj',
+      url: null,
+      path: repoPath,
+      defaultBranch: 'main',
+      managed: false,
+      createdAt: new Date().toISOString(),
+    });
+    const engine = await start();
+    const wait = async (request: Parameters<Engine['createRun']>[0]) =>
+      engine.waitForRun((await engine.createRun(request)).id);
+    const plain = await wait({
+      agent: 'shell',
+      repo: 'repo_1',
+      command: ['sh', '-c', 'echo a > a.txt'],
+    });
+    const pushed = await wait({
+      agent: 'shell',
+      repo: 'repo_1',
+      command: ['sh', '-c', 'echo b > b.txt'],
+    });
+    // Pretend `pushed` was pushed: a remote-tracking ref contains its branch head.
+    await git(
+      ['update-ref', `refs/remotes/origin/${pushed.branch}`, pushed.headCommit!],
+      repoPath,
+      gitEnv,
+    );
+    const fresh = await wait({ agent: 'shell', command: ['true'] });
+    const given = await wait({ agent: 'shell', workdir: 'proj', command: ['true'] });
+    await new Promise((r) => setTimeout(r, 10));
+
+    const swept = await engine.sweepWorkspaces();
+    expect(swept.sort()).toEqual([plain.id, pushed.id, fresh.id].sort());
+    expect(existsSync(plain.workdir!)).toBe(false);
+    expect(existsSync(fresh.workdir!)).toBe(false);
+    expect(existsSync(given.workdir!)).toBe(true); // a workdir the user gave stays
+    const branches = await git(['branch', '--list', 'patchbay/*'], repoPath, gitEnv);
+    expect(branches).not.toContain(plain.branch!);
+    expect(branches).toContain(pushed.branch!);
+    expect(await engine.sweepWorkspaces()).toEqual([]); // nothing left to do
   });
 });

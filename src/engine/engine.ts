@@ -1,4 +1,5 @@
-import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { getAgent, type AgentContext } from '../agents/index.js';
@@ -100,6 +101,12 @@ export interface Engine {
   waitForRun(id: string, signal?: AbortSignal): Promise<Run>;
   queueStats(): QueueStats;
   refreshMetrics(): Promise<void>;
+  /**
+   * Removes workspaces whose runs all ended more than PATCHBAY_WORKSPACE_TTL_MS ago: run
+   * worktrees (with their branch unless it was pushed) and fresh run directories. A workdir the
+   * user gave is never removed. Runs at start and hourly; returns the run ids swept.
+   */
+  sweepWorkspaces(): Promise<string[]>;
   /** Recovers runs left behind by a dead process, then starts dispatching. */
   start(): Promise<void>;
   /** Stops accepting runs, interrupts the running ones, flushes events. */
@@ -134,6 +141,7 @@ export function createEngine(options: EngineOptions): Engine {
   const callbacks = new Set<Promise<unknown>>();
   const callbackAbort = new AbortController();
   let stopping = false;
+  let sweepTimer: NodeJS.Timeout | undefined;
   let started = false;
 
   const writer = new EventWriter({
@@ -678,6 +686,42 @@ export function createEngine(options: EngineOptions): Engine {
     }
   }
 
+  async function sweepWorkspaces(): Promise<string[]> {
+    const cutoff = new Date(Date.now() - config.workspaceTtlMs).toISOString();
+    const swept: string[] = [];
+    for (const record of await store.runs.listFinishedBefore(cutoff)) {
+      if (record.workspaceOf || !isTerminalStatus(record.status) || !record.workdir) continue;
+      const followUps = await store.runs.listByWorkspace(record.id);
+      if (followUps.some((r) => !isTerminalStatus(r.status) || (r.finishedAt ?? '') >= cutoff))
+        continue;
+      try {
+        if (record.repoId && record.branch) {
+          const repo = await store.repos.get(record.repoId);
+          if (!repo || !existsSync(record.workdir)) continue;
+          await git(['worktree', 'remove', '--force', record.workdir], repo.path, gitOptions);
+          const pushed = await git(
+            ['branch', '-r', '--contains', record.branch],
+            repo.path,
+            gitOptions,
+          );
+          if (!pushed.trim()) await git(['branch', '-D', record.branch], repo.path, gitOptions);
+        } else if (
+          record.workdir === join(config.workspaceRoots[0]!, record.id) &&
+          existsSync(record.workdir)
+        ) {
+          await rm(record.workdir, { recursive: true, force: true });
+        } else {
+          continue;
+        }
+        swept.push(record.id);
+      } catch (err) {
+        baseLog.warn({ err, runId: record.id }, 'could not remove an expired workspace');
+      }
+    }
+    if (swept.length > 0) baseLog.info({ count: swept.length }, 'expired workspaces removed');
+    return swept;
+  }
+
   async function recover(): Promise<void> {
     // First, so runs this recovery interrupts (and schedules callbacks for) are not counted.
     await resumeCallbacks();
@@ -848,14 +892,19 @@ export function createEngine(options: EngineOptions): Engine {
       metrics.runsByStatus.reset();
       for (const [status, n] of Object.entries(counts)) metrics.runsByStatus.set({ status }, n);
     },
+    sweepWorkspaces,
     async start() {
       if (started) return;
       started = true;
       await recover();
+      void sweepWorkspaces();
+      sweepTimer = setInterval(() => void sweepWorkspaces(), 3_600_000);
+      sweepTimer.unref();
     },
     async stop() {
       if (stopping) return;
       stopping = true;
+      clearInterval(sweepTimer);
       dispatcher.close();
       const running = [...active.values()];
       for (const a of running) {

@@ -132,6 +132,10 @@ export interface RunRepository {
    */
   transition(id: string, from: RunStatus[], patch: RunPatch): Promise<boolean>;
   countByStatus(): Promise<Partial<Record<RunStatus, number>>>;
+  /** Finished runs that ended before `cutoff` and still name a workdir, oldest first. */
+  listFinishedBefore(cutoff: string): Promise<RunRecord[]>;
+  /** Runs continuing in the workspace of `rootId` (workspaceOf). */
+  listByWorkspace(rootId: string): Promise<RunRecord[]>;
   /** Finished runs with a callback URL that ended at or after `since`, oldest first. */
   listFinishedWithCallback(since: string): Promise<RunRecord[]>;
 }
@@ -219,6 +223,24 @@ export function createRunRepository(db: Kysely<Database>): RunRepository {
         .where('status', 'in', from)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
+    },
+    async listFinishedBefore(cutoff) {
+      const rows = await db
+        .selectFrom('runs')
+        .selectAll()
+        .where('finished_at', '<', cutoff)
+        .where('workdir', 'is not', null)
+        .orderBy('id', 'asc')
+        .execute();
+      return rows.map(fromRow);
+    },
+    async listByWorkspace(rootId) {
+      const rows = await db
+        .selectFrom('runs')
+        .selectAll()
+        .where('workspace_of', '=', rootId)
+        .execute();
+      return rows.map(fromRow);
     },
     async listFinishedWithCallback(since) {
       const rows = await db
