@@ -3,7 +3,26 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isPatchbayError } from '../contracts/index.js';
-import { loadConfig } from './load.js';
+import { loadConfig, type LoadConfigOptions } from './load.js';
+
+interface ConfigError {
+  code: string;
+  status: number;
+  message: string;
+  details: { problems: { source: string; message: string }[] };
+}
+
+/** The CONFIG_INVALID error loadConfig throws (fails the test when it does not throw). */
+function configError(options: LoadConfigOptions): ConfigError {
+  try {
+    loadConfig(options);
+  } catch (err) {
+    expect(isPatchbayError(err)).toBe(true);
+    expect((err as ConfigError).code).toBe('CONFIG_INVALID');
+    return err as ConfigError;
+  }
+  throw new Error('loadConfig did not throw');
+}
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -44,13 +63,37 @@ describe('loadConfig', () => {
     expect(c.port).toBe(3333); // flag beats env
     expect(c.maxConcurrentRuns).toBe(3); // env beats file
     expect(c.logLevel).toBe('debug'); // file beats default
+    expect(c.host).toBe('127.0.0.1'); // default
+  });
+
+  it('layers lists the same way, and an empty env value counts as unset', () => {
+    const cwd = tempDir();
+    writeFileSync(
+      join(cwd, 'patchbay.config.json'),
+      JSON.stringify({ allowedCommands: ['from-file'], apiTokens: ['file-token'], port: 4444 }),
+    );
+    const c = loadConfig({
+      env: { PATCHBAY_ALLOWED_COMMANDS: 'from-env', PATCHBAY_API_TOKENS: '', PATCHBAY_PORT: '' },
+      flags: { allowedCommands: ['from-flag', 'two'] },
+      cwd,
+    });
+    expect(c.allowedCommands).toEqual(['from-flag', 'two']);
+    expect(c.apiTokens).toEqual(['file-token']);
+    expect(c.port).toBe(4444);
+    expect(loadConfig({ env: {}, cwd: tempDir() }).allowedCommands).toBeUndefined();
   });
 
   it('reads the file named by PATCHBAY_CONFIG', () => {
     const cwd = tempDir();
     const file = join(cwd, 'custom.json');
-    writeFileSync(file, JSON.stringify({ idleTimeoutMs: 1234 }));
+    writeFileSync(file, JSON.stringify({ $schema: './schema.json', idleTimeoutMs: 1234 }));
     expect(loadConfig({ env: { PATCHBAY_CONFIG: file }, cwd }).idleTimeoutMs).toBe(1234);
+    // Relative to cwd; an explicit file that is missing is an error, not a silent default.
+    expect(loadConfig({ env: { PATCHBAY_CONFIG: 'custom.json' }, cwd }).idleTimeoutMs).toBe(1234);
+    const missing = configError({ env: { PATCHBAY_CONFIG: join(cwd, 'nope.json') }, cwd });
+    expect(missing.details.problems).toEqual([
+      { source: join(cwd, 'nope.json'), message: expect.stringContaining('cannot read') },
+    ]);
   });
 
   it('reports every problem at once', () => {
@@ -59,29 +102,41 @@ describe('loadConfig', () => {
       join(cwd, 'patchbay.config.json'),
       JSON.stringify({ prot: 1, outputPolicy: 'explode' }),
     );
-    let caught: unknown;
-    try {
-      loadConfig({ env: { PATCHBAY_PORT: 'notaport', PATCHBAY_MAX_CONCURRENT_RUNS: '0' }, cwd });
-    } catch (err) {
-      caught = err;
-    }
-    expect(isPatchbayError(caught)).toBe(true);
-    const err = caught as {
-      code: string;
-      message: string;
-      details: { problems: { source: string }[] };
-    };
-    expect(err.code).toBe('CONFIG_INVALID');
-    const sources = err.details.problems.map((p) => p.source);
-    expect(sources).toEqual(
-      expect.arrayContaining([
+    const err = configError({
+      env: { PATCHBAY_PORT: 'notaport', PATCHBAY_MAX_CONCURRENT_RUNS: '0' },
+      flags: { killGraceMs: -5 },
+      cwd,
+    });
+    const file = join(cwd, 'patchbay.config.json');
+    // Each problem once, named the way the user wrote it; nothing else.
+    expect(err.details.problems.map((p) => p.source).sort()).toEqual(
+      [
+        `${file}: prot`,
+        'patchbay.config.json: outputPolicy',
         'PATCHBAY_PORT',
         'PATCHBAY_MAX_CONCURRENT_RUNS',
-        expect.stringContaining('prot'),
-        expect.stringContaining('outputPolicy'),
-      ]),
+        '--kill-grace-ms',
+      ].sort(),
     );
-    expect(err.message).toContain('PATCHBAY_PORT');
+    expect(err.details.problems.find((p) => p.source.endsWith('prot'))!.message).toBe(
+      'unknown setting',
+    );
+    expect(err.details.problems.find((p) => p.source === 'PATCHBAY_PORT')!.message).toContain(
+      '"notaport"',
+    );
+    for (const source of ['PATCHBAY_PORT', 'PATCHBAY_MAX_CONCURRENT_RUNS', 'prot', 'outputPolicy'])
+      expect(err.message).toContain(source);
+  });
+
+  it('refuses a config file that is not one JSON object', () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'patchbay.config.json'), '[1, 2]');
+    expect(configError({ env: {}, cwd }).details.problems).toEqual([
+      {
+        source: join(cwd, 'patchbay.config.json'),
+        message: 'config file must contain one JSON object',
+      },
+    ]);
   });
 
   it('refuses a config file that is not JSON', () => {
@@ -103,6 +158,24 @@ describe('loadConfig', () => {
     expect(c.apiTokens).toEqual(['a', 'b', 'c']);
     expect(c.allowedCommands).toEqual(['echo', 'true']);
     expect(c.dataDir).toBe(join(homedir(), 'pbdata'));
+    // Derived from the data dir when unset.
+    expect(c.databaseUrl).toBe(join(homedir(), 'pbdata', 'patchbay.db'));
+    expect(c.workspaceRoots).toEqual([join(homedir(), 'pbdata', 'workspaces')]);
+  });
+
+  it('expands ~ and resolves relative paths from cwd in workspace roots and the data dir', () => {
+    const cwd = tempDir();
+    const c = loadConfig({
+      env: { PATCHBAY_WORKSPACE_ROOTS: '~/code, projects ,/abs/root,~', PATCHBAY_DATA_DIR: 'data' },
+      cwd,
+    });
+    expect(c.workspaceRoots).toEqual([
+      join(homedir(), 'code'),
+      join(cwd, 'projects'),
+      '/abs/root',
+      homedir(),
+    ]);
+    expect(c.dataDir).toBe(join(cwd, 'data'));
   });
 
   it('passes only allow-listed variables to children', () => {
@@ -118,5 +191,23 @@ describe('loadConfig', () => {
       cwd,
     });
     expect(c.childEnvBase).toEqual({ PATH: '/bin', HOME: '/root' });
+  });
+
+  it('passes only the configured allow-list, and never a variable outside it', () => {
+    const env = {
+      PATH: '/usr/bin',
+      LANG: 'C.UTF-8',
+      MY_TOOL_HOME: '/opt/tool',
+      PATCHBAY_API_TOKENS: 'secret-token',
+      AWS_SECRET: 'aws-secret',
+      AWS_SECRET_ACCESS_KEY: 'aws-key',
+      GITHUB_TOKEN: 'ghp_x',
+      PATCHBAY_CHILD_ENV_ALLOWLIST: 'PATH,MY_TOOL_HOME,NOT_SET_ANYWHERE',
+    };
+    const c = loadConfig({ env, cwd: tempDir() });
+    expect(c.childEnvBase).toEqual({ PATH: '/usr/bin', MY_TOOL_HOME: '/opt/tool' });
+    const serialized = JSON.stringify(c.childEnvBase);
+    for (const secret of ['secret-token', 'aws-secret', 'aws-key', 'ghp_x'])
+      expect(serialized).not.toContain(secret);
   });
 });

@@ -21,6 +21,25 @@ interface TailChunk {
   data: Buffer;
 }
 
+/** Bytes at the end of `buf` that begin a UTF-8 character without completing it (0-3). */
+function incompleteUtf8End(buf: Buffer): number {
+  const n = buf.length;
+  for (let i = n - 1; i >= Math.max(0, n - 3); i--) {
+    const b = buf[i]!;
+    if ((b & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    const need = b >= 0xf8 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return i + need > n ? n - i : 0;
+  }
+  return 0;
+}
+
+/** Continuation bytes at the start of `buf`: the rest of a character whose start was dropped. */
+function orphanedUtf8Start(buf: Buffer): number {
+  let i = 0;
+  while (i < 3 && i < buf.length && (buf[i]! & 0xc0) === 0x80) i++;
+  return i;
+}
+
 /**
  * Applies the output cap. Head bytes pass straight through (decoded as UTF-8, never
  * splitting a character); past the head, `truncate` keeps a bounded tail ring and counts the
@@ -31,9 +50,15 @@ export class OutputCap {
   readonly tailLimit: number;
   private readonly policy: 'kill' | 'truncate';
   private readonly decoders = new Map<OutputStream, StringDecoder>();
+  /** Per stream, the latest head bytes (3 or more when there are): a cut character shows here. */
+  private readonly headEnds = new Map<OutputStream, Buffer>();
   private tail: TailChunk[] = [];
   private tailSize = 0;
   totalBytes = 0;
+  /**
+   * Head bytes emitted. After finish(), for valid UTF-8:
+   * totalBytes = headBytes + bytes of the tail text + droppedBytes.
+   */
   headBytes = 0;
   droppedBytes = 0;
   exceeded = false;
@@ -58,12 +83,17 @@ export class OutputCap {
 
   push(stream: OutputStream, chunk: Buffer): OutputDecision {
     this.totalBytes += chunk.length;
-    const room = this.headLimit - this.headBytes;
+    const room = this.exceeded ? 0 : this.headLimit - this.headBytes;
     let emit = '';
     let rest: Buffer | null = null;
     if (room > 0) {
       const head = chunk.length <= room ? chunk : chunk.subarray(0, room);
       this.headBytes += head.length;
+      const prev = this.headEnds.get(stream);
+      this.headEnds.set(
+        stream,
+        head.length >= 3 || !prev ? head : Buffer.concat([prev.subarray(-3), head]),
+      );
       emit = this.decoder(stream).write(head);
       if (head.length < chunk.length) rest = chunk.subarray(head.length);
     } else {
@@ -71,19 +101,29 @@ export class OutputCap {
     }
     if (!rest) return { emit, limitExceeded: false };
 
+    const first = !this.exceeded;
+    if (first) this.endHead();
     if (this.policy === 'kill') {
-      const first = !this.exceeded;
-      this.exceeded = true;
       this.droppedBytes += rest.length;
       return { emit, limitExceeded: first };
     }
-    if (!this.exceeded) {
-      this.exceeded = true;
-      // Flush what the decoder held back so the head ends cleanly.
-      emit += this.decoder(stream).end();
-    }
     this.pushTail(stream, rest);
     return { emit, limitExceeded: false };
+  }
+
+  /**
+   * The head is complete. A character the cap cut in two (on any stream) is dropped whole:
+   * its first bytes, held back by the decoder, are counted as dropped instead of being
+   * flushed as U+FFFD.
+   */
+  private endHead(): void {
+    this.exceeded = true;
+    for (const end of this.headEnds.values()) {
+      const partial = incompleteUtf8End(end);
+      this.headBytes -= partial;
+      this.droppedBytes += partial;
+    }
+    this.headEnds.clear();
   }
 
   private pushTail(stream: OutputStream, data: Buffer): void {
@@ -137,8 +177,27 @@ export class OutputCap {
         merged.push(current);
       }
     }
-    for (const c of merged)
-      out.push({ stream: c.stream, text: c.data.toString('utf8'), tail: true });
+    // One decoder per stream across the whole tail: a character split between two chunks of
+    // one stream (with the other stream's output in between) stays whole.
+    const tailDecoders = new Map<OutputStream, StringDecoder>();
+    for (const c of merged) {
+      let data = c.data;
+      let d = tailDecoders.get(c.stream);
+      if (!d) {
+        // The stream's tail may begin inside a character whose start was dropped.
+        const orphaned = orphanedUtf8Start(data);
+        this.droppedBytes += orphaned;
+        data = data.subarray(orphaned);
+        d = new StringDecoder('utf8');
+        tailDecoders.set(c.stream, d);
+      }
+      const text = d.write(data);
+      if (text) out.push({ stream: c.stream, text, tail: true });
+    }
+    for (const [stream, d] of tailDecoders) {
+      const text = d.end();
+      if (text) out.push({ stream, text, tail: true });
+    }
     this.tail = [];
     this.tailSize = 0;
     return out;

@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requirePostgres } from '../../test/helpers/services.js';
+import { createPostgresDatabase, requirePostgres } from '../../test/helpers/services.js';
 import type { RunEvent } from '../contracts/index.js';
 import { createSilentLogger } from '../observability/index.js';
 import { EventWriter } from './event-writer.js';
@@ -64,22 +63,8 @@ const dialects: Dialect[] = [
       const admin = await requirePostgres();
       if (!admin) return null;
       // A fresh database per run: parallel runs and leftovers never collide.
-      const name = `patchbay_test_${process.pid}_${Date.now()}`;
-      const client = new pg.Client({ connectionString: admin });
-      await client.connect();
-      await client.query(`CREATE DATABASE ${name}`);
-      await client.end();
-      const url = new URL(admin);
-      url.pathname = `/${name}`;
-      return {
-        url: url.toString(),
-        async cleanup() {
-          const c = new pg.Client({ connectionString: admin });
-          await c.connect();
-          await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-          await c.end();
-        },
-      };
+      const database = await createPostgresDatabase(admin);
+      return { url: database.url, cleanup: database.drop };
     },
   },
 ];
@@ -134,6 +119,59 @@ describe.each(dialects)('store contract ($name)', (dialect) => {
     expect(failed.map((r) => r.id)).toEqual(expect.arrayContaining([ids[1], ids[3]]));
   });
 
+  it('pages through every run exactly once, newest first (ids sort by creation)', async ({
+    skip: skipTest,
+  }) => {
+    if (skip) skipTest();
+    // A status no other test uses, so this test sees only its own runs.
+    const inserted: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const run = runRecord({ status: 'interrupted' });
+      inserted.push(run.id);
+      await store.runs.insert(run);
+    }
+    expect([...inserted].sort()).toEqual(inserted);
+    const pages: string[][] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = await store.runs.list({ limit: 3, statuses: ['interrupted'], before });
+      if (page.length === 0) break;
+      pages.push(page.map((r) => r.id));
+      before = page.at(-1)!.id;
+    }
+    expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
+    expect(pages.flat()).toEqual([...inserted].reverse());
+    expect((await store.runs.listByStatus(['interrupted'])).map((r) => r.id)).toEqual(inserted);
+  });
+
+  it('counts runs by status', async ({ skip: skipTest }) => {
+    if (skip) skipTest();
+    const before = await store.runs.countByStatus();
+    for (const status of ['paused', 'paused', 'timed_out'] as const)
+      await store.runs.insert(runRecord({ status }));
+    const after = await store.runs.countByStatus();
+    expect((after.paused ?? 0) - (before.paused ?? 0)).toBe(2);
+    expect((after.timed_out ?? 0) - (before.timed_out ?? 0)).toBe(1);
+    expect(typeof after.paused).toBe('number');
+    const sum = (c: Record<string, number | undefined>) =>
+      Object.values(c).reduce<number>((n, v) => n + (v ?? 0), 0);
+    expect(sum(after) - sum(before)).toBe(3);
+  });
+
+  it('update() changes only the fields given', async ({ skip: skipTest }) => {
+    if (skip) skipTest();
+    const run = runRecord();
+    await store.runs.insert(run);
+    await store.runs.update(run.id, { exitCode: 3, errorMessage: 'boom', outputBytes: 2 ** 40 });
+    await store.runs.update(run.id, {});
+    expect(await store.runs.get(run.id)).toEqual({
+      ...run,
+      exitCode: 3,
+      errorMessage: 'boom',
+      outputBytes: 2 ** 40,
+    });
+  });
+
   it('transition() is a compare-and-set on the status', async ({ skip: skipTest }) => {
     if (skip) skipTest();
     const run = runRecord();
@@ -146,6 +184,28 @@ describe.each(dialects)('store contract ($name)', (dialect) => {
     expect(after).toMatchObject({ status: 'running', pid: 42, pgid: 42 });
     const counts = await store.runs.countByStatus();
     expect(counts.running).toBeGreaterThanOrEqual(1);
+    // Any of several source statuses; an unknown id never matches.
+    expect(
+      await store.runs.transition(run.id, ['paused', 'running'], { status: 'succeeded' }),
+    ).toBe(true);
+    expect(await store.runs.transition('run_missing', ['queued'], { status: 'running' })).toBe(
+      false,
+    );
+    expect((await store.runs.get(run.id))!.status).toBe('succeeded');
+  });
+
+  it('transition() lets exactly one of several concurrent writers win', async ({
+    skip: skipTest,
+  }) => {
+    if (skip) skipTest();
+    const run = runRecord({ status: 'running' });
+    await store.runs.insert(run);
+    const outcomes = ['succeeded', 'failed', 'cancelled', 'timed_out'] as const;
+    const won = await Promise.all(
+      outcomes.map((status) => store.runs.transition(run.id, ['running'], { status })),
+    );
+    expect(won.filter(Boolean)).toHaveLength(1);
+    expect((await store.runs.get(run.id))!.status).toBe(outcomes[won.indexOf(true)]);
   });
 
   it('appends events with a per-run seq and advances last_seq', async ({ skip: skipTest }) => {
@@ -163,6 +223,24 @@ describe.each(dialects)('store contract ($name)', (dialect) => {
     // The same seq twice is refused: events are append-only.
     await expect(store.events.append([event(a.id, 3)])).rejects.toThrow();
     expect(await store.events.maxSeq(a.id)).toBe(3);
+    // A batch is one transaction: with one bad event, none of it is kept.
+    await expect(store.events.append([event(a.id, 4), event(a.id, 3)])).rejects.toThrow();
+    expect(await store.events.maxSeq(a.id)).toBe(3);
+    expect((await store.runs.get(a.id))!.lastSeq).toBe(3);
+    // Data and raw lines round-trip.
+    const [first] = await store.events.list(a.id, 0, 1);
+    expect({ ...first, ts: '' }).toEqual({ ...event(a.id, 1), ts: '' });
+  });
+
+  it('keeps the raw line and knows nothing of unknown runs', async ({ skip: skipTest }) => {
+    if (skip) skipTest();
+    const run = runRecord();
+    await store.runs.insert(run);
+    const withRaw: RunEvent = { ...event(run.id, 1, 'ünïcødé ✓'), raw: '{"type":"x"}' };
+    await store.events.append([withRaw]);
+    expect(await store.events.list(run.id, 0, 10)).toEqual([withRaw]);
+    expect(await store.events.list('run_missing', 0, 10)).toEqual([]);
+    expect(await store.events.maxSeq('run_missing')).toBe(0);
   });
 
   it('writes a large batch (over the bound-parameter limit) in one call', async ({
@@ -206,14 +284,22 @@ describe.each(dialects)('store contract ($name)', (dialect) => {
   it('migrates down and up again', async ({ skip: skipTest }) => {
     if (skip) skipTest();
     const db = store.handle.db as never;
-    expect((await migrationStatus(db)).every((m) => m.executedAt !== null)).toBe(true);
+    const status = await migrationStatus(db);
+    expect(status.map((m) => m.name)).toEqual(Object.keys(migrations));
+    expect(status.every((m) => m.executedAt !== null)).toBe(true);
+    expect(await migrateToLatest(db)).toEqual([]); // nothing pending
     const all = Object.keys(migrations);
     // Down one at a time, newest first, until nothing is applied.
     for (const name of [...all].reverse()) expect(await migrateDown(db)).toEqual([name]);
     expect((await migrationStatus(db)).every((m) => m.executedAt === null)).toBe(true);
     await expect(store.runs.get('x')).rejects.toThrow();
+    expect(await migrateDown(db)).toEqual([]); // nothing left to revert
     expect(await migrateToLatest(db)).toEqual(all);
     expect(await store.runs.get('x')).toBeUndefined();
+    const run = runRecord();
+    await store.runs.insert(run);
+    await store.events.append([event(run.id, 1)]);
+    expect(await store.events.maxSeq(run.id)).toBe(1);
   });
 });
 
@@ -267,6 +353,62 @@ describe('EventWriter', () => {
     expect(await store.events.maxSeq(run.id)).toBe(1000);
   });
 
+  it('flushes on its own within flushMs, numbering each run after what is stored', async () => {
+    const a = runRecord();
+    const b = runRecord();
+    await store.runs.insert(a);
+    await store.runs.insert(b);
+    await store.events.append([event(a.id, 1), event(a.id, 2)]);
+    const published: [string, number][] = [];
+    const writer = new EventWriter({
+      repository: store.events,
+      log: createSilentLogger(),
+      flushMs: 5,
+      onFlushed: (events) =>
+        published.push(...events.map((e): [string, number] => [e.runId, e.seq])),
+    });
+    writer.track(a.id, 2);
+    writer.track(a.id, 0); // tracking again does not reset the numbering
+    writer.track(b.id, 0);
+    expect(writer.append(a.id, 'output', { stream: 'stdout', text: 'x' }).seq).toBe(3);
+    expect(writer.append(b.id, 'output', { stream: 'stdout', text: 'y' }).seq).toBe(1);
+    expect(writer.append(a.id, 'status', { status: 'succeeded' }).seq).toBe(4);
+    expect(writer.lastSeq(a.id)).toBe(4);
+    expect(published).toEqual([]); // nothing is published before it is durable
+    for (let i = 0; i < 100 && published.length < 3; i++)
+      await new Promise((r) => setTimeout(r, 5));
+    expect(published).toEqual([
+      [a.id, 3],
+      [b.id, 1],
+      [a.id, 4],
+    ]);
+    expect((await store.events.list(a.id, 0, 10)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    writer.untrack(a.id);
+    expect(writer.lastSeq(a.id)).toBeUndefined();
+  });
+
+  it('what flush() resolved for is durable: another connection reads it', async () => {
+    const run = runRecord();
+    await store.runs.insert(run);
+    const writer = new EventWriter({
+      repository: store.events,
+      log: createSilentLogger(),
+      flushMs: 60_000,
+      onFlushed: () => undefined,
+    });
+    writer.track(run.id, 0);
+    for (let i = 0; i < 10; i++)
+      writer.append(run.id, 'output', { stream: 'stdout', text: `${i}` });
+    await writer.close();
+    const other = await openStore({ databaseUrl: join(dir, 'db.sqlite'), migrate: false });
+    try {
+      expect(await other.events.maxSeq(run.id)).toBe(10);
+      expect((await other.runs.get(run.id))!.lastSeq).toBe(10);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('splits a big backlog into bounded transactions', async () => {
     const run = runRecord();
     await store.runs.insert(run);
@@ -299,17 +441,25 @@ describe('EventWriter', () => {
     for (let i = 0; i < 10; i++)
       writer.append(run.id, 'output', { stream: 'stdout', text: 'y'.repeat(20_000) });
     expect(writer.saturated).toBe(true);
-    let drained = false;
-    writer.onDrain(() => (drained = true));
+    let drained = 0;
+    writer.onDrain(() => drained++);
+    writer.onDrain(() => drained++);
+    expect(drained).toBe(0);
     await writer.flush();
     expect(writer.saturated).toBe(false);
-    expect(drained).toBe(true);
+    expect(drained).toBe(2);
+    // Not saturated: the callback still comes, asynchronously.
+    let late = false;
+    writer.onDrain(() => (late = true));
+    expect(late).toBe(false);
+    await Promise.resolve();
+    expect(late).toBe(true);
   });
 
   it('retries a failed write without losing or duplicating events', async () => {
     const run = runRecord();
     await store.runs.insert(run);
-    const { wrapped } = counting(store.events, 1);
+    const { wrapped, calls } = counting(store.events, 1);
     const published: number[] = [];
     const writer = new EventWriter({
       repository: wrapped,
@@ -319,9 +469,16 @@ describe('EventWriter', () => {
     });
     writer.track(run.id, 0);
     for (let i = 0; i < 5; i++) writer.append(run.id, 'status', { status: 'running' });
+    const flushed = writer.flush();
+    // Appended while the failed batch waits for its retry: must come after it, in order.
+    await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 3; i++) writer.append(run.id, 'output', { stream: 'stdout', text: `${i}` });
+    await flushed;
     await writer.flush();
-    await writer.flush();
-    expect(published).toEqual([1, 2, 3, 4, 5]);
-    expect((await store.events.list(run.id, 0, 100)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(calls.length).toBeGreaterThanOrEqual(1); // the successful write(s); the failure threw
+    expect(published).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect((await store.events.list(run.id, 0, 100)).map((e) => e.seq)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8,
+    ]);
   });
 });

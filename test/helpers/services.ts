@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import pg from 'pg';
 
 /** True under CI (`CI=true`): an unreachable service fails the test instead of skipping it. */
 export const inCI = (process.env.CI ?? '').toLowerCase() === 'true';
@@ -45,4 +47,35 @@ export function requireRedis(): Promise<string | null> {
     process.env.PATCHBAY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
     6379,
   );
+}
+
+export interface TestDatabase {
+  /** URL of the fresh, empty database. */
+  url: string;
+  /** Drops the database (closing whatever connections are left). */
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates a fresh database on the server at `adminUrl`, so parallel runs and leftovers of
+ * crashed runs never collide. Call `drop()` when done.
+ */
+export async function createPostgresDatabase(adminUrl: string): Promise<TestDatabase> {
+  const name = `patchbay_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = async (statement: string): Promise<void> => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
 }

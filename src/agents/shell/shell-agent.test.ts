@@ -1,13 +1,17 @@
-import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CreateRunRequest } from '../../contracts/index.js';
 import { assertCommandAllowed, shellAgent } from './shell-agent.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pb-shell-'));
-copyFileSync('/bin/ls', join(dir, 'ls'));
+/** The `ls` the child's PATH finds. */
+const realLs = ['/usr/bin/ls', '/bin/ls'].find((p) => existsSync(p))!;
+copyFileSync(realLs, join(dir, 'ls'));
 symlinkSync('/bin/sh', join(dir, 'echo'));
+// Another path to the very same file (as PATH finds it), through a directory link.
+symlinkSync(dirname(realLs), join(dir, 'bin-link'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const bins = { claude: 'claude', cursor: 'cursor-agent', codex: 'codex', gemini: 'gemini' };
@@ -31,16 +35,42 @@ describe('shell agent', () => {
     ).toBe('ok');
   });
 
-  it('allows listed names and refuses others with COMMAND_NOT_ALLOWED', async () => {
+  it('allows listed names and refuses others with COMMAND_NOT_ALLOWED (403)', async () => {
     expect(await code(assertCommandAllowed('ls', ctx))).toBe('ok');
     expect(await code(assertCommandAllowed('sh', ctx))).toBe('COMMAND_NOT_ALLOWED');
+    expect(await code(assertCommandAllowed('lsx', ctx))).toBe('COMMAND_NOT_ALLOWED');
+    const err = await assertCommandAllowed('rm', ctx).then(
+      () => null,
+      (e: unknown) => e as { status: number; kind: string; details: unknown; message: string },
+    );
+    expect(err).toMatchObject({
+      status: 403,
+      kind: 'user',
+      details: { executable: 'rm', allowed: ['ls', 'echo'] },
+    });
+    expect(err!.message).toContain('rm');
   });
 
   it('accepts a path only when it is the allowed name as found on PATH', async () => {
-    const realLs = ['/usr/bin/ls', '/bin/ls'].find((p) => p);
-    expect(await code(assertCommandAllowed(realLs!, ctx))).toBe('ok');
+    expect(await code(assertCommandAllowed(realLs, ctx))).toBe('ok');
+    expect(await code(assertCommandAllowed(realpathSync(realLs), ctx))).toBe('ok');
+    expect(await code(assertCommandAllowed(join(dir, 'bin-link', 'ls'), ctx))).toBe('ok');
+    // A copy of ls elsewhere is not the allowed ls.
     expect(await code(assertCommandAllowed(join(dir, 'ls'), ctx))).toBe('COMMAND_NOT_ALLOWED');
+    // Nor is another program under an allowed name.
     expect(await code(assertCommandAllowed(join(dir, 'echo'), ctx))).toBe('COMMAND_NOT_ALLOWED');
+    // A path that does not exist, or an allowed name the child's PATH cannot find.
+    expect(await code(assertCommandAllowed('/nonexistent/ls', ctx))).toBe('COMMAND_NOT_ALLOWED');
+    expect(await code(assertCommandAllowed(realLs, { ...ctx, childPath: join(dir, 'none') }))).toBe(
+      'COMMAND_NOT_ALLOWED',
+    );
+    // The child's PATH decides: with the copy's directory first, the copy is the allowed one.
+    expect(
+      await code(assertCommandAllowed(join(dir, 'ls'), { ...ctx, childPath: `${dir}:/usr/bin` })),
+    ).toBe('ok');
+    expect(await code(assertCommandAllowed(realLs, { ...ctx, childPath: `${dir}:/usr/bin` }))).toBe(
+      'COMMAND_NOT_ALLOWED',
+    );
   });
 
   it('requires a non-empty command', async () => {
