@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
 import { getAgent, type AgentContext } from '../agents/index.js';
 import type { ResolvedConfig } from '../config/index.js';
 import {
@@ -37,15 +35,9 @@ import {
   type RunRecord,
   type Store,
 } from '../store/index.js';
-import {
-  commitAll,
-  createRunDirectory,
-  createWorktree,
-  diffAgainstBase,
-  git,
-  resolveTrustedWorkdir,
-} from '../workspaces/index.js';
+import { createRunDirectory, git, resolveTrustedWorkdir } from '../workspaces/index.js';
 import { createAgentStream } from './agent-stream.js';
+import { createRunWorkspaces } from './run-workspaces.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { deliverCallback } from './callbacks.js';
 import { createDispatcher, type Dispatcher } from './dispatcher.js';
@@ -449,46 +441,8 @@ export function createEngine(options: EngineOptions): Engine {
     });
   }
 
-  const gitOptions = { env: config.childEnvBase, timeoutMs: config.cloneTimeoutMs };
-  const diffPath = (runId: string): string => join(config.dataDir, 'artifacts', `${runId}.diff`);
-
-  /** A worktree of the run's repository on branch patchbay/<run id>, at the requested ref. */
-  async function createRunWorktree(record: RunRecord) {
-    const repo = await store.repos.get(record.repoId!);
-    if (!repo) throw new PatchbayError('REPO_NOT_FOUND', `no repository ${record.repoId}`);
-    const path = join(config.dataDir, 'worktrees', record.id);
-    await mkdir(dirname(path), { recursive: true });
-    const branch = `patchbay/${record.id}`;
-    const { baseCommit } = await createWorktree(
-      repo.path,
-      path,
-      branch,
-      record.ref ?? repo.defaultBranch,
-      gitOptions,
-    );
-    return { workdir: await realpath(path), branch, baseCommit };
-  }
-
-  /** The diff against the base commit (kept as an artifact), the changed files, the commit. */
-  async function recordChanges(record: RunRecord, log: Logger): Promise<RunPatch> {
-    try {
-      const { diff, files } = await diffAgainstBase(
-        record.workdir!,
-        record.baseCommit!,
-        gitOptions,
-      );
-      await mkdir(dirname(diffPath(record.id)), { recursive: true });
-      await writeFile(diffPath(record.id), diff);
-      const headCommit =
-        record.autoCommit && files.length > 0
-          ? await commitAll(record.workdir!, `patchbay: changes of run ${record.id}`, gitOptions)
-          : null;
-      return { changedFiles: files, headCommit };
-    } catch (err) {
-      log.error({ err }, 'could not record the run changes');
-      return {};
-    }
-  }
+  const workspaces = createRunWorkspaces({ config, store, log: baseLog });
+  const { gitOptions, createRunWorktree, recordChanges, sweepWorkspaces } = workspaces;
 
   /** A queued run that cannot start (its worktree could not be made) fails at once. */
   async function failQueued(runId: string, err: unknown): Promise<void> {
@@ -686,42 +640,6 @@ export function createEngine(options: EngineOptions): Engine {
     }
   }
 
-  async function sweepWorkspaces(): Promise<string[]> {
-    const cutoff = new Date(Date.now() - config.workspaceTtlMs).toISOString();
-    const swept: string[] = [];
-    for (const record of await store.runs.listFinishedBefore(cutoff)) {
-      if (record.workspaceOf || !isTerminalStatus(record.status) || !record.workdir) continue;
-      const followUps = await store.runs.listByWorkspace(record.id);
-      if (followUps.some((r) => !isTerminalStatus(r.status) || (r.finishedAt ?? '') >= cutoff))
-        continue;
-      try {
-        if (record.repoId && record.branch) {
-          const repo = await store.repos.get(record.repoId);
-          if (!repo || !existsSync(record.workdir)) continue;
-          await git(['worktree', 'remove', '--force', record.workdir], repo.path, gitOptions);
-          const pushed = await git(
-            ['branch', '-r', '--contains', record.branch],
-            repo.path,
-            gitOptions,
-          );
-          if (!pushed.trim()) await git(['branch', '-D', record.branch], repo.path, gitOptions);
-        } else if (
-          record.workdir === join(config.workspaceRoots[0]!, record.id) &&
-          existsSync(record.workdir)
-        ) {
-          await rm(record.workdir, { recursive: true, force: true });
-        } else {
-          continue;
-        }
-        swept.push(record.id);
-      } catch (err) {
-        baseLog.warn({ err, runId: record.id }, 'could not remove an expired workspace');
-      }
-    }
-    if (swept.length > 0) baseLog.info({ count: swept.length }, 'expired workspaces removed');
-    return swept;
-  }
-
   async function recover(): Promise<void> {
     // First, so runs this recovery interrupts (and schedules callbacks for) are not counted.
     await resumeCallbacks();
@@ -831,7 +749,7 @@ export function createEngine(options: EngineOptions): Engine {
       const record = await getRecord(id);
       if (!record.changedFiles)
         throw new PatchbayError('RUN_DIFF_NOT_AVAILABLE', undefined, { id });
-      return readFile(diffPath(id), 'utf8');
+      return readFile(workspaces.diffPath(id), 'utf8');
     },
     async getChangedFiles(id) {
       const record = await getRecord(id);

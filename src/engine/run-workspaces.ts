@@ -1,0 +1,95 @@
+import { existsSync } from 'node:fs';
+import { mkdir, realpath, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { ResolvedConfig } from '../config/index.js';
+import { isTerminalStatus, PatchbayError } from '../contracts/index.js';
+import type { Logger } from '../observability/index.js';
+import type { RunPatch, RunRecord, Store } from '../store/index.js';
+import { commitAll, createWorktree, diffAgainstBase, git } from '../workspaces/index.js';
+
+/**
+ * The workspaces of repository runs: a worktree per run (or per chain of follow-up runs),
+ * the record of what a run changed, and the sweep that removes expired workspaces.
+ */
+export function createRunWorkspaces(deps: { config: ResolvedConfig; store: Store; log: Logger }) {
+  const { config, store, log } = deps;
+  const gitOptions = { env: config.childEnvBase, timeoutMs: config.cloneTimeoutMs };
+  const diffPath = (runId: string): string => join(config.dataDir, 'artifacts', `${runId}.diff`);
+
+  /** A worktree of the run's repository on branch patchbay/<run id>, at the requested ref. */
+  async function createRunWorktree(record: RunRecord) {
+    const repo = await store.repos.get(record.repoId!);
+    if (!repo) throw new PatchbayError('REPO_NOT_FOUND', `no repository ${record.repoId}`);
+    const path = join(config.dataDir, 'worktrees', record.id);
+    await mkdir(dirname(path), { recursive: true });
+    const branch = `patchbay/${record.id}`;
+    const { baseCommit } = await createWorktree(
+      repo.path,
+      path,
+      branch,
+      record.ref ?? repo.defaultBranch,
+      gitOptions,
+    );
+    return { workdir: await realpath(path), branch, baseCommit };
+  }
+
+  /** The diff against the base commit (kept as an artifact), the changed files, the commit. */
+  async function recordChanges(record: RunRecord, runLog: Logger): Promise<RunPatch> {
+    try {
+      const { diff, files } = await diffAgainstBase(
+        record.workdir!,
+        record.baseCommit!,
+        gitOptions,
+      );
+      await mkdir(dirname(diffPath(record.id)), { recursive: true });
+      await writeFile(diffPath(record.id), diff);
+      const headCommit =
+        record.autoCommit && files.length > 0
+          ? await commitAll(record.workdir!, `patchbay: changes of run ${record.id}`, gitOptions)
+          : null;
+      return { changedFiles: files, headCommit };
+    } catch (err) {
+      runLog.error({ err }, 'could not record the run changes');
+      return {};
+    }
+  }
+
+  /** Removes workspaces whose runs all ended over PATCHBAY_WORKSPACE_TTL_MS ago (see Engine). */
+  async function sweepWorkspaces(): Promise<string[]> {
+    const cutoff = new Date(Date.now() - config.workspaceTtlMs).toISOString();
+    const swept: string[] = [];
+    for (const record of await store.runs.listFinishedBefore(cutoff)) {
+      if (record.workspaceOf || !isTerminalStatus(record.status) || !record.workdir) continue;
+      const followUps = await store.runs.listByWorkspace(record.id);
+      if (followUps.some((r) => !isTerminalStatus(r.status) || (r.finishedAt ?? '') >= cutoff))
+        continue;
+      try {
+        if (record.repoId && record.branch) {
+          const repo = await store.repos.get(record.repoId);
+          if (!repo || !existsSync(record.workdir)) continue;
+          await git(['worktree', 'remove', '--force', record.workdir], repo.path, gitOptions);
+          const pushed = await git(
+            ['branch', '-r', '--contains', record.branch],
+            repo.path,
+            gitOptions,
+          );
+          if (!pushed.trim()) await git(['branch', '-D', record.branch], repo.path, gitOptions);
+        } else if (
+          record.workdir === join(config.workspaceRoots[0]!, record.id) &&
+          existsSync(record.workdir)
+        ) {
+          await rm(record.workdir, { recursive: true, force: true });
+        } else {
+          continue;
+        }
+        swept.push(record.id);
+      } catch (err) {
+        log.warn({ err, runId: record.id }, 'could not remove an expired workspace');
+      }
+    }
+    if (swept.length > 0) log.info({ count: swept.length }, 'expired workspaces removed');
+    return swept;
+  }
+
+  return { gitOptions, diffPath, createRunWorktree, recordChanges, sweepWorkspaces };
+}
