@@ -6,6 +6,8 @@ import type { AgentAdapter, AgentCapabilities, CliAgentName, LaunchInput } from 
 export interface CliAgentSpec {
   name: CliAgentName;
   capabilities: AgentCapabilities;
+  /** The CLI's own state under HOME (sessions, settings, login). */
+  stateDirs: readonly string[];
   /** argv after the binary, for a run. */
   args(run: LaunchInput & { prompt: string }): string[];
   createParser(): StreamParser;
@@ -19,6 +21,7 @@ export function createCliAgent(spec: CliAgentSpec): AgentAdapter {
   return {
     name: spec.name,
     capabilities: spec.capabilities,
+    stateDirs: spec.stateDirs,
     async validate(request, context) {
       if (!request.prompt) {
         throw new PatchbayError('RUN_PROMPT_REQUIRED', `the ${spec.name} agent needs a prompt`, {

@@ -45,6 +45,11 @@ export interface AgentAdapter {
   readonly name: AgentName;
   readonly capabilities: AgentCapabilities;
   /**
+   * Where the CLI keeps its sessions, settings and login, relative to HOME: writable inside a
+   * bwrap sandbox (without them a sandboxed agent could neither log in nor resume).
+   */
+  readonly stateDirs?: readonly string[];
+  /**
    * Checks a request before anything is stored or spawned.
    * @throws PatchbayError with a user-facing code.
    */

@@ -11,3 +11,10 @@ export {
 } from './git.js';
 export { assertSafeRepoUrl, isForbiddenAddress, type Resolver } from './repo-url.js';
 export { assertRepoPath, cloneRepo, headBranch, inspectLocalRepo, listRepoFiles } from './repos.js';
+export {
+  agentStatePaths,
+  bwrapArgv,
+  probeBwrap,
+  type SandboxKind,
+  type SandboxOptions,
+} from './sandbox.js';

@@ -79,3 +79,35 @@ export async function createPostgresDatabase(adminUrl: string): Promise<TestData
     drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   };
 }
+
+/**
+ * `bwrap` when bubblewrap can build a sandbox on this machine, or null (with a loud warning)
+ * outside CI. Under CI a missing or broken bwrap fails the suite (`.ci/run` installs it).
+ */
+export async function requireBwrap(): Promise<string | null> {
+  const { execFile } = await import('node:child_process');
+  const works = await new Promise<string | null>((resolve) => {
+    execFile(
+      'bwrap',
+      [
+        '--ro-bind',
+        '/',
+        '/',
+        '--dev',
+        '/dev',
+        '--proc',
+        '/proc',
+        '--unshare-pid',
+        '--unshare-net',
+        'true',
+      ],
+      { timeout: 5000 },
+      (err, _out, stderr) => resolve(err ? stderr.trim() || err.message : null),
+    );
+  });
+  if (works === null) return 'bwrap';
+  const message = `bubblewrap cannot build a sandbox here: ${works}`;
+  if (inCI) throw new Error(`${message} (CI=true: failing instead of skipping)`);
+  console.warn(`\n!!! SKIPPING sandbox tests: ${message} (apt-get install bubblewrap) !!!\n`);
+  return null;
+}

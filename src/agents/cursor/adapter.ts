@@ -4,6 +4,7 @@ import { createCursorParser } from './parser.js';
 /** `cursor-agent -p --output-format stream-json --force [--resume id] <prompt>`. */
 export const cursorAgent = createCliAgent({
   name: 'cursor',
+  stateDirs: ['.cursor', '.config/cursor'],
   capabilities: { resume: true, interrupt: true, usage: false, cost: false, streamingText: true },
   args: (run) => [
     '-p',

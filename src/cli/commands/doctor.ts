@@ -5,6 +5,7 @@ import { findExecutable, listAgents } from '../../agents/index.js';
 import { isPatchbayError } from '../../contracts/index.js';
 import { loadPty } from '../../exec/index.js';
 import { migrationStatus, openDatabase } from '../../store/index.js';
+import { probeBwrap } from '../../workspaces/index.js';
 import { createContext } from '../context.js';
 import { out } from '../output.js';
 
@@ -53,6 +54,21 @@ export function registerDoctor(program: Command): void {
         checks.push({ name: 'store', ok: false, detail: (err as Error).message });
       } finally {
         await handle.db.destroy();
+      }
+      try {
+        const version = await probeBwrap(ctx.config.sandboxBwrapBin);
+        checks.push({
+          name: 'sandbox',
+          ok: true,
+          detail: `bwrap works (${version}); PATCHBAY_SANDBOX=${ctx.config.sandbox}`,
+        });
+      } catch (err) {
+        // Only a failure when the configuration asks for the sandbox.
+        checks.push({
+          name: 'sandbox',
+          ok: ctx.config.sandbox !== 'bwrap',
+          detail: `${(err as Error).message}${ctx.config.sandbox === 'bwrap' ? '' : ' (PATCHBAY_SANDBOX=none: runs are not sandboxed)'}`,
+        });
       }
       const pty = await loadPty();
       checks.push({
