@@ -238,6 +238,21 @@ export const settings = {
     defaultText: 'gemini',
     description: "The Gemini agent CLI: a name looked up on the run's PATH, or a path.",
   }),
+  sandbox: setting({
+    key: 'sandbox',
+    env: 'PATCHBAY_SANDBOX',
+    schema: z.enum(['none', 'bwrap']).default('none'),
+    defaultText: 'none',
+    description:
+      "`bwrap` runs every run under bubblewrap: the file system read-only except the run's workspace, a private /tmp, the data dir hidden, its own PID namespace and no network unless the run sets `network: true`. The server refuses to start when bwrap cannot build a sandbox (`patchbay doctor` tells).",
+  }),
+  sandboxBwrapBin: setting({
+    key: 'sandboxBwrapBin',
+    env: 'PATCHBAY_SANDBOX_BWRAP_BIN',
+    schema: z.string().min(1).default('bwrap'),
+    defaultText: 'bwrap',
+    description: 'The bubblewrap executable (Debian package `bubblewrap`).',
+  }),
   workspaceTtlMs: setting({
     key: 'workspaceTtlMs',
     env: 'PATCHBAY_WORKSPACE_TTL_MS',
@@ -264,6 +279,14 @@ export const settings = {
     schema: durationMs.default(300_000),
     defaultText: '300000 (5 min)',
     description: 'Time limit of cloning or fetching a repository.',
+  }),
+  conversationSummaryMessages: setting({
+    key: 'conversationSummaryMessages',
+    env: 'PATCHBAY_CONVERSATION_SUMMARY_MESSAGES',
+    schema: z.coerce.number().int().min(1).max(100).default(6),
+    defaultText: '6',
+    description:
+      "When a conversation outgrows the agent's context window, how many of its last messages the summary that seeds the next session keeps (with the first prompt and the changed files).",
   }),
   webhookSecret: setting({
     key: 'webhookSecret',
@@ -346,6 +369,9 @@ export interface ResolvedConfig {
   /** Values of the allow-listed variables, captured once from the server's environment. */
   childEnvBase: Record<string, string>;
   workspaceTtlMs: number;
+  sandbox: 'none' | 'bwrap';
+  sandboxBwrapBin: string;
+  conversationSummaryMessages: number;
   allowPrivateRepoUrls: boolean;
   cloneTimeoutMs: number;
   agentClaudeBin: string;

@@ -181,6 +181,24 @@ export const errorCatalog = {
     kind: 'operational',
     message: "The conversation no longer fits the agent's context window.",
   },
+  SANDBOX_UNAVAILABLE: {
+    status: 500,
+    kind: 'operational',
+    message:
+      'PATCHBAY_SANDBOX=bwrap is set but bubblewrap cannot create a sandbox on this machine.',
+  },
+  WORKSPACE_UNAVAILABLE: {
+    status: 409,
+    kind: 'user',
+    message:
+      'The workspace this run continues in no longer exists (its first run never got one, or it expired).',
+  },
+  CONVERSATION_NOT_FOUND: { status: 404, kind: 'user', message: 'No conversation with this id.' },
+  CONVERSATION_AGENT_MISMATCH: {
+    status: 400,
+    kind: 'user',
+    message: "A conversation's runs all use the agent it was created with.",
+  },
   // --- JSON-RPC -----------------------------------------------------------------------
   RPC_PARSE_ERROR: { status: 400, kind: 'user', message: 'The message is not valid JSON.' },
   RPC_INVALID_REQUEST: {

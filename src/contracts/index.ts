@@ -47,3 +47,14 @@ export {
   RepoFilesQuery,
   RepoList,
 } from './repos.js';
+export {
+  Conversation,
+  ConversationAgent,
+  ConversationIdParams,
+  ConversationList,
+  ConversationMessage,
+  ConversationWithMessages,
+  CreateConversationRequest,
+  ListConversationsQuery,
+  PostMessageRequest,
+} from './conversations.js';

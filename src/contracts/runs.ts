@@ -44,7 +44,9 @@ const envName = z
 /** Body of `POST /v1/runs` and params of the JSON-RPC `run.create`. */
 export const CreateRunRequest = z
   .object({
-    agent: AgentName.default('shell').describe('Which agent runs the work.'),
+    agent: AgentName.optional().describe(
+      "Which agent runs the work (default: the conversation's agent, else shell).",
+    ),
     command: z
       .array(z.string().max(65_536))
       .max(1024)
@@ -121,6 +123,18 @@ export const CreateRunRequest = z
       .boolean()
       .optional()
       .describe("Commit the run's changes on its branch at the end (default true)."),
+    network: z
+      .boolean()
+      .optional()
+      .describe('With PATCHBAY_SANDBOX=bwrap: let the run use the network (default false).'),
+    conversationId: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe(
+        'Continue this conversation: its agent session, in its workspace; the prompt and the result are added to it.',
+      ),
     callbackUrl: z.string().max(4096).optional(),
     wait: z
       .boolean()
@@ -179,6 +193,12 @@ export const Run = z.object({
   baseCommit: z.string().nullable(),
   headCommit: z.string().nullable(),
   workspaceOf: z.string().nullable(),
+  /** Sandbox the run ran in (null before it started) and whether it had network there. */
+  network: z.boolean(),
+  sandbox: z.enum(['none', 'bwrap']).nullable(),
+  conversationId: z.string().nullable(),
+  /** The agent session this run continued, if any. */
+  resumeSessionId: z.string().nullable(),
 });
 export type Run = z.infer<typeof Run>;
 

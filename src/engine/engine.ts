@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { getAgent, type AgentContext } from '../agents/index.js';
@@ -8,6 +9,11 @@ import {
   PatchbayError,
   type CallbackDelivery,
   type ChangedFile,
+  type Conversation,
+  type ConversationWithMessages,
+  type CreateConversationRequest,
+  type ListConversationsQuery,
+  type PostMessageRequest,
   type ListRunsQuery,
   type ParsedCreateRunRequest,
   type Run,
@@ -35,8 +41,16 @@ import {
   type RunRecord,
   type Store,
 } from '../store/index.js';
-import { createRunDirectory, git, resolveTrustedWorkdir } from '../workspaces/index.js';
+import {
+  agentStatePaths,
+  bwrapArgv,
+  createRunDirectory,
+  git,
+  probeBwrap,
+  resolveTrustedWorkdir,
+} from '../workspaces/index.js';
 import { createAgentStream } from './agent-stream.js';
+import { createConversations } from './conversations.js';
 import { createRunWorkspaces } from './run-workspaces.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { deliverCallback } from './callbacks.js';
@@ -99,6 +113,13 @@ export interface Engine {
    * user gave is never removed. Runs at start and hourly; returns the run ids swept.
    */
   sweepWorkspaces(): Promise<string[]>;
+  createConversation(request: CreateConversationRequest): Promise<Conversation>;
+  listConversations(
+    query: ListConversationsQuery,
+  ): Promise<{ conversations: Conversation[]; nextCursor: string | null }>;
+  getConversation(id: string): Promise<ConversationWithMessages>;
+  /** Starts the conversation's next run: same agent session, same workspace. */
+  postMessage(conversationId: string, request: PostMessageRequest): Promise<Run>;
   /** Recovers runs left behind by a dead process, then starts dispatching. */
   start(): Promise<void>;
   /** Stops accepting runs, interrupts the running ones, flushes events. */
@@ -193,9 +214,23 @@ export function createEngine(options: EngineOptions): Engine {
     };
   }
 
-  async function createRun(request: ParsedCreateRunRequest): Promise<Run> {
+  const conversations = createConversations({
+    store,
+    log: baseLog,
+    workspaceRoots: config.workspaceRoots,
+    summaryMessages: config.conversationSummaryMessages,
+  });
+
+  function createRun(request: ParsedCreateRunRequest): Promise<Run> {
     if (stopping) throw new PatchbayError('SERVER_SHUTTING_DOWN');
-    const adapter = getAgent(request.agent);
+    const { conversationId } = request;
+    return conversationId
+      ? conversations.createRun({ ...request, conversationId }, insertRun)
+      : insertRun(request);
+  }
+
+  async function insertRun(request: ParsedCreateRunRequest): Promise<Run> {
+    const adapter = getAgent(request.agent ?? 'shell');
     await adapter.validate(request, agentContext(request.env ?? {}));
     let follow: RunRecord | undefined;
     if (request.workspaceOf) {
@@ -211,14 +246,12 @@ export function createEngine(options: EngineOptions): Engine {
         );
       }
       follow = await getRecord(request.workspaceOf);
-      if (!follow.workdir) {
+      // A run still queued gets its workspace when it starts; the follow-up waits for it.
+      if (!follow.workdir && follow.status !== 'queued') {
         throw new PatchbayError(
-          'RUN_NOT_ACTIVE',
-          `run ${follow.id} has no workspace yet (it has not started)`,
-          {
-            id: follow.id,
-            status: follow.status,
-          },
+          'WORKSPACE_UNAVAILABLE',
+          `run ${follow.id} never got a workspace (it is ${follow.status})`,
+          { id: follow.id, status: follow.status },
         );
       }
     }
@@ -263,6 +296,8 @@ export function createEngine(options: EngineOptions): Engine {
       repoId: request.repo ?? null,
       ref: request.ref ?? null,
       autoCommit: request.autoCommit ?? true,
+      network: request.network ?? false,
+      conversationId: request.conversationId ?? null,
       ...(follow && {
         workdir: follow.workdir,
         repoId: follow.repoId,
@@ -313,36 +348,53 @@ export function createEngine(options: EngineOptions): Engine {
       const record = await store.runs.get(runId);
       if (!record || record.status !== 'queued') return null;
       let worktree: { workdir: string; branch: string; baseCommit: string } | null = null;
-      if (record.repoId) {
-        try {
-          worktree = record.workspaceOf
-            ? {
-                // A follow-up continues on the run branch, from where the last run left it.
-                workdir: record.workdir!,
-                branch: record.branch!,
-                baseCommit: (await git(['rev-parse', 'HEAD'], record.workdir!, gitOptions)).trim(),
-              }
-            : await createRunWorktree(record);
-        } catch (err) {
-          await failQueued(runId, err);
-          return null;
+      let workdir: string;
+      try {
+        if (record.workspaceOf) {
+          // A follow-up continues in the workspace of the run that made it (read now: that
+          // run may not have started when this one was created), on its branch, from where
+          // the last run left it.
+          const leader = await store.runs.get(record.workspaceOf);
+          if (!leader?.workdir || !existsSync(leader.workdir)) {
+            throw new PatchbayError(
+              'WORKSPACE_UNAVAILABLE',
+              `the workspace of run ${record.workspaceOf} does not exist (${leader?.workdir ? 'it expired' : 'that run never started'})`,
+              { workspaceOf: record.workspaceOf },
+            );
+          }
+          workdir = leader.workdir;
+          if (leader.branch) {
+            worktree = {
+              workdir,
+              branch: leader.branch,
+              baseCommit: (await git(['rev-parse', 'HEAD'], workdir, gitOptions)).trim(),
+            };
+          }
+        } else if (record.repoId) {
+          worktree = await createRunWorktree(record);
+          workdir = worktree.workdir;
+        } else {
+          workdir = record.workdir ?? (await createRunDirectory(config.workspaceRoots[0]!, runId));
         }
+      } catch (err) {
+        await failQueued(runId, err);
+        return null;
       }
-      const workdir =
-        worktree?.workdir ??
-        record.workdir ??
-        (await createRunDirectory(config.workspaceRoots[0]!, runId));
+      const prepared = record.conversationId ? await conversations.beforeStart(record) : {};
+      const sandbox = config.sandbox;
       const ok = await store.runs.transition(runId, ['queued'], {
         status: 'running',
         startedAt: now(),
         owner,
         workdir,
+        sandbox,
         ...(worktree ? { branch: worktree.branch, baseCommit: worktree.baseCommit } : {}),
+        ...prepared,
       });
       if (!ok) return null;
       active.set(runId, entry);
       await ensureTracked(runId);
-      return { ...record, workdir, ...worktree };
+      return { ...record, workdir, sandbox, ...worktree, ...prepared };
     });
     if (!claimed) return;
     await runProcess(claimed, entry, log);
@@ -372,11 +424,23 @@ export function createEngine(options: EngineOptions): Engine {
           () => markResult(),
         )
       : undefined;
+    const env = { ...config.childEnvBase, ...record.env };
+    const argv =
+      record.sandbox === 'bwrap'
+        ? bwrapArgv(config.sandboxBwrapBin, plan.argv, {
+            workdir: record.workdir!,
+            network: record.network,
+            hide: [config.dataDir],
+            // A worktree's git metadata lives in its repository, which may be in the data dir.
+            readOnly: await sandboxGitDirs(record),
+            writable: agentStatePaths(env.HOME, adapter.stateDirs ?? []),
+          })
+        : plan.argv;
     const proc = supervise(
       {
-        argv: plan.argv,
+        argv,
         cwd: record.workdir!,
-        env: { ...config.childEnvBase, ...record.env },
+        env,
         stdin: plan.stdin,
         pty: pty ?? undefined,
       },
@@ -458,6 +522,7 @@ export function createEngine(options: EngineOptions): Engine {
       errorMessage: error.message,
     });
     if (!ok) return;
+    await conversationEnded(runId);
     await ensureTracked(runId);
     writer.append(runId, 'status', { status: 'failed', error });
     await writer.flush();
@@ -491,6 +556,7 @@ export function createEngine(options: EngineOptions): Engine {
         ...reported,
       });
       if (!ok) return null;
+      await conversationEnded(runId);
       writer.append(runId, 'status', {
         status: outcome.status,
         exitCode: exit?.exitCode ?? null,
@@ -519,6 +585,26 @@ export function createEngine(options: EngineOptions): Engine {
       'run finished',
     );
     scheduleCallback(run);
+  }
+
+  /**
+   * A run of a conversation has just been stored as ended: the conversation gets its answer
+   * (and session, or summary) before the terminal event goes out, so a client that saw the
+   * run end reads a conversation that includes it.
+   */
+  async function conversationEnded(runId: string): Promise<void> {
+    const record = await store.runs.get(runId);
+    if (!record?.conversationId) return;
+    await conversations
+      .afterEnd(record)
+      .catch((err: unknown) => baseLog.error({ err, runId }, 'could not update the conversation'));
+  }
+
+  /** Git directories a sandboxed repository run must still see (read-only). */
+  async function sandboxGitDirs(record: RunRecord): Promise<string[]> {
+    if (!record.repoId) return [];
+    const repo = await store.repos.get(record.repoId);
+    return repo ? [`${repo.path}/.git`] : [];
   }
 
   function scheduleCallback(run: Run, firstAttempt = 1): void {
@@ -551,6 +637,7 @@ export function createEngine(options: EngineOptions): Engine {
       errorMessage: 'The run was cancelled before it started.',
     });
     if (!ok) return;
+    await conversationEnded(runId);
     await ensureTracked(runId);
     writer.append(runId, 'status', {
       status: 'cancelled',
@@ -657,6 +744,7 @@ export function createEngine(options: EngineOptions): Engine {
         errorMessage: 'The server running this run stopped before it finished.',
       });
       if (!ok) continue;
+      await conversationEnded(record.id);
       await ensureTracked(record.id);
       writer.append(record.id, 'status', {
         status: 'interrupted',
@@ -811,9 +899,21 @@ export function createEngine(options: EngineOptions): Engine {
       for (const [status, n] of Object.entries(counts)) metrics.runsByStatus.set({ status }, n);
     },
     sweepWorkspaces,
+    createConversation: (request) => conversations.create(request),
+    listConversations: (query) => conversations.list(query),
+    getConversation: (id) => conversations.getWithMessages(id),
+    async postMessage(conversationId, request) {
+      await conversations.get(conversationId);
+      return createRun({ ...request, conversationId });
+    },
     async start() {
       if (started) return;
       started = true;
+      // Fail closed: a server told to sandbox runs must not run them unsandboxed.
+      if (config.sandbox === 'bwrap') {
+        const version = await probeBwrap(config.sandboxBwrapBin);
+        baseLog.info({ bwrap: version }, 'runs are sandboxed with bubblewrap');
+      }
       await recover();
       void sweepWorkspaces();
       sweepTimer = setInterval(() => void sweepWorkspaces(), 3_600_000);

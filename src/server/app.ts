@@ -15,6 +15,7 @@ import { createTokenChecker } from './auth.js';
 import type { ServerDeps } from './deps.js';
 import { errorBody, sendError } from './errors.js';
 import { healthRoutes } from './routes/health.js';
+import { conversationRoutes } from './routes/conversations.js';
 import { repoRoutes } from './routes/repos.js';
 import { runRoutes } from './routes/runs.js';
 import { docsContentSecurityPolicy, pickRequestId, securityHeaders } from './security.js';
@@ -124,6 +125,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes(deps));
   await app.register(runRoutes(deps));
   await app.register(repoRoutes(deps));
+  await app.register(conversationRoutes(deps));
 
   app.get('/v1/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
     handleJsonRpcSocket(socket, deps, request.clientKey, request.log as Logger);

@@ -54,3 +54,7 @@ export function newDeliveryId(): string {
 export function newRepoId(): string {
   return `repo_${ulid()}`;
 }
+
+export function newConversationId(): string {
+  return `conv_${ulid()}`;
+}

@@ -6,7 +6,12 @@ export type {
 export { isPostgresUrl, openDatabase, type DatabaseHandle, type Dialect } from './db.js';
 export { EventWriter, type EventWriterOptions } from './event-writer.js';
 export type { EventRepository } from './events-repository.js';
-export { newRepoId, newRunId, ulid } from './ids.js';
+export { newConversationId, newRepoId, newRunId, ulid } from './ids.js';
+export type {
+  ConversationPatch,
+  ConversationRepository,
+  NewMessage,
+} from './conversations-repository.js';
 export {
   migrateDown,
   migrateToLatest,

@@ -55,6 +55,11 @@ export interface RunRecord {
   changedFiles: ChangedFile[] | null;
   /** The run whose workspace this one continues in (the first of the chain). */
   workspaceOf: string | null;
+  /** Whether the run may use the network inside a sandbox. */
+  network: boolean;
+  /** The sandbox it ran in (null until it started). */
+  sandbox: 'none' | 'bwrap' | null;
+  conversationId: string | null;
 }
 
 export interface ChangedFile {
@@ -97,6 +102,8 @@ export type NewRunFields = Pick<
       | 'autoCommit'
       | 'workspaceOf'
       | 'branch'
+      | 'network'
+      | 'conversationId'
     >
   >;
 
@@ -112,7 +119,10 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     autoCommit: true,
     workspaceOf: null,
     branch: null,
+    network: false,
+    conversationId: null,
     ...fields,
+    sandbox: null,
     status: 'queued',
     createdAt: new Date().toISOString(),
     startedAt: null,
@@ -180,5 +190,9 @@ export function toRun(record: RunRecord): Run {
     baseCommit: record.baseCommit,
     headCommit: record.headCommit,
     workspaceOf: record.workspaceOf,
+    network: record.network,
+    sandbox: record.sandbox,
+    conversationId: record.conversationId,
+    resumeSessionId: record.resumeSessionId,
   };
 }

@@ -37,6 +37,10 @@ export type RunPatch = Partial<
     | 'baseCommit'
     | 'headCommit'
     | 'changedFiles'
+    | 'sandbox'
+    | 'prompt'
+    | 'resumeSessionId'
+    | 'repoId'
   >
 >;
 
@@ -86,6 +90,9 @@ function fromRow(row: Selectable<RunsTable>): RunRecord {
     autoCommit: row.auto_commit === null ? true : Number(row.auto_commit) === 1,
     changedFiles: row.changed_files ? (JSON.parse(row.changed_files) as ChangedFile[]) : null,
     workspaceOf: row.workspace_of,
+    network: Number(row.network ?? 0) === 1,
+    sandbox: (row.sandbox as RunRecord['sandbox']) ?? null,
+    conversationId: row.conversation_id,
   };
 }
 
@@ -114,6 +121,10 @@ function patchToRow(patch: RunPatch): Updateable<RunsTable> {
   if (patch.branch !== undefined) row.branch = patch.branch;
   if (patch.baseCommit !== undefined) row.base_commit = patch.baseCommit;
   if (patch.headCommit !== undefined) row.head_commit = patch.headCommit;
+  if (patch.sandbox !== undefined) row.sandbox = patch.sandbox;
+  if (patch.prompt !== undefined) row.prompt = patch.prompt;
+  if (patch.resumeSessionId !== undefined) row.resume_session_id = patch.resumeSessionId;
+  if (patch.repoId !== undefined) row.repo_id = patch.repoId;
   if (patch.changedFiles !== undefined)
     row.changed_files = patch.changedFiles ? JSON.stringify(patch.changedFiles) : null;
   return row as Updateable<RunsTable>;
@@ -134,6 +145,8 @@ export interface RunRepository {
   countByStatus(): Promise<Partial<Record<RunStatus, number>>>;
   /** Finished runs that ended before `cutoff` and still name a workdir, oldest first. */
   listFinishedBefore(cutoff: string): Promise<RunRecord[]>;
+  /** The runs of a conversation, oldest first. */
+  listByConversation(conversationId: string): Promise<RunRecord[]>;
   /** Runs continuing in the workspace of `rootId` (workspaceOf). */
   listByWorkspace(rootId: string): Promise<RunRecord[]>;
   /** Finished runs with a callback URL that ended at or after `since`, oldest first. */
@@ -188,6 +201,9 @@ export function createRunRepository(db: Kysely<Database>): RunRepository {
           auto_commit: run.autoCommit ? 1 : 0,
           changed_files: run.changedFiles ? JSON.stringify(run.changedFiles) : null,
           workspace_of: run.workspaceOf,
+          network: run.network ? 1 : 0,
+          sandbox: run.sandbox,
+          conversation_id: run.conversationId,
         })
         .execute();
     },
@@ -223,6 +239,15 @@ export function createRunRepository(db: Kysely<Database>): RunRepository {
         .where('status', 'in', from)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
+    },
+    async listByConversation(conversationId) {
+      const rows = await db
+        .selectFrom('runs')
+        .selectAll()
+        .where('conversation_id', '=', conversationId)
+        .orderBy('id', 'asc')
+        .execute();
+      return rows.map(fromRow);
     },
     async listFinishedBefore(cutoff) {
       const rows = await db

@@ -54,6 +54,9 @@ export interface RunsTable {
   /** JSON ChangedFile[] of a repository run, once it ended. */
   changed_files: string | null;
   workspace_of: string | null;
+  network: number | null;
+  sandbox: string | null;
+  conversation_id: string | null;
 }
 
 export interface RunEventsTable {
@@ -86,7 +89,37 @@ export interface ReposTable {
   created_at: string;
 }
 
+export interface ConversationsTable {
+  id: string;
+  agent: string;
+  title: string | null;
+  model: string | null;
+  repo_id: string | null;
+  ref: string | null;
+  workdir: string | null;
+  /** The conversation's first run: its workspace is where every later run continues. */
+  workspace_run_id: string | null;
+  session_id: string | null;
+  /** Set when the context window overflowed: seeds the next (fresh) session. */
+  summary: string | null;
+  message_count: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ConversationMessagesTable {
+  conversation_id: string;
+  seq: number;
+  role: string;
+  content: string;
+  run_id: string | null;
+  run_status: string | null;
+  created_at: string;
+}
+
 export interface Database {
+  conversations: ConversationsTable;
+  conversation_messages: ConversationMessagesTable;
   repos: ReposTable;
   runs: RunsTable;
   run_events: RunEventsTable;

@@ -1,6 +1,10 @@
 import { sql } from 'kysely';
 import { PatchbayError } from '../contracts/index.js';
 import { createCallbackRepository, type CallbackRepository } from './callbacks-repository.js';
+import {
+  createConversationRepository,
+  type ConversationRepository,
+} from './conversations-repository.js';
 import { openDatabase, type DatabaseHandle, type Dialect } from './db.js';
 import { createEventRepository, type EventRepository } from './events-repository.js';
 import { migrateToLatest } from './migrator.js';
@@ -15,6 +19,7 @@ export interface Store {
   readonly events: EventRepository;
   readonly callbacks: CallbackRepository;
   readonly repos: RepoRepository;
+  readonly conversations: ConversationRepository;
   /** Resolves when the database answers a trivial query; throws STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -44,6 +49,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     events: createEventRepository(handle.db),
     callbacks: createCallbackRepository(handle.db),
     repos: createRepoRepository(handle.db),
+    conversations: createConversationRepository(handle.db),
     async ping() {
       try {
         await sql`select 1`.execute(handle.db);

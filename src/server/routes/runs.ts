@@ -14,6 +14,7 @@ import {
 } from '../../contracts/index.js';
 import type { ServerDeps } from '../deps.js';
 import { securityHeaders } from '../security.js';
+import { replyWithRun } from './run-reply.js';
 import { resumePoint, streamRunEvents, wantsEventStream } from '../sse.js';
 
 const errors = {
@@ -43,10 +44,7 @@ export function runRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
       async (request, reply) => {
         deps.runCreateLimiter.hit(request.clientKey);
         const run = await engine.createRun(request.body);
-        if (!request.body.wait) return reply.code(202).send(run);
-        const abort = new AbortController();
-        request.raw.once('close', () => abort.abort());
-        return reply.code(200).send(await engine.waitForRun(run.id, abort.signal));
+        return replyWithRun(engine, request, reply, run, request.body.wait);
       },
     );
 

@@ -1,0 +1,20 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Run } from '../../contracts/index.js';
+import type { Engine } from '../../engine/index.js';
+
+/**
+ * Answers a request that started a run: 202 with the run, or, with `wait: true`, 200 once it
+ * has ended (the wait stops if the client goes away).
+ */
+export async function replyWithRun(
+  engine: Engine,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  run: Run,
+  wait: boolean | undefined,
+): Promise<FastifyReply> {
+  if (!wait) return reply.code(202).send(run);
+  const abort = new AbortController();
+  request.raw.once('close', () => abort.abort());
+  return reply.code(200).send(await engine.waitForRun(run.id, abort.signal));
+}
