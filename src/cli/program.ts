@@ -5,6 +5,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerLogs } from './commands/logs.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRepos } from './commands/repos.js';
+import { registerConversations } from './commands/conversations.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerServe } from './commands/serve.js';
@@ -23,6 +24,7 @@ export function createProgram(): Command {
   registerLogs(program);
   registerControl(program);
   registerRepos(program);
+  registerConversations(program);
   registerMigrate(program);
   registerDoctor(program);
   return program;

@@ -2,7 +2,12 @@ import {
   ErrorBody,
   isErrorCode,
   PatchbayError,
+  type Conversation,
+  type ConversationList,
+  type ConversationWithMessages,
+  type CreateConversationRequest,
   type CreateRepoRequest,
+  type PostMessageRequest,
   type CreateRunRequest,
   type Repo,
   type RepoList,
@@ -150,6 +155,13 @@ export function createClient(options: ClientOptions) {
     createRepo: (body: CreateRepoRequest) => request<Repo>('POST', '/v1/repos', body),
     listRepos: () => request<RepoList>('GET', '/v1/repos'),
     deleteRepo: (id: string) => request<Repo>('DELETE', `/v1/repos/${encodeURIComponent(id)}`),
+    createConversation: (body: CreateConversationRequest) =>
+      request<Conversation>('POST', '/v1/conversations', body),
+    listConversations: () => request<ConversationList>('GET', '/v1/conversations'),
+    getConversation: (id: string) =>
+      request<ConversationWithMessages>('GET', `/v1/conversations/${encodeURIComponent(id)}`),
+    postMessage: (id: string, body: PostMessageRequest) =>
+      request<Run>('POST', `/v1/conversations/${encodeURIComponent(id)}/messages`, body),
   };
 }
 

@@ -8,6 +8,7 @@ import { requireBwrap } from '../helpers/services.js';
 import {
   cleanupAll,
   ROOT,
+  runCli,
   startServer,
   tempDir,
   waitFor,
@@ -248,6 +249,34 @@ describe('conversations: one agent session over many runs', () => {
     const done = (await server.api.request('GET', `/v1/conversations/${conv.id}`)).body;
     expect(done.summary).toBeNull();
     expect(done.sessionId).toBe(fresh.sessionId);
+  });
+
+  it('the CLI starts a conversation, sends prompts to it and shows it', async () => {
+    const env = { PATCHBAY_URL: server.url };
+    const created = await runCli(
+      ['conversations', 'new', '--agent', 'claude', '--repo', repo.id, '--title', 'cli'],
+      { env },
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const id = created.stdout.trim();
+    expect(id).toMatch(/^conv_/);
+    for (const prompt of ['edit from the cli', 'and again']) {
+      const sent = await runCli(['run', '--conversation', id, '--', ...prompt.split(' ')], { env });
+      expect(sent.code, sent.stderr).toBe(0);
+    }
+    const shown = await runCli(['conversations', 'show', id, '--json'], { env });
+    const conv = JSON.parse(shown.stdout);
+    expect(conv.messages.map((m: Json) => m.content)).toEqual([
+      'edit from the cli',
+      'Done: README updated.',
+      'and again',
+      'Done: README updated.',
+    ]);
+    const runs = conv.messages.map((m: Json) => m.runId);
+    const second = await server.api.getRun(runs[2]);
+    expect(second.resumeSessionId).toBe(conv.sessionId);
+    const listed = await runCli(['conversations', 'list'], { env });
+    expect(listed.stdout).toContain(`${id}  claude  cli`);
   });
 
   it('refuses what would break a conversation, with stable codes', async () => {

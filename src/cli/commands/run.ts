@@ -5,8 +5,15 @@ import { openEmbedded } from '../embedded.js';
 import { describeEnd, exitCodeOf, out, printEvent } from '../output.js';
 
 interface RunFlags {
-  agent: string;
+  agent?: string;
   workdir?: string;
+  repo?: string;
+  ref?: string;
+  model?: string;
+  network?: boolean;
+  conversation?: string;
+  workspaceOf?: string;
+  resume?: string;
   timeout?: string;
   idleTimeout?: string;
   maxOutput?: string;
@@ -41,9 +48,23 @@ function toInt(value: string | undefined, flag: string): number | undefined {
   return n;
 }
 
-function buildRequest(command: string[], flags: RunFlags): CreateRunRequest {
-  const request: CreateRunRequest = { agent: flags.agent as 'shell', command };
+function buildRequest(words: string[], flags: RunFlags): CreateRunRequest {
+  const request: CreateRunRequest = {};
+  if (flags.agent) request.agent = flags.agent as CreateRunRequest['agent'];
+  // Coding agents (and conversations, which always have one) take a prompt; shell an argv.
+  if ((flags.agent && flags.agent !== 'shell') || flags.conversation) {
+    request.prompt = words.join(' ');
+  } else {
+    request.command = words;
+  }
   if (flags.workdir) request.workdir = flags.workdir;
+  if (flags.repo) request.repo = flags.repo;
+  if (flags.ref) request.ref = flags.ref;
+  if (flags.model) request.model = flags.model;
+  if (flags.network) request.network = true;
+  if (flags.conversation) request.conversationId = flags.conversation;
+  if (flags.workspaceOf) request.workspaceOf = flags.workspaceOf;
+  if (flags.resume) request.resumeSessionId = flags.resume;
   const timeoutMs = toInt(flags.timeout, '--timeout');
   if (timeoutMs) request.timeoutMs = timeoutMs;
   const idle = toInt(flags.idleTimeout, '--idle-timeout');
@@ -136,10 +157,20 @@ export function registerRun(program: Command): void {
   program
     .command('run')
     .description('Run a command (or agent) and follow its output; exits with its exit code')
-    .argument('<command...>', 'the command and its arguments (put them after --)')
+    .argument(
+      '<command...>',
+      'the command and its arguments (put them after --); for a coding agent, the prompt',
+    )
     .passThroughOptions()
-    .option('--agent <name>', 'agent to use', 'shell')
+    .option('--agent <name>', 'shell (default) | claude | cursor | codex | gemini')
     .option('--workdir <dir>', 'directory to run in (inside a trusted root)')
+    .option('--repo <id>', 'run in a fresh worktree of this repository')
+    .option('--ref <ref>', "where that worktree starts (default: the repo's default branch)")
+    .option('--model <model>', "model for the agent's CLI")
+    .option('--conversation <id>', 'continue this conversation (its agent, session and workspace)')
+    .option('--workspace-of <run>', 'run in the workspace of that earlier run')
+    .option('--resume <session>', 'resume this agent session (use with --workspace-of)')
+    .option('--network', 'allow network access inside the sandbox (PATCHBAY_SANDBOX=bwrap)')
     .option('--timeout <ms>', 'total timeout in milliseconds')
     .option('--idle-timeout <ms>', 'idle timeout in milliseconds')
     .option('--max-output <bytes>', 'output cap in bytes')
@@ -157,7 +188,7 @@ export function registerRun(program: Command): void {
     .option('-q, --quiet', 'print only the command output')
     .addHelpText(
       'after',
-      '\nTalks to PATCHBAY_URL when it is set; otherwise runs embedded on the local data dir.\n\nExample:\n  patchbay run -- sh -c "echo hello; sleep 1; echo done"',
+      '\nTalks to PATCHBAY_URL when it is set; otherwise runs embedded on the local data dir.\n\nExamples:\n  patchbay run -- sh -c "echo hello; sleep 1; echo done"\n  patchbay run --agent claude --repo repo_01… -- "add a test for utils.ts"\n  patchbay run --conversation conv_01… -- "now make it faster"',
     )
     .action(async (command: string[], flags: RunFlags, cmd: Command) => {
       const ctx = createContext(cmd);
