@@ -72,7 +72,7 @@ function newestMtime(dir: string, filter: (name: string) => boolean): number {
 /** Runs `npm run build` when dist/ is missing or older than any source file. */
 export function ensureBuilt(): void {
   if (flag('no-build')) return;
-  const entry = join(ROOT, 'dist', 'cli', 'main.js');
+  const entry = join(ROOT, 'dist', 'patchbay.mjs'); // the bundle: the last thing the build writes
   const built = existsSync(entry) ? statSync(entry).mtimeMs : 0;
   const source = newestMtime(
     join(ROOT, 'src'),

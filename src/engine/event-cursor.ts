@@ -56,10 +56,11 @@ export class EventCursor {
     this.last = after;
     this.done = options.ended ?? false;
     this.maxBuffered = options.maxBufferedEvents ?? 2000;
-    this.maxBufferedBytes = options.maxBufferedBytes ?? 2 * 1024 * 1024;
-    // Output events are up to 64 KiB each: a page of 32 keeps one synchronous catch-up read
-    // (SQLite + JSON.parse) to ~2 MiB, a few ms of event loop.
-    this.pageSize = options.pageSize ?? 32;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 512 * 1024;
+    // Output events are up to 64 KiB each: a page of 8 keeps one synchronous catch-up read
+    // (SQLite + JSON.parse) to ~512 KiB, and a lagging subscriber's buffer to the same: under a
+    // flood, less text in flight means less of it promoted to the old generation.
+    this.pageSize = options.pageSize ?? 8;
     // Subscribe before the first read, so nothing published meanwhile is missed.
     this.unsubscribe = source.bus.subscribe(runId, (events) => this.onLive(events));
   }

@@ -15,7 +15,7 @@ import WebSocket from 'ws';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = join(ROOT, 'bin', 'patchbay.js');
 export const FIXTURES = join(ROOT, 'test', 'fixtures', 'e2e');
-const DIST_ENTRY = join(ROOT, 'dist', 'cli', 'main.js');
+const DIST_ENTRY = join(ROOT, 'dist', 'patchbay.mjs'); // the bundle: the last thing the build writes
 
 export const TERMINAL = ['succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted'] as const;
 export type TerminalStatus = (typeof TERMINAL)[number];
