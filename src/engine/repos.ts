@@ -69,7 +69,30 @@ export function createRepoService(deps: { config: ResolvedConfig; store: Store; 
     },
     async fetch(id: string): Promise<Repo> {
       const repo = await get(id);
-      if (repo.url) await git(['fetch', '-q', '--prune', 'origin'], repo.path, gitOptions);
+      if (!repo.managed) return repo;
+      await git(['fetch', '-q', '--prune', 'origin'], repo.path, gitOptions);
+      // Runs start from the default branch: in a clone that is ours (nobody commits to it;
+      // runs commit on patchbay/<id>), it follows upstream, working tree included (files).
+      const upstream = `origin/${repo.defaultBranch}`;
+      const exists = await git(
+        ['rev-parse', '--verify', '-q', `${upstream}^{commit}`],
+        repo.path,
+        gitOptions,
+      )
+        .then(() => true)
+        .catch(() => false);
+      if (exists) {
+        await git(
+          ['checkout', '-q', '--force', '-B', repo.defaultBranch, upstream],
+          repo.path,
+          gitOptions,
+        );
+      } else {
+        log.warn(
+          { repoId: id, branch: repo.defaultBranch },
+          'default branch is gone upstream; left as it was',
+        );
+      }
       return repo;
     },
     async files(id: string, dir: string): Promise<RepoFileList> {

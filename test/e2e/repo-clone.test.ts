@@ -5,7 +5,14 @@
  * one that does not (the clone must fail, not silently accept an untrusted certificate).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -157,7 +164,7 @@ describe('a repository registered by https URL, with the CA on the child env all
     expect(output).toContain('export const version = 1;');
   });
 
-  it('fetches new commits; a run at origin/main sees them', async () => {
+  it('fetches new commits; runs (default branch or origin/main) and the file tree see them', async () => {
     writeFileSync(join(upstream, 'README.md'), README_V2);
     gitIn(upstream, 'commit', '-q', '-am', 'third');
     gitIn(upstream, 'push', '-q', 'origin', 'main');
@@ -182,6 +189,17 @@ describe('a repository registered by https URL, with the CA on the child env all
     const output = await server.api.output(run.id);
     expect(output).toContain(README_V2);
     expect(output).not.toContain('first version');
+
+    // Without a ref, a run starts from the default branch, which the fetch moved too.
+    const plain = await server.api.createRun({
+      agent: 'shell',
+      command: ['cat', 'README.md'],
+      repo: repo.id,
+      wait: true,
+    });
+    expect(plain.baseCommit).toBe(newHead);
+    expect(await server.api.output(plain.id)).toContain(README_V2);
+    expect(readFileSync(join(repo.path as string, 'README.md'), 'utf8')).toBe(README_V2);
   });
 
   it('deleting the repository removes the clone', async () => {
