@@ -10,6 +10,14 @@ export interface CliAgentSpec {
   stateDirs: readonly string[];
   /** argv after the binary, for a run. */
   args(run: LaunchInput & { prompt: string }): string[];
+  /**
+   * For CLIs that take the prompt on stdin and keep it open for control requests: what to
+   * write at start and the line that interrupts a turn. Absent: stdin is /dev/null.
+   */
+  stdinChannel?: {
+    input(run: LaunchInput & { prompt: string }): string;
+    interrupt(): string;
+  };
   createParser(): StreamParser;
 }
 
@@ -41,10 +49,16 @@ export function createCliAgent(spec: CliAgentSpec): AgentAdapter {
       }
     },
     plan(run, context) {
-      // stdin is /dev/null for every CLI: an inherited or open pipe makes several of them hang.
+      const input = { ...run, prompt: run.prompt ?? '' };
+      const argv = [context.bins[spec.name], ...spec.args(input)];
+      const channel = spec.stdinChannel;
+      // Otherwise stdin is /dev/null: an inherited or open pipe makes several CLIs hang.
+      if (!channel) return { argv, stdin: 'ignore' };
       return {
-        argv: [context.bins[spec.name], ...spec.args({ ...run, prompt: run.prompt ?? '' })],
-        stdin: 'ignore',
+        argv,
+        stdin: 'pipe',
+        input: channel.input(input),
+        interruptInput: channel.interrupt,
       };
     },
     createParser: spec.createParser,

@@ -37,7 +37,15 @@ export interface LaunchInput {
 
 export interface LaunchPlan {
   argv: string[];
+  /** `pipe` only for CLIs that read their input from stdin (see `input`). */
   stdin: 'ignore' | 'pipe';
+  /** Written to stdin at start; stdin is closed once the agent reports its result. */
+  input?: string;
+  /**
+   * The line that asks the CLI to end its turn (a control request on stdin), for CLIs that
+   * support one. Without it, interrupt is SIGINT to the process group.
+   */
+  interruptInput?: () => string;
 }
 
 /** One adapter per agent: thin, declarative, behind this one interface. */

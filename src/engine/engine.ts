@@ -128,6 +128,8 @@ export interface Engine {
 
 interface ActiveRun {
   proc: SupervisedProcess | undefined;
+  /** Asks the agent to end its turn over stdin; false when that channel is not open. */
+  softInterrupt?: () => boolean;
   cancelRequested: boolean;
   interruptRequested: boolean;
   shuttingDown: boolean;
@@ -473,7 +475,25 @@ export function createEngine(options: EngineOptions): Engine {
       log,
     );
     entry.proc = proc;
-    markResult = () => proc.markResult();
+    const stdin = plan.stdin === 'pipe' ? proc.stdin : null;
+    if (stdin) {
+      // A CLI that exits before reading its input (or after the interrupt) must not crash us.
+      stdin.on('error', (err: Error) => log.debug({ err }, 'agent stdin closed early'));
+      if (plan.input) stdin.write(plan.input);
+      const interruptInput = plan.interruptInput;
+      if (interruptInput) {
+        entry.softInterrupt = () => {
+          if (stdin.writableEnded || stdin.destroyed) return false;
+          stdin.write(interruptInput());
+          return true;
+        };
+      }
+    }
+    markResult = () => {
+      proc.markResult();
+      // The agent answered: with stdin closed it has nothing more to wait for, and exits.
+      stdin?.end();
+    };
     if (proc.pid !== undefined) {
       await withRunLock(runId, async () => {
         await store.runs.update(runId, { pid: proc.pid!, pgid: proc.pgid! });
@@ -878,7 +898,8 @@ export function createEngine(options: EngineOptions): Engine {
         const a = active.get(id);
         if (record.status !== 'running' || !a?.proc) throw notActive(record, 'interrupt');
         a.interruptRequested = true;
-        a.proc.interrupt();
+        // The agent's own control request where it has one, SIGINT to the group otherwise.
+        if (!a.softInterrupt?.()) a.proc.interrupt();
         baseLog.info({ runId: id }, 'run interrupted');
         return a;
       });

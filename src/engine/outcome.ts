@@ -27,10 +27,12 @@ export function outcomeOf(
   },
 ): RunOutcome {
   const agent = options.agent;
-  // A turn ended on request: not a failure, and the session stays resumable.
+  // A turn ended on request: not a failure, and the session stays resumable. An agent that
+  // ends its turn itself on a control request reports it as an error result; one whose
+  // successful result came before the interrupt landed simply succeeded.
   if (
     options.interrupted &&
-    !agent?.finished &&
+    (!agent?.finished || agent.isError) &&
     (exit.reason === 'exited' || exit.reason === 'cancelled')
   ) {
     return fail('cancelled', 'AGENT_TURN_INTERRUPTED');

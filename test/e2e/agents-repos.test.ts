@@ -138,6 +138,20 @@ describe('coding agents on a registered repository, through the HTTP API', () =>
     expect(notes).toBe('edit once\nedit again\n');
   });
 
+  it('interrupts an agent without a control channel with SIGINT (codex)', async () => {
+    const run = await server.api.createRun({ agent: 'codex', prompt: 'slow work', repo: repo.id });
+    await waitFor(
+      async () => (await server.api.events(run.id)).some((e) => e.type !== 'status'),
+      'codex to start its thread',
+      10_000,
+    );
+    const res = await server.api.request('POST', `/v1/runs/${run.id}/interrupt`);
+    expect(res.status).toBe(200);
+    const ended = await server.api.waitForStatus(run.id);
+    expect(ended.error?.code).toBe('AGENT_TURN_INTERRUPTED');
+    expect(ended.signal).toBe('SIGINT');
+  });
+
   it('interrupts a turn: the run ends AGENT_TURN_INTERRUPTED and keeps its session', async () => {
     const run = await server.api.createRun({ agent: 'claude', prompt: 'slow work', repo: repo.id });
     await waitFor(
@@ -153,6 +167,11 @@ describe('coding agents on a registered repository, through the HTTP API', () =>
     const ended = await server.api.waitForStatus(run.id);
     expect(ended.error?.code).toBe('AGENT_TURN_INTERRUPTED');
     expect(ended.sessionId).toBe(expectedSession.claude);
+    // Claude's turn was ended by a control request on stdin, not a signal: the fake CLI
+    // answered it with its own (error) result, cost included, and exited by itself.
+    expect(ended.costUsd).toBe(0.001);
+    expect(ended.signal).toBeNull();
+    expect(ended.exitCode).toBe(0);
   });
 });
 

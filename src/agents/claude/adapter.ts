@@ -1,20 +1,33 @@
+import { randomUUID } from 'node:crypto';
 import { createCliAgent } from '../cli-agent.js';
 import { createClaudeParser } from './parser.js';
 
-/** `claude -p <prompt> --output-format stream-json --verbose` (stream-json needs --verbose). */
+/**
+ * `claude -p --output-format stream-json --verbose --input-format stream-json` (stream-json
+ * output needs --verbose). The prompt goes in as a user message on stdin, which stays open so
+ * that an interrupt is a control request (the turn ends, the process and session survive);
+ * stdin is closed once the result arrives, and the CLI exits.
+ */
 export const claudeAgent = createCliAgent({
   name: 'claude',
   stateDirs: ['.claude', '.claude.json', '.config/claude'],
   capabilities: { resume: true, interrupt: true, usage: true, cost: true, streamingText: true },
   args: (run) => [
     '-p',
-    run.prompt,
     '--output-format',
     'stream-json',
     '--verbose',
+    '--input-format',
+    'stream-json',
     ...(run.model ? ['--model', run.model] : []),
     ...(run.resumeSessionId ? ['--resume', run.resumeSessionId] : []),
     ...run.args,
   ],
+  stdinChannel: {
+    input: (run) =>
+      `${JSON.stringify({ type: 'user', message: { role: 'user', content: run.prompt } })}\n`,
+    interrupt: () =>
+      `${JSON.stringify({ type: 'control_request', request_id: randomUUID(), request: { subtype: 'interrupt' } })}\n`,
+  },
   createParser: createClaudeParser,
 });
