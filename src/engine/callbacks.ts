@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
-import type { Run } from '../contracts/index.js';
+import { isTerminalStatus, type Run } from '../contracts/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
-import type { CallbackRepository } from '../store/index.js';
+import { toRun, type CallbackRepository, type RunRecord, type Store } from '../store/index.js';
 
 export interface CallbackOptions {
   secret: string | undefined;
@@ -92,4 +92,59 @@ export async function deliverCallback(
     });
   }
   return false;
+}
+
+/** How far back a restarted server looks for callbacks a dead process left undelivered. */
+const RESUME_WINDOW_MS = 24 * 3_600_000;
+
+/**
+ * Delivers the callbacks of finished runs in the background, resumes the ones a dead process
+ * left behind, and lets shutdown abort and await whatever is in flight.
+ */
+export function createCallbackScheduler(deps: {
+  options: CallbackOptions;
+  store: Pick<Store, 'runs' | 'callbacks'>;
+  log: Logger;
+  metrics: Metrics;
+}) {
+  const inFlight = new Set<Promise<unknown>>();
+  const abort = new AbortController();
+
+  function schedule(run: Run, firstAttempt = 1): void {
+    if (!run.callbackUrl) return;
+    const p = deliverCallback(run, run.callbackUrl, {
+      firstAttempt,
+      options: deps.options,
+      repository: deps.store.callbacks,
+      log: deps.log.child({ runId: run.id }),
+      metrics: deps.metrics,
+      signal: abort.signal,
+    }).catch((err: unknown) => deps.log.error({ err, runId: run.id }, 'callback crashed'));
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  }
+
+  return {
+    schedule,
+    /**
+     * Callbacks a dead process was still delivering (or never started) continue here, from
+     * the next attempt. Only the last day's runs, and only those whose owner is gone.
+     */
+    async resume(ownerIsAlive: (owner: RunRecord['owner']) => boolean): Promise<void> {
+      const since = new Date(Date.now() - RESUME_WINDOW_MS).toISOString();
+      for (const record of await deps.store.runs.listFinishedWithCallback(since)) {
+        if (!isTerminalStatus(record.status) || ownerIsAlive(record.owner)) continue;
+        const last = (await deps.store.callbacks.listForRun(record.id)).at(-1);
+        if (last && last.outcome !== 'retrying') continue;
+        const next = (last?.attempt ?? 0) + 1;
+        deps.log.info({ runId: record.id, nextAttempt: next }, 'resuming callback delivery');
+        schedule(toRun(record), next);
+      }
+    },
+    /** Aborts the retries waiting for their backoff and waits for every delivery to settle. */
+    async close(): Promise<void> {
+      abort.abort();
+      await Promise.all([...inFlight]);
+    },
+  };
 }

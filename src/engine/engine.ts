@@ -20,6 +20,7 @@ import {
   type RunEvent,
   type RunEventList,
   type RunStatus,
+  type TerminalStatus,
 } from '../contracts/index.js';
 import {
   currentBootId,
@@ -53,7 +54,7 @@ import { createAgentStream } from './agent-stream.js';
 import { createConversations } from './conversations.js';
 import { createRunWorkspaces } from './run-workspaces.js';
 import { createKeyedLock } from './keyed-lock.js';
-import { deliverCallback } from './callbacks.js';
+import { createCallbackScheduler } from './callbacks.js';
 import { createDispatcher, type Dispatcher } from './dispatcher.js';
 import { createLocalEventBus, type EventBus, type EventListener } from './event-bus.js';
 import { EventCursor, isTerminalEvent, type EventCursorOptions } from './event-cursor.js';
@@ -139,7 +140,6 @@ interface ActiveRun {
 const now = (): string => new Date().toISOString();
 
 const LIST_EVENTS_MAX_BYTES = 4 * 1024 * 1024;
-const CALLBACK_RESUME_WINDOW_MS = 24 * 3_600_000;
 
 export function createEngine(options: EngineOptions): Engine {
   const { config, store, metrics } = options;
@@ -153,8 +153,6 @@ export function createEngine(options: EngineOptions): Engine {
     bootId: currentBootId(),
   };
   const active = new Map<string, ActiveRun>();
-  const callbacks = new Set<Promise<unknown>>();
-  const callbackAbort = new AbortController();
   let stopping = false;
   let sweepTimer: NodeJS.Timeout | undefined;
   let started = false;
@@ -533,22 +531,36 @@ export function createEngine(options: EngineOptions): Engine {
     const pe = isPatchbayError(err)
       ? err
       : new PatchbayError('REPO_REF_NOT_FOUND', (err as Error).message);
-    const error = { code: pe.code, message: pe.message };
-    const ok = await store.runs.transition(runId, ['queued'], {
-      status: 'failed',
+    await endWithoutProcess(runId, ['queued'], 'failed', { code: pe.code, message: pe.message });
+  }
+
+  /**
+   * Ends a run that has no process of ours (still queued, or left running by a dead server):
+   * compare-and-set to the terminal status, its conversation, the terminal event, the callback.
+   * `owner` is recorded so this process, not a recovery elsewhere, delivers the callback.
+   */
+  async function endWithoutProcess(
+    runId: string,
+    from: RunStatus[],
+    status: TerminalStatus,
+    error: { code: string; message: string },
+  ): Promise<boolean> {
+    const ok = await store.runs.transition(runId, from, {
+      status,
       owner,
       finishedAt: now(),
       errorCode: error.code,
       errorMessage: error.message,
     });
-    if (!ok) return;
+    if (!ok) return false;
     await conversationEnded(runId);
     await ensureTracked(runId);
-    writer.append(runId, 'status', { status: 'failed', error });
+    writer.append(runId, 'status', { status, error });
     await writer.flush();
     writer.untrack(runId);
-    metrics.runsFinished.inc({ status: 'failed' });
+    metrics.runsFinished.inc({ status });
     scheduleCallback(toRun(await getRecord(runId)));
+    return true;
   }
 
   async function finalize(
@@ -627,47 +639,26 @@ export function createEngine(options: EngineOptions): Engine {
     return repo ? [`${repo.path}/.git`] : [];
   }
 
-  function scheduleCallback(run: Run, firstAttempt = 1): void {
-    if (!run.callbackUrl) return;
-    const p = deliverCallback(run, run.callbackUrl, {
-      firstAttempt,
-      options: {
-        secret: config.webhookSecret,
-        maxAttempts: config.callbackMaxAttempts,
-        backoffMs: config.callbackBackoffMs,
-        timeoutMs: config.callbackTimeoutMs,
-        userAgent: `patchbay/${options.version}`,
-      },
-      repository: store.callbacks,
-      log: baseLog.child({ runId: run.id }),
-      metrics,
-      signal: callbackAbort.signal,
-    }).catch((err: unknown) => baseLog.error({ err, runId: run.id }, 'callback crashed'));
-    callbacks.add(p);
-    void p.finally(() => callbacks.delete(p));
-  }
+  const callbacks = createCallbackScheduler({
+    options: {
+      secret: config.webhookSecret,
+      maxAttempts: config.callbackMaxAttempts,
+      backoffMs: config.callbackBackoffMs,
+      timeoutMs: config.callbackTimeoutMs,
+      userAgent: `patchbay/${options.version}`,
+    },
+    store,
+    log: baseLog,
+    metrics,
+  });
+  const scheduleCallback = callbacks.schedule;
 
   async function cancelQueued(runId: string): Promise<void> {
     dispatcher.remove(runId);
-    const ok = await store.runs.transition(runId, ['queued'], {
-      status: 'cancelled',
-      owner, // this process delivers its callback; recovery elsewhere must not
-      finishedAt: now(),
-      errorCode: 'RUN_CANCELLED',
-      errorMessage: 'The run was cancelled before it started.',
+    await endWithoutProcess(runId, ['queued'], 'cancelled', {
+      code: 'RUN_CANCELLED',
+      message: 'The run was cancelled before it started.',
     });
-    if (!ok) return;
-    await conversationEnded(runId);
-    await ensureTracked(runId);
-    writer.append(runId, 'status', {
-      status: 'cancelled',
-      error: { code: 'RUN_CANCELLED', message: 'The run was cancelled before it started.' },
-    });
-    await writer.flush();
-    writer.untrack(runId);
-    const record = await getRecord(runId);
-    metrics.runsFinished.inc({ status: 'cancelled' });
-    scheduleCallback(toRun(record));
   }
 
   function notActive(record: RunRecord, action: string): PatchbayError {
@@ -728,28 +719,9 @@ export function createEngine(options: EngineOptions): Engine {
     return isProcessAlive(o.pid);
   }
 
-  /**
-   * Callbacks a dead process was still delivering (or never started) continue here, from
-   * the next attempt. Only the last day's runs, and only those of dead owners.
-   */
-  async function resumeCallbacks(): Promise<void> {
-    const since = new Date(Date.now() - CALLBACK_RESUME_WINDOW_MS).toISOString();
-    for (const record of await store.runs.listFinishedWithCallback(since)) {
-      if (!isTerminalStatus(record.status) || ownerIsAlive(record.owner)) continue;
-      const deliveries = await store.callbacks.listForRun(record.id);
-      const last = deliveries.at(-1);
-      if (last && last.outcome !== 'retrying') continue;
-      baseLog.info(
-        { runId: record.id, nextAttempt: (last?.attempt ?? 0) + 1 },
-        'resuming callback delivery',
-      );
-      scheduleCallback(toRun(record), (last?.attempt ?? 0) + 1);
-    }
-  }
-
   async function recover(): Promise<void> {
     // First, so runs this recovery interrupts (and schedules callbacks for) are not counted.
-    await resumeCallbacks();
+    await callbacks.resume(ownerIsAlive);
     const stale = await store.runs.listByStatus(['running', 'paused']);
     for (const record of stale) {
       if (ownerIsAlive(record.owner)) continue;
@@ -757,27 +729,11 @@ export function createEngine(options: EngineOptions): Engine {
       if (record.pgid && sameBoot && signalGroup(record.pgid, 'SIGKILL')) {
         baseLog.warn({ runId: record.id, pgid: record.pgid }, 'killed process group of dead run');
       }
-      const ok = await store.runs.transition(record.id, ['running', 'paused'], {
-        status: 'interrupted',
-        finishedAt: now(),
-        errorCode: 'RUN_INTERRUPTED',
-        errorMessage: 'The server running this run stopped before it finished.',
+      const ended = await endWithoutProcess(record.id, ['running', 'paused'], 'interrupted', {
+        code: 'RUN_INTERRUPTED',
+        message: 'The server running this run stopped before it finished.',
       });
-      if (!ok) continue;
-      await conversationEnded(record.id);
-      await ensureTracked(record.id);
-      writer.append(record.id, 'status', {
-        status: 'interrupted',
-        error: {
-          code: 'RUN_INTERRUPTED',
-          message: 'The server running this run stopped before it finished.',
-        },
-      });
-      await writer.flush();
-      writer.untrack(record.id);
-      metrics.runsFinished.inc({ status: 'interrupted' });
-      baseLog.warn({ runId: record.id }, 'run interrupted by a previous server stop');
-      scheduleCallback(toRun(await getRecord(record.id)));
+      if (ended) baseLog.warn({ runId: record.id }, 'run interrupted by a previous server stop');
     }
     if (options.adoptQueuedRuns === false) return;
     const queued = await store.runs.listByStatus(['queued']);
@@ -951,8 +907,7 @@ export function createEngine(options: EngineOptions): Engine {
         a.proc?.cancel();
       }
       await Promise.all(running.map((a) => a.done));
-      callbackAbort.abort();
-      await Promise.all([...callbacks]);
+      await callbacks.close();
       await writer.close();
     },
   };
