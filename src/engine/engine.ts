@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { hostname } from 'node:os';
-import { getAgent, type AgentContext } from '../agents/index.js';
+import { findExecutable, getAgent, type AgentContext } from '../agents/index.js';
 import type { ResolvedConfig } from '../config/index.js';
 import {
   isPatchbayError,
@@ -431,8 +432,12 @@ export function createEngine(options: EngineOptions): Engine {
             workdir: record.workdir!,
             network: record.network,
             hide: [config.dataDir],
-            // A worktree's git metadata lives in its repository, which may be in the data dir.
-            readOnly: await sandboxGitDirs(record),
+            // A worktree's git metadata lives in its repository, which may be in the data dir;
+            // the program's own directory may be under /tmp, which is private in the sandbox.
+            readOnly: [
+              ...(await sandboxGitDirs(record)),
+              ...(await programDir(plan.argv[0]!, env.PATH)),
+            ],
             writable: agentStatePaths(env.HOME, adapter.stateDirs ?? []),
           })
         : plan.argv;
@@ -630,6 +635,17 @@ export function createEngine(options: EngineOptions): Engine {
     await conversations
       .afterEnd(record)
       .catch((err: unknown) => baseLog.error({ err, runId }, 'could not update the conversation'));
+  }
+
+  /**
+   * The directory of the program a sandboxed run starts (read-only), so that an agent CLI or
+   * a script installed under /tmp or the data dir, and files next to it, stay visible.
+   */
+  async function programDir(program: string, path: string | undefined): Promise<string[]> {
+    const found = await findExecutable(program, path);
+    if (!found) return [];
+    const dir = dirname(await realpath(found).catch(() => resolvePath(found)));
+    return dir === '/' ? [] : [dir];
   }
 
   /** Git directories a sandboxed repository run must still see (read-only). */

@@ -400,6 +400,17 @@ describe.skipIf(!bwrap)('PATCHBAY_SANDBOX=bwrap', () => {
     expect(run.headCommit).not.toBe(run.baseCommit);
   });
 
+  it('a program under /tmp (private in the sandbox) still runs, with the files next to it', async () => {
+    const tools = tempDir('patchbay-tools-');
+    writeFileSync(join(tools, 'data.txt'), 'beside the script\n');
+    writeFileSync(join(tools, 'hello.sh'), '#!/bin/sh\ncat "$(dirname "$0")/data.txt"\n', {
+      mode: 0o755,
+    });
+    const run = await server.api.createRun({ command: [join(tools, 'hello.sh')], wait: true });
+    expect(run.status, JSON.stringify(run.error)).toBe('succeeded');
+    expect(await server.api.output(run.id)).toBe('beside the script\n');
+  });
+
   it('cancel reaches every process in the sandbox', async () => {
     const marker = '987.654'; // a sleep length nothing else on the machine uses
     const alive = (): boolean => {
