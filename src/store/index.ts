@@ -29,3 +29,4 @@ export {
 export type { ListRunsOptions, RunPatch, RunRepository } from './runs-repository.js';
 export { openStore, type OpenStoreOptions, type Store } from './store.js';
 export type { RepoRepository } from './repos-repository.js';
+export type { JobCounts, JobRecord, JobRepository, JobState } from './jobs-repository.js';

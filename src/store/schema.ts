@@ -117,7 +117,30 @@ export interface ConversationMessagesTable {
   created_at: string;
 }
 
+export interface JobsTable {
+  id: string;
+  queue: string;
+  name: string;
+  /** JSON of the job's data. */
+  data: string;
+  /** waiting | active | completed | failed */
+  state: string;
+  priority: number;
+  seq: string;
+  /** Not before this time (delays and retry backoff). */
+  run_at: string;
+  attempts_made: number;
+  max_attempts: number;
+  backoff_ms: number;
+  lease_owner: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
 export interface Database {
+  jobs: JobsTable;
   conversations: ConversationsTable;
   conversation_messages: ConversationMessagesTable;
   repos: ReposTable;

@@ -7,6 +7,7 @@ import {
 } from './conversations-repository.js';
 import { openDatabase, type DatabaseHandle, type Dialect } from './db.js';
 import { createEventRepository, type EventRepository } from './events-repository.js';
+import { createJobRepository, type JobRepository } from './jobs-repository.js';
 import { migrateToLatest } from './migrator.js';
 import { createRepoRepository, type RepoRepository } from './repos-repository.js';
 import { createRunRepository, type RunRepository } from './runs-repository.js';
@@ -20,6 +21,7 @@ export interface Store {
   readonly callbacks: CallbackRepository;
   readonly repos: RepoRepository;
   readonly conversations: ConversationRepository;
+  readonly jobs: JobRepository;
   /** Resolves when the database answers a trivial query; throws STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -50,6 +52,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     callbacks: createCallbackRepository(handle.db),
     repos: createRepoRepository(handle.db),
     conversations: createConversationRepository(handle.db),
+    jobs: createJobRepository(handle.db),
     async ping() {
       try {
         await sql`select 1`.execute(handle.db);
