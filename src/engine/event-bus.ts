@@ -10,6 +10,12 @@ export interface EventBus {
   publish(events: RunEvent[]): void;
   subscribe(runId: string, listener: EventListener): () => void;
   subscriberCount(runId: string): number;
+  /**
+   * Resolves once events published from now on reach this node's listeners of `runId`. A
+   * cursor waits for it before its first read of the store, or an event published between
+   * that read and a remote subscription taking effect would be in neither. Local: at once.
+   */
+  whenSubscribed?(runId: string): Promise<void>;
 }
 
 /** The single-machine bus: in-process, synchronous, no copies. */

@@ -46,6 +46,7 @@ export class EventCursor {
   private readonly maxBufferedBytes: number;
   private bufferedBytes = 0;
   private readonly pageSize: number;
+  private subscribed: Promise<void> | null;
 
   constructor(
     private readonly source: EventSource,
@@ -63,6 +64,7 @@ export class EventCursor {
     this.pageSize = options.pageSize ?? 8;
     // Subscribe before the first read, so nothing published meanwhile is missed.
     this.unsubscribe = source.bus.subscribe(runId, (events) => this.onLive(events));
+    this.subscribed = source.bus.whenSubscribed?.(runId) ?? null;
   }
 
   get lastSeq(): number {
@@ -84,6 +86,10 @@ export class EventCursor {
 
   /** The next batch, or null once the terminal status event has been delivered. */
   async next(): Promise<RunEvent[] | null> {
+    if (this.subscribed) {
+      await this.subscribed.catch(() => undefined); // a failed subscription: the store still has it all
+      this.subscribed = null;
+    }
     for (;;) {
       if (this.done || this.closed) return null;
       if (this.catchUp) {
