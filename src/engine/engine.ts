@@ -57,6 +57,7 @@ import { createRunWorkspaces } from './run-workspaces.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { createCallbackScheduler } from './callbacks.js';
 import { createDispatcher, type Dispatcher } from './dispatcher.js';
+import { createEmbeddedQueue, type JobQueue } from '../queue/index.js';
 import { createLocalEventBus, type EventBus, type EventListener } from './event-bus.js';
 import { EventCursor, isTerminalEvent, type EventCursorOptions } from './event-cursor.js';
 import { outcomeOf } from './outcome.js';
@@ -73,6 +74,8 @@ export interface EngineOptions {
    * sets false: those runs belong to the server's queue, not to a one-shot `patchbay run`.
    */
   adoptQueuedRuns?: boolean;
+  /** Where runs wait for a slot; default the embedded queue on `store`. */
+  queue?: JobQueue;
 }
 
 export interface QueueStats {
@@ -107,7 +110,7 @@ export interface Engine {
   interruptRun(id: string): Promise<Run>;
   /** Resolves with the run once it reaches a terminal status. */
   waitForRun(id: string, signal?: AbortSignal): Promise<Run>;
-  queueStats(): QueueStats;
+  queueStats(): Promise<QueueStats>;
   refreshMetrics(): Promise<void>;
   /**
    * Removes workspaces whose runs all ended more than PATCHBAY_WORKSPACE_TTL_MS ago: run
@@ -140,6 +143,11 @@ interface ActiveRun {
 
 const now = (): string => new Date().toISOString();
 
+/** A run's job is held under this lease, renewed every third of it while the run goes on. */
+const RUN_LEASE_MS = 30_000;
+/** How often an idle worker looks for runs queued by another process on the same store. */
+const RUN_POLL_MS = 250;
+
 const LIST_EVENTS_MAX_BYTES = 4 * 1024 * 1024;
 
 export function createEngine(options: EngineOptions): Engine {
@@ -168,13 +176,21 @@ export function createEngine(options: EngineOptions): Engine {
     },
   });
 
+  // The embedded CLI runs its own run in a queue of its own: the server's queued runs are not
+  // its to take.
+  const ownQueue = options.queue === undefined;
+  const queue =
+    options.queue ??
+    createEmbeddedQueue({ store, log: baseLog, leaseMs: RUN_LEASE_MS, pollMs: RUN_POLL_MS });
   const dispatcher: Dispatcher = createDispatcher({
+    queue,
+    queueName: options.adoptQueuedRuns === false ? `runs-embedded-${instanceId}` : 'runs',
     limit: config.maxConcurrentRuns,
-    start: (runId) => executeRun(runId),
-    onChange: ({ running, waiting }) => {
-      metrics.queueRunning.set(running);
-      metrics.queueWaiting.set(waiting);
+    start: async (runId) => {
+      if (stopping) throw new Error('the server is stopping: the run stays queued');
+      await executeRun(runId);
     },
+    onChange: ({ running }) => metrics.queueRunning.set(running),
   });
 
   /** Serialises status changes of one run so status events match the stored order. */
@@ -310,7 +326,7 @@ export function createEngine(options: EngineOptions): Engine {
     writer.track(record.id, 0);
     writer.append(record.id, 'status', { status: 'queued' });
     baseLog.info({ runId: record.id, agent: record.agent }, 'run queued');
-    dispatcher.enqueue(record.id);
+    await dispatcher.enqueue(record.id);
     return toRun(record);
   }
 
@@ -670,7 +686,7 @@ export function createEngine(options: EngineOptions): Engine {
   const scheduleCallback = callbacks.schedule;
 
   async function cancelQueued(runId: string): Promise<void> {
-    dispatcher.remove(runId);
+    await dispatcher.remove(runId);
     await endWithoutProcess(runId, ['queued'], 'cancelled', {
       code: 'RUN_CANCELLED',
       message: 'The run was cancelled before it started.',
@@ -755,7 +771,7 @@ export function createEngine(options: EngineOptions): Engine {
     const queued = await store.runs.listByStatus(['queued']);
     for (const record of queued) {
       await ensureTracked(record.id);
-      dispatcher.enqueue(record.id);
+      await dispatcher.ensureQueued(record.id);
     }
     if (queued.length > 0) baseLog.info({ count: queued.length }, 're-queued waiting runs');
   }
@@ -888,6 +904,9 @@ export function createEngine(options: EngineOptions): Engine {
     queueStats: () => dispatcher.stats(),
     async refreshMetrics() {
       const counts = await store.runs.countByStatus();
+      const queued = await dispatcher.stats();
+      metrics.queueRunning.set(queued.running);
+      metrics.queueWaiting.set(queued.waiting);
       metrics.runsByStatus.reset();
       for (const [status, n] of Object.entries(counts)) metrics.runsByStatus.set({ status }, n);
     },
@@ -908,6 +927,7 @@ export function createEngine(options: EngineOptions): Engine {
         baseLog.info({ bwrap: version }, 'runs are sandboxed with bubblewrap');
       }
       await recover();
+      dispatcher.start();
       void sweepWorkspaces();
       sweepTimer = setInterval(() => void sweepWorkspaces(), 3_600_000);
       sweepTimer.unref();
@@ -916,15 +936,17 @@ export function createEngine(options: EngineOptions): Engine {
       if (stopping) return;
       stopping = true;
       clearInterval(sweepTimer);
-      dispatcher.close();
+      const closing = dispatcher.close();
       const running = [...active.values()];
       for (const a of running) {
         a.shuttingDown = true;
         a.proc?.cancel();
       }
       await Promise.all(running.map((a) => a.done));
+      await closing;
       await callbacks.close();
       await writer.close();
+      if (ownQueue) await queue.close();
     },
   };
 }

@@ -109,9 +109,9 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
           if (closing) return;
           closing = true;
           const closed = worker.close();
-          const timer = new Promise<'timeout'>((r) =>
-            setTimeout(() => r('timeout'), graceMs).unref(),
-          );
+          const timer = Number.isFinite(graceMs)
+            ? new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref())
+            : new Promise<'timeout'>(() => undefined);
           if ((await Promise.race([closed, timer])) === 'timeout') {
             for (const a of aborts) a.abort(new Error('worker closing'));
           }
@@ -140,6 +140,19 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
         attemptsMade: job.attemptsMade,
         lastError: job.failedReason || null,
       };
+    },
+
+    async remove(queueName, id) {
+      const job = await queueOf(queueName).getJob(id);
+      if (!job) return false;
+      const state = await job.getState();
+      if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized') return false;
+      try {
+        await job.remove();
+        return true;
+      } catch {
+        return false; // a worker took it meanwhile
+      }
     },
 
     async counts(queueName): Promise<QueueCounts> {

@@ -195,8 +195,9 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): JobQueue {
           clearInterval(poll);
           added.off(queueName, wake);
           const all = Promise.all([...running.values()].map((r) => r.done));
-          const timer = new Promise<void>((r) => setTimeout(r, graceMs).unref());
-          await Promise.race([all, timer]);
+          if (Number.isFinite(graceMs)) {
+            await Promise.race([all, new Promise<void>((r) => setTimeout(r, graceMs).unref())]);
+          }
           for (const r of running.values()) r.abort.abort(new Error('worker closing'));
           await all;
           workers.delete(worker);
@@ -219,6 +220,8 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): JobQueue {
         lastError: job.lastError,
       };
     },
+
+    remove: (queueName, id) => store.jobs.removeWaiting(storeKey(queueName, id)),
 
     counts: (queueName): Promise<QueueCounts> => store.jobs.counts(queueName, iso(Date.now())),
 

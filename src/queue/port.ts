@@ -38,7 +38,10 @@ export interface WorkerOptions {
 }
 
 export interface QueueWorker {
-  /** Stops taking jobs and waits for the running ones (up to `graceMs`, then aborts them). */
+  /**
+   * Stops taking jobs and waits for the running ones: up to `graceMs` (default 0), then aborts
+   * them and hands them back; `Infinity` waits for them however long they take.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -66,6 +69,8 @@ export interface JobQueue {
   add<T>(queue: string, name: string, data: T, options?: JobOptions): Promise<string>;
   process<T>(queue: string, handler: JobHandler<T>, options: WorkerOptions): QueueWorker;
   getJob(queue: string, id: string): Promise<JobInfo | undefined>;
+  /** Removes a job that is waiting or delayed; false when it is running, finished or unknown. */
+  remove(queue: string, id: string): Promise<boolean>;
   counts(queue: string): Promise<QueueCounts>;
   /** Closes workers (see QueueWorker.close) and connections. */
   close(): Promise<void>;

@@ -251,6 +251,22 @@ describe.each(drivers)('job queue contract: $name', (driver) => {
     expect(peak).toBe(2);
   });
 
+  it('removes a waiting job, and not a finished one', async ({ skip }) => {
+    if (!env) skip();
+    const q = fresh();
+    const gone = await queue.add(q, 'gone', {});
+    const kept = await queue.add(q, 'kept', {}, { delayMs: 50 });
+    expect(await queue.remove(q, gone)).toBe(true);
+    expect(await queue.getJob(q, gone)).toBeUndefined();
+    const seen: string[] = [];
+    const worker = queue.process(q, async (job) => void seen.push(job.id), { concurrency: 1 });
+    await until(async () => (await queue.getJob(q, kept))?.status === 'completed', 'completion');
+    await worker.close();
+    expect(seen).toEqual([kept]);
+    expect(await queue.remove(q, kept)).toBe(false);
+    expect(await queue.remove(q, 'job_unknown')).toBe(false);
+  });
+
   it('adds a job id only once', async ({ skip }) => {
     if (!env) skip();
     const q = fresh();

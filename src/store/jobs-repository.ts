@@ -43,6 +43,8 @@ export interface JobRepository {
   /** Adds a job; false (and nothing changed) when a job with this id exists. */
   insert(job: JobRecord): Promise<boolean>;
   get(id: string): Promise<JobRecord | undefined>;
+  /** Deletes a job that no worker holds yet; false otherwise. */
+  removeWaiting(id: string): Promise<boolean>;
   /** Takes the next ready job of `queue` (priority, then insertion order) for `owner`. */
   claim(queue: string, owner: string, now: string, leaseUntil: string): Promise<JobRecord | null>;
   /** Extends a held lease; false when the job is no longer held by `owner`. */
@@ -123,6 +125,14 @@ export function createJobRepository(db: Kysely<Database>): JobRepository {
     async get(id) {
       const row = await db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
       return row ? fromRow(row) : undefined;
+    },
+    async removeWaiting(id) {
+      const result = await db
+        .deleteFrom('jobs')
+        .where('id', '=', id)
+        .where('state', '=', 'waiting')
+        .executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
     },
     async claim(queue, owner, now, leaseUntil) {
       const candidates = await db

@@ -36,7 +36,7 @@ export function healthRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
         },
       },
       async () => {
-        const { running, waiting, limit } = deps.engine.queueStats();
+        const { running, waiting, limit } = await deps.engine.queueStats();
         return {
           status: 'ok' as const,
           service: 'patchbay' as const,
