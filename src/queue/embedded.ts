@@ -22,6 +22,10 @@ export interface EmbeddedQueueOptions {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** Completed jobs are kept a day (as the BullMQ driver keeps them), then deleted. */
+const KEEP_COMPLETED_MS = 24 * 3_600_000;
+const PURGE_EVERY_MS = 3_600_000;
+
 /** Jobs are stored under `<queue>/<id>`: a job id is unique per queue, as with BullMQ. */
 const storeKey = (queue: string, id: string): string => `${queue}/${id}`;
 const publicId = (record: JobRecord): string => record.id.slice(record.queue.length + 1);
@@ -38,12 +42,21 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): JobQueue {
   added.setMaxListeners(0);
   const workers = new Set<QueueWorker>();
   let lastReap = 0;
+  let lastPurge = 0;
 
-  /** Expired leases: their worker is gone. Retried after the backoff, or failed for good. */
+  /**
+   * Expired leases: their worker is gone. Retried after the backoff, or failed for good. Also,
+   * now and then, completed jobs older than a day go (failed ones stay: the dead-letter list).
+   */
   async function reap(): Promise<void> {
     const now = Date.now();
     if (now - lastReap < leaseMs / 2) return;
     lastReap = now;
+    if (now - lastPurge > PURGE_EVERY_MS) {
+      lastPurge = now;
+      const purged = await store.jobs.deleteCompletedBefore(iso(now - KEEP_COMPLETED_MS));
+      if (purged > 0) log.debug({ purged }, 'completed jobs purged');
+    }
     for (const job of await store.jobs.listExpired(iso(now))) {
       const last = job.attemptsMade >= job.maxAttempts;
       const released = await store.jobs.release(job.id, null, {

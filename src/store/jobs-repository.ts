@@ -66,6 +66,8 @@ export interface JobRepository {
       refundAttempt?: boolean;
     },
   ): Promise<boolean>;
+  /** Deletes completed jobs that finished before `cutoff`; returns how many. */
+  deleteCompletedBefore(cutoff: string): Promise<number>;
   /** Active jobs whose lease ran out before `now`: their worker is gone. */
   listExpired(now: string): Promise<JobRecord[]>;
   counts(queue: string, now: string): Promise<JobCounts>;
@@ -202,6 +204,14 @@ export function createJobRepository(db: Kysely<Database>): JobRepository {
           : q.where('lease_owner', '=', owner);
       const result = await q.executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
+    },
+    async deleteCompletedBefore(cutoff) {
+      const result = await db
+        .deleteFrom('jobs')
+        .where('state', '=', 'completed')
+        .where('finished_at', '<', cutoff)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
     async listExpired(now) {
       const rows = await db

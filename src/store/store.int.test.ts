@@ -341,6 +341,40 @@ describe.each(dialects)('store contract ($name)', (dialect) => {
     );
   });
 
+  it('purges old completed jobs and keeps failed ones (the dead-letter list)', async ({
+    skip: skipTest,
+  }) => {
+    if (skip) skipTest();
+    const job = (id: string) => ({
+      id,
+      queue: 'purge',
+      name: 'n',
+      data: { id },
+      state: 'waiting' as const,
+      priority: 1,
+      seq: id,
+      runAt: '2020-01-01T00:00:00.000Z',
+      attemptsMade: 0,
+      maxAttempts: 1,
+      backoffMs: 1,
+      leaseOwner: null,
+      leaseUntil: null,
+      lastError: null,
+      createdAt: '2020-01-01T00:00:00.000Z',
+      finishedAt: null,
+    });
+    for (const id of ['purge/a', 'purge/b', 'purge/c']) await store.jobs.insert(job(id));
+    const old = '2020-01-01T00:00:01.000Z';
+    const a = await store.jobs.claim('purge', 'w', old, '2020-01-01T00:01:00.000Z');
+    await store.jobs.complete(a!.id, 'w', old);
+    const b = await store.jobs.claim('purge', 'w', old, '2020-01-01T00:01:00.000Z');
+    await store.jobs.release(b!.id, 'w', { state: 'failed', runAt: old, lastError: 'x', now: old });
+    expect(await store.jobs.deleteCompletedBefore('2021-01-01T00:00:00.000Z')).toBe(1);
+    expect(await store.jobs.get('purge/a')).toBeUndefined();
+    expect((await store.jobs.get('purge/b'))?.state).toBe('failed');
+    expect((await store.jobs.get('purge/c'))?.state).toBe('waiting');
+  });
+
   it('migrates down and up again', async ({ skip: skipTest }) => {
     if (skip) skipTest();
     const db = store.handle.db as never;
