@@ -5,12 +5,22 @@
  * is what keeps `patchbay serve` under 100 MB during an output flood (bench/flood.ts).
  *
  * Left outside the bundle: native addons (better-sqlite3, node-pty), packages loaded only on
- * demand (pg), and packages that locate files next to themselves at run time (pino's transport
- * worker, swagger-ui's static assets).
+ * demand (pg; bullmq and ioredis, which only a server with PATCHBAY_QUEUE_URL loads), and
+ * packages that locate files next to themselves at run time (pino's transport worker,
+ * swagger-ui's static assets, bullmq's Lua scripts).
  */
 import { build } from 'esbuild';
 
-const external = ['better-sqlite3', 'node-pty', 'pg', 'pino', 'pino-pretty', '@fastify/swagger-ui'];
+const external = [
+  'better-sqlite3',
+  'node-pty',
+  'pg',
+  'bullmq',
+  'ioredis',
+  'pino',
+  'pino-pretty',
+  '@fastify/swagger-ui',
+];
 
 await build({
   entryPoints: ['dist/cli/main.js'],

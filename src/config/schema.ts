@@ -79,6 +79,29 @@ export const settings = {
     description: 'Store location: a SQLite file path or `sqlite:<path>`.',
     secret: true,
   }),
+  queueUrl: setting({
+    key: 'queueUrl',
+    env: 'PATCHBAY_QUEUE_URL',
+    schema: z
+      .string()
+      .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+      .optional(),
+    defaultText: '(unset: runs wait in the store; events stay in this process)',
+    description:
+      "Redis for several Patchbay processes sharing one store: runs wait in BullMQ on it and any server's workers take them, and run events are published on it so every server's streams see every run.",
+    secret: true,
+  }),
+  queuePrefix: setting({
+    key: 'queuePrefix',
+    env: 'PATCHBAY_QUEUE_PREFIX',
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+      .default('patchbay'),
+    defaultText: 'patchbay',
+    description:
+      'Prefix of every Redis key and channel, so several installations can share one Redis.',
+  }),
   apiTokens: setting({
     key: 'apiTokens',
     env: 'PATCHBAY_API_TOKENS',
@@ -350,6 +373,8 @@ export interface ResolvedConfig {
   url: string | undefined;
   /** Always set: defaults to the SQLite file in the data dir. */
   databaseUrl: string;
+  queueUrl: string | undefined;
+  queuePrefix: string;
   apiTokens: string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   logFormat: 'auto' | 'json' | 'pretty';

@@ -181,6 +181,11 @@ export const errorCatalog = {
     kind: 'operational',
     message: "The conversation no longer fits the agent's context window.",
   },
+  QUEUE_UNAVAILABLE: {
+    status: 503,
+    kind: 'operational',
+    message: 'The Redis server of PATCHBAY_QUEUE_URL does not answer.',
+  },
   SANDBOX_UNAVAILABLE: {
     status: 500,
     kind: 'operational',

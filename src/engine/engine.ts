@@ -144,7 +144,7 @@ interface ActiveRun {
 const now = (): string => new Date().toISOString();
 
 /** A run's job is held under this lease, renewed every third of it while the run goes on. */
-const RUN_LEASE_MS = 30_000;
+export const RUN_LEASE_MS = 30_000;
 /** How often an idle worker looks for runs queued by another process on the same store. */
 const RUN_POLL_MS = 250;
 
@@ -325,6 +325,10 @@ export function createEngine(options: EngineOptions): Engine {
     await store.runs.insert(record);
     writer.track(record.id, 0);
     writer.append(record.id, 'status', { status: 'queued' });
+    // Stored before any worker can take the run, and no longer numbered here: the process that
+    // runs it (this one or another sharing the store) continues the seq from the store.
+    await writer.flush();
+    writer.untrack(record.id);
     baseLog.info({ runId: record.id, agent: record.agent }, 'run queued');
     await dispatcher.enqueue(record.id);
     return toRun(record);

@@ -35,8 +35,8 @@ describe.skipIf(!url)('Redis event bus (two nodes on a real Redis)', () => {
   let b: RedisEventBus;
 
   beforeAll(async () => {
-    a = createRedisEventBus({ url: url!, log: createSilentLogger(), prefix });
-    b = createRedisEventBus({ url: url!, log: createSilentLogger(), prefix });
+    a = await createRedisEventBus({ url: url!, log: createSilentLogger(), prefix });
+    b = await createRedisEventBus({ url: url!, log: createSilentLogger(), prefix });
     await Promise.all([a.ready(), b.ready()]);
   });
   afterAll(async () => {

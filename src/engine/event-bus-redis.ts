@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import type { RunEvent } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
 import type { EventBus, EventListener } from './event-bus.js';
@@ -17,12 +16,14 @@ export interface RedisEventBus extends EventBus {
  * by seq, as the EventCursor does for any gap. Local listeners get their events from Redis
  * too (one path, one order), not from the publishing call.
  */
-export function createRedisEventBus(options: {
+export async function createRedisEventBus(options: {
   url: string;
   log: Logger;
   /** Channel prefix, so several installations can share one server. */
   prefix?: string;
-}): RedisEventBus {
+}): Promise<RedisEventBus> {
+  // Loaded on demand: a server without Redis never pays for ioredis in memory.
+  const { Redis } = await import('ioredis');
   const prefix = options.prefix ?? 'patchbay';
   const channelOf = (runId: string): string => `${prefix}:events:${runId}`;
   const pub = new Redis(options.url, { maxRetriesPerRequest: 3 });

@@ -1,5 +1,5 @@
-import { Queue, WaitingError, Worker, type Job as BullJob } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Job as BullJob, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/index.js';
 import { ulid } from '../store/index.js';
 import {
@@ -27,7 +27,10 @@ export interface BullmqQueueOptions {
  * retries with exponential backoff, priorities, delays and failed-job retention do the work;
  * this only maps the port onto them.
  */
-export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
+export async function createBullmqQueue(options: BullmqQueueOptions): Promise<JobQueue> {
+  // Loaded on demand: a server without Redis never pays for BullMQ and ioredis in memory.
+  const { Queue, Worker, WaitingError } = await import('bullmq');
+  const { Redis } = await import('ioredis');
   const { url, log, leaseMs } = options;
   const prefix = options.prefix ?? 'patchbay';
   // Workers block on their connection; BullMQ wants maxRetriesPerRequest null for them.

@@ -32,7 +32,9 @@ export interface JobQueueOptions {
  * (Not wired into the engine yet: runs are still dispatched in-process. The settings that
  * choose the driver come with that step.)
  */
-export function createJobQueue(deps: JobQueueOptions & { store: Store; log: Logger }): JobQueue {
+export async function createJobQueue(
+  deps: JobQueueOptions & { store: Store; log: Logger },
+): Promise<JobQueue> {
   const { store, log, leaseMs, pollMs } = deps;
   return deps.queueUrl
     ? createBullmqQueue({ url: deps.queueUrl, log, leaseMs })

@@ -88,7 +88,7 @@ const drivers: Driver[] = [
       // A key prefix of its own: parallel runs and leftovers never meet.
       const prefix = `patchbay-test-${randomBytes(4).toString('hex')}`;
       return {
-        open: () => Promise.resolve(createBullmqQueue({ url, log, leaseMs: LEASE_MS, prefix })),
+        open: () => createBullmqQueue({ url, log, leaseMs: LEASE_MS, prefix }),
         holdArgs: ['bullmq', url],
         env: { QUEUE_PREFIX: prefix },
         async teardown() {

@@ -1,8 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { ResolvedConfig } from '../config/index.js';
-import { createEngine, createRepoService, type Engine } from '../engine/index.js';
+import { PatchbayError } from '../contracts/index.js';
+import {
+  createEngine,
+  createRedisEventBus,
+  createRepoService,
+  RUN_LEASE_MS,
+  type Engine,
+} from '../engine/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { createMetrics } from '../observability/index.js';
+import { createBullmqQueue } from '../queue/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { buildApp } from './app.js';
 import { assertSafeBind } from './auth.js';
@@ -39,7 +47,39 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   assertSafeBind(config.host, config.apiTokens);
   const store = await openStore({ databaseUrl: config.databaseUrl });
   const metrics = createMetrics();
-  const engine = createEngine({ config, store, log, metrics, version });
+  // With Redis, runs wait in BullMQ for any server's worker and events reach every server.
+  const shared = config.queueUrl
+    ? {
+        queue: await createBullmqQueue({
+          url: config.queueUrl,
+          log,
+          leaseMs: RUN_LEASE_MS,
+          prefix: config.queuePrefix,
+        }),
+        bus: await createRedisEventBus({
+          url: config.queueUrl,
+          log,
+          prefix: config.queuePrefix,
+        }),
+      }
+    : undefined;
+  const closeShared = async (): Promise<void> => {
+    await shared?.queue.close();
+    await shared?.bus.close();
+  };
+  try {
+    await shared?.bus.ready();
+  } catch (err) {
+    await closeShared();
+    await store.close();
+    throw new PatchbayError(
+      'QUEUE_UNAVAILABLE',
+      `Redis at PATCHBAY_QUEUE_URL does not answer: ${(err as Error).message}`,
+      undefined,
+      { cause: err },
+    );
+  }
+  const engine = createEngine({ config, store, log, metrics, version, ...shared });
   const deps: ServerDeps = {
     config,
     engine,
@@ -56,6 +96,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     app = await buildApp(deps);
     await engine.start();
   } catch (err) {
+    await closeShared();
     await store.close();
     throw err;
   }
@@ -65,6 +106,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       await app.listen({ host: config.host, port: config.port });
     } catch (err) {
       await engine.stop();
+      await closeShared();
       await store.close();
       throw err;
     }
@@ -96,6 +138,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         }
         for (const stop of [...deps.openStreams]) stop();
         await app.close();
+        await closeShared();
         await store.close();
       })();
       return closing;
