@@ -56,6 +56,7 @@ import { createConversations } from './conversations.js';
 import { createRunWorkspaces } from './run-workspaces.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { createCallbackScheduler } from './callbacks.js';
+import type { ControlAction, RemoteControl } from './control-redis.js';
 import { createDispatcher, type Dispatcher } from './dispatcher.js';
 import { createEmbeddedQueue, type JobQueue } from '../queue/index.js';
 import { createLocalEventBus, type EventBus, type EventListener } from './event-bus.js';
@@ -76,6 +77,8 @@ export interface EngineOptions {
   adoptQueuedRuns?: boolean;
   /** Where runs wait for a slot; default the embedded queue on `store`. */
   queue?: JobQueue;
+  /** Carries control verbs to the server holding a run (several servers on one store). */
+  control?: RemoteControl;
 }
 
 export interface QueueStats {
@@ -780,6 +783,97 @@ export function createEngine(options: EngineOptions): Engine {
     if (queued.length > 0) baseLog.info({ count: queued.length }, 're-queued waiting runs');
   }
 
+  async function cancelLocal(id: string): Promise<Run> {
+    const entry = await withRunLock(id, async () => {
+      const record = await getRecord(id);
+      if (isTerminalStatus(record.status)) throw notActive(record, 'cancel');
+      if (record.status === 'queued') {
+        await cancelQueued(id);
+        return null;
+      }
+      const a = active.get(id);
+      if (!a) throw notActive(record, 'cancel (it is held by another process)');
+      a.cancelRequested = true;
+      a.proc?.cancel();
+      return a;
+    });
+    if (entry) {
+      // Answer with the final state when it comes within the kill grace.
+      await Promise.race([
+        entry.done,
+        new Promise((r) => setTimeout(r, config.killGraceMs + 2000).unref()),
+      ]);
+    }
+    return toRun(await getRecord(id));
+  }
+
+  async function interruptLocal(id: string): Promise<Run> {
+    const entry = await withRunLock(id, async () => {
+      const record = await getRecord(id);
+      const a = active.get(id);
+      if (record.status !== 'running' || !a?.proc) throw notActive(record, 'interrupt');
+      a.interruptRequested = true;
+      // The agent's own control request where it has one, SIGINT to the group otherwise.
+      if (!a.softInterrupt?.()) a.proc.interrupt();
+      baseLog.info({ runId: id }, 'run interrupted');
+      return a;
+    });
+    const ended = await Promise.race([
+      entry.done.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), config.killGraceMs).unref()),
+    ]);
+    if (!ended) entry.proc?.cancel();
+    return toRun(await getRecord(id));
+  }
+
+  /**
+   * A control verb for a run held by another server goes to that server (when servers share a
+   * store and a control channel); otherwise it is handled here.
+   */
+  async function controlled(
+    action: ControlAction,
+    id: string,
+    local: (id: string) => Promise<Run>,
+  ): Promise<Run> {
+    const control = options.control;
+    if (control && !active.has(id)) {
+      const record = await getRecord(id);
+      if (record.status === 'running' || record.status === 'paused') {
+        const timeout =
+          action === 'cancel' || action === 'interrupt' ? config.killGraceMs + 5000 : 5000;
+        const reply = await control.request(action, id, timeout);
+        if (!reply) throw notActive(record, `${action} (no server holds it)`);
+        if (!reply.ok) {
+          throw new PatchbayError(
+            (reply.code ?? 'RUN_NOT_ACTIVE') as 'RUN_NOT_ACTIVE',
+            reply.message ?? `cannot ${action} run ${id}`,
+            { id },
+          );
+        }
+        return toRun(await getRecord(id));
+      }
+    }
+    return local(id);
+  }
+  // Requests from other servers for runs this one holds.
+  options.control?.serve(async (action, runId) => {
+    if (!active.has(runId)) return null;
+    const local = {
+      cancel: cancelLocal,
+      interrupt: interruptLocal,
+      pause: (id: string) => freezeOrThaw(id, 'pause'),
+      resume: (id: string) => freezeOrThaw(id, 'resume'),
+    }[action];
+    try {
+      await local(runId);
+      return { ok: true };
+    } catch (err) {
+      return isPatchbayError(err)
+        ? { ok: false, code: err.code, message: err.message }
+        : { ok: false, message: (err as Error).message };
+    }
+  });
+
   return {
     instanceId,
     createRun,
@@ -861,49 +955,10 @@ export function createEngine(options: EngineOptions): Engine {
       await getRecord(id);
       return store.callbacks.listForRun(id);
     },
-    async cancelRun(id) {
-      const entry = await withRunLock(id, async () => {
-        const record = await getRecord(id);
-        if (isTerminalStatus(record.status)) throw notActive(record, 'cancel');
-        if (record.status === 'queued') {
-          await cancelQueued(id);
-          return null;
-        }
-        const a = active.get(id);
-        if (!a) throw notActive(record, 'cancel (it is held by another process)');
-        a.cancelRequested = true;
-        a.proc?.cancel();
-        return a;
-      });
-      if (entry) {
-        // Answer with the final state when it comes within the kill grace.
-        await Promise.race([
-          entry.done,
-          new Promise((r) => setTimeout(r, config.killGraceMs + 2000).unref()),
-        ]);
-      }
-      return toRun(await getRecord(id));
-    },
-    async interruptRun(id) {
-      const entry = await withRunLock(id, async () => {
-        const record = await getRecord(id);
-        const a = active.get(id);
-        if (record.status !== 'running' || !a?.proc) throw notActive(record, 'interrupt');
-        a.interruptRequested = true;
-        // The agent's own control request where it has one, SIGINT to the group otherwise.
-        if (!a.softInterrupt?.()) a.proc.interrupt();
-        baseLog.info({ runId: id }, 'run interrupted');
-        return a;
-      });
-      const ended = await Promise.race([
-        entry.done.then(() => true),
-        new Promise<boolean>((r) => setTimeout(() => r(false), config.killGraceMs).unref()),
-      ]);
-      if (!ended) entry.proc?.cancel();
-      return toRun(await getRecord(id));
-    },
-    pauseRun: (id) => freezeOrThaw(id, 'pause'),
-    resumeRun: (id) => freezeOrThaw(id, 'resume'),
+    cancelRun: (id) => controlled('cancel', id, cancelLocal),
+    interruptRun: (id) => controlled('interrupt', id, interruptLocal),
+    pauseRun: (id) => controlled('pause', id, (runId) => freezeOrThaw(runId, 'pause')),
+    resumeRun: (id) => controlled('resume', id, (runId) => freezeOrThaw(runId, 'resume')),
     waitForRun,
     queueStats: () => dispatcher.stats(),
     async refreshMetrics() {

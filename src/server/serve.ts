@@ -3,6 +3,7 @@ import type { ResolvedConfig } from '../config/index.js';
 import { PatchbayError } from '../contracts/index.js';
 import {
   createEngine,
+  createRedisControl,
   createRedisEventBus,
   createRepoService,
   RUN_LEASE_MS,
@@ -61,14 +62,21 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
           log,
           prefix: config.queuePrefix,
         }),
+        control: await createRedisControl({
+          url: config.queueUrl,
+          log,
+          prefix: config.queuePrefix,
+        }),
       }
     : undefined;
   const closeShared = async (): Promise<void> => {
     await shared?.queue.close();
     await shared?.bus.close();
+    await shared?.control.close();
   };
   try {
     await shared?.bus.ready();
+    await shared?.control.ready();
   } catch (err) {
     await closeShared();
     await store.close();

@@ -72,5 +72,37 @@ describe.skipIf(!admin || !redisUrl)(
       const health = await b.api.request('GET', '/health/queue');
       expect(health.body.queue).toMatchObject({ waiting: 0, limit: 3 });
     });
+
+    it('cancel, pause, resume and interrupt sent to either server reach the one running the run', async () => {
+      // Six long runs, three slots per server: both servers hold some of them.
+      const runs = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          a.api.createRun({ command: ['sh', '-c', 'echo started; sleep 30'] }),
+        ),
+      );
+      for (const run of runs) await a.api.waitForStatus(run.id, ['running'], 15_000);
+      for (const run of runs) {
+        const paused = await b.api.request('POST', `/v1/runs/${run.id}/pause`);
+        expect(paused.status, paused.text).toBe(200);
+      }
+      for (const run of runs) expect((await a.api.getRun(run.id)).status).toBe('paused');
+      for (const run of runs) {
+        const resumed = await a.api.request('POST', `/v1/runs/${run.id}/resume`);
+        expect(resumed.status, resumed.text).toBe(200);
+      }
+      for (const [i, run] of runs.entries()) {
+        const verb = i < 3 ? 'interrupt' : 'cancel';
+        const res = await b.api.request('POST', `/v1/runs/${run.id}/${verb}`);
+        expect(res.status, res.text).toBe(200);
+      }
+      for (const [i, run] of runs.entries()) {
+        const ended = await a.api.waitForStatus(run.id);
+        expect(ended.status).toBe('cancelled');
+        expect(ended.error?.code).toBe(i < 3 ? 'AGENT_TURN_INTERRUPTED' : 'RUN_CANCELLED');
+      }
+      // A run nobody holds any more: the stable refusal, not a hang.
+      const again = await b.api.request('POST', `/v1/runs/${runs[0]!.id}/pause`);
+      expect([again.status, again.body.error.code]).toEqual([409, 'RUN_NOT_ACTIVE']);
+    });
   },
 );
