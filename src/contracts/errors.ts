@@ -270,6 +270,20 @@ export class PatchbayError extends Error {
   }
 }
 
+/**
+ * VALIDATION_FAILED for one field of a request body, in the same `details.fields` shape the
+ * HTTP layer uses for schema errors. `message` defaults to the field's message.
+ */
+export function invalidBodyField(
+  path: string,
+  fieldMessage: string,
+  message = fieldMessage,
+): PatchbayError {
+  return new PatchbayError('VALIDATION_FAILED', message, {
+    fields: [{ location: 'body', path, message: fieldMessage }],
+  });
+}
+
 export function isPatchbayError(value: unknown): value is PatchbayError {
   return value instanceof PatchbayError;
 }

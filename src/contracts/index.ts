@@ -1,6 +1,7 @@
 export {
   errorCatalog,
   errorCodes,
+  invalidBodyField,
   isErrorCode,
   isPatchbayError,
   PatchbayError,

@@ -1,4 +1,5 @@
 import {
+  invalidBodyField,
   PatchbayError,
   type Conversation,
   type ConversationMessage,
@@ -76,17 +77,11 @@ export function createConversations(options: ConversationsOptions) {
     return c;
   }
 
-  function refuse(field: string, message: string): PatchbayError {
-    return new PatchbayError('VALIDATION_FAILED', message, {
-      fields: [{ location: 'body', path: field, message }],
-    });
-  }
-
   return {
     get,
     async create(request: CreateConversationRequest): Promise<Conversation> {
       if (request.repo && request.workdir) {
-        throw refuse('workdir', 'give either repo or workdir, not both');
+        throw invalidBodyField('workdir', 'give either repo or workdir, not both');
       }
       if (request.repo && !(await store.repos.get(request.repo))) {
         throw new PatchbayError('REPO_NOT_FOUND', `no repository ${request.repo}`);
@@ -149,7 +144,7 @@ export function createConversations(options: ConversationsOptions) {
         }
         for (const field of ['workdir', 'repo', 'ref', 'workspaceOf', 'resumeSessionId'] as const) {
           if (request[field] !== undefined) {
-            throw refuse(field, `the conversation decides ${field}: leave it out`);
+            throw invalidBodyField(field, `the conversation decides ${field}: leave it out`);
           }
         }
         const planned: ParsedCreateRunRequest = {

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { findExecutable, getAgent, type AgentContext } from '../agents/index.js';
 import type { ResolvedConfig } from '../config/index.js';
 import {
+  invalidBodyField,
   isPatchbayError,
   isTerminalStatus,
   PatchbayError,
@@ -255,14 +256,10 @@ export function createEngine(options: EngineOptions): Engine {
     let follow: RunRecord | undefined;
     if (request.workspaceOf) {
       if (request.workdir || request.repo) {
-        throw new PatchbayError(
-          'VALIDATION_FAILED',
+        throw invalidBodyField(
+          'workspaceOf',
+          'not with workdir or repo',
           'workspaceOf takes the workspace of that run: give no workdir or repo',
-          {
-            fields: [
-              { location: 'body', path: 'workspaceOf', message: 'not with workdir or repo' },
-            ],
-          },
         );
       }
       follow = await getRecord(request.workspaceOf);
@@ -277,9 +274,7 @@ export function createEngine(options: EngineOptions): Engine {
     }
     if (request.repo) {
       if (request.workdir) {
-        throw new PatchbayError('VALIDATION_FAILED', 'give either repo or workdir, not both', {
-          fields: [{ location: 'body', path: 'workdir', message: 'not with repo' }],
-        });
+        throw invalidBodyField('workdir', 'not with repo', 'give either repo or workdir, not both');
       }
       const repo = await store.repos.get(request.repo);
       if (!repo) throw new PatchbayError('REPO_NOT_FOUND', `no repository ${request.repo}`);

@@ -5,22 +5,12 @@ import {
   ConversationList,
   ConversationWithMessages,
   CreateConversationRequest,
-  ErrorBody,
   ListConversationsQuery,
   PostMessageRequest,
   Run,
 } from '../../contracts/index.js';
 import type { ServerDeps } from '../deps.js';
-import { replyWithRun } from './run-reply.js';
-
-const errors = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  429: ErrorBody,
-};
+import { replyWithRun, runRouteErrors } from './run-reply.js';
 
 export function conversationRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
   const { engine } = deps;
@@ -32,7 +22,7 @@ export function conversationRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
           tags: ['conversations'],
           summary: 'Start a conversation: one agent session over many runs, in one workspace',
           body: CreateConversationRequest,
-          response: { 201: Conversation, ...errors },
+          response: { 201: Conversation, ...runRouteErrors },
         },
       },
       async (request, reply) => reply.code(201).send(await engine.createConversation(request.body)),
@@ -44,7 +34,7 @@ export function conversationRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
           tags: ['conversations'],
           summary: 'List conversations, newest first',
           querystring: ListConversationsQuery,
-          response: { 200: ConversationList, ...errors },
+          response: { 200: ConversationList, ...runRouteErrors },
         },
       },
       async (request) => engine.listConversations(request.query),
@@ -56,7 +46,7 @@ export function conversationRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
           tags: ['conversations'],
           summary: 'Get a conversation with its messages',
           params: ConversationIdParams,
-          response: { 200: ConversationWithMessages, ...errors },
+          response: { 200: ConversationWithMessages, ...runRouteErrors },
         },
       },
       async (request) => engine.getConversation(request.params.id),
@@ -71,7 +61,7 @@ export function conversationRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
             "Starts a run of the conversation's agent in its workspace, resuming its session (or, after a context-window overflow, a fresh session seeded with a summary). Answers 202 with the run; with `wait: true`, 200 once it has ended.",
           params: ConversationIdParams,
           body: PostMessageRequest,
-          response: { 200: Run, 202: Run, ...errors },
+          response: { 200: Run, 202: Run, ...runRouteErrors },
         },
       },
       async (request, reply) => {

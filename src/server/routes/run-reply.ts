@@ -1,6 +1,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Run } from '../../contracts/index.js';
+import { ErrorBody, type Run } from '../../contracts/index.js';
 import type { Engine } from '../../engine/index.js';
+
+/** Error answers of the routes that create or act on runs. */
+export const runRouteErrors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  429: ErrorBody,
+};
 
 /**
  * Answers a request that started a run: 202 with the run, or, with `wait: true`, 200 once it

@@ -4,7 +4,6 @@ import {
   CallbackDeliveryList,
   ChangedFileList,
   CreateRunRequest,
-  ErrorBody,
   ListEventsQuery,
   ListRunsQuery,
   Run,
@@ -14,17 +13,8 @@ import {
 } from '../../contracts/index.js';
 import type { ServerDeps } from '../deps.js';
 import { securityHeaders } from '../security.js';
-import { replyWithRun } from './run-reply.js';
+import { replyWithRun, runRouteErrors } from './run-reply.js';
 import { resumePoint, streamRunEvents, wantsEventStream } from '../sse.js';
-
-const errors = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  429: ErrorBody,
-};
 
 export function runRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
   const { engine } = deps;
@@ -38,7 +28,7 @@ export function runRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
           description:
             'Queues a run and answers 202 with it; with `wait: true`, answers 200 once the run has ended.',
           body: CreateRunRequest,
-          response: { 200: Run, 202: Run, ...errors },
+          response: { 200: Run, 202: Run, ...runRouteErrors },
         },
       },
       async (request, reply) => {
@@ -55,7 +45,7 @@ export function runRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
           tags: ['runs'],
           summary: 'List runs, newest first',
           querystring: ListRunsQuery,
-          response: { 200: RunList, ...errors },
+          response: { 200: RunList, ...runRouteErrors },
         },
       },
       async (request) => engine.listRuns(request.query),
@@ -68,7 +58,7 @@ export function runRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
           tags: ['runs'],
           summary: 'Get a run',
           params: RunIdParams,
-          response: { 200: Run, ...errors },
+          response: { 200: Run, ...runRouteErrors },
         },
       },
       async (request) => engine.getRun(request.params.id),
@@ -84,7 +74,7 @@ export function runRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
             'As JSON: events after `after`, at most `limit`. As SSE: replays from Last-Event-ID or `after`, then streams live, and ends after the terminal status event. The SSE id is the event seq.',
           params: RunIdParams,
           querystring: ListEventsQuery,
-          response: { 200: RunEventList, ...errors },
+          response: { 200: RunEventList, ...runRouteErrors },
         },
       },
       async (request, reply) => {
@@ -114,7 +104,7 @@ export function runRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
           description:
             'Committed and uncommitted changes, new files included, binary files marked (git --binary format).',
           params: RunIdParams,
-          response: { 200: z.string(), ...errors },
+          response: { 200: z.string(), ...runRouteErrors },
         },
       },
       async (request, reply) =>
@@ -128,7 +118,7 @@ export function runRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
           tags: ['runs'],
           summary: 'Files a repository run changed, with added and removed line counts',
           params: RunIdParams,
-          response: { 200: ChangedFileList, ...errors },
+          response: { 200: ChangedFileList, ...runRouteErrors },
         },
       },
       async (request) => ({ files: await engine.getChangedFiles(request.params.id) }),
@@ -141,7 +131,7 @@ export function runRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
           tags: ['runs'],
           summary: "Attempts to deliver the run's callback",
           params: RunIdParams,
-          response: { 200: CallbackDeliveryList, ...errors },
+          response: { 200: CallbackDeliveryList, ...runRouteErrors },
         },
       },
       async (request) => ({ deliveries: await engine.listDeliveries(request.params.id) }),
@@ -177,7 +167,7 @@ export function runRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
             summary: `${action[0]!.toUpperCase()}${action.slice(1)} a run`,
             description: control.description,
             params: RunIdParams,
-            response: { 200: Run, ...errors },
+            response: { 200: Run, ...runRouteErrors },
           },
         },
         async (request) => control.run(request.params.id),
