@@ -7,7 +7,8 @@ import { loadConfig } from '../config/index.js';
 import { currentBootId } from '../exec/index.js';
 import { git } from '../workspaces/index.js';
 import { createMetrics, createSilentLogger } from '../observability/index.js';
-import { newRunRecord, openStore, type RunRecord } from '../store/index.js';
+import { testRunRecord } from '../../test/helpers/records.js';
+import { openStore, type RunRecord } from '../store/index.js';
 import { createEngine, type Engine } from './engine.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -54,32 +55,21 @@ async function receiver(): Promise<{ url: string; hits: IncomingHttpHeaders[] }>
 
 function finishedRun(callbackUrl: string, ownerPid: number): RunRecord {
   const t = new Date().toISOString();
-  const base = newRunRecord({
-    agent: 'shell',
-    command: ['true'],
-    prompt: null,
-    workdir: null,
-    env: {},
-    pty: false,
-    timeoutMs: 1000,
-    idleTimeoutMs: 1000,
-    maxOutputBytes: 1000,
-    outputPolicy: 'truncate',
-    callbackUrl,
-  });
-  return {
-    ...base,
-    status: 'succeeded',
-    startedAt: t,
-    finishedAt: t,
-    exitCode: 0,
-    owner: {
-      instanceId: 'inst_dead',
-      hostname: hostname(),
-      pid: ownerPid,
-      bootId: currentBootId(),
+  return testRunRecord(
+    { outputPolicy: 'truncate', callbackUrl },
+    {
+      status: 'succeeded',
+      startedAt: t,
+      finishedAt: t,
+      exitCode: 0,
+      owner: {
+        instanceId: 'inst_dead',
+        hostname: hostname(),
+        pid: ownerPid,
+        bootId: currentBootId(),
+      },
     },
-  };
+  );
 }
 
 const until = async (cond: () => boolean, ms = 5000) => {

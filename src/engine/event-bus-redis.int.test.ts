@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireRedis } from '../../test/helpers/services.js';
+import { testRunRecord } from '../../test/helpers/records.js';
+import { sleep, waitFor } from '../../test/helpers/wait.js';
 import type { RunEvent } from '../contracts/index.js';
 import { createSilentLogger } from '../observability/index.js';
 import { openStore, type Store } from '../store/index.js';
@@ -20,14 +22,6 @@ const event = (runId: string, seq: number, data: Record<string, unknown> = {}): 
   data: { stream: 'stdout', text: `line ${seq}\n`, ...data },
   raw: null,
 });
-
-const until = async (check: () => boolean, what: string): Promise<void> => {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe.skipIf(!url)('Redis event bus (two nodes on a real Redis)', () => {
   const prefix = `patchbay-test-${randomBytes(4).toString('hex')}`;
@@ -52,7 +46,7 @@ describe.skipIf(!url)('Redis event bus (two nodes on a real Redis)', () => {
     await b.whenSubscribed('run_y');
     a.publish([event('run_x', 1), event('run_y', 1), event('run_x', 2)]);
     a.publish([event('run_x', 3, { text: 'ünïcødé ✓\n' })]);
-    await until(() => got.length === 3 && other.length === 1, 'the events');
+    await waitFor(() => got.length === 3 && other.length === 1, 'the events');
     expect(got.map((e) => e.seq)).toEqual([1, 2, 3]);
     expect(got[2]!.data.text).toBe('ünïcødé ✓\n');
     expect(other.map((e) => e.runId)).toEqual(['run_y']);
@@ -61,7 +55,7 @@ describe.skipIf(!url)('Redis event bus (two nodes on a real Redis)', () => {
     offOther();
     expect(b.subscriberCount('run_x')).toBe(0);
     a.publish([event('run_x', 4)]);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     expect(got).toHaveLength(3); // unsubscribed
   });
 
@@ -70,7 +64,7 @@ describe.skipIf(!url)('Redis event bus (two nodes on a real Redis)', () => {
     const off = a.subscribe('run_local', (events) => got.push(...events.map((e) => e.seq)));
     await a.whenSubscribed('run_local');
     a.publish([event('run_local', 1)]);
-    await until(() => got.length === 1, 'the echo');
+    await waitFor(() => got.length === 1, 'the echo');
     off();
     expect(got).toEqual([1]);
   });
@@ -89,23 +83,7 @@ describe.skipIf(!url)('Redis event bus (two nodes on a real Redis)', () => {
 
     it('gets every event once, history and live, through the terminal event', async () => {
       const runId = `run_${randomBytes(4).toString('hex')}`;
-      const { newRunRecord } = await import('../store/index.js');
-      await store.runs.insert({
-        ...newRunRecord({
-          agent: 'shell',
-          command: ['x'],
-          prompt: null,
-          workdir: null,
-          env: {},
-          pty: false,
-          timeoutMs: 1000,
-          idleTimeoutMs: 1000,
-          maxOutputBytes: 1000,
-          outputPolicy: 'kill',
-          callbackUrl: null,
-        }),
-        id: runId,
-      });
+      await store.runs.insert(testRunRecord({}, { id: runId }));
       // Node A: events stored, then published (the EventWriter's order).
       const write = async (events: RunEvent[]): Promise<void> => {
         await store.events.append(events);

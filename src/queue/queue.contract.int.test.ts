@@ -4,13 +4,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createPostgresDatabase,
+  deleteRedisKeys,
   requirePostgres,
   requireRedis,
 } from '../../test/helpers/services.js';
+import { sleep, waitFor } from '../../test/helpers/wait.js';
 import { createSilentLogger } from '../observability/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { createBullmqQueue } from './bullmq.js';
@@ -91,12 +92,7 @@ const drivers: Driver[] = [
         open: () => createBullmqQueue({ url, log, leaseMs: LEASE_MS, prefix }),
         holdArgs: ['bullmq', url],
         env: { QUEUE_PREFIX: prefix },
-        async teardown() {
-          const redis = new Redis(url);
-          const keys = await redis.keys(`${prefix}:*`);
-          if (keys.length > 0) await redis.del(...keys);
-          await redis.quit();
-        },
+        teardown: () => deleteRedisKeys(url, prefix),
       };
     },
   },
@@ -111,16 +107,6 @@ function wrapClose(queue: JobQueue, after: () => Promise<void>): JobQueue {
       await after();
     },
   };
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 describe.each(drivers)('job queue contract: $name', (driver) => {
@@ -147,7 +133,7 @@ describe.each(drivers)('job queue contract: $name', (driver) => {
     const worker = queue.process<{ n: number }>(q, async (job) => void seen.push(job), {
       concurrency: 1,
     });
-    await until(async () => (await queue.getJob(q, id))?.status === 'completed', 'completion');
+    await waitFor(async () => (await queue.getJob(q, id))?.status === 'completed', 'completion');
     await worker.close();
     expect(seen).toEqual([{ id, queue: q, name: 'work', data: { n: 7 }, attempt: 1 }]);
     expect(await queue.counts(q)).toMatchObject({ waiting: 0, active: 0, completed: 1, failed: 0 });
@@ -167,7 +153,7 @@ describe.each(drivers)('job queue contract: $name', (driver) => {
     expect((await queue.counts(q)).waiting).toBe(5);
     const order: string[] = [];
     const worker = queue.process(q, async (job) => void order.push(job.name), { concurrency: 1 });
-    await until(() => order.length === 5, 'five jobs');
+    await waitFor(() => order.length === 5, 'five jobs');
     await worker.close();
     expect(order).toEqual(['a1', 'a2', 'b1', 'c1', 'c2']);
   });
@@ -181,7 +167,7 @@ describe.each(drivers)('job queue contract: $name', (driver) => {
     expect((await queue.getJob(q, id))?.status).toBe('delayed');
     expect((await queue.counts(q)).delayed).toBe(1);
     const worker = queue.process(q, async () => void (ranAt = Date.now()), { concurrency: 1 });
-    await until(() => ranAt > 0, 'the delayed job');
+    await waitFor(() => ranAt > 0, 'the delayed job');
     await worker.close();
     expect(ranAt - added).toBeGreaterThanOrEqual(580);
   });
@@ -199,7 +185,7 @@ describe.each(drivers)('job queue contract: $name', (driver) => {
       },
       { concurrency: 1 },
     );
-    await until(async () => (await queue.getJob(q, id))?.status === 'completed', 'completion');
+    await waitFor(async () => (await queue.getJob(q, id))?.status === 'completed', 'completion');
     await worker.close();
     expect(attempts.map(([a]) => a)).toEqual([1, 2, 3]);
     expect(attempts[1]![1] - attempts[0]![1]).toBeGreaterThanOrEqual(140); // 150 ms
@@ -220,7 +206,7 @@ describe.each(drivers)('job queue contract: $name', (driver) => {
       },
       { concurrency: 1 },
     );
-    await until(async () => (await queue.getJob(q, id))?.status === 'failed', 'the failure');
+    await waitFor(async () => (await queue.getJob(q, id))?.status === 'failed', 'the failure');
     await sleep(200); // nothing retries it after that
     await worker.close();
     expect(tries).toBe(2);
@@ -246,7 +232,7 @@ describe.each(drivers)('job queue contract: $name', (driver) => {
       },
       { concurrency: 2 },
     );
-    await until(() => done === 6, 'six jobs');
+    await waitFor(() => done === 6, 'six jobs');
     await worker.close();
     expect(peak).toBe(2);
   });
@@ -260,7 +246,7 @@ describe.each(drivers)('job queue contract: $name', (driver) => {
     expect(await queue.getJob(q, gone)).toBeUndefined();
     const seen: string[] = [];
     const worker = queue.process(q, async (job) => void seen.push(job.id), { concurrency: 1 });
-    await until(async () => (await queue.getJob(q, kept))?.status === 'completed', 'completion');
+    await waitFor(async () => (await queue.getJob(q, kept))?.status === 'completed', 'completion');
     await worker.close();
     expect(seen).toEqual([kept]);
     expect(await queue.remove(q, kept)).toBe(false);
@@ -275,7 +261,10 @@ describe.each(drivers)('job queue contract: $name', (driver) => {
     expect([a, b]).toEqual(['same', 'same']);
     const seen: unknown[] = [];
     const worker = queue.process(q, async (job) => void seen.push(job.data), { concurrency: 1 });
-    await until(async () => (await queue.getJob(q, 'same'))?.status === 'completed', 'completion');
+    await waitFor(
+      async () => (await queue.getJob(q, 'same'))?.status === 'completed',
+      'completion',
+    );
     await sleep(100);
     await worker.close();
     expect(seen).toEqual([{ v: 1 }]);
@@ -294,7 +283,7 @@ describe.each(drivers)('job queue contract: $name', (driver) => {
     const second = await env!.open();
     const seen: string[] = [];
     const worker = second.process(q, async (job) => void seen.push(job.id), { concurrency: 2 });
-    await until(() => seen.length === 3, 'three jobs');
+    await waitFor(() => seen.length === 3, 'three jobs');
     await sleep(150);
     await worker.close();
     await second.close();
@@ -317,12 +306,12 @@ describe.each(drivers)('job queue contract: $name', (driver) => {
     );
     let out = '';
     holder.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-    await until(() => out.includes(`claimed ${id}`), 'the holder to claim the job', 20_000);
+    await waitFor(() => out.includes(`claimed ${id}`), 'the holder to claim the job', 20_000);
     holder.kill('SIGKILL');
     const killedAt = Date.now();
     let ranAt = 0;
     const worker = queue.process(q, async () => void (ranAt = Date.now()), { concurrency: 1 });
-    await until(() => ranAt > 0, 'the job to be picked up again', 15_000);
+    await waitFor(() => ranAt > 0, 'the job to be picked up again', 15_000);
     await worker.close();
     // Not before the dead worker's lease could have run out.
     expect(ranAt - killedAt).toBeGreaterThanOrEqual(LEASE_MS / 2);
@@ -343,14 +332,14 @@ describe.each(drivers)('job queue contract: $name', (driver) => {
         }),
       { concurrency: 1 },
     );
-    await until(() => started, 'the job to start');
+    await waitFor(() => started, 'the job to start');
     await first.close(100);
     expect((await queue.getJob(q, id))?.status).toBe('waiting');
     const attempts: number[] = [];
     const second = queue.process(q, async (job) => void attempts.push(job.attempt), {
       concurrency: 1,
     });
-    await until(async () => (await queue.getJob(q, id))?.status === 'completed', 'completion');
+    await waitFor(async () => (await queue.getJob(q, id))?.status === 'completed', 'completion');
     await second.close();
     // Handing it back did not use up its only attempt.
     expect(attempts).toEqual([1]);

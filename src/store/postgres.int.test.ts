@@ -8,7 +8,8 @@ import {
 import type { RunEvent } from '../contracts/index.js';
 import { openDatabase } from './db.js';
 import { migrateDown, migrateToLatest, migrations, migrationStatus } from './migrator.js';
-import { newRunRecord, type RunRecord } from './records.js';
+import { testRunRecord } from '../../test/helpers/records.js';
+import type { RunRecord } from './records.js';
 import { openStore, type Store } from './store.js';
 
 // What only a real server shows: several pools on one database, concurrent migrations and
@@ -17,22 +18,7 @@ import { openStore, type Store } from './store.js';
 const adminUrl = await requirePostgres();
 
 function runRecord(overrides: Partial<RunRecord> = {}): RunRecord {
-  return {
-    ...newRunRecord({
-      agent: 'shell',
-      command: ['true'],
-      prompt: null,
-      workdir: null,
-      env: {},
-      pty: false,
-      timeoutMs: 1000,
-      idleTimeoutMs: 1000,
-      maxOutputBytes: 3 * 1024 ** 4,
-      outputPolicy: 'kill',
-      callbackUrl: null,
-    }),
-    ...overrides,
-  };
+  return testRunRecord({ maxOutputBytes: 3 * 1024 ** 4 }, overrides);
 }
 
 function event(runId: string, seq: number): RunEvent {

@@ -8,26 +8,21 @@ import { createSilentLogger } from '../observability/index.js';
 import { EventWriter } from './event-writer.js';
 import type { EventRepository } from './events-repository.js';
 import { migrateDown, migrateToLatest, migrations, migrationStatus } from './migrator.js';
-import { newRunRecord, type RunRecord } from './records.js';
+import { testRunRecord } from '../../test/helpers/records.js';
+import type { RunRecord } from './records.js';
 import { openStore, type Store } from './store.js';
 
 function runRecord(overrides: Partial<RunRecord> = {}): RunRecord {
-  return {
-    ...newRunRecord({
-      agent: 'shell',
+  return testRunRecord(
+    {
       command: ['echo', 'hi'],
-      prompt: null,
-      workdir: null,
       env: { A: '1' },
-      pty: false,
-      timeoutMs: 1000,
       idleTimeoutMs: 500,
       maxOutputBytes: 5 * 1024 ** 4, // beyond 32 bits: bigint columns must round-trip
       outputPolicy: 'truncate',
-      callbackUrl: null,
-    }),
-    ...overrides,
-  };
+    },
+    overrides,
+  );
 }
 
 function event(runId: string, seq: number, text = `line ${seq}`): RunEvent {

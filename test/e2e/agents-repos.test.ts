@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireBwrap } from '../helpers/services.js';
 import {
   cleanupAll,
+  gitIn,
   ROOT,
   runCli,
   startServer,
@@ -24,17 +25,6 @@ const agentBins = {
   PATCHBAY_AGENT_CODEX_BIN: join(AGENTS, 'fake-codex.sh'),
   PATCHBAY_AGENT_GEMINI_BIN: join(AGENTS, 'fake-gemini.sh'),
 };
-const gitEnv = {
-  PATH: '/usr/bin:/bin',
-  HOME: '/nonexistent',
-  GIT_AUTHOR_NAME: 't',
-  GIT_AUTHOR_EMAIL: 't@example.com',
-  GIT_COMMITTER_NAME: 't',
-  GIT_COMMITTER_EMAIL: 't@example.com',
-};
-const gitIn = (cwd: string, ...args: string[]): string =>
-  execFileSync('git', args, { cwd, env: gitEnv, encoding: 'utf8' }).trim();
-
 /** A small git repository inside the server's default trusted root. */
 function makeFixtureRepo(dataDir: string, name: string): string {
   const path = join(dataDir, 'workspaces', name);

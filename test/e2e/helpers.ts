@@ -3,7 +3,7 @@
  * WebSocket JSON-RPC and the real CLI. Nothing here imports from src/: the tests see
  * Patchbay only as a user would, through bin/patchbay.js and the network.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { sleep, waitFor } from '../helpers/wait.js';
+
+export { sleep, waitFor };
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = join(ROOT, 'bin', 'patchbay.js');
@@ -63,30 +66,20 @@ export function assertBuilt(): void {
 // small utilities
 // ---------------------------------------------------------------------------------------
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Environment for test git commands: a fixed identity, no user or system configuration. */
+export const GIT_ENV = {
+  PATH: '/usr/bin:/bin',
+  HOME: '/nonexistent',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@example.com',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@example.com',
+};
 
-/** Polls `fn` until it returns a truthy value; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(
-  fn: () => T | Promise<T>,
-  what: string,
-  timeoutMs = 10_000,
-  intervalMs = 40,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value) return value as NonNullable<T>;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      const cause = lastError ? ` (last error: ${String(lastError)})` : '';
-      throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${cause}`);
-    }
-    await sleep(intervalMs);
-  }
+/** Runs git in `cwd` for a test (not through Patchbay) and returns its trimmed stdout. */
+export function gitIn(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8' }).trim();
 }
 
 /** A TCP port that nothing listens on right now. */

@@ -4,7 +4,6 @@
  * trusts that certificate through GIT_SSL_CAINFO on its child environment allowlist, and
  * one that does not (the clone must fail, not silently accept an untrusted certificate).
  */
-import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -20,22 +19,17 @@ import {
   startGitHttpsServer,
   type GitHttpsServer,
 } from '../fixtures/git-https/server.js';
-import { cleanupAll, startServer, tempDir, type Json, type ServerHandle } from './helpers.js';
+import {
+  cleanupAll,
+  gitIn,
+  startServer,
+  tempDir,
+  type Json,
+  type ServerHandle,
+} from './helpers.js';
 
 /** The documented default of PATCHBAY_CHILD_ENV_ALLOWLIST (src/config/schema.ts). */
 const DEFAULT_ALLOWLIST = 'PATH,HOME,LANG,LC_ALL,LC_CTYPE,TERM,TZ,USER,LOGNAME,SHELL,TMPDIR';
-
-const gitEnv = {
-  PATH: '/usr/bin:/bin',
-  HOME: '/nonexistent',
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_AUTHOR_NAME: 't',
-  GIT_AUTHOR_EMAIL: 't@example.com',
-  GIT_COMMITTER_NAME: 't',
-  GIT_COMMITTER_EMAIL: 't@example.com',
-};
-const gitIn = (cwd: string, ...args: string[]): string =>
-  execFileSync('git', args, { cwd, env: gitEnv, encoding: 'utf8' }).trim();
 
 const README_V1 = '# cloned over https\n\nfirst version\n';
 const README_V2 = '# cloned over https\n\nsecond version, fetched later\n';

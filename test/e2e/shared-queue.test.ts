@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresDatabase, requirePostgres, requireRedis } from '../helpers/services.js';
+import {
+  createPostgresDatabase,
+  deleteRedisKeys,
+  requirePostgres,
+  requireRedis,
+} from '../helpers/services.js';
 import { cleanupAll, readSse, startServer, type ServerHandle } from './helpers.js';
 
 const admin = await requirePostgres();
@@ -33,10 +37,7 @@ describe.skipIf(!admin || !redisUrl)(
       await a?.stop();
       await b?.stop();
       await drop?.();
-      const redis = new Redis(redisUrl!);
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length > 0) await redis.del(...keys);
-      await redis.quit();
+      await deleteRedisKeys(redisUrl!, prefix);
     });
 
     it('runs posted to one server run once, and their events stream complete from the other', async () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import pg from 'pg';
+import { probeBwrap } from '../../src/workspaces/index.js';
 
 /** True under CI (`CI=true`): an unreachable service fails the test instead of skipping it. */
 export const inCI = (process.env.CI ?? '').toLowerCase() === 'true';
@@ -80,33 +81,29 @@ export async function createPostgresDatabase(adminUrl: string): Promise<TestData
   };
 }
 
+/** Deletes every key under `prefix:` (what a test's queue or bus left in a shared Redis). */
+export async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url);
+  try {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    await redis.quit();
+  }
+}
+
 /**
  * `bwrap` when bubblewrap can build a sandbox on this machine, or null (with a loud warning)
  * outside CI. Under CI a missing or broken bwrap fails the suite (`.ci/run` installs it).
  */
 export async function requireBwrap(): Promise<string | null> {
-  const { execFile } = await import('node:child_process');
-  const works = await new Promise<string | null>((resolve) => {
-    execFile(
-      'bwrap',
-      [
-        '--ro-bind',
-        '/',
-        '/',
-        '--dev',
-        '/dev',
-        '--proc',
-        '/proc',
-        '--unshare-pid',
-        '--unshare-net',
-        'true',
-      ],
-      { timeout: 5000 },
-      (err, _out, stderr) => resolve(err ? stderr.trim() || err.message : null),
-    );
-  });
-  if (works === null) return 'bwrap';
-  const message = `bubblewrap cannot build a sandbox here: ${works}`;
+  // The product's own probe: the same sandbox flags the runs get.
+  const message = await probeBwrap('bwrap').then(
+    () => null,
+    (err: Error) => err.message,
+  );
+  if (message === null) return 'bwrap';
   if (inCI) throw new Error(`${message} (CI=true: failing instead of skipping)`);
   console.warn(`\n!!! SKIPPING sandbox tests: ${message} (apt-get install bubblewrap) !!!\n`);
   return null;
