@@ -11,9 +11,18 @@ export const out = {
 };
 
 /** Prints a run event as a person wants to read it: output verbatim, the rest as notes. */
+/** What printing one run's events remembers between events. */
+export interface PrintState {
+  /** The agent streams its text in deltas: its full messages repeat them and are not printed. */
+  streamed?: boolean;
+  /** The last text printed did not end its line (a delta): the result ends it. */
+  openLine?: boolean;
+}
+
 export function printEvent(
   event: RunEvent,
   options: { json?: boolean; quiet?: boolean } = {},
+  state: PrintState = {},
 ): void {
   if (options.json) {
     out.stdout(`${JSON.stringify(event)}\n`);
@@ -30,6 +39,29 @@ export function printEvent(
         out.note(
           `output cap reached: ${String(d.droppedBytes)} bytes dropped (head and tail kept)`,
         );
+      return;
+    // A coding agent's answer goes to stdout like a command's output; its tool calls and
+    // errors are notes on stderr.
+    case 'message':
+      if (d.role !== 'assistant' || typeof d.text !== 'string' || d.text === '') return;
+      if (d.subtype === 'delta') {
+        state.streamed = true;
+        state.openLine = !d.text.endsWith('\n');
+        out.stdout(d.text);
+      } else if (!state.streamed) {
+        out.stdout(d.text.endsWith('\n') ? d.text : `${d.text}\n`);
+      }
+      return;
+    case 'tool_call':
+      if (!options.quiet) out.note(`tool: ${String(d.name)}`);
+      return;
+    case 'error':
+      if (!options.quiet)
+        out.note(`agent ${String(d.severity ?? 'error')}: ${String(d.message ?? d.code)}`);
+      return;
+    case 'result':
+      if (state.openLine) out.stdout('\n');
+      state.openLine = false;
       return;
     case 'status':
       if (!options.quiet && (d.status === 'paused' || (d.status === 'running' && event.seq > 2))) {

@@ -105,6 +105,21 @@ describe('coding agents on a registered repository, through the HTTP API', () =>
     });
   }
 
+  it("`patchbay run --agent` prints the agent's answer on stdout and its tool calls as notes", async () => {
+    const env = { PATCHBAY_URL: server.url };
+    const claude = await runCli(['run', '--agent', 'claude', '--repo', repo.id, '--', 'look'], {
+      env,
+    });
+    expect(claude.code, claude.stderr).toBe(0);
+    expect(claude.stdout).toBe('Let me check\nDone: README updated.\n');
+    expect(claude.stderr).toContain('tool: Bash');
+    // Gemini streams its answer in deltas: printed as they come, the line ended by the result.
+    const gemini = await runCli(['run', '--agent', 'gemini', '--', 'hello'], { env });
+    expect(gemini.code, gemini.stderr).toBe(0);
+    expect(gemini.stdout).toBe('Hello\n');
+    expect(gemini.stderr).toContain('agent warning: loop detection is off');
+  });
+
   it('resumes a session in the same workspace, continuing the branch', async () => {
     const first = await server.api.createRun({
       agent: 'codex',

@@ -17,16 +17,17 @@ async function printRemote(
   flags: LogsFlags,
   after: number,
 ): Promise<void> {
+  const state = {};
   if (flags.follow) {
     for await (const event of ctx.client.streamEvents(id, { after, reconnect: true })) {
-      printEvent(event, { json: flags.json });
+      printEvent(event, { json: flags.json }, state);
     }
     return;
   }
   let cursor = after;
   for (;;) {
     const page = await ctx.client.listEvents(id, cursor, 1000);
-    for (const event of page.events) printEvent(event, { json: flags.json });
+    for (const event of page.events) printEvent(event, { json: flags.json }, state);
     if (page.events.length === 0) return;
     cursor = page.lastSeq;
   }
@@ -40,13 +41,14 @@ async function printLocal(
   after: number,
 ): Promise<void> {
   let cursor = after;
+  const state = {};
   for (;;) {
     const run = await store.runs.get(id);
     if (!run) throw new PatchbayError('RUN_NOT_FOUND', `no run ${id}`);
     let events: RunEvent[];
     do {
       events = await store.events.list(id, cursor, 1000);
-      for (const event of events) printEvent(event, { json: flags.json });
+      for (const event of events) printEvent(event, { json: flags.json }, state);
       if (events.length > 0) cursor = events[events.length - 1]!.seq;
     } while (events.length > 0);
     if (!flags.follow || isTerminalStatus(run.status)) return;

@@ -79,7 +79,10 @@ function buildRequest(words: string[], flags: RunFlags): CreateRunRequest {
 }
 
 async function follow(events: AsyncIterable<RunEvent>, flags: RunFlags): Promise<void> {
-  for await (const event of events) printEvent(event, { json: flags.json, quiet: flags.quiet });
+  const state = {};
+  for await (const event of events) {
+    printEvent(event, { json: flags.json, quiet: flags.quiet }, state);
+  }
 }
 
 async function runRemote(
