@@ -8,7 +8,8 @@ import { registerRepos } from './commands/repos.js';
 import { registerConversations } from './commands/conversations.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
-import { registerServe } from './commands/serve.js';
+import { registerServe, registerWorker } from './commands/serve.js';
+import { registerWorkers } from './commands/workers.js';
 
 export function createProgram(): Command {
   const program = new Command('patchbay')
@@ -19,6 +20,8 @@ export function createProgram(): Command {
     .showHelpAfterError()
     .enablePositionalOptions();
   registerServe(program);
+  registerWorker(program);
+  registerWorkers(program);
   registerRun(program);
   registerRuns(program);
   registerLogs(program);

@@ -18,6 +18,7 @@ import {
   type RunEventList,
   type RunList,
   type RunStatus,
+  type WorkerList,
 } from '../contracts/index.js';
 
 export interface ClientOptions {
@@ -154,6 +155,7 @@ export function createClient(options: ClientOptions) {
     streamEvents,
     createRepo: (body: CreateRepoRequest) => request<Repo>('POST', '/v1/repos', body),
     listRepos: () => request<RepoList>('GET', '/v1/repos'),
+    listWorkers: () => request<WorkerList>('GET', '/v1/workers'),
     deleteRepo: (id: string) => request<Repo>('DELETE', `/v1/repos/${encodeURIComponent(id)}`),
     createConversation: (body: CreateConversationRequest) =>
       request<Conversation>('POST', '/v1/conversations', body),

@@ -102,6 +102,49 @@ export const settings = {
     description:
       'Prefix of every Redis key and channel, so several installations can share one Redis.',
   }),
+  queues: setting({
+    key: 'queues',
+    env: 'PATCHBAY_QUEUES',
+    schema: z
+      .preprocess(
+        (v) =>
+          typeof v === 'string'
+            ? v
+                .split(',')
+                .map((x) => x.trim())
+                .filter(Boolean)
+            : v,
+        z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a run queue name')).min(1),
+      )
+      .default(['default']),
+    defaultText: 'default',
+    description:
+      'Comma-separated run queues this process takes runs from (`serve` and `worker`; `patchbay worker --queues` overrides). A run names its queue with `queue`.',
+  }),
+  runLeaseMs: setting({
+    key: 'runLeaseMs',
+    env: 'PATCHBAY_RUN_LEASE_MS',
+    schema: z.coerce.number().int().min(1000).default(30_000),
+    defaultText: '30000',
+    description:
+      "How long a process may stay silent before it is taken for lost: its run jobs' lease and its registry heartbeat (renewed every third of it). A lost process's runs end `interrupted` (or start again when their `retries` allow) once it expires.",
+  }),
+  workerGraceMs: setting({
+    key: 'workerGraceMs',
+    env: 'PATCHBAY_WORKER_GRACE_MS',
+    schema: z.coerce.number().int().min(0).default(60_000),
+    defaultText: '60000',
+    description:
+      'On SIGTERM a `patchbay worker` stops taking runs and lets running ones finish for this long; the rest are stopped and queued again for another worker.',
+  }),
+  workerHealthPort: setting({
+    key: 'workerHealthPort',
+    env: 'PATCHBAY_WORKER_HEALTH_PORT',
+    schema: port.optional(),
+    defaultText: '(unset: no HTTP)',
+    description:
+      '`patchbay worker` serves `GET /health` and `GET /metrics` on this port (bound to PATCHBAY_HOST).',
+  }),
   apiTokens: setting({
     key: 'apiTokens',
     env: 'PATCHBAY_API_TOKENS',
@@ -375,6 +418,10 @@ export interface ResolvedConfig {
   databaseUrl: string;
   queueUrl: string | undefined;
   queuePrefix: string;
+  queues: string[];
+  runLeaseMs: number;
+  workerGraceMs: number;
+  workerHealthPort: number | undefined;
   apiTokens: string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   logFormat: 'auto' | 'json' | 'pretty';

@@ -22,6 +22,9 @@ export const StatusEventData = z.object({
   signal: z.string().nullable().optional(),
   error: RunError.nullable().optional(),
   pid: z.number().int().nullable().optional(),
+  /** On `queued` after a lost worker or a drain: the attempt it waits for, and why. */
+  attempt: z.number().int().optional(),
+  reason: RunError.optional(),
 });
 export type StatusEventData = z.infer<typeof StatusEventData>;
 

@@ -59,3 +59,4 @@ export {
   ListConversationsQuery,
   PostMessageRequest,
 } from './conversations.js';
+export { Worker, WorkerList } from './workers.js';

@@ -42,6 +42,11 @@ const envName = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _');
 
 /** Body of `POST /v1/runs` and params of the JSON-RPC `run.create`. */
+/** A run queue's name: lowercase letters, digits, `-` and `_`. */
+export const RunQueueName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lowercase letters, digits, - and _ (at most 64)');
+
 export const CreateRunRequest = z
   .object({
     agent: AgentName.optional().describe(
@@ -135,6 +140,18 @@ export const CreateRunRequest = z
       .describe(
         'Continue this conversation: its agent session, in its workspace; the prompt and the result are added to it.',
       ),
+    queue: RunQueueName.optional().describe(
+      'Run queue to wait in (default `default`); only workers started with this queue in `--queues` take it.',
+    ),
+    retries: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .optional()
+      .describe(
+        'Times the run may start again from the beginning when its worker is lost or drained (default 0: it ends `interrupted`; agents are not idempotent).',
+      ),
     callbackUrl: z.string().max(4096).optional(),
     wait: z
       .boolean()
@@ -199,6 +216,10 @@ export const Run = z.object({
   conversationId: z.string().nullable(),
   /** The agent session this run continued, if any. */
   resumeSessionId: z.string().nullable(),
+  /** Run queue it waits in; retries allowed after a lost worker; which start this is. */
+  queue: z.string(),
+  retries: z.number().int(),
+  attempt: z.number().int(),
 });
 export type Run = z.infer<typeof Run>;
 
@@ -241,6 +262,28 @@ export const QueueHealth = z.object({
     limit: z.number().int(),
     available: z.number().int(),
   }),
+  /** Every run queue, across all processes sharing the queue. */
+  queues: z.record(
+    z.string(),
+    z.object({
+      waiting: z.number().int(),
+      delayed: z.number().int(),
+      active: z.number().int(),
+      failed: z.number().int(),
+    }),
+  ),
+  /** Live processes taking runs, with their load. */
+  workers: z.array(
+    z.object({
+      id: z.string(),
+      hostname: z.string(),
+      role: z.string(),
+      state: z.string(),
+      queues: z.array(z.string()),
+      running: z.number().int(),
+      concurrency: z.number().int(),
+    }),
+  ),
   warning: z.string().nullable(),
 });
 export type QueueHealth = z.infer<typeof QueueHealth>;

@@ -43,6 +43,9 @@ import {
   type RunPatch,
   type RunRecord,
   type Store,
+  type WorkerRecord,
+  type WorkerRole,
+  type WorkerState,
 } from '../store/index.js';
 import {
   agentStatePaths,
@@ -58,7 +61,7 @@ import { createRunWorkspaces } from './run-workspaces.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { createCallbackScheduler } from './callbacks.js';
 import type { ControlAction, RemoteControl } from './control-redis.js';
-import { createDispatcher, type Dispatcher } from './dispatcher.js';
+import { createDispatcher, type Dispatcher, type RunQueueCounts } from './dispatcher.js';
 import { createEmbeddedQueue, type JobQueue } from '../queue/index.js';
 import { createLocalEventBus, type EventBus, type EventListener } from './event-bus.js';
 import { EventCursor, isTerminalEvent, type EventCursorOptions } from './event-cursor.js';
@@ -80,6 +83,32 @@ export interface EngineOptions {
   queue?: JobQueue;
   /** Carries control verbs to the server holding a run (several servers on one store). */
   control?: RemoteControl;
+  /**
+   * What this process is (default `server`: API and runs): `api` takes no runs, `worker` has
+   * no HTTP. Every role registers itself and heartbeats (see PATCHBAY_RUN_LEASE_MS) unless
+   * `adoptQueuedRuns` is false (the one-shot embedded CLI).
+   */
+  role?: WorkerRole;
+  /** Run queues it takes runs from (default PATCHBAY_QUEUES; none for `api`). */
+  queues?: string[];
+  /** Runs of each queue it runs at once (default PATCHBAY_MAX_CONCURRENT_RUNS). */
+  concurrency?: number;
+}
+
+/** A process in the registry as the API shows it: `lost` when its heartbeat expired. */
+export interface WorkerInfo {
+  id: string;
+  role: WorkerRole;
+  hostname: string;
+  pid: number;
+  version: string;
+  queues: string[];
+  concurrency: number;
+  state: WorkerState | 'lost';
+  running: string[];
+  startedAt: string;
+  heartbeatAt: string;
+  stoppedAt: string | null;
 }
 
 export interface QueueStats {
@@ -133,6 +162,15 @@ export interface Engine {
   start(): Promise<void>;
   /** Stops accepting runs, interrupts the running ones, flushes events. */
   stop(): Promise<void>;
+  /**
+   * Stops taking runs, lets the running ones finish for up to `graceMs`, then stops the rest
+   * and queues them again (attempt + 1) for another worker; then stops like `stop`.
+   */
+  drain(graceMs: number): Promise<void>;
+  /** The registry: processes heard from in the last hour or not stopped, newest first. */
+  listWorkers(): Promise<WorkerInfo[]>;
+  /** Per run queue: jobs waiting, delayed, active and failed, across every process. */
+  queueCounts(): Promise<Record<string, RunQueueCounts>>;
 }
 
 interface ActiveRun {
@@ -142,15 +180,19 @@ interface ActiveRun {
   cancelRequested: boolean;
   interruptRequested: boolean;
   shuttingDown: boolean;
+  /** Drained: the process is stopped and the run queued again instead of ended. */
+  requeueRequested: boolean;
   done: Promise<void>;
 }
 
 const now = (): string => new Date().toISOString();
 
-/** A run's job is held under this lease, renewed every third of it while the run goes on. */
-export const RUN_LEASE_MS = 30_000;
 /** How often an idle worker looks for runs queued by another process on the same store. */
 const RUN_POLL_MS = 250;
+/** The registry lists processes heard from within this window (and any not stopped). */
+const WORKER_LIST_WINDOW_MS = 3_600_000;
+/** Registry rows of processes silent this long are deleted. */
+const WORKER_PURGE_MS = 24 * 3_600_000;
 
 const LIST_EVENTS_MAX_BYTES = 4 * 1024 * 1024;
 
@@ -159,6 +201,9 @@ export function createEngine(options: EngineOptions): Engine {
   const baseLog = options.log;
   const bus = options.bus ?? createLocalEventBus();
   const instanceId = `inst_${ulid()}`;
+  const role: WorkerRole = options.role ?? 'server';
+  const registered = options.adoptQueuedRuns !== false;
+  const leaseMs = config.runLeaseMs;
   const owner: RunOwner = {
     instanceId,
     hostname: hostname(),
@@ -168,7 +213,12 @@ export function createEngine(options: EngineOptions): Engine {
   const active = new Map<string, ActiveRun>();
   let stopping = false;
   let sweepTimer: NodeJS.Timeout | undefined;
+  let heartbeatTimer: NodeJS.Timeout | undefined;
   let started = false;
+  let startedAt: string | undefined;
+  let draining = false;
+  /** Run queues seen here, so /health/queue reports their depth even with no worker here. */
+  const knownQueues = new Set<string>(['default']);
 
   const writer = new EventWriter({
     repository: store.events,
@@ -184,12 +234,15 @@ export function createEngine(options: EngineOptions): Engine {
   // its to take.
   const ownQueue = options.queue === undefined;
   const queue =
-    options.queue ??
-    createEmbeddedQueue({ store, log: baseLog, leaseMs: RUN_LEASE_MS, pollMs: RUN_POLL_MS });
+    options.queue ?? createEmbeddedQueue({ store, log: baseLog, leaseMs, pollMs: RUN_POLL_MS });
+  const concurrency = options.concurrency ?? config.maxConcurrentRuns;
+  const consumes = role === 'api' ? [] : (options.queues ?? config.queues);
   const dispatcher: Dispatcher = createDispatcher({
     queue,
-    queueName: options.adoptQueuedRuns === false ? `runs-embedded-${instanceId}` : 'runs',
-    limit: config.maxConcurrentRuns,
+    consumes,
+    known: () => [...knownQueues],
+    ...(options.adoptQueuedRuns === false ? { privateSuffix: instanceId } : {}),
+    limit: concurrency,
     start: async (runId) => {
       if (stopping) throw new Error('the server is stopping: the run stays queued');
       await executeRun(runId);
@@ -313,6 +366,8 @@ export function createEngine(options: EngineOptions): Engine {
       autoCommit: request.autoCommit ?? true,
       network: request.network ?? false,
       conversationId: request.conversationId ?? null,
+      ...(request.queue ? { queue: request.queue } : {}),
+      retries: request.retries ?? 0,
       ...(follow && {
         workdir: follow.workdir,
         repoId: follow.repoId,
@@ -328,7 +383,8 @@ export function createEngine(options: EngineOptions): Engine {
     await writer.flush();
     writer.untrack(record.id);
     baseLog.info({ runId: record.id, agent: record.agent }, 'run queued');
-    await dispatcher.enqueue(record.id);
+    knownQueues.add(record.queue);
+    await dispatcher.enqueue(record);
     return toRun(record);
   }
 
@@ -340,6 +396,7 @@ export function createEngine(options: EngineOptions): Engine {
       cancelRequested: false,
       interruptRequested: false,
       shuttingDown: false,
+      requeueRequested: false,
       done: new Promise<void>((r) => (finishedResolve = r)),
     };
     try {
@@ -521,10 +578,14 @@ export function createEngine(options: EngineOptions): Engine {
         writer.append(runId, 'status', { status: 'running', pid: proc.pid });
       });
       log.info({ pid: proc.pid, argv0: plan.argv[0] }, 'run started');
-      if (entry.cancelRequested || entry.shuttingDown) proc.cancel();
+      if (entry.cancelRequested || entry.shuttingDown || entry.requeueRequested) proc.cancel();
     }
     const exit = await proc.exited;
     agentStream?.end();
+    if (entry.requeueRequested && !entry.cancelRequested) {
+      await requeueRun(record.id, `the worker on ${owner.hostname} was drained`);
+      return;
+    }
     const outcome = outcomeOf(exit, {
       shuttingDown: entry.shuttingDown,
       interrupted: entry.interruptRequested,
@@ -688,7 +749,7 @@ export function createEngine(options: EngineOptions): Engine {
   const scheduleCallback = callbacks.schedule;
 
   async function cancelQueued(runId: string): Promise<void> {
-    await dispatcher.remove(runId);
+    await dispatcher.remove(await getRecord(runId));
     await endWithoutProcess(runId, ['queued'], 'cancelled', {
       code: 'RUN_CANCELLED',
       message: 'The run was cancelled before it started.',
@@ -744,38 +805,146 @@ export function createEngine(options: EngineOptions): Engine {
     }
   }
 
-  function ownerIsAlive(o: RunOwner | null): boolean {
-    if (!o) return false;
-    if (o.instanceId === instanceId) return true;
-    // Another host's process: only that host (or its lease, with a shared queue) can tell.
-    if (o.hostname !== owner.hostname) return true;
-    if (o.bootId && owner.bootId && o.bootId !== owner.bootId) return false;
-    return isProcessAlive(o.pid);
+  /**
+   * Tells live owners from dead ones, from one look at the registry: a registered process is
+   * alive while its heartbeat is younger than the lease and it has not stopped; an unregistered
+   * one (the embedded CLI) by its pid on this host, and taken for alive on another host.
+   */
+  async function ownerLiveness(): Promise<(o: RunOwner | null) => boolean> {
+    const cutoff = Date.now() - leaseMs;
+    const since = new Date(Date.now() - WORKER_LIST_WINDOW_MS).toISOString();
+    const known = new Map((await store.workers.list(since)).map((w) => [w.id, w]));
+    return (o) => {
+      if (!o) return false;
+      if (o.instanceId === instanceId) return true;
+      const w = known.get(o.instanceId);
+      if (w) {
+        if (w.state === 'stopped' || Date.parse(w.heartbeatAt) < cutoff) return false;
+        if (w.hostname !== owner.hostname) return true;
+      } else if (o.hostname !== owner.hostname) {
+        return true;
+      }
+      if (o.bootId && owner.bootId && o.bootId !== owner.bootId) return false;
+      return isProcessAlive(o.pid);
+    };
   }
 
-  async function recover(): Promise<void> {
-    // First, so runs this recovery interrupts (and schedules callbacks for) are not counted.
-    await callbacks.resume(ownerIsAlive);
+  /**
+   * Runs held by a process that died (kill -9, machine lost, lease expired): their process
+   * group is killed when it is on this machine, then each starts again when its `retries`
+   * allow, or ends `interrupted`. Compare-and-set makes one process do it, however many look.
+   */
+  async function reapLostRuns(): Promise<void> {
+    const alive = await ownerLiveness();
     const stale = await store.runs.listByStatus(['running', 'paused']);
     for (const record of stale) {
-      if (ownerIsAlive(record.owner)) continue;
-      const sameBoot = !record.owner?.bootId || record.owner.bootId === owner.bootId;
-      if (record.pgid && sameBoot && signalGroup(record.pgid, 'SIGKILL')) {
-        baseLog.warn({ runId: record.id, pgid: record.pgid }, 'killed process group of dead run');
+      if (active.has(record.id) || alive(record.owner)) continue;
+      const o = record.owner;
+      const sameBoot = !o?.bootId || o.bootId === owner.bootId;
+      if (record.pgid && sameBoot && o?.hostname === owner.hostname) {
+        if (signalGroup(record.pgid, 'SIGKILL')) {
+          baseLog.warn({ runId: record.id, pgid: record.pgid }, 'killed process group of dead run');
+        }
+      }
+      const who = o ? `${o.hostname} pid ${o.pid}` : 'an unknown process';
+      if (record.attempt <= record.retries) {
+        await requeueRun(record.id, `its worker (${who}) was lost`);
+        continue;
       }
       const ended = await endWithoutProcess(record.id, ['running', 'paused'], 'interrupted', {
         code: 'RUN_INTERRUPTED',
-        message: 'The server running this run stopped before it finished.',
+        message: `The process running this run (${who}) stopped before it finished.`,
       });
-      if (ended) baseLog.warn({ runId: record.id }, 'run interrupted by a previous server stop');
+      if (ended) baseLog.warn({ runId: record.id, owner: o }, 'run of a lost process interrupted');
     }
+  }
+
+  /**
+   * Queues a run that was running again, as its next attempt: compare-and-set back to
+   * `queued`, a `queued` status event saying why, and a job of its own.
+   */
+  async function requeueRun(runId: string, why: string): Promise<boolean> {
+    const record = await getRecord(runId);
+    const attempt = record.attempt + 1;
+    const ok = await withRunLock(runId, () =>
+      store.runs.transition(runId, ['running', 'paused'], {
+        status: 'queued',
+        owner: null,
+        pid: null,
+        pgid: null,
+        startedAt: null,
+        attempt,
+      }),
+    );
+    if (!ok) return false;
+    await ensureTracked(runId);
+    writer.append(runId, 'status', {
+      status: 'queued',
+      attempt,
+      reason: { code: 'RUN_REQUEUED', message: `Queued again (attempt ${attempt}): ${why}.` },
+    });
+    await writer.flush();
+    writer.untrack(runId);
+    await dispatcher.enqueue({ ...record, attempt });
+    metrics.runsRequeued.inc();
+    baseLog.warn({ runId, attempt, why }, 'run queued again');
+    return true;
+  }
+
+  async function recover(): Promise<void> {
+    const alive = await ownerLiveness();
+    // First, so runs this recovery interrupts (and schedules callbacks for) are not counted.
+    await callbacks.resume(alive);
+    await reapLostRuns();
     if (options.adoptQueuedRuns === false) return;
     const queued = await store.runs.listByStatus(['queued']);
     for (const record of queued) {
-      await ensureTracked(record.id);
-      await dispatcher.ensureQueued(record.id);
+      knownQueues.add(record.queue);
+      await dispatcher.ensureQueued(record);
     }
     if (queued.length > 0) baseLog.info({ count: queued.length }, 're-queued waiting runs');
+  }
+
+  /** This process in the registry: registered at start, renewed every third of the lease. */
+  function registryRecord(state: WorkerState): WorkerRecord {
+    const at = now();
+    return {
+      id: instanceId,
+      role,
+      hostname: owner.hostname,
+      pid: owner.pid,
+      version: options.version,
+      queues: [...consumes],
+      concurrency: consumes.length > 0 ? concurrency : 0,
+      state,
+      running: [...active.keys()],
+      startedAt: startedAt ?? at,
+      heartbeatAt: at,
+      stoppedAt: null,
+    };
+  }
+
+  async function heartbeat(): Promise<void> {
+    const state: WorkerState = draining ? 'draining' : 'active';
+    const renewed = await store.workers.heartbeat(instanceId, {
+      state,
+      running: [...active.keys()],
+      at: now(),
+    });
+    // Purged while this process was frozen for a day, say: register again.
+    if (!renewed) await store.workers.register(registryRecord(state));
+  }
+
+  async function tick(): Promise<void> {
+    try {
+      await heartbeat();
+      await reapLostRuns();
+      if (Math.random() < 0.01) {
+        await store.workers.purge(new Date(Date.now() - WORKER_PURGE_MS).toISOString());
+      }
+    } catch (err) {
+      baseLog.error({ err }, 'registry heartbeat failed');
+    }
   }
 
   async function cancelLocal(id: string): Promise<Run> {
@@ -869,6 +1038,38 @@ export function createEngine(options: EngineOptions): Engine {
     }
   });
 
+  async function listWorkers(): Promise<WorkerInfo[]> {
+    const since = new Date(Date.now() - WORKER_LIST_WINDOW_MS).toISOString();
+    const cutoff = Date.now() - leaseMs;
+    return (await store.workers.list(since)).map((w) => ({
+      ...w,
+      state: w.state !== 'stopped' && Date.parse(w.heartbeatAt) < cutoff ? 'lost' : w.state,
+    }));
+  }
+
+  async function stopEngine(): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(sweepTimer);
+    clearInterval(heartbeatTimer);
+    const closing = dispatcher.close();
+    const running = [...active.values()];
+    for (const a of running) {
+      a.shuttingDown = true;
+      a.proc?.cancel();
+    }
+    await Promise.all(running.map((a) => a.done));
+    await closing;
+    await callbacks.close();
+    await writer.close();
+    if (registered && started) {
+      await store.workers
+        .markStopped(instanceId, now())
+        .catch((err: unknown) => baseLog.error({ err }, 'could not leave the registry'));
+    }
+    if (ownQueue) await queue.close();
+  }
+
   return {
     instanceId,
     createRun,
@@ -956,6 +1157,8 @@ export function createEngine(options: EngineOptions): Engine {
     resumeRun: (id) => controlled('resume', id, (runId) => freezeOrThaw(runId, 'resume')),
     waitForRun,
     queueStats: () => dispatcher.stats(),
+    queueCounts: () => dispatcher.queueCounts(),
+    listWorkers,
     async refreshMetrics() {
       const counts = await store.runs.countByStatus();
       const queued = await dispatcher.stats();
@@ -963,6 +1166,25 @@ export function createEngine(options: EngineOptions): Engine {
       metrics.queueWaiting.set(queued.waiting);
       metrics.runsByStatus.reset();
       for (const [status, n] of Object.entries(counts)) metrics.runsByStatus.set({ status }, n);
+      metrics.queueJobs.reset();
+      for (const [name, c] of Object.entries(await dispatcher.queueCounts())) {
+        for (const [state, n] of Object.entries(c))
+          metrics.queueJobs.set({ queue: name, state }, n);
+      }
+      metrics.workers.reset();
+      metrics.workerRuns.reset();
+      const byRoleState = new Map<string, number>();
+      for (const w of await listWorkers()) {
+        const key = `${w.role}\0${w.state}`;
+        byRoleState.set(key, (byRoleState.get(key) ?? 0) + 1);
+        if (w.state === 'active' || w.state === 'draining') {
+          metrics.workerRuns.set({ worker: w.id, hostname: w.hostname }, w.running.length);
+        }
+      }
+      for (const [key, n] of byRoleState) {
+        const [r, st] = key.split('\0') as [string, string];
+        metrics.workers.set({ role: r, state: st }, n);
+      }
     },
     sweepWorkspaces,
     createConversation: (request) => conversations.create(request),
@@ -980,27 +1202,41 @@ export function createEngine(options: EngineOptions): Engine {
         const version = await probeBwrap(config.sandboxBwrapBin);
         baseLog.info({ bwrap: version }, 'runs are sandboxed with bubblewrap');
       }
+      startedAt = now();
+      if (registered) {
+        await store.workers.register(registryRecord('active'));
+        heartbeatTimer = setInterval(() => void tick(), Math.max(250, Math.floor(leaseMs / 3)));
+        heartbeatTimer.unref();
+      }
       await recover();
       dispatcher.start();
       void sweepWorkspaces();
       sweepTimer = setInterval(() => void sweepWorkspaces(), 3_600_000);
       sweepTimer.unref();
     },
-    async stop() {
-      if (stopping) return;
-      stopping = true;
-      clearInterval(sweepTimer);
+    stop: stopEngine,
+    async drain(graceMs) {
+      if (stopping || draining) return stopEngine();
+      draining = true;
+      await heartbeat().catch(() => undefined);
+      // No new runs from here on; the ones running go on for the grace.
       const closing = dispatcher.close();
       const running = [...active.values()];
-      for (const a of running) {
-        a.shuttingDown = true;
-        a.proc?.cancel();
+      baseLog.info({ running: running.length, graceMs }, 'draining: no new runs');
+      const finished = Promise.all(running.map((a) => a.done));
+      const inTime = await Promise.race([
+        finished.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref()),
+      ]);
+      if (!inTime) {
+        for (const a of active.values()) {
+          a.requeueRequested = true;
+          a.proc?.cancel();
+        }
+        baseLog.warn({ runs: [...active.keys()] }, 'drain grace over: queueing the rest again');
       }
-      await Promise.all(running.map((a) => a.done));
       await closing;
-      await callbacks.close();
-      await writer.close();
-      if (ownQueue) await queue.close();
+      await stopEngine();
     },
   };
 }

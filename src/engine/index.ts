@@ -1,11 +1,12 @@
 export { deliverCallback, signPayload, type CallbackOptions } from './callbacks.js';
 export {
   createEngine,
-  RUN_LEASE_MS,
   type Engine,
   type EngineOptions,
   type QueueStats,
+  type WorkerInfo,
 } from './engine.js';
+export { jobQueueOf, type RunQueueCounts } from './dispatcher.js';
 export { createRedisEventBus, type RedisEventBus } from './event-bus-redis.js';
 export { createLocalEventBus, type EventBus, type EventListener } from './event-bus.js';
 export { EventCursor, isTerminalEvent, type EventCursorOptions } from './event-cursor.js';

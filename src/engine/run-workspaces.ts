@@ -23,6 +23,11 @@ export function createRunWorkspaces(deps: { config: ResolvedConfig; store: Store
     const path = join(config.dataDir, 'worktrees', record.id);
     await mkdir(dirname(path), { recursive: true });
     const branch = `patchbay/${record.id}`;
+    if (record.attempt > 1 && existsSync(path)) {
+      // A retry starts over: what the lost attempt left behind goes, branch included.
+      await git(['worktree', 'remove', '--force', path], repo.path, gitOptions).catch(() => '');
+      await git(['branch', '-D', branch], repo.path, gitOptions).catch(() => '');
+    }
     const { baseCommit } = await createWorktree(
       repo.path,
       path,

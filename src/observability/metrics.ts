@@ -13,6 +13,10 @@ export interface Metrics {
   readonly droppedBytes: Counter;
   readonly queueWaiting: Gauge;
   readonly queueRunning: Gauge;
+  readonly queueJobs: Gauge<'queue' | 'state'>;
+  readonly workers: Gauge<'role' | 'state'>;
+  readonly workerRuns: Gauge<'worker' | 'hostname'>;
+  readonly runsRequeued: Counter;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly callbackDeliveries: Counter<'outcome'>;
 }
@@ -64,6 +68,29 @@ export function createMetrics(): Metrics {
     queueRunning: new Gauge({
       name: 'patchbay_queue_running',
       help: 'Runs holding a slot.',
+      registers: [registry],
+    }),
+    queueJobs: new Gauge({
+      name: 'patchbay_queue_jobs',
+      help: 'Run jobs per run queue and state (waiting, delayed, active, failed), across every process (refreshed at scrape time).',
+      labelNames: ['queue', 'state'],
+      registers: [registry],
+    }),
+    workers: new Gauge({
+      name: 'patchbay_workers',
+      help: 'Processes in the registry by role and state (active, draining, lost, stopped).',
+      labelNames: ['role', 'state'],
+      registers: [registry],
+    }),
+    workerRuns: new Gauge({
+      name: 'patchbay_worker_running_runs',
+      help: 'Runs each live process holds (its load).',
+      labelNames: ['worker', 'hostname'],
+      registers: [registry],
+    }),
+    runsRequeued: new Counter({
+      name: 'patchbay_runs_requeued_total',
+      help: 'Runs queued again after their worker was lost or drained.',
       registers: [registry],
     }),
     httpDuration: new Histogram({

@@ -6,8 +6,8 @@ import {
   createRedisControl,
   createRedisEventBus,
   createRepoService,
-  RUN_LEASE_MS,
   type Engine,
+  type EngineOptions,
 } from '../engine/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { createMetrics } from '../observability/index.js';
@@ -37,36 +37,46 @@ export interface StartServerOptions {
   version: string;
   /** Listen on the port (default). False builds everything but does not listen (tests use inject). */
   listen?: boolean;
+  /** Take runs from the queue here (default). False: an API node; needs PATCHBAY_QUEUE_URL. */
+  worker?: boolean;
+}
+
+/** Separate API nodes and workers share runs, events and control verbs over Redis only. */
+export function needsSharedQueue(what: string): PatchbayError {
+  return new PatchbayError(
+    'CONFIG_INVALID',
+    `${what} needs PATCHBAY_QUEUE_URL (Redis): without it, runs, live events and cancel/pause stay inside one process. Run \`patchbay serve\` alone instead, or set PATCHBAY_QUEUE_URL and PATCHBAY_DATABASE_URL.`,
+    { problems: [{ source: 'PATCHBAY_QUEUE_URL', message: `required by ${what}` }] },
+  );
 }
 
 /**
  * Boots one Patchbay server: store (migrated), engine (recovered), app, listener.
  * @throws PatchbayError SERVER_UNSAFE_BIND before anything is opened.
  */
-export async function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const { config, log, version } = options;
-  assertSafeBind(config.host, config.apiTokens);
+/** What every Patchbay process opens: the store and, with Redis, the shared queue, bus and control. */
+export interface Backends {
+  store: Store;
+  metrics: Metrics;
+  shared: Pick<EngineOptions, 'queue' | 'bus' | 'control'>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store (migrated) and, when PATCHBAY_QUEUE_URL is set, BullMQ, the Redis event bus
+ * and the control channel; closes what it opened when something fails.
+ * @throws PatchbayError QUEUE_UNAVAILABLE when Redis does not answer.
+ */
+export async function openBackends(config: ResolvedConfig, log: Logger): Promise<Backends> {
   const store = await openStore({ databaseUrl: config.databaseUrl });
   const metrics = createMetrics();
-  // With Redis, runs wait in BullMQ for any server's worker and events reach every server.
+  const redis = { url: config.queueUrl!, log, prefix: config.queuePrefix };
+  // With Redis, runs wait in BullMQ for any process's worker and events reach every server.
   const shared = config.queueUrl
     ? {
-        queue: await createBullmqQueue({
-          url: config.queueUrl,
-          log,
-          leaseMs: RUN_LEASE_MS,
-          prefix: config.queuePrefix,
-        }),
-        bus: await createRedisEventBus({
-          url: config.queueUrl,
-          log,
-          prefix: config.queuePrefix,
-        }),
-        control: await createRedisControl({
-          url: config.queueUrl,
-          log,
-          prefix: config.queuePrefix,
-        }),
+        queue: await createBullmqQueue({ ...redis, leaseMs: config.runLeaseMs }),
+        bus: await createRedisEventBus(redis),
+        control: await createRedisControl(redis),
       }
     : undefined;
   const closeShared = async (): Promise<void> => {
@@ -87,7 +97,37 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       { cause: err },
     );
   }
-  const engine = createEngine({ config, store, log, metrics, version, ...shared });
+  return {
+    store,
+    metrics,
+    shared: shared ?? {},
+    async close() {
+      await closeShared();
+      await store.close();
+    },
+  };
+}
+
+/**
+ * Boots one Patchbay server: store (migrated), engine (recovered), app, listener.
+ * @throws PatchbayError SERVER_UNSAFE_BIND before anything is opened.
+ */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const { config, log, version } = options;
+  assertSafeBind(config.host, config.apiTokens);
+  const worker = options.worker ?? true;
+  if (!worker && !config.queueUrl) throw needsSharedQueue('serve --no-worker');
+  const backends = await openBackends(config, log);
+  const { store, metrics } = backends;
+  const engine = createEngine({
+    config,
+    store,
+    log,
+    metrics,
+    version,
+    ...backends.shared,
+    role: worker ? 'server' : 'api',
+  });
   const deps: ServerDeps = {
     config,
     engine,
@@ -104,8 +144,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     app = await buildApp(deps);
     await engine.start();
   } catch (err) {
-    await closeShared();
-    await store.close();
+    await backends.close();
     throw err;
   }
   let url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
@@ -114,8 +153,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       await app.listen({ host: config.host, port: config.port });
     } catch (err) {
       await engine.stop();
-      await closeShared();
-      await store.close();
+      await backends.close();
       throw err;
     }
     const address = app.server.address();
@@ -146,8 +184,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         }
         for (const stop of [...deps.openStreams]) stop();
         await app.close();
-        await closeShared();
-        await store.close();
+        await backends.close();
       })();
       return closing;
     },

@@ -20,6 +20,7 @@ export {
   type MigrationStatus,
 } from './migrator.js';
 export {
+  DEFAULT_RUN_QUEUE,
   newRunRecord,
   toRun,
   type NewRunFields,
@@ -30,3 +31,9 @@ export type { ListRunsOptions, RunPatch, RunRepository } from './runs-repository
 export { openStore, type OpenStoreOptions, type Store } from './store.js';
 export type { RepoRepository } from './repos-repository.js';
 export type { JobCounts, JobRecord, JobRepository, JobState } from './jobs-repository.js';
+export type {
+  WorkerRecord,
+  WorkerRepository,
+  WorkerRole,
+  WorkerState,
+} from './workers-repository.js';

@@ -60,6 +60,12 @@ export interface RunRecord {
   /** The sandbox it ran in (null until it started). */
   sandbox: 'none' | 'bwrap' | null;
   conversationId: string | null;
+  /** The run queue it waits in (workers choose queues with `--queues`). */
+  queue: string;
+  /** Times it may start again when its worker is lost or drained; 0 ends it `interrupted`. */
+  retries: number;
+  /** 1 for the first start, +1 for each retry. */
+  attempt: number;
 }
 
 export interface ChangedFile {
@@ -104,8 +110,13 @@ export type NewRunFields = Pick<
       | 'branch'
       | 'network'
       | 'conversationId'
+      | 'queue'
+      | 'retries'
     >
   >;
+
+/** The queue a run waits in when its request names none. */
+export const DEFAULT_RUN_QUEUE = 'default';
 
 /** A fresh `queued` run record with a new id. */
 export function newRunRecord(fields: NewRunFields): RunRecord {
@@ -121,7 +132,10 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     branch: null,
     network: false,
     conversationId: null,
+    queue: DEFAULT_RUN_QUEUE,
+    retries: 0,
     ...fields,
+    attempt: 1,
     sandbox: null,
     status: 'queued',
     createdAt: new Date().toISOString(),
@@ -194,5 +208,8 @@ export function toRun(record: RunRecord): Run {
     sandbox: record.sandbox,
     conversationId: record.conversationId,
     resumeSessionId: record.resumeSessionId,
+    queue: record.queue,
+    retries: record.retries,
+    attempt: record.attempt,
   };
 }

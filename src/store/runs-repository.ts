@@ -1,6 +1,12 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import type { AgentName, OutputPolicy, RunStatus } from '../contracts/index.js';
-import type { ChangedFile, RunOwner, RunRecord, RunUsage } from './records.js';
+import {
+  DEFAULT_RUN_QUEUE,
+  type ChangedFile,
+  type RunOwner,
+  type RunRecord,
+  type RunUsage,
+} from './records.js';
 import type { Database, RunsTable } from './schema.js';
 
 export interface ListRunsOptions {
@@ -41,6 +47,7 @@ export type RunPatch = Partial<
     | 'prompt'
     | 'resumeSessionId'
     | 'repoId'
+    | 'attempt'
   >
 >;
 
@@ -93,6 +100,9 @@ function fromRow(row: Selectable<RunsTable>): RunRecord {
     network: Number(row.network ?? 0) === 1,
     sandbox: (row.sandbox as RunRecord['sandbox']) ?? null,
     conversationId: row.conversation_id,
+    queue: row.queue ?? DEFAULT_RUN_QUEUE,
+    retries: num(row.retries ?? 0),
+    attempt: num(row.attempt ?? 1),
   };
 }
 
@@ -125,6 +135,7 @@ function patchToRow(patch: RunPatch): Updateable<RunsTable> {
   if (patch.prompt !== undefined) row.prompt = patch.prompt;
   if (patch.resumeSessionId !== undefined) row.resume_session_id = patch.resumeSessionId;
   if (patch.repoId !== undefined) row.repo_id = patch.repoId;
+  if (patch.attempt !== undefined) row.attempt = patch.attempt;
   if (patch.changedFiles !== undefined)
     row.changed_files = patch.changedFiles ? JSON.stringify(patch.changedFiles) : null;
   return row as Updateable<RunsTable>;
@@ -204,6 +215,9 @@ export function createRunRepository(db: Kysely<Database>): RunRepository {
           network: run.network ? 1 : 0,
           sandbox: run.sandbox,
           conversation_id: run.conversationId,
+          queue: run.queue === DEFAULT_RUN_QUEUE ? null : run.queue,
+          retries: run.retries,
+          attempt: run.attempt,
         })
         .execute();
     },

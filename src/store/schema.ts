@@ -57,6 +57,12 @@ export interface RunsTable {
   network: number | null;
   sandbox: string | null;
   conversation_id: string | null;
+  /** The run queue it waits in; null means `default`. */
+  queue: string | null;
+  /** Times it may start again after its worker was lost (0: it ends `interrupted`). */
+  retries: number;
+  /** 1 for the first start; +1 per retry after a lost worker or a drain. */
+  attempt: number;
 }
 
 export interface RunEventsTable {
@@ -139,7 +145,27 @@ export interface JobsTable {
   finished_at: string | null;
 }
 
+export interface WorkersTable {
+  id: string;
+  /** server (API + worker) | api (API only) | worker */
+  role: string;
+  hostname: string;
+  pid: number;
+  version: string;
+  /** JSON string[] */
+  queues: string;
+  concurrency: number;
+  /** active | draining | stopped */
+  state: string;
+  /** JSON string[]: runs it holds. */
+  running: string;
+  started_at: string;
+  heartbeat_at: string;
+  stopped_at: string | null;
+}
+
 export interface Database {
+  workers: WorkersTable;
   jobs: JobsTable;
   conversations: ConversationsTable;
   conversation_messages: ConversationMessagesTable;

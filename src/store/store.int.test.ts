@@ -139,6 +139,61 @@ describe.each(dialects)('store contract ($name)', (dialect) => {
     expect((await store.runs.listByStatus(['interrupted'])).map((r) => r.id)).toEqual(inserted);
   });
 
+  it('keeps the worker registry: register, heartbeat, stop, list by recency, purge', async ({
+    skip: skipTest,
+  }) => {
+    if (skip) skipTest();
+    const base = {
+      role: 'worker' as const,
+      hostname: 'h1',
+      pid: 42,
+      version: '1.0.0',
+      queues: ['default', 'gpu'],
+      concurrency: 3,
+      state: 'active' as const,
+      running: [],
+      stoppedAt: null,
+    };
+    const id = `inst_reg_${Date.now()}`;
+    await store.workers.register({
+      ...base,
+      id,
+      startedAt: '2026-01-01T00:00:00.000Z',
+      heartbeatAt: '2026-01-01T00:00:00.000Z',
+    });
+    expect(
+      await store.workers.heartbeat(id, {
+        state: 'draining',
+        running: ['run_a', 'run_b'],
+        at: '2026-01-01T00:00:10.000Z',
+      }),
+    ).toBe(true);
+    expect(await store.workers.get(id)).toMatchObject({
+      queues: ['default', 'gpu'],
+      concurrency: 3,
+      state: 'draining',
+      running: ['run_a', 'run_b'],
+      heartbeatAt: '2026-01-01T00:00:10.000Z',
+    });
+    // Not stopped: listed however old its heartbeat is (it may be lost, which callers decide).
+    expect((await store.workers.list('2030-01-01T00:00:00.000Z')).map((w) => w.id)).toContain(id);
+    await store.workers.markStopped(id, '2026-01-01T00:00:20.000Z');
+    expect(await store.workers.get(id)).toMatchObject({ state: 'stopped', running: [] });
+    expect((await store.workers.list('2030-01-01T00:00:00.000Z')).map((w) => w.id)).not.toContain(
+      id,
+    );
+    expect((await store.workers.list('2026-01-01T00:00:00.000Z')).map((w) => w.id)).toContain(id);
+    expect(await store.workers.purge('2026-01-01T00:00:30.000Z')).toBeGreaterThanOrEqual(1);
+    expect(await store.workers.get(id)).toBeUndefined();
+    expect(
+      await store.workers.heartbeat(id, {
+        state: 'active',
+        running: [],
+        at: '2026-01-02T00:00:00Z',
+      }),
+    ).toBe(false);
+  });
+
   it('counts runs by status', async ({ skip: skipTest }) => {
     if (skip) skipTest();
     const before = await store.runs.countByStatus();

@@ -172,6 +172,11 @@ export interface ServerOptions {
   token?: string;
   /** Host the test connects to (default 127.0.0.1). */
   connectHost?: string;
+  /**
+   * `worker` starts `patchbay worker --health-port <port>` instead of `serve --port <port>`:
+   * the handle's url is then its health listener.
+   */
+  command?: 'serve' | 'worker';
 }
 
 export interface ServerHandle {
@@ -195,10 +200,11 @@ export interface ServerHandle {
 const servers = new Set<ServerHandle>();
 
 function spawnServer(port: number, dataDir: string, options: ServerOptions): ServerHandle {
+  const worker = options.command === 'worker';
   const args = [
     BIN,
-    'serve',
-    '--port',
+    worker ? 'worker' : 'serve',
+    worker ? '--health-port' : '--port',
     String(port),
     '--data-dir',
     dataDir,
@@ -261,7 +267,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     const server = spawnServer(port, dataDir, options);
     const failed = server.exited.then(({ code, signal }) => {
       throw new Error(
-        `patchbay serve exited early (code ${code}, signal ${signal}).\nstderr:\n${server.stderr()}`,
+        `patchbay ${options.command ?? 'serve'} exited early (code ${code}, signal ${signal}).\nstderr:\n${server.stderr()}`,
       );
     });
     const healthy = waitFor(
@@ -272,7 +278,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
         await res.body?.cancel();
         return res.status === 200;
       },
-      `patchbay serve on ${server.url} to answer /health`,
+      `patchbay ${options.command ?? 'serve'} on ${server.url} to answer /health`,
       15_000,
       50,
     );

@@ -1,8 +1,9 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Command } from 'commander';
-import { startServer } from '../../server/index.js';
+import { startServer, startWorker } from '../../server/index.js';
 import { createContext } from '../context.js';
+import type { Logger } from '../../observability/index.js';
 import { out } from '../output.js';
 
 /**
@@ -23,39 +24,118 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'address to bind (PATCHBAY_HOST)')
     .option('--port <port>', 'port to listen on (PATCHBAY_PORT)')
     .option('--data-dir <dir>', 'data directory (PATCHBAY_DATA_DIR)')
-    .action(async (opts: { host?: string; port?: string; dataDir?: string }, command: Command) => {
-      const ctx = createContext(command, {
-        host: opts.host,
-        port: opts.port,
-        dataDir: opts.dataDir,
-      });
-      const log = ctx.logger();
-      const server = await startServer({ config: ctx.config, log, version: ctx.version });
-      out.note(`patchbay ${ctx.version} listening on ${server.url} (data: ${ctx.config.dataDir})`);
-      out.note(`API docs: ${server.url}/docs`);
-      releaseBootGarbage();
+    .option(
+      '--no-worker',
+      'API node only: take no runs from the queue (needs PATCHBAY_QUEUE_URL and workers)',
+    )
+    .action(
+      async (
+        opts: { host?: string; port?: string; dataDir?: string; worker: boolean },
+        command: Command,
+      ) => {
+        const ctx = createContext(command, {
+          host: opts.host,
+          port: opts.port,
+          dataDir: opts.dataDir,
+        });
+        const log = ctx.logger();
+        const server = await startServer({
+          config: ctx.config,
+          log,
+          version: ctx.version,
+          worker: opts.worker,
+        });
+        const role = opts.worker ? '' : ' (API only: runs go to workers)';
+        out.note(
+          `patchbay ${ctx.version} listening on ${server.url}${role} (data: ${ctx.config.dataDir})`,
+        );
+        out.note(`API docs: ${server.url}/docs`);
+        releaseBootGarbage();
+        onSignals(log, () => server.close());
+      },
+    );
+}
 
-      let stopping = false;
-      const shutdown = (signal: string): void => {
-        if (stopping) {
-          out.note('second signal: exiting now');
-          process.exit(1);
-        }
-        stopping = true;
-        log.info({ signal }, 'shutting down');
-        server
-          .close()
-          .then(() => {
-            log.flush();
-            process.exit(0);
-          })
-          .catch((err: unknown) => {
-            log.error({ err }, 'shutdown failed');
-            process.exit(1);
-          });
-      };
-      process.on('SIGINT', () => shutdown('SIGINT'));
-      process.on('SIGTERM', () => shutdown('SIGTERM'));
-      await new Promise<never>(() => undefined);
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description(
+      'Take runs from the shared queue (PATCHBAY_QUEUE_URL), with no API; drains on SIGTERM',
+    )
+    .option('--concurrency <n>', 'runs of each queue at once (PATCHBAY_MAX_CONCURRENT_RUNS)')
+    .option('--queues <names>', 'comma-separated run queues to take runs from (PATCHBAY_QUEUES)')
+    .option(
+      '--health-port <port>',
+      'serve GET /health and /metrics here (PATCHBAY_WORKER_HEALTH_PORT)',
+    )
+    .option(
+      '--grace-ms <ms>',
+      'on SIGTERM, how long running runs may finish (PATCHBAY_WORKER_GRACE_MS)',
+    )
+    .option('--data-dir <dir>', 'data directory (PATCHBAY_DATA_DIR)')
+    .action(
+      async (
+        opts: {
+          concurrency?: string;
+          queues?: string;
+          healthPort?: string;
+          graceMs?: string;
+          dataDir?: string;
+        },
+        command: Command,
+      ) => {
+        // Flags go through the config schema, so they are validated like the variables.
+        const ctx = createContext(command, {
+          maxConcurrentRuns: opts.concurrency,
+          queues: opts.queues,
+          workerHealthPort: opts.healthPort,
+          workerGraceMs: opts.graceMs,
+          dataDir: opts.dataDir,
+        });
+        const log = ctx.logger();
+        const { config } = ctx;
+        const worker = await startWorker({ config, log, version: ctx.version });
+        out.note(
+          `patchbay worker ${worker.engine.instanceId}: queues ${config.queues.join(', ')}, ${config.maxConcurrentRuns} at once${worker.healthUrl ? `, health on ${worker.healthUrl}` : ''}`,
+        );
+        releaseBootGarbage();
+        onSignals(
+          log,
+          () => worker.drain(config.workerGraceMs),
+          () => worker.close(),
+        );
+      },
+    );
+}
+
+/**
+ * First SIGTERM/SIGINT: `graceful` (drain or stop), then exit 0. A second signal: `hard` when
+ * given (stop at once) or exit 1.
+ */
+function onSignals(log: Logger, graceful: () => Promise<void>, hard?: () => Promise<void>): void {
+  let signals = 0;
+  const exitAfter = (p: Promise<void>): void => {
+    p.then(() => {
+      log.flush();
+      process.exit(0);
+    }).catch((err: unknown) => {
+      log.error({ err }, 'shutdown failed');
+      process.exit(1);
     });
+  };
+  const shutdown = (signal: string): void => {
+    signals++;
+    if (signals === 1) {
+      log.info({ signal }, 'shutting down');
+      exitAfter(graceful());
+    } else if (signals === 2 && hard) {
+      out.note('second signal: stopping running runs now');
+      exitAfter(hard());
+    } else {
+      out.note('another signal: exiting now');
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
 }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ErrorBody, HealthBody, QueueHealth } from '../../contracts/index.js';
+import { ErrorBody, HealthBody, QueueHealth, WorkerList } from '../../contracts/index.js';
 import type { ServerDeps } from '../deps.js';
 
 export function healthRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
@@ -37,13 +37,49 @@ export function healthRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
       },
       async () => {
         const { running, waiting, limit } = await deps.engine.queueStats();
+        const queues = await deps.engine.queueCounts();
+        const workers = (await deps.engine.listWorkers())
+          .filter((w) => w.state === 'active' || w.state === 'draining')
+          .map((w) => ({
+            id: w.id,
+            hostname: w.hostname,
+            role: w.role,
+            state: w.state,
+            queues: w.queues,
+            running: w.running.length,
+            concurrency: w.concurrency,
+          }));
+        const takers = workers.filter((w) => w.state === 'active' && w.queues.length > 0);
+        const idle = Object.entries(queues)
+          .filter(([name, c]) => c.waiting > 0 && !takers.some((w) => w.queues.includes(name)))
+          .map(([name]) => name);
+        const warning =
+          idle.length > 0
+            ? `no live worker takes queue ${idle.join(', ')}, where runs are waiting`
+            : waiting > 0
+              ? `all ${limit} slots here are busy; ${waiting} run(s) waiting`
+              : null;
         return {
           status: 'ok' as const,
           service: 'patchbay' as const,
           queue: { running, waiting, limit, available: Math.max(0, limit - running) },
-          warning: waiting > 0 ? `all ${limit} slots are busy; ${waiting} run(s) waiting` : null,
+          queues,
+          workers,
+          warning,
         };
       },
+    );
+
+    app.get(
+      '/v1/workers',
+      {
+        schema: {
+          tags: ['workers'],
+          summary: 'Servers and workers: role, host, queues, heartbeat, the runs each holds',
+          response: { 200: WorkerList },
+        },
+      },
+      async () => ({ workers: await deps.engine.listWorkers() }),
     );
 
     app.get(
