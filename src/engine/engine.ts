@@ -629,19 +629,19 @@ export function createEngine(options: EngineOptions): Engine {
     status: TerminalStatus,
     error: { code: string; message: string },
   ): Promise<boolean> {
-    const ok = await store.runs.transition(runId, from, {
-      status,
-      owner,
-      finishedAt: now(),
-      errorCode: error.code,
-      errorMessage: error.message,
-    });
-    if (!ok) return false;
-    await conversationEnded(runId);
     await ensureTracked(runId);
-    writer.append(runId, 'status', { status, error });
-    await writer.flush();
+    const event = await writer.commit(runId, 'status', { status, error }, (e) =>
+      store.runs.transitionWithEvent(
+        runId,
+        from,
+        { status, owner, finishedAt: now(), errorCode: error.code, errorMessage: error.message },
+        e,
+      ),
+    );
     writer.untrack(runId);
+    if (!event) return false;
+    await conversationEnded(runId);
+    writer.publish([event]);
     metrics.runsFinished.inc({ status });
     scheduleCallback(toRun(await getRecord(runId)));
     return true;
@@ -659,10 +659,9 @@ export function createEngine(options: EngineOptions): Engine {
     reported?: RunPatch,
   ): Promise<void> {
     const record = await withRunLock(runId, async () => {
-      const finishedAt = now();
-      const ok = await store.runs.transition(runId, ['running', 'paused'], {
+      const patch: RunPatch = {
         status: outcome.status,
-        finishedAt,
+        finishedAt: now(),
         exitCode: exit?.exitCode ?? null,
         signal: exit?.signal ?? null,
         errorCode: outcome.errorCode,
@@ -670,19 +669,24 @@ export function createEngine(options: EngineOptions): Engine {
         outputBytes: exit?.outputBytes ?? 0,
         droppedBytes: exit?.droppedBytes ?? 0,
         ...reported,
-      });
-      if (!ok) return null;
-      await conversationEnded(runId);
-      writer.append(runId, 'status', {
+      };
+      const data = {
         status: outcome.status,
         exitCode: exit?.exitCode ?? null,
         signal: exit?.signal ?? null,
         error: outcome.errorCode
           ? { code: outcome.errorCode, message: outcome.errorMessage }
           : null,
-      });
-      await writer.flush();
+      };
+      // The end and its event in one transaction: a crash cannot leave one without the other.
+      const event = await writer.commit(runId, 'status', data, (e) =>
+        store.runs.transitionWithEvent(runId, ['running', 'paused'], patch, e),
+      );
       writer.untrack(runId);
+      if (!event) return null;
+      // The conversation has its answer before the end goes out to live subscribers.
+      await conversationEnded(runId);
+      writer.publish([event]);
       return getRecord(runId);
     });
     if (!record) return;
@@ -866,25 +870,26 @@ export function createEngine(options: EngineOptions): Engine {
   async function requeueRun(runId: string, why: string): Promise<boolean> {
     const record = await getRecord(runId);
     const attempt = record.attempt + 1;
-    const ok = await withRunLock(runId, () =>
-      store.runs.transition(runId, ['running', 'paused'], {
+    const event = await withRunLock(runId, async () => {
+      await ensureTracked(runId);
+      const data = {
         status: 'queued',
-        owner: null,
-        pid: null,
-        pgid: null,
-        startedAt: null,
         attempt,
-      }),
-    );
-    if (!ok) return false;
-    await ensureTracked(runId);
-    writer.append(runId, 'status', {
-      status: 'queued',
-      attempt,
-      reason: { code: 'RUN_REQUEUED', message: `Queued again (attempt ${attempt}): ${why}.` },
+        reason: { code: 'RUN_REQUEUED', message: `Queued again (attempt ${attempt}): ${why}.` },
+      };
+      const stored = await writer.commit(runId, 'status', data, (e) =>
+        store.runs.transitionWithEvent(
+          runId,
+          ['running', 'paused'],
+          { status: 'queued', owner: null, pid: null, pgid: null, startedAt: null, attempt },
+          e,
+        ),
+      );
+      writer.untrack(runId);
+      return stored;
     });
-    await writer.flush();
-    writer.untrack(runId);
+    if (!event) return false;
+    writer.publish([event]);
     await dispatcher.enqueue({ ...record, attempt });
     metrics.runsRequeued.inc();
     baseLog.warn({ runId, attempt, why }, 'run queued again');

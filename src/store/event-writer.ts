@@ -67,6 +67,30 @@ export class EventWriter {
     return event;
   }
 
+  /**
+   * Stores one event together with a change of the caller's (`write`, one transaction; see
+   * RunRepository.transitionWithEvent): everything pending is flushed first so the event comes
+   * last. Resolves with the event once stored (not yet published: see `publish`), or null
+   * when `write` declined.
+   */
+  async commit(
+    runId: string,
+    type: RunEventType,
+    data: Record<string, unknown>,
+    write: (event: RunEvent) => Promise<boolean>,
+  ): Promise<RunEvent | null> {
+    await this.flush();
+    const seq = (this.seqByRun.get(runId) ?? 0) + 1;
+    this.seqByRun.set(runId, seq);
+    const event: RunEvent = { runId, seq, type, ts: new Date().toISOString(), data, raw: null };
+    return (await write(event)) ? event : null;
+  }
+
+  /** Hands stored events to the listeners (what a flush does after writing). */
+  publish(events: RunEvent[]): void {
+    this.opts.onFlushed(events);
+  }
+
   /** True while producers should stop reading their sources. */
   get saturated(): boolean {
     return this.pendingBytes >= this.opts.highWaterBytes;

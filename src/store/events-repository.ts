@@ -1,12 +1,24 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { RunEvent, RunEventType } from '../contracts/index.js';
-import type { Database } from './schema.js';
+import type { Database, RunEventsTable } from './schema.js';
 
 export interface EventRepository {
   /** Appends a batch in one transaction and advances each run's `last_seq`. */
   append(events: RunEvent[]): Promise<void>;
   list(runId: string, after: number, limit: number): Promise<RunEvent[]>;
   maxSeq(runId: string): Promise<number>;
+}
+
+/** An event as a `run_events` row. */
+export function eventRow(e: RunEvent): Insertable<RunEventsTable> {
+  return {
+    run_id: e.runId,
+    seq: e.seq,
+    type: e.type,
+    ts: e.ts,
+    data: JSON.stringify(e.data),
+    raw: e.raw ?? null,
+  };
 }
 
 export function createEventRepository(db: Kysely<Database>): EventRepository {
@@ -22,16 +34,7 @@ export function createEventRepository(db: Kysely<Database>): EventRepository {
         for (let i = 0; i < events.length; i += 500) {
           await trx
             .insertInto('run_events')
-            .values(
-              events.slice(i, i + 500).map((e) => ({
-                run_id: e.runId,
-                seq: e.seq,
-                type: e.type,
-                ts: e.ts,
-                data: JSON.stringify(e.data),
-                raw: e.raw ?? null,
-              })),
-            )
+            .values(events.slice(i, i + 500).map(eventRow))
             .execute();
         }
         for (const [runId, seq] of lastSeqByRun) {

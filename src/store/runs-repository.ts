@@ -1,5 +1,6 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
-import type { AgentName, OutputPolicy, RunStatus } from '../contracts/index.js';
+import type { AgentName, OutputPolicy, RunEvent, RunStatus } from '../contracts/index.js';
+import { eventRow } from './events-repository.js';
 import {
   DEFAULT_RUN_QUEUE,
   type ChangedFile,
@@ -153,6 +154,17 @@ export interface RunRepository {
    * two writers (a finishing run and a cancel, say) from both deciding the outcome.
    */
   transition(id: string, from: RunStatus[], patch: RunPatch): Promise<boolean>;
+  /**
+   * `transition` and the status event that announces it, in one transaction: a process killed
+   * at any moment leaves both or neither (a run that ended always has its terminal event).
+   * Every earlier event of the run must be stored already; `event.seq` becomes `last_seq`.
+   */
+  transitionWithEvent(
+    id: string,
+    from: RunStatus[],
+    patch: RunPatch,
+    event: RunEvent,
+  ): Promise<boolean>;
   countByStatus(): Promise<Partial<Record<RunStatus, number>>>;
   /** Finished runs that ended before `cutoff` and still name a workdir, oldest first. */
   listFinishedBefore(cutoff: string): Promise<RunRecord[]>;
@@ -244,6 +256,19 @@ export function createRunRepository(db: Kysely<Database>): RunRepository {
       const row = patchToRow(patch);
       if (Object.keys(row).length === 0) return;
       await db.updateTable('runs').set(row).where('id', '=', id).execute();
+    },
+    async transitionWithEvent(id, from, patch, event) {
+      return db.transaction().execute(async (trx) => {
+        const result = await trx
+          .updateTable('runs')
+          .set({ ...patchToRow(patch), last_seq: event.seq })
+          .where('id', '=', id)
+          .where('status', 'in', from)
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) === 0) return false;
+        await trx.insertInto('run_events').values(eventRow(event)).execute();
+        return true;
+      });
     },
     async transition(id, from, patch) {
       const result = await db

@@ -194,6 +194,44 @@ describe.each(dialects)('store contract ($name)', (dialect) => {
     ).toBe(false);
   });
 
+  it('transitionWithEvent stores the change and its event together, or neither', async ({
+    skip: skipTest,
+  }) => {
+    if (skip) skipTest();
+    const run = testRunRecord({}, { status: 'running' });
+    await store.runs.insert(run);
+    await store.events.append([
+      {
+        runId: run.id,
+        seq: 1,
+        type: 'status',
+        ts: run.createdAt,
+        data: { status: 'queued' },
+        raw: null,
+      },
+    ]);
+    const ended = (seq: number) => ({
+      runId: run.id,
+      seq,
+      type: 'status' as const,
+      ts: new Date().toISOString(),
+      data: { status: 'succeeded' },
+      raw: null,
+    });
+    expect(
+      await store.runs.transitionWithEvent(run.id, ['running'], { status: 'succeeded' }, ended(2)),
+    ).toBe(true);
+    // A second writer loses the compare-and-set and adds no event.
+    expect(
+      await store.runs.transitionWithEvent(run.id, ['running'], { status: 'failed' }, ended(3)),
+    ).toBe(false);
+    expect((await store.events.list(run.id, 0, 10)).map((e) => [e.seq, e.data.status])).toEqual([
+      [1, 'queued'],
+      [2, 'succeeded'],
+    ]);
+    expect(await store.runs.get(run.id)).toMatchObject({ status: 'succeeded', lastSeq: 2 });
+  });
+
   it('counts runs by status', async ({ skip: skipTest }) => {
     if (skip) skipTest();
     const before = await store.runs.countByStatus();
