@@ -152,11 +152,14 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 /**
- * Starts `node bin/patchbay.js serve` as a separate process: fresh temp data dir, free port,
+ * Starts `node bin/patchbay.js serve` (or `worker`, its health port standing in for the API port) as a separate process: fresh temp data dir, free port,
  * PATCHBAY_LOG_LEVEL=warn, no PATCHBAY_* inherited from the caller's environment, cwd in the
  * data dir (so no stray patchbay.config.json is picked up). Resolves once /health answers.
  */
-export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
+export async function startBenchServer(
+  env: Record<string, string> = {},
+  options: { command?: 'serve' | 'worker'; args?: string[] } = {},
+): Promise<BenchServer> {
   ensureBuilt();
   const dataDir = mkdtempSync(join(os.tmpdir(), 'patchbay-bench-'));
   const port = await freePort();
@@ -174,13 +177,12 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     [
       ...launcherNodeFlags(),
       BIN,
-      'serve',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
+      ...(options.command === 'worker'
+        ? ['worker', '--health-port', String(port)]
+        : ['serve', '--host', '127.0.0.1', '--port', String(port)]),
       '--data-dir',
       dataDir,
+      ...(options.args ?? []),
     ],
     { cwd: dataDir, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -217,7 +219,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   }
   const flags = launcherNodeFlags();
   process.stdout.write(
-    `  server: pid ${String(child.pid)}, node ${[...flags, 'bin/patchbay.js'].join(' ')} serve on ${url}${nodeOptions ? ` (NODE_OPTIONS=${nodeOptions})` : ''}\n`,
+    `  server: pid ${String(child.pid)}, node ${[...flags, 'bin/patchbay.js'].join(' ')} ${options.command ?? 'serve'} on ${url}${nodeOptions ? ` (NODE_OPTIONS=${nodeOptions})` : ''}\n`,
   );
   const groups = new Set<number>();
   return {
