@@ -98,6 +98,13 @@ describe.skipIf(!admin || !redisUrl)('API node and workers (PostgreSQL + Redis)'
     expect(entry).toMatchObject({ role: 'worker', queues: ['default'], concurrency: 2 });
     expect(Date.parse(entry.heartbeatAt)).toBeGreaterThan(Date.now() - 10_000);
 
+    const cli = await runCli(['workers'], { env: { PATCHBAY_URL: api.url } });
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(
+      new RegExp(`worker +active +\\S+:${w1.pid} +queues default +runs 0/2`),
+    );
+    expect(cli.stdout).toMatch(/ api +active /);
+
     const wh = await fetch(`${w1.url}/health`);
     expect(await wh.json()).toMatchObject({ status: 'ok', state: 'active', limit: 2 });
     const metrics = await (await fetch(`${w1.url}/metrics`)).text();
