@@ -59,3 +59,12 @@ export {
   ListConversationsQuery,
   PostMessageRequest,
 } from './conversations.js';
+export {
+  Budget,
+  BudgetLimitName,
+  BudgetLimits,
+  BudgetList,
+  BudgetRepoParams,
+  BudgetUsage,
+  type BudgetExceededDetails,
+} from './budgets.js';

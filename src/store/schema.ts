@@ -139,7 +139,18 @@ export interface JobsTable {
   finished_at: string | null;
 }
 
+export interface BudgetsTable {
+  /** 'global', or the repository id the budget applies to. */
+  scope: string;
+  max_concurrent_runs: number | null;
+  max_runs_per_day: number | null;
+  max_agent_minutes_per_day: number | null;
+  max_usd_per_day: number | null;
+  updated_at: string;
+}
+
 export interface Database {
+  budgets: BudgetsTable;
   jobs: JobsTable;
   conversations: ConversationsTable;
   conversation_messages: ConversationMessagesTable;
