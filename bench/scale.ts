@@ -23,7 +23,6 @@ import type { RunEvent } from '../src/contracts/index.js';
 import {
   api,
   heading,
-  httpRequest,
   line,
   main,
   option,

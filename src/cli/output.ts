@@ -96,10 +96,25 @@ export function describeEnd(run: Run): string {
   return `run ${run.id} ${run.status}${seconds}${detail}`;
 }
 
+/** `5h 03m`, `4m 10s`, `15s`: a wait as a person reads it. */
+export function formatSeconds(total: number): string {
+  const s = Math.max(0, Math.round(total));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
+  if (m > 0) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
 /** Prints an error for a person and returns the exit code to use. */
 export function reportError(err: unknown): number {
   if (isPatchbayError(err)) {
     out.stderr(`patchbay: ${err.code}: ${err.message}\n`);
+    const retry = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (typeof retry === 'number') {
+      const at = new Date(Date.now() + retry * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+      out.stderr(`patchbay: retry in ${formatSeconds(retry)} (at ${at})\n`);
+    }
     return 2;
   }
   out.stderr(`patchbay: ${(err as Error).stack ?? String(err)}\n`);

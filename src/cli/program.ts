@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { packageVersion } from '../config/index.js';
+import { registerBudgets } from './commands/budgets.js';
 import { registerControl } from './commands/control.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerLogs } from './commands/logs.js';
@@ -28,6 +29,7 @@ export function createProgram(): Command {
   registerControl(program);
   registerRepos(program);
   registerConversations(program);
+  registerBudgets(program);
   registerMigrate(program);
   registerDoctor(program);
   return program;

@@ -1,4 +1,7 @@
 import {
+  type Budget,
+  type BudgetLimits,
+  type BudgetList,
   ErrorBody,
   isErrorCode,
   PatchbayError,
@@ -164,10 +167,21 @@ export function createClient(options: ClientOptions) {
       request<ConversationWithMessages>('GET', `/v1/conversations/${encodeURIComponent(id)}`),
     postMessage: (id: string, body: PostMessageRequest) =>
       request<Run>('POST', `/v1/conversations/${encodeURIComponent(id)}/messages`, body),
+    listBudgets: () => request<BudgetList>('GET', '/v1/budgets'),
+    /** Sets (replaces) the global budget, or a repository's (id or name) with `repo`. */
+    setBudget: (limits: BudgetLimits, repo?: string) =>
+      request<Budget>('PUT', budgetPath(repo), limits),
+    deleteBudget: (repo?: string) => request<Budget>('DELETE', budgetPath(repo)),
   };
 }
 
 export type PatchbayClient = ReturnType<typeof createClient>;
+
+function budgetPath(repo: string | undefined): string {
+  return repo === undefined
+    ? '/v1/budgets/global'
+    : `/v1/budgets/repos/${encodeURIComponent(repo)}`;
+}
 
 const TERMINAL: readonly RunStatus[] = [
   'succeeded',

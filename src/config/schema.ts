@@ -36,6 +36,15 @@ const list = z.preprocess(
   z.array(z.string().min(1)),
 );
 
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function setting<T extends z.ZodType>(spec: SettingSpec<T>): SettingSpec<T> {
   return spec;
 }
@@ -354,6 +363,34 @@ export const settings = {
     description:
       "When a conversation outgrows the agent's context window, how many of its last messages the summary that seeds the next session keeps (with the first prompt and the changed files).",
   }),
+  budgetTimezone: setting({
+    key: 'budgetTimezone',
+    env: 'PATCHBAY_BUDGET_TIMEZONE',
+    schema: z
+      .string()
+      .min(1)
+      .refine(isTimeZone, 'an IANA timezone such as UTC or Europe/Paris')
+      .default('UTC'),
+    defaultText: 'UTC',
+    description:
+      'Timezone whose midnight ends a budget day: runs, agent minutes and USD per day count the runs created since then.',
+  }),
+  budgetInputUsdPerMtok: setting({
+    key: 'budgetInputUsdPerMtok',
+    env: 'PATCHBAY_BUDGET_INPUT_USD_PER_MTOK',
+    schema: z.coerce.number().min(0).default(3),
+    defaultText: '3',
+    description:
+      'USD per million input tokens, to estimate the cost of an agent run that reported token usage but no cost (cache reads at 10% of it, cache writes at 125%). An estimate for budgets only.',
+  }),
+  budgetOutputUsdPerMtok: setting({
+    key: 'budgetOutputUsdPerMtok',
+    env: 'PATCHBAY_BUDGET_OUTPUT_USD_PER_MTOK',
+    schema: z.coerce.number().min(0).default(15),
+    defaultText: '15',
+    description:
+      'USD per million output tokens, for the same estimate (see PATCHBAY_BUDGET_INPUT_USD_PER_MTOK).',
+  }),
   webhookSecret: setting({
     key: 'webhookSecret',
     env: 'PATCHBAY_WEBHOOK_SECRET',
@@ -444,6 +481,9 @@ export interface ResolvedConfig {
   sandbox: 'none' | 'bwrap';
   sandboxBwrapBin: string;
   conversationSummaryMessages: number;
+  budgetTimezone: string;
+  budgetInputUsdPerMtok: number;
+  budgetOutputUsdPerMtok: number;
   allowPrivateRepoUrls: boolean;
   cloneTimeoutMs: number;
   agentClaudeBin: string;

@@ -198,6 +198,13 @@ export const errorCatalog = {
     message:
       'The workspace this run continues in no longer exists (its first run never got one, or it expired).',
   },
+  BUDGET_EXCEEDED: {
+    status: 429,
+    kind: 'user',
+    message:
+      'The run would exceed a budget (global or its repository); retry after the time given in Retry-After.',
+  },
+  BUDGET_NOT_FOUND: { status: 404, kind: 'user', message: 'No budget is set for this scope.' },
   CONVERSATION_NOT_FOUND: { status: 404, kind: 'user', message: 'No conversation with this id.' },
   CONVERSATION_AGENT_MISMATCH: {
     status: 400,

@@ -60,3 +60,12 @@ export {
   PostMessageRequest,
 } from './conversations.js';
 export { Worker, WorkerList } from './workers.js';
+export {
+  Budget,
+  BudgetLimitName,
+  BudgetLimits,
+  BudgetList,
+  BudgetRepoParams,
+  BudgetUsage,
+  type BudgetExceededDetails,
+} from './budgets.js';

@@ -56,6 +56,7 @@ import {
   resolveTrustedWorkdir,
 } from '../workspaces/index.js';
 import { createAgentStream } from './agent-stream.js';
+import { createBudgets } from './budgets.js';
 import { createConversations } from './conversations.js';
 import { createRunWorkspaces } from './run-workspaces.js';
 import { createKeyedLock } from './keyed-lock.js';
@@ -288,6 +289,9 @@ export function createEngine(options: EngineOptions): Engine {
     };
   }
 
+  /** Every path that creates a run stores it through here: the budget check (budgets.ts). */
+  const budgets = createBudgets({ store, config, metrics });
+
   const conversations = createConversations({
     store,
     log: baseLog,
@@ -375,7 +379,7 @@ export function createEngine(options: EngineOptions): Engine {
         workspaceOf: follow.workspaceOf ?? follow.id,
       }),
     });
-    await store.runs.insert(record);
+    await budgets.insertRun(record);
     writer.track(record.id, 0);
     writer.append(record.id, 'status', { status: 'queued' });
     // Stored before any worker can take the run, and no longer numbered here: the process that

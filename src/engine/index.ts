@@ -1,3 +1,10 @@
+export {
+  CONCURRENCY_RETRY_AFTER_SECONDS,
+  createBudgets,
+  dayWindow,
+  type Budgets,
+  type BudgetScopeRef,
+} from './budgets.js';
 export { deliverCallback, signPayload, type CallbackOptions } from './callbacks.js';
 export {
   createEngine,

@@ -19,6 +19,7 @@ export interface Metrics {
   readonly runsRequeued: Counter;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly callbackDeliveries: Counter<'outcome'>;
+  readonly budgetRefusals: Counter<'scope' | 'limit'>;
 }
 
 export function createMetrics(): Metrics {
@@ -98,6 +99,12 @@ export function createMetrics(): Metrics {
       help: 'HTTP request latency by route.',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    budgetRefusals: new Counter({
+      name: 'patchbay_budget_refusals_total',
+      help: 'Runs refused because a budget was exhausted, by scope (global or a repository id) and limit.',
+      labelNames: ['scope', 'limit'],
       registers: [registry],
     }),
     callbackDeliveries: new Counter({

@@ -14,6 +14,7 @@ import type { Logger } from '../observability/index.js';
 import { createTokenChecker } from './auth.js';
 import type { ServerDeps } from './deps.js';
 import { errorBody, sendError } from './errors.js';
+import { budgetRoutes } from './routes/budgets.js';
 import { healthRoutes } from './routes/health.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { repoRoutes } from './routes/repos.js';
@@ -82,13 +83,8 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
     );
   });
 
-  app.setErrorHandler((err, request, reply) => {
-    if (err instanceof PatchbayError && err.code === 'RATE_LIMITED') {
-      const details = err.details as { retryAfterSeconds?: number } | undefined;
-      reply.header('retry-after', String(details?.retryAfterSeconds ?? 60));
-    }
-    return sendError(request, reply, err);
-  });
+  // sendError adds Retry-After to every 429 (rate limits, budgets).
+  app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
 
   app.setNotFoundHandler((request, reply) =>
     reply
@@ -126,6 +122,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(runRoutes(deps));
   await app.register(repoRoutes(deps));
   await app.register(conversationRoutes(deps));
+  await app.register(budgetRoutes(deps));
 
   app.get('/v1/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
     handleJsonRpcSocket(socket, deps, request.clientKey, request.log as Logger);

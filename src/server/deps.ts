@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../config/index.js';
-import type { Engine, RepoService } from '../engine/index.js';
+import type { Budgets, Engine, RepoService } from '../engine/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import type { Store } from '../store/index.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -9,6 +9,7 @@ export interface ServerDeps {
   config: ResolvedConfig;
   engine: Engine;
   repos: RepoService;
+  budgets: Budgets;
   store: Store;
   log: Logger;
   metrics: Metrics;

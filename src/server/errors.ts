@@ -63,6 +63,16 @@ export function errorBody(err: PatchbayError, requestId: string): ErrorBody {
   return body;
 }
 
+/**
+ * Seconds a client should wait before retrying: `details.retryAfterSeconds` when the error
+ * carries it (RATE_LIMITED, BUDGET_EXCEEDED), 60 for any other 429, otherwise none.
+ */
+export function retryAfterSeconds(err: PatchbayError): number | undefined {
+  const given = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  if (typeof given === 'number' && Number.isFinite(given)) return Math.max(1, Math.ceil(given));
+  return err.status === 429 ? 60 : undefined;
+}
+
 export function sendError(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -74,6 +84,8 @@ export function sendError(
   } else {
     request.log.info({ code: err.code, message: err.message }, 'request refused');
   }
+  const retryAfter = retryAfterSeconds(err);
+  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
   // Never leak internals of unexpected errors to the client.
   const safe =
     err.kind === 'unexpected' ? new PatchbayError(err.code, errorCatalog[err.code].message) : err;

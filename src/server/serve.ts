@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ResolvedConfig } from '../config/index.js';
 import { PatchbayError } from '../contracts/index.js';
 import {
+  createBudgets,
   createEngine,
   createRedisControl,
   createRedisEventBus,
@@ -132,6 +133,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     config,
     engine,
     repos: createRepoService({ config, store, log }),
+    budgets: createBudgets({ store, config, metrics }),
     store,
     log,
     metrics,

@@ -27,7 +27,14 @@ export {
   type RunOwner,
   type RunRecord,
 } from './records.js';
-export type { ListRunsOptions, RunPatch, RunRepository } from './runs-repository.js';
+export type {
+  ListRunsOptions,
+  RunPatch,
+  RunRepository,
+  RunUsageReader,
+  RunUsageRow,
+} from './runs-repository.js';
+export type { BudgetRecord, BudgetRepository } from './budgets-repository.js';
 export { openStore, type OpenStoreOptions, type Store } from './store.js';
 export type { RepoRepository } from './repos-repository.js';
 export type { JobCounts, JobRecord, JobRepository, JobState } from './jobs-repository.js';

@@ -1,5 +1,6 @@
-import type { Kysely, Selectable, Updateable } from 'kysely';
+import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
 import type { AgentName, OutputPolicy, RunEvent, RunStatus } from '../contracts/index.js';
+import type { Dialect } from './db.js';
 import { eventRow } from './events-repository.js';
 import {
   DEFAULT_RUN_QUEUE,
@@ -51,6 +52,22 @@ export type RunPatch = Partial<
     | 'attempt'
   >
 >;
+
+/** What budgets read of a run: when it ran and what it cost. */
+export type RunUsageRow = Pick<
+  RunRecord,
+  'id' | 'agent' | 'model' | 'createdAt' | 'startedAt' | 'finishedAt' | 'costUsd' | 'usage'
+>;
+
+/** The reads a budget check makes, inside the transaction that inserts the run. */
+export interface RunUsageReader {
+  /** Runs queued, running or paused (of one repository, or all). */
+  countActive(repoId?: string): Promise<number>;
+  /** Runs created at or after `since` (ISO), of one repository or all. */
+  listUsageSince(since: string, repoId?: string): Promise<RunUsageRow[]>;
+}
+
+const activeStatuses: RunStatus[] = ['queued', 'running', 'paused'];
 
 const num = (v: number | string): number => (typeof v === 'string' ? Number(v) : v);
 
@@ -142,8 +159,20 @@ function patchToRow(patch: RunPatch): Updateable<RunsTable> {
   return row as Updateable<RunsTable>;
 }
 
-export interface RunRepository {
+export interface RunRepository extends RunUsageReader {
   insert(run: RunRecord): Promise<void>;
+  /**
+   * Inserts `run` only if `check` passes, check and insert in one transaction, so that two
+   * processes checking at the same moment cannot both take the last slot of a limit. On
+   * PostgreSQL the transaction first takes an advisory lock per `lockKeys` (in sorted order,
+   * so two callers never deadlock); SQLite's `begin immediate` serialises every writer.
+   * `check` must read through the reader it is given (the transaction's connection).
+   */
+  insertChecked(
+    run: RunRecord,
+    lockKeys: string[],
+    check: (reader: RunUsageReader) => Promise<void>,
+  ): Promise<void>;
   get(id: string): Promise<RunRecord | undefined>;
   list(options: ListRunsOptions): Promise<RunRecord[]>;
   /** Runs in any of these statuses, oldest first. */
@@ -176,62 +205,119 @@ export interface RunRepository {
   listFinishedWithCallback(since: string): Promise<RunRecord[]>;
 }
 
-export function createRunRepository(db: Kysely<Database>): RunRepository {
+async function insertRun(db: Kysely<Database>, run: RunRecord): Promise<void> {
+  await db
+    .insertInto('runs')
+    .values({
+      id: run.id,
+      agent: run.agent,
+      status: run.status,
+      command: run.command ? JSON.stringify(run.command) : null,
+      prompt: run.prompt,
+      workdir: run.workdir,
+      env: JSON.stringify(run.env),
+      pty: run.pty ? 1 : 0,
+      timeout_ms: run.timeoutMs,
+      idle_timeout_ms: run.idleTimeoutMs,
+      max_output_bytes: run.maxOutputBytes,
+      output_policy: run.outputPolicy,
+      callback_url: run.callbackUrl,
+      created_at: run.createdAt,
+      started_at: run.startedAt,
+      finished_at: run.finishedAt,
+      exit_code: run.exitCode,
+      signal: run.signal,
+      error_code: run.errorCode,
+      error_message: run.errorMessage,
+      output_bytes: run.outputBytes,
+      dropped_bytes: run.droppedBytes,
+      last_seq: run.lastSeq,
+      pid: run.pid,
+      pgid: run.pgid,
+      owner: run.owner ? JSON.stringify(run.owner) : null,
+      model: run.model,
+      agent_args: run.args.length > 0 ? JSON.stringify(run.args) : null,
+      resume_session_id: run.resumeSessionId,
+      session_id: run.sessionId,
+      result_text: run.resultText,
+      usage: run.usage ? JSON.stringify(run.usage) : null,
+      cost_usd: run.costUsd,
+      num_turns: run.numTurns,
+      repo_id: run.repoId,
+      ref: run.ref,
+      branch: run.branch,
+      base_commit: run.baseCommit,
+      head_commit: run.headCommit,
+      auto_commit: run.autoCommit ? 1 : 0,
+      changed_files: run.changedFiles ? JSON.stringify(run.changedFiles) : null,
+      workspace_of: run.workspaceOf,
+      network: run.network ? 1 : 0,
+      sandbox: run.sandbox,
+      conversation_id: run.conversationId,
+      queue: run.queue === DEFAULT_RUN_QUEUE ? null : run.queue,
+      retries: run.retries,
+      attempt: run.attempt,
+    })
+    .execute();
+}
+
+export function createRunRepository(db: Kysely<Database>, dialect: Dialect): RunRepository {
   return {
-    async insert(run) {
-      await db
-        .insertInto('runs')
-        .values({
-          id: run.id,
-          agent: run.agent,
-          status: run.status,
-          command: run.command ? JSON.stringify(run.command) : null,
-          prompt: run.prompt,
-          workdir: run.workdir,
-          env: JSON.stringify(run.env),
-          pty: run.pty ? 1 : 0,
-          timeout_ms: run.timeoutMs,
-          idle_timeout_ms: run.idleTimeoutMs,
-          max_output_bytes: run.maxOutputBytes,
-          output_policy: run.outputPolicy,
-          callback_url: run.callbackUrl,
-          created_at: run.createdAt,
-          started_at: run.startedAt,
-          finished_at: run.finishedAt,
-          exit_code: run.exitCode,
-          signal: run.signal,
-          error_code: run.errorCode,
-          error_message: run.errorMessage,
-          output_bytes: run.outputBytes,
-          dropped_bytes: run.droppedBytes,
-          last_seq: run.lastSeq,
-          pid: run.pid,
-          pgid: run.pgid,
-          owner: run.owner ? JSON.stringify(run.owner) : null,
-          model: run.model,
-          agent_args: run.args.length > 0 ? JSON.stringify(run.args) : null,
-          resume_session_id: run.resumeSessionId,
-          session_id: run.sessionId,
-          result_text: run.resultText,
-          usage: run.usage ? JSON.stringify(run.usage) : null,
-          cost_usd: run.costUsd,
-          num_turns: run.numTurns,
-          repo_id: run.repoId,
-          ref: run.ref,
-          branch: run.branch,
-          base_commit: run.baseCommit,
-          head_commit: run.headCommit,
-          auto_commit: run.autoCommit ? 1 : 0,
-          changed_files: run.changedFiles ? JSON.stringify(run.changedFiles) : null,
-          workspace_of: run.workspaceOf,
-          network: run.network ? 1 : 0,
-          sandbox: run.sandbox,
-          conversation_id: run.conversationId,
-          queue: run.queue === DEFAULT_RUN_QUEUE ? null : run.queue,
-          retries: run.retries,
-          attempt: run.attempt,
-        })
-        .execute();
+    insert: (run) => insertRun(db, run),
+    async insertChecked(run, lockKeys, check) {
+      // Kysely's transaction() cannot say `begin immediate`: a deferred SQLite transaction
+      // that reads and then writes fails with SQLITE_BUSY when another process wrote between.
+      await db.connection().execute(async (conn) => {
+        await sql.raw(dialect === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
+        try {
+          if (dialect === 'postgres') {
+            for (const key of [...new Set(lockKeys)].sort()) {
+              const lock = sql`select pg_advisory_xact_lock(hashtext('patchbay.runs'), hashtext(${key}))`;
+              await lock.execute(conn);
+            }
+          }
+          await check(createRunRepository(conn, dialect));
+          await insertRun(conn, run);
+          await sql.raw('commit').execute(conn);
+        } catch (err) {
+          await sql.raw('rollback').execute(conn);
+          throw err;
+        }
+      });
+    },
+    async countActive(repoId) {
+      let q = db
+        .selectFrom('runs')
+        .select(db.fn.countAll<number | string>().as('n'))
+        .where('status', 'in', activeStatuses);
+      if (repoId !== undefined) q = q.where('repo_id', '=', repoId);
+      return Number((await q.executeTakeFirstOrThrow()).n);
+    },
+    async listUsageSince(since, repoId) {
+      let q = db
+        .selectFrom('runs')
+        .select([
+          'id',
+          'agent',
+          'model',
+          'created_at',
+          'started_at',
+          'finished_at',
+          'cost_usd',
+          'usage',
+        ])
+        .where('created_at', '>=', since);
+      if (repoId !== undefined) q = q.where('repo_id', '=', repoId);
+      return (await q.execute()).map((r) => ({
+        id: r.id,
+        agent: r.agent as AgentName,
+        model: r.model,
+        createdAt: r.created_at,
+        startedAt: r.started_at,
+        finishedAt: r.finished_at,
+        costUsd: r.cost_usd === null ? null : Number(r.cost_usd),
+        usage: r.usage ? (JSON.parse(r.usage) as RunUsage) : null,
+      }));
     },
     async get(id) {
       const row = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();

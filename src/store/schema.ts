@@ -164,8 +164,19 @@ export interface WorkersTable {
   stopped_at: string | null;
 }
 
+export interface BudgetsTable {
+  /** 'global', or the repository id the budget applies to. */
+  scope: string;
+  max_concurrent_runs: number | null;
+  max_runs_per_day: number | null;
+  max_agent_minutes_per_day: number | null;
+  max_usd_per_day: number | null;
+  updated_at: string;
+}
+
 export interface Database {
   workers: WorkersTable;
+  budgets: BudgetsTable;
   jobs: JobsTable;
   conversations: ConversationsTable;
   conversation_messages: ConversationMessagesTable;

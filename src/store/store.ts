@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { PatchbayError } from '../contracts/index.js';
+import { createBudgetRepository, type BudgetRepository } from './budgets-repository.js';
 import { createCallbackRepository, type CallbackRepository } from './callbacks-repository.js';
 import {
   createConversationRepository,
@@ -24,6 +25,7 @@ export interface Store {
   readonly conversations: ConversationRepository;
   readonly jobs: JobRepository;
   readonly workers: WorkerRepository;
+  readonly budgets: BudgetRepository;
   /** Resolves when the database answers a trivial query; throws STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -49,13 +51,14 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     dialect: handle.dialect,
     location: handle.location,
     handle,
-    runs: createRunRepository(handle.db),
+    runs: createRunRepository(handle.db, handle.dialect),
     events: createEventRepository(handle.db),
     callbacks: createCallbackRepository(handle.db),
     repos: createRepoRepository(handle.db),
     conversations: createConversationRepository(handle.db),
     jobs: createJobRepository(handle.db),
     workers: createWorkerRepository(handle.db),
+    budgets: createBudgetRepository(handle.db),
     async ping() {
       try {
         await sql`select 1`.execute(handle.db);
