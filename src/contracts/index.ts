@@ -59,3 +59,15 @@ export {
   ListConversationsQuery,
   PostMessageRequest,
 } from './conversations.js';
+export {
+  CreateScheduleRequest,
+  Schedule,
+  ScheduleFire,
+  ScheduleIdParams,
+  ScheduleList,
+  ScheduleRunRequest,
+  ScheduleWithFires,
+  UpdateScheduleRequest,
+  type ParsedCreateScheduleRequest,
+  type ParsedUpdateScheduleRequest,
+} from './schedules.js';

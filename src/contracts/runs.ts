@@ -199,6 +199,8 @@ export const Run = z.object({
   conversationId: z.string().nullable(),
   /** The agent session this run continued, if any. */
   resumeSessionId: z.string().nullable(),
+  /** The schedule that started this run, if one did. */
+  scheduleId: z.string().nullable(),
 });
 export type Run = z.infer<typeof Run>;
 
@@ -228,6 +230,7 @@ export const ListRunsQuery = z
       .describe('One status, or several as a comma list or repeated parameter.'),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     cursor: z.string().max(200).optional().describe('nextCursor of the previous page.'),
+    scheduleId: z.string().min(1).max(100).optional().describe('Only runs this schedule started.'),
   })
   .strict();
 export type ListRunsQuery = z.infer<typeof ListRunsQuery>;

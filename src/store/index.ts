@@ -6,7 +6,7 @@ export type {
 export { isPostgresUrl, openDatabase, type DatabaseHandle, type Dialect } from './db.js';
 export { EventWriter, type EventWriterOptions } from './event-writer.js';
 export type { EventRepository } from './events-repository.js';
-export { newConversationId, newRepoId, newRunId, ulid } from './ids.js';
+export { newConversationId, newRepoId, newRunId, newScheduleId, ulid } from './ids.js';
 export type {
   ConversationPatch,
   ConversationRepository,
@@ -30,3 +30,9 @@ export type { ListRunsOptions, RunPatch, RunRepository } from './runs-repository
 export { openStore, type OpenStoreOptions, type Store } from './store.js';
 export type { RepoRepository } from './repos-repository.js';
 export type { JobCounts, JobRecord, JobRepository, JobState } from './jobs-repository.js';
+export type {
+  FireResult,
+  SchedulePatch,
+  ScheduleRecord,
+  ScheduleRepository,
+} from './schedules-repository.js';

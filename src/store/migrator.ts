@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004-run-worktrees.js';
 import * as m0005 from './migrations/0005-workspace-of.js';
 import * as m0006 from './migrations/0006-sandbox-and-conversations.js';
 import * as m0007 from './migrations/0007-jobs.js';
+import * as m0009 from './migrations/0009-schedules.js';
 
 /** Migrations in order. Names are permanent: never rename or edit a shipped one. */
 export const migrations: Record<string, Migration> = {
@@ -17,6 +18,7 @@ export const migrations: Record<string, Migration> = {
   '0005-workspace-of': m0005,
   '0006-sandbox-and-conversations': m0006,
   '0007-jobs': m0007,
+  '0009-schedules': m0009,
 };
 
 export interface MigrationStatus {

@@ -60,6 +60,8 @@ export interface RunRecord {
   /** The sandbox it ran in (null until it started). */
   sandbox: 'none' | 'bwrap' | null;
   conversationId: string | null;
+  /** The schedule that started the run. */
+  scheduleId: string | null;
 }
 
 export interface ChangedFile {
@@ -104,6 +106,7 @@ export type NewRunFields = Pick<
       | 'branch'
       | 'network'
       | 'conversationId'
+      | 'scheduleId'
     >
   >;
 
@@ -121,6 +124,7 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     branch: null,
     network: false,
     conversationId: null,
+    scheduleId: null,
     ...fields,
     sandbox: null,
     status: 'queued',
@@ -194,5 +198,6 @@ export function toRun(record: RunRecord): Run {
     sandbox: record.sandbox,
     conversationId: record.conversationId,
     resumeSessionId: record.resumeSessionId,
+    scheduleId: record.scheduleId,
   };
 }

@@ -8,6 +8,8 @@ export interface ListRunsOptions {
   limit: number;
   /** Return runs created before this id (ids sort by creation). */
   before?: string;
+  /** Only runs this schedule started. */
+  scheduleId?: string;
 }
 
 export type RunPatch = Partial<
@@ -93,6 +95,7 @@ function fromRow(row: Selectable<RunsTable>): RunRecord {
     network: Number(row.network ?? 0) === 1,
     sandbox: (row.sandbox as RunRecord['sandbox']) ?? null,
     conversationId: row.conversation_id,
+    scheduleId: row.schedule_id ?? null,
   };
 }
 
@@ -204,6 +207,7 @@ export function createRunRepository(db: Kysely<Database>): RunRepository {
           network: run.network ? 1 : 0,
           sandbox: run.sandbox,
           conversation_id: run.conversationId,
+          schedule_id: run.scheduleId,
         })
         .execute();
     },
@@ -211,10 +215,11 @@ export function createRunRepository(db: Kysely<Database>): RunRepository {
       const row = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
       return row ? fromRow(row) : undefined;
     },
-    async list({ statuses, limit, before }) {
+    async list({ statuses, limit, before, scheduleId }) {
       let q = db.selectFrom('runs').selectAll().orderBy('id', 'desc').limit(limit);
       if (statuses && statuses.length > 0) q = q.where('status', 'in', statuses);
       if (before) q = q.where('id', '<', before);
+      if (scheduleId) q = q.where('schedule_id', '=', scheduleId);
       return (await q.execute()).map(fromRow);
     },
     async listByStatus(statuses) {

@@ -11,6 +11,7 @@ import { createJobRepository, type JobRepository } from './jobs-repository.js';
 import { migrateToLatest } from './migrator.js';
 import { createRepoRepository, type RepoRepository } from './repos-repository.js';
 import { createRunRepository, type RunRepository } from './runs-repository.js';
+import { createScheduleRepository, type ScheduleRepository } from './schedules-repository.js';
 
 export interface Store {
   readonly dialect: Dialect;
@@ -22,6 +23,7 @@ export interface Store {
   readonly repos: RepoRepository;
   readonly conversations: ConversationRepository;
   readonly jobs: JobRepository;
+  readonly schedules: ScheduleRepository;
   /** Resolves when the database answers a trivial query; throws STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -53,6 +55,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     repos: createRepoRepository(handle.db),
     conversations: createConversationRepository(handle.db),
     jobs: createJobRepository(handle.db),
+    schedules: createScheduleRepository(handle.db),
     async ping() {
       try {
         await sql`select 1`.execute(handle.db);
