@@ -63,6 +63,7 @@ import { createEmbeddedQueue, type JobQueue } from '../queue/index.js';
 import { createLocalEventBus, type EventBus, type EventListener } from './event-bus.js';
 import { EventCursor, isTerminalEvent, type EventCursorOptions } from './event-cursor.js';
 import { outcomeOf } from './outcome.js';
+import { createSchedules, type RunOrigin, type Schedules } from './schedules.js';
 
 export interface EngineOptions {
   config: ResolvedConfig;
@@ -91,7 +92,9 @@ export interface QueueStats {
 /** The run lifecycle, as the server, the WebSocket layer and the embedded CLI see it. */
 export interface Engine {
   readonly instanceId: string;
-  createRun(request: ParsedCreateRunRequest): Promise<Run>;
+  /** Schedules and the clock that fires them (running once the engine has started). */
+  readonly schedules: Schedules;
+  createRun(request: ParsedCreateRunRequest, origin?: RunOrigin): Promise<Run>;
   getRun(id: string): Promise<Run>;
   listRuns(query: ListRunsQuery): Promise<{ runs: Run[]; nextCursor: string | null }>;
   listEvents(id: string, after: number, limit: number): Promise<RunEventList>;
@@ -242,15 +245,15 @@ export function createEngine(options: EngineOptions): Engine {
     summaryMessages: config.conversationSummaryMessages,
   });
 
-  function createRun(request: ParsedCreateRunRequest): Promise<Run> {
+  function createRun(request: ParsedCreateRunRequest, origin: RunOrigin = {}): Promise<Run> {
     if (stopping) throw new PatchbayError('SERVER_SHUTTING_DOWN');
     const { conversationId } = request;
     return conversationId
-      ? conversations.createRun({ ...request, conversationId }, insertRun)
-      : insertRun(request);
+      ? conversations.createRun({ ...request, conversationId }, (r) => insertRun(r, origin))
+      : insertRun(request, origin);
   }
 
-  async function insertRun(request: ParsedCreateRunRequest): Promise<Run> {
+  async function insertRun(request: ParsedCreateRunRequest, origin: RunOrigin): Promise<Run> {
     const adapter = getAgent(request.agent ?? 'shell');
     await adapter.validate(request, agentContext(request.env ?? {}));
     let follow: RunRecord | undefined;
@@ -313,6 +316,7 @@ export function createEngine(options: EngineOptions): Engine {
       autoCommit: request.autoCommit ?? true,
       network: request.network ?? false,
       conversationId: request.conversationId ?? null,
+      scheduleId: origin.scheduleId ?? null,
       ...(follow && {
         workdir: follow.workdir,
         repoId: follow.repoId,
@@ -577,6 +581,7 @@ export function createEngine(options: EngineOptions): Engine {
     });
     if (!ok) return false;
     await conversationEnded(runId);
+    await schedules.runEnded(await getRecord(runId));
     await ensureTracked(runId);
     writer.append(runId, 'status', { status, error });
     await writer.flush();
@@ -612,6 +617,7 @@ export function createEngine(options: EngineOptions): Engine {
       });
       if (!ok) return null;
       await conversationEnded(runId);
+      await schedules.runEnded(await getRecord(runId));
       writer.append(runId, 'status', {
         status: outcome.status,
         exitCode: exit?.exitCode ?? null,
@@ -686,6 +692,8 @@ export function createEngine(options: EngineOptions): Engine {
     metrics,
   });
   const scheduleCallback = callbacks.schedule;
+
+  const schedules = createSchedules({ store, log: baseLog, queue, createRun });
 
   async function cancelQueued(runId: string): Promise<void> {
     await dispatcher.remove(runId);
@@ -871,6 +879,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   return {
     instanceId,
+    schedules,
     createRun,
     async getRun(id) {
       return toRun(await getRecord(id));
@@ -881,6 +890,7 @@ export function createEngine(options: EngineOptions): Engine {
         statuses,
         limit: query.limit + 1,
         before: query.cursor,
+        scheduleId: query.scheduleId,
       });
       const page = records.slice(0, query.limit);
       return {
@@ -982,12 +992,16 @@ export function createEngine(options: EngineOptions): Engine {
       }
       await recover();
       dispatcher.start();
+      // The embedded CLI's engine runs one run; schedules are the server's.
+      if (options.adoptQueuedRuns !== false) await schedules.start();
       void sweepWorkspaces();
       sweepTimer = setInterval(() => void sweepWorkspaces(), 3_600_000);
       sweepTimer.unref();
     },
     async stop() {
       if (stopping) return;
+      // First: no tick is claimed that could then only be skipped as SERVER_SHUTTING_DOWN.
+      await schedules.stop();
       stopping = true;
       clearInterval(sweepTimer);
       const closing = dispatcher.close();
