@@ -78,12 +78,13 @@ export type Schedule = z.infer<typeof Schedule>;
 
 /**
  * One tick of a schedule, recorded by whichever process claimed it first. `started` made a
- * run; `skipped` did not (the run was refused, e.g. BUDGET_EXCEEDED: `error` says why).
+ * run; `skipped` did not (the run was refused, e.g. BUDGET_EXCEEDED: `error` says why);
+ * `pending` is being started (or its server died while starting it).
  */
 export const ScheduleFire = z.object({
   tick: z.string(),
   firedAt: z.string(),
-  outcome: z.enum(['started', 'skipped']),
+  outcome: z.enum(['pending', 'started', 'skipped']),
   runId: z.string().nullable(),
   error: RunError.nullable(),
   /** The run's final status once it ended. */

@@ -92,8 +92,7 @@ function fireFromRow(row: Selectable<ScheduleFiresTable>): ScheduleFire {
   return {
     tick: row.tick,
     firedAt: row.fired_at,
-    // A fire still 'pending' is being started by the process that claimed it.
-    outcome: row.outcome === 'skipped' ? 'skipped' : 'started',
+    outcome: row.outcome as ScheduleFire['outcome'],
     runId: row.run_id,
     error:
       row.error_code !== null
