@@ -8,6 +8,7 @@ import { registerRepos } from './commands/repos.js';
 import { registerConversations } from './commands/conversations.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
+import { registerSchedules } from './commands/schedules.js';
 import { registerServe } from './commands/serve.js';
 
 export function createProgram(): Command {
@@ -25,6 +26,7 @@ export function createProgram(): Command {
   registerControl(program);
   registerRepos(program);
   registerConversations(program);
+  registerSchedules(program);
   registerMigrate(program);
   registerDoctor(program);
   return program;

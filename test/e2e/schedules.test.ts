@@ -6,7 +6,7 @@ import {
   requirePostgres,
   requireRedis,
 } from '../helpers/services.js';
-import { cleanupAll, sleep, startServer, waitFor, type ServerHandle } from './helpers.js';
+import { cleanupAll, runCli, sleep, startServer, waitFor, type ServerHandle } from './helpers.js';
 
 const admin = await requirePostgres();
 const redisUrl = await requireRedis();
@@ -93,5 +93,57 @@ describe.skipIf(!admin || !redisUrl)('schedules across three servers with BullMQ
       await database.drop();
       await deleteRedisKeys(redisUrl!, prefix);
     }
+  });
+});
+
+describe('patchbay schedules (CLI)', () => {
+  it('adds, lists, disables, enables and removes a schedule', async () => {
+    const server = await startServer();
+    const cli = (...args: string[]) => runCli(['--url', server.url, 'schedules', ...args]);
+    const added = await cli(
+      'add',
+      '--cron',
+      '0 3 * * *',
+      '--tz',
+      'Europe/Berlin',
+      '--name',
+      'nightly',
+      '--max-failures',
+      '5',
+      '-e',
+      'A=1',
+      '--',
+      'sh',
+      '-c',
+      'echo hi',
+    );
+    expect(added.code, added.stderr).toBe(0);
+    const id = added.stdout.trim();
+    expect(id).toMatch(/^sched_/);
+    const shown = (await server.api.request('GET', `/v1/schedules/${id}`)).body;
+    expect(shown).toMatchObject({
+      name: 'nightly',
+      cron: '0 3 * * *',
+      timezone: 'Europe/Berlin',
+      enabled: true,
+      maxConsecutiveFailures: 5,
+      run: { command: ['sh', '-c', 'echo hi'], env: { A: '1' } },
+    });
+    // 03:00 in Berlin is 01:00 or 02:00 UTC.
+    expect(shown.nextRunAt).toMatch(/T0[12]:00:00.000Z$/);
+
+    const list = await cli('list');
+    expect(list.stdout).toContain(`${id}  nightly  "0 3 * * *" Europe/Berlin  next `);
+    expect((await cli('disable', id)).stdout).toContain('disabled');
+    expect((await cli('enable', id)).stdout).toContain('next ');
+    const bad = await cli('add', '--cron', '0 3 * *', '--', 'true');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('SCHEDULE_INVALID');
+    expect((await cli('rm', id)).code).toBe(0);
+    expect((await cli('list')).stderr).toContain('no schedules yet');
+    const gone = await cli('rm', id);
+    expect(gone.code).not.toBe(0);
+    expect(gone.stderr).toContain('SCHEDULE_NOT_FOUND');
+    await server.stop();
   });
 });
