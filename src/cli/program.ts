@@ -9,6 +9,7 @@ import { registerRepos } from './commands/repos.js';
 import { registerConversations } from './commands/conversations.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
+import { registerSchedules } from './commands/schedules.js';
 import { registerServe, registerWorker } from './commands/serve.js';
 import { registerWorkers } from './commands/workers.js';
 
@@ -30,6 +31,7 @@ export function createProgram(): Command {
   registerRepos(program);
   registerConversations(program);
   registerBudgets(program);
+  registerSchedules(program);
   registerMigrate(program);
   registerDoctor(program);
   return program;

@@ -22,6 +22,11 @@ import {
   type RunList,
   type RunStatus,
   type WorkerList,
+  type CreateScheduleRequest,
+  type Schedule,
+  type ScheduleList,
+  type ScheduleWithFires,
+  type UpdateScheduleRequest,
 } from '../contracts/index.js';
 
 export interface ClientOptions {
@@ -137,9 +142,12 @@ export function createClient(options: ClientOptions) {
     queue: () => request<QueueHealth>('GET', '/health/queue'),
     createRun: (body: CreateRunRequest) => request<Run>('POST', '/v1/runs', body),
     getRun: (id: string) => request<Run>('GET', `/v1/runs/${encodeURIComponent(id)}`),
-    listRuns: (query: { status?: RunStatus[]; limit?: number; cursor?: string } = {}) => {
+    listRuns: (
+      query: { status?: RunStatus[]; limit?: number; cursor?: string; scheduleId?: string } = {},
+    ) => {
       const params = new URLSearchParams();
       if (query.status?.length) params.set('status', query.status.join(','));
+      if (query.scheduleId) params.set('scheduleId', query.scheduleId);
       if (query.limit) params.set('limit', String(query.limit));
       if (query.cursor) params.set('cursor', query.cursor);
       const qs = params.toString();
@@ -172,6 +180,17 @@ export function createClient(options: ClientOptions) {
     setBudget: (limits: BudgetLimits, repo?: string) =>
       request<Budget>('PUT', budgetPath(repo), limits),
     deleteBudget: (repo?: string) => request<Budget>('DELETE', budgetPath(repo)),
+    createSchedule: (body: CreateScheduleRequest) =>
+      request<Schedule>('POST', '/v1/schedules', body),
+    listSchedules: () => request<ScheduleList>('GET', '/v1/schedules'),
+    getSchedule: (id: string) =>
+      request<ScheduleWithFires>('GET', `/v1/schedules/${encodeURIComponent(id)}`),
+    updateSchedule: (id: string, body: UpdateScheduleRequest) =>
+      request<Schedule>('PATCH', `/v1/schedules/${encodeURIComponent(id)}`, body),
+    async deleteSchedule(id: string): Promise<void> {
+      const res = await send('DELETE', `/v1/schedules/${encodeURIComponent(id)}`);
+      if (!res.ok) throw errorFromResponse(res.status, await res.text());
+    },
   };
 }
 

@@ -211,6 +211,14 @@ export const errorCatalog = {
     kind: 'user',
     message: "A conversation's runs all use the agent it was created with.",
   },
+  // --- schedules ----------------------------------------------------------------------
+  SCHEDULE_NOT_FOUND: { status: 404, kind: 'user', message: 'No schedule with this id.' },
+  SCHEDULE_INVALID: {
+    status: 400,
+    kind: 'user',
+    message:
+      'The schedule is invalid: the cron expression needs 5 fields (or 6 with seconds) and the time zone must be an IANA name; see details.',
+  },
   // --- JSON-RPC -----------------------------------------------------------------------
   RPC_PARSE_ERROR: { status: 400, kind: 'user', message: 'The message is not valid JSON.' },
   RPC_INVALID_REQUEST: {

@@ -69,3 +69,15 @@ export {
   BudgetUsage,
   type BudgetExceededDetails,
 } from './budgets.js';
+export {
+  CreateScheduleRequest,
+  Schedule,
+  ScheduleFire,
+  ScheduleIdParams,
+  ScheduleList,
+  ScheduleRunRequest,
+  ScheduleWithFires,
+  UpdateScheduleRequest,
+  type ParsedCreateScheduleRequest,
+  type ParsedUpdateScheduleRequest,
+} from './schedules.js';

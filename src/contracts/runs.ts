@@ -220,6 +220,8 @@ export const Run = z.object({
   queue: z.string(),
   retries: z.number().int(),
   attempt: z.number().int(),
+  /** The schedule that started this run, if one did. */
+  scheduleId: z.string().nullable(),
 });
 export type Run = z.infer<typeof Run>;
 
@@ -249,6 +251,7 @@ export const ListRunsQuery = z
       .describe('One status, or several as a comma list or repeated parameter.'),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     cursor: z.string().max(200).optional().describe('nextCursor of the previous page.'),
+    scheduleId: z.string().min(1).max(100).optional().describe('Only runs this schedule started.'),
   })
   .strict();
 export type ListRunsQuery = z.infer<typeof ListRunsQuery>;

@@ -67,6 +67,7 @@ import { createEmbeddedQueue, type JobQueue } from '../queue/index.js';
 import { createLocalEventBus, type EventBus, type EventListener } from './event-bus.js';
 import { EventCursor, isTerminalEvent, type EventCursorOptions } from './event-cursor.js';
 import { outcomeOf } from './outcome.js';
+import { createSchedules, type RunOrigin, type Schedules } from './schedules.js';
 
 export interface EngineOptions {
   config: ResolvedConfig;
@@ -121,7 +122,9 @@ export interface QueueStats {
 /** The run lifecycle, as the server, the WebSocket layer and the embedded CLI see it. */
 export interface Engine {
   readonly instanceId: string;
-  createRun(request: ParsedCreateRunRequest): Promise<Run>;
+  /** Schedules and the clock that fires them (running once the engine has started). */
+  readonly schedules: Schedules;
+  createRun(request: ParsedCreateRunRequest, origin?: RunOrigin): Promise<Run>;
   getRun(id: string): Promise<Run>;
   listRuns(query: ListRunsQuery): Promise<{ runs: Run[]; nextCursor: string | null }>;
   listEvents(id: string, after: number, limit: number): Promise<RunEventList>;
@@ -299,15 +302,15 @@ export function createEngine(options: EngineOptions): Engine {
     summaryMessages: config.conversationSummaryMessages,
   });
 
-  function createRun(request: ParsedCreateRunRequest): Promise<Run> {
+  function createRun(request: ParsedCreateRunRequest, origin: RunOrigin = {}): Promise<Run> {
     if (stopping) throw new PatchbayError('SERVER_SHUTTING_DOWN');
     const { conversationId } = request;
     return conversationId
-      ? conversations.createRun({ ...request, conversationId }, insertRun)
-      : insertRun(request);
+      ? conversations.createRun({ ...request, conversationId }, (r) => insertRun(r, origin))
+      : insertRun(request, origin);
   }
 
-  async function insertRun(request: ParsedCreateRunRequest): Promise<Run> {
+  async function insertRun(request: ParsedCreateRunRequest, origin: RunOrigin): Promise<Run> {
     const adapter = getAgent(request.agent ?? 'shell');
     await adapter.validate(request, agentContext(request.env ?? {}));
     let follow: RunRecord | undefined;
@@ -372,6 +375,7 @@ export function createEngine(options: EngineOptions): Engine {
       conversationId: request.conversationId ?? null,
       ...(request.queue ? { queue: request.queue } : {}),
       retries: request.retries ?? 0,
+      scheduleId: origin.scheduleId ?? null,
       ...(follow && {
         workdir: follow.workdir,
         repoId: follow.repoId,
@@ -645,6 +649,7 @@ export function createEngine(options: EngineOptions): Engine {
     writer.untrack(runId);
     if (!event) return false;
     await conversationEnded(runId);
+    await schedules.runEnded(await getRecord(runId));
     writer.publish([event]);
     metrics.runsFinished.inc({ status });
     scheduleCallback(toRun(await getRecord(runId)));
@@ -690,6 +695,7 @@ export function createEngine(options: EngineOptions): Engine {
       if (!event) return null;
       // The conversation has its answer before the end goes out to live subscribers.
       await conversationEnded(runId);
+      await schedules.runEnded(await getRecord(runId));
       writer.publish([event]);
       return getRecord(runId);
     });
@@ -755,6 +761,8 @@ export function createEngine(options: EngineOptions): Engine {
     metrics,
   });
   const scheduleCallback = callbacks.schedule;
+
+  const schedules = createSchedules({ store, log: baseLog, queue, createRun });
 
   async function cancelQueued(runId: string): Promise<void> {
     await dispatcher.remove(await getRecord(runId));
@@ -1058,6 +1066,8 @@ export function createEngine(options: EngineOptions): Engine {
 
   async function stopEngine(): Promise<void> {
     if (stopping) return;
+    // First: no tick is claimed that could then only be skipped as SERVER_SHUTTING_DOWN.
+    await schedules.stop();
     stopping = true;
     clearInterval(sweepTimer);
     clearInterval(heartbeatTimer);
@@ -1081,6 +1091,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   return {
     instanceId,
+    schedules,
     createRun,
     async getRun(id) {
       return toRun(await getRecord(id));
@@ -1091,6 +1102,7 @@ export function createEngine(options: EngineOptions): Engine {
         statuses,
         limit: query.limit + 1,
         before: query.cursor,
+        scheduleId: query.scheduleId,
       });
       const page = records.slice(0, query.limit);
       return {
@@ -1219,6 +1231,8 @@ export function createEngine(options: EngineOptions): Engine {
       }
       await recover();
       dispatcher.start();
+      // The embedded CLI's engine runs one run; schedules are the server's.
+      if (options.adoptQueuedRuns !== false) await schedules.start();
       void sweepWorkspaces();
       sweepTimer = setInterval(() => void sweepWorkspaces(), 3_600_000);
       sweepTimer.unref();

@@ -24,3 +24,9 @@ export {
   type ControlReply,
   type RemoteControl,
 } from './control-redis.js';
+export {
+  createSchedules,
+  DEFAULT_MAX_CONSECUTIVE_FAILURES,
+  type RunOrigin,
+  type Schedules,
+} from './schedules.js';

@@ -22,6 +22,13 @@ export interface BullmqQueueOptions {
   prefix?: string;
 }
 
+/** The tick of a job a job scheduler made: its id is `repeat:<scheduler id>:<tick ms>`. */
+function scheduledAt(job: BullJob): { scheduledAt?: number } {
+  if (!job.repeatJobKey) return {};
+  const tick = Number(job.id?.slice(job.id.lastIndexOf(':') + 1));
+  return Number.isFinite(tick) ? { scheduledAt: tick } : {};
+}
+
 /**
  * The BullMQ driver: BullMQ's own locks (renewed by the worker, stalled jobs moved back),
  * retries with exponential backoff, priorities, delays and failed-job retention do the work;
@@ -51,6 +58,28 @@ export async function createBullmqQueue(options: BullmqQueueOptions): Promise<Jo
 
   const queue: JobQueue = {
     driver: 'bullmq',
+    // BullMQ's job schedulers: one delayed job per tick, created by Redis scripts, so a tick
+    // yields one job however many processes upsert the scheduler or work the queue.
+    schedulers: {
+      async upsert(queueName, id, repeat, name, data) {
+        await queueOf(queueName).upsertJobScheduler(
+          id,
+          { pattern: repeat.pattern, tz: repeat.tz },
+          {
+            name,
+            data,
+            opts: { removeOnComplete: { age: 24 * 3600, count: 1000 }, removeOnFail: 1000 },
+          },
+        );
+      },
+      async remove(queueName, id) {
+        return queueOf(queueName).removeJobScheduler(id);
+      },
+      async list(queueName) {
+        const all = await queueOf(queueName).getJobSchedulers();
+        return all.map((s) => s.key);
+      },
+    },
     async add(queueName, name, data, opts = {}) {
       const job = await queueOf(queueName).add(name, data, {
         jobId: opts.jobId ?? `job_${ulid()}`,
@@ -82,6 +111,7 @@ export async function createBullmqQueue(options: BullmqQueueOptions): Promise<Jo
                 name: job.name,
                 data: job.data as never,
                 attempt: job.attemptsMade + 1,
+                ...scheduledAt(job),
               },
               abort.signal,
             );

@@ -7,8 +7,10 @@ export {
   type JobInfo,
   type JobOptions,
   type JobQueue,
+  type JobSchedulers,
   type JobStatus,
   type QueueCounts,
   type QueueWorker,
+  type SchedulerRepeat,
   type WorkerOptions,
 } from './port.js';

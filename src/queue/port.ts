@@ -24,6 +24,8 @@ export interface Job<T = unknown> {
   data: T;
   /** 1 for the first try. */
   attempt: number;
+  /** For a job a scheduler made: the tick (ms since the epoch) it was made for. */
+  scheduledAt?: number;
 }
 
 /**
@@ -63,8 +65,36 @@ export interface QueueCounts {
   failed: number;
 }
 
+/** When a job scheduler makes its jobs: a cron pattern (5 or 6 fields) in an IANA zone. */
+export interface SchedulerRepeat {
+  pattern: string;
+  tz: string;
+}
+
+/**
+ * Job schedulers: the queue itself makes one job per tick of a cron pattern, exactly once
+ * however many processes share it (each job carries `scheduledAt`). A capability: drivers
+ * without it leave `JobQueue.schedulers` undefined and the caller keeps its own clock.
+ */
+export interface JobSchedulers {
+  /** Creates or replaces scheduler `id` of `queue`; its jobs are named `name` and carry `data`. */
+  upsert<T>(
+    queue: string,
+    id: string,
+    repeat: SchedulerRepeat,
+    name: string,
+    data: T,
+  ): Promise<void>;
+  /** Removes the scheduler and its next pending job; false when there was none. */
+  remove(queue: string, id: string): Promise<boolean>;
+  /** Ids of the schedulers of `queue`. */
+  list(queue: string): Promise<string[]>;
+}
+
 export interface JobQueue {
   readonly driver: 'embedded' | 'bullmq';
+  /** Present when the driver schedules jobs itself (BullMQ); see JobSchedulers. */
+  readonly schedulers?: JobSchedulers;
   /** Adds a job; resolves with its id (the existing one's, for a repeated `jobId`). */
   add<T>(queue: string, name: string, data: T, options?: JobOptions): Promise<string>;
   process<T>(queue: string, handler: JobHandler<T>, options: WorkerOptions): QueueWorker;

@@ -344,4 +344,43 @@ describe.each(drivers)('job queue contract: $name', (driver) => {
     // Handing it back did not use up its only attempt.
     expect(attempts).toEqual([1]);
   });
+
+  // A capability: drivers without job schedulers (embedded) leave `schedulers` undefined and
+  // the schedules module keeps its own clock on the store's fire lock instead.
+  it('a job scheduler makes one job per tick, however many handles upsert and work it', async ({
+    skip,
+  }) => {
+    if (!env || !queue.schedulers) skip();
+    const q = fresh();
+    const handles = [queue, await env!.open(), await env!.open()];
+    const ticks: number[] = [];
+    const workers = handles.map((h) =>
+      h.process<{ s: string }>(
+        q,
+        async (job) => {
+          expect(job.data).toEqual({ s: 'x' });
+          ticks.push(job.scheduledAt!);
+        },
+        { concurrency: 2 },
+      ),
+    );
+    const repeat = { pattern: '*/1 * * * * *', tz: 'Europe/Berlin' };
+    // Every process upserts at start: that must not add jobs.
+    for (const h of handles)
+      await h.schedulers!.upsert(q, 'every-second', repeat, 'tick', { s: 'x' });
+    expect(await queue.schedulers!.list(q)).toEqual(['every-second']);
+    await waitFor(() => ticks.length >= 3, 'three ticks', 10_000);
+    expect(await handles[1]!.schedulers!.remove(q, 'every-second')).toBe(true);
+    expect(await queue.schedulers!.list(q)).toEqual([]);
+    await sleep(1500);
+    const count = ticks.length;
+    await sleep(1500);
+    expect(ticks.length).toBe(count); // removed: no more jobs
+    const sorted = [...ticks].sort((a, b) => a - b);
+    expect(new Set(sorted).size).toBe(sorted.length);
+    for (const t of sorted) expect(t % 1000).toBe(0);
+    for (let i = 1; i < sorted.length; i++) expect(sorted[i]! - sorted[i - 1]!).toBe(1000);
+    await Promise.all(workers.map((w) => w.close()));
+    await Promise.all(handles.slice(1).map((h) => h.close()));
+  });
 });

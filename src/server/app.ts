@@ -19,6 +19,7 @@ import { healthRoutes } from './routes/health.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { repoRoutes } from './routes/repos.js';
 import { runRoutes } from './routes/runs.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { docsContentSecurityPolicy, pickRequestId, securityHeaders } from './security.js';
 import { handleJsonRpcSocket } from './ws/json-rpc.js';
 
@@ -123,6 +124,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(repoRoutes(deps));
   await app.register(conversationRoutes(deps));
   await app.register(budgetRoutes(deps));
+  await app.register(scheduleRoutes(deps));
 
   app.get('/v1/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
     handleJsonRpcSocket(socket, deps, request.clientKey, request.log as Logger);

@@ -58,3 +58,7 @@ export function newRepoId(): string {
 export function newConversationId(): string {
   return `conv_${ulid()}`;
 }
+
+export function newScheduleId(): string {
+  return `sched_${ulid()}`;
+}

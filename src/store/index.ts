@@ -6,7 +6,7 @@ export type {
 export { isPostgresUrl, openDatabase, type DatabaseHandle, type Dialect } from './db.js';
 export { EventWriter, type EventWriterOptions } from './event-writer.js';
 export type { EventRepository } from './events-repository.js';
-export { newConversationId, newRepoId, newRunId, ulid } from './ids.js';
+export { newConversationId, newRepoId, newRunId, newScheduleId, ulid } from './ids.js';
 export type {
   ConversationPatch,
   ConversationRepository,
@@ -44,3 +44,9 @@ export type {
   WorkerRole,
   WorkerState,
 } from './workers-repository.js';
+export type {
+  FireResult,
+  SchedulePatch,
+  ScheduleRecord,
+  ScheduleRepository,
+} from './schedules-repository.js';

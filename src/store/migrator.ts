@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005-workspace-of.js';
 import * as m0006 from './migrations/0006-sandbox-and-conversations.js';
 import * as m0007 from './migrations/0007-jobs.js';
 import * as m0008 from './migrations/0008-workers.js';
+import * as m0009 from './migrations/0009-schedules.js';
 import * as m0010 from './migrations/0010-budgets.js';
 
 /** Migrations in order. Names are permanent: never rename or edit a shipped one. */
@@ -20,6 +21,7 @@ export const migrations: Record<string, Migration> = {
   '0006-sandbox-and-conversations': m0006,
   '0007-jobs': m0007,
   '0008-workers': m0008,
+  '0009-schedules': m0009,
   '0010-budgets': m0010,
 };
 

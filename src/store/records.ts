@@ -66,6 +66,8 @@ export interface RunRecord {
   retries: number;
   /** 1 for the first start, +1 for each retry. */
   attempt: number;
+  /** The schedule that started the run. */
+  scheduleId: string | null;
 }
 
 export interface ChangedFile {
@@ -112,6 +114,7 @@ export type NewRunFields = Pick<
       | 'conversationId'
       | 'queue'
       | 'retries'
+      | 'scheduleId'
     >
   >;
 
@@ -134,6 +137,7 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     conversationId: null,
     queue: DEFAULT_RUN_QUEUE,
     retries: 0,
+    scheduleId: null,
     ...fields,
     attempt: 1,
     sandbox: null,
@@ -211,5 +215,6 @@ export function toRun(record: RunRecord): Run {
     queue: record.queue,
     retries: record.retries,
     attempt: record.attempt,
+    scheduleId: record.scheduleId,
   };
 }

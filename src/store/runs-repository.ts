@@ -16,6 +16,8 @@ export interface ListRunsOptions {
   limit: number;
   /** Return runs created before this id (ids sort by creation). */
   before?: string;
+  /** Only runs this schedule started. */
+  scheduleId?: string;
 }
 
 export type RunPatch = Partial<
@@ -121,6 +123,7 @@ function fromRow(row: Selectable<RunsTable>): RunRecord {
     queue: row.queue ?? DEFAULT_RUN_QUEUE,
     retries: num(row.retries ?? 0),
     attempt: num(row.attempt ?? 1),
+    scheduleId: row.schedule_id ?? null,
   };
 }
 
@@ -257,6 +260,7 @@ async function insertRun(db: Kysely<Database>, run: RunRecord): Promise<void> {
       queue: run.queue === DEFAULT_RUN_QUEUE ? null : run.queue,
       retries: run.retries,
       attempt: run.attempt,
+      schedule_id: run.scheduleId,
     })
     .execute();
 }
@@ -323,10 +327,11 @@ export function createRunRepository(db: Kysely<Database>, dialect: Dialect): Run
       const row = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
       return row ? fromRow(row) : undefined;
     },
-    async list({ statuses, limit, before }) {
+    async list({ statuses, limit, before, scheduleId }) {
       let q = db.selectFrom('runs').selectAll().orderBy('id', 'desc').limit(limit);
       if (statuses && statuses.length > 0) q = q.where('status', 'in', statuses);
       if (before) q = q.where('id', '<', before);
+      if (scheduleId) q = q.where('schedule_id', '=', scheduleId);
       return (await q.execute()).map(fromRow);
     },
     async listByStatus(statuses) {

@@ -63,6 +63,7 @@ export interface RunsTable {
   retries: number;
   /** 1 for the first start; +1 per retry after a lost worker or a drain. */
   attempt: number;
+  schedule_id: string | null;
 }
 
 export interface RunEventsTable {
@@ -174,9 +175,43 @@ export interface BudgetsTable {
   updated_at: string;
 }
 
+export interface SchedulesTable {
+  id: string;
+  name: string | null;
+  cron: string;
+  timezone: string;
+  /** JSON of the run request (ScheduleRunRequest). */
+  run_request: string;
+  enabled: number;
+  max_consecutive_failures: number;
+  consecutive_failures: number;
+  paused_reason: string | null;
+  /** Ticks at or before this are never fired (set on create, enable and cron change). */
+  active_since: string;
+  /** The latest tick fired. */
+  last_tick: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ScheduleFiresTable {
+  schedule_id: string;
+  /** ISO time of the cron tick; with schedule_id the primary key (the fire lock). */
+  tick: string;
+  fired_at: string;
+  /** pending | started | skipped */
+  outcome: string;
+  run_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  run_status: string | null;
+}
+
 export interface Database {
   workers: WorkersTable;
   budgets: BudgetsTable;
+  schedules: SchedulesTable;
+  schedule_fires: ScheduleFiresTable;
   jobs: JobsTable;
   conversations: ConversationsTable;
   conversation_messages: ConversationMessagesTable;

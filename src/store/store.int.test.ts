@@ -10,6 +10,8 @@ import type { EventRepository } from './events-repository.js';
 import { migrateDown, migrateToLatest, migrations, migrationStatus } from './migrator.js';
 import { testRunRecord } from '../../test/helpers/records.js';
 import type { RunRecord } from './records.js';
+import { newScheduleId } from './ids.js';
+import type { ScheduleRecord } from './schedules-repository.js';
 import { openStore, type Store } from './store.js';
 
 function runRecord(overrides: Partial<RunRecord> = {}): RunRecord {
@@ -461,6 +463,105 @@ describe.each(dialects)('store contract ($name)', (dialect) => {
     expect(await store.jobs.get('purge/a')).toBeUndefined();
     expect((await store.jobs.get('purge/b'))?.state).toBe('failed');
     expect((await store.jobs.get('purge/c'))?.state).toBe('waiting');
+  });
+
+  it('stores schedules; one of several concurrent claimers fires a tick', async ({
+    skip: skipTest,
+  }) => {
+    if (skip) skipTest();
+    const at = '2026-01-01T00:00:00.000Z';
+    const schedule: ScheduleRecord = {
+      id: newScheduleId(),
+      name: 'nightly',
+      cron: '0 3 * * *',
+      timezone: 'Europe/Berlin',
+      run: { command: ['echo', 'hi'], env: { A: '1' } },
+      enabled: true,
+      maxConsecutiveFailures: 3,
+      consecutiveFailures: 0,
+      pausedReason: null,
+      activeSince: at,
+      lastTick: null,
+      createdAt: at,
+      updatedAt: at,
+    };
+    await store.schedules.insert(schedule);
+    expect(await store.schedules.get(schedule.id)).toEqual(schedule);
+    expect((await store.schedules.listEnabled()).map((s) => s.id)).toContain(schedule.id);
+
+    const tick = '2026-01-02T02:00:00.000Z';
+    // Ten claimers on separate connections' worth of concurrency: exactly one wins.
+    const claims = await Promise.all(
+      Array.from({ length: 10 }, () => store.schedules.claimTick(schedule.id, tick, at)),
+    );
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect((await store.schedules.get(schedule.id))?.lastTick).toBe(tick);
+    // An older tick claimed late does not move last_tick back.
+    expect(await store.schedules.claimTick(schedule.id, '2026-01-01T02:00:00.000Z', at)).toBe(true);
+    expect((await store.schedules.get(schedule.id))?.lastTick).toBe(tick);
+
+    const run = runRecord({ scheduleId: schedule.id });
+    await store.runs.insert(run);
+    await store.runs.insert(runRecord());
+    expect(
+      (await store.runs.list({ limit: 10, scheduleId: schedule.id })).map((r) => r.id),
+    ).toEqual([run.id]);
+    await store.schedules.recordFire(schedule.id, tick, {
+      outcome: 'started',
+      runId: run.id,
+      errorCode: null,
+      errorMessage: null,
+    });
+    await store.schedules.setRunStatus(run.id, 'failed');
+    await store.schedules.recordFire(schedule.id, '2026-01-01T02:00:00.000Z', {
+      outcome: 'skipped',
+      runId: null,
+      errorCode: 'BUDGET_EXCEEDED',
+      errorMessage: 'over budget',
+    });
+    expect(await store.schedules.listFires(schedule.id, 10)).toEqual([
+      {
+        tick,
+        firedAt: at,
+        outcome: 'started',
+        runId: run.id,
+        error: null,
+        runStatus: 'failed',
+      },
+      {
+        tick: '2026-01-01T02:00:00.000Z',
+        firedAt: at,
+        outcome: 'skipped',
+        runId: null,
+        error: { code: 'BUDGET_EXCEEDED', message: 'over budget' },
+        runStatus: null,
+      },
+    ]);
+
+    expect(await store.schedules.addFailure(schedule.id)).toBe(1);
+    expect(await store.schedules.addFailure(schedule.id)).toBe(2);
+    expect(await store.schedules.pause(schedule.id, 'too many')).toBe(true);
+    expect(await store.schedules.pause(schedule.id, 'again')).toBe(false);
+    const paused = await store.schedules.get(schedule.id);
+    expect(paused).toMatchObject({
+      enabled: false,
+      pausedReason: 'too many',
+      consecutiveFailures: 2,
+    });
+    // A disabled schedule's ticks cannot be claimed.
+    expect(await store.schedules.claimTick(schedule.id, '2026-01-03T02:00:00.000Z', at)).toBe(
+      false,
+    );
+    expect(await store.schedules.update(schedule.id, { enabled: true, pausedReason: null })).toBe(
+      true,
+    );
+    expect(await store.schedules.update('sched_nope', { enabled: true })).toBe(false);
+
+    expect(await store.schedules.delete(schedule.id)).toBe(true);
+    expect(await store.schedules.delete(schedule.id)).toBe(false);
+    expect(await store.schedules.listFires(schedule.id, 10)).toEqual([]);
+    // Its runs stay, still naming it.
+    expect((await store.runs.get(run.id))?.scheduleId).toBe(schedule.id);
   });
 
   it('migrates down and up again', async ({ skip: skipTest }) => {

@@ -13,6 +13,7 @@ import { migrateToLatest } from './migrator.js';
 import { createRepoRepository, type RepoRepository } from './repos-repository.js';
 import { createRunRepository, type RunRepository } from './runs-repository.js';
 import { createWorkerRepository, type WorkerRepository } from './workers-repository.js';
+import { createScheduleRepository, type ScheduleRepository } from './schedules-repository.js';
 
 export interface Store {
   readonly dialect: Dialect;
@@ -26,6 +27,7 @@ export interface Store {
   readonly jobs: JobRepository;
   readonly workers: WorkerRepository;
   readonly budgets: BudgetRepository;
+  readonly schedules: ScheduleRepository;
   /** Resolves when the database answers a trivial query; throws STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -59,6 +61,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     jobs: createJobRepository(handle.db),
     workers: createWorkerRepository(handle.db),
     budgets: createBudgetRepository(handle.db),
+    schedules: createScheduleRepository(handle.db),
     async ping() {
       try {
         await sql`select 1`.execute(handle.db);

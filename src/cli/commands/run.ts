@@ -4,7 +4,8 @@ import { createContext, type CliContext } from '../context.js';
 import { openEmbedded } from '../embedded.js';
 import { describeEnd, exitCodeOf, out, printEvent } from '../output.js';
 
-interface RunFlags {
+/** Flags that describe a run request (shared by `run` and `schedules add`). */
+export interface RunFlags {
   agent?: string;
   workdir?: string;
   repo?: string;
@@ -48,7 +49,8 @@ function toInt(value: string | undefined, flag: string): number | undefined {
   return n;
 }
 
-function buildRequest(words: string[], flags: RunFlags): CreateRunRequest {
+/** The run request that `words` (argv, or the prompt of a coding agent) and the flags describe. */
+export function buildRequest(words: string[], flags: RunFlags): CreateRunRequest {
   const request: CreateRunRequest = {};
   if (flags.agent) request.agent = flags.agent as CreateRunRequest['agent'];
   // Coding agents (and conversations, which always have one) take a prompt; shell an argv.
@@ -156,15 +158,9 @@ function finish(run: Run, flags: RunFlags): number {
   return exitCodeOf(run);
 }
 
-export function registerRun(program: Command): void {
-  program
-    .command('run')
-    .description('Run a command (or agent) and follow its output; exits with its exit code')
-    .argument(
-      '<command...>',
-      'the command and its arguments (put them after --); for a coding agent, the prompt',
-    )
-    .passThroughOptions()
+/** Declares the flags `buildRequest` reads. */
+export function addRunRequestOptions(command: Command): Command {
+  return command
     .option('--agent <name>', 'shell (default) | claude | cursor | codex | gemini')
     .option('--workdir <dir>', 'directory to run in (inside a trusted root)')
     .option('--repo <id>', 'run in a fresh worktree of this repository')
@@ -184,7 +180,19 @@ export function registerRun(program: Command): void {
       (v: string, acc: string[]) => [...acc, v],
       [],
     )
-    .option('--pty', 'run in a pseudo-terminal')
+    .option('--pty', 'run in a pseudo-terminal');
+}
+
+export function registerRun(program: Command): void {
+  const run = program
+    .command('run')
+    .description('Run a command (or agent) and follow its output; exits with its exit code')
+    .argument(
+      '<command...>',
+      'the command and its arguments (put them after --); for a coding agent, the prompt',
+    )
+    .passThroughOptions();
+  addRunRequestOptions(run)
     .option('--follow', 'print the output live and exit with the run (the default)')
     .option('--no-follow', 'print the run id and return at once (server mode)')
     .option('--json', 'print events and the final run as JSON lines')

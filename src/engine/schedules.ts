@@ -1,0 +1,355 @@
+import {
+  isPatchbayError,
+  PatchbayError,
+  ScheduleRunRequest,
+  type ParsedCreateRunRequest,
+  type ParsedCreateScheduleRequest,
+  type ParsedUpdateScheduleRequest,
+  type Run,
+  type Schedule,
+  type ScheduleWithFires,
+} from '../contracts/index.js';
+import type { Logger } from '../observability/index.js';
+import type { JobQueue, QueueWorker } from '../queue/index.js';
+import {
+  newScheduleId,
+  type RunRecord,
+  type SchedulePatch,
+  type ScheduleRecord,
+  type Store,
+} from '../store/index.js';
+import { assertCronSpec, dueTicks, nextTick, type CronSpec } from './cron.js';
+
+/** Where a run came from, recorded on it. */
+export interface RunOrigin {
+  scheduleId?: string;
+}
+
+export interface SchedulesOptions {
+  store: Store;
+  log: Logger;
+  queue: JobQueue;
+  /** The engine's own createRun: validation, budgets and the queue apply to scheduled runs. */
+  createRun(request: ParsedCreateRunRequest, origin: RunOrigin): Promise<Run>;
+  /** Longest sleep between looks at the store (schedules made by other servers). */
+  pollMs?: number;
+}
+
+/** Schedules: CRUD, and the clock that starts their runs (see `start`). */
+export interface Schedules {
+  create(request: ParsedCreateScheduleRequest): Promise<Schedule>;
+  list(): Promise<Schedule[]>;
+  get(id: string): Promise<ScheduleWithFires>;
+  update(id: string, request: ParsedUpdateScheduleRequest): Promise<Schedule>;
+  remove(id: string): Promise<void>;
+  /**
+   * A scheduled run has just been stored as ended (by whichever process ended it): note its
+   * status on its fire, count failures in a row, pause the schedule when there are too many.
+   */
+  runEnded(record: RunRecord): Promise<void>;
+  /** Starts firing ticks in this process. */
+  start(): Promise<void>;
+  /** Stops claiming ticks; waits for a fire in progress. */
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_MAX_CONSECUTIVE_FAILURES = 3;
+const DEFAULT_POLL_MS = 2000;
+const RECENT_FIRES = 20;
+/** The queue BullMQ's job schedulers put one job per tick into. */
+export const SCHEDULES_QUEUE = 'schedules';
+const FIRE_JOB = 'fireSchedule';
+
+interface FireJobData {
+  scheduleId: string;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const specOf = (s: ScheduleRecord): CronSpec => ({ cron: s.cron, timezone: s.timezone });
+
+/**
+ * Each tick of an enabled schedule starts one run, however many servers share the store.
+ *
+ * Exactly once comes from the fire lock: the row (schedule_id, tick) in `schedule_fires`; the
+ * process that inserts it fires the tick, the others' inserts do nothing. What wakes processes
+ * up depends on the queue driver:
+ * - embedded: every server keeps its own clock. It sleeps until the next tick of any enabled
+ *   schedule (at most `pollMs`, so schedules created elsewhere are seen), then all of them race
+ *   for the fire row.
+ * - BullMQ: each enabled schedule is a BullMQ job scheduler, which makes one job per tick; the
+ *   worker that gets the job claims the fire row (idempotent, so a retried job cannot fire a
+ *   tick twice) and starts the run.
+ *
+ * Missed ticks: a tick late by up to MISFIRE_GRACE_MS still fires; ticks missed for longer
+ * (every server down) collapse into one catch-up tick fired at start. BullMQ behaves the same
+ * way: its one pending job for the overdue tick runs, and the next is planned from now.
+ */
+export function createSchedules(options: SchedulesOptions): Schedules {
+  const { store, queue } = options;
+  const log = options.log.child({ component: 'schedules' });
+  const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+  const schedulers = queue.schedulers;
+  let timer: NodeJS.Timeout | undefined;
+  let looping: Promise<void> | undefined;
+  let worker: QueueWorker | undefined;
+  let started = false;
+  let stopped = false;
+
+  function toSchedule(s: ScheduleRecord): Schedule {
+    const cursor = Math.max(Date.parse(s.activeSince), s.lastTick ? Date.parse(s.lastTick) : 0);
+    return {
+      id: s.id,
+      name: s.name,
+      cron: s.cron,
+      timezone: s.timezone,
+      run: s.run,
+      enabled: s.enabled,
+      maxConsecutiveFailures: s.maxConsecutiveFailures,
+      consecutiveFailures: s.consecutiveFailures,
+      pausedReason: s.pausedReason,
+      nextRunAt: s.enabled ? iso(nextTick(specOf(s), Math.max(cursor, Date.now()))) : null,
+      lastRunAt: s.lastTick,
+      createdAt: s.createdAt,
+      updatedAt: s.updatedAt,
+    };
+  }
+
+  async function getRecord(id: string): Promise<ScheduleRecord> {
+    const s = await store.schedules.get(id);
+    if (!s) throw new PatchbayError('SCHEDULE_NOT_FOUND', `no schedule ${id}`, { id });
+    return s;
+  }
+
+  /** Makes the queue's job scheduler match the schedule (BullMQ only). */
+  async function syncScheduler(s: ScheduleRecord | undefined, id: string): Promise<void> {
+    if (!schedulers) return;
+    if (s?.enabled) {
+      await schedulers.upsert<FireJobData>(
+        SCHEDULES_QUEUE,
+        id,
+        { pattern: s.cron, tz: s.timezone },
+        FIRE_JOB,
+        { scheduleId: id },
+      );
+    } else {
+      await schedulers.remove(SCHEDULES_QUEUE, id);
+    }
+  }
+
+  /**
+   * Fires one tick if this process claims it: the run goes through the engine's createRun.
+   * A refused run (any PatchbayError, e.g. BUDGET_EXCEEDED) is recorded as skipped and is not
+   * a failure of the schedule: nothing ran.
+   */
+  async function fire(s: ScheduleRecord, tick: number): Promise<void> {
+    const claimed = await store.schedules.claimTick(s.id, iso(tick), iso(Date.now()));
+    if (!claimed) return;
+    try {
+      const request = ScheduleRunRequest.parse(s.run);
+      const run = await options.createRun(request, { scheduleId: s.id });
+      await store.schedules.recordFire(s.id, iso(tick), {
+        outcome: 'started',
+        runId: run.id,
+        errorCode: null,
+        errorMessage: null,
+      });
+      log.info({ scheduleId: s.id, tick: iso(tick), runId: run.id }, 'schedule fired');
+    } catch (err) {
+      const pe = isPatchbayError(err)
+        ? err
+        : new PatchbayError('INTERNAL_ERROR', (err as Error).message, undefined, { cause: err });
+      if (!isPatchbayError(err)) log.error({ err, scheduleId: s.id }, 'schedule fire failed');
+      await store.schedules.recordFire(s.id, iso(tick), {
+        outcome: 'skipped',
+        runId: null,
+        errorCode: pe.code,
+        errorMessage: pe.message,
+      });
+      log.warn({ scheduleId: s.id, tick: iso(tick), code: pe.code }, 'schedule tick skipped');
+    }
+  }
+
+  /** One pass of the store clock: fires what is due, returns when to look again. */
+  async function pass(): Promise<number> {
+    const now = Date.now();
+    let wake = now + pollMs;
+    for (const s of await store.schedules.listEnabled()) {
+      if (stopped) break;
+      const cursor = Math.max(Date.parse(s.activeSince), s.lastTick ? Date.parse(s.lastTick) : 0);
+      try {
+        for (const tick of dueTicks(specOf(s), cursor, now)) {
+          if (stopped) break;
+          await fire(s, tick);
+        }
+        wake = Math.min(wake, nextTick(specOf(s), Math.max(cursor, now)));
+      } catch (err) {
+        log.error({ err, scheduleId: s.id }, 'schedule pass failed');
+      }
+    }
+    return wake;
+  }
+
+  function loop(): void {
+    if (stopped || looping) return;
+    clearTimeout(timer);
+    looping = pass()
+      .catch((err: unknown) => {
+        log.error({ err }, 'schedule clock failed');
+        return Date.now() + pollMs;
+      })
+      .then((wake) => {
+        looping = undefined;
+        if (stopped) return;
+        // A few ms past the tick, so that `now` is at or after it when the pass runs.
+        timer = setTimeout(loop, Math.max(0, wake - Date.now()) + 5);
+        timer.unref();
+      });
+  }
+
+  /** Something changed here: look again now rather than at the next planned wake-up. */
+  function poke(): void {
+    if (started && !schedulers && !looping) loop();
+  }
+
+  async function pauseForFailures(s: ScheduleRecord, count: number, record: RunRecord) {
+    const error = record.errorCode ? ` with ${record.errorCode}` : '';
+    const reason = `${count} consecutive runs failed; last: ${record.id} ${record.status}${error}`;
+    if (await store.schedules.pause(s.id, reason)) {
+      log.warn({ scheduleId: s.id, reason }, 'schedule paused');
+      await syncScheduler(undefined, s.id);
+    }
+  }
+
+  return {
+    async create(request) {
+      const spec = { cron: request.cron.trim(), timezone: request.timezone ?? 'UTC' };
+      assertCronSpec(spec);
+      const at = iso(Date.now());
+      const record: ScheduleRecord = {
+        id: newScheduleId(),
+        name: request.name ?? null,
+        ...spec,
+        run: request.run,
+        enabled: request.enabled ?? true,
+        maxConsecutiveFailures: request.maxConsecutiveFailures ?? DEFAULT_MAX_CONSECUTIVE_FAILURES,
+        consecutiveFailures: 0,
+        pausedReason: null,
+        activeSince: at,
+        lastTick: null,
+        createdAt: at,
+        updatedAt: at,
+      };
+      await store.schedules.insert(record);
+      await syncScheduler(record, record.id);
+      poke();
+      log.info(
+        { scheduleId: record.id, cron: record.cron, tz: record.timezone },
+        'schedule created',
+      );
+      return toSchedule(record);
+    },
+    async list() {
+      return (await store.schedules.list()).map(toSchedule);
+    },
+    async get(id) {
+      const s = await getRecord(id);
+      return { ...toSchedule(s), fires: await store.schedules.listFires(id, RECENT_FIRES) };
+    },
+    async update(id, request) {
+      const before = await getRecord(id);
+      const spec = {
+        cron: request.cron?.trim() ?? before.cron,
+        timezone: request.timezone ?? before.timezone,
+      };
+      assertCronSpec(spec);
+      const patch: SchedulePatch = { ...spec };
+      if (request.name !== undefined) patch.name = request.name;
+      if (request.run !== undefined) patch.run = request.run;
+      if (request.maxConsecutiveFailures !== undefined)
+        patch.maxConsecutiveFailures = request.maxConsecutiveFailures;
+      if (request.enabled !== undefined) patch.enabled = request.enabled;
+      const enabling = request.enabled === true && !before.enabled;
+      if (enabling) {
+        // A fresh start: the pause and the failures that caused it are history.
+        patch.pausedReason = null;
+        patch.consecutiveFailures = 0;
+      }
+      // Ticks from while it was off, or from the old cron, are not owed.
+      if (enabling || spec.cron !== before.cron || spec.timezone !== before.timezone)
+        patch.activeSince = iso(Date.now());
+      if (request.enabled === false) patch.pausedReason = null;
+      if (!(await store.schedules.update(id, patch)))
+        throw new PatchbayError('SCHEDULE_NOT_FOUND', `no schedule ${id}`, { id });
+      const after = await getRecord(id);
+      await syncScheduler(after, id);
+      poke();
+      return toSchedule(after);
+    },
+    async remove(id) {
+      if (!(await store.schedules.delete(id)))
+        throw new PatchbayError('SCHEDULE_NOT_FOUND', `no schedule ${id}`, { id });
+      await syncScheduler(undefined, id);
+      log.info({ scheduleId: id }, 'schedule deleted');
+    },
+    async runEnded(record) {
+      const scheduleId = record.scheduleId;
+      if (!scheduleId) return;
+      try {
+        await store.schedules.setRunStatus(record.id, record.status);
+        // Counted: runs that failed on their own. Not counted: a user's cancel, a server
+        // stopping under the run (interrupted) — neither says the scheduled work is broken.
+        switch (record.status) {
+          case 'succeeded':
+            await store.schedules.update(scheduleId, { consecutiveFailures: 0 });
+            return;
+          case 'failed':
+          case 'timed_out': {
+            const count = await store.schedules.addFailure(scheduleId);
+            const s = await store.schedules.get(scheduleId);
+            if (s?.enabled && count !== undefined && count >= s.maxConsecutiveFailures)
+              await pauseForFailures(s, count, record);
+            return;
+          }
+          default:
+            return;
+        }
+      } catch (err) {
+        log.error({ err, scheduleId, runId: record.id }, 'could not record a scheduled run end');
+      }
+    },
+    async start() {
+      if (started) return;
+      started = true;
+      if (!schedulers) {
+        loop();
+        return;
+      }
+      // BullMQ: the queue keeps the clock. Make its schedulers match the store (a schedule
+      // paused or deleted while this server was down), then work the tick jobs.
+      const want = new Map((await store.schedules.list()).map((s) => [s.id, s]));
+      for (const id of await schedulers.list(SCHEDULES_QUEUE)) {
+        if (!want.get(id)?.enabled) await schedulers.remove(SCHEDULES_QUEUE, id);
+      }
+      for (const s of want.values()) if (s.enabled) await syncScheduler(s, s.id);
+      worker = queue.process<FireJobData>(
+        SCHEDULES_QUEUE,
+        async (job) => {
+          const s = await store.schedules.get(job.data.scheduleId);
+          if (!s?.enabled) {
+            // Deleted or paused on a server that could not reach Redis: drop the scheduler.
+            await syncScheduler(undefined, job.data.scheduleId);
+            return;
+          }
+          await fire(s, job.scheduledAt ?? Date.now());
+        },
+        { concurrency: 1 },
+      );
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await looping;
+      await worker?.close();
+    },
+  };
+}
