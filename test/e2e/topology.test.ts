@@ -171,6 +171,9 @@ describe('composeTopology (the repository docker-compose.yml)', () => {
     expect(worker.port).toBe(Number(worker.env.PATCHBAY_WORKER_HEALTH_PORT));
     expect(worker.publishedPort).toBeNull();
     expect(worker.stopGraceSeconds).toBeGreaterThan(0);
+    // One data volume for every Patchbay process (clones, worktrees, diffs).
+    expect(api.dataVolume).toBe('patchbay-data');
+    expect(worker.dataVolume).toBe('patchbay-data');
     expect(() => topology.process('postgres')).toThrow(/no Patchbay service postgres/);
   });
 
@@ -222,7 +225,13 @@ describe('composeTopology (the repository docker-compose.yml)', () => {
     const topology = composeTopology({ file, vars: {} });
     expect(topology.backing).toEqual(['db']);
     const one = topology.process('one');
-    expect(one).toMatchObject({ replicas: 1, args: ['serve'], port: 7070, publishedPort: null });
+    expect(one).toMatchObject({
+      replicas: 1,
+      args: ['serve'],
+      port: 7070,
+      publishedPort: null,
+      dataVolume: null,
+    });
     expect(one.env.PATCHBAY_DATABASE_URL).toBe('postgres://u@127.0.0.1/x');
   });
 });

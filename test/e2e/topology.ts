@@ -343,6 +343,11 @@ export interface LaunchSpec {
   dependsOn: Record<string, string>;
   /** Seconds compose waits after SIGTERM before SIGKILL (`stop_grace_period`, default 10). */
   stopGraceSeconds: number;
+  /**
+   * The named volume mounted at the data dir (PATCHBAY_DATA_DIR), or null when each container
+   * has its own. Processes with the same volume must get the same data dir here.
+   */
+  dataVolume: string | null;
 }
 
 export interface Topology {
@@ -413,6 +418,21 @@ export function rewriteServiceUrl(
   return `${scheme}${userinfo}${literal}${newPort}${rest}`;
 }
 
+/** The top-level named volume a service mounts at `target` (short syntax), or null. */
+function namedVolumeAt(
+  service: ComposeService,
+  target: string | undefined,
+  compose: ComposeFile,
+): string | null {
+  if (target === undefined) return null;
+  for (const mount of service.volumes ?? []) {
+    if (typeof mount !== 'string') continue;
+    const [source, path] = mount.split(':');
+    if (path === target && source && Object.hasOwn(compose.volumes ?? {}, source)) return source;
+  }
+  return null;
+}
+
 /**
  * Reads docker-compose.yml (and the Dockerfile's final-stage ENV and CMD) and returns the
  * Patchbay services as launch specs for real processes on this machine.
@@ -468,6 +488,7 @@ export function composeTopology(options: TopologyOptions = {}): Topology {
         definition.stop_grace_period === undefined
           ? 10
           : parseDuration(definition.stop_grace_period),
+      dataVolume: namedVolumeAt(definition, env.PATCHBAY_DATA_DIR, compose),
     });
   }
   return {
@@ -482,9 +503,10 @@ export function composeTopology(options: TopologyOptions = {}): Topology {
 }
 
 /**
- * The environment of one process of a spec on this machine: its own listening port and data
- * dir (containers each have their own; processes on one host must not share them), then
- * `extra` (a fresh database URL, a unique queue prefix, a log level).
+ * The environment of one process of a spec on this machine: its listening port (processes on
+ * one host cannot share one), its data dir (the same dir for every process whose spec has the
+ * same `dataVolume`, as the containers share that volume), then `extra` (a fresh database
+ * URL, a unique queue prefix, a log level).
  */
 export function instanceEnv(
   spec: LaunchSpec,

@@ -273,6 +273,20 @@ describe('docker-compose.yml', () => {
     expect(redis[redis.indexOf('--maxmemory-policy') + 1]).toBe('noeviction');
   });
 
+  it('shares one data volume, at the image data dir, between every Patchbay process', () => {
+    const dataDir = stageEnv(runtime).PATCHBAY_DATA_DIR;
+    expect(dataDir).toBeDefined();
+    const volumes = composeTopology({ vars: sampleVars }).processes.map((p) => [
+      p.service,
+      p.dataVolume,
+      p.env.PATCHBAY_DATA_DIR,
+    ]);
+    expect(volumes).toEqual([
+      ['api', 'patchbay-data', dataDir],
+      ['worker', 'patchbay-data', dataDir],
+    ]);
+  });
+
   it('pins every image to a version', () => {
     for (const [name, service] of Object.entries(services)) {
       if (service.build !== undefined) continue;
