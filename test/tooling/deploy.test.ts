@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { createProgram } from '../../src/cli/program.js';
 import { CONFIG_PATH_ENV, loadConfig, settings } from '../../src/config/index.js';
 import { isLoopbackHost } from '../../src/server/index.js';
@@ -341,9 +342,10 @@ describe('docker-compose.yml', () => {
 });
 
 describe('Patchbay settings and commands in the deployment files', () => {
-  it('names only real settings', () => {
-    const used = new Set([...(dockerfileText + composeText).matchAll(/\bPATCHBAY_[A-Z0-9_]+/g)]);
-    const names = [...used].map((m) => m[0]);
+  it('names only real settings (docs/scaling.md included)', () => {
+    const scaling = readFileSync(join(root, 'docs', 'scaling.md'), 'utf8');
+    const text = dockerfileText + composeText + scaling;
+    const names = [...new Set([...text.matchAll(/\bPATCHBAY_[A-Z0-9_]+/g)].map((m) => m[0]))];
     expect(names.length).toBeGreaterThan(3);
     for (const name of names) {
       expect(realSettings.has(name) || PENDING_SETTINGS.includes(name), name).toBe(true);
@@ -440,6 +442,31 @@ describe('Patchbay settings and commands in the deployment files', () => {
       const known = new Set(command?.options.map((o) => o.long) ?? []);
       for (const flag of Object.keys(flags)) expect(known.has(flag), `${name} ${flag}`).toBe(false);
     }
+  });
+});
+
+describe('docs/scaling.md', () => {
+  const doc = readFileSync(join(root, 'docs', 'scaling.md'), 'utf8');
+
+  it('shows a Kubernetes worker that drains within its grace, probed like the image', () => {
+    const block = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(block, 'a yaml block').toBeDefined();
+    const manifest = parseYaml(block!) as {
+      spec: {
+        template: {
+          spec: {
+            terminationGracePeriodSeconds: number;
+            containers: { args: string[]; livenessProbe: { exec: { command: string[] } } }[];
+          };
+        };
+      };
+    };
+    const pod = manifest.spec.template.spec;
+    const container = pod.containers[0]!;
+    const grace = Number(container.args[container.args.indexOf('--grace-ms') + 1]);
+    expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(grace);
+    const probe = container.livenessProbe.exec.command;
+    expect(probe.slice(0, -1)).toEqual(healthcheckCommand(last('HEALTHCHECK')!.args));
   });
 });
 
