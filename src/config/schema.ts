@@ -85,7 +85,8 @@ export const settings = {
     env: 'PATCHBAY_DATABASE_URL',
     schema: z.string().min(1).optional(),
     defaultText: '(unset: <dataDir>/patchbay.db)',
-    description: 'Store location: a SQLite file path or `sqlite:<path>`.',
+    description:
+      'Store location: a SQLite file path or `sqlite:<path>` (one machine), or `postgres://…` (PostgreSQL, shared by every API node and worker).',
     secret: true,
   }),
   queueUrl: setting({
