@@ -6,9 +6,11 @@ import {
   requirePostgres,
   requireRedis,
 } from '../helpers/services.js';
+import { composeTopology, instanceEnv } from './topology.js';
 import {
   cleanupAll,
   readSse,
+  tempDir,
   startServer,
   TERMINAL,
   waitFor,
@@ -23,7 +25,7 @@ const redisUrl = await requireRedis();
 afterAll(cleanupAll);
 
 const RUNS = 500;
-const PER_WORKER = 8;
+const TOKEN = 'scale-out-token';
 
 /**
  * The issue's proof of scale-out, with real processes on one machine: PostgreSQL + Redis, two
@@ -34,7 +36,7 @@ describe.skipIf(!admin || !redisUrl)(
   () => {
     const prefix = `patchbay-e2e-${randomBytes(4).toString('hex')}`;
     let drop: (() => Promise<void>) | undefined;
-    let env: Record<string, string>;
+    let perWorker = 0;
     let nodeA: ServerHandle;
     let nodeB: ServerHandle;
     let workers: ServerHandle[] = [];
@@ -42,21 +44,45 @@ describe.skipIf(!admin || !redisUrl)(
     beforeAll(async () => {
       const database = await createPostgresDatabase(admin!);
       drop = database.drop;
-      env = {
-        PATCHBAY_DATABASE_URL: database.url,
-        PATCHBAY_QUEUE_URL: redisUrl!,
-        PATCHBAY_QUEUE_PREFIX: prefix,
-        PATCHBAY_MAX_CONCURRENT_RUNS: String(PER_WORKER),
-        PATCHBAY_RUN_LEASE_MS: '2000',
-        PATCHBAY_KILL_GRACE_MS: '1000',
-        PATCHBAY_RUN_CREATE_RATE_LIMIT: '100000',
+      // The processes of docker-compose.yml, scaled as `--scale api=2 --scale worker=3`, with
+      // the compose environment pointed at this machine's PostgreSQL and Redis.
+      const topology = composeTopology({
+        vars: { PATCHBAY_API_TOKENS: TOKEN, POSTGRES_PASSWORD: 'not-used-here' },
+      });
+      const dataDir = tempDir('patchbay-scale-');
+      const start = (service: 'api' | 'worker'): Promise<ServerHandle> => {
+        const spec = topology.process(service);
+        expect(spec.dataVolume).toBe('patchbay-data'); // one data dir for all, as in compose
+        const [command, ...args] = spec.args;
+        return startServer({
+          command: command as 'serve' | 'worker',
+          args,
+          dataDir,
+          token: TOKEN,
+          env: instanceEnv(spec, {
+            dataDir,
+            extra: {
+              PATCHBAY_DATABASE_URL: database.url,
+              PATCHBAY_QUEUE_PREFIX: prefix,
+              PATCHBAY_RUN_LEASE_MS: '2000',
+              PATCHBAY_KILL_GRACE_MS: '1000',
+              PATCHBAY_RUN_CREATE_RATE_LIMIT: '100000',
+              PATCHBAY_LOG_LEVEL: 'warn',
+            },
+          }),
+        });
       };
+      perWorker = Number(
+        topology.process('worker').args[
+          topology.process('worker').args.indexOf('--concurrency') + 1
+        ],
+      );
       [nodeA, nodeB, ...workers] = await Promise.all([
-        startServer({ env, args: ['--no-worker'] }),
-        startServer({ env, args: ['--no-worker'] }),
-        startServer({ env, command: 'worker' }),
-        startServer({ env, command: 'worker' }),
-        startServer({ env, command: 'worker' }),
+        start('api'),
+        start('api'),
+        start('worker'),
+        start('worker'),
+        start('worker'),
       ]);
     }, 60_000);
     afterAll(async () => {
@@ -76,7 +102,10 @@ describe.skipIf(!admin || !redisUrl)(
       const watched = await nodeB.api.createRun({
         command: ['sh', '-c', 'for i in 1 2 3 4 5; do echo watched $i; sleep 0.1; done'],
       });
-      const stream = readSse(`${nodeA.url}/v1/runs/${watched.id}/events`, { timeoutMs: 60_000 });
+      const stream = readSse(`${nodeA.url}/v1/runs/${watched.id}/events`, {
+        timeoutMs: 60_000,
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
 
       const runs: Run[] = [];
       const submit = async (from: number, to: number): Promise<void> => {
@@ -142,7 +171,7 @@ describe.skipIf(!admin || !redisUrl)(
       // Only the killed worker's runs were lost, and each of them says so.
       for (const run of interrupted) expect(run.error?.message).toContain(`pid ${victim.pid}`);
       expect(interrupted.length).toBeGreaterThanOrEqual(1);
-      expect(interrupted.length).toBeLessThanOrEqual(PER_WORKER);
+      expect(interrupted.length).toBeLessThanOrEqual(perWorker);
       expect(byStatus.succeeded).toBe(RUNS - interrupted.length);
 
       // Exactly one terminal event per run, and every run printed what it should (sampled in
