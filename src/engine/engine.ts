@@ -1064,8 +1064,14 @@ export function createEngine(options: EngineOptions): Engine {
     }));
   }
 
-  async function stopEngine(): Promise<void> {
-    if (stopping) return;
+  /** Once: a drain's hard stop (second signal) and its own final stop share one. */
+  let stopped: Promise<void> | undefined;
+  function stopEngine(): Promise<void> {
+    stopped ??= stopOnce();
+    return stopped;
+  }
+
+  async function stopOnce(): Promise<void> {
     // First: no tick is claimed that could then only be skipped as SERVER_SHUTTING_DOWN.
     await schedules.stop();
     stopping = true;
@@ -1239,7 +1245,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
     stop: stopEngine,
     async drain(graceMs) {
-      if (stopping || draining) return stopEngine();
+      if (stopped || draining) return stopEngine();
       draining = true;
       await heartbeat().catch(() => undefined);
       // No new runs from here on; the ones running go on for the grace.

@@ -141,6 +141,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       return closing;
     },
     close() {
+      // During a drain: stop the runs now (they end `interrupted`), and finish the drain.
+      if (closing) void engine.stop();
       closing ??= finish(() => engine.stop());
       return closing;
     },

@@ -208,6 +208,26 @@ describe.skipIf(!admin || !redisUrl)('API node and workers (PostgreSQL + Redis)'
     expect(requeueEvent?.data.reason.code).toBe('RUN_REQUEUED');
   }, 60_000);
 
+  it('a second SIGTERM during a drain stops the runs at once: they end interrupted', async () => {
+    // A queue of its own, so this worker is the one that holds the run.
+    const w = await startWorker(['--grace-ms', '30000', '--queues', 'hold']);
+    const run = await api.api.createRun({
+      command: ['sh', '-c', 'echo hold; sleep 30'],
+      queue: 'hold',
+    });
+    await api.api.waitForStatus(run.id, ['running'], 10_000);
+    const started = Date.now();
+    w.proc.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    w.proc.kill('SIGTERM');
+    const exit = await w.exited;
+    workers.splice(workers.indexOf(w), 1);
+    expect(exit.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const ended = await api.api.waitForStatus(run.id);
+    expect(ended.status).toBe('interrupted');
+  });
+
   it('run queues: a run waits in its queue until a worker that takes that queue starts', async () => {
     const run = await api.api.createRun({ command: ['sh', '-c', 'echo gpu'], queue: 'gpu' });
     await new Promise((r) => setTimeout(r, 1000));
