@@ -19,6 +19,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { openStore, type Store } from '../src/store/index.js';
+import { testRunRecord } from '../test/helpers/records.js';
 import type { RunEvent } from '../src/contracts/index.js';
 import {
   api,
@@ -147,22 +148,7 @@ async function measureRuns(apiNodes: BenchServer[], runs: number): Promise<numbe
 async function appendRate(store: Store, total: number, batch: number): Promise<number> {
   const runId = `run_bench_${randomBytes(6).toString('hex')}`;
   const now = new Date().toISOString();
-  await store.runs.insert({
-    ...(await import('../src/store/index.js')).newRunRecord({
-      agent: 'shell',
-      command: ['true'],
-      prompt: null,
-      workdir: null,
-      env: {},
-      pty: false,
-      timeoutMs: 1000,
-      idleTimeoutMs: 1000,
-      maxOutputBytes: 1000,
-      outputPolicy: 'kill',
-      callbackUrl: null,
-    }),
-    id: runId,
-  });
+  await store.runs.insert(testRunRecord({}, { id: runId }));
   let seq = 0;
   const text = 'x'.repeat(80) + '\n';
   const t0 = performance.now();

@@ -1,8 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createPostgresDatabase, requirePostgres } from '../../test/helpers/services.js';
+import { storeDialects } from '../../test/helpers/services.js';
 import { testRunRecord } from '../../test/helpers/records.js';
 import { loadConfig, type ResolvedConfig } from '../config/index.js';
 import { isPatchbayError, type PatchbayError } from '../contracts/index.js';
@@ -11,32 +9,7 @@ import { openStore, type RunRecord, type Store } from '../store/index.js';
 import { createBudgets, dayWindow } from './budgets.js';
 import { createEngine } from './engine.js';
 
-interface Dialect {
-  name: string;
-  open(): Promise<{ url: string; cleanup(): Promise<void> } | null>;
-}
-
-const dialects: Dialect[] = [
-  {
-    name: 'sqlite',
-    async open() {
-      const dir = mkdtempSync(join(tmpdir(), 'pb-budgets-'));
-      return {
-        url: join(dir, 'patchbay.db'),
-        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: 'postgres',
-    async open() {
-      const admin = await requirePostgres();
-      if (!admin) return null;
-      const database = await createPostgresDatabase(admin);
-      return { url: database.url, cleanup: database.drop };
-    },
-  },
-];
+const dialects = storeDialects;
 
 const MINUTE = 60_000;
 const iso = (ms: number): string => new Date(ms).toISOString();

@@ -98,20 +98,7 @@ export interface EngineOptions {
 }
 
 /** A process in the registry as the API shows it: `lost` when its heartbeat expired. */
-export interface WorkerInfo {
-  id: string;
-  role: WorkerRole;
-  hostname: string;
-  pid: number;
-  version: string;
-  queues: string[];
-  concurrency: number;
-  state: WorkerState | 'lost';
-  running: string[];
-  startedAt: string;
-  heartbeatAt: string;
-  stoppedAt: string | null;
-}
+export type WorkerInfo = Omit<WorkerRecord, 'state'> & { state: WorkerState | 'lost' };
 
 export interface QueueStats {
   running: number;

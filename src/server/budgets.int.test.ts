@@ -1,40 +1,22 @@
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { injectServers } from '../../test/helpers/inject-server.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testRunRecord } from '../../test/helpers/records.js';
-import { loadConfig } from '../config/index.js';
-import { createSilentLogger } from '../observability/index.js';
 import type { RunRecord } from '../store/index.js';
 import { git } from '../workspaces/index.js';
-import { startServer, type RunningServer } from './serve.js';
+import { type RunningServer } from './serve.js';
 
 const env = { PATH: '/usr/bin:/bin', HOME: tmpdir() };
 const fakeClaude = resolve('test/fixtures/agents/fake-claude.sh');
-const servers: RunningServer[] = [];
-const dirs: string[] = [];
+const servers = injectServers('pb-budgets-');
+afterEach(servers.closeAll);
 
 async function boot(): Promise<{ server: RunningServer; root: string }> {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'pb-budgets-')));
-  dirs.push(dir);
-  const config = loadConfig({
-    env: { PATCHBAY_DATA_DIR: dir, PATCHBAY_AGENT_CLAUDE_BIN: fakeClaude, ...env },
-    cwd: dir,
-  });
-  const server = await startServer({
-    config,
-    log: createSilentLogger(),
-    version: 't',
-    listen: false,
-  });
-  servers.push(server);
-  return { server, root: join(dir, 'workspaces') };
+  const server = await servers.boot({ PATCHBAY_AGENT_CLAUDE_BIN: fakeClaude, HOME: tmpdir() });
+  return { server, root: join(server.dataDir, 'workspaces') };
 }
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
 async function registerRepo(server: RunningServer, root: string, name: string) {
   const path = join(root, name);

@@ -1,37 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { injectServers } from '../../test/helpers/inject-server.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/helpers/wait.js';
-import { loadConfig } from '../config/index.js';
 import type { Run, Schedule, ScheduleWithFires } from '../contracts/index.js';
-import { createSilentLogger } from '../observability/index.js';
-import { startServer, type RunningServer } from './serve.js';
 
-const servers: RunningServer[] = [];
-const dirs: string[] = [];
-
-async function boot(): Promise<RunningServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'pb-sched-'));
-  dirs.push(dir);
-  const config = loadConfig({
-    env: { PATCHBAY_DATA_DIR: dir, PATH: '/usr/bin:/bin' },
-    cwd: dir,
-  });
-  const server = await startServer({
-    config,
-    log: createSilentLogger(),
-    version: '9.9.9',
-    listen: false,
-  });
-  servers.push(server);
-  return server;
-}
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const servers = injectServers('pb-sched-');
+const boot = (): ReturnType<typeof servers.boot> => servers.boot();
+afterEach(servers.closeAll);
 
 const EVERY_SECOND = '*/1 * * * * *';
 

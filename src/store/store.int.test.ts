@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresDatabase, requirePostgres } from '../../test/helpers/services.js';
+import { storeDialects } from '../../test/helpers/services.js';
 import type { RunEvent } from '../contracts/index.js';
 import { createSilentLogger } from '../observability/index.js';
 import { EventWriter } from './event-writer.js';
@@ -38,33 +38,7 @@ function event(runId: string, seq: number, text = `line ${seq}`): RunEvent {
   };
 }
 
-interface Dialect {
-  name: string;
-  open(): Promise<{ url: string; cleanup(): Promise<void> } | null>;
-}
-
-const dialects: Dialect[] = [
-  {
-    name: 'sqlite',
-    async open() {
-      const dir = mkdtempSync(join(tmpdir(), 'pb-store-'));
-      return {
-        url: join(dir, 'patchbay.db'),
-        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: 'postgres',
-    async open() {
-      const admin = await requirePostgres();
-      if (!admin) return null;
-      // A fresh database per run: parallel runs and leftovers never collide.
-      const database = await createPostgresDatabase(admin);
-      return { url: database.url, cleanup: database.drop };
-    },
-  },
-];
+const dialects = storeDialects;
 
 describe.each(dialects)('store contract ($name)', (dialect) => {
   let store: Store;

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { probeBwrap } from '../../src/workspaces/index.js';
 
@@ -126,3 +129,34 @@ export async function requireBwrap(): Promise<string | null> {
   console.warn(`\n!!! SKIPPING sandbox tests: ${message} (apt-get install bubblewrap) !!!\n`);
   return null;
 }
+
+/** A store to run a suite against: a fresh SQLite file, or a fresh PostgreSQL database. */
+export interface StoreDialect {
+  name: 'sqlite' | 'postgres';
+  /** The store URL and how to remove it; null when the server is not there (skip). */
+  open(): Promise<{ url: string; cleanup(): Promise<void> } | null>;
+}
+
+/** Both dialects, for `describe.each`: one contract, run against SQLite and PostgreSQL. */
+export const storeDialects: StoreDialect[] = [
+  {
+    name: 'sqlite',
+    async open() {
+      const dir = mkdtempSync(join(tmpdir(), 'pb-store-'));
+      return {
+        url: join(dir, 'patchbay.db'),
+        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  },
+  {
+    name: 'postgres',
+    async open() {
+      const admin = await requirePostgres();
+      if (!admin) return null;
+      // A fresh database per run: parallel runs and leftovers never collide.
+      const database = await createPostgresDatabase(admin);
+      return { url: database.url, cleanup: database.drop };
+    },
+  },
+];
