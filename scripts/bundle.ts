@@ -7,7 +7,8 @@
  * Left outside the bundle: native addons (better-sqlite3, node-pty), packages loaded only on
  * demand (pg; bullmq and ioredis, which only a server with PATCHBAY_QUEUE_URL loads), and
  * packages that locate files next to themselves at run time (pino's transport worker,
- * swagger-ui's static assets, bullmq's Lua scripts).
+ * swagger-ui's static assets, bullmq's Lua scripts), and the TypeScript compiler, which only
+ * `patchbay optimize` loads.
  */
 import { build } from 'esbuild';
 
@@ -20,6 +21,8 @@ const external = [
   'pino',
   'pino-pretty',
   '@fastify/swagger-ui',
+  // The optimizer's parser, loaded on demand (src/optimizer/typescript.ts).
+  'typescript',
 ];
 
 await build({

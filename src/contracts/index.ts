@@ -81,3 +81,16 @@ export {
   type ParsedCreateScheduleRequest,
   type ParsedUpdateScheduleRequest,
 } from './schedules.js';
+export {
+  Candidate,
+  CommandKind,
+  DetectedCommand,
+  DetectResult,
+  Evidence,
+  Framework,
+  Opportunity,
+  PatchRejection,
+  Risk,
+  RuleId,
+  SpeedupVerdict,
+} from './optimizer.js';

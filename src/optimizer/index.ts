@@ -1,0 +1,1 @@
+export { loadTypeScript, type TypeScript } from './typescript.js';
