@@ -111,7 +111,15 @@ const boundaryConfigs = MODULES.flatMap((module) => [
 export default defineConfig(
   {
     name: 'patchbay/ignores',
-    ignores: ['dist/', 'node_modules/', 'coverage/', 'scratch/', 'web/dist/'],
+    // Fixture repositories are other projects (the optimizer's subjects), not our code.
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'coverage/',
+      'scratch/',
+      'web/dist/',
+      'test/fixtures/repos/',
+    ],
   },
   js.configs.recommended,
   tseslint.configs.recommended,
