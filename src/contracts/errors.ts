@@ -192,6 +192,12 @@ export const errorCatalog = {
     message:
       'PATCHBAY_SANDBOX=bwrap is set but bubblewrap cannot create a sandbox on this machine.',
   },
+  OPTIMIZE_BASELINE_FAILED: {
+    status: 422,
+    kind: 'user',
+    message:
+      "The repository's own baseline is red (install, build, typecheck, tests or benchmark failed): nothing can be proven against it. details.step names the step; logs.txt has its output.",
+  },
   WORKSPACE_UNAVAILABLE: {
     status: 409,
     kind: 'user',

@@ -1,0 +1,128 @@
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CommandKind, DetectResult } from '../contracts/index.js';
+import { isPatchbayError } from '../contracts/index.js';
+import { createSilentLogger } from '../observability/index.js';
+import { runBaseline } from './baseline.js';
+
+const FIXTURE = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'repos', 'lib-text');
+const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir(), BENCH_MS: '30' };
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function workspace(): { root: string; artifacts: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'pb-baseline-'));
+  dirs.push(dir);
+  const root = join(dir, 'repo');
+  cpSync(FIXTURE, root, { recursive: true });
+  return { root, artifacts: join(dir, 'artifacts') };
+}
+
+/** A detection result with just these commands (detection itself is tested on its own). */
+function detected(commands: Partial<Record<CommandKind, string>>): DetectResult {
+  const all: CommandKind[] = ['install', 'build', 'typecheck', 'lint', 'test', 'bench'];
+  return {
+    packageManager: { name: 'npm', version: null, confidence: 1, evidence: [] },
+    framework: { name: 'library', confidence: 1, evidence: [] },
+    workspaces: [],
+    overridden: false,
+    commands: Object.fromEntries(
+      all.map((k) => [
+        k,
+        commands[k]
+          ? { command: commands[k], confidence: 1, source: 'override' as const, evidence: [] }
+          : null,
+      ]),
+    ) as DetectResult['commands'],
+  };
+}
+
+describe('optimizer baseline', () => {
+  it('runs install, tests and the benchmark of a real library, with logs, timings and a trace', async () => {
+    const { root, artifacts } = workspace();
+    const baseline = await runBaseline({
+      root,
+      detect: detected({
+        install: 'npm install --no-audit --no-fund',
+        test: 'npm test',
+        bench: 'npm run bench',
+      }),
+      artifactsDir: artifacts,
+      env,
+      log: createSilentLogger(),
+    });
+    expect(baseline.steps.map((s) => [s.kind, s.ok])).toEqual([
+      ['install', true],
+      ['test', true],
+      ['bench', true],
+    ]);
+    expect(baseline.flakyTests).toBe(false);
+    expect(baseline.benchOutput).toMatch(/countKeywords x [\d,]+ ops\/sec/);
+    const logs = readFileSync(join(artifacts, 'logs.txt'), 'utf8');
+    expect(logs).toContain('==> test: npm test');
+    expect(logs).toMatch(/<== bench: ok in \d+ ms/);
+    const saved = JSON.parse(readFileSync(join(artifacts, 'baseline.json'), 'utf8'));
+    expect(saved.steps).toHaveLength(3);
+    const trace = JSON.parse(readFileSync(join(artifacts, 'trace.json'), 'utf8'));
+    expect(trace.traceEvents.map((e: { name: string }) => e.name)).toEqual([
+      'install',
+      'test',
+      'bench',
+    ]);
+    expect(trace.traceEvents.every((e: { dur: number }) => e.dur > 0)).toBe(true);
+  }, 60_000);
+
+  it('stops at a red step with OPTIMIZE_BASELINE_FAILED naming it, artifacts written', async () => {
+    const { root, artifacts } = workspace();
+    const err = await runBaseline({
+      root,
+      detect: detected({ build: 'echo compiling; exit 3', test: 'npm test' }),
+      artifactsDir: artifacts,
+      env,
+      log: createSilentLogger(),
+    }).catch((e: unknown) => e);
+    expect(isPatchbayError(err) && err.code).toBe('OPTIMIZE_BASELINE_FAILED');
+    expect((err as Error).message).toContain('build step');
+    expect((err as { details: { step: string } }).details.step).toBe('build');
+    expect(readFileSync(join(artifacts, 'logs.txt'), 'utf8')).toMatch(
+      /compiling\n<== build: FAILED \(exited, exit 3\)/,
+    );
+    // The tests never ran.
+    expect(JSON.parse(readFileSync(join(artifacts, 'baseline.json'), 'utf8')).steps).toHaveLength(
+      1,
+    );
+  });
+
+  it('reruns failing tests once: passing then is recorded as flaky, failing twice stops', async () => {
+    const flaky = workspace();
+    // Fails the first time only (a marker file remembers the first try).
+    const once = 'if [ -e .tried ]; then exit 0; else touch .tried; exit 1; fi';
+    const baseline = await runBaseline({
+      root: flaky.root,
+      detect: detected({ test: once }),
+      artifactsDir: flaky.artifacts,
+      env,
+      log: createSilentLogger(),
+    });
+    expect(baseline.flakyTests).toBe(true);
+    expect(baseline.steps[0]).toMatchObject({ kind: 'test', ok: true, flaky: true });
+
+    const red = workspace();
+    const err = await runBaseline({
+      root: red.root,
+      detect: detected({ test: 'echo "1 failing"; exit 1' }),
+      artifactsDir: red.artifacts,
+      env,
+      log: createSilentLogger(),
+    }).catch((e: unknown) => e);
+    expect(isPatchbayError(err) && err.code).toBe('OPTIMIZE_BASELINE_FAILED');
+    expect((err as Error).message).toContain('twice');
+    expect(readFileSync(join(red.artifacts, 'logs.txt'), 'utf8')).toContain('==> test (rerun)');
+    expect(existsSync(join(red.artifacts, 'trace.json'))).toBe(true);
+  });
+});

@@ -1,0 +1,82 @@
+import type { ExitInfo } from '../exec/index.js';
+import { supervise } from '../exec/index.js';
+import type { Logger } from '../observability/index.js';
+
+/** One shell command of a pipeline stage, as run: what it printed and how it ended. */
+export interface StepResult {
+  name: string;
+  command: string;
+  cwd: string;
+  ok: boolean;
+  exitCode: number | null;
+  signal: string | null;
+  /** exited, timeout, idle_timeout, spawn_failed, … (the supervisor's reason). */
+  reason: ExitInfo['reason'];
+  durationMs: number;
+  startedAt: string;
+  /** stdout and stderr interleaved as printed (capped at `maxOutputBytes`, head and tail). */
+  output: string;
+}
+
+export interface StepOptions {
+  name: string;
+  command: string;
+  cwd: string;
+  env: Record<string, string>;
+  log: Logger;
+  timeoutMs?: number;
+  /** A silent step this long is stopped (default 10 min). */
+  idleTimeoutMs?: number;
+  maxOutputBytes?: number;
+}
+
+/**
+ * Runs `sh -c <command>` under the process supervisor (own process group, total and idle
+ * clocks, capped output, the whole group killed at the end) and collects its output.
+ */
+export async function runStep(options: StepOptions): Promise<StepResult> {
+  const chunks: string[] = [];
+  const startedAt = new Date().toISOString();
+  const proc = supervise(
+    { argv: ['sh', '-c', options.command], cwd: options.cwd, env: options.env },
+    {
+      timeoutMs: options.timeoutMs ?? 30 * 60_000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 10 * 60_000,
+      resultGraceMs: 0,
+      killGraceMs: 2000,
+      maxOutputBytes: options.maxOutputBytes ?? 4 * 1024 * 1024,
+      outputPolicy: 'truncate',
+      tailBytes: 64 * 1024,
+    },
+    {
+      output: (_stream, text) => chunks.push(text),
+      dropped: (bytes, final) => {
+        if (final) chunks.push(`\n[… ${bytes} bytes of output dropped …]\n`);
+      },
+      saturated: false,
+      onDrain: (cb) => queueMicrotask(cb),
+    },
+    options.log,
+  );
+  const exit = await proc.exited;
+  return {
+    name: options.name,
+    command: options.command,
+    cwd: options.cwd,
+    ok: exit.reason === 'exited' && exit.exitCode === 0,
+    exitCode: exit.exitCode,
+    signal: exit.signal,
+    reason: exit.reason,
+    durationMs: exit.durationMs,
+    startedAt,
+    output: chunks.join('') + (exit.error ? `\n${exit.error}\n` : ''),
+  };
+}
+
+/** A step's entry in logs.txt: a header, the output, the outcome. */
+export function formatStepLog(step: StepResult): string {
+  const outcome = step.ok
+    ? `ok in ${step.durationMs} ms`
+    : `FAILED (${step.reason}, exit ${step.exitCode ?? '-'}${step.signal ? `, ${step.signal}` : ''}) after ${step.durationMs} ms`;
+  return `==> ${step.name}: ${step.command}  [${step.cwd}]\n${step.output}${step.output.endsWith('\n') || !step.output ? '' : '\n'}<== ${step.name}: ${outcome}\n\n`;
+}
