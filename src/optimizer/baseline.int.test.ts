@@ -1,6 +1,6 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CommandKind, DetectResult } from '../contracts/index.js';
 import { isPatchbayError } from '../contracts/index.js';
@@ -8,7 +8,8 @@ import { createSilentLogger } from '../observability/index.js';
 import { runBaseline } from './baseline.js';
 
 const FIXTURE = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'repos', 'lib-text');
-const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir(), BENCH_MS: '30' };
+// node and npm from the running Node's directory; nothing else of the caller's environment.
+const env = { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: tmpdir(), BENCH_MS: '30' };
 const dirs: string[] = [];
 
 afterEach(() => {
