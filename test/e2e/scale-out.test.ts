@@ -120,24 +120,32 @@ describe.skipIf(!admin || !redisUrl)(
           runs.push(...batch);
         }
       };
-      await submit(0, RUNS / 2);
-
       expect((await nodeA.api.waitForStatus(watched.id, undefined, 30_000)).status).toBe(
         'succeeded',
       );
 
-      // kill -9 a worker while it holds runs; the rest go on being submitted meanwhile.
+      // Fill every slot with sleepers, so the worker killed below certainly holds runs; the
+      // first half of the short runs then waits in the queue behind them.
+      const sleepers = await Promise.all(
+        Array.from({ length: perWorker * 3 }, (_, k) =>
+          (k % 2 === 0 ? nodeA : nodeB).api.createRun({
+            command: ['sh', '-c', 'echo sleeper; sleep 4'],
+          }),
+        ),
+      );
       const victim = workers[0]!;
       await waitFor(
         async () => {
           const reg = await nodeB.api.request('GET', '/v1/workers');
           const v = (reg.body.workers as Json[]).find((w) => w.pid === victim.pid);
-          return (v?.running.length ?? 0) >= 2;
+          return (v?.running.length ?? 0) >= perWorker;
         },
-        'the victim worker to hold runs',
+        'the victim worker to hold a full load',
         20_000,
         50,
       );
+      await submit(0, RUNS / 2);
+      // kill -9 the worker while it holds runs; the rest go on being submitted meanwhile.
       await victim.crash();
       workers = workers.slice(1);
       await submit(RUNS / 2, RUNS);
@@ -153,26 +161,29 @@ describe.skipIf(!admin || !redisUrl)(
       const ended = new Map<string, Run>();
       await waitFor(
         async () => {
-          for (const run of runs) {
+          for (const run of [...runs, ...sleepers]) {
             if (ended.has(run.id)) continue;
             const now = await nodeA.api.getRun(run.id);
             if ((TERMINAL as readonly string[]).includes(now.status)) ended.set(run.id, now);
           }
-          return ended.size === runs.length;
+          return ended.size === runs.length + sleepers.length;
         },
         `all ${RUNS} runs to end`,
         120_000,
         500,
       );
 
-      const byStatus: Record<string, number> = {};
-      for (const run of ended.values()) byStatus[run.status] = (byStatus[run.status] ?? 0) + 1;
-      const interrupted = [...ended.values()].filter((r) => r.status === 'interrupted');
-      // Only the killed worker's runs were lost, and each of them says so.
-      for (const run of interrupted) expect(run.error?.message).toContain(`pid ${victim.pid}`);
+      // Nothing but the killed worker's runs was lost: every short run succeeded, and of the
+      // sleepers only the ones the victim held ended interrupted, each saying so.
+      expect(runs.filter((r) => ended.get(r.id)!.status !== 'succeeded')).toEqual([]);
+      const interrupted = sleepers.filter((r) => ended.get(r.id)!.status === 'interrupted');
+      for (const run of interrupted) {
+        expect(ended.get(run.id)!.error?.message).toContain(`pid ${victim.pid}`);
+      }
       expect(interrupted.length).toBeGreaterThanOrEqual(1);
       expect(interrupted.length).toBeLessThanOrEqual(perWorker);
-      expect(byStatus.succeeded).toBe(RUNS - interrupted.length);
+      const others = sleepers.filter((r) => !interrupted.includes(r));
+      expect(others.map((r) => ended.get(r.id)!.status)).toEqual(others.map(() => 'succeeded'));
 
       // Exactly one terminal event per run, and every run printed what it should (sampled in
       // full: each run's events read back through the other node).
