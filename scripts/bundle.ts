@@ -21,7 +21,7 @@ const external = [
   'pino',
   'pino-pretty',
   '@fastify/swagger-ui',
-  // The optimizer's parser, loaded on demand (src/optimizer/typescript.ts).
+  // The TypeScript compiler: only the optimizer loads it, on demand (src/optimizer/typescript.ts).
   'typescript',
 ];
 
