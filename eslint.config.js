@@ -111,7 +111,15 @@ const boundaryConfigs = MODULES.flatMap((module) => [
 export default defineConfig(
   {
     name: 'patchbay/ignores',
-    ignores: ['dist/', 'node_modules/', 'coverage/', 'scratch/', 'web/dist/'],
+    // test/fixtures/repos: other projects' sources, read by the optimizer, not part of ours.
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'coverage/',
+      'scratch/',
+      'web/dist/',
+      'test/fixtures/repos/',
+    ],
   },
   js.configs.recommended,
   tseslint.configs.recommended,
