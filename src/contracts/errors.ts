@@ -225,6 +225,18 @@ export const errorCatalog = {
     message:
       'The schedule is invalid: the cron expression needs 5 fields (or 6 with seconds) and the time zone must be an IANA name; see details.',
   },
+  // --- optimizer --------------------------------------------------------------------
+  OPTIMIZER_CONFIG_INVALID: {
+    status: 400,
+    kind: 'user',
+    message:
+      "The repository's optimizer overrides (.patchbay.json or its settings) are invalid; see details.",
+  },
+  OPTIMIZER_PACKAGE_JSON_INVALID: {
+    status: 400,
+    kind: 'user',
+    message: "The repository's package.json is not a valid JSON object.",
+  },
   // --- JSON-RPC -----------------------------------------------------------------------
   RPC_PARSE_ERROR: { status: 400, kind: 'user', message: 'The message is not valid JSON.' },
   RPC_INVALID_REQUEST: {

@@ -1,0 +1,136 @@
+/**
+ * Stage 1 of the optimizer: how is this repository installed, built, checked, tested and
+ * benchmarked? Everything is read from files (package.json, lockfiles, GitHub Actions
+ * workflows, framework configs), nothing is run. Each answer carries a confidence and the
+ * file and line it rests on, so a user can see why and pin it in `.patchbay.json`.
+ */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { z } from 'zod';
+import {
+  CommandKind,
+  PatchbayError,
+  type DetectedCommand,
+  type DetectResult,
+  type Evidence,
+} from '../contracts/index.js';
+import type { Logger } from '../observability/index.js';
+import { resolveCommands } from './detect/commands.js';
+import { detectFramework } from './detect/framework.js';
+import {
+  readPatchbayFile,
+  settingsOverrides,
+  type LocatedOverrides,
+  type RepoOverrides,
+} from './detect/overrides.js';
+import { readPackageJson } from './detect/package-json.js';
+import {
+  detectPackageManager,
+  parsePackageManagerField,
+  type PackageManagerDetection,
+} from './detect/package-manager.js';
+import { readWorkflowCommands } from './detect/workflows.js';
+import { detectWorkspaces } from './detect/workspaces.js';
+
+export { PATCHBAY_FILE, RepoOverrides } from './detect/overrides.js';
+
+export interface DetectOptions {
+  /**
+   * The repository's settings: they win over `.patchbay.json`, which wins over detection.
+   * Validated like `.patchbay.json` (OPTIMIZER_CONFIG_INVALID when wrong).
+   */
+  overrides?: z.input<typeof RepoOverrides>;
+  log?: Logger;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** `.patchbay.json`, then the settings on top: the later source wins key by key. */
+function applyPackageManager(
+  detected: PackageManagerDetection,
+  sources: readonly LocatedOverrides[],
+): PackageManagerDetection {
+  let result = detected;
+  for (const source of sources) {
+    const field = parsePackageManagerField(source.overrides.packageManager);
+    if (field) {
+      result = {
+        name: field.name,
+        version: field.version,
+        confidence: 1,
+        evidence: source.evidence('packageManager'),
+      };
+    }
+  }
+  return result;
+}
+
+/**
+ * Detect how the repository at `root` is built and tested.
+ *
+ * Throws WORKDIR_NOT_FOUND when `root` is not a directory, OPTIMIZER_PACKAGE_JSON_INVALID for
+ * a broken package.json and OPTIMIZER_CONFIG_INVALID for a bad `.patchbay.json` or override.
+ *
+ * @example
+ *   const detected = await detectRepo('/src/app', { overrides: { commands: { bench: 'node b.js' } } });
+ *   detected.commands.test?.command; // 'pnpm test'
+ */
+export async function detectRepo(root: string, options: DetectOptions = {}): Promise<DetectResult> {
+  const rootStat = await stat(root).catch(() => undefined);
+  if (!rootStat?.isDirectory()) {
+    throw new PatchbayError('WORKDIR_NOT_FOUND', `${root} is not a directory`, { root });
+  }
+  const sources: LocatedOverrides[] = [];
+  const fromFile = await readPatchbayFile(root);
+  if (fromFile) sources.push(fromFile);
+  if (options.overrides !== undefined) sources.push(settingsOverrides(options.overrides));
+
+  const pkg = await readPackageJson(root);
+  const packageManager = applyPackageManager(await detectPackageManager(root, pkg), sources);
+  const workflows = await readWorkflowCommands(root, options.log);
+  const tsconfig: Evidence | undefined = (await isFile(join(root, 'tsconfig.json')))
+    ? { file: 'tsconfig.json', line: 1 }
+    : undefined;
+  const commands = resolveCommands({ pkg, packageManager, workflows, tsconfig });
+
+  let framework = await detectFramework(root, pkg);
+  for (const source of sources) {
+    const { framework: name } = source.overrides;
+    if (name) framework = { name, confidence: 1, evidence: source.evidence('framework') };
+  }
+  for (const source of sources) {
+    for (const kind of CommandKind.options) {
+      const command = source.overrides.commands?.[kind];
+      if (command === undefined) continue;
+      commands[kind] =
+        command === null
+          ? null
+          : ({
+              command,
+              confidence: 1,
+              source: 'override',
+              evidence: source.evidence('commands', kind),
+            } satisfies DetectedCommand);
+    }
+  }
+
+  const overridden = sources.some(
+    ({ overrides: o }) =>
+      o.packageManager !== undefined ||
+      o.framework !== undefined ||
+      Object.keys(o.commands ?? {}).length > 0,
+  );
+  return {
+    packageManager,
+    framework,
+    workspaces: await detectWorkspaces(root, pkg, options.log),
+    commands,
+    overridden,
+  };
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { classifyScript, parseInvocation, renderScript } from './commands.js';
+
+describe('classifyScript', () => {
+  it.each([
+    ['build', '', { kind: 'build', rank: 0 }],
+    ['type-check', '', { kind: 'typecheck', rank: 1 }],
+    ['lint:types', 'tsc --noEmit', { kind: 'typecheck', rank: 1 }],
+    ['benchmark:json', '', { kind: 'bench', rank: 2 }],
+    ['verify', 'eslint . && tsc -p tsconfig.json --noEmit', { kind: 'typecheck', rank: 3 }],
+    ['verify', 'vue-tsc --noEmit', { kind: 'typecheck', rank: 3 }],
+  ] as const)('%s (%s)', (name, body, expected) => {
+    expect(classifyScript(name, body)).toEqual(expected);
+  });
+
+  it('is not fooled by tsc that emits, or by other scripts', () => {
+    expect(classifyScript('prepare', 'tsc -p tsconfig.build.json')).toBeUndefined();
+    expect(classifyScript('dev', 'next dev')).toBeUndefined();
+  });
+});
+
+describe('parseInvocation', () => {
+  const scripts = { build: 'tsc', 'test:unit': 'vitest run' };
+  it.each([
+    ['npm ci', { type: 'install', manager: 'npm' }],
+    ['yarn', { type: 'install', manager: 'yarn' }],
+    ['pnpm i --frozen-lockfile', { type: 'install', manager: 'pnpm' }],
+    ['bun install', { type: 'install', manager: 'bun' }],
+    ['npm test', { type: 'script', script: 'test' }],
+    ['npm run test:unit -- --coverage', { type: 'script', script: 'test:unit' }],
+    ['pnpm --filter web build', { type: 'script', script: 'build' }],
+    ['pnpm -r lint', { type: 'script', script: 'lint' }],
+    ['yarn test:unit', { type: 'script', script: 'test:unit' }],
+    ['NODE_ENV=test yarn vitest run', { type: 'tool', kind: 'test', normalized: 'vitest run' }],
+    ['bun test', { type: 'tool', kind: 'test', normalized: 'bun test' }],
+    ['npx --yes tsc --noEmit', { type: 'tool', kind: 'typecheck', normalized: 'tsc --noEmit' }],
+    ['pnpm exec vitest bench', { type: 'tool', kind: 'bench', normalized: 'vitest bench' }],
+    [
+      './node_modules/.bin/jest --ci',
+      { type: 'tool', kind: 'test', normalized: './node_modules/.bin/jest --ci' },
+    ],
+    ['npx c8 mocha', { type: 'tool', kind: 'test', normalized: 'c8 mocha' }],
+    ['npx biome check .', { type: 'tool', kind: 'lint', normalized: 'biome check .' }],
+    ['echo "benchmarks"', { type: 'tool', kind: undefined, normalized: 'echo "benchmarks"' }],
+    ['pnpm audit', undefined],
+  ] as const)('%s', (command, expected) => {
+    expect(parseInvocation(command, scripts)).toEqual(expected);
+  });
+});
+
+describe('renderScript', () => {
+  it('uses `run` where the bare name is a package manager command', () => {
+    expect(renderScript('pnpm', 'bench')).toBe('pnpm bench');
+    expect(renderScript('pnpm', 'update')).toBe('pnpm run update');
+    expect(renderScript('yarn', 'info')).toBe('yarn run info');
+    expect(renderScript('npm', 'test')).toBe('npm run test');
+    expect(renderScript('bun', 'build')).toBe('bun run build');
+  });
+});
