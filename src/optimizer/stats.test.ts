@@ -285,10 +285,11 @@ describe('decide', () => {
     expect(verdict.accepted).toBe(true);
   });
 
-  it('refuses to judge on too few samples', () => {
-    const verdict = decide({ base: [1], candidate: [0.5] });
+  it('refuses to judge on too few samples, not counting failed processes', () => {
+    const verdict = decide({ base: [1, Number.NaN], candidate: [0.5, 0.4] });
+    expect(verdict.baseSamples).toBe(1);
     expect(verdict.accepted).toBe(false);
-    expect(verdict.reason).toMatch(/too few samples/);
+    expect(verdict.reason).toMatch(/^too few samples to test \(1 base, 2 candidate/);
   });
 
   it('raises the bar to a noisy repository’s A/A floor and flips a borderline accept', () => {
@@ -364,12 +365,13 @@ describe('A/A calibration', () => {
     }
   });
 
-  it('keeps the false-acceptance rate near zero over many A/A trials', () => {
-    // The guarantee behind "never in 20": at 5 % noise, 300 trials, not one.
+  it('keeps the false-acceptance rate at zero and the test at its level over many A/A trials', () => {
+    // The guarantee behind "never in 20": at 5 % noise, 1000 trials, not one acceptance; and
+    // about α of them "significant" (binomial sd 0.7 %), which per-side trimming breaks (9 %).
     const random = mulberry32(4242);
     let accepted = 0;
     let significant = 0;
-    for (let trial = 0; trial < 300; trial++) {
+    for (let trial = 0; trial < 1000; trial++) {
       const verdict = decide({
         base: timings(random, 1000, 20, 0.05),
         candidate: timings(random, 1000, 20, 0.05),
@@ -378,8 +380,7 @@ describe('A/A calibration', () => {
       if (verdict.pValue < 0.05) significant++;
     }
     expect(accepted).toBe(0);
-    // And the test itself holds its level: about α of A/A comparisons are "significant".
-    expect(significant / 300).toBeGreaterThan(0.02);
-    expect(significant / 300).toBeLessThan(0.09);
+    expect(significant / 1000).toBeGreaterThan(0.035);
+    expect(significant / 1000).toBeLessThan(0.065);
   });
 });

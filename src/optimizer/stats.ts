@@ -182,8 +182,8 @@ interface ExactTails {
 const exactCache = new Map<string, ExactTails>();
 
 /**
- * Null distribution of U for sizes m and n without ties, as both tail probabilities. The counts are the coefficients of the Gaussian binomial
- * [m+n choose m]_q = ∏_{i=1..m} (1 − q^{n+i}) / (1 − q^i), built one factor at a time.
+ * Null distribution of U for sizes m and n without ties, as both tail probabilities. The
+ * counts are the coefficients of the Gaussian binomial [m+n choose m]_q = ∏_{i=1..m} (1 − q^{n+i}) / (1 − q^i), built one factor at a time.
  */
 function exactTails(m: number, n: number): ExactTails {
   const key = m <= n ? `${m},${n}` : `${n},${m}`;
@@ -259,9 +259,10 @@ export function mannWhitneyU(
   if (!(variance > 0)) return { u, p: 1, method: 'normal' };
   const sd = Math.sqrt(variance);
   let p: number;
-  if (alternative === 'greater') p = 1 - normalCdf((u - mean - 0.5) / sd);
+  // Upper tails as Φ(−z), not 1 − Φ(z): small p-values keep their precision.
+  if (alternative === 'greater') p = normalCdf(-(u - mean - 0.5) / sd);
   else if (alternative === 'less') p = normalCdf((u - mean + 0.5) / sd);
-  else p = 2 * (1 - normalCdf((Math.abs(u - mean) - 0.5) / sd));
+  else p = 2 * normalCdf(-(Math.abs(u - mean) - 0.5) / sd);
   return { u, p: Math.min(1, Math.max(0, p)), method: 'normal' };
 }
 
@@ -374,7 +375,8 @@ function formatP(p: number): string {
 }
 
 /**
- * The verdict on one candidate: trims both sides (1×IQR), tests base slower than candidate,
+ * The verdict on one candidate: drops non-finite samples, trims both sides (1×IQR, shared
+ * fences: see trimOutliersPooled), tests base slower than candidate,
  * and accepts iff the lower-bound speedup reaches the bar max(minSpeedup, noiseFloor +
  * noiseMargin) — so a speedup the A/A calibration could have produced on its own never passes.
  * The reason says which bar applied and why the candidate passed or not.
@@ -391,7 +393,11 @@ export function decide(input: DecideInput): SpeedupVerdict {
       ? `bar ${percent(threshold)} (A/A noise floor ${percent(floor)} + margin ${percent(margin)})`
       : `bar ${percent(threshold)} (minimum speedup)`;
 
-  const [base, candidate] = trimOutliersPooled(input.base, input.candidate);
+  // A crashed or unparsable process leaves NaN: it is no sample, not an outlier.
+  const [base, candidate] = trimOutliersPooled(
+    input.base.filter(Number.isFinite),
+    input.candidate.filter(Number.isFinite),
+  );
   const common = {
     baseSamples: base.length,
     candidateSamples: candidate.length,
