@@ -107,15 +107,15 @@ function parenthesizeFor(ts: Ts, node: TS.Node, text: string): string {
 
 const preferSetHas: Template = (ctx) => {
   const { ts, sf } = ctx;
-  let decl = locate(ctx, (n): n is TS.VariableDeclaration => ts.isVariableDeclaration(n));
-  if (!decl) {
-    const call = locate(ctx, (n): n is TS.CallExpression => isMethodCall(ts, n, ['includes']));
-    const recv = call && (call.expression as TS.PropertyAccessExpression).expression;
-    if (recv && ts.isIdentifier(recv)) {
-      const d = declarations(ts, sf, recv.text)[0]?.parent;
-      if (d && ts.isVariableDeclaration(d)) decl = d;
-    }
+  // The scanner may point at a use (`X.includes(y)`) or at the declaration itself.
+  let decl: TS.VariableDeclaration | undefined;
+  const call = locate(ctx, (n): n is TS.CallExpression => isMethodCall(ts, n, ['includes']));
+  const recv = call && (call.expression as TS.PropertyAccessExpression).expression;
+  if (recv && ts.isIdentifier(recv)) {
+    const d = declarations(ts, sf, recv.text)[0]?.parent;
+    if (d && ts.isVariableDeclaration(d)) decl = d;
   }
+  decl ??= locate(ctx, (n): n is TS.VariableDeclaration => ts.isVariableDeclaration(n));
   if (!decl || !ts.isIdentifier(decl.name)) return 'no array declaration found at the position';
   const name = decl.name.text;
   const list = decl.parent;
@@ -174,14 +174,39 @@ const MUTATING_METHODS = new Set([
 ]);
 
 /** Why a value reached through `expr` (and property reads of it) could be mutated or escape. */
-function escapeOrMutation(ts: Ts, expr: TS.Expression): string | undefined {
+/** What a static property path reads from the parsed value (`unknown` when not static). */
+const UNKNOWN = Symbol('unknown');
+function step(value: unknown, key: string | undefined): unknown {
+  if (key === undefined || value === UNKNOWN) return UNKNOWN;
+  if (typeof value === 'object' && value !== null && Object.hasOwn(value, key)) {
+    return (value as Record<string, unknown>)[key];
+  }
+  if (key === 'length' && (Array.isArray(value) || typeof value === 'string')) return value.length;
+  return UNKNOWN;
+}
+
+/**
+ * Why the parsed value reached through `expr` (and property reads of it) could be mutated or
+ * escape. `parsed` is the constant's value: reads that end on a primitive may go anywhere.
+ */
+function escapeOrMutation(ts: Ts, expr: TS.Expression, parsed: unknown): string | undefined {
   let top: TS.Node = expr;
+  let value = parsed;
   while (
     (ts.isPropertyAccessExpression(top.parent) || ts.isElementAccessExpression(top.parent)) &&
     top.parent.expression === top
   ) {
-    top = top.parent;
+    const access: TS.PropertyAccessExpression | TS.ElementAccessExpression = top.parent;
+    const key = ts.isPropertyAccessExpression(access)
+      ? access.name.text
+      : ts.isStringLiteral(access.argumentExpression) ||
+          ts.isNumericLiteral(access.argumentExpression)
+        ? access.argumentExpression.text
+        : undefined;
+    value = step(value, key);
+    top = access;
   }
+  const primitive = value !== UNKNOWN && (typeof value !== 'object' || value === null);
   const p = top.parent;
   if (ts.isCallExpression(p) && p.expression === top && ts.isPropertyAccessExpression(top)) {
     return MUTATING_METHODS.has(top.name.text) ? `it is mutated by .${top.name.text}()` : undefined;
@@ -205,6 +230,7 @@ function escapeOrMutation(ts: Ts, expr: TS.Expression): string | undefined {
     }
     return undefined;
   }
+  if (primitive) return undefined;
   if (
     ts.isCallExpression(p) ||
     ts.isNewExpression(p) ||
@@ -243,8 +269,9 @@ const hoistJsonParse: Template = (ctx) => {
   if (!literal || !(ts.isStringLiteral(literal) || ts.isNoSubstitutionTemplateLiteral(literal))) {
     return 'the parsed text is not a constant string';
   }
+  let parsed: unknown;
   try {
-    JSON.parse(literal.text);
+    parsed = JSON.parse(literal.text);
   } catch {
     return 'the constant string is not valid JSON (parsing it at load time would throw early)';
   }
@@ -254,11 +281,11 @@ const hoistJsonParse: Template = (ctx) => {
   if (ts.isVariableDeclaration(decl) && decl.initializer === call && ts.isIdentifier(decl.name)) {
     const fn = enclosingFunction(ts, call)!;
     for (const ref of references(ts, fn, decl.name.text)) {
-      const why = escapeOrMutation(ts, ref);
+      const why = escapeOrMutation(ts, ref, parsed);
       if (why) return `the parsed result \`${decl.name.text}\` is not read-only: ${why}`;
     }
   } else {
-    const why = escapeOrMutation(ts, call);
+    const why = escapeOrMutation(ts, call, parsed);
     if (why) return `the parsed result is not read-only: ${why}`;
   }
   const base =
