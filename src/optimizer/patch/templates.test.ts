@@ -870,3 +870,131 @@ describe('patch templates refuse traps (GUARD_FAILED with the reason)', () => {
     expect(outcome).toMatchObject({ rejected: { code: 'PATCH_FORBIDDEN_FILE' } });
   });
 });
+
+describe('rewritten code stays valid and behaves the same', () => {
+  it('every TypeScript golden output typechecks under strict (unresolved imports aside)', async () => {
+    const { loadTypeScript } = await import('../typescript.js');
+    const ts = await loadTypeScript();
+    const outputs = new Map(
+      GOLDEN.filter((g) => !g.file).map((g, i) => [`/golden/case${i}.ts`, g.expected] as const),
+    );
+    const options: import('typescript').CompilerOptions = {
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+      types: [],
+      skipLibCheck: true,
+    };
+    const host = ts.createCompilerHost(options);
+    const readFile = host.readFile.bind(host);
+    const fileExists = host.fileExists.bind(host);
+    host.readFile = (f) => outputs.get(f) ?? readFile(f);
+    host.fileExists = (f) => outputs.has(f) || fileExists(f);
+    host.getSourceFile = (f, lang) => {
+      const text = outputs.get(f) ?? readFile(f);
+      return text === undefined ? undefined : ts.createSourceFile(f, text, lang);
+    };
+    const program = ts.createProgram([...outputs.keys()], options, host);
+    const problems = ts
+      .getPreEmitDiagnostics(program)
+      // Fixture imports (./log.js, node:assert) do not exist here.
+      .filter((d) => d.code !== 2307)
+      .map((d) => `${d.file?.fileName}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+    expect(problems).toEqual([]);
+  });
+
+  /** Runs `source` (TypeScript, no imports) as a module and returns its exports. */
+  async function load(source: string): Promise<Record<string, (...args: never[]) => unknown>> {
+    const { loadTypeScript } = await import('../typescript.js');
+    const ts = await loadTypeScript();
+    const js = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+    }).outputText;
+    const module = { exports: {} as Record<string, (...args: never[]) => unknown> };
+    new Function('module', 'exports', js)(module, module.exports);
+    return module.exports;
+  }
+
+  const BEHAVIOUR: Array<{ name: string; fn: string; args: unknown[][] }> = [
+    {
+      name: 'const array only used with includes becomes a Set',
+      fn: 'isKind',
+      args: [['a'], ['z'], ['']],
+    },
+    {
+      name: 'a pure function of primitives gets a bounded cache',
+      fn: 'fib',
+      args: [[0], [1], [20], [20]],
+    },
+    {
+      name: 'array spread in reduce pushes instead',
+      fn: 'ids',
+      args: [[[{ id: 'a' }, { id: 'b' }]], [[]]],
+    },
+    {
+      name: 'object spread in reduce assigns instead',
+      fn: 'index',
+      args: [[[{ id: 'a' }, { id: 'b' }]]],
+    },
+    { name: 'x = [...x, v] in a loop becomes push', fn: 'evens', args: [[0], [7]] },
+    { name: 'map + flat becomes flatMap', fn: 'pairs', args: [[[1, 2, 3]]] },
+    { name: 'filter().length > 0 becomes some()', fn: 'anyBig', args: [[[1, 20]], [[1, 2]]] },
+    { name: 'filter().length === 0 becomes !some()', fn: 'none', args: [[[1, -1]], [[1, 2]]] },
+    {
+      name: 'filter()[0] becomes find()',
+      fn: 'firstAdmin',
+      args: [[[{ admin: false }, { admin: true }]], [[]]],
+    },
+    { name: '[...set].length becomes set.size', fn: 'count', args: [[new Set(['a', 'b'])]] },
+    { name: 'match in a condition becomes test', fn: 'isHex', args: [['BEEF'], ['xyz']] },
+    {
+      name: 'anchored literal regex becomes startsWith',
+      fn: 'isApi',
+      args: [['api-x'], ['x-api-']],
+    },
+    { name: 'end-anchored literal regex becomes endsWith', fn: 'isTs', args: [['a.ts'], ['a.js']] },
+    {
+      name: 'indexOf === 0 on a string becomes startsWith',
+      fn: 'isHidden',
+      args: [['.git'], ['a.b']],
+    },
+    { name: 'no-useless-spread', fn: 'unique', args: [[['a', 'a', 'b']]] },
+    {
+      name: 'literal list includes becomes comparisons',
+      fn: 'isOpen',
+      args: [['open'], ['closed']],
+    },
+    {
+      name: 'filter + map with pure callbacks fuse into one loop',
+      fn: 'names',
+      args: [
+        [
+          [
+            { name: 'a', active: true },
+            { name: 'b', active: false },
+          ],
+        ],
+      ],
+    },
+    {
+      name: 'different parameter names are bridged',
+      fn: 'ids',
+      args: [[[{ id: 1 }, { id: -1 }, { id: 3 }]]],
+    },
+  ];
+
+  for (const b of BEHAVIOUR) {
+    it(`same results before and after: ${b.name}`, async () => {
+      const golden = GOLDEN.find((g) => g.name === b.name || g.rule === b.name);
+      if (!golden) throw new Error(`no golden case ${b.name}`);
+      const before = await load(golden.source);
+      const after = await load(golden.expected);
+      for (const args of b.args) {
+        expect(after[b.fn]!(...(args as never[]))).toEqual(before[b.fn]!(...(args as never[])));
+      }
+    });
+  }
+});
