@@ -12,6 +12,7 @@ import {
   declarations,
   enclosingFunction,
   impurityOf,
+  isFunctionLike,
   insertAtModuleTop,
   isExported,
   isKnownString,
@@ -306,60 +307,108 @@ const hoistJsonParse: Template = (ctx) => {
 
 const PRIMITIVE_TYPES = new Set(['number', 'string', 'boolean', 'bigint']);
 
+const GLOBALS = new Set([
+  'Math',
+  'Number',
+  'String',
+  'Boolean',
+  'Array',
+  'Object',
+  'JSON',
+  'Infinity',
+  'NaN',
+  'undefined',
+  'parseInt',
+  'parseFloat',
+  'isNaN',
+  'isFinite',
+  'Set',
+  'Map',
+]);
+
+/** The function a memoize opportunity points at: a declaration or `const f = (…) => …`. */
+function memoTarget(ctx: TemplateContext):
+  | {
+      fn: TS.FunctionDeclaration | TS.ArrowFunction | TS.FunctionExpression;
+      statement: TS.Statement;
+      name: TS.Identifier;
+    }
+  | string {
+  const { ts, sf } = ctx;
+  const statement = locate(
+    ctx,
+    (n): n is TS.FunctionDeclaration | TS.VariableStatement =>
+      ts.isFunctionDeclaration(n) || (ts.isVariableStatement(n) && n.parent === sf),
+  );
+  if (!statement) return 'no function declaration at the position';
+  if (statement.parent !== sf) return 'the function is not declared at module level';
+  if (ts.isFunctionDeclaration(statement)) {
+    if (!statement.name || !statement.body) return 'the function has no name or no body';
+    return { fn: statement, statement, name: statement.name };
+  }
+  const [decl, ...more] = statement.declarationList.declarations;
+  if (!decl || more.length > 0 || !ts.isIdentifier(decl.name) || !decl.initializer) {
+    return 'the statement does not declare exactly one function';
+  }
+  if (!(statement.declarationList.flags & ts.NodeFlags.Const))
+    return `${decl.name.text} is not const`;
+  if (decl.type) return `${decl.name.text} has a declared function type`;
+  const init = decl.initializer;
+  if (!ts.isArrowFunction(init) && !ts.isFunctionExpression(init))
+    return `${decl.name.text} is not a function`;
+  return { fn: init, statement, name: decl.name };
+}
+
 const memoizePureFunction: Template = (ctx) => {
   const { ts, sf } = ctx;
-  const fn = locate(ctx, (n): n is TS.FunctionDeclaration => ts.isFunctionDeclaration(n));
-  if (!fn || !fn.name || !fn.body) return 'no named function declaration at the position';
-  const name = fn.name.text;
-  if (fn.parent !== sf) return `${name} is not a module-level function`;
+  const target = memoTarget(ctx);
+  if (typeof target === 'string') return target;
+  const { fn, statement } = target;
+  const name = target.name.text;
   if (fn.asteriskToken || fn.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) {
     return `${name} is a generator or async function`;
   }
-  if (fn.modifiers?.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword))
+  const modifiers = ts.canHaveModifiers(statement) ? (ts.getModifiers(statement) ?? []) : [];
+  if (modifiers.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword))
     return `${name} is a default export`;
+  if (modifiers.some((m) => m.kind === ts.SyntaxKind.DeclareKeyword))
+    return `${name} is only declared`;
   if (fn.typeParameters) return `${name} is generic`;
   if (fn.parameters.length === 0) return `${name} takes no arguments`;
+  if (declarations(ts, sf, name).length !== 1)
+    return `${name} is declared more than once (overloads or shadowing)`;
   const keyParts: string[] = [];
+  const untyped: string[] = [];
   for (const p of fn.parameters) {
-    const type = p.type ?? ts.getJSDocType(p);
-    const typeText = type?.getText(sf);
     if (!ts.isIdentifier(p.name) || p.initializer || p.dotDotDotToken || p.questionToken) {
       return `parameter ${p.getText(sf)} is not a plain parameter`;
     }
-    if (!typeText || !PRIMITIVE_TYPES.has(typeText)) {
-      return `parameter ${p.name.text} is not declared as a primitive (number, string, boolean, bigint)`;
+    const id = p.name.text;
+    const typeText = (p.type ?? ts.getJSDocType(p))?.getText(sf);
+    if (typeText !== undefined && !PRIMITIVE_TYPES.has(typeText)) {
+      return `parameter ${id} is declared as ${typeText}, not a primitive (number, string, boolean, bigint)`;
     }
-    // JSON-quoted strings are self-delimiting, numbers never contain ',': keys are unambiguous.
-    keyParts.push(
-      typeText === 'string' ? `JSON.stringify(${p.name.text})` : `String(${p.name.text})`,
-    );
+    // JSON-quoted strings are self-delimiting and numbers never contain ',': keys are unambiguous.
+    if (typeText === 'string') keyParts.push(`JSON.stringify(${id})`);
+    else if (typeText !== undefined) keyParts.push(`String(${id})`);
+    else {
+      // Untyped (JavaScript): objects bypass the cache at run time, other types stay distinct.
+      untyped.push(id);
+      keyParts.push(
+        `typeof ${id} + ':' + (typeof ${id} === 'string' ? JSON.stringify(${id}) : String(${id}))`,
+      );
+    }
   }
+  const body = fn.body;
+  if (!body) return `${name} has no body`;
   const impure = impurityOf(ts, fn, name);
   if (impure) return `${name} is not provably pure: ${impure}`;
   const locals = localNames(ts, fn);
-  const GLOBALS = new Set([
-    'Math',
-    'Number',
-    'String',
-    'Boolean',
-    'Array',
-    'Object',
-    'JSON',
-    'Infinity',
-    'NaN',
-    'undefined',
-    'parseInt',
-    'parseFloat',
-    'isNaN',
-    'isFinite',
-    'Set',
-    'Map',
-  ]);
   let freeProblem: string | undefined;
-  walk(ts, fn.body, (n) => {
+  walk(ts, body, (n) => {
     if (freeProblem || !ts.isIdentifier(n)) return;
-    const refs = references(ts, n.parent, n.text);
-    if (!refs.includes(n) || locals.has(n.text) || n.text === name || GLOBALS.has(n.text)) return;
+    if (!references(ts, n.parent, n.text).includes(n)) return;
+    if (locals.has(n.text) || n.text === name || GLOBALS.has(n.text)) return;
     const init = resolveConstInitializer(ts, sf, n);
     if (!init || !(ts.isLiteralExpression(init) || ts.isPrefixUnaryExpression(init))) {
       freeProblem = `it reads \`${n.text}\`, which is not a module-level constant primitive`;
@@ -368,42 +417,54 @@ const memoizePureFunction: Template = (ctx) => {
   if (freeProblem) return `${name} is not provably pure: ${freeProblem}`;
   // Memoized results are shared between callers: they must be primitives too.
   const returnType = fn.type?.getText(sf);
-  if (returnType !== undefined && !PRIMITIVE_TYPES.has(returnType))
+  if (returnType !== undefined && !PRIMITIVE_TYPES.has(returnType)) {
     return `${name} returns ${returnType}, not a primitive`;
-  let returnsObject = false;
-  walk(ts, fn.body, (n) => {
-    if (ts.isReturnStatement(n) && n.expression && enclosingFunction(ts, n) === fn) {
-      const e = n.expression;
-      if (
-        ts.isObjectLiteralExpression(e) ||
-        ts.isArrayLiteralExpression(e) ||
-        ts.isNewExpression(e)
-      ) {
-        returnsObject = true;
-      }
-    }
+  }
+  const returned: TS.Expression[] = [];
+  if (!ts.isBlock(body)) returned.push(body);
+  walk(ts, body, (n) => {
+    if (ts.isReturnStatement(n) && n.expression && enclosingFunction(ts, n) === fn)
+      returned.push(n.expression);
   });
-  if (returnType === undefined && returnsObject)
+  const objectLike = (e: TS.Expression): boolean =>
+    ts.isParenthesizedExpression(e)
+      ? objectLike(e.expression)
+      : ts.isObjectLiteralExpression(e) ||
+        ts.isArrayLiteralExpression(e) ||
+        ts.isNewExpression(e) ||
+        isFunctionLike(ts, e);
+  if (returnType === undefined && returned.some(objectLike)) {
     return `${name} may return an object, which callers would then share`;
-  // A call during module initialisation before the declaration would hit the cache's TDZ.
+  }
+  // The cache is declared after the function: a call while the module initialises before that
+  // line would hit its temporal dead zone.
   const early = references(ts, sf, name).some(
-    (r) => r.getStart(sf) < fn.getStart(sf) && !enclosingFunction(ts, r),
+    (r) => r.getStart(sf) < statement.getEnd() && !enclosingFunction(ts, r),
   );
-  if (early) return `${name} is called during module initialisation before its declaration`;
+  if (early) return `${name} is called during module initialisation before its declaration ends`;
 
   const uncached = uniqueName(ts, sf, `${name}Uncached`);
   const cache = uniqueName(ts, sf, `${name}Cache`);
   const params = fn.parameters.map((p) => p.getText(sf)).join(', ');
   const args = fn.parameters.map((p) => p.name.getText(sf)).join(', ');
-  const exported = fn.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)
-    ? 'export '
-    : '';
-  // One primitive is a Map key as it is; several are joined into one unambiguous string.
-  const key = keyParts.length === 1 ? args : keyParts.join(" + ',' + ");
+  const exported = modifiers.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) ? 'export ' : '';
+  // One typed primitive is a Map key as it is; otherwise one unambiguous string.
+  const key = keyParts.length === 1 && untyped.length === 0 ? args : keyParts.join(" + ',' + ");
+  const bypass = untyped.map(
+    (id) =>
+      `(typeof ${id} === 'object' || typeof ${id} === 'function' || typeof ${id} === 'symbol')`,
+  );
   const wrapper = [
-    `/** Bounded cache for ${name}: a pure function of primitive arguments. */`,
+    '',
+    '',
+    `/** Bounded cache for \`${name}\`: pure, and called with primitive arguments. */`,
     `const ${cache} = new Map();`,
-    `${exported}function ${name}(${params})${fn.type ? `: ${returnType}` : ''} {`,
+    `${exported}function ${name}(${params})${returnType ? `: ${returnType}` : ''} {`,
+    ...(bypass.length > 0
+      ? [
+          `  if (${bypass.length === 1 ? bypass[0]!.slice(1, -1) : bypass.join(' || ')}) return ${uncached}(${args});`,
+        ]
+      : []),
     `  const key = ${key};`,
     `  if (${cache}.has(key)) return ${cache}.get(key);`,
     `  const value = ${uncached}(${args});`,
@@ -411,13 +472,15 @@ const memoizePureFunction: Template = (ctx) => {
     `  ${cache}.set(key, value);`,
     `  return value;`,
     `}`,
-    '',
   ].join('\n');
-  const start = fn.getStart(sf);
+  const start = statement.getStart(sf);
+  const renamed = ts.isFunctionDeclaration(statement)
+    ? `function ${uncached}`
+    : `const ${uncached}`;
   return {
     edits: [
-      { start, end: start, text: `${wrapper}\n` },
-      { start, end: fn.name.getEnd(), text: `function ${uncached}` },
+      { start, end: target.name.getEnd(), text: renamed },
+      { start: statement.getEnd(), end: statement.getEnd(), text: wrapper },
     ],
     explanation: `\`${name}\` is pure and takes only primitive arguments: repeated calls with the same arguments are answered from a bounded cache (1000 entries, oldest evicted first).`,
   };
