@@ -902,27 +902,41 @@ const noIndexofEquality: Template = (ctx) => {
 
 const preferStaticRegex: Template = (ctx) => {
   const { ts, sf } = ctx;
-  const literal = locate(ctx, (n): n is TS.RegularExpressionLiteral =>
-    ts.isRegularExpressionLiteral(n),
+  const regex = locate(
+    ctx,
+    (n): n is TS.RegularExpressionLiteral | TS.NewExpression =>
+      ts.isRegularExpressionLiteral(n) ||
+      (ts.isNewExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === 'RegExp'),
   );
-  if (!literal) return 'no regex literal at the position';
-  const { flags } = regexParts(literal.text);
-  if (/[gy]/.test(flags))
+  if (!regex) return 'no regex at the position';
+  let flags: string;
+  if (ts.isRegularExpressionLiteral(regex)) flags = regexParts(regex.text).flags;
+  else {
+    const [source, flagArg, ...more] = regex.arguments ?? [];
+    if (!source || more.length > 0 || !ts.isStringLiteralLike(source)) {
+      return 'the RegExp source is not a string literal (it may be interpolated)';
+    }
+    if (flagArg && !ts.isStringLiteralLike(flagArg)) return 'the RegExp flags are not a literal';
+    if (declarations(ts, sf, 'RegExp').length > 0) return '`RegExp` is shadowed in this file';
+    flags = flagArg ? flagArg.text : '';
+  }
+  if (/[gy]/.test(flags)) {
     return `the regex has the ${flags.replace(/[^gy]/g, '')} flag: a shared instance would share lastIndex`;
-  if (!enclosingFunction(ts, literal)) return 'the regex is already at module level';
-  const p = literal.parent;
+  }
+  const fn = enclosingFunction(ts, regex);
+  if (!fn) return 'the regex is already at module level';
+  const p = regex.parent;
   const fromVar =
     ts.isVariableDeclaration(p) && ts.isIdentifier(p.name) ? upperSnake(p.name.text) : undefined;
-  const fn = enclosingFunction(ts, literal);
-  const fnName = fn && fn.name && ts.isIdentifier(fn.name) ? upperSnake(fn.name.text) : 'STATIC';
+  const fnName = fn.name && ts.isIdentifier(fn.name) ? upperSnake(fn.name.text) : 'STATIC';
   const base = fromVar ? (fromVar.endsWith('RE') ? fromVar : `${fromVar}_RE`) : `${fnName}_RE`;
   const name = uniqueName(ts, sf, base);
   return {
     edits: [
-      insertAtModuleTop(ts, sf, `const ${name} = ${literal.text};`),
-      replace(literal, sf, name),
+      insertAtModuleTop(ts, sf, `const ${name} = ${regex.getText(sf)};`),
+      replace(regex, sf, name),
     ],
-    explanation: `The regex literal was re-created on every call; it has no g/y flag, so one module-level instance (\`${name}\`) behaves the same.`,
+    explanation: `The regex was compiled again on every call; it has no g/y flag, so one module-level instance (\`${name}\`) behaves the same.`,
   };
 };
 
@@ -1160,18 +1174,54 @@ function isInertInitializer(ts: Ts, e: TS.Expression): boolean {
   return false;
 }
 
+/** What evaluating a class declaration runs besides defining it, if anything. */
+function classLoadEffect(ts: Ts, c: TS.ClassDeclaration): string | undefined {
+  if (ts.getDecorators(c)?.length) return 'it is decorated';
+  const base = c.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0];
+  if (
+    base &&
+    !ts.isIdentifier(base.expression) &&
+    !ts.isPropertyAccessExpression(base.expression)
+  ) {
+    return 'its base class is computed';
+  }
+  for (const m of c.members) {
+    if (ts.isClassStaticBlockDeclaration(m)) return 'it has a static block';
+    if (ts.canHaveDecorators(m) && ts.getDecorators(m)?.length) return 'a member is decorated';
+    if (m.name && ts.isComputedPropertyName(m.name)) return 'a member name is computed';
+    const isStatic =
+      ts.canHaveModifiers(m) &&
+      ts.getModifiers(m)?.some((x) => x.kind === ts.SyntaxKind.StaticKeyword);
+    if (
+      isStatic &&
+      ts.isPropertyDeclaration(m) &&
+      m.initializer &&
+      !isInertInitializer(ts, m.initializer)
+    ) {
+      return `static ${m.name.getText()} is initialised with code`;
+    }
+  }
+  return undefined;
+}
+
 const removeDeadCode: Template = (ctx) => {
   const { ts, sf, text } = ctx;
   const statement = locate(
     ctx,
-    (n): n is TS.FunctionDeclaration | TS.VariableStatement =>
-      n.parent === sf && (ts.isFunctionDeclaration(n) || ts.isVariableStatement(n)),
+    (n): n is TS.FunctionDeclaration | TS.ClassDeclaration | TS.VariableStatement =>
+      n.parent === sf &&
+      (ts.isFunctionDeclaration(n) || ts.isClassDeclaration(n) || ts.isVariableStatement(n)),
   );
-  if (!statement) return 'no module-level function or variable at the position';
+  if (!statement) return 'no module-level function, class or variable at the position';
   let name: string;
   if (ts.isFunctionDeclaration(statement)) {
     if (!statement.name) return 'the function has no name';
     name = statement.name.text;
+  } else if (ts.isClassDeclaration(statement)) {
+    if (!statement.name) return 'the class has no name';
+    name = statement.name.text;
+    const effect = classLoadEffect(ts, statement);
+    if (effect) return `${name} runs code when the module loads: ${effect}`;
   } else {
     const [decl, ...more] = statement.declarationList.declarations;
     if (!decl || more.length > 0 || !ts.isIdentifier(decl.name))
@@ -1223,68 +1273,170 @@ function singleExpression(
   return only && more.length === 0 && ts.isReturnStatement(only) ? only.expression : undefined;
 }
 
+interface ChainStep {
+  method: 'map' | 'filter' | 'forEach';
+  param: string;
+  body: TS.Expression;
+  fn: TS.ArrowFunction | TS.FunctionExpression;
+}
+
+/** A condition as an operand of `!`: parenthesised unless it is a simple access or call. */
+const negate = (ts: Ts, e: TS.Expression, text: string): string =>
+  ts.isIdentifier(e) ||
+  ts.isPropertyAccessExpression(e) ||
+  ts.isCallExpression(e) ||
+  ts.isElementAccessExpression(e)
+    ? `!${text}`
+    : `!(${text})`;
+
 const reduceIntermediateArrays: Template = (ctx) => {
   const { ts, sf } = ctx;
-  const map = locate(
+  let outer = locate(
     ctx,
     (n): n is TS.CallExpression & { expression: TS.PropertyAccessExpression } =>
-      isMethodCall(ts, n, ['map']) &&
-      isMethodCall(ts, (n.expression as TS.PropertyAccessExpression).expression, ['filter']),
+      isMethodCall(ts, n, ['map', 'filter', 'forEach', 'reduce']) &&
+      isMethodCall(ts, (n.expression as TS.PropertyAccessExpression).expression, ['map', 'filter']),
   );
-  if (!map) return 'no `.filter(f).map(g)` at the position';
-  const filter = map.expression.expression as TS.CallExpression & {
-    expression: TS.PropertyAccessExpression;
-  };
-  const f = pureCallback(ts, filter);
-  if (typeof f === 'string') return `filter: ${f}`;
-  const g = pureCallback(ts, map);
-  if (typeof g === 'string') return `map: ${g}`;
-  for (const cb of [f, g]) {
+  if (!outer) return 'no `.filter(f).map(g)`-style chain at the position';
+  // The scanner reports a chain at its first pair: take in the steps that follow.
+  while (
+    ts.isPropertyAccessExpression(outer.parent) &&
+    outer.parent.expression === outer &&
+    isMethodCall(ts, outer.parent.parent, ['map', 'filter', 'forEach', 'reduce']) &&
+    outer.parent.parent.expression === outer.parent
+  ) {
+    outer = outer.parent.parent;
+  }
+  if (outer.expression.name.text === 'reduce')
+    return 'a chain ending in reduce is not fused by this template';
+  // Collect the chain from its source outwards: source.step1(...).step2(...)…
+  const steps: ChainStep[] = [];
+  let cur: TS.Expression = outer;
+  while (
+    isMethodCall(ts, cur, ['map', 'filter', 'forEach']) &&
+    (steps.length === 0 || cur.expression.name.text !== 'forEach')
+  ) {
+    const method = cur.expression.name.text as ChainStep['method'];
+    const cb = pureCallback(ts, cur);
+    if (typeof cb === 'string') return `${method}: ${cb}`;
     if (cb.parameters.length !== 1 || !ts.isIdentifier(cb.parameters[0]!.name)) {
-      return 'a callback uses the index or destructures: fusing would change what it sees';
+      return `${method}: the callback uses the index or destructures: fusing would change what it sees`;
+    }
+    const body = singleExpression(ts, cb);
+    if (!body) return `${method}: the callback is more than one returned expression`;
+    steps.unshift({ method, param: (cb.parameters[0]!.name as TS.Identifier).text, body, fn: cb });
+    cur = cur.expression.expression;
+  }
+  const source = cur;
+  if (steps.length < 2) return 'the chain has a single step';
+
+  // Where the loop goes: a variable declaration, a return, an arrow body, or a forEach statement.
+  const consumer = steps[steps.length - 1]!.method;
+  const p = outer.parent;
+  let target: TS.Node;
+  let result: string | undefined;
+  let head = '';
+  let tail = '';
+  if (consumer === 'forEach') {
+    if (!ts.isExpressionStatement(p)) return 'forEach is not used as a statement';
+    target = p;
+  } else if (ts.isVariableDeclaration(p) && p.initializer === outer && ts.isIdentifier(p.name)) {
+    const statement = p.parent.parent;
+    if (!ts.isVariableStatement(statement) || statement.declarationList.declarations.length !== 1) {
+      return 'the declaration is not a single-variable statement';
+    }
+    if (statement.modifiers?.length) return 'the declaration is exported';
+    if (!ts.isBlock(statement.parent) && !ts.isSourceFile(statement.parent))
+      return 'the declaration is not in a block';
+    target = statement;
+    result = p.name.text;
+    const keyword = p.parent.flags & ts.NodeFlags.Const ? 'const' : 'let';
+    head = `${keyword} ${result}${p.type ? `: ${p.type.getText(sf)}` : ''} = [];`;
+  } else if (ts.isReturnStatement(p) && ts.isBlock(p.parent)) {
+    target = p;
+    result = uniqueName(ts, sf, 'result');
+    head = `const ${result} = [];`;
+    tail = `return ${result};`;
+  } else if (ts.isArrowFunction(p) && p.body === outer) {
+    target = outer;
+    result = uniqueName(ts, sf, 'result');
+    head = `{\n__INDENT__  const ${result} = [];`;
+    tail = `return ${result};\n__INDENT__}`;
+  } else {
+    return 'the chain is not a declaration, a return or an arrow body, so there is no statement to turn into a loop';
+  }
+
+  // Each callback body is inlined with its parameter renamed to the loop's current value.
+  const declared = new Set<string>([steps[0]!.param]);
+  if (references(ts, source, steps[0]!.param).length > 0) {
+    return `the source reads \`${steps[0]!.param}\`, which the loop variable would shadow`;
+  }
+  const inline = (step: ChainStep, value: string): string | { text: string } => {
+    if (declarations(ts, step.body, step.param).length > 0)
+      return `${step.method}'s callback redeclares \`${step.param}\``;
+    for (const name of declared) {
+      if (name !== step.param && references(ts, step.body, name).length > 0) {
+        return `${step.method}'s callback reads an outer \`${name}\` the fused loop would shadow`;
+      }
+    }
+    if (result && references(ts, step.body, result).length > 0)
+      return `a callback reads \`${result}\``;
+    if (value === step.param) return { text: step.body.getText(sf) };
+    const edits = references(ts, step.body, step.param).map((ref) => ({
+      start: ref.getStart(sf) - step.body.getStart(sf),
+      end: ref.getEnd() - step.body.getStart(sf),
+      text: ts.isShorthandPropertyAssignment(ref.parent) ? `${step.param}: ${value}` : value,
+    }));
+    let text = step.body.getText(sf);
+    for (const e of edits.sort((a, b) => b.start - a.start))
+      text = text.slice(0, e.start) + e.text + text.slice(e.end);
+    return { text };
+  };
+  const lines: string[] = [];
+  let value = steps[0]!.param;
+  for (const [k, step] of steps.entries()) {
+    const inlined = inline(step, value);
+    if (typeof inlined === 'string') return inlined;
+    const { text } = inlined;
+    const last = k === steps.length - 1;
+    if (step.method === 'filter') {
+      lines.push(`if (${negate(ts, step.body, text)}) continue;`);
+      if (last) lines.push(`${result}.push(${value});`);
+    } else if (step.method === 'forEach') {
+      lines.push(`${text};`);
+    } else if (last) {
+      lines.push(`${result}.push(${text});`);
+    } else {
+      const wanted = steps[k + 1]!.param;
+      let next = wanted;
+      for (
+        let n = 2;
+        declared.has(next) ||
+        steps.some((st) => references(ts, st.body, next).length > 0 && st.param !== next);
+        n++
+      ) {
+        next = uniqueName(ts, sf, `${wanted}${n}`);
+      }
+      lines.push(`const ${next} = ${text};`);
+      declared.add(next);
+      value = next;
     }
   }
-  const fBody = singleExpression(ts, f);
-  const gBody = singleExpression(ts, g);
-  if (!fBody || !gBody) return 'a callback is more than one returned expression';
-  const decl = map.parent;
-  if (!ts.isVariableDeclaration(decl) || decl.initializer !== map || !ts.isIdentifier(decl.name)) {
-    return 'the chain does not initialise a variable, so there is no statement to turn into a loop';
-  }
-  const statement = decl.parent.parent;
-  if (!ts.isVariableStatement(statement) || statement.declarationList.declarations.length !== 1)
-    return 'the declaration is not a single-variable statement';
-  if (!ts.isBlock(statement.parent) && !ts.isSourceFile(statement.parent))
-    return 'the declaration is not in a block';
-  const fParam = (f.parameters[0]!.name as TS.Identifier).text;
-  const gParam = (g.parameters[0]!.name as TS.Identifier).text;
-  const source = filter.expression.expression;
-  if (references(ts, source, fParam).length > 0)
-    return `the source reads \`${fParam}\`, which the loop variable would shadow`;
-  if (fParam !== gParam && references(ts, gBody, fParam).length > 0)
-    return `map's callback reads an outer \`${fParam}\``;
-  const name = decl.name.text;
-  const keyword = decl.parent.flags & ts.NodeFlags.Const ? 'const' : 'let';
-  const type = decl.type ? `: ${decl.type.getText(sf)}` : '';
-  const mods = statement.modifiers?.map((m) => m.getText(sf)).join(' ');
-  if (mods) return 'the declaration is exported';
-  const indent = ' '.repeat(sf.getLineAndCharacterOfPosition(statement.getStart(sf)).character);
-  const cond = fBody.getText(sf);
-  const value = gBody.getText(sf);
-  const push =
-    fParam === gParam
-      ? `${name}.push(${value});`
-      : `{\n${indent}    const ${gParam} = ${fParam};\n${indent}    ${name}.push(${value});\n${indent}  }`;
+  const lineStart = sf.getLineAndCharacterOfPosition(target.getStart(sf));
+  const indent = /^\s*/.exec(
+    sf.text.slice(sf.getLineStarts()[lineStart.line], target.getStart(sf)),
+  )![0];
+  const inner = target === outer ? `${indent}  ` : indent;
   const loop = [
-    `${keyword} ${name}${type} = [];`,
-    `${indent}for (const ${fParam} of ${source.getText(sf)}) {`,
-    `${indent}  if (${cond}) ${push}`,
-    `${indent}}`,
+    ...(head ? [head.replace(/__INDENT__/g, indent)] : []),
+    `${head ? inner : ''}for (const ${steps[0]!.param} of ${source.getText(sf)}) {`,
+    ...lines.map((l) => `${inner}  ${l}`),
+    `${inner}}`,
+    ...(tail ? [`${inner}${tail.replace(/__INDENT__/g, indent)}`] : []),
   ].join('\n');
   return {
-    edits: [replace(statement, sf, loop)],
-    explanation:
-      '`.filter(f).map(g)` built an intermediate array; with pure callbacks one loop filters and maps in a single pass.',
+    edits: [replace(target, sf, loop)],
+    explanation: `\`.${steps.map((s) => s.method).join('().')}()\` built ${steps.length - 1} intermediate array(s); with pure callbacks one loop does every step in a single pass.`,
   };
 };
 
