@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { CompilerOptions } from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Opportunity, RuleId } from '../../contracts/index.js';
 import { applyTemplate } from './apply.js';
@@ -11,7 +12,7 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const gitEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() };
+const gitEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: tmpdir() };
 const git = (args: string[], cwd: string) =>
   execFileSync('git', args, { cwd, env: gitEnv, stdio: 'pipe' }).toString();
 
@@ -994,7 +995,7 @@ describe('rewritten code stays valid and behaves the same', () => {
     const outputs = new Map<string, string>(
       GOLDEN.filter((g) => !g.file).map((g, i) => [`/golden/case${i}.ts`, g.expected]),
     );
-    const options: import('typescript').CompilerOptions = {
+    const options: CompilerOptions = {
       strict: true,
       noEmit: true,
       target: ts.ScriptTarget.ES2022,
