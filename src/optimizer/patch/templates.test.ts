@@ -805,6 +805,20 @@ const TRAPS: Trap[] = [
   },
   {
     rule: 'prefer-regexp-test',
+    name: 'a match result defaulted with ||',
+    source: `export const parts = (s: string) => s.match(/a+/) || [];\n`,
+    snippet: 's.match(/a+/)',
+    reason: /used as a value/,
+  },
+  {
+    rule: 'prefer-array-some',
+    name: 'a filtered length defaulted with ||',
+    source: `export const n = (xs: number[]) => xs.filter((x) => x > 1).length || 5;\n`,
+    snippet: 'xs.filter((x) => x > 1).length',
+    reason: /used as a number/,
+  },
+  {
+    rule: 'prefer-regexp-test',
     name: 'a match result used as a value',
     source: `export const first = (s: string) => s.match(/a+/);\n`,
     snippet: 's.match(/a+/)',

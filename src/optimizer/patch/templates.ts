@@ -81,7 +81,8 @@ function isBooleanContext(ts: Ts, n: TS.Node): boolean {
   if (ts.isBinaryExpression(p)) {
     const op = p.operatorToken.kind;
     if (op === ts.SyntaxKind.AmpersandAmpersandToken || op === ts.SyntaxKind.BarBarToken) {
-      return p.left === n || isBooleanContext(ts, p);
+      // `a || b` yields an operand's own value, so only a yes/no context makes it one.
+      return isBooleanContext(ts, p);
     }
   }
   return false;
@@ -673,7 +674,7 @@ const preferArraySome: Template = (ctx) => {
     const key = p.operatorToken.getText(sf) + p.right.text;
     if (LENGTH_NONEMPTY[key]) return someRewrite(replace(p, sf, some));
     if (LENGTH_EMPTY.has(key)) return someRewrite(replace(p, sf, `!${some}`));
-    return `the length is compared with ${key}, not with emptiness`;
+    if (/^[<>=!]/.test(key)) return `the length is compared with ${key}, not with emptiness`;
   }
   if (isBooleanContext(ts, length)) return someRewrite(replace(length, sf, some));
   return 'the filtered length is used as a number, not as a yes/no';
@@ -1125,6 +1126,8 @@ const preferTimerArgs: Template = (ctx) => {
     return (
       !!d &&
       (ts.isFunctionDeclaration(d) ||
+        ts.isImportSpecifier(d) ||
+        ts.isImportClause(d) ||
         (ts.isVariableDeclaration(d) && !!(d.parent.flags & ts.NodeFlags.Const)))
     );
   };
