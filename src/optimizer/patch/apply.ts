@@ -12,7 +12,7 @@ import { loadTypeScript } from '../typescript.js';
 import type { Edit } from './ast.js';
 import { checkConstraints } from './constraints.js';
 import { countChangedLines, unifiedDiff } from './diff.js';
-import { scriptKind, structuralCheck } from './structural.js';
+import { scriptKind, structuralCheck, syntaxError } from './structural.js';
 import { TEMPLATES } from './templates.js';
 
 export type PatchOutcome = { candidate: Candidate } | { rejected: PatchRejection };
@@ -78,13 +78,22 @@ export async function applyTemplate(root: string, opportunity: Opportunity): Pro
   const start = sf.getPositionOfLineAndCharacter(opportunity.line - 1, opportunity.column - 1);
   const end = sf.getPositionOfLineAndCharacter(opportunity.endLine - 1, opportunity.endColumn - 1);
 
-  const outcome = template({ ts, sf, text, start, end });
-  if (typeof outcome === 'string')
-    return guardFailed(
-      `${opportunity.rule} at ${opportunity.file}:${opportunity.line}: ${outcome}`,
-    );
-
-  const after = applyEdits(text, outcome.edits);
+  const where = `${opportunity.rule} at ${opportunity.file}:${opportunity.line}`;
+  let after: string;
+  let explanation: string;
+  try {
+    const outcome = template({ ts, sf, text, start, end });
+    if (typeof outcome === 'string') return guardFailed(`${where}: ${outcome}`);
+    after = applyEdits(text, outcome.edits);
+    explanation = outcome.explanation;
+  } catch (err) {
+    // A template bug must cost one candidate, never the run.
+    return guardFailed(`${where}: the template failed: ${(err as Error).message}`);
+  }
+  // Safety net: a rewrite that breaks a file that parsed is never handed on.
+  const broken = await syntaxError(opportunity.file, after);
+  if (broken && !(await syntaxError(opportunity.file, text)))
+    return guardFailed(`${where}: the rewritten file does not parse (${broken})`);
   const structural = await structuralCheck(opportunity.file, text, after);
   if (structural) return { rejected: structural };
   const diff = unifiedDiff(opportunity.file, text, after);
@@ -94,7 +103,7 @@ export async function applyTemplate(root: string, opportunity: Opportunity): Pro
     file: opportunity.file,
     line: opportunity.line,
     diff,
-    explanation: outcome.explanation,
+    explanation,
     files: [opportunity.file],
     changedLines: countChangedLines(diff),
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { structuralCheck } from './structural.js';
+import { structuralCheck, syntaxError } from './structural.js';
 
 describe('structuralCheck', () => {
   it('passes a real change', async () => {
@@ -65,5 +65,10 @@ describe('structuralCheck', () => {
         'export const a = 1;\nexport const b = 2;\n',
       ),
     ).toBeNull();
+  });
+
+  it('reports the first syntax error of a rewrite (the safety net before a candidate)', async () => {
+    expect(await syntaxError('a.ts', 'export const a = (1;\n')).toMatch(/^line 1: '\)' expected/);
+    expect(await syntaxError('a.js', 'export const a = (1);\n')).toBeUndefined();
   });
 });

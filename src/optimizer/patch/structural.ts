@@ -42,6 +42,17 @@ export function normalizedAst(ts: TypeScript, sf: TS.SourceFile): string {
   return out.join('\n');
 }
 
+/** The first syntax error of `text`, or undefined when it parses cleanly. */
+export async function syntaxError(file: string, text: string): Promise<string | undefined> {
+  const ts = await loadTypeScript();
+  const out = ts.transpileModule(text, { fileName: file, reportDiagnostics: true });
+  const d = out.diagnostics?.find((x) => x.category === ts.DiagnosticCategory.Error);
+  if (!d) return undefined;
+  const line =
+    d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line + 1 : 0;
+  return `line ${line}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+}
+
 /** Names a file declares at its top level (declarations and imported bindings). */
 function topLevelNames(ts: TypeScript, sf: TS.SourceFile): Set<string> {
   const names = new Set<string>();
