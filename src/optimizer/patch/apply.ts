@@ -1,0 +1,112 @@
+/**
+ * Stage 4 of the optimizer: turn one opportunity into a candidate patch. The template re-checks
+ * its guard on a fresh parse of the file, edits only the exact node ranges (formatting and
+ * comments around them survive), and the result must pass the constraints and the structural
+ * check before it is handed on.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
+import type { Candidate, Opportunity, PatchRejection } from '../../contracts/index.js';
+import { loadTypeScript } from '../typescript.js';
+import type { Edit } from './ast.js';
+import { checkConstraints } from './constraints.js';
+import { countChangedLines, unifiedDiff } from './diff.js';
+import { scriptKind, structuralCheck, syntaxError } from './structural.js';
+import { TEMPLATES } from './templates.js';
+
+export type PatchOutcome = { candidate: Candidate } | { rejected: PatchRejection };
+
+/** Applies non-overlapping edits to `text` (any order). */
+export function applyEdits(text: string, edits: readonly Edit[]): string {
+  const sorted = [...edits].sort((x, y) => y.start - x.start || y.end - x.end);
+  let out = text;
+  let limit = Infinity;
+  for (const e of sorted) {
+    if (e.end > limit) throw new Error(`overlapping edits at ${e.start}..${e.end}`);
+    out = out.slice(0, e.start) + e.text + out.slice(e.end);
+    limit = e.start;
+  }
+  return out;
+}
+
+const guardFailed = (message: string): PatchOutcome => ({
+  rejected: { code: 'GUARD_FAILED', message },
+});
+
+/**
+ * Rewrites the code an opportunity points at with its rule's template.
+ *
+ * @example
+ * const outcome = await applyTemplate('/repo', opportunity);
+ * if ('candidate' in outcome) console.log(outcome.candidate.diff);
+ * else console.log(outcome.rejected.code, outcome.rejected.message);
+ */
+export async function applyTemplate(root: string, opportunity: Opportunity): Promise<PatchOutcome> {
+  const template = TEMPLATES[opportunity.rule];
+  if (!template) return guardFailed(`rule ${opportunity.rule} has no rewrite template`);
+  const absolute = resolve(root, opportunity.file);
+  const rel = relative(resolve(root), absolute);
+  if (rel.startsWith('..') || isAbsolute(rel)) {
+    return {
+      rejected: {
+        code: 'PATCH_FORBIDDEN_FILE',
+        message: `${opportunity.file} is outside the repository`,
+      },
+    };
+  }
+  let text: string;
+  try {
+    text = await readFile(absolute, 'utf8');
+  } catch (err) {
+    return guardFailed(`${opportunity.file} cannot be read: ${(err as Error).message}`);
+  }
+  const ts = await loadTypeScript();
+  const sf = ts.createSourceFile(
+    opportunity.file,
+    text,
+    ts.ScriptTarget.Latest,
+    true,
+    scriptKind(ts, opportunity.file),
+  );
+  const lines = sf.getLineStarts();
+  if (opportunity.line > lines.length || opportunity.endLine > lines.length) {
+    return guardFailed(
+      `${opportunity.file} has no line ${Math.max(opportunity.line, opportunity.endLine)}: the file changed since the scan`,
+    );
+  }
+  const start = sf.getPositionOfLineAndCharacter(opportunity.line - 1, opportunity.column - 1);
+  const end = sf.getPositionOfLineAndCharacter(opportunity.endLine - 1, opportunity.endColumn - 1);
+
+  const where = `${opportunity.rule} at ${opportunity.file}:${opportunity.line}`;
+  let after: string;
+  let explanation: string;
+  try {
+    const outcome = template({ ts, sf, text, start, end });
+    if (typeof outcome === 'string') return guardFailed(`${where}: ${outcome}`);
+    after = applyEdits(text, outcome.edits);
+    explanation = outcome.explanation;
+  } catch (err) {
+    // A template bug must cost one candidate, never the run.
+    return guardFailed(`${where}: the template failed: ${(err as Error).message}`);
+  }
+  // Safety net: a rewrite that breaks a file that parsed is never handed on.
+  const broken = await syntaxError(opportunity.file, after);
+  if (broken && !(await syntaxError(opportunity.file, text)))
+    return guardFailed(`${where}: the rewritten file does not parse (${broken})`);
+  const structural = await structuralCheck(opportunity.file, text, after);
+  if (structural) return { rejected: structural };
+  const diff = unifiedDiff(opportunity.file, text, after);
+  const candidate: Candidate = {
+    id: `cand_${createHash('sha256').update(`${opportunity.rule}\0${opportunity.file}\0${diff}`).digest('hex').slice(0, 16)}`,
+    rule: opportunity.rule,
+    file: opportunity.file,
+    line: opportunity.line,
+    diff,
+    explanation,
+    files: [opportunity.file],
+    changedLines: countChangedLines(diff),
+  };
+  const violation = checkConstraints(candidate);
+  return violation ? { rejected: violation } : { candidate };
+}
