@@ -5,6 +5,7 @@ import { registerControl } from './commands/control.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerLogs } from './commands/logs.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerOptimize } from './commands/optimize.js';
 import { registerRepos } from './commands/repos.js';
 import { registerConversations } from './commands/conversations.js';
 import { registerRun } from './commands/run.js';
@@ -32,6 +33,7 @@ export function createProgram(): Command {
   registerConversations(program);
   registerBudgets(program);
   registerSchedules(program);
+  registerOptimize(program);
   registerMigrate(program);
   registerDoctor(program);
   return program;

@@ -1,1 +1,13 @@
 export { loadTypeScript, type TypeScript } from './typescript.js';
+export { runBaseline, type Baseline, type BaselineStep } from './baseline.js';
+export { detectRepo } from './detect.js';
+export { decide, mannWhitneyU, noiseFloor, lowerBoundSpeedup } from './stats.js';
+export { parseBenchOutput, benchmarkTimeNs } from './bench-output.js';
+export { validateCandidate, type ValidationResult } from './validate.js';
+export {
+  optimize,
+  type Attempt,
+  type OptimizeProgress,
+  type OptimizeResult,
+  type Proposal,
+} from './pipeline.js';

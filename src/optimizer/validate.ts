@@ -16,8 +16,11 @@ export interface BenchReading {
 
 /** What validation needs from the statistics (src/optimizer/stats.ts) and the harness parser. */
 export interface ValidationMath {
-  /** Readings of one bench process's output, converted so lower is better. */
-  read(output: string): BenchReading[];
+  /**
+   * Readings of one bench process's output, converted so lower is better; `elapsedMs` (the
+   * whole command's time) stands in when the output has no result a reader knows.
+   */
+  read(output: string, elapsedMs: number): BenchReading[];
   /** base vs candidate samples (lower is better) → the verdict at the run's bar. */
   decide(base: number[], candidate: number[]): SpeedupVerdict;
 }
@@ -143,7 +146,7 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
       const run = await runStep({ name: 'bench', command: bench, cwd, env, log });
       if (!run.ok)
         throw new Error(`the benchmark failed in ${cwd === dir ? 'the candidate' : 'the base'}`);
-      for (const r of math.read(run.output)) {
+      for (const r of math.read(run.output, run.durationMs)) {
         const list = into.get(r.name) ?? [];
         list.push(r.value);
         into.set(r.name, list);

@@ -375,9 +375,16 @@ export function upperSnake(name: string): string {
 /**
  * An edit adding a module-level statement after the imports (or before the first statement):
  * evaluated before anything else in the module, so no temporal-dead-zone surprise even when a
- * hoisted function is called during module initialisation.
+ * hoisted function is called during module initialisation. When the statement reads
+ * module-level names (`uses`: `JSON.parse(DEFAULTS)` reads DEFAULTS), it goes right after the
+ * last of their declarations instead: above them it would read them in their dead zone.
  */
-export function insertAtModuleTop(ts: TypeScript, sf: TS.SourceFile, statement: string): Edit {
+export function insertAtModuleTop(
+  ts: TypeScript,
+  sf: TS.SourceFile,
+  statement: string,
+  uses: readonly string[] = [],
+): Edit {
   let lastPrologue: TS.Statement | undefined;
   for (const s of sf.statements) {
     if (
@@ -390,6 +397,15 @@ export function insertAtModuleTop(ts: TypeScript, sf: TS.SourceFile, statement: 
       break;
     }
   }
+  const declaring = sf.statements.filter(
+    (s) =>
+      ts.isVariableStatement(s) &&
+      s.declarationList.declarations.some(
+        (d) => ts.isIdentifier(d.name) && uses.includes(d.name.text),
+      ),
+  );
+  const after = declaring.at(-1) ?? lastPrologue;
+  if (after) return { start: after.end, end: after.end, text: `\n${statement}` };
   if (lastPrologue)
     return { start: lastPrologue.end, end: lastPrologue.end, text: `\n${statement}` };
   const first = sf.statements[0];

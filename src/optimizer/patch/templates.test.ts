@@ -111,6 +111,30 @@ const GOLDEN: Golden[] = [
   },
   {
     rule: 'hoist-json-parse',
+    name: 'JSON.parse of a module constant goes below that constant (not into its dead zone)',
+    source: [
+      `const RAW = '{"max": 10}';`,
+      ``,
+      `export function limit(n: number): number {`,
+      `  const settings = JSON.parse(RAW);`,
+      `  return Math.min(n, settings.max);`,
+      `}`,
+      ``,
+    ].join('\n'),
+    snippet: `JSON.parse(RAW)`,
+    expected: [
+      `const RAW = '{"max": 10}';`,
+      `const SETTINGS = JSON.parse(RAW);`,
+      ``,
+      `export function limit(n: number): number {`,
+      `  const settings = SETTINGS;`,
+      `  return Math.min(n, settings.max);`,
+      `}`,
+      ``,
+    ].join('\n'),
+  },
+  {
+    rule: 'hoist-json-parse',
     name: 'JSON.parse of a literal moves to module level',
     source: [
       `import { log } from './log.js';`,

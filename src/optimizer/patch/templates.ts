@@ -297,7 +297,12 @@ const hoistJsonParse: Template = (ctx) => {
   const name = uniqueName(ts, sf, base);
   return {
     edits: [
-      insertAtModuleTop(ts, sf, `const ${name} = JSON.parse(${arg.getText(sf)});`),
+      insertAtModuleTop(
+        ts,
+        sf,
+        `const ${name} = JSON.parse(${arg.getText(sf)});`,
+        ts.isIdentifier(arg) ? [arg.text] : [],
+      ),
       replace(call, sf, name),
     ],
     explanation: `The same constant JSON text was parsed on every call; it is parsed once at module load into \`${name}\`, which is only ever read.`,
