@@ -1,0 +1,110 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanupAll, GIT_ENV, runCli, tempDir, type Json } from './helpers.js';
+
+afterAll(cleanupAll);
+
+const REPOS = join(import.meta.dirname, '..', 'fixtures', 'repos');
+
+/** What the optimizer must find and prove in each fast fixture library, and never touch. */
+const CASES = [
+  {
+    name: 'lib-math',
+    planted: [
+      ['memoize-pure-function', 'src/fib.js'],
+      ['no-accumulating-spread', 'src/collections.js'],
+      ['spread-push-in-loop', 'src/collections.js'],
+    ],
+  },
+  {
+    name: 'lib-text',
+    planted: [
+      ['prefer-set-has', 'src/keywords.js'],
+      ['hoist-json-parse', 'src/options.js'],
+    ],
+  },
+] as const;
+
+/**
+ * `patchbay optimize` on the fixture libraries, offline, no LLM: the planted inefficiencies
+ * come back as proposals with measured speedups; the traps (src/traps.js) never do. Samples
+ * are fewer than the default (8, and 150 ms benchmarks) to keep the test to a minute or two.
+ */
+describe('patchbay optimize on the fixture libraries', () => {
+  const dataDir = tempDir('patchbay-optimize-');
+  const env = {
+    PATCHBAY_DATA_DIR: dataDir,
+    // The fixtures' benchmark reads BENCH_MS; runs get only allow-listed variables.
+    PATCHBAY_CHILD_ENV_ALLOWLIST: 'PATH,HOME,LANG,BENCH_MS',
+    BENCH_MS: '150',
+  };
+
+  for (const { name, planted } of CASES) {
+    it(`${name}: proposes the planted fixes with proven speedups and none for the traps`, async () => {
+      const result = await runCli(['optimize', join(REPOS, name), '--samples', '8', '--json'], {
+        env,
+        timeoutMs: 280_000,
+      });
+      expect(result.code, result.stderr).toBe(0);
+      const proposals = JSON.parse(result.stdout) as Json[];
+      const found = proposals.map((p) => [p.rule, p.file]);
+      for (const fix of planted) expect(found).toContainEqual(fix);
+      expect(proposals.filter((p) => p.file === 'src/traps.js')).toEqual([]);
+      for (const p of proposals) {
+        // The evidence a maintainer needs to re-run it.
+        expect(p.speedup).toBeGreaterThanOrEqual(0.03);
+        expect(p.metrics.length).toBeGreaterThan(0);
+        // At least one benchmark proves it; the others only must not regress.
+        const proving = (p.metrics as Json[]).filter(
+          (m) => m.pValue < 0.05 && m.lowerBoundSpeedup >= m.threshold,
+        );
+        expect(proving.length, JSON.stringify(p.metrics)).toBeGreaterThan(0);
+        for (const m of p.metrics) expect(m.baseSamples).toBeGreaterThanOrEqual(4);
+        expect(p.diff).toMatch(/^diff --git a\//);
+        expect(p.evidence).toMatchObject({ samples: 8, node: process.version });
+      }
+    }, 300_000);
+  }
+
+  it('--apply puts a proposal on a branch of the repository, where the tests still pass', async () => {
+    const proposalsFile = execFileSync('sh', [
+      '-c',
+      `ls ${dataDir}/optimizer/*/artifacts/proposals.json | head -1`,
+    ])
+      .toString()
+      .trim();
+    const [proposal] = JSON.parse(readFileSync(proposalsFile, 'utf8')) as Json[];
+    expect(proposal, 'an earlier test made proposals').toBeDefined();
+    const name =
+      proposal.file === 'src/fib.js' || proposal.file === 'src/collections.js'
+        ? 'lib-math'
+        : 'lib-text';
+    const repo = join(tempDir('patchbay-apply-'), name);
+    cpSync(join(REPOS, name), repo, { recursive: true });
+    const git = (...args: string[]): string =>
+      execFileSync('git', args, { cwd: repo, env: GIT_ENV }).toString();
+    git('init', '-q', '-b', 'main');
+    git('add', '.');
+    git('commit', '-q', '-m', 'fixture');
+
+    const applied = await runCli(['optimize', '--apply', proposal.id, '--repo', repo], { env });
+    expect(applied.code, applied.stderr).toBe(0);
+    const branch = `patchbay/${String(proposal.id).replace(/^prop_/, 'optimize-')}`;
+    expect(applied.stdout).toContain(branch);
+    expect(git('rev-parse', '--abbrev-ref', 'HEAD').trim()).toBe(branch);
+    expect(git('log', '-1', '--format=%s')).toMatch(/^perf: /);
+    expect(git('diff', '--name-only', 'main', 'HEAD').trim()).toBe(proposal.file);
+    execFileSync(process.execPath, ['--test', 'test/'], { cwd: repo });
+  });
+
+  it('refuses an unknown proposal and bad flags with stable codes', async () => {
+    const unknown = await runCli(['optimize', '--apply', 'prop_nope'], { env });
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('VALIDATION_FAILED');
+    const bad = await runCli(['optimize', join(REPOS, 'lib-math'), '--samples', 'many'], { env });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--samples');
+  });
+});
