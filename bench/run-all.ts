@@ -17,9 +17,11 @@ const DEFAULT = ['flood', 'throughput', 'latency', 'fanout', 'burst'] as const;
 /**
  * Run only when named (`npm run bench -- worktree`): the worktree benchmark builds a 10 000-file
  * repository and takes 100-160 s, more than the five above together, for a different requirement;
- * scale needs PostgreSQL and Redis and starts up to six processes per configuration.
+ * scale needs PostgreSQL and Redis and starts up to six processes per configuration; scan reads
+ * 290 000 lines of node_modules (and runs oxlint when installed); optimizer validates ~30
+ * candidates of a fixture library with real processes (3-5 min).
  */
-const BY_NAME = ['worktree', 'scale'] as const;
+const BY_NAME = ['worktree', 'scale', 'scan', 'optimizer'] as const;
 const ALL = [...DEFAULT, ...BY_NAME] as const;
 /** A benchmark that runs longer than this is killed and counted as failed. */
 const LIMIT_MS = 5 * 60_000;
@@ -48,6 +50,10 @@ function headline(name: string, r: unknown): string {
       return `POST→running p50 ${g('shellPostToRunningMs.p50')} / p95 ${g('shellPostToRunningMs.p95')} ms vs bare git worktree add p50 ${g('bareWorktreeAddMs.p50')} ms (overhead ${g('overheadOverBareP50Ms')} ms); fake Claude first event p50 ${g('agentPostToFirstEventMs.p50')} ms`;
     case 'scale':
       return `bare BullMQ ${g('bareBullmqJobsPerSecond')} jobs/s; runs/s embedded ${g('embedded.runsPerSecond')}, BullMQ 1/2/4 workers ${g('bullmq.workers1.runsPerSecond')}/${g('bullmq.workers2.runsPerSecond')}/${g('bullmq.workers4.runsPerSecond')}; appends/s SQLite ${g('eventAppends.sqlite.eventsPerSecondBatch100')} vs PostgreSQL ${g('eventAppends.postgres.eventsPerSecondBatch100')}`;
+    case 'scan':
+      return `scanner ${g('scanner.linesPerSecond')} lines/s vs oxlint ${g('oxlint.singleThread.linesPerSecond')} (ratio ${g('ratioScannerToOxlintSingleThread')})`;
+    case 'optimizer':
+      return `validation cost ${g('costRatio')}× a bare test run; A/A false acceptances ${g('falseAcceptances')}/${g('aaTrials')}; planted 10 % detected ${g('planted10Detected')}/${g('planted10Trials')}`;
     case 'burst':
       return `${g('succeeded')}/${g('runs')} succeeded in ${g('wallSeconds')} s (${g('runsPerSecond')} runs/s), max waiting ${g('maxWaitingSeen')}`;
     default:

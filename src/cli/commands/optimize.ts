@@ -3,12 +3,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { PatchbayError } from '../../contracts/index.js';
-import {
-  optimize,
-  type OptimizeProgress,
-  type OptimizeResult,
-  type Proposal,
-} from '../../optimizer/index.js';
+import type { OptimizeProgress, OptimizeResult, Proposal } from '../../optimizer/index.js';
 import { ulid } from '../../store/index.js';
 import { git } from '../../workspaces/index.js';
 import { createContext } from '../context.js';
@@ -143,6 +138,8 @@ export function registerOptimize(program: Command): void {
         return;
       }
       const log = ctx.logger('warn');
+      // Loaded here: no other command (a server least of all) needs the optimizer in memory.
+      const { optimize } = await import('../../optimizer/index.js');
       const interactive = process.stderr.isTTY && !flags.json;
       const result = await optimize({
         source: target ?? '.',
