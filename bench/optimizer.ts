@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Candidate, CommandKind, DetectResult } from '../src/contracts/index.js';
+import type { Candidate } from '../src/contracts/index.js';
 import { createSilentLogger } from '../src/observability/index.js';
 import { runBaseline } from '../src/optimizer/baseline.js';
 import { benchmarkTimeNs, parseBenchOutput } from '../src/optimizer/bench-output.js';
@@ -22,6 +22,7 @@ import { decide, noiseFloor } from '../src/optimizer/stats.js';
 import { runStep } from '../src/optimizer/steps.js';
 import { validateCandidate, type ValidationMath } from '../src/optimizer/validate.js';
 import { heading, line, main, option, round, summarize, writeResult } from './lib/harness.js';
+import { detectedWith } from '../test/helpers/optimizer.js';
 
 const FIXTURE = join(import.meta.dirname, '..', 'test', 'fixtures', 'repos', 'lib-math');
 const log = createSilentLogger();
@@ -54,24 +55,6 @@ while (performance.now() < end) {
 rates.sort((a, b) => a - b);
 console.log(\`work x \${Math.round(rates[rates.length >> 1]).toLocaleString('en-US')} ops/sec ±1.00% (\${rates.length} runs sampled)\`);
 `;
-
-function detected(commands: Partial<Record<CommandKind, string>>): DetectResult {
-  const all: CommandKind[] = ['install', 'build', 'typecheck', 'lint', 'test', 'bench'];
-  return {
-    packageManager: { name: 'npm', version: null, confidence: 1, evidence: [] },
-    framework: { name: 'library', confidence: 1, evidence: [] },
-    workspaces: [],
-    overridden: false,
-    commands: Object.fromEntries(
-      all.map((k) => [
-        k,
-        commands[k]
-          ? { command: commands[k], confidence: 1, source: 'override' as const, evidence: [] }
-          : null,
-      ]),
-    ) as DetectResult['commands'],
-  };
-}
 
 await main('optimizer', async (startedAt) => {
   const trials = option('trials', 20);
@@ -106,7 +89,7 @@ await main('optimizer', async (startedAt) => {
     };
     const baseline = await runBaseline({
       root,
-      detect: detected({ test: 'npm test', bench: 'node bench/work.js' }),
+      detect: detectedWith({ test: 'npm test', bench: 'node bench/work.js' }),
       artifactsDir: join(dir, 'artifacts'),
       env,
       log,
@@ -115,7 +98,7 @@ await main('optimizer', async (startedAt) => {
     heading('1. validation cost per candidate vs a bare test-suite run');
     const bare: number[] = [];
     const validation: number[] = [];
-    const testOnly = { ...baseline, detect: detected({ test: 'npm test' }) };
+    const testOnly = { ...baseline, detect: detectedWith({ test: 'npm test' }) };
     for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
       const run = await runStep({ name: 'test', command: 'npm test', cwd: root, env, log });

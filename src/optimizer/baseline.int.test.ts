@@ -2,10 +2,10 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CommandKind, DetectResult } from '../contracts/index.js';
 import { isPatchbayError } from '../contracts/index.js';
 import { createSilentLogger } from '../observability/index.js';
 import { runBaseline } from './baseline.js';
+import { detectedWith } from '../../test/helpers/optimizer.js';
 
 const FIXTURE = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'repos', 'lib-text');
 // node and npm from the running Node's directory; nothing else of the caller's environment.
@@ -24,31 +24,12 @@ function workspace(): { root: string; artifacts: string } {
   return { root, artifacts: join(dir, 'artifacts') };
 }
 
-/** A detection result with just these commands (detection itself is tested on its own). */
-function detected(commands: Partial<Record<CommandKind, string>>): DetectResult {
-  const all: CommandKind[] = ['install', 'build', 'typecheck', 'lint', 'test', 'bench'];
-  return {
-    packageManager: { name: 'npm', version: null, confidence: 1, evidence: [] },
-    framework: { name: 'library', confidence: 1, evidence: [] },
-    workspaces: [],
-    overridden: false,
-    commands: Object.fromEntries(
-      all.map((k) => [
-        k,
-        commands[k]
-          ? { command: commands[k], confidence: 1, source: 'override' as const, evidence: [] }
-          : null,
-      ]),
-    ) as DetectResult['commands'],
-  };
-}
-
 describe('optimizer baseline', () => {
   it('runs install, tests and the benchmark of a real library, with logs, timings and a trace', async () => {
     const { root, artifacts } = workspace();
     const baseline = await runBaseline({
       root,
-      detect: detected({
+      detect: detectedWith({
         install: 'npm install --no-audit --no-fund',
         test: 'npm test',
         bench: 'npm run bench',
@@ -82,7 +63,7 @@ describe('optimizer baseline', () => {
     const { root, artifacts } = workspace();
     const err = await runBaseline({
       root,
-      detect: detected({ build: 'echo compiling; exit 3', test: 'npm test' }),
+      detect: detectedWith({ build: 'echo compiling; exit 3', test: 'npm test' }),
       artifactsDir: artifacts,
       env,
       log: createSilentLogger(),
@@ -105,7 +86,7 @@ describe('optimizer baseline', () => {
     const once = 'if [ -e .tried ]; then exit 0; else touch .tried; exit 1; fi';
     const baseline = await runBaseline({
       root: flaky.root,
-      detect: detected({ test: once }),
+      detect: detectedWith({ test: once }),
       artifactsDir: flaky.artifacts,
       env,
       log: createSilentLogger(),
@@ -116,7 +97,7 @@ describe('optimizer baseline', () => {
     const red = workspace();
     const err = await runBaseline({
       root: red.root,
-      detect: detected({ test: 'echo "1 failing"; exit 1' }),
+      detect: detectedWith({ test: 'echo "1 failing"; exit 1' }),
       artifactsDir: red.artifacts,
       env,
       log: createSilentLogger(),

@@ -3,10 +3,11 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Candidate, CommandKind, DetectResult, SpeedupVerdict } from '../contracts/index.js';
+import type { Candidate, CommandKind, SpeedupVerdict } from '../contracts/index.js';
 import { createSilentLogger } from '../observability/index.js';
 import { runBaseline } from './baseline.js';
 import { validateCandidate, type ValidationMath } from './validate.js';
+import { detectedWith } from '../../test/helpers/optimizer.js';
 
 const FIXTURE = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'repos', 'lib-math');
 const env = {
@@ -52,24 +53,6 @@ const math: ValidationMath = {
   },
 };
 
-function detected(commands: Partial<Record<CommandKind, string>>): DetectResult {
-  const all: CommandKind[] = ['install', 'build', 'typecheck', 'lint', 'test', 'bench'];
-  return {
-    packageManager: { name: 'npm', version: null, confidence: 1, evidence: [] },
-    framework: { name: 'library', confidence: 1, evidence: [] },
-    workspaces: [],
-    overridden: false,
-    commands: Object.fromEntries(
-      all.map((k) => [
-        k,
-        commands[k]
-          ? { command: commands[k], confidence: 1, source: 'override' as const, evidence: [] }
-          : null,
-      ]),
-    ) as DetectResult['commands'],
-  };
-}
-
 /** The fixture as a committed git repository, its baseline run, and a diff maker. */
 async function setup(commands: Partial<Record<CommandKind, string>>) {
   const dir = mkdtempSync(join(tmpdir(), 'pb-validate-'));
@@ -83,7 +66,7 @@ async function setup(commands: Partial<Record<CommandKind, string>>) {
   g('commit', '-q', '-m', 'fixture');
   const baseline = await runBaseline({
     root,
-    detect: detected(commands),
+    detect: detectedWith(commands),
     artifactsDir: join(dir, 'artifacts'),
     env,
     log: createSilentLogger(),
