@@ -156,6 +156,16 @@ const cases: Record<RuleId, Case[]> = {
       code: 'export const m = (s) => s.match(/a(b)/);',
       expected: [],
     },
+    {
+      name: 'trap: an || or && operand is the value the expression yields',
+      code: 'export const m = (s) => s.match(/a(b)/) || [];\nexport const n = (s, ok) => ok && s.match(/c/);',
+      expected: [],
+    },
+    {
+      name: 'an || operand inside an if is only tested',
+      code: 'export function f(s, t) {\n  if (s.match(/ab/) || t) return 1;\n  return 0;\n}',
+      expected: [[2, 's.match']],
+    },
   ],
   'prefer-string-starts-ends-with': [
     {

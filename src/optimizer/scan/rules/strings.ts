@@ -45,8 +45,9 @@ function inBooleanContext(ts: TypeScript, node: TS.Node): boolean {
     (p.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken ||
       p.operatorToken.kind === ts.SyntaxKind.BarBarToken)
   )
-    // `a && s.match(re)` yields the match itself when it is the right operand.
-    return p.left === n ? true : inBooleanContext(ts, p);
+    // Either operand can be the value the whole expression yields (`s.match(re) || []` is the
+    // match), so only a yes/no context around it makes this one.
+    return inBooleanContext(ts, p);
   return false;
 }
 
