@@ -3,9 +3,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Candidate, CommandKind, SpeedupVerdict } from '../contracts/index.js';
+import type { Candidate, CommandKind } from '../contracts/index.js';
 import { createSilentLogger } from '../observability/index.js';
 import { runBaseline } from './baseline.js';
+import { decide } from './stats.js';
 import { validateCandidate, type ValidationMath } from './validate.js';
 import { detectedWith } from '../../test/helpers/optimizer.js';
 
@@ -24,33 +25,14 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/**
- * A deliberately simple reader and decision for these tests (the real statistics are tested
- * on their own): benchmark.js lines to seconds per op; accepted when every candidate sample is
- * faster than every base sample by 3 %.
- */
+/** benchmark.js lines to seconds per op, and the real statistics at the default bar. */
 const math: ValidationMath = {
   read: (output) =>
     [...output.matchAll(/^(\w+) x ([\d,]+) ops\/sec/gm)].map((m) => ({
       name: m[1]!,
       value: 1 / Number(m[2]!.replaceAll(',', '')),
     })),
-  decide(base, candidate): SpeedupVerdict {
-    const speedup = Math.min(...base) / Math.max(...candidate) - 1;
-    const accepted = speedup >= 0.03;
-    return {
-      baseSamples: base.length,
-      candidateSamples: candidate.length,
-      baseMedian: base[0]!,
-      candidateMedian: candidate[0]!,
-      pValue: accepted ? 0 : 1,
-      lowerBoundSpeedup: Math.max(0, speedup),
-      threshold: 0.03,
-      noiseFloor: 0,
-      accepted,
-      reason: accepted ? `faster by ≥ ${(speedup * 100).toFixed(1)} %` : 'not faster',
-    };
-  },
+  decide: (base, candidate) => decide({ base, candidate }),
 };
 
 /** The fixture as a committed git repository, its baseline run, and a diff maker. */
@@ -111,15 +93,15 @@ describe('optimizer validation of one candidate', () => {
       env,
       log: createSilentLogger(),
       math,
-      samples: 3,
+      samples: 6,
     });
     expect(result.status, result.reason).toBe('accepted');
     expect(result.steps).toEqual([
       { kind: 'test', ok: true, durationMs: expect.any(Number), flaky: false },
     ]);
     const fib = result.benchmarks.find((b) => b.name === 'fibonacciTable')!;
-    expect(fib.base).toHaveLength(3);
-    expect(fib.candidate).toHaveLength(3);
+    expect(fib.base).toHaveLength(6);
+    expect(fib.candidate).toHaveLength(6);
     expect(fib.verdict.accepted).toBe(true);
     // The worktree is gone; the base repository is untouched.
     expect(
