@@ -5,6 +5,8 @@ export { decide, mannWhitneyU, noiseFloor, lowerBoundSpeedup } from './stats.js'
 export { parseBenchOutput, benchmarkTimeNs } from './bench-output.js';
 export { validateCandidate, type ValidationResult } from './validate.js';
 export {
+  applyProposal,
+  findProposal,
   optimize,
   type Attempt,
   type OptimizeProgress,

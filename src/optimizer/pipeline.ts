@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type {
   Candidate,
@@ -11,7 +11,7 @@ import type {
 import { PatchbayError } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
 import { ulid } from '../store/index.js';
-import { git } from '../workspaces/index.js';
+import { commitAll, git } from '../workspaces/index.js';
 import { runBaseline, type Baseline } from './baseline.js';
 import { benchmarkTimeNs, parseBenchOutput } from './bench-output.js';
 import { detectRepo } from './detect.js';
@@ -346,14 +346,7 @@ async function prepareWorkingCopy(
   env: Record<string, string>,
 ): Promise<string> {
   const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(source) || /^git@/.test(source);
-  const gitEnv = {
-    ...env,
-    GIT_AUTHOR_NAME: 'patchbay',
-    GIT_AUTHOR_EMAIL: 'patchbay@localhost',
-    GIT_COMMITTER_NAME: 'patchbay',
-    GIT_COMMITTER_EMAIL: 'patchbay@localhost',
-  };
-  const opts = { env: gitEnv, timeoutMs: 10 * 60_000 };
+  const opts = { env, timeoutMs: 10 * 60_000 };
   if (isUrl) {
     await git(['clone', '-q', '--depth', '1', source, root], process.cwd(), opts);
   } else {
@@ -369,8 +362,7 @@ async function prepareWorkingCopy(
         filter: (src) => !src.split('/').includes('node_modules'),
       });
       await git(['init', '-q', '-b', 'main'], root, opts);
-      await git(['add', '-A'], root, opts);
-      await git(['commit', '-q', '-m', 'patchbay optimize: snapshot'], root, opts);
+      await commitAll(root, 'patchbay optimize: snapshot', opts);
     }
   }
   return (await git(['rev-parse', 'HEAD'], root, opts)).trim();
@@ -436,4 +428,43 @@ function benchFailed(output: string): PatchbayError {
 
 async function writeJson(path: string, value: unknown): Promise<void> {
   await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** The proposal with this id in any earlier run under `<dataDir>/optimizer`, newest run first. */
+export async function findProposal(dataDir: string, id: string): Promise<Proposal> {
+  const base = join(dataDir, 'optimizer');
+  const runs = existsSync(base) ? (await readdir(base)).sort().reverse() : [];
+  for (const run of runs) {
+    const file = join(base, run, 'artifacts', 'proposals.json');
+    if (!existsSync(file)) continue;
+    const proposals = JSON.parse(await readFile(file, 'utf8')) as Proposal[];
+    const found = proposals.find((p) => p.id === id);
+    if (found) return found;
+  }
+  throw new PatchbayError('VALIDATION_FAILED', `no proposal ${id} under ${base}`, {
+    problems: [{ path: 'apply', message: 'unknown proposal id' }],
+  });
+}
+
+/**
+ * Applies a proposal to `repo` on a new branch `patchbay/optimize-<id>` and commits only the
+ * files it touches. `patchFile` is where the diff is written for `git apply`. Returns the branch.
+ */
+export async function applyProposal(
+  proposal: Proposal,
+  repo: string,
+  patchFile: string,
+  env: Record<string, string>,
+): Promise<string> {
+  const branch = `patchbay/${proposal.id.replace(/^prop_/, 'optimize-')}`;
+  await writeFile(patchFile, proposal.diff);
+  await git(['checkout', '-q', '-b', branch], repo, { env });
+  await git(['apply', patchFile], repo, { env });
+  await commitAll(
+    repo,
+    `perf: ${proposal.summary}\n\n${proposal.explanation}`,
+    { env },
+    proposal.files,
+  );
+  return branch;
 }

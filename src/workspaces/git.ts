@@ -107,13 +107,17 @@ export function parseNumstat(text: string): ChangedFile[] {
   return files;
 }
 
-/** Commits every change in the worktree; returns the new commit, or null when nothing changed. */
+/**
+ * Commits every change under `paths` (default: the whole worktree) as Patchbay, hooks skipped;
+ * returns the new commit, or null when nothing changed.
+ */
 export async function commitAll(
   worktree: string,
   message: string,
   options: GitOptions = {},
+  paths: readonly string[] = ['.'],
 ): Promise<string | null> {
-  await git(['add', '-A', '.'], worktree, options);
+  await git(['add', '-A', '--', ...paths], worktree, options);
   const status = await git(['status', '--porcelain'], worktree, options);
   if (!status.trim()) return null;
   await git(

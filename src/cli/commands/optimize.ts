@@ -1,11 +1,8 @@
-import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { PatchbayError } from '../../contracts/index.js';
-import type { OptimizeProgress, OptimizeResult, Proposal } from '../../optimizer/index.js';
+import type { OptimizeProgress, OptimizeResult } from '../../optimizer/index.js';
 import { ulid } from '../../store/index.js';
-import { git } from '../../workspaces/index.js';
 import { createContext } from '../context.js';
 import { out } from '../output.js';
 
@@ -75,22 +72,6 @@ function printSummary(result: OptimizeResult): void {
   out.note(`artifacts: ${result.artifactsDir}`);
 }
 
-/** The proposal with this id in any earlier run under `<dataDir>/optimizer`. */
-async function findProposal(dataDir: string, id: string): Promise<Proposal> {
-  const base = join(dataDir, 'optimizer');
-  const runs = existsSync(base) ? (await readdir(base)).sort().reverse() : [];
-  for (const run of runs) {
-    const file = join(base, run, 'artifacts', 'proposals.json');
-    if (!existsSync(file)) continue;
-    const proposals = JSON.parse(await readFile(file, 'utf8')) as Proposal[];
-    const found = proposals.find((p) => p.id === id);
-    if (found) return found;
-  }
-  throw new PatchbayError('VALIDATION_FAILED', `no proposal ${id} under ${base}`, {
-    problems: [{ path: 'apply', message: 'unknown proposal id' }],
-  });
-}
-
 export function registerOptimize(program: Command): void {
   program
     .command('optimize')
@@ -112,28 +93,10 @@ export function registerOptimize(program: Command): void {
       const ctx = createContext(command);
       const env = ctx.config.childEnvBase;
       if (flags.apply) {
+        const { applyProposal, findProposal } = await import('../../optimizer/index.js');
         const proposal = await findProposal(ctx.config.dataDir, flags.apply);
-        const repo = resolve(flags.repo ?? '.');
-        const branch = `patchbay/${proposal.id.replace(/^prop_/, 'optimize-')}`;
         const patch = join(ctx.config.dataDir, 'optimizer', `${proposal.id}.diff`);
-        await writeFile(patch, proposal.diff);
-        const gitEnv = {
-          env: {
-            ...env,
-            GIT_AUTHOR_NAME: 'patchbay',
-            GIT_AUTHOR_EMAIL: 'patchbay@localhost',
-            GIT_COMMITTER_NAME: 'patchbay',
-            GIT_COMMITTER_EMAIL: 'patchbay@localhost',
-          },
-        };
-        await git(['checkout', '-q', '-b', branch], repo, gitEnv);
-        await git(['apply', patch], repo, gitEnv);
-        await git(['add', '--', ...proposal.files], repo, gitEnv);
-        await git(
-          ['commit', '-q', '-m', `perf: ${proposal.summary}\n\n${proposal.explanation}`],
-          repo,
-          gitEnv,
-        );
+        const branch = await applyProposal(proposal, resolve(flags.repo ?? '.'), patch, env);
         out.line(`applied ${proposal.id} on branch ${branch}`);
         return;
       }
