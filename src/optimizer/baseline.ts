@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PatchbayError, type CommandKind, type DetectResult } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
-import { formatStepLog, runStep, type StepResult } from './steps.js';
+import { formatStepLog, runOnceMoreIfTests, runStep, type StepResult } from './steps.js';
 import { createTrace, type Trace } from './trace.js';
 
 /** The order the baseline runs the detected commands in. Lint is informative only. */
@@ -64,8 +64,7 @@ export async function runBaseline(options: BaselineOptions): Promise<Baseline> {
   let benchOutput: string | null = null;
   let failure: { kind: CommandKind; step: StepResult } | undefined;
 
-  const run = async (kind: CommandKind, command: string, attempt = 1): Promise<StepResult> => {
-    const name = attempt > 1 ? `${kind} (rerun)` : kind;
+  const run = async (name: string, command: string): Promise<StepResult> => {
     const step = await trace.span('baseline', name, () =>
       runStep({ name, command, cwd: root, env, log, timeoutMs: options.stepTimeoutMs }),
     );
@@ -77,14 +76,8 @@ export async function runBaseline(options: BaselineOptions): Promise<Baseline> {
   for (const kind of ORDER) {
     const detected = detect.commands[kind];
     if (!detected) continue;
-    let step = await run(kind, detected.command);
-    let flaky = false;
-    if (!step.ok && kind === 'test') {
-      const rerun = await run(kind, detected.command, 2);
-      flaky = rerun.ok;
-      flakyTests = flaky;
-      step = rerun.ok ? rerun : step;
-    }
+    const { step, flaky } = await runOnceMoreIfTests(kind, (name) => run(name, detected.command));
+    if (flaky) flakyTests = true;
     steps.push({
       kind,
       command: detected.command,

@@ -80,3 +80,17 @@ export function formatStepLog(step: StepResult): string {
     : `FAILED (${step.reason}, exit ${step.exitCode ?? '-'}${step.signal ? `, ${step.signal}` : ''}) after ${step.durationMs} ms`;
   return `==> ${step.name}: ${step.command}  [${step.cwd}]\n${step.output}${step.output.endsWith('\n') || !step.output ? '' : '\n'}<== ${step.name}: ${outcome}\n\n`;
 }
+
+/**
+ * Runs a pipeline step through `run(name)`. A failing test step runs once more (named
+ * `test (rerun)`): passing then marks the tests flaky, and the rerun is the step's result.
+ */
+export async function runOnceMoreIfTests(
+  kind: string,
+  run: (name: string) => Promise<StepResult>,
+): Promise<{ step: StepResult; flaky: boolean }> {
+  const first = await run(kind);
+  if (first.ok || kind !== 'test') return { step: first, flaky: false };
+  const rerun = await run(`${kind} (rerun)`);
+  return rerun.ok ? { step: rerun, flaky: true } : { step: first, flaky: false };
+}

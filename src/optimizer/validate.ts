@@ -5,7 +5,7 @@ import type { Candidate, CommandKind, SpeedupVerdict } from '../contracts/index.
 import type { Logger } from '../observability/index.js';
 import { git } from '../workspaces/index.js';
 import type { Baseline } from './baseline.js';
-import { runStep, type StepResult } from './steps.js';
+import { runOnceMoreIfTests, runStep } from './steps.js';
 import { createTrace, type Trace } from './trace.js';
 
 /** One benchmark's reading from one process: lower is better (times, not rates). */
@@ -103,20 +103,14 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
     }
 
     const steps: ValidationResult['steps'] = [];
-    const step = (kind: CommandKind, command: string, name: string = kind): Promise<StepResult> =>
-      trace.span('validate', `${candidate.id} ${name}`, () =>
-        runStep({ name, command, cwd: dir, env, log, timeoutMs: options.stepTimeoutMs }),
-      );
     for (const kind of ['build', 'typecheck', 'test'] as const) {
       const command = baseline.detect.commands[kind]?.command;
       if (!command) continue;
-      let run = await step(kind, command);
-      let flaky = false;
-      if (!run.ok && kind === 'test') {
-        const rerun = await step(kind, command, 'test (rerun)');
-        flaky = rerun.ok;
-        if (rerun.ok) run = rerun;
-      }
+      const { step: run, flaky } = await runOnceMoreIfTests(kind, (name) =>
+        trace.span('validate', `${candidate.id} ${name}`, () =>
+          runStep({ name, command, cwd: dir, env, log, timeoutMs: options.stepTimeoutMs }),
+        ),
+      );
       steps.push({
         kind,
         ok: run.ok,
