@@ -837,8 +837,8 @@ export function createEngine(options: EngineOptions): Engine {
    * group is killed when it is on this machine, then each starts again when its `retries`
    * allow, or ends `interrupted`. Compare-and-set makes one process do it, however many look.
    */
-  async function reapLostRuns(): Promise<void> {
-    const alive = await ownerLiveness();
+  async function reapLostRuns(known?: (o: RunOwner | null) => boolean): Promise<void> {
+    const alive = known ?? (await ownerLiveness());
     const stale = await store.runs.listByStatus(['running', 'paused']);
     for (const record of stale) {
       if (active.has(record.id) || alive(record.owner)) continue;
@@ -899,7 +899,7 @@ export function createEngine(options: EngineOptions): Engine {
     const alive = await ownerLiveness();
     // First, so runs this recovery interrupts (and schedules callbacks for) are not counted.
     await callbacks.resume(alive);
-    await reapLostRuns();
+    await reapLostRuns(alive);
     if (options.adoptQueuedRuns === false) return;
     const queued = await store.runs.listByStatus(['queued']);
     for (const record of queued) {
