@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 /**
  * JSON with line numbers: `JSON.parse` gives the value, this gives where each member sits so
  * detection can point at `package.json:12` rather than just `package.json`.
@@ -101,4 +102,26 @@ function locate(text: string, out: Map<string, number>): void {
   };
 
   readValue([]);
+}
+
+/**
+ * Reads and parses a JSON file with line locations: undefined when it does not exist, and
+ * `invalid(message)` thrown when it is not JSON (each caller names its own error).
+ */
+export async function readLocatedJsonFile(
+  path: string,
+  invalid: (message: string) => Error,
+): Promise<LocatedJson | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    return parseLocatedJson(text);
+  } catch (err) {
+    throw invalid((err as Error).message);
+  }
 }

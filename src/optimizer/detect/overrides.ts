@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
@@ -8,7 +7,7 @@ import {
   PatchbayError,
   type Evidence,
 } from '../../contracts/index.js';
-import { parseLocatedJson, type LocatedJson } from './json-lines.js';
+import { readLocatedJsonFile } from './json-lines.js';
 
 export const PATCHBAY_FILE = '.patchbay.json';
 
@@ -64,19 +63,10 @@ function validate(source: string, value: unknown): RepoOverrides {
 
 /** Read and validate `.patchbay.json`; undefined when the file does not exist. */
 export async function readPatchbayFile(root: string): Promise<LocatedOverrides | undefined> {
-  let text: string;
-  try {
-    text = await readFile(join(root, PATCHBAY_FILE), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  let located: LocatedJson;
-  try {
-    located = parseLocatedJson(text);
-  } catch (err) {
-    throw invalid(PATCHBAY_FILE, `not valid JSON (${(err as Error).message})`);
-  }
+  const located = await readLocatedJsonFile(join(root, PATCHBAY_FILE), (message) =>
+    invalid(PATCHBAY_FILE, `not valid JSON (${message})`),
+  );
+  if (!located) return undefined;
   const overrides = validate(PATCHBAY_FILE, located.value);
   return {
     overrides,

@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PatchbayError, type Evidence } from '../../contracts/index.js';
-import { parseLocatedJson, type LocatedJson } from './json-lines.js';
+import { readLocatedJsonFile } from './json-lines.js';
 
 /** The parts of a package.json detection reads, with the lines they sit on. */
 export interface PackageJson {
@@ -36,23 +35,14 @@ export async function readPackageJson(
   root: string,
   file = 'package.json',
 ): Promise<PackageJson | undefined> {
-  let text: string;
-  try {
-    text = await readFile(join(root, file), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  let located: LocatedJson;
-  try {
-    located = parseLocatedJson(text);
-  } catch (err) {
-    throw new PatchbayError(
-      'OPTIMIZER_PACKAGE_JSON_INVALID',
-      `${file} is not valid JSON: ${(err as Error).message}`,
-      { file },
-    );
-  }
+  const located = await readLocatedJsonFile(
+    join(root, file),
+    (message) =>
+      new PatchbayError('OPTIMIZER_PACKAGE_JSON_INVALID', `${file} is not valid JSON: ${message}`, {
+        file,
+      }),
+  );
+  if (!located) return undefined;
   const value = located.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new PatchbayError('OPTIMIZER_PACKAGE_JSON_INVALID', `${file} is not a JSON object`, {
