@@ -368,6 +368,11 @@ export interface Api {
   getRun(id: string): Promise<Run>;
   /** Polls until the run is in one of `statuses` (default: any terminal status). */
   waitForStatus(id: string, statuses?: readonly string[], timeoutMs?: number): Promise<Run>;
+  /**
+   * Polls until the run's process is spawned and returns its pid. A run is `running` from its
+   * claim on, before its workspace is ready; the status event with the pid follows the spawn.
+   */
+  waitForProcess(id: string, timeoutMs?: number): Promise<number>;
   /** Every stored event of a run, paging through the JSON endpoint. */
   events(id: string): Promise<RunEvent[]>;
   /** stdout+stderr text of a run, concatenated in seq order. */
@@ -425,6 +430,18 @@ export function createApi(url: string, token?: string): Api {
       } catch (err) {
         throw new Error(`${(err as Error).message}; last seen: ${JSON.stringify(last)}`);
       }
+    },
+    async waitForProcess(id, timeoutMs = 15_000) {
+      return waitFor(
+        async () => {
+          const events = await api.events(id);
+          const spawned = events.find((e) => e.type === 'status' && typeof e.data.pid === 'number');
+          return spawned ? (spawned.data.pid as number) : null;
+        },
+        `run ${id} to spawn its process`,
+        timeoutMs,
+        40,
+      );
     },
     async events(id) {
       const all: RunEvent[] = [];

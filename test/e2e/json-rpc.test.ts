@@ -89,7 +89,7 @@ describe.concurrent('WebSocket JSON-RPC at /v1/ws', () => {
     const rpc = await connect();
     const created = await rpc.call('run.create', { command: ['sh', `${FIXTURES}/ticker.sh`] });
     const id = created.result.id as string;
-    await server.api.waitForStatus(id, ['running']);
+    await server.api.waitForProcess(id);
 
     const paused = await rpc.call('run.pause', { id });
     expect(paused.result?.status).toBe('paused');

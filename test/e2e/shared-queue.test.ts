@@ -81,7 +81,7 @@ describe.skipIf(!admin || !redisUrl)(
           a.api.createRun({ command: ['sh', '-c', 'echo started; sleep 30'] }),
         ),
       );
-      for (const run of runs) await a.api.waitForStatus(run.id, ['running'], 15_000);
+      for (const run of runs) await a.api.waitForProcess(run.id, 15_000);
       for (const run of runs) {
         const paused = await b.api.request('POST', `/v1/runs/${run.id}/pause`);
         expect(paused.status, paused.text).toBe(200);

@@ -142,13 +142,8 @@ describe.skipIf(!admin || !redisUrl)('API node and workers (PostgreSQL + Redis)'
       command: ['sh', '-c', 'echo attempt; sleep 3'],
       retries: 1,
     });
-    for (const run of [plain, retried]) await api.api.waitForStatus(run.id, ['running'], 10_000);
-    const pids = await Promise.all(
-      [plain, retried].map(async (r) => {
-        const events = await api.api.events(r.id);
-        return events.find((e) => e.type === 'status' && e.data.pid)!.data.pid as number;
-      }),
-    );
+    const pids: number[] = [];
+    for (const run of [plain, retried]) pids.push(await api.api.waitForProcess(run.id, 10_000));
     await victim.crash();
     workers.shift();
     const other = await startWorker();
