@@ -8,11 +8,12 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Candidate, Opportunity, PatchRejection } from '../../contracts/index.js';
+import { parseSource } from '../ast/index.js';
 import { loadTypeScript } from '../typescript.js';
 import type { Edit } from './ast.js';
 import { checkConstraints } from './constraints.js';
 import { countChangedLines, unifiedDiff } from './diff.js';
-import { scriptKind, structuralCheck, syntaxError } from './structural.js';
+import { structuralCheck, syntaxError } from './structural.js';
 import { TEMPLATES } from './templates.js';
 
 export type PatchOutcome = { candidate: Candidate } | { rejected: PatchRejection };
@@ -62,13 +63,7 @@ export async function applyTemplate(root: string, opportunity: Opportunity): Pro
     return guardFailed(`${opportunity.file} cannot be read: ${(err as Error).message}`);
   }
   const ts = await loadTypeScript();
-  const sf = ts.createSourceFile(
-    opportunity.file,
-    text,
-    ts.ScriptTarget.Latest,
-    true,
-    scriptKind(ts, opportunity.file),
-  );
+  const sf = parseSource(ts, opportunity.file, text);
   const lines = sf.getLineStarts();
   if (opportunity.line > lines.length || opportunity.endLine > lines.length) {
     return guardFailed(

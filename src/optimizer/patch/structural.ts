@@ -5,25 +5,8 @@
  */
 import type * as TS from 'typescript';
 import type { PatchRejection } from '../../contracts/index.js';
+import { declaredNames, hasExportModifier, parseSource, references } from '../ast/index.js';
 import { loadTypeScript, type TypeScript } from '../typescript.js';
-import { references, walk } from './ast.js';
-
-function parse(ts: TypeScript, text: string, fileName: string): TS.SourceFile {
-  return ts.createSourceFile(
-    fileName,
-    text,
-    ts.ScriptTarget.Latest,
-    true,
-    scriptKind(ts, fileName),
-  );
-}
-
-export function scriptKind(ts: TypeScript, fileName: string): TS.ScriptKind {
-  if (/\.tsx$/.test(fileName)) return ts.ScriptKind.TSX;
-  if (/\.jsx$/.test(fileName)) return ts.ScriptKind.JSX;
-  if (/\.[cm]?js$/.test(fileName)) return ts.ScriptKind.JS;
-  return ts.ScriptKind.TS;
-}
 
 /** The tree as text: node kinds plus identifier and literal values, no trivia, no positions. */
 export function normalizedAst(ts: TypeScript, sf: TS.SourceFile): string {
@@ -55,44 +38,13 @@ export async function syntaxError(file: string, text: string): Promise<string | 
 
 /** Names a file declares at its top level (declarations and imported bindings). */
 function topLevelNames(ts: TypeScript, sf: TS.SourceFile): Set<string> {
-  const names = new Set<string>();
-  const addBinding = (name: TS.BindingName): void => {
-    if (ts.isIdentifier(name)) names.add(name.text);
-    else for (const el of name.elements) if (!ts.isOmittedExpression(el)) addBinding(el.name);
-  };
-  for (const s of sf.statements) {
-    if (ts.isVariableStatement(s))
-      for (const d of s.declarationList.declarations) addBinding(d.name);
-    else if (
-      (ts.isFunctionDeclaration(s) || ts.isClassDeclaration(s) || ts.isEnumDeclaration(s)) &&
-      s.name
-    ) {
-      names.add(s.name.text);
-    } else if (ts.isImportDeclaration(s) && s.importClause) {
-      const c = s.importClause;
-      if (c.name) names.add(c.name.text);
-      const b = c.namedBindings;
-      if (b && ts.isNamespaceImport(b)) names.add(b.name.text);
-      if (b && ts.isNamedImports(b)) for (const el of b.elements) names.add(el.name.text);
-    }
-  }
-  return names;
+  return new Set(sf.statements.flatMap((s) => declaredNames(ts, s).map(([id]) => id.text)));
 }
 
 function isExportedName(ts: TypeScript, sf: TS.SourceFile, name: string): boolean {
-  let exported = false;
-  for (const s of sf.statements) {
-    const mods = ts.canHaveModifiers(s) ? ts.getModifiers(s) : undefined;
-    if (!mods?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) continue;
-    if (ts.isFunctionDeclaration(s) || ts.isClassDeclaration(s)) exported ||= s.name?.text === name;
-    if (ts.isVariableStatement(s)) {
-      walk(ts, s.declarationList, (n) => {
-        if (ts.isIdentifier(n) && n.text === name && ts.isVariableDeclaration(n.parent))
-          exported = true;
-      });
-    }
-  }
-  return exported;
+  return sf.statements.some(
+    (s) => hasExportModifier(ts, s) && declaredNames(ts, s).some(([id]) => id.text === name),
+  );
 }
 
 /**
@@ -108,8 +60,8 @@ export async function structuralCheck(
   after: string,
 ): Promise<PatchRejection | null> {
   const ts = await loadTypeScript();
-  const a = parse(ts, before, file);
-  const b = parse(ts, after, file);
+  const a = parseSource(ts, file, before);
+  const b = parseSource(ts, file, after);
   if (normalizedAst(ts, a) === normalizedAst(ts, b)) {
     return {
       code: 'PATCH_NO_AST_CHANGE',

@@ -7,24 +7,57 @@
 import type * as TS from 'typescript';
 import type { RuleId } from '../../contracts/index.js';
 import {
-  type Edit,
-  type TemplateContext,
+  classLoadEffect,
+  dateNowOperand,
+  hasExportModifier,
   declarations,
   enclosingFunction,
-  impurityOf,
-  isFunctionLike,
+  findDeclaration,
+  identifiersNamed,
+  isBooleanContext,
+  isConstDeclaration,
+  isFunctionLiteral,
+  isGlobal,
+  isInertInitializer,
+  isKnownSet,
+  isKnownString,
+  isMethodCall,
+  isNumberLiteral,
+  isPrimitiveLiteral,
+  isSideEffectFree,
+  isStaticCall,
+  isWriteTarget,
+  jsonParseHoist,
+  lengthComparison,
+  lineOf,
+  literalRegex,
+  memoizeBlocker,
+  memoizeTargetProblem,
+  outerExpression,
+  primitiveParameter,
+  pureCallbackOf,
+  quoteString,
+  references,
+  regexLiteralOf,
+  regexParts,
+  resolveVariable,
+  setHasProblem,
+  spreadPushProblem,
+  statefulFlags,
+  TIMER_ARITY,
+  timerForward,
+  unwrap,
+  type MethodCall,
+} from '../ast/index.js';
+import {
+  type Edit,
+  type TemplateContext,
   insertAtModuleTop,
   isExported,
-  isKnownString,
-  isSideEffectFree,
   locate,
-  localNames,
-  references,
-  regexParts,
-  resolveConstInitializer,
+  replace,
   uniqueName,
   upperSnake,
-  walk,
 } from './ast.js';
 
 export interface Rewrite {
@@ -37,55 +70,18 @@ export type Template = (ctx: TemplateContext) => TemplateOutcome;
 
 type Ts = TemplateContext['ts'];
 
-const replace = (node: TS.Node, sf: TS.SourceFile, text: string): Edit => ({
-  start: node.getStart(sf),
-  end: node.getEnd(),
-  text,
-});
-
-/** `recv.method(...)` with the given method names. */
-function isMethodCall(
-  ts: Ts,
-  n: TS.Node,
-  names: readonly string[],
-): n is TS.CallExpression & { expression: TS.PropertyAccessExpression } {
-  return (
-    ts.isCallExpression(n) &&
-    ts.isPropertyAccessExpression(n.expression) &&
-    names.includes(n.expression.name.text)
-  );
-}
-
-/** The single callback argument of an array method, if it is an inline pure function. */
-function pureCallback(
-  ts: Ts,
-  call: TS.CallExpression,
-): TS.ArrowFunction | TS.FunctionExpression | string {
-  const cb = call.arguments[0];
-  if (call.arguments.length !== 1 || !cb) return 'the callback is not the only argument';
-  if (!ts.isArrowFunction(cb) && !ts.isFunctionExpression(cb)) {
-    return 'the callback is not an inline function, so its purity cannot be proven';
-  }
-  const impure = impurityOf(ts, cb);
-  return impure ? `the callback is impure: ${impure}` : cb;
-}
-
-function isBooleanContext(ts: Ts, n: TS.Node): boolean {
-  const p = n.parent;
-  if (ts.isParenthesizedExpression(p)) return isBooleanContext(ts, p);
-  if (ts.isIfStatement(p) || ts.isWhileStatement(p) || ts.isDoStatement(p))
-    return p.expression === n;
-  if (ts.isForStatement(p)) return p.condition === n;
-  if (ts.isConditionalExpression(p)) return p.condition === n;
-  if (ts.isPrefixUnaryExpression(p)) return p.operator === ts.SyntaxKind.ExclamationToken;
-  if (ts.isBinaryExpression(p)) {
-    const op = p.operatorToken.kind;
-    if (op === ts.SyntaxKind.AmpersandAmpersandToken || op === ts.SyntaxKind.BarBarToken) {
-      // `a || b` yields an operand's own value, so only a yes/no context makes it one.
-      return isBooleanContext(ts, p);
-    }
-  }
-  return false;
+/** `text` (the source of `e`) where a member access follows it: parenthesised unless primary. */
+function asReceiver(ts: Ts, e: TS.Expression, text: string): string {
+  const primary =
+    ts.isIdentifier(e) ||
+    ts.isPropertyAccessExpression(e) ||
+    ts.isElementAccessExpression(e) ||
+    ts.isCallExpression(e) ||
+    ts.isParenthesizedExpression(e) ||
+    ts.isStringLiteral(e) ||
+    ts.isNoSubstitutionTemplateLiteral(e) ||
+    ts.isTemplateExpression(e);
+  return primary ? text : `(${text})`;
 }
 
 /** Wraps `text` in parentheses unless the node's position makes precedence irrelevant. */
@@ -111,44 +107,21 @@ const preferSetHas: Template = (ctx) => {
   const { ts, sf } = ctx;
   // The scanner may point at a use (`X.includes(y)`) or at the declaration itself.
   let decl: TS.VariableDeclaration | undefined;
-  const call = locate(ctx, (n): n is TS.CallExpression => isMethodCall(ts, n, ['includes']));
-  const recv = call && (call.expression as TS.PropertyAccessExpression).expression;
+  const call = locate(ctx, (n): n is MethodCall => isMethodCall(ts, n, ['includes']));
+  const recv = call?.expression.expression;
   if (recv && ts.isIdentifier(recv)) {
-    const d = declarations(ts, sf, recv.text)[0]?.parent;
+    const d = findDeclaration(ts, recv, recv.text);
     if (d && ts.isVariableDeclaration(d)) decl = d;
   }
   decl ??= locate(ctx, (n): n is TS.VariableDeclaration => ts.isVariableDeclaration(n));
   if (!decl || !ts.isIdentifier(decl.name)) return 'no array declaration found at the position';
   const name = decl.name.text;
-  const list = decl.parent;
-  if (!(list.flags & ts.NodeFlags.Const)) return `${name} is not const`;
-  if (decl.type) return `${name} has a type annotation the Set would contradict`;
-  if (!decl.initializer || !ts.isArrayLiteralExpression(decl.initializer)) {
-    return `${name} is not initialised with an array literal`;
-  }
-  if (declarations(ts, sf, name).length !== 1)
-    return `${name} is declared more than once (shadowed)`;
-  const statement = list.parent;
-  if (ts.isVariableStatement(statement) && isExported(ts, sf, statement, name))
-    return `${name} is exported`;
-  const refs = references(ts, sf, name);
-  if (refs.length === 0) return `${name} is never used`;
-  const edits: Edit[] = [replace(decl.initializer, sf, `new Set(${decl.initializer.getText(sf)})`)];
-  for (const ref of refs) {
-    const access = ref.parent;
-    if (
-      !ts.isPropertyAccessExpression(access) ||
-      access.expression !== ref ||
-      access.name.text !== 'includes' ||
-      !ts.isCallExpression(access.parent) ||
-      access.parent.expression !== access ||
-      access.parent.arguments.length !== 1
-    ) {
-      const line = sf.getLineAndCharacterOfPosition(ref.getStart(sf)).line + 1;
-      return `${name} is used other than as \`.includes(x)\` (line ${line}: ${ref.parent.getText(sf)})`;
-    }
-    edits.push(replace(access.name, sf, 'has'));
-  }
+  const problem = setHasProblem(ts, decl, identifiersNamed(ts, sf, name));
+  if (problem) return problem;
+  const init = decl.initializer!;
+  const edits: Edit[] = [replace(init, sf, `new Set(${init.getText(sf)})`)];
+  for (const ref of references(ts, sf, name))
+    edits.push(replace((ref.parent as TS.PropertyAccessExpression).name, sf, 'has'));
   return {
     edits,
     explanation: `\`${name}\` is a constant list only used for membership tests: a Set answers \`has\` in constant time instead of scanning the array on every \`includes\`.`,
@@ -157,151 +130,21 @@ const preferSetHas: Template = (ctx) => {
 
 // --- JSON.parse of a constant ----------------------------------------------------------
 
-const MUTATING_METHODS = new Set([
-  'push',
-  'pop',
-  'shift',
-  'unshift',
-  'splice',
-  'sort',
-  'reverse',
-  'fill',
-  'copyWithin',
-  'set',
-  'add',
-  'delete',
-  'clear',
-  'assign',
-  'defineProperty',
-]);
-
-/** Why a value reached through `expr` (and property reads of it) could be mutated or escape. */
-/** What a static property path reads from the parsed value (`unknown` when not static). */
-const UNKNOWN = Symbol('unknown');
-function step(value: unknown, key: string | undefined): unknown {
-  if (key === undefined || value === UNKNOWN) return UNKNOWN;
-  if (typeof value === 'object' && value !== null && Object.hasOwn(value, key)) {
-    return (value as Record<string, unknown>)[key];
-  }
-  if (key === 'length' && (Array.isArray(value) || typeof value === 'string')) return value.length;
-  return UNKNOWN;
-}
-
-/**
- * Why the parsed value reached through `expr` (and property reads of it) could be mutated or
- * escape. `parsed` is the constant's value: reads that end on a primitive may go anywhere.
- */
-function escapeOrMutation(ts: Ts, expr: TS.Expression, parsed: unknown): string | undefined {
-  let top: TS.Node = expr;
-  let value = parsed;
-  while (
-    (ts.isPropertyAccessExpression(top.parent) || ts.isElementAccessExpression(top.parent)) &&
-    top.parent.expression === top
-  ) {
-    const access: TS.PropertyAccessExpression | TS.ElementAccessExpression = top.parent;
-    const key = ts.isPropertyAccessExpression(access)
-      ? access.name.text
-      : ts.isStringLiteral(access.argumentExpression) ||
-          ts.isNumericLiteral(access.argumentExpression)
-        ? access.argumentExpression.text
-        : undefined;
-    value = step(value, key);
-    top = access;
-  }
-  const primitive = value !== UNKNOWN && (typeof value !== 'object' || value === null);
-  const p = top.parent;
-  if (ts.isCallExpression(p) && p.expression === top && ts.isPropertyAccessExpression(top)) {
-    return MUTATING_METHODS.has(top.name.text) ? `it is mutated by .${top.name.text}()` : undefined;
-  }
-  if (
-    ts.isBinaryExpression(p) &&
-    p.left === top &&
-    p.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
-    p.operatorToken.kind <= ts.SyntaxKind.LastAssignment
-  ) {
-    return `it is assigned to (${p.getText()})`;
-  }
-  if (ts.isDeleteExpression(p) || ts.isPrefixUnaryExpression(p) || ts.isPostfixUnaryExpression(p)) {
-    const op = ts.isDeleteExpression(p) ? undefined : p.operator;
-    if (
-      op === undefined ||
-      op === ts.SyntaxKind.PlusPlusToken ||
-      op === ts.SyntaxKind.MinusMinusToken
-    ) {
-      return `it is mutated (${p.getText()})`;
-    }
-    return undefined;
-  }
-  if (primitive) return undefined;
-  if (
-    ts.isCallExpression(p) ||
-    ts.isNewExpression(p) ||
-    ts.isReturnStatement(p) ||
-    ts.isVariableDeclaration(p) ||
-    ts.isArrayLiteralExpression(p) ||
-    ts.isPropertyAssignment(p) ||
-    ts.isShorthandPropertyAssignment(p) ||
-    ts.isSpreadElement(p) ||
-    ts.isArrowFunction(p) ||
-    (ts.isBinaryExpression(p) &&
-      p.right === top &&
-      p.operatorToken.kind === ts.SyntaxKind.EqualsToken) ||
-    ts.isForOfStatement(p)
-  ) {
-    return `it escapes (${p.getText().slice(0, 60)}), where it could be mutated`;
-  }
-  return undefined;
-}
-
 const hoistJsonParse: Template = (ctx) => {
   const { ts, sf } = ctx;
-  const call = locate(
-    ctx,
-    (n): n is TS.CallExpression =>
-      isMethodCall(ts, n, ['parse']) &&
-      ts.isIdentifier((n.expression as TS.PropertyAccessExpression).expression) &&
-      ((n.expression as TS.PropertyAccessExpression).expression as TS.Identifier).text === 'JSON',
-  );
+  const call = locate(ctx, (n): n is MethodCall => isStaticCall(ts, n, 'JSON', 'parse'));
   if (!call) return 'no JSON.parse call at the position';
-  if (declarations(ts, sf, 'JSON').length > 0) return '`JSON` is shadowed in this file';
-  const arg = call.arguments[0];
-  if (call.arguments.length !== 1 || !arg) return 'JSON.parse has a reviver or no argument';
-  let literal: TS.Expression | undefined = arg;
-  if (ts.isIdentifier(arg)) literal = resolveConstInitializer(ts, sf, arg);
-  if (!literal || !(ts.isStringLiteral(literal) || ts.isNoSubstitutionTemplateLiteral(literal))) {
-    return 'the parsed text is not a constant string';
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(literal.text);
-  } catch {
-    return 'the constant string is not valid JSON (parsing it at load time would throw early)';
-  }
-  if (!enclosingFunction(ts, call)) return 'the call is already at module level';
-  // The parsed value becomes shared: every use must only read it.
-  const decl = call.parent;
-  if (ts.isVariableDeclaration(decl) && decl.initializer === call && ts.isIdentifier(decl.name)) {
-    const fn = enclosingFunction(ts, call)!;
-    for (const ref of references(ts, fn, decl.name.text)) {
-      const why = escapeOrMutation(ts, ref, parsed);
-      if (why) return `the parsed result \`${decl.name.text}\` is not read-only: ${why}`;
-    }
-  } else {
-    const why = escapeOrMutation(ts, call, parsed);
-    if (why) return `the parsed result is not read-only: ${why}`;
-  }
-  const base =
-    ts.isVariableDeclaration(decl) && ts.isIdentifier(decl.name)
-      ? upperSnake(decl.name.text)
-      : 'PARSED_JSON';
+  const hoist = jsonParseHoist(ts, call);
+  if (typeof hoist === 'string') return hoist;
+  const base = hoist.binding ? upperSnake(hoist.binding.text) : 'PARSED_JSON';
   const name = uniqueName(ts, sf, base);
   return {
     edits: [
       insertAtModuleTop(
         ts,
         sf,
-        `const ${name} = JSON.parse(${arg.getText(sf)});`,
-        ts.isIdentifier(arg) ? [arg.text] : [],
+        `const ${name} = JSON.parse(${hoist.text.getText(sf)});`,
+        hoist.constant ? [hoist.constant] : [],
       ),
       replace(call, sf, name),
     ],
@@ -310,27 +153,6 @@ const hoistJsonParse: Template = (ctx) => {
 };
 
 // --- Memoization -----------------------------------------------------------------------
-
-const PRIMITIVE_TYPES = new Set(['number', 'string', 'boolean', 'bigint']);
-
-const GLOBALS = new Set([
-  'Math',
-  'Number',
-  'String',
-  'Boolean',
-  'Array',
-  'Object',
-  'JSON',
-  'Infinity',
-  'NaN',
-  'undefined',
-  'parseInt',
-  'parseFloat',
-  'isNaN',
-  'isFinite',
-  'Set',
-  'Map',
-]);
 
 /** The function a memoize opportunity points at: a declaration or `const f = (…) => …`. */
 function memoTarget(ctx: TemplateContext):
@@ -356,13 +178,11 @@ function memoTarget(ctx: TemplateContext):
   if (!decl || more.length > 0 || !ts.isIdentifier(decl.name) || !decl.initializer) {
     return 'the statement does not declare exactly one function';
   }
-  if (!(statement.declarationList.flags & ts.NodeFlags.Const))
-    return `${decl.name.text} is not const`;
-  if (decl.type) return `${decl.name.text} has a declared function type`;
-  const init = decl.initializer;
-  if (!ts.isArrowFunction(init) && !ts.isFunctionExpression(init))
-    return `${decl.name.text} is not a function`;
-  return { fn: init, statement, name: decl.name };
+  const name = decl.name;
+  if (!isConstDeclaration(ts, decl)) return `${name.text} is not const`;
+  const init = unwrap(ts, decl.initializer);
+  if (!isFunctionLiteral(ts, init)) return `${name.text} is not a function`;
+  return { fn: init, statement, name };
 }
 
 const memoizePureFunction: Template = (ctx) => {
@@ -371,32 +191,23 @@ const memoizePureFunction: Template = (ctx) => {
   if (typeof target === 'string') return target;
   const { fn, statement } = target;
   const name = target.name.text;
-  if (fn.asteriskToken || fn.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) {
-    return `${name} is a generator or async function`;
-  }
-  const modifiers = ts.canHaveModifiers(statement) ? (ts.getModifiers(statement) ?? []) : [];
-  if (modifiers.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword))
-    return `${name} is a default export`;
-  if (modifiers.some((m) => m.kind === ts.SyntaxKind.DeclareKeyword))
-    return `${name} is only declared`;
-  if (fn.typeParameters) return `${name} is generic`;
-  if (fn.parameters.length === 0) return `${name} takes no arguments`;
-  if (declarations(ts, sf, name).length !== 1)
-    return `${name} is declared more than once (overloads or shadowing)`;
+  const problem = memoizeTargetProblem(
+    ts,
+    statement,
+    fn,
+    target.name,
+    identifiersNamed(ts, sf, name),
+  );
+  if (problem) return problem;
   const keyParts: string[] = [];
   const untyped: string[] = [];
   for (const p of fn.parameters) {
-    if (!ts.isIdentifier(p.name) || p.initializer || p.dotDotDotToken || p.questionToken) {
-      return `parameter ${p.getText(sf)} is not a plain parameter`;
-    }
-    const id = p.name.text;
-    const typeText = (p.type ?? ts.getJSDocType(p))?.getText(sf);
-    if (typeText !== undefined && !PRIMITIVE_TYPES.has(typeText)) {
-      return `parameter ${id} is declared as ${typeText}, not a primitive (number, string, boolean, bigint)`;
-    }
+    const param = primitiveParameter(ts, p);
+    if (typeof param === 'string') return param;
+    const { name: id, type } = param;
     // JSON-quoted strings are self-delimiting and numbers never contain ',': keys are unambiguous.
-    if (typeText === 'string') keyParts.push(`JSON.stringify(${id})`);
-    else if (typeText !== undefined) keyParts.push(`String(${id})`);
+    if (type === 'string') keyParts.push(`JSON.stringify(${id})`);
+    else if (type !== undefined) keyParts.push(`String(${id})`);
     else {
       // Untyped (JavaScript): objects bypass the cache at run time, other types stay distinct.
       untyped.push(id);
@@ -405,55 +216,16 @@ const memoizePureFunction: Template = (ctx) => {
       );
     }
   }
-  const body = fn.body;
-  if (!body) return `${name} has no body`;
-  const impure = impurityOf(ts, fn, name);
-  if (impure) return `${name} is not provably pure: ${impure}`;
-  const locals = localNames(ts, fn);
-  let freeProblem: string | undefined;
-  walk(ts, body, (n) => {
-    if (freeProblem || !ts.isIdentifier(n)) return;
-    if (!references(ts, n.parent, n.text).includes(n)) return;
-    if (locals.has(n.text) || n.text === name || GLOBALS.has(n.text)) return;
-    const init = resolveConstInitializer(ts, sf, n);
-    if (!init || !(ts.isLiteralExpression(init) || ts.isPrefixUnaryExpression(init))) {
-      freeProblem = `it reads \`${n.text}\`, which is not a module-level constant primitive`;
-    }
-  });
-  if (freeProblem) return `${name} is not provably pure: ${freeProblem}`;
-  // Memoized results are shared between callers: they must be primitives too.
+  if (!fn.body) return `${name} has no body`;
+  const blocker = memoizeBlocker(ts, fn, name);
+  if (blocker) return blocker;
   const returnType = fn.type?.getText(sf);
-  if (returnType !== undefined && !PRIMITIVE_TYPES.has(returnType)) {
-    return `${name} returns ${returnType}, not a primitive`;
-  }
-  const returned: TS.Expression[] = [];
-  if (!ts.isBlock(body)) returned.push(body);
-  walk(ts, body, (n) => {
-    if (ts.isReturnStatement(n) && n.expression && enclosingFunction(ts, n) === fn)
-      returned.push(n.expression);
-  });
-  const objectLike = (e: TS.Expression): boolean =>
-    ts.isParenthesizedExpression(e)
-      ? objectLike(e.expression)
-      : ts.isObjectLiteralExpression(e) ||
-        ts.isArrayLiteralExpression(e) ||
-        ts.isNewExpression(e) ||
-        isFunctionLike(ts, e);
-  if (returnType === undefined && returned.some(objectLike)) {
-    return `${name} may return an object, which callers would then share`;
-  }
-  // The cache is declared after the function: a call while the module initialises before that
-  // line would hit its temporal dead zone.
-  const early = references(ts, sf, name).some(
-    (r) => r.getStart(sf) < statement.getEnd() && !enclosingFunction(ts, r),
-  );
-  if (early) return `${name} is called during module initialisation before its declaration ends`;
 
   const uncached = uniqueName(ts, sf, `${name}Uncached`);
   const cache = uniqueName(ts, sf, `${name}Cache`);
   const params = fn.parameters.map((p) => p.getText(sf)).join(', ');
   const args = fn.parameters.map((p) => p.name.getText(sf)).join(', ');
-  const exported = modifiers.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) ? 'export ' : '';
+  const exported = hasExportModifier(ts, statement) ? 'export ' : '';
   // One typed primitive is a Map key as it is; otherwise one unambiguous string.
   const key = keyParts.length === 1 && untyped.length === 0 ? args : keyParts.join(" + ',' + ");
   const bypass = untyped.map(
@@ -496,17 +268,15 @@ const memoizePureFunction: Template = (ctx) => {
 
 const noAccumulatingSpread: Template = (ctx) => {
   const { ts, sf } = ctx;
-  const call = locate(ctx, (n): n is TS.CallExpression => isMethodCall(ts, n, ['reduce']));
+  const call = locate(ctx, (n): n is MethodCall => isMethodCall(ts, n, ['reduce']));
   if (!call) return 'no reduce call at the position';
   const [cb, initial] = call.arguments;
   if (!cb || !initial || call.arguments.length !== 2) return 'reduce has no initial value';
-  let init: TS.Expression = initial;
-  while (ts.isAsExpression(init) || ts.isParenthesizedExpression(init)) init = init.expression;
+  const init = unwrap(ts, initial);
   const freshArray = ts.isArrayLiteralExpression(init) && init.elements.length === 0;
   const freshObject = ts.isObjectLiteralExpression(init) && init.properties.length === 0;
   if (!freshArray && !freshObject) return 'the initial value is not a fresh empty literal';
-  if (!ts.isArrowFunction(cb) && !ts.isFunctionExpression(cb))
-    return 'the reducer is not an inline function';
+  if (!isFunctionLiteral(ts, cb)) return 'the reducer is not an inline function';
   const accParam = cb.parameters[0];
   if (!accParam || !ts.isIdentifier(accParam.name))
     return 'the accumulator is not a plain parameter';
@@ -518,8 +288,7 @@ const noAccumulatingSpread: Template = (ctx) => {
       return 'the reducer does not end with a return';
     body = last.expression;
   }
-  let literal = body as TS.Expression;
-  while (ts.isParenthesizedExpression(literal)) literal = literal.expression;
+  const literal = unwrap(ts, body as TS.Expression);
   const refs = references(ts, cb.body, acc);
   if (refs.length !== 1)
     return `the accumulator \`${acc}\` is used elsewhere than in the spread (captured)`;
@@ -558,62 +327,13 @@ const spreadPushInLoop: Template = (ctx) => {
       ts.isBinaryExpression(n) &&
       n.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
       ts.isIdentifier(n.left) &&
-      ts.isArrayLiteralExpression(n.right),
+      ts.isArrayLiteralExpression(unwrap(ts, n.right)),
   );
   if (!assign) return 'no `x = [...x, …]` assignment at the position';
+  const problem = spreadPushProblem(ts, assign);
+  if (problem) return problem;
   const name = (assign.left as TS.Identifier).text;
-  const array = assign.right as TS.ArrayLiteralExpression;
-  const [first, ...rest] = array.elements;
-  if (
-    !first ||
-    !ts.isSpreadElement(first) ||
-    !ts.isIdentifier(first.expression) ||
-    first.expression.text !== name
-  ) {
-    return `the new array does not start with \`...${name}\``;
-  }
-  if (rest.some((e) => ts.isOmittedExpression(e) || references(ts, e, name).length > 0)) {
-    return `the appended values read \`${name}\` or leave holes`;
-  }
-  if (!ts.isExpressionStatement(assign.parent)) return 'the assignment is used as a value';
-  const fn = enclosingFunction(ts, assign);
-  const decls = declarations(ts, sf, name);
-  const declId = decls[0];
-  if (decls.length !== 1 || !declId || !fn || enclosingFunction(ts, declId) !== fn) {
-    return `\`${name}\` is not a local variable of the enclosing function`;
-  }
-  const decl = declId.parent;
-  if (
-    !ts.isVariableDeclaration(decl) ||
-    !decl.initializer ||
-    !ts.isArrayLiteralExpression(decl.initializer)
-  ) {
-    return `\`${name}\` does not start as a fresh array literal (it could be aliased or frozen)`;
-  }
-  // Each use must not keep a second handle on the array (push would change what it sees).
-  for (const ref of references(ts, fn, name)) {
-    const p = ref.parent;
-    if (
-      ts.isBinaryExpression(p) &&
-      p.left === ref &&
-      p.operatorToken.kind === ts.SyntaxKind.EqualsToken
-    )
-      continue;
-    if (ts.isSpreadElement(p)) continue;
-    if (ts.isReturnStatement(p)) continue;
-    if (
-      (ts.isPropertyAccessExpression(p) || ts.isElementAccessExpression(p)) &&
-      p.expression === ref
-    ) {
-      const outer = p.parent;
-      const written = ts.isBinaryExpression(outer) && outer.left === p;
-      if (!written) continue;
-    }
-    if (ts.isForOfStatement(p) || ts.isForInStatement(p)) {
-      return `a loop iterates over \`${name}\` itself; appending in place would change the iteration`;
-    }
-    return `\`${name}\` may be aliased (${p.getText(sf).slice(0, 60)})`;
-  }
+  const rest = (unwrap(ts, assign.right) as TS.ArrayLiteralExpression).elements.slice(1);
   const pushed = rest.map((e) => e.getText(sf)).join(', ');
   return {
     edits: [replace(assign, sf, `${name}.push(${pushed})`)],
@@ -627,35 +347,32 @@ const preferFlatMap: Template = (ctx) => {
   const { ts, sf } = ctx;
   const flat = locate(
     ctx,
-    (n): n is TS.CallExpression =>
+    (n): n is MethodCall =>
       isMethodCall(ts, n, ['flat']) &&
-      isMethodCall(ts, (n.expression as TS.PropertyAccessExpression).expression, ['map']),
+      isMethodCall(ts, unwrap(ts, n.expression.expression), ['map']),
   );
   if (!flat) return 'no `.map(f).flat()` at the position';
   const depth = flat.arguments[0];
-  if (flat.arguments.length > 1 || (depth && !(ts.isNumericLiteral(depth) && depth.text === '1'))) {
+  if (flat.arguments.length > 1 || (depth && !isNumberLiteral(ts, depth, '1'))) {
     return 'flat() is called with a depth other than 1';
   }
-  const map = (flat.expression as TS.PropertyAccessExpression).expression as TS.CallExpression & {
-    expression: TS.PropertyAccessExpression;
-  };
+  const receiver = flat.expression.expression;
+  const map = unwrap(ts, receiver) as MethodCall;
   return {
     edits: [
       replace(map.expression.name, sf, 'flatMap'),
-      { start: map.getEnd(), end: flat.getEnd(), text: '' },
+      { start: receiver.getEnd(), end: flat.getEnd(), text: '' },
     ],
     explanation:
       '`.map(f).flat()` built an intermediate array of arrays; `.flatMap(f)` maps and flattens in one pass.',
   };
 };
 
-const LENGTH_NONEMPTY: Record<string, string> = {
-  '>0': 'some',
-  '!==0': 'some',
-  '!=0': 'some',
-  '>=1': 'some',
+/** `xs.filter(f)` behind `.length` or `[0]` (through parentheses). */
+const filterCall = (ts: Ts, e: TS.Expression): MethodCall | undefined => {
+  const call = unwrap(ts, e);
+  return isMethodCall(ts, call, ['filter']) ? call : undefined;
 };
-const LENGTH_EMPTY = new Set(['===0', '==0', '<1']);
 
 const preferArraySome: Template = (ctx) => {
   const { ts, sf } = ctx;
@@ -664,22 +381,21 @@ const preferArraySome: Template = (ctx) => {
     (n): n is TS.PropertyAccessExpression =>
       ts.isPropertyAccessExpression(n) &&
       n.name.text === 'length' &&
-      isMethodCall(ts, n.expression, ['filter']),
+      filterCall(ts, n.expression) !== undefined,
   );
   if (!length) return 'no `.filter(f).length` at the position';
-  const filter = length.expression as TS.CallExpression & {
-    expression: TS.PropertyAccessExpression;
-  };
-  const cb = pureCallback(ts, filter);
+  const filter = filterCall(ts, length.expression)!;
+  const cb = pureCallbackOf(ts, filter);
   if (typeof cb === 'string') return cb;
   const receiver = filter.expression.expression.getText(sf);
   const some = `${receiver}.some(${cb.getText(sf)})`;
-  const p = length.parent;
-  if (ts.isBinaryExpression(p) && p.left === length && ts.isNumericLiteral(p.right)) {
-    const key = p.operatorToken.getText(sf) + p.right.text;
-    if (LENGTH_NONEMPTY[key]) return someRewrite(replace(p, sf, some));
-    if (LENGTH_EMPTY.has(key)) return someRewrite(replace(p, sf, `!${some}`));
-    if (/^[<>=!]/.test(key)) return `the length is compared with ${key}, not with emptiness`;
+  const p = outerExpression(ts, length).parent;
+  const compared = ts.isBinaryExpression(p) ? lengthComparison(ts, p) : undefined;
+  if (compared?.length === length) {
+    if (compared.test === 'some') return someRewrite(replace(p, sf, some));
+    if (compared.test === 'none') return someRewrite(replace(p, sf, `!${some}`));
+    if (/^[<>=!]/.test(compared.comparison))
+      return `the length is compared with ${compared.comparison}, not with emptiness`;
   }
   if (isBooleanContext(ts, length)) return someRewrite(replace(length, sf, some));
   return 'the filtered length is used as a number, not as a yes/no';
@@ -695,25 +411,13 @@ const preferArrayFind: Template = (ctx) => {
   const access = locate(
     ctx,
     (n): n is TS.ElementAccessExpression =>
-      ts.isElementAccessExpression(n) && isMethodCall(ts, n.expression, ['filter']),
+      ts.isElementAccessExpression(n) && filterCall(ts, n.expression) !== undefined,
   );
   if (!access) return 'no `.filter(f)[0]` at the position';
-  if (!ts.isNumericLiteral(access.argumentExpression) || access.argumentExpression.text !== '0') {
-    return 'the element taken is not [0]';
-  }
-  const p = access.parent;
-  if (
-    ts.isBinaryExpression(p) &&
-    p.left === access &&
-    p.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
-    p.operatorToken.kind <= ts.SyntaxKind.LastAssignment
-  ) {
-    return 'the element is assigned to';
-  }
-  const filter = access.expression as TS.CallExpression & {
-    expression: TS.PropertyAccessExpression;
-  };
-  const cb = pureCallback(ts, filter);
+  if (!isNumberLiteral(ts, access.argumentExpression, '0')) return 'the element taken is not [0]';
+  if (isWriteTarget(ts, access)) return 'the element is assigned to';
+  const filter = filterCall(ts, access.expression)!;
+  const cb = pureCallbackOf(ts, filter);
   if (typeof cb === 'string') return cb;
   return {
     edits: [
@@ -724,22 +428,16 @@ const preferArrayFind: Template = (ctx) => {
   };
 };
 
-function isKnownSet(ts: Ts, sf: TS.SourceFile, e: TS.Expression): boolean {
-  if (ts.isNewExpression(e)) return ts.isIdentifier(e.expression) && e.expression.text === 'Set';
-  if (!ts.isIdentifier(e)) return false;
-  if (declarations(ts, sf, 'Set').length > 0) return false;
-  const decls = declarations(ts, sf, e.text);
-  const d = decls.length === 1 ? decls[0]!.parent : undefined;
-  if (!d || !(ts.isVariableDeclaration(d) || ts.isParameter(d))) return false;
-  const type = d.type?.getText(sf);
-  if (type !== undefined) return /^(Readonly)?Set(<.*>)?$/.test(type);
-  return (
-    ts.isVariableDeclaration(d) &&
-    !!d.initializer &&
-    ts.isNewExpression(d.initializer) &&
-    d.initializer.expression.getText(sf) === 'Set' &&
-    !!(d.parent.flags & ts.NodeFlags.Const)
-  );
+/** `[...x]` or `Array.from(x)`: the iterable copied, if `e` is one of these. */
+function copiedIterable(ts: Ts, e: TS.Expression): TS.Expression | undefined {
+  const copy = unwrap(ts, e);
+  if (ts.isArrayLiteralExpression(copy)) {
+    const [only, ...more] = copy.elements;
+    return only && more.length === 0 && ts.isSpreadElement(only) ? only.expression : undefined;
+  }
+  if (isStaticCall(ts, copy, 'Array', 'from') && copy.arguments.length === 1)
+    return isGlobal(ts, copy, 'Array') ? copy.arguments[0] : undefined;
+  return undefined;
 }
 
 const preferSetSize: Template = (ctx) => {
@@ -749,28 +447,16 @@ const preferSetSize: Template = (ctx) => {
     (n): n is TS.PropertyAccessExpression =>
       ts.isPropertyAccessExpression(n) &&
       n.name.text === 'length' &&
-      (ts.isArrayLiteralExpression(n.expression) || isMethodCall(ts, n.expression, ['from'])),
+      (ts.isArrayLiteralExpression(unwrap(ts, n.expression)) ||
+        isMethodCall(ts, unwrap(ts, n.expression), ['from'])),
   );
   if (!length) return 'no `[...set].length` at the position';
-  let inner: TS.Expression | undefined;
-  const e = length.expression;
-  if (
-    ts.isArrayLiteralExpression(e) &&
-    e.elements.length === 1 &&
-    ts.isSpreadElement(e.elements[0]!)
-  ) {
-    inner = (e.elements[0] as TS.SpreadElement).expression;
-  } else if (
-    ts.isCallExpression(e) &&
-    e.expression.getText(sf) === 'Array.from' &&
-    e.arguments.length === 1
-  ) {
-    inner = e.arguments[0];
-  }
+  const inner = copiedIterable(ts, length.expression);
   if (!inner) return 'the array is not a plain copy of one iterable';
-  if (!isKnownSet(ts, sf, inner)) return `\`${inner.getText(sf)}\` is not provably a Set`;
+  if (isWriteTarget(ts, length)) return 'the length is assigned to';
+  if (!isKnownSet(ts, inner)) return `\`${inner.getText(sf)}\` is not provably a Set`;
   return {
-    edits: [replace(length, sf, `${inner.getText(sf)}.size`)],
+    edits: [replace(length, sf, `${asReceiver(ts, inner, inner.getText(sf))}.size`)],
     explanation:
       'Copying a Set into an array only to count it is linear time and memory; `.size` is constant.',
   };
@@ -778,32 +464,17 @@ const preferSetSize: Template = (ctx) => {
 
 // --- Regular expressions and strings ---------------------------------------------------
 
-/** The regex literal an expression is (directly or through a const), with its flags. */
-function regexLiteralOf(
-  ts: Ts,
-  sf: TS.SourceFile,
-  e: TS.Expression,
-): TS.RegularExpressionLiteral | undefined {
-  if (ts.isRegularExpressionLiteral(e)) return e;
-  if (ts.isIdentifier(e)) {
-    const init = resolveConstInitializer(ts, sf, e);
-    if (init && ts.isRegularExpressionLiteral(init)) return init;
-  }
-  return undefined;
-}
-
 const preferRegexpTest: Template = (ctx) => {
   const { ts, sf } = ctx;
-  const call = locate(ctx, (n): n is TS.CallExpression => isMethodCall(ts, n, ['match', 'exec']));
+  const call = locate(ctx, (n): n is MethodCall => isMethodCall(ts, n, ['match', 'exec']));
   if (!call || call.arguments.length !== 1) return 'no `str.match(re)` at the position';
-  const method = (call.expression as TS.PropertyAccessExpression).name.text;
-  const left = (call.expression as TS.PropertyAccessExpression).expression;
+  const method = call.expression.name.text;
+  const left = call.expression.expression;
   const [re, str] = method === 'match' ? [call.arguments[0]!, left] : [left, call.arguments[0]!];
-  const literal = regexLiteralOf(ts, sf, re);
+  const literal = regexLiteralOf(ts, re);
   if (!literal) return 'the pattern is not a regex literal (or a const bound to one)';
-  const { flags } = regexParts(literal.text);
-  if (/[gy]/.test(flags))
-    return `the regex has the ${flags.replace(/[^gy]/g, '')} flag: test() would depend on lastIndex`;
+  const stateful = statefulFlags(regexParts(literal.text).flags);
+  if (stateful) return `the regex has the ${stateful} flag: test() would depend on lastIndex`;
   if (!isSideEffectFree(ts, str) || !isSideEffectFree(ts, re))
     return 'reordering the operands could reorder side effects';
   const test = `${re.getText(sf)}.test(${str.getText(sf)})`;
@@ -826,38 +497,28 @@ const regexTestRewrite = (edit: Edit, method: string): Rewrite => ({
   explanation: `Only whether the pattern matches was used: \`RegExp#test\` answers that without building the ${method} result array.`,
 });
 
-const REGEX_META = /[\\^$.|?*+()[\]{}/]/;
-
 const preferStringStartsEndsWith: Template = (ctx) => {
   const { ts, sf } = ctx;
   const call = locate(
     ctx,
-    (n): n is TS.CallExpression =>
+    (n): n is MethodCall =>
       isMethodCall(ts, n, ['test']) &&
-      ts.isRegularExpressionLiteral((n.expression as TS.PropertyAccessExpression).expression),
+      ts.isRegularExpressionLiteral(unwrap(ts, n.expression.expression)),
   );
   if (!call || call.arguments.length !== 1) return 'no `/lit/.test(s)` at the position';
-  const literal = (call.expression as TS.PropertyAccessExpression)
-    .expression as TS.RegularExpressionLiteral;
-  const { source, flags } = regexParts(literal.text);
+  const regex = unwrap(ts, call.expression.expression) as TS.RegularExpressionLiteral;
+  const { flags } = regexParts(regex.text);
   if (flags) return `the regex has flags (${flags})`;
-  const anchoredStart = source.startsWith('^');
-  const anchoredEnd = source.endsWith('$') && !source.endsWith('\\$');
-  const body = source.slice(anchoredStart ? 1 : 0, anchoredEnd ? -1 : undefined);
-  if (body === '' || REGEX_META.test(body))
-    return 'the pattern is not a plain literal (metacharacters)';
+  const literal = literalRegex(regex.text);
+  if (!literal) return 'the pattern is not a plain literal (metacharacters)';
   const subject = call.arguments[0]!;
-  if (!isKnownString(ts, sf, subject)) return `\`${subject.getText(sf)}\` is not provably a string`;
-  const lit = `'${body.replace(/'/g, "\\'")}'`;
+  if (!isKnownString(ts, subject)) return `\`${subject.getText(sf)}\` is not provably a string`;
+  const lit = quoteString(literal.literal);
   const s = subject.getText(sf);
   const text =
-    anchoredStart && anchoredEnd
+    literal.method === '==='
       ? parenthesizeFor(ts, call, `${s} === ${lit}`)
-      : anchoredStart
-        ? `${s}.startsWith(${lit})`
-        : anchoredEnd
-          ? `${s}.endsWith(${lit})`
-          : `${s}.includes(${lit})`;
+      : `${asReceiver(ts, subject, s)}.${literal.method}(${lit})`;
   return {
     edits: [replace(call, sf, text)],
     explanation:
@@ -873,10 +534,10 @@ const noIndexofEquality: Template = (ctx) => {
       ts.isBinaryExpression(n) && isMethodCall(ts, n.left, ['indexOf']),
   );
   if (!cmp) return 'no `s.indexOf(p) === 0` at the position';
-  const call = cmp.left as TS.CallExpression & { expression: TS.PropertyAccessExpression };
+  const call = cmp.left as MethodCall;
   if (call.arguments.length !== 1) return 'indexOf has a start position';
   const receiver = call.expression.expression;
-  if (!isKnownString(ts, sf, receiver))
+  if (!isKnownString(ts, receiver))
     return `\`${receiver.getText(sf)}\` is not provably a string (arrays have indexOf too)`;
   const needle = call.arguments[0]!;
   if (ts.isRegularExpressionLiteral(needle)) return 'the needle is a regex';
@@ -923,12 +584,12 @@ const preferStaticRegex: Template = (ctx) => {
       return 'the RegExp source is not a string literal (it may be interpolated)';
     }
     if (flagArg && !ts.isStringLiteralLike(flagArg)) return 'the RegExp flags are not a literal';
-    if (declarations(ts, sf, 'RegExp').length > 0) return '`RegExp` is shadowed in this file';
+    if (!isGlobal(ts, regex, 'RegExp')) return '`RegExp` is shadowed here';
     flags = flagArg ? flagArg.text : '';
   }
-  if (/[gy]/.test(flags)) {
-    return `the regex has the ${flags.replace(/[^gy]/g, '')} flag: a shared instance would share lastIndex`;
-  }
+  const stateful = statefulFlags(flags);
+  if (stateful)
+    return `the regex has the ${stateful} flag: a shared instance would share lastIndex`;
   const fn = enclosingFunction(ts, regex);
   if (!fn) return 'the regex is already at module level';
   const p = regex.parent;
@@ -950,28 +611,11 @@ const preferStaticRegex: Template = (ctx) => {
 
 const preferDateNow: Template = (ctx) => {
   const { ts, sf } = ctx;
-  const isNewDate = (e: TS.Node): e is TS.NewExpression =>
-    ts.isNewExpression(e) &&
-    ts.isIdentifier(e.expression) &&
-    e.expression.text === 'Date' &&
-    !e.arguments?.length;
-  const target = locate(
-    ctx,
-    (n): n is TS.Expression =>
-      (isMethodCall(ts, n, ['getTime', 'valueOf']) &&
-        n.arguments.length === 0 &&
-        isNewDate((n.expression as TS.PropertyAccessExpression).expression)) ||
-      (ts.isPrefixUnaryExpression(n) &&
-        n.operator === ts.SyntaxKind.PlusToken &&
-        isNewDate(n.operand)) ||
-      (ts.isCallExpression(n) &&
-        ts.isIdentifier(n.expression) &&
-        n.expression.text === 'Number' &&
-        n.arguments.length === 1 &&
-        isNewDate(n.arguments[0]!)),
-  );
+  const target = locate(ctx, (n): n is TS.Expression => dateNowOperand(ts, n) !== undefined);
   if (!target) return 'no `new Date().getTime()` at the position';
-  if (declarations(ts, sf, 'Date').length > 0) return '`Date` is shadowed in this file';
+  if (!isGlobal(ts, target, 'Date')) return '`Date` is shadowed here';
+  if (ts.isCallExpression(target) && ts.isIdentifier(target.expression))
+    if (!isGlobal(ts, target, 'Number')) return '`Number` is shadowed here';
   return {
     edits: [replace(target, sf, 'Date.now()')],
     explanation: '`Date.now()` returns the same timestamp without allocating a Date object.',
@@ -1016,7 +660,7 @@ const noUselessSpread: Template = (ctx) => {
       ) &&
       p.arguments.length === 1);
   if (!consumer) return 'the copy is not consumed by something that iterates it once itself';
-  if (ts.isIdentifier(p.expression) && declarations(ts, sf, p.expression.text).length > 0)
+  if (ts.isIdentifier(p.expression) && !isGlobal(ts, p, p.expression.text))
     return `\`${p.expression.getText(sf)}\` is shadowed`;
   const inner = (array.elements[0] as TS.SpreadElement).expression;
   // `[...x]` throws on null/undefined where `new Set(x)` would not: x must be a known iterable.
@@ -1028,8 +672,8 @@ const noUselessSpread: Template = (ctx) => {
     (ts.isCallExpression(inner) &&
       ts.isPropertyAccessExpression(inner.expression) &&
       FRESH_ITERABLE_METHODS.has(inner.expression.name.text)) ||
-    isKnownString(ts, sf, inner) ||
-    (ts.isIdentifier(inner) && isKnownIterableVariable(ts, sf, inner));
+    isKnownString(ts, inner) ||
+    (ts.isIdentifier(inner) && isKnownIterableVariable(ts, inner));
   if (!fresh)
     return `\`${inner.getText(sf)}\` is not provably an iterable (the spread would have thrown on null)`;
   return {
@@ -1039,45 +683,31 @@ const noUselessSpread: Template = (ctx) => {
   };
 };
 
-function isKnownIterableVariable(ts: Ts, sf: TS.SourceFile, id: TS.Identifier): boolean {
-  const decls = declarations(ts, sf, id.text);
-  const d = decls.length === 1 ? decls[0]!.parent : undefined;
-  if (!d || !(ts.isVariableDeclaration(d) || ts.isParameter(d))) return false;
-  const type = d.type;
-  if (type) {
+/** A variable typed as an array, Set or Map, or a `const` bound to an array literal. */
+function isKnownIterableVariable(ts: Ts, id: TS.Identifier): boolean {
+  const d = resolveVariable(ts, id);
+  if (!d) return false;
+  if (d.type) {
     return (
-      ts.isArrayTypeNode(type) ||
-      /^(Readonly)?(Set|Map|Array|ReadonlyArray)<.*>$/.test(type.getText(sf))
+      ts.isArrayTypeNode(d.type) ||
+      /^(Readonly)?(Set|Map|Array|ReadonlyArray)<.*>$/.test(d.type.getText())
     );
   }
-  return (
-    ts.isVariableDeclaration(d) && !!d.initializer && ts.isArrayLiteralExpression(d.initializer)
-  );
+  return isConstDeclaration(ts, d) && !!d.initializer && ts.isArrayLiteralExpression(d.initializer);
 }
 
 const preferInlineEquality: Template = (ctx) => {
   const { ts, sf } = ctx;
   const call = locate(
     ctx,
-    (n): n is TS.CallExpression =>
+    (n): n is MethodCall =>
       isMethodCall(ts, n, ['includes']) &&
-      ts.isArrayLiteralExpression((n.expression as TS.PropertyAccessExpression).expression),
+      ts.isArrayLiteralExpression(unwrap(ts, n.expression.expression)),
   );
   if (!call || call.arguments.length !== 1) return 'no `[a, b].includes(x)` at the position';
-  const list = (call.expression as TS.PropertyAccessExpression)
-    .expression as TS.ArrayLiteralExpression;
+  const list = unwrap(ts, call.expression.expression) as TS.ArrayLiteralExpression;
   if (list.elements.length === 0 || list.elements.length > 6) return 'the list is empty or long';
-  const literalOk = (e: TS.Expression): boolean =>
-    ts.isStringLiteral(e) ||
-    ts.isNoSubstitutionTemplateLiteral(e) ||
-    ts.isNumericLiteral(e) ||
-    e.kind === ts.SyntaxKind.TrueKeyword ||
-    e.kind === ts.SyntaxKind.FalseKeyword ||
-    e.kind === ts.SyntaxKind.NullKeyword ||
-    (ts.isPrefixUnaryExpression(e) &&
-      e.operator === ts.SyntaxKind.MinusToken &&
-      ts.isNumericLiteral(e.operand));
-  if (!list.elements.every(literalOk))
+  if (!list.elements.every((e) => isPrimitiveLiteral(ts, e)))
     return 'an element is not a non-NaN literal (=== would differ from includes on NaN)';
   const x = call.arguments[0]!;
   if (!isSideEffectFree(ts, x)) return `\`${x.getText(sf)}\` would be evaluated several times`;
@@ -1089,58 +719,17 @@ const preferInlineEquality: Template = (ctx) => {
   };
 };
 
-const TIMERS: Record<string, number> = { setTimeout: 2, setInterval: 2, setImmediate: 1 };
-
 const preferTimerArgs: Template = (ctx) => {
   const { ts, sf } = ctx;
   const call = locate(
     ctx,
     (n): n is TS.CallExpression =>
-      ts.isCallExpression(n) && ts.isIdentifier(n.expression) && n.expression.text in TIMERS,
+      ts.isCallExpression(n) && ts.isIdentifier(n.expression) && n.expression.text in TIMER_ARITY,
   );
   if (!call) return 'no timer call at the position';
-  const timer = (call.expression as TS.Identifier).text;
-  if (declarations(ts, sf, timer).length > 0) return `\`${timer}\` is shadowed`;
-  if (call.arguments.length !== TIMERS[timer])
-    return `${timer} already passes extra arguments or lacks a delay`;
-  const cb = call.arguments[0]!;
-  if (!ts.isArrowFunction(cb) || cb.parameters.length > 0)
-    return 'the callback is not a parameterless arrow function';
-  let inner: TS.Node = cb.body;
-  if (ts.isBlock(inner)) {
-    const only = inner.statements[0];
-    if (inner.statements.length !== 1 || !only || !ts.isExpressionStatement(only))
-      return 'the callback does more than one call';
-    inner = only.expression;
-  }
-  if (!ts.isCallExpression(inner) || !ts.isIdentifier(inner.expression)) {
-    return 'the callback does not call a plain function (a method would lose `this`)';
-  }
-  // Arguments move from fire time to scheduling time: they must not be able to change between.
-  const stable = (e: TS.Expression): boolean => {
-    if (
-      ts.isLiteralExpression(e) ||
-      e.kind === ts.SyntaxKind.TrueKeyword ||
-      e.kind === ts.SyntaxKind.FalseKeyword ||
-      e.kind === ts.SyntaxKind.NullKeyword
-    )
-      return true;
-    if (!ts.isIdentifier(e)) return false;
-    const decls = declarations(ts, sf, e.text);
-    const d = decls.length === 1 ? decls[0]!.parent : undefined;
-    return (
-      !!d &&
-      (ts.isFunctionDeclaration(d) ||
-        ts.isImportSpecifier(d) ||
-        ts.isImportClause(d) ||
-        (ts.isVariableDeclaration(d) && !!(d.parent.flags & ts.NodeFlags.Const)))
-    );
-  };
-  if (!stable(inner.expression))
-    return `\`${inner.expression.getText(sf)}\` is not a const or function declaration`;
-  const bad = inner.arguments.find((a) => !stable(a));
-  if (bad)
-    return `argument \`${bad.getText(sf)}\` is not side-effect free and constant (a literal or a const)`;
+  const forward = timerForward(ts, call);
+  if (typeof forward === 'string') return forward;
+  const { timer, inner } = forward;
   const args = inner.arguments.map((a) => a.getText(sf));
   const rest = call.arguments.slice(1).map((a) => a.getText(sf));
   return {
@@ -1152,65 +741,6 @@ const preferTimerArgs: Template = (ctx) => {
 };
 
 // --- Dead code --------------------------------------------------------------------------
-
-function isInertInitializer(ts: Ts, e: TS.Expression): boolean {
-  if (
-    ts.isArrowFunction(e) ||
-    ts.isFunctionExpression(e) ||
-    ts.isLiteralExpression(e) ||
-    ts.isRegularExpressionLiteral(e)
-  )
-    return true;
-  if (
-    e.kind === ts.SyntaxKind.TrueKeyword ||
-    e.kind === ts.SyntaxKind.FalseKeyword ||
-    e.kind === ts.SyntaxKind.NullKeyword
-  )
-    return true;
-  if (ts.isParenthesizedExpression(e) || ts.isAsExpression(e))
-    return isInertInitializer(ts, e.expression);
-  if (ts.isPrefixUnaryExpression(e)) return ts.isNumericLiteral(e.operand);
-  if (ts.isArrayLiteralExpression(e)) return e.elements.every((x) => isInertInitializer(ts, x));
-  if (ts.isObjectLiteralExpression(e)) {
-    return e.properties.every(
-      (p) =>
-        ts.isPropertyAssignment(p) &&
-        !ts.isComputedPropertyName(p.name) &&
-        isInertInitializer(ts, p.initializer),
-    );
-  }
-  return false;
-}
-
-/** What evaluating a class declaration runs besides defining it, if anything. */
-function classLoadEffect(ts: Ts, c: TS.ClassDeclaration): string | undefined {
-  if (ts.getDecorators(c)?.length) return 'it is decorated';
-  const base = c.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0];
-  if (
-    base &&
-    !ts.isIdentifier(base.expression) &&
-    !ts.isPropertyAccessExpression(base.expression)
-  ) {
-    return 'its base class is computed';
-  }
-  for (const m of c.members) {
-    if (ts.isClassStaticBlockDeclaration(m)) return 'it has a static block';
-    if (ts.canHaveDecorators(m) && ts.getDecorators(m)?.length) return 'a member is decorated';
-    if (m.name && ts.isComputedPropertyName(m.name)) return 'a member name is computed';
-    const isStatic =
-      ts.canHaveModifiers(m) &&
-      ts.getModifiers(m)?.some((x) => x.kind === ts.SyntaxKind.StaticKeyword);
-    if (
-      isStatic &&
-      ts.isPropertyDeclaration(m) &&
-      m.initializer &&
-      !isInertInitializer(ts, m.initializer)
-    ) {
-      return `static ${m.name.getText()} is initialised with code`;
-    }
-  }
-  return undefined;
-}
 
 const removeDeadCode: Template = (ctx) => {
   const { ts, sf, text } = ctx;
@@ -1243,8 +773,7 @@ const removeDeadCode: Template = (ctx) => {
   const outside = references(ts, sf, name).filter(
     (r) => r.getStart(sf) < statement.getStart(sf) || r.getEnd() > statement.getEnd(),
   );
-  if (outside.length > 0)
-    return `${name} is referenced (line ${sf.getLineAndCharacterOfPosition(outside[0]!.getStart(sf)).line + 1})`;
+  if (outside.length > 0) return `${name} is referenced (line ${lineOf(sf, outside[0]!)})`;
   if (declarations(ts, sf, name).length > 1 && ts.isFunctionDeclaration(statement))
     return `${name} is overloaded or declared twice`;
   // Delete whole lines: attached comments above, the statement, and one blank line around it.
@@ -1301,9 +830,9 @@ const reduceIntermediateArrays: Template = (ctx) => {
   const { ts, sf } = ctx;
   let outer = locate(
     ctx,
-    (n): n is TS.CallExpression & { expression: TS.PropertyAccessExpression } =>
+    (n): n is MethodCall =>
       isMethodCall(ts, n, ['map', 'filter', 'forEach', 'reduce']) &&
-      isMethodCall(ts, (n.expression as TS.PropertyAccessExpression).expression, ['map', 'filter']),
+      isMethodCall(ts, n.expression.expression, ['map', 'filter']),
   );
   if (!outer) return 'no `.filter(f).map(g)`-style chain at the position';
   // The scanner reports a chain at its first pair: take in the steps that follow.
@@ -1325,7 +854,7 @@ const reduceIntermediateArrays: Template = (ctx) => {
     (steps.length === 0 || cur.expression.name.text !== 'forEach')
   ) {
     const method = cur.expression.name.text as ChainStep['method'];
-    const cb = pureCallback(ts, cur);
+    const cb = pureCallbackOf(ts, cur);
     if (typeof cb === 'string') return `${method}: ${cb}`;
     if (cb.parameters.length !== 1 || !ts.isIdentifier(cb.parameters[0]!.name)) {
       return `${method}: the callback uses the index or destructures: fusing would change what it sees`;

@@ -4,9 +4,9 @@
  * the end-of-file rules and the relative module specifiers for the import graph.
  */
 import type * as TS from 'typescript';
+import { isIterationCallback, isLoop, parseSource } from '../ast/index.js';
 import type { TypeScript } from '../typescript.js';
 import type { ReportOptions, Rule, RuleContext, WalkState } from './rule.js';
-import { ITERATION_METHODS } from './rules/shared.js';
 
 export interface RawFinding {
   rule: Rule;
@@ -24,13 +24,6 @@ export interface FileScan {
   /** Module specifiers of imports, re-exports, `require()` and `import()` (as written). */
   specifiers: string[];
   lines: number;
-}
-
-export function scriptKindFor(ts: TypeScript, file: string): TS.ScriptKind {
-  if (file.endsWith('.tsx')) return ts.ScriptKind.TSX;
-  if (file.endsWith('.jsx')) return ts.ScriptKind.JSX;
-  if (/\.[mc]?ts$/.test(file)) return ts.ScriptKind.TS;
-  return ts.ScriptKind.JS;
 }
 
 /** Rules indexed by the numeric syntax kinds they visit (built once per loaded compiler). */
@@ -52,32 +45,13 @@ function dispatchTable(ts: TypeScript, rules: readonly Rule[]): Map<number, Rule
   return table;
 }
 
-function isLoop(ts: TypeScript, node: TS.Node): boolean {
-  return (
-    ts.isForStatement(node) ||
-    ts.isForOfStatement(node) ||
-    ts.isForInStatement(node) ||
-    ts.isWhileStatement(node) ||
-    ts.isDoStatement(node)
-  );
-}
-
-/** A function literal passed to `.map`, `.forEach`, …: its body runs once per element. */
-function isIterationCallback(ts: TypeScript, node: TS.Node): boolean {
-  if (!ts.isArrowFunction(node) && !ts.isFunctionExpression(node)) return false;
-  const call = node.parent;
-  if (!ts.isCallExpression(call) || !call.arguments.includes(node as TS.Expression)) return false;
-  const callee = call.expression;
-  return ts.isPropertyAccessExpression(callee) && ITERATION_METHODS.has(callee.name.text);
-}
-
 export function scanFile(
   ts: TypeScript,
   file: string,
   text: string,
   rules: readonly Rule[],
 ): FileScan {
-  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, scriptKindFor(ts, file));
+  const sf = parseSource(ts, file, text);
   const table = dispatchTable(ts, rules);
   const findings: RawFinding[] = [];
   const specifiers: string[] = [];

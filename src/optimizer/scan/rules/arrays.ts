@@ -1,29 +1,26 @@
 /** Array pipelines doing more work than the result needs. */
 import type * as TS from 'typescript';
-import type { TypeScript } from '../../typescript.js';
 import {
-  findDeclaration,
-  isConstDeclaration,
+  isBooleanContext,
   isFunctionLiteral,
+  isGlobal,
+  isKnownSet,
+  isNumberLiteral,
   isPrimitiveLiteral,
-  isPureCallback,
   isSideEffectFree,
   isWriteTarget,
+  lengthComparison,
   methodCall,
+  pureCallbackOf,
   unwrap,
-} from '../ast.js';
+} from '../../ast/index.js';
+import type { TypeScript } from '../../typescript.js';
 import type { Rule } from '../rule.js';
 
-function isNumber(ts: TypeScript, node: TS.Expression, value: string): boolean {
-  const n = unwrap(ts, node);
-  return ts.isNumericLiteral(n) && n.text === value;
-}
-
-/** `xs.filter(pureCallback)`; undefined when the callback is not a provably pure literal. */
-function pureFilter(ts: TypeScript, node: TS.Expression) {
+/** `xs.filter(pureCallback)`: the template proves the callback pure the same way. */
+function isPureFilter(ts: TypeScript, node: TS.Expression): boolean {
   const m = methodCall(ts, unwrap(ts, node), ['filter']);
-  if (!m || m.call.arguments.length !== 1) return undefined;
-  return isPureCallback(ts, m.call.arguments[0]!) ? m : undefined;
+  return m !== undefined && typeof pureCallbackOf(ts, m.call) !== 'string';
 }
 
 export const preferFlatMap: Rule = {
@@ -37,23 +34,12 @@ export const preferFlatMap: Rule = {
     const flat = methodCall(ts, node, ['flat']);
     if (!flat) return;
     const args = flat.call.arguments;
-    if (args.length > 1 || (args.length === 1 && !isNumber(ts, args[0]!, '1'))) return;
+    if (args.length > 1 || (args.length === 1 && !isNumberLiteral(ts, args[0]!, '1'))) return;
     const map = methodCall(ts, unwrap(ts, flat.receiver), ['map']);
     if (!map || map.call.arguments.length !== 1) return;
     report(flat.call);
   },
 };
-
-const SOME_COMPARISONS: Record<string, string> = {
-  '>0': 'some',
-  '!==0': 'some',
-  '!=0': 'some',
-  '>=1': 'some',
-  '===0': 'not-some',
-  '==0': 'not-some',
-  '<1': 'not-some',
-};
-const FLIPPED: Record<string, string> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
 
 export const preferArraySome: Rule = {
   id: 'prefer-array-some',
@@ -62,23 +48,16 @@ export const preferArraySome: Rule = {
   rationale:
     '`.filter(f).length > 0` tests every element and allocates the matches only to count them.',
   expectedEffect: '`.some(f)` stops at the first match and allocates nothing.',
-  kinds: ['BinaryExpression'],
+  kinds: ['BinaryExpression', 'PropertyAccessExpression'],
   visit(node, { ts, report }) {
-    const b = node as TS.BinaryExpression;
-    const op = ts.tokenToString(b.operatorToken.kind);
-    if (!op) return;
-    const sides: [TS.Expression, TS.Expression, string][] = [
-      [b.left, b.right, op],
-      [b.right, b.left, FLIPPED[op] ?? op],
-    ];
-    for (const [lengthSide, literal, o] of sides) {
-      const len = unwrap(ts, lengthSide);
-      if (!ts.isPropertyAccessExpression(len) || len.name.text !== 'length') continue;
-      const n = unwrap(ts, literal);
-      if (!ts.isNumericLiteral(n) || !SOME_COMPARISONS[`${o}${n.text}`]) continue;
-      if (pureFilter(ts, len.expression)) report(b);
+    if (ts.isPropertyAccessExpression(node)) {
+      // `if (xs.filter(f).length)`, `!xs.filter(f).length`: only its truthiness is used.
+      if (node.name.text === 'length' && isBooleanContext(ts, node))
+        if (isPureFilter(ts, node.expression)) report(node);
       return;
     }
+    const c = lengthComparison(ts, node as TS.BinaryExpression);
+    if (c?.test && isPureFilter(ts, c.length.expression)) report(node);
   },
 };
 
@@ -91,27 +70,11 @@ export const preferArrayFind: Rule = {
   kinds: ['ElementAccessExpression'],
   visit(node, { ts, report }) {
     const e = node as TS.ElementAccessExpression;
-    if (e.questionDotToken || !isNumber(ts, e.argumentExpression, '0')) return;
+    if (e.questionDotToken || !isNumberLiteral(ts, e.argumentExpression, '0')) return;
     if (isWriteTarget(ts, e)) return;
-    if (pureFilter(ts, e.expression)) report(e);
+    if (isPureFilter(ts, e.expression)) report(e);
   },
 };
-
-/** Is `expr` provably a Set: `new Set(…)` or a `const` initialised with one? */
-function isSet(ts: TypeScript, expr: TS.Expression): boolean {
-  const e = unwrap(ts, expr);
-  const isNewSet = (x: TS.Expression) =>
-    ts.isNewExpression(x) && ts.isIdentifier(x.expression) && x.expression.text === 'Set';
-  if (isNewSet(e)) return findDeclaration(ts, e, 'Set') === undefined;
-  if (!ts.isIdentifier(e)) return false;
-  const decl = findDeclaration(ts, e, e.text);
-  return (
-    isConstDeclaration(ts, decl) &&
-    (decl as TS.VariableDeclaration).initializer !== undefined &&
-    isNewSet(unwrap(ts, (decl as TS.VariableDeclaration).initializer!)) &&
-    findDeclaration(ts, decl!, 'Set') === undefined
-  );
-}
 
 export const preferSetSize: Rule = {
   id: 'prefer-set-size',
@@ -126,7 +89,7 @@ export const preferSetSize: Rule = {
     const arr = unwrap(ts, p.expression);
     if (!ts.isArrayLiteralExpression(arr) || arr.elements.length !== 1) return;
     const only = arr.elements[0]!;
-    if (ts.isSpreadElement(only) && isSet(ts, only.expression)) report(p);
+    if (ts.isSpreadElement(only) && isKnownSet(ts, only.expression)) report(p);
   },
 };
 
@@ -201,7 +164,7 @@ export const noHoleyArray: Rule = {
     const arg = unwrap(ts, args[0]!);
     if (ts.isNumericLiteral(arg) ? arg.text === '0' : isPrimitiveLiteral(ts, arg)) return;
     if (ts.isArrayLiteralExpression(arg) || ts.isObjectLiteralExpression(arg)) return;
-    if (findDeclaration(ts, call, 'Array')) return;
+    if (!isGlobal(ts, call, 'Array')) return;
     report(call);
   },
 };

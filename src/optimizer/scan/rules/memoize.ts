@@ -4,38 +4,28 @@
  * (naive fib) or from a loop with loop-invariant arguments.
  */
 import type * as TS from 'typescript';
-import type { TypeScript } from '../../typescript.js';
 import {
-  bindingNames,
+  enclosingLoop,
   findDeclaration,
+  findNode,
   isConstDeclaration,
   isFunctionLiteral,
   isPrimitiveLiteral,
   isReference,
   isWriteTarget,
-  PURE_METHODS,
+  loopDepthOf,
+  memoizeBlocker,
+  memoizeTargetProblem,
+  outerExpression,
+  primitiveParameter,
   unwrap,
-} from '../ast.js';
-import type { Rule, RuleContext } from '../rule.js';
-import { ITERATION_METHODS, loopDepthOf } from './shared.js';
+  walk,
+} from '../../ast/index.js';
+import type { TypeScript } from '../../typescript.js';
+import type { Rule } from '../rule.js';
 
 type FunctionNode = TS.FunctionDeclaration | TS.ArrowFunction | TS.FunctionExpression;
 
-const PURE_GLOBALS = new Set([
-  'Math',
-  'Number',
-  'String',
-  'Infinity',
-  'NaN',
-  'undefined',
-  'BigInt',
-]);
-const PRIMITIVE_TYPES = new Set([
-  'NumberKeyword',
-  'StringKeyword',
-  'BooleanKeyword',
-  'BigIntKeyword',
-]);
 const VALUE_OPERATORS = new Set([
   '+',
   '-',
@@ -59,38 +49,43 @@ const VALUE_OPERATORS = new Set([
   '>>>',
 ]);
 
+/** Module-level named functions: declarations, and `const f = (…) => …` alone in its statement. */
 function* candidates(ts: TypeScript, sf: TS.SourceFile) {
   for (const s of sf.statements) {
-    if (ts.isFunctionDeclaration(s) && s.name && s.body)
-      yield { name: s.name, fn: s as FunctionNode, node: s as TS.Node };
-    else if (ts.isVariableStatement(s) && (s.declarationList.flags & ts.NodeFlags.Const) !== 0)
-      for (const d of s.declarationList.declarations)
-        if (
-          ts.isIdentifier(d.name) &&
-          d.initializer &&
-          isFunctionLiteral(ts, unwrap(ts, d.initializer))
-        )
-          yield { name: d.name, fn: unwrap(ts, d.initializer) as FunctionNode, node: s as TS.Node };
+    if (ts.isFunctionDeclaration(s) && s.name && s.body) yield { name: s.name, fn: s, node: s };
+    else if (ts.isVariableStatement(s) && s.declarationList.declarations.length === 1) {
+      const d = s.declarationList.declarations[0]!;
+      const init = d.initializer && unwrap(ts, d.initializer);
+      if (
+        isConstDeclaration(ts, d) &&
+        ts.isIdentifier(d.name) &&
+        init &&
+        isFunctionLiteral(ts, init)
+      )
+        yield { name: d.name, fn: init, node: s };
+    }
   }
 }
 
-/** Is the parameter used only as a value (compared, computed with, passed back to itself)? */
+/**
+ * Is the parameter a primitive: annotated (or JSDoc-typed) as one, or untyped but only ever
+ * used as a value (compared, computed with, passed back to the function itself)?
+ */
 function primitiveParam(
   ts: TypeScript,
   p: TS.ParameterDeclaration,
   fn: FunctionNode,
   self: string,
 ): boolean {
-  if (!ts.isIdentifier(p.name) || p.initializer || p.dotDotDotToken || p.questionToken)
-    return false;
-  if (p.type) return PRIMITIVE_TYPES.has(ts.SyntaxKind[p.type.kind]);
-  const name = p.name.text;
+  const param = primitiveParameter(ts, p);
+  if (typeof param === 'string') return false;
+  if (param.type !== undefined) return true;
+  const { name } = param;
   let ok = true;
-  const visit = (n: TS.Node): void => {
-    if (!ok) return;
-    if (ts.isIdentifier(n) && n.text === name && n !== p.name && isReference(ts, n)) {
-      let c: TS.Node = n;
-      while (ts.isParenthesizedExpression(c.parent)) c = c.parent;
+  if (fn.body)
+    walk(ts, fn.body, (n) => {
+      if (!ok || !ts.isIdentifier(n) || n.text !== name || !isReference(ts, n)) return;
+      const c = outerExpression(ts, n);
       const parent = c.parent;
       const op = ts.isBinaryExpression(parent)
         ? ts.tokenToString(parent.operatorToken.kind)
@@ -108,82 +103,19 @@ function primitiveParam(
         ts.isReturnStatement(parent) ||
         ts.isTemplateSpan(parent);
       if (!valueUse) ok = false;
-    }
-    ts.forEachChild(n, visit);
-  };
-  if (fn.body) visit(fn.body);
+    });
   return ok;
 }
 
-/** No `this`, I/O, clock or randomness, no writes but to locals, no free mutable bindings. */
-function pureBody(
-  ctx: RuleContext,
-  fn: FunctionNode,
-  self: string,
-): { pure: boolean; selfCalls: number } {
-  const { ts } = ctx;
-  const locals = new Set<string>([self]);
-  for (const p of fn.parameters) for (const id of bindingNames(ts, p.name)) locals.add(id.text);
-  let pure = true;
-  let selfCalls = 0;
-  const declare = (n: TS.Node): void => {
-    if (ts.isVariableDeclaration(n)) for (const id of bindingNames(ts, n.name)) locals.add(id.text);
-    if (ts.isFunctionLike(n)) pure = false; // nested closures: out of scope for a syntactic proof
-    ts.forEachChild(n, declare);
-  };
-  if (fn.body) declare(fn.body);
-  const visit = (n: TS.Node): void => {
-    if (!pure) return;
-    if (
-      n.kind === ts.SyntaxKind.ThisKeyword ||
-      ts.isAwaitExpression(n) ||
-      ts.isYieldExpression(n) ||
-      ts.isNewExpression(n) ||
-      ts.isDeleteExpression(n) ||
-      ts.isTaggedTemplateExpression(n) ||
-      ts.isObjectLiteralExpression(n) ||
-      ts.isArrayLiteralExpression(n)
-    ) {
-      pure = false;
-      return;
-    }
-    if (ts.isCallExpression(n)) {
-      const callee = unwrap(ts, n.expression);
-      if (ts.isIdentifier(callee) && callee.text === self) selfCalls++;
-      else if (
-        !ts.isPropertyAccessExpression(callee) ||
-        !PURE_METHODS.has(callee.name.text) ||
-        (ts.isIdentifier(callee.expression) &&
-          callee.expression.text === 'Math' &&
-          callee.name.text === 'random')
-      ) {
-        pure = false;
-        return;
-      }
-    }
-    if (
-      (ts.isPropertyAccessExpression(n) || ts.isElementAccessExpression(n)) &&
-      isWriteTarget(ts, n)
-    ) {
-      pure = false;
-      return;
-    }
-    if (ts.isIdentifier(n) && isReference(ts, n) && !locals.has(n.text)) {
-      if (isWriteTarget(ts, n)) pure = false;
-      else if (!PURE_GLOBALS.has(n.text)) {
-        // A free name must be a module constant holding a primitive.
-        const decl = findDeclaration(ts, n, n.text);
-        const init = isConstDeclaration(ts, decl)
-          ? (decl as TS.VariableDeclaration).initializer
-          : undefined;
-        if (!init || !isPrimitiveLiteral(ts, init)) pure = false;
-      }
-      return;
-    }
-    ts.forEachChild(n, visit);
-  };
-  if (fn.body) visit(fn.body);
-  return { pure, selfCalls };
+/** Calls of `fn` to itself by name (inside its own body). */
+function selfCallCount(ts: TypeScript, fn: FunctionNode, self: string): number {
+  let calls = 0;
+  if (fn.body)
+    walk(ts, fn.body, (n) => {
+      if (ts.isCallExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === self)
+        calls++;
+    });
+  return calls;
 }
 
 /** Names declared or written inside `loop`: arguments built from them change per iteration. */
@@ -193,29 +125,8 @@ function variesIn(ts: TypeScript, loop: TS.Node, arg: TS.Expression): boolean {
   if (!ts.isIdentifier(e)) return true;
   const decl = findDeclaration(ts, e, e.text);
   if (!decl || (decl.pos >= loop.pos && decl.end <= loop.end)) return true;
-  let written = false;
-  const visit = (n: TS.Node): void => {
-    if (written) return;
-    if (ts.isIdentifier(n) && n.text === e.text && isWriteTarget(ts, n)) written = true;
-    ts.forEachChild(n, visit);
-  };
-  visit(loop);
-  return written;
-}
-
-function enclosingLoop(ts: TypeScript, node: TS.Node): TS.Node | undefined {
-  for (let n = node.parent; n; n = n.parent) {
-    if (ts.isIterationStatement(n, false)) return n;
-    if (
-      isFunctionLiteral(ts, n) &&
-      ts.isCallExpression(n.parent) &&
-      ts.isPropertyAccessExpression(n.parent.expression) &&
-      ITERATION_METHODS.has(n.parent.expression.name.text)
-    )
-      return n;
-    if (ts.isFunctionLike(n)) return undefined;
-  }
-  return undefined;
+  const written = (n: TS.Node) => ts.isIdentifier(n) && n.text === e.text && isWriteTarget(ts, n);
+  return findNode(ts, loop, written) !== undefined;
 }
 
 export const memoizePureFunction: Rule = {
@@ -229,12 +140,13 @@ export const memoizePureFunction: Rule = {
   finish(ctx) {
     const { ts, sf } = ctx;
     for (const { name, fn, node } of candidates(ts, sf)) {
-      if (fn.asteriskToken || fn.parameters.length === 0 || fn.parameters.length > 3) continue;
-      if (fn.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) continue;
+      if (fn.parameters.length > 3) continue;
+      const named = ctx.identifiers.get(name.text) ?? [];
+      if (memoizeTargetProblem(ts, node, fn, name, named)) continue;
       if (!fn.parameters.every((p) => primitiveParam(ts, p, fn, name.text))) continue;
-      const { pure, selfCalls } = pureBody(ctx, fn, name.text);
-      if (!pure) continue;
-      const outsideCalls = (ctx.identifiers.get(name.text) ?? []).filter(
+      if (memoizeBlocker(ts, fn, name.text)) continue;
+      const selfCalls = selfCallCount(ts, fn, name.text);
+      const outsideCalls = named.filter(
         (id) =>
           (id.pos < fn.pos || id.end > fn.end) &&
           ts.isCallExpression(id.parent) &&

@@ -1,26 +1,7 @@
 /** Clock, timers and the flag-only rules (`delete`, `await` in loops). */
 import type * as TS from 'typescript';
-import type { TypeScript } from '../../typescript.js';
-import {
-  findDeclaration,
-  isConstDeclaration,
-  isPrimitiveLiteral,
-  methodCall,
-  unwrap,
-} from '../ast.js';
+import { dateNowOperand, isGlobal, timerForward, unwrap } from '../../ast/index.js';
 import type { Rule } from '../rule.js';
-
-/** `new Date()` with no arguments, where `Date` is the global. */
-function isNewDateNow(ts: TypeScript, expr: TS.Expression): boolean {
-  const e = unwrap(ts, expr);
-  return (
-    ts.isNewExpression(e) &&
-    ts.isIdentifier(e.expression) &&
-    e.expression.text === 'Date' &&
-    (e.arguments?.length ?? 0) === 0 &&
-    findDeclaration(ts, e, 'Date') === undefined
-  );
-}
 
 export const preferDateNow: Rule = {
   id: 'prefer-date-now',
@@ -30,36 +11,14 @@ export const preferDateNow: Rule = {
   expectedEffect: '`Date.now()` reads the clock without an allocation.',
   kinds: ['CallExpression', 'PrefixUnaryExpression'],
   visit(node, { ts, report }) {
-    if (ts.isPrefixUnaryExpression(node)) {
-      if (node.operator === ts.SyntaxKind.PlusToken && isNewDateNow(ts, node.operand)) report(node);
-      return;
-    }
-    const call = node as TS.CallExpression;
-    const m = methodCall(ts, call, ['getTime', 'valueOf']);
-    if (m && m.call.arguments.length === 0 && isNewDateNow(ts, m.receiver)) {
-      report(call);
-      return;
-    }
-    if (
-      ts.isIdentifier(call.expression) &&
-      call.expression.text === 'Number' &&
-      call.arguments.length === 1 &&
-      isNewDateNow(ts, call.arguments[0]!) &&
-      findDeclaration(ts, call, 'Number') === undefined
-    )
-      report(call);
+    const date = dateNowOperand(ts, node);
+    if (!date || !isGlobal(ts, date, 'Date')) return;
+    // `Number(new Date())` relies on `Number` being the global too.
+    const viaNumber = ts.isCallExpression(node) && ts.isIdentifier(node.expression);
+    if (viaNumber && !isGlobal(ts, node, 'Number')) return;
+    report(node);
   },
 };
-
-const TIMERS = ['setTimeout', 'setInterval', 'setImmediate'];
-
-/** A value that is the same when the timer is set and when it fires. */
-function isStableArgument(ts: TypeScript, expr: TS.Expression): boolean {
-  const e = unwrap(ts, expr);
-  if (isPrimitiveLiteral(ts, e)) return true;
-  if (!ts.isIdentifier(e)) return false;
-  return isConstDeclaration(ts, findDeclaration(ts, e, e.text));
-}
 
 export const preferTimerArgs: Rule = {
   id: 'prefer-timer-args',
@@ -71,25 +30,9 @@ export const preferTimerArgs: Rule = {
   kinds: ['CallExpression'],
   visit(node, { ts, report }) {
     const call = node as TS.CallExpression;
-    if (!ts.isIdentifier(call.expression) || !TIMERS.includes(call.expression.text)) return;
-    const cb = call.arguments[0];
-    if (!cb || !ts.isArrowFunction(cb) || cb.parameters.length > 0) return;
-    let body: TS.Node = cb.body;
-    if (ts.isBlock(body)) {
-      if (body.statements.length !== 1) return;
-      const only = body.statements[0]!;
-      if (!ts.isExpressionStatement(only)) return;
-      body = only.expression;
-    }
-    const inner = unwrap(ts, body as TS.Expression);
-    // A plain function identifier: a method would lose its `this`.
-    if (!ts.isCallExpression(inner) || !ts.isIdentifier(inner.expression)) return;
-    if (inner.arguments.length === 0) return;
-    const decl = findDeclaration(ts, inner, inner.expression.text);
-    if (!decl || !(ts.isFunctionDeclaration(decl) || isConstDeclaration(ts, decl))) return;
-    if (!inner.arguments.every((a) => isStableArgument(ts, a))) return;
-    if (findDeclaration(ts, call, call.expression.text)) return;
-    report(call);
+    if (!ts.isIdentifier(call.expression)) return;
+    const forward = timerForward(ts, call);
+    if (typeof forward !== 'string' && forward.inner.arguments.length > 0) report(call);
   },
 };
 

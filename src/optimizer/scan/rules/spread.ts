@@ -1,21 +1,16 @@
 /** Copies that grow with the data: accumulating spreads and spreads nobody needed. */
 import type * as TS from 'typescript';
+import {
+  isFunctionLiteral,
+  isGlobal,
+  isStaticCall,
+  methodCall,
+  returnedExpressions,
+  spreadPushProblem,
+  unwrap,
+} from '../../ast/index.js';
 import type { TypeScript } from '../../typescript.js';
-import { findDeclaration, isFunctionLiteral, isStaticCall, methodCall, unwrap } from '../ast.js';
 import type { Rule } from '../rule.js';
-
-/** The expressions a callback returns (its expression body or its own `return`s). */
-function returnedExpressions(ts: TypeScript, fn: TS.ArrowFunction | TS.FunctionExpression) {
-  if (!ts.isBlock(fn.body)) return [fn.body];
-  const out: TS.Expression[] = [];
-  const visit = (n: TS.Node): void => {
-    if (ts.isFunctionLike(n)) return;
-    if (ts.isReturnStatement(n) && n.expression) out.push(n.expression);
-    ts.forEachChild(n, visit);
-  };
-  ts.forEachChild(fn.body, visit);
-  return out;
-}
 
 function spreadsAccumulator(ts: TypeScript, expr: TS.Expression, acc: string): boolean {
   const e = unwrap(ts, expr);
@@ -74,52 +69,6 @@ export const noAccumulatingSpread: Rule = {
   },
 };
 
-/** Every use of `name` in `scope` that could keep the old array alive or share it. */
-function isAliased(ts: TypeScript, scope: TS.Node, name: string): boolean {
-  let aliased = false;
-  const visit = (n: TS.Node): void => {
-    if (aliased) return;
-    if (ts.isIdentifier(n) && n.text === name) {
-      let child: TS.Node = n;
-      let p = n.parent;
-      while (ts.isParenthesizedExpression(p)) [child, p] = [p, p.parent];
-      if (ts.isSpreadElement(p)) return;
-      if (ts.isVariableDeclaration(p) && p.initializer === child) aliased = true;
-      else if (
-        ts.isBinaryExpression(p) &&
-        p.right === child &&
-        p.operatorToken.kind === ts.SyntaxKind.EqualsToken
-      )
-        aliased = true;
-      else if (
-        (ts.isCallExpression(p) || ts.isNewExpression(p)) &&
-        p.arguments?.includes(child as TS.Expression)
-      )
-        aliased = true;
-      else if (ts.isArrayLiteralExpression(p) || ts.isShorthandPropertyAssignment(p))
-        aliased = true;
-      else if (ts.isPropertyAssignment(p) && p.initializer === child) aliased = true;
-      else if (
-        ts.isBinaryExpression(p) &&
-        p.left === child &&
-        p.operatorToken.kind === ts.SyntaxKind.EqualsToken
-      ) {
-        // Every other assignment must also store a fresh array literal.
-        if (!ts.isArrayLiteralExpression(unwrap(ts, p.right))) aliased = true;
-      }
-      return;
-    }
-    ts.forEachChild(n, visit);
-  };
-  visit(scope);
-  return aliased;
-}
-
-function enclosingFunction(ts: TypeScript, node: TS.Node): TS.Node | undefined {
-  for (let n = node.parent; n; n = n.parent) if (ts.isFunctionLike(n)) return n;
-  return undefined;
-}
-
 export const spreadPushInLoop: Rule = {
   id: 'spread-push-in-loop',
   weight: 9,
@@ -131,23 +80,9 @@ export const spreadPushInLoop: Rule = {
     const b = node as TS.BinaryExpression;
     if (b.operatorToken.kind !== ts.SyntaxKind.EqualsToken || state.loopDepth === 0) return;
     if (!ts.isIdentifier(b.left)) return;
-    const name = b.left.text;
     const right = unwrap(ts, b.right);
     if (!ts.isArrayLiteralExpression(right) || right.elements.length < 2) return;
-    const [first, ...rest] = right.elements;
-    if (!first || !ts.isSpreadElement(first)) return;
-    const spread = unwrap(ts, first.expression);
-    if (!ts.isIdentifier(spread) || spread.text !== name) return;
-    if (rest.some((e) => ts.isSpreadElement(e))) return;
-    const decl = findDeclaration(ts, b, name);
-    if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer) return;
-    if ((decl.parent.flags & ts.NodeFlags.Const) !== 0) return;
-    // Local to the same function and born as a fresh literal: nobody else holds it.
-    if (!ts.isArrayLiteralExpression(unwrap(ts, decl.initializer))) return;
-    const fn = enclosingFunction(ts, b);
-    if (enclosingFunction(ts, decl) !== fn || fn === undefined) return;
-    if (isAliased(ts, fn, name)) return;
-    report(b);
+    if (!spreadPushProblem(ts, b)) report(b);
   },
 };
 
@@ -182,9 +117,8 @@ export const noUselessSpread: Rule = {
       if (!ts.isIdentifier(node.expression)) return;
       const ctor = node.expression.text;
       if (!['Set', 'Map', 'WeakSet', 'WeakMap'].includes(ctor)) return;
-      if (findDeclaration(ts, node, ctor)) return;
       const arg = node.arguments?.[0];
-      if (arg && singleSpread(ts, arg)) report(arg);
+      if (arg && singleSpread(ts, arg) && isGlobal(ts, node, ctor)) report(arg);
       return;
     }
     if (ts.isCallExpression(node)) {

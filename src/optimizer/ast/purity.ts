@@ -1,0 +1,280 @@
+/**
+ * Purity without a type checker: may calling this function fewer times, in another order or
+ * once for many callers change anything? One walker serves the callback rules (`.some`,
+ * `.find`, fused loops) and memoization, so the scanner never reports what the template then
+ * refuses, and neither is looser than the other.
+ */
+import type * as TS from 'typescript';
+import type { TypeScript } from '../typescript.js';
+import {
+  constInitializer,
+  declarations,
+  findDeclaration,
+  isDeclarationName,
+  isGlobal,
+  isReference,
+} from './scope.js';
+import {
+  enclosingFunction,
+  hasModifier,
+  isAssignmentOperator,
+  isAsyncOrGenerator,
+  isFunctionLiteral,
+  returnedExpressions,
+  unwrap,
+  walk,
+} from './syntax.js';
+
+/**
+ * Methods that neither mutate their receiver nor have other effects on the usual built-ins,
+ * whatever the receiver. Only what the scanner and the templates both accepted when each had
+ * its own list (the stricter of the two): `test` is out because it moves a g-flag regex's
+ * `lastIndex`; `some`, `map`, `normalize`… are out until a case shows they are worth adding.
+ */
+const PURE_METHODS = new Set([
+  'startsWith',
+  'endsWith',
+  'includes',
+  'indexOf',
+  'lastIndexOf',
+  'has',
+  'get',
+  'toLowerCase',
+  'toUpperCase',
+  'trim',
+  'trimStart',
+  'trimEnd',
+  'slice',
+  'substring',
+  'charAt',
+  'charCodeAt',
+  'codePointAt',
+  'at',
+  'toString',
+  'toFixed',
+  'localeCompare',
+  'padStart',
+  'padEnd',
+  'repeat',
+  'split',
+  'concat',
+  'join',
+]);
+
+/** Pure members of the global namespaces; any other member of these is treated as impure. */
+const PURE_STATICS: Readonly<Record<string, ReadonlySet<string>>> = {
+  Math: new Set(['abs', 'floor', 'ceil', 'round', 'trunc', 'min', 'max', 'sqrt', 'pow', 'sign']),
+  Number: new Set(['isInteger', 'isFinite', 'isNaN']),
+  Array: new Set(['isArray']),
+  Object: new Set(['keys', 'values', 'entries']),
+  String: new Set(),
+};
+
+/** Global conversions a callback may call (a memoized body may call only itself by name). */
+const PURE_FUNCTIONS = new Set(['Number', 'String', 'Boolean']);
+
+/** Globals a memoized body may read besides its arguments and module-level constants. */
+const PURE_GLOBALS = new Set(['Math', 'Number', 'String', 'Infinity', 'NaN', 'undefined']);
+
+/** Type annotations of values a cache may key on and hand out to several callers. */
+const PRIMITIVE_TYPES = new Set(['number', 'string', 'boolean', 'bigint']);
+
+export function isPrimitiveType(type: string | undefined): boolean {
+  return type !== undefined && PRIMITIVE_TYPES.has(type);
+}
+
+function isPureCallee(ts: TypeScript, call: TS.Node, callee: TS.Expression, self?: string) {
+  if (ts.isIdentifier(callee)) {
+    if (self !== undefined) return callee.text === self;
+    return PURE_FUNCTIONS.has(callee.text) && isGlobal(ts, call, callee.text);
+  }
+  if (!ts.isPropertyAccessExpression(callee)) return false;
+  const method = callee.name.text;
+  const receiver = callee.expression;
+  // Own keys only: `toString.call(x)` must not find Object.prototype.toString here.
+  const statics = ts.isIdentifier(receiver) && Object.hasOwn(PURE_STATICS, receiver.text);
+  if (statics && isGlobal(ts, call, receiver.text)) return PURE_STATICS[receiver.text]!.has(method);
+  return PURE_METHODS.has(method);
+}
+
+/**
+ * Is `id` (being written) a binding of `fn`'s own: one of its parameters, or a variable or
+ * function declared inside it? Resolved by scope, so an outer variable that merely shares the
+ * name of some inner one is not mistaken for a local.
+ */
+function isOwnBinding(ts: TypeScript, fn: TS.Node, id: TS.Identifier): boolean {
+  const d = findDeclaration(ts, id, id.text);
+  if (!d || d === fn || d.pos < fn.pos || d.end > fn.end) return false;
+  if (ts.isParameter(d)) return d.parent === fn;
+  return ts.isVariableDeclaration(d) || ts.isFunctionDeclaration(d);
+}
+
+/**
+ * Why calling `fn` may have a visible effect, or undefined when syntax shows none: it is not
+ * async or a generator; it writes only its own locals; it has no `this`, `await`, `yield`,
+ * `delete`, `new` or tagged template; it calls only well-known pure built-ins. With `self`
+ * (memoization), the only function it may call by name is itself.
+ */
+export function impurityOf(
+  ts: TypeScript,
+  fn: TS.FunctionLikeDeclaration,
+  self?: string,
+): string | undefined {
+  const kind = isAsyncOrGenerator(ts, fn);
+  if (kind) return kind === 'async' ? 'it is async' : 'it is a generator';
+  let reason: string | undefined;
+  const local = (e: TS.Expression): boolean => ts.isIdentifier(e) && isOwnBinding(ts, fn, e);
+  walk(ts, fn, (n) => {
+    if (reason) return;
+    if (ts.isBinaryExpression(n)) {
+      // Destructuring (`[a, b] = …`) is refused whatever it writes: the left is not an identifier.
+      if (isAssignmentOperator(ts, n.operatorToken.kind) && !local(n.left))
+        reason = `it assigns to ${n.left.getText()}`;
+    } else if (ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) {
+      const op = n.operator;
+      if (
+        (op === ts.SyntaxKind.PlusPlusToken || op === ts.SyntaxKind.MinusMinusToken) &&
+        !local(n.operand)
+      )
+        reason = `it updates ${n.operand.getText()}`;
+    } else if (
+      (ts.isForOfStatement(n) || ts.isForInStatement(n)) &&
+      !ts.isVariableDeclarationList(n.initializer) &&
+      !local(n.initializer)
+    ) {
+      reason = `it assigns to ${n.initializer.getText()}`;
+    } else if (ts.isDeleteExpression(n)) reason = 'it deletes a property';
+    else if (ts.isAwaitExpression(n)) reason = 'it awaits';
+    else if (ts.isYieldExpression(n)) reason = 'it yields';
+    else if (n.kind === ts.SyntaxKind.ThisKeyword) reason = 'it uses `this`';
+    else if (ts.isNewExpression(n)) reason = `it constructs ${n.expression.getText()}`;
+    else if (ts.isTaggedTemplateExpression(n)) reason = `it calls ${n.tag.getText()}`;
+    else if (ts.isCallExpression(n) && !isPureCallee(ts, n, n.expression, self))
+      reason = `it calls ${n.expression.getText()}`;
+  });
+  return reason;
+}
+
+/**
+ * A constant's initializer a memoized body may depend on: a string, number (`-1` too) or
+ * bigint literal, as written. Both former checks accepted these; `true`/`false`/`null`, `(1)`
+ * or `-x` were each refused by one of them, and sharing the check loosened nothing.
+ */
+function isConstantPrimitive(ts: TypeScript, init: TS.Expression): boolean {
+  return (
+    ts.isStringLiteral(init) ||
+    ts.isNumericLiteral(init) ||
+    ts.isBigIntLiteral(init) ||
+    ts.isNoSubstitutionTemplateLiteral(init) ||
+    (ts.isPrefixUnaryExpression(init) &&
+      init.operator === ts.SyntaxKind.MinusToken &&
+      ts.isNumericLiteral(init.operand))
+  );
+}
+
+/**
+ * Names the body reads that are neither its own, nor pure globals, nor constants bound to a
+ * primitive literal and declared once in the file.
+ */
+function impureRead(ts: TypeScript, fn: TS.FunctionLikeDeclaration, self: string) {
+  let problem: string | undefined;
+  if (fn.body)
+    walk(ts, fn.body, (n) => {
+      if (problem || !ts.isIdentifier(n) || n.text === self || !isReference(ts, n)) return;
+      if (isOwnBinding(ts, fn, n)) return;
+      const d = findDeclaration(ts, n, n.text);
+      if (!d && PURE_GLOBALS.has(n.text)) return;
+      const init = d && constInitializer(ts, n);
+      const once = () => declarations(ts, n.getSourceFile(), n.text).length === 1;
+      if (!init || !isConstantPrimitive(ts, init) || !once())
+        problem = `it reads \`${n.text}\`, which is not a module-level constant primitive`;
+    });
+  return problem;
+}
+
+const isObjectLike = (ts: TypeScript, e: TS.Expression): boolean => {
+  const n = unwrap(ts, e);
+  return (
+    ts.isObjectLiteralExpression(n) ||
+    ts.isArrayLiteralExpression(n) ||
+    ts.isNewExpression(n) ||
+    isFunctionLiteral(ts, n)
+  );
+};
+
+/**
+ * Why `fn` (named `name`) cannot be memoized as a pure function of its arguments, or
+ * undefined: it must be pure with calls only to itself, read nothing but its arguments, its
+ * locals, pure globals and module-level constant primitives, and return primitives only,
+ * since one cached result goes to every caller. Object and array literals and nested
+ * functions are refused outright: what they hold could escape through the result.
+ */
+export function memoizeBlocker(
+  ts: TypeScript,
+  fn: TS.FunctionLikeDeclaration,
+  name: string,
+): string | undefined {
+  const impure = impurityOf(ts, fn, name) ?? impureRead(ts, fn, name);
+  if (impure) return `${name} is not provably pure: ${impure}`;
+  const returnType = fn.type?.getText();
+  if (returnType !== undefined && !isPrimitiveType(returnType))
+    return `${name} returns ${returnType}, not a primitive`;
+  if (returnType === undefined && returnedExpressions(ts, fn).some((e) => isObjectLike(ts, e)))
+    return `${name} may return an object, which callers would then share`;
+  let built: string | undefined;
+  if (fn.body)
+    walk(ts, fn.body, (n) => {
+      if (built) return;
+      if (ts.isObjectLiteralExpression(n) || ts.isArrayLiteralExpression(n))
+        built = `it builds ${n.getText().slice(0, 40)}, which could reach a caller`;
+      else if (ts.isFunctionLike(n)) built = 'it defines a nested function';
+    });
+  return built ? `${name} is not provably pure: ${built}` : undefined;
+}
+
+/**
+ * A parameter a cache can key on: a plain name (no default, rest or `?`), typed (or
+ * JSDoc-typed) as a primitive or untyped. Its type text, or why not.
+ */
+export function primitiveParameter(
+  ts: TypeScript,
+  p: TS.ParameterDeclaration,
+): { name: string; type?: string } | string {
+  if (!ts.isIdentifier(p.name) || p.initializer || p.dotDotDotToken || p.questionToken)
+    return `parameter ${p.getText()} is not a plain parameter`;
+  const type = (p.type ?? ts.getJSDocType(p))?.getText();
+  if (type !== undefined && !isPrimitiveType(type))
+    return `parameter ${p.name.text} is declared as ${type}, not a primitive (number, string, boolean, bigint)`;
+  return { name: p.name.text, type };
+}
+
+/**
+ * Why the module-level function `fn`, declared by `statement` as `name`, cannot be wrapped in a
+ * cache whatever its body: how it is declared and when it is first called. `named` is every
+ * identifier in the file with its name.
+ */
+export function memoizeTargetProblem(
+  ts: TypeScript,
+  statement: TS.Statement,
+  fn: TS.FunctionLikeDeclaration,
+  name: TS.Identifier,
+  named: readonly TS.Identifier[],
+): string | undefined {
+  const n = name.text;
+  const kind = isAsyncOrGenerator(ts, fn);
+  if (kind) return `${n} is a generator or async function`;
+  if (hasModifier(ts, statement, ts.SyntaxKind.DefaultKeyword)) return `${n} is a default export`;
+  if (hasModifier(ts, statement, ts.SyntaxKind.DeclareKeyword)) return `${n} is only declared`;
+  if (ts.isVariableDeclaration(name.parent) && name.parent.type)
+    return `${n} has a declared function type`;
+  if (fn.typeParameters) return `${n} is generic`;
+  if (fn.parameters.length === 0) return `${n} takes no arguments`;
+  if (named.filter((id) => isDeclarationName(ts, id)).length !== 1)
+    return `${n} is declared more than once (overloads or shadowing)`;
+  // The cache is declared after the function: a call while the module initialises before that
+  // line would hit its temporal dead zone.
+  const end = statement.getEnd();
+  if (named.some((r) => isReference(ts, r) && r.getStart() < end && !enclosingFunction(ts, r)))
+    return `${n} is called during module initialisation before its declaration ends`;
+  return undefined;
+}
