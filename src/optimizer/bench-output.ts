@@ -93,6 +93,36 @@ export function benchmarkTimeNs(benchmark: BenchmarkValue): number {
   }
 }
 
+/**
+ * One benchmark's reading from one process, as validation takes it: `value` lower is better
+ * (a time). `perOpNs` is set when the harness reports a time per operation, which is what the
+ * "optimized out" check compares with an empty function; never for a whole command's time.
+ */
+export interface BenchReading {
+  name: string;
+  value: number;
+  perOpNs?: number;
+  /** The harness that printed it: how it times a call decides which no-op to compare with. */
+  harness?: BenchHarness;
+}
+
+/**
+ * A benchmark process's output as readings in ns per operation (the whole command's time in ns
+ * when no harness reader knows the output), with the per-operation time marked as such.
+ *
+ * @example readBenchOutput('parse x 2,000 ops/sec ±1.2% (9 runs sampled)', 812)
+ * // [{ name: 'parse', value: 500000, perOpNs: 500000, harness: 'benchmark.js' }]
+ */
+export function readBenchOutput(output: string, elapsedMs: number): BenchReading[] {
+  const { harness, benchmarks } = parseBenchOutput(output, { elapsedMs });
+  return benchmarks.map((b) => {
+    const value = benchmarkTimeNs(b);
+    return harness === 'command'
+      ? { name: b.name, value }
+      : { name: b.name, value, perOpNs: value, harness };
+  });
+}
+
 // --- text helpers ------------------------------------------------------------------------
 
 function stripAnsi(text: string): string {
@@ -411,7 +441,9 @@ function fromTableText(text: string): BenchOutput | undefined {
       .slice(1, -1)
       .split('│')
       .map((cell) => cell.trim().replace(/^'(.*)'$/, '$1'));
-  const headerIndex = lines.findIndex((line) => /│\s*Task [nN]ame\s*│/.test(line));
+  // \u2502 (│), not the character: esbuild escapes non-Latin-1 text in strings but not in regex
+  // literals, and one such character makes V8 hold the whole bundle as a two-byte string.
+  const headerIndex = lines.findIndex((line) => /\u2502\s*Task [nN]ame\s*\u2502/.test(line));
   if (headerIndex === -1) return undefined;
   const header = cells(lines[headerIndex] as string);
   const rows: Record<string, unknown>[] = [];

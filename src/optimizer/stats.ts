@@ -107,11 +107,19 @@ export function geometricMean(ratios: readonly number[]): number {
   return Math.exp(ratios.reduce((sum, r) => sum + Math.log(r), 0) / ratios.length);
 }
 
+/** How close to an empty function a benchmark may come before it counts as optimized out. */
+export const OPTIMIZED_OUT_FACTOR = 1.4;
+
 /**
  * mitata's heuristic: a benchmark within ~1.4× of an empty function probably measures
- * nothing (the engine optimised the work away), so its speedups prove nothing.
+ * nothing (the engine optimised the work away), so its speedups prove nothing. `noopNs` must
+ * be measured the way the harness times a call (noop.ts), `sampleNs` is its time per operation.
  */
-export function optimizedOut(sampleNs: number, noopNs: number, factor = 1.4): boolean {
+export function optimizedOut(
+  sampleNs: number,
+  noopNs: number,
+  factor = OPTIMIZED_OUT_FACTOR,
+): boolean {
   return sampleNs < noopNs * factor;
 }
 

@@ -1,25 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Candidate, CommandKind } from '../contracts/index.js';
+import type { CommandKind } from '../contracts/index.js';
 import { createSilentLogger } from '../observability/index.js';
-import { runBaseline } from './baseline.js';
 import { decide } from './stats.js';
 import { validateCandidate, type ValidationMath } from './validate.js';
-import { detectedWith } from '../../test/helpers/optimizer.js';
+import { committedBaseline, optimizerTestEnv } from '../../test/helpers/optimizer.js';
 
 const FIXTURE = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'repos', 'lib-math');
-const env = {
-  PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
-  HOME: tmpdir(),
-  BENCH_MS: '40',
-  GIT_AUTHOR_NAME: 't',
-  GIT_AUTHOR_EMAIL: 't@t',
-  GIT_COMMITTER_NAME: 't',
-  GIT_COMMITTER_EMAIL: 't@t',
-};
+const env = optimizerTestEnv({ BENCH_MS: '40' });
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -41,38 +32,7 @@ async function setup(commands: Partial<Record<CommandKind, string>>) {
   dirs.push(dir);
   const root = join(dir, 'repo');
   cpSync(FIXTURE, root, { recursive: true });
-  const g = (...args: string[]): string =>
-    execFileSync('git', args, { cwd: root, env, encoding: 'utf8' });
-  g('init', '-q', '-b', 'main');
-  g('add', '.');
-  g('commit', '-q', '-m', 'fixture');
-  const baseline = await runBaseline({
-    root,
-    detect: detectedWith(commands),
-    artifactsDir: join(dir, 'artifacts'),
-    env,
-    log: createSilentLogger(),
-  });
-  /** A candidate whose diff replaces `from` with `to` in `file`, made with git itself. */
-  const candidate = (id: string, file: string, from: string, to: string): Candidate => {
-    const path = join(root, file);
-    const before = readFileSync(path, 'utf8');
-    expect(before).toContain(from);
-    writeFileSync(path, before.replace(from, to));
-    const diff = g('diff', '--', file);
-    g('checkout', '--', file);
-    return {
-      id,
-      rule: 'memoize-pure-function',
-      file,
-      line: 1,
-      diff,
-      explanation: id,
-      files: [file],
-      changedLines: 2,
-    };
-  };
-  return { baseline, candidate, workRoot: join(dir, 'candidates') };
+  return committedBaseline(dir, commands, env);
 }
 
 const MEMO_FIB = [
@@ -103,6 +63,13 @@ describe('optimizer validation of one candidate', () => {
     expect(fib.base).toHaveLength(6);
     expect(fib.candidate).toHaveLength(6);
     expect(fib.verdict.accepted).toBe(true);
+    expect(fib.optimizedOut).toBe(false);
+    // The coverage run saw the benchmark call the memoized function.
+    expect(result.coverage).toMatchObject({
+      executed: true,
+      changed: ['src/fib.js:3', 'src/fib.js:5-10'],
+      ran: expect.arrayContaining(['src/fib.js:5-10']),
+    });
     // The worktree is gone; the base repository is untouched.
     expect(
       execFileSync('git', ['worktree', 'list'], { cwd: baseline.root, encoding: 'utf8' })
@@ -110,6 +77,40 @@ describe('optimizer validation of one candidate', () => {
         .split('\n'),
     ).toHaveLength(1);
     expect(readFileSync(join(baseline.root, 'src/fib.js'), 'utf8')).toContain(MEMO_FIB[0]);
+  }, 120_000);
+
+  it('rejects a change the benchmark never executes after one coverage run, without benchmarking it', async () => {
+    const { baseline, candidate, workRoot } = await setup({
+      test: 'npm test',
+      bench: 'npm run bench',
+    });
+    // withDefaults keeps its tests green this way, but bench/run.js never calls it.
+    const started = Date.now();
+    const result = await validateCandidate({
+      baseline,
+      candidate: candidate(
+        'untouched-by-bench',
+        'src/traps.js',
+        'pairs.reduce((acc, [k, v]) => ({ ...acc, [k]: v }), BASE)',
+        'pairs.reduce((acc, [k, v]) => Object.assign({}, acc, { [k]: v }), BASE)',
+      ),
+      workRoot,
+      env,
+      log: createSilentLogger(),
+      math,
+      samples: 20,
+    });
+    expect(result.status).toBe('rejected');
+    expect(result.reason).toBe('the benchmark never executes the changed code (src/traps.js:6)');
+    expect(result.coverage).toMatchObject({
+      executed: false,
+      ran: [],
+      changed: ['src/traps.js:6'],
+    });
+    expect(result.benchmarks).toEqual([]);
+    // One benchmark run (≈ 3 × 40 ms of measuring), not the 40 that 20 samples a side take.
+    expect(result.coverage!.runMs).toBeLessThan(Date.now() - started);
+    expect(Date.now() - started).toBeLessThan(40 * 3 * 40);
   }, 120_000);
 
   it('rejects a patch that breaks a test (a trap rewritten), before any benchmark', async () => {

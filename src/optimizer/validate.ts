@@ -5,14 +5,14 @@ import type { Candidate, CommandKind, SpeedupVerdict } from '../contracts/index.
 import type { Logger } from '../observability/index.js';
 import { git } from '../workspaces/index.js';
 import type { Baseline } from './baseline.js';
+import type { BenchHarness, BenchReading } from './bench-output.js';
+import { benchCoverage, type CoverageFinding } from './coverage.js';
+import { isOptimizedOut, noopCostOnce, noopFloorNs, type NoopCost } from './noop.js';
+import { median, OPTIMIZED_OUT_FACTOR } from './stats.js';
 import { runOnceMoreIfTests, runStep } from './steps.js';
 import { createTrace, type Trace } from './trace.js';
 
-/** One benchmark's reading from one process: lower is better (times, not rates). */
-export interface BenchReading {
-  name: string;
-  value: number;
-}
+export type { BenchReading };
 
 /** What validation needs from the statistics (src/optimizer/stats.ts) and the harness parser. */
 export interface ValidationMath {
@@ -32,6 +32,12 @@ export interface BenchmarkOutcome {
   verdict: SpeedupVerdict;
   /** The candidate is significantly slower here (the same test, the other way round). */
   regression: boolean;
+  /**
+   * The median time per operation of either side is within 1.4× of an empty function's
+   * (mitata's "optimized out" heuristic): the engine has probably removed the work, so this
+   * benchmark counts neither for nor against the candidate. Never set for whole-command times.
+   */
+  optimizedOut: boolean;
 }
 
 export type ValidationStatus = 'accepted' | 'rejected' | 'safe-refactor';
@@ -43,6 +49,13 @@ export interface ValidationResult {
   reason: string;
   steps: { kind: CommandKind; ok: boolean; durationMs: number; flaky?: boolean }[];
   benchmarks: BenchmarkOutcome[];
+  /**
+   * Whether the benchmark runs the changed code (one run with V8 coverage before the
+   * interleaved runs); absent when validation stopped earlier or there is no benchmark.
+   */
+  coverage?: CoverageFinding;
+  /** The empty function the optimized-out check compared with, when a harness gave per-op times. */
+  noop?: NoopCost;
   samples: number;
   durationMs: number;
 }
@@ -59,15 +72,23 @@ export interface ValidateOptions {
   samples?: number;
   trace?: Trace;
   stepTimeoutMs?: number;
+  /**
+   * The run's no-op cost (noop.ts `measureNoop`), when the caller measured it once for all its
+   * candidates; otherwise the first candidate that needs it measures it and leaves it in
+   * `workRoot/noop.json` for the rest.
+   */
+  noop?: NoopCost;
 }
 
 /**
  * Stage 5, Validate, for one candidate: its own worktree of the baseline's commit with the
  * baseline's installed dependencies linked in (nothing is reinstalled), the diff applied,
- * build/typecheck/tests (a failing test run is rerun once), then the benchmark run
- * interleaved base/candidate in separate processes, `samples` times each, and the statistics'
- * verdict per benchmark. Without a benchmark a candidate that passes is only a "safe
- * refactor" (low confidence), never accepted.
+ * build/typecheck/tests (a failing test run is rerun once), one benchmark run with V8 coverage
+ * (a candidate whose changed lines the benchmark never executes is rejected there: see
+ * coverage.ts), then the benchmark run interleaved base/candidate in separate processes,
+ * `samples` times each, and the statistics' verdict per benchmark. Benchmarks within 1.4× of an
+ * empty function are flagged and left out of the decision. Without a benchmark a candidate that
+ * passes is only a "safe refactor" (low confidence), never accepted.
  */
 export async function validateCandidate(options: ValidateOptions): Promise<ValidationResult> {
   const { baseline, candidate, env, log, math } = options;
@@ -75,6 +96,8 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
   const samples = options.samples ?? 20;
   const started = Date.now();
   const dir = join(options.workRoot, candidate.id);
+  let coverage: CoverageFinding | undefined;
+  let noop: NoopCost | undefined;
   const result = (
     status: ValidationStatus,
     reason: string,
@@ -86,6 +109,8 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
     reason,
     steps,
     benchmarks,
+    ...(coverage ? { coverage } : {}),
+    ...(noop ? { noop } : {}),
     samples,
     durationMs: Date.now() - started,
   });
@@ -132,10 +157,38 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
       );
     }
 
+    // One run before the 2 × samples: a benchmark that never runs the change proves nothing.
+    const covered = await trace.span('validate', `${candidate.id} bench with coverage`, () =>
+      benchCoverage({
+        root: dir,
+        diff: candidate.diff,
+        files: candidate.files,
+        command: bench,
+        env,
+        log,
+        coverageDir: join(options.workRoot, `${candidate.id}.coverage`),
+        timeoutMs: options.stepTimeoutMs,
+      }),
+    );
+    if (!covered.finding) {
+      const tail = covered.run.output.trim().split('\n').slice(-3).join(' | ');
+      return result('rejected', `the benchmark failed in the candidate: ${tail}`, steps);
+    }
+    coverage = covered.finding;
+    log.debug({ candidateId: candidate.id, coverage }, 'coverage of the change');
+    if (coverage.executed === false) {
+      return result(
+        'rejected',
+        `the benchmark never executes the changed code (${coverage.changed.join(', ')})`,
+        steps,
+      );
+    }
+
     // Interleaved, in separate processes: base, candidate, candidate, base, … so drift in
     // the machine's speed falls on both sides alike.
     const base = new Map<string, number[]>();
     const cand = new Map<string, number[]>();
+    const perOp = new Map<string, { harness: BenchHarness; base: number[]; candidate: number[] }>();
     const sample = async (cwd: string, into: Map<string, number[]>): Promise<void> => {
       const run = await runStep({ name: 'bench', command: bench, cwd, env, log });
       if (!run.ok)
@@ -144,6 +197,11 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
         const list = into.get(r.name) ?? [];
         list.push(r.value);
         into.set(r.name, list);
+        if (r.perOpNs !== undefined && r.harness !== undefined) {
+          const ops = perOp.get(r.name) ?? { harness: r.harness, base: [], candidate: [] };
+          (into === base ? ops.base : ops.candidate).push(r.perOpNs);
+          perOp.set(r.name, ops);
+        }
       }
     };
     try {
@@ -161,6 +219,26 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
       return result('rejected', (err as Error).message, steps);
     }
 
+    if (perOp.size > 0) {
+      noop =
+        options.noop ??
+        (await trace.span('validate', 'no-op cost', () =>
+          noopCostOnce({ dir: options.workRoot, env, log }),
+        ));
+    }
+    // Either side: a candidate that lets the engine delete the work looks fastest of all.
+    const floors = new Set<number>();
+    const flag = (name: string): boolean => {
+      const ops = perOp.get(name);
+      if (!noop || !ops) return false;
+      const cost = noop;
+      const out = [ops.base, ops.candidate].some(
+        (side) => side.length > 0 && isOptimizedOut(median(side), ops.harness, cost),
+      );
+      if (out) floors.add(noopFloorNs(cost, ops.harness)!);
+      return out;
+    };
+
     const benchmarks: BenchmarkOutcome[] = [];
     for (const [name, b] of base) {
       const c = cand.get(name);
@@ -171,30 +249,58 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
         candidate: c,
         verdict: math.decide(b, c),
         regression: math.decide(c, b).accepted,
+        optimizedOut: flag(name),
       });
     }
-    const regressions = benchmarks.filter((x) => x.regression).map((x) => x.name);
-    const wins = benchmarks.filter((x) => x.verdict.accepted);
     if (benchmarks.length === 0) {
       return result('rejected', 'the benchmark printed no result this harness reader knows', steps);
     }
+    const flagged = benchmarks.filter((x) => x.optimizedOut).map((x) => x.name);
+    const emptyFunction = `${OPTIMIZED_OUT_FACTOR}× an empty function's ${[...floors].map(formatNs).join(' / ')}`;
+    // The decision's caveats, said with it rather than only in the record.
+    const caveats = [
+      ...(flagged.length > 0
+        ? [`ignored as optimized out (within ${emptyFunction}): ${flagged.join(', ')}`]
+        : []),
+      ...(coverage.executed === 'unknown'
+        ? [`not known whether the benchmark runs the change: ${coverage.note ?? 'no coverage'}`]
+        : []),
+    ];
+    const withCaveats = (reason: string): string =>
+      caveats.length > 0 ? `${reason}; ${caveats.join('; ')}` : reason;
+    const counted = benchmarks.filter((x) => !x.optimizedOut);
+    if (counted.length === 0) {
+      return result(
+        'rejected',
+        `every benchmark runs within ${emptyFunction} (${flagged.join(', ')}): the engine has probably optimized the work out, so none can show a speedup`,
+        steps,
+        benchmarks,
+      );
+    }
+    const regressions = counted.filter((x) => x.regression).map((x) => x.name);
+    const wins = counted.filter((x) => x.verdict.accepted);
     if (regressions.length > 0) {
-      return result('rejected', `slower on ${regressions.join(', ')}`, steps, benchmarks);
+      return result(
+        'rejected',
+        withCaveats(`slower on ${regressions.join(', ')}`),
+        steps,
+        benchmarks,
+      );
     }
     if (wins.length === 0) {
-      const best = benchmarks.reduce((a, x) =>
+      const best = counted.reduce((a, x) =>
         x.verdict.lowerBoundSpeedup > a.verdict.lowerBoundSpeedup ? x : a,
       );
       return result(
         'rejected',
-        `no proven speedup: ${best.name}: ${best.verdict.reason}`,
+        withCaveats(`no proven speedup: ${best.name}: ${best.verdict.reason}`),
         steps,
         benchmarks,
       );
     }
     return result(
       'accepted',
-      wins.map((w) => `${w.name}: ${w.verdict.reason}`).join('; '),
+      withCaveats(wins.map((w) => `${w.name}: ${w.verdict.reason}`).join('; ')),
       steps,
       benchmarks,
     );
@@ -216,4 +322,8 @@ async function linkDependencies(from: string, to: string, workspaces: string[]):
     await mkdir(dirname(target), { recursive: true });
     await symlink(source, target, 'dir');
   }
+}
+
+function formatNs(ns: number): string {
+  return ns < 10 ? `${ns.toFixed(2)} ns` : `${Math.round(ns)} ns`;
 }
