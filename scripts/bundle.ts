@@ -10,7 +10,10 @@
  * swagger-ui's static assets, bullmq's Lua scripts), and the TypeScript compiler, which only
  * `patchbay optimize` loads.
  */
+import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
+
+const outfile = 'dist/patchbay.mjs';
 
 const external = [
   'better-sqlite3',
@@ -27,7 +30,7 @@ const external = [
 
 await build({
   entryPoints: ['dist/cli/main.js'],
-  outfile: 'dist/patchbay.mjs',
+  outfile,
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -48,3 +51,19 @@ await build({
   },
   logLevel: 'warning',
 });
+
+// V8 keeps a script's source for as long as its functions live, as a one-byte string when
+// every character is Latin-1 and as a two-byte string otherwise: a single character above
+// U+00FF doubles the ~2 MB the server holds for the bundle. esbuild escapes such characters in
+// strings and templates but not in regex literals, so a `/│/` in the source slips through
+// (write `\u2502` there instead).
+const bundled = readFileSync(outfile, 'utf8');
+const wide = /[\u0100-\uffff]/.exec(bundled);
+if (wide) {
+  const at = wide.index;
+  const code = `U+${wide[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  throw new Error(
+    `${outfile}: character ${code} at offset ${at} (…${bundled.slice(Math.max(0, at - 60), at + 20)}…) ` +
+      'makes the whole bundle a two-byte string in V8 (+2 MB resident); escape it in the source',
+  );
+}
