@@ -59,6 +59,18 @@ export function printEvent(
       if (!options.quiet)
         out.note(`agent ${String(d.severity ?? 'error')}: ${String(d.message ?? d.code)}`);
       return;
+    // An optimizer stage: where it is, and what it stored.
+    case 'progress': {
+      if (options.quiet) return;
+      const k = d.candidate as { index: number; total: number } | undefined;
+      out.note(
+        `${String(d.stage)}${k ? ` candidate ${k.index}/${k.total}` : ''}: ${String(d.message)}`,
+      );
+      return;
+    }
+    case 'artifact':
+      if (!options.quiet) out.note(`artifact ${String(d.name)}: ${String(d.id)}`);
+      return;
     case 'result':
       if (state.openLine) out.stdout('\n');
       state.openLine = false;

@@ -400,6 +400,22 @@ export const settings = {
     description: 'HMAC-SHA256 key for `X-Patchbay-Signature: sha256=<hex>` on callback deliveries.',
     secret: true,
   }),
+  artifactUrlSecret: setting({
+    key: 'artifactUrlSecret',
+    env: 'PATCHBAY_ARTIFACT_URL_SECRET',
+    schema: z.string().min(16).optional(),
+    defaultText: '(unset: a random key kept in <dataDir>/artifact-url.key)',
+    description:
+      'HMAC-SHA256 key of the expiring artifact URLs (`GET /v1/artifacts/:id/url`). Every API node must use the same key: set it, or share the data dir.',
+    secret: true,
+  }),
+  artifactUrlTtlMs: setting({
+    key: 'artifactUrlTtlMs',
+    env: 'PATCHBAY_ARTIFACT_URL_TTL_MS',
+    schema: durationMs.default(3_600_000),
+    defaultText: '3600000',
+    description: 'How long a signed artifact URL works when the request names no `ttlSeconds`.',
+  }),
   callbackMaxAttempts: setting({
     key: 'callbackMaxAttempts',
     env: 'PATCHBAY_CALLBACK_MAX_ATTEMPTS',
@@ -492,6 +508,8 @@ export interface ResolvedConfig {
   agentCodexBin: string;
   agentGeminiBin: string;
   webhookSecret: string | undefined;
+  artifactUrlSecret: string | undefined;
+  artifactUrlTtlMs: number;
   callbackMaxAttempts: number;
   callbackBackoffMs: number;
   callbackTimeoutMs: number;

@@ -198,6 +198,34 @@ export const errorCatalog = {
     message:
       "The repository's own baseline is red (install, build, typecheck, tests or benchmark failed): nothing can be proven against it. details.step names the step; logs.txt has its output.",
   },
+  OPTIMIZE_STAGE_OUT_OF_ORDER: {
+    status: 409,
+    kind: 'user',
+    message:
+      'An optimizer stage found the files of the stage before it missing: stages run in order (detect, baseline, scan, patch, validate, propose) in one directory.',
+  },
+  PROPOSAL_NOT_FOUND: {
+    status: 404,
+    kind: 'user',
+    message: 'No proposal with this id.',
+  },
+  ARTIFACT_NOT_FOUND: {
+    status: 404,
+    kind: 'user',
+    message: 'No artifact with this id, or its file is gone from the data dir.',
+  },
+  ARTIFACT_PATH_INVALID: {
+    status: 400,
+    kind: 'user',
+    message:
+      'An artifact id or name may not contain `..`, `/`, `\\` or NUL: artifacts are addressed by id only.',
+  },
+  ARTIFACT_URL_INVALID: {
+    status: 403,
+    kind: 'user',
+    message:
+      'The signed artifact URL is expired, or its signature does not match (get a fresh one from GET /v1/artifacts/:id/url).',
+  },
   WORKSPACE_UNAVAILABLE: {
     status: 409,
     kind: 'user',

@@ -13,6 +13,8 @@ export const RunEventType = z.enum([
   'result',
   'error',
   'dropped',
+  'progress',
+  'artifact',
 ]);
 export type RunEventType = z.infer<typeof RunEventType>;
 
@@ -43,6 +45,24 @@ export const DroppedEventData = z.object({
   final: z.boolean().optional(),
 });
 export type DroppedEventData = z.infer<typeof DroppedEventData>;
+
+/** An optimizer stage's progress: candidate k of n, elapsed, the estimate of what is left. */
+export const ProgressEventData = z.object({
+  stage: z.string(),
+  message: z.string(),
+  candidate: z.object({ index: z.number().int(), total: z.number().int() }).optional(),
+  elapsedMs: z.number(),
+  etaMs: z.number().optional(),
+});
+export type ProgressEventData = z.infer<typeof ProgressEventData>;
+
+/** A file the run produced, stored and downloadable at `GET /v1/artifacts/:id`. */
+export const ArtifactEventData = z.object({
+  id: z.string(),
+  name: z.string(),
+  bytes: z.number().int(),
+});
+export type ArtifactEventData = z.infer<typeof ArtifactEventData>;
 
 /** A stored event. `seq` starts at 1 per run and is the SSE id. */
 export const RunEvent = z.object({

@@ -19,6 +19,7 @@ export {
   isActiveStatus,
   isTerminalStatus,
   ListRunsQuery,
+  RunKind,
   OutputPolicy,
   QueueHealth,
   Run,
@@ -37,6 +38,8 @@ export {
   RunEventList,
   RunEventType,
   StatusEventData,
+  ProgressEventData,
+  ArtifactEventData,
 } from './events.js';
 export { ErrorBody, HealthBody, RunIdParams } from './http.js';
 export { assertNever } from './assert-never.js';
@@ -93,4 +96,14 @@ export {
   Risk,
   RuleId,
   SpeedupVerdict,
+  OptimizeStage,
+  optimizeStageArtifacts,
+  OptimizeSettings,
+  OptimizeRequest,
+  ProposalMetric,
+  Proposal,
+  StoredProposal,
+  ProposalList,
+  Artifact,
+  ArtifactUrl,
 } from './optimizer.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RunQueueName } from './runs.js';
 
 /**
  * The optimizer's shared shapes: what detection, the scanner, the patch templates and the
@@ -157,3 +158,178 @@ export const SpeedupVerdict = z.object({
   reason: z.string(),
 });
 export type SpeedupVerdict = z.infer<typeof SpeedupVerdict>;
+
+/** An optimization's stages, in order: each runs as its own run of kind `optimize.<stage>`. */
+export const OptimizeStage = z.enum(['detect', 'baseline', 'scan', 'patch', 'validate', 'propose']);
+export type OptimizeStage = z.infer<typeof OptimizeStage>;
+
+/**
+ * Files each stage leaves in its directory's `artifacts/`: those that exist when the stage's
+ * run ends (also when it failed: a red baseline's logs.txt is what the user needs) are stored
+ * as that run's artifacts.
+ */
+export const optimizeStageArtifacts: Record<OptimizeStage, readonly string[]> = {
+  detect: ['detect.json', 'trace.detect.json'],
+  baseline: ['logs.txt', 'baseline.json', 'calibration.json', 'trace.baseline.json'],
+  scan: ['opportunities.json', 'trace.scan.json'],
+  patch: ['candidates.json', 'trace.patch.json'],
+  validate: ['attempts.json', 'trace.validate.json'],
+  propose: ['proposals.json', 'trace.json'],
+};
+
+/** What an optimization may spend and what it must prove (CLI flags and API body alike). */
+export const OptimizeSettings = z
+  .object({
+    bench: z
+      .string()
+      .min(1)
+      .max(4096)
+      .optional()
+      .describe('Benchmark command (default: detected).'),
+    test: z.string().min(1).max(4096).optional().describe('Test command (default: detected).'),
+    maxCandidates: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(10)
+      .describe('Candidates validated at most (the highest-ranked first).'),
+    maxProposals: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(5)
+      .describe('Proposals kept at most (the largest proven speedups).'),
+    maxMinutes: z
+      .number()
+      .min(1)
+      .max(24 * 60)
+      .default(60)
+      .describe('No new candidate is validated after this many minutes from the start.'),
+    minSpeedup: z
+      .number()
+      .min(0)
+      .max(1000)
+      .default(3)
+      .describe('Smallest speedup worth proposing, in percent (raised to the A/A noise floor).'),
+    samples: z
+      .number()
+      .int()
+      .min(3)
+      .max(1000)
+      .default(20)
+      .describe('Benchmark processes per side (base and candidate).'),
+    includeSafeRefactors: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Also propose candidates that build and pass the tests where no benchmark could prove a speedup, labelled confidence "low".',
+      ),
+  })
+  .strict();
+export type OptimizeSettings = z.infer<typeof OptimizeSettings>;
+
+/** Body of `POST /v1/repos/:id/optimize`. */
+export const OptimizeRequest = OptimizeSettings.extend({
+  ref: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe("Commit, branch or tag to optimize (default: the repo's default branch)."),
+  queue: RunQueueName.optional().describe('Run queue of its stage runs.'),
+}).strict();
+export type OptimizeRequest = z.infer<typeof OptimizeRequest>;
+
+export const ProposalMetric = z.object({
+  benchmark: z.string(),
+  /** Medians of the process-level samples, in ns per operation (lower is better). */
+  baseMedianNs: z.number(),
+  candidateMedianNs: z.number(),
+  baseSamples: z.number().int(),
+  candidateSamples: z.number().int(),
+  pValue: z.number(),
+  /** The proven speedup (lower confidence bound), and the bar it cleared. */
+  lowerBoundSpeedup: z.number(),
+  threshold: z.number(),
+});
+export type ProposalMetric = z.infer<typeof ProposalMetric>;
+
+/** A change whose speedup was proven beyond the repository's noise. */
+export const Proposal = z.object({
+  id: z.string(),
+  rule: RuleId,
+  file: z.string(),
+  line: z.number().int(),
+  summary: z.string(),
+  explanation: z.string(),
+  diff: z.string(),
+  files: z.array(z.string()),
+  risk: Risk,
+  metrics: z.array(ProposalMetric),
+  /** The headline: the best benchmark's proven speedup (a fraction; 0 for a safe refactor). */
+  speedup: z.number(),
+  /**
+   * `proven`: a benchmark showed the speedup beyond noise. `low`: a safe refactor (builds, tests
+   * pass) that no benchmark measured, proposed only when the user opted in.
+   */
+  confidence: z.enum(['proven', 'low']),
+  /** Everything needed to re-run it: the noise floor, samples, node, the commit. */
+  evidence: z.object({
+    noiseFloor: z.number(),
+    samples: z.number().int(),
+    alpha: z.number(),
+    node: z.string(),
+    commit: z.string(),
+  }),
+  /** Every attempt of the optimization in order, with its outcome and reason. */
+  timeline: z.array(
+    z.object({
+      rule: RuleId,
+      file: z.string(),
+      line: z.number().int(),
+      candidateId: z.string().nullable(),
+      outcome: z.enum(['accepted', 'rejected', 'safe-refactor']),
+      reason: z.string(),
+    }),
+  ),
+});
+export type Proposal = z.infer<typeof Proposal>;
+
+/** A stored proposal as the API shows it: where it came from and where its evidence is. */
+export const StoredProposal = Proposal.extend({
+  optimizationId: z.string(),
+  runId: z.string(),
+  repoId: z.string().nullable(),
+  createdAt: z.string(),
+  /** The optimization's artifacts (logs, baseline, attempts, trace): `GET /v1/artifacts/:id`. */
+  artifacts: z.array(z.object({ id: z.string(), name: z.string(), runId: z.string() })),
+});
+export type StoredProposal = z.infer<typeof StoredProposal>;
+
+export const ProposalList = z.object({
+  proposals: z.array(StoredProposal.omit({ diff: true, timeline: true, artifacts: true })),
+  nextCursor: z.string().nullable(),
+});
+export type ProposalList = z.infer<typeof ProposalList>;
+
+export const Artifact = z.object({
+  id: z.string(),
+  runId: z.string(),
+  optimizationId: z.string().nullable(),
+  repoId: z.string().nullable(),
+  name: z.string(),
+  bytes: z.number().int(),
+  sha256: z.string(),
+  contentType: z.string(),
+  createdAt: z.string(),
+});
+export type Artifact = z.infer<typeof Artifact>;
+
+export const ArtifactUrl = z.object({
+  /** Absolute path with query: GET it without a token until `expiresAt`. */
+  url: z.string(),
+  expiresAt: z.string(),
+});
+export type ArtifactUrl = z.infer<typeof ArtifactUrl>;

@@ -166,6 +166,17 @@ export const RunError = z.object({ code: z.string(), message: z.string() });
 export type RunError = z.infer<typeof RunError>;
 
 /** The run as clients see it. Environment values are never returned, only their names. */
+export const RunKind = z.enum([
+  'agent',
+  'optimize.detect',
+  'optimize.baseline',
+  'optimize.scan',
+  'optimize.patch',
+  'optimize.validate',
+  'optimize.propose',
+]);
+export type RunKind = z.infer<typeof RunKind>;
+
 export const Run = z.object({
   id: z.string(),
   agent: AgentName,
@@ -222,6 +233,13 @@ export const Run = z.object({
   attempt: z.number().int(),
   /** The schedule that started this run, if one did. */
   scheduleId: z.string().nullable(),
+  /**
+   * `agent` for a run of an agent or command; `optimize.<stage>` for a stage of an
+   * optimization (`POST /v1/repos/:id/optimize`).
+   */
+  kind: RunKind,
+  /** Stages of one optimization: the id of its first stage run (null for that run itself). */
+  parentId: z.string().nullable(),
 });
 export type Run = z.infer<typeof Run>;
 
@@ -252,6 +270,14 @@ export const ListRunsQuery = z
     limit: z.coerce.number().int().min(1).max(200).default(50),
     cursor: z.string().max(200).optional().describe('nextCursor of the previous page.'),
     scheduleId: z.string().min(1).max(100).optional().describe('Only runs this schedule started.'),
+    kind: RunKind.optional().describe('Only runs of this kind.'),
+    repoId: z.string().min(1).max(100).optional().describe('Only runs of this repository.'),
+    parentId: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('Only the stage runs of this optimization (its first run id).'),
   })
   .strict();
 export type ListRunsQuery = z.infer<typeof ListRunsQuery>;

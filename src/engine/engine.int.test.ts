@@ -385,3 +385,50 @@ describe('expired workspaces', () => {
     expect(await engine.sweepWorkspaces()).toEqual([]); // nothing left to do
   });
 });
+
+describe('optimizations', () => {
+  it('queues the stage after one whose process died before queueing it, exactly once', async () => {
+    const { store, start, config } = await setup({ PATCHBAY_RUN_LEASE_MS: '1000' });
+    const repo = join(config.dataDir, 'repo');
+    mkdirSync(repo);
+    await git(['init', '-q', '-b', 'main'], repo);
+    await store.repos.insert({
+      id: 'repo_stall',
+      name: 'stall',
+      url: null,
+      path: repo,
+      defaultBranch: 'main',
+      managed: false,
+      createdAt: new Date().toISOString(),
+    });
+    const finished = new Date(Date.now() - 5000).toISOString();
+    const scan = testRunRecord(
+      { kind: 'optimize.scan', repoId: 'repo_stall', command: ['patchbay', 'optimize-stage'] },
+      { status: 'succeeded', startedAt: finished, finishedAt: finished, exitCode: 0 },
+    );
+    scan.parentId = 'run_optimization';
+    // A failed stage ends its optimization; after propose there is nothing more.
+    const failed = testRunRecord(
+      { kind: 'optimize.baseline', repoId: 'repo_stall', command: ['patchbay', 'optimize-stage'] },
+      { status: 'failed', startedAt: finished, finishedAt: finished, exitCode: 1 },
+    );
+    failed.parentId = 'run_other';
+    const last = testRunRecord(
+      { kind: 'optimize.propose', repoId: 'repo_stall', command: ['patchbay', 'optimize-stage'] },
+      { status: 'succeeded', startedAt: finished, finishedAt: finished, exitCode: 0 },
+    );
+    last.parentId = 'run_third';
+    for (const r of [scan, failed, last]) await store.runs.insert(r);
+    // Two processes on one store race for it.
+    await Promise.all([start(), start()]);
+    const next = async () => store.runs.list({ limit: 10, parentId: 'run_optimization' });
+    expect(await until(() => false, 1200)).toBe(false); // a few heartbeats
+    const stages = await next();
+    expect(stages.map((r) => r.kind).sort()).toEqual(['optimize.patch', 'optimize.scan']);
+    const patch = stages.find((r) => r.kind === 'optimize.patch')!;
+    expect(patch).toMatchObject({ repoId: 'repo_stall', workspaceOf: scan.id });
+    expect(patch.command?.slice(1, 3)).toEqual(['optimize-stage', 'patch']);
+    expect((await store.runs.list({ limit: 10, parentId: 'run_other' })).length).toBe(1);
+    expect((await store.runs.list({ limit: 10, parentId: 'run_third' })).length).toBe(1);
+  });
+});

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, realpath } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { hostname } from 'node:os';
-import { findExecutable, getAgent, type AgentContext } from '../agents/index.js';
+import { findExecutable, getAgent, type AgentContext, type LaunchPlan } from '../agents/index.js';
 import type { ResolvedConfig } from '../config/index.js';
 import {
   invalidBodyField,
@@ -17,6 +17,8 @@ import {
   type ListConversationsQuery,
   type PostMessageRequest,
   type ListRunsQuery,
+  type OptimizeRequest,
+  type OptimizeStage,
   type ParsedCreateRunRequest,
   type Run,
   type RunEvent,
@@ -35,6 +37,7 @@ import {
 } from '../exec/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import {
+  DEFAULT_RUN_QUEUE,
   EventWriter,
   newRunRecord,
   toRun,
@@ -67,6 +70,15 @@ import { createEmbeddedQueue, type JobQueue } from '../queue/index.js';
 import { createLocalEventBus, type EventBus, type EventListener } from './event-bus.js';
 import { EventCursor, isTerminalEvent, type EventCursorOptions } from './event-cursor.js';
 import { outcomeOf } from './outcome.js';
+import {
+  createStageParser,
+  nextStage,
+  stageArgv,
+  stageCommand,
+  stageKind,
+  stageOf,
+  storeStageOutputs,
+} from './optimizations.js';
 import { createSchedules, type RunOrigin, type Schedules } from './schedules.js';
 
 export interface EngineOptions {
@@ -112,6 +124,12 @@ export interface Engine {
   /** Schedules and the clock that fires them (running once the engine has started). */
   readonly schedules: Schedules;
   createRun(request: ParsedCreateRunRequest, origin?: RunOrigin): Promise<Run>;
+  /**
+   * Starts an optimization of a registered repository: queues its first stage run
+   * (`optimize.detect`); each stage that succeeds queues the next. Returns the first run,
+   * whose id is the optimization's id (every stage run's `parentId`).
+   */
+  optimize(repoId: string, request: OptimizeRequest): Promise<Run>;
   getRun(id: string): Promise<Run>;
   listRuns(query: ListRunsQuery): Promise<{ runs: Run[]; nextCursor: string | null }>;
   listEvents(id: string, after: number, limit: number): Promise<RunEventList>;
@@ -323,16 +341,7 @@ export function createEngine(options: EngineOptions): Engine {
       if (request.workdir) {
         throw invalidBodyField('workdir', 'not with repo', 'give either repo or workdir, not both');
       }
-      const repo = await store.repos.get(request.repo);
-      if (!repo) throw new PatchbayError('REPO_NOT_FOUND', `no repository ${request.repo}`);
-      const ref = request.ref ?? repo.defaultBranch;
-      await git(['rev-parse', '--verify', '-q', `${ref}^{commit}`], repo.path, gitOptions).catch(
-        () => {
-          throw new PatchbayError('REPO_REF_NOT_FOUND', `${ref} is not a commit of ${repo.name}`, {
-            ref,
-          });
-        },
-      );
+      await assertRef(request.repo, request.ref);
     }
     const workdir = request.workdir
       ? await resolveTrustedWorkdir(request.workdir, config.workspaceRoots)
@@ -370,6 +379,11 @@ export function createEngine(options: EngineOptions): Engine {
         workspaceOf: follow.workspaceOf ?? follow.id,
       }),
     });
+    return enqueueNew(record);
+  }
+
+  /** Stores a new run (within the budgets), its `queued` event, and queues it. */
+  async function enqueueNew(record: RunRecord): Promise<Run> {
     await budgets.insertRun(record);
     writer.track(record.id, 0);
     writer.append(record.id, 'status', { status: 'queued' });
@@ -377,10 +391,121 @@ export function createEngine(options: EngineOptions): Engine {
     // runs it (this one or another sharing the store) continues the seq from the store.
     await writer.flush();
     writer.untrack(record.id);
-    baseLog.info({ runId: record.id, agent: record.agent }, 'run queued');
+    baseLog.info({ runId: record.id, agent: record.agent, kind: record.kind }, 'run queued');
     knownQueues.add(record.queue);
     await dispatcher.enqueue(record);
     return toRun(record);
+  }
+
+  async function assertRef(repoId: string, requested: string | undefined) {
+    const repo = await store.repos.get(repoId);
+    if (!repo) throw new PatchbayError('REPO_NOT_FOUND', `no repository ${repoId}`);
+    const ref = requested ?? repo.defaultBranch;
+    const sha = await git(
+      ['rev-parse', '--verify', '-q', `${ref}^{commit}`],
+      repo.path,
+      gitOptions,
+    ).catch(() => {
+      throw new PatchbayError('REPO_REF_NOT_FOUND', `${ref} is not a commit of ${repo.name}`, {
+        ref,
+      });
+    });
+    return { repo, ref, sha: sha.trim() };
+  }
+
+  /** A stage run's fields: `optimize-stage` in the optimization's directory, no agent limits. */
+  function stageRecord(
+    stage: OptimizeStage,
+    from: { repoId: string; queue: string; ref: string | null; workspaceOf: string | null },
+    command: string[],
+    timeoutMs: number,
+  ): RunRecord {
+    return newRunRecord({
+      agent: 'shell',
+      kind: stageKind(stage),
+      command,
+      prompt: null,
+      workdir: null,
+      env: {},
+      pty: false,
+      timeoutMs,
+      // A stage prints progress only between steps, and an install or a test suite may be
+      // silent for long: the stage's own limits (max minutes) and the run timeout apply.
+      idleTimeoutMs: timeoutMs,
+      maxOutputBytes: config.maxOutputBytes,
+      outputPolicy: 'truncate',
+      callbackUrl: null,
+      repoId: from.repoId,
+      ref: from.ref,
+      autoCommit: false,
+      // Installs fetch packages; with PATCHBAY_SANDBOX=bwrap a stage still needs the network.
+      network: true,
+      queue: from.queue,
+      ...(from.workspaceOf ? { workspaceOf: from.workspaceOf } : {}),
+    });
+  }
+
+  async function startOptimization(repoId: string, request: OptimizeRequest): Promise<Run> {
+    if (stopping) throw new PatchbayError('SERVER_SHUTTING_DOWN');
+    const { repo, ref, sha } = await assertRef(repoId, request.ref);
+    // Every stage gets the whole budget of minutes plus an hour for install and build; the
+    // validate stage stops taking candidates at maxMinutes from the start.
+    const timeoutMs = Math.max(config.runTimeoutMs, (request.maxMinutes + 60) * 60_000);
+    const record = stageRecord(
+      'detect',
+      { repoId, queue: request.queue ?? DEFAULT_RUN_QUEUE, ref, workspaceOf: null },
+      stageCommand('detect', { source: repo.path, ref: sha, request }),
+      timeoutMs,
+    );
+    record.parentId = record.id;
+    return enqueueNew(record);
+  }
+
+  /** After a stage succeeded: the next stage, in the same directory (none after propose). */
+  async function continueOptimization(runId: string, log: Logger): Promise<void> {
+    const done = await getRecord(runId);
+    const stage = stageOf(done);
+    const next = stage && done.status === 'succeeded' ? nextStage(stage) : null;
+    if (!next || !done.repoId) return;
+    const record = stageRecord(
+      next,
+      {
+        repoId: done.repoId,
+        queue: done.queue,
+        ref: done.ref,
+        workspaceOf: done.workspaceOf ?? done.id,
+      },
+      stageCommand(next),
+      done.timeoutMs,
+    );
+    record.parentId = done.parentId ?? done.id;
+    record.retries = done.retries;
+    await enqueueNew(record).catch(async (err: unknown) => {
+      // Lost a race with a recovery (or the other way round): the stage is queued once.
+      const queued = await store.runs.list({
+        limit: 1,
+        parentId: record.parentId!,
+        kind: record.kind,
+      });
+      if (queued.length > 0) return;
+      log.error({ err, stage: next }, 'could not queue the next stage of the optimization');
+    });
+  }
+
+  /**
+   * Stages that succeeded more than a lease ago without their next stage queued: the process
+   * that ran them died between the end and the queueing. The unique (parent_id, kind) index
+   * makes sure only one process queues it.
+   */
+  async function resumeStalledOptimizations(): Promise<void> {
+    const stalled = await store.runs.listStalledStages(
+      new Date(Date.now() - WORKER_PURGE_MS).toISOString(),
+      new Date(Date.now() - leaseMs).toISOString(),
+    );
+    for (const run of stalled) {
+      baseLog.warn({ runId: run.id, kind: run.kind }, 'queueing the stage after a stalled one');
+      await continueOptimization(run.id, baseLog.child({ runId: run.id }));
+    }
   }
 
   async function executeRun(runId: string): Promise<void> {
@@ -441,7 +566,7 @@ export function createEngine(options: EngineOptions): Engine {
               baseCommit: (await git(['rev-parse', 'HEAD'], workdir, gitOptions)).trim(),
             };
           }
-        } else if (record.repoId) {
+        } else if (record.repoId && record.kind === 'agent') {
           worktree = await createRunWorktree(record);
           workdir = worktree.workdir;
         } else {
@@ -474,8 +599,11 @@ export function createEngine(options: EngineOptions): Engine {
   async function runProcess(record: RunRecord, entry: ActiveRun, log: Logger): Promise<void> {
     const runId = record.id;
     const adapter = getAgent(record.agent);
-    const plan = adapter.plan(record, agentContext(record.env));
-    const parser = adapter.createParser?.();
+    const stage = stageOf(record);
+    const plan: LaunchPlan = stage
+      ? { argv: stageArgv(record), stdin: 'ignore' }
+      : adapter.plan(record, agentContext(record.env));
+    const parser = stage ? createStageParser() : adapter.createParser?.();
     const pty = record.pty ? await loadPty() : undefined;
     if (record.pty && !pty) {
       await finalize(runId, {
@@ -589,6 +717,7 @@ export function createEngine(options: EngineOptions): Engine {
     });
     const facts = parser?.facts;
     const changes = record.baseCommit ? await recordChanges(record, log) : {};
+    if (stage) await storeStageArtifacts(record, log);
     await finalize(runId, outcome, exit, {
       ...changes,
       ...(facts && {
@@ -600,10 +729,26 @@ export function createEngine(options: EngineOptions): Engine {
         ...(facts.model ? { model: facts.model } : {}),
       }),
     });
+    if (stage) await continueOptimization(runId, log);
   }
 
   const workspaces = createRunWorkspaces({ config, store, log: baseLog });
   const { gitOptions, createRunWorktree, recordChanges, sweepWorkspaces } = workspaces;
+
+  /**
+   * A stage's files, stored before its end is (a client that saw the end can fetch them), each
+   * announced by an `artifact` event. A failure to store them is logged, not the run's failure.
+   */
+  async function storeStageArtifacts(record: RunRecord, log: Logger): Promise<void> {
+    try {
+      const stored = await storeStageOutputs(record, { store, dataDir: config.dataDir });
+      for (const a of stored) {
+        writer.append(record.id, 'artifact', { id: a.id, name: a.name, bytes: a.bytes });
+      }
+    } catch (err) {
+      log.error({ err }, 'could not store the stage artifacts');
+    }
+  }
 
   /** A queued run that cannot start (its worktree could not be made) fails at once. */
   async function failQueued(runId: string, err: unknown): Promise<void> {
@@ -732,7 +877,10 @@ export function createEngine(options: EngineOptions): Engine {
   async function sandboxGitDirs(record: RunRecord): Promise<string[]> {
     if (!record.repoId) return [];
     const repo = await store.repos.get(record.repoId);
-    return repo ? [`${repo.path}/.git`] : [];
+    if (!repo) return [];
+    // A stage clones the repository and runs this installation's own code.
+    if (stageOf(record)) return [repo.path, dirname(dirname(stageArgv(record)[1]!))];
+    return [`${repo.path}/.git`];
   }
 
   const callbacks = createCallbackScheduler({
@@ -943,6 +1091,7 @@ export function createEngine(options: EngineOptions): Engine {
     try {
       await heartbeat();
       await reapLostRuns();
+      await resumeStalledOptimizations();
       if (Math.random() < 0.01) {
         await store.workers.purge(new Date(Date.now() - WORKER_PURGE_MS).toISOString());
       }
@@ -1089,6 +1238,7 @@ export function createEngine(options: EngineOptions): Engine {
     async getRun(id) {
       return toRun(await getRecord(id));
     },
+    optimize: startOptimization,
     async listRuns(query) {
       const statuses = query.status;
       const records = await store.runs.list({
@@ -1096,6 +1246,9 @@ export function createEngine(options: EngineOptions): Engine {
         limit: query.limit + 1,
         before: query.cursor,
         scheduleId: query.scheduleId,
+        kind: query.kind,
+        parentId: query.parentId,
+        repoId: query.repoId,
       });
       const page = records.slice(0, query.limit);
       return {

@@ -18,6 +18,7 @@ export { createRedisEventBus, type RedisEventBus } from './event-bus-redis.js';
 export { createLocalEventBus, type EventBus, type EventListener } from './event-bus.js';
 export { EventCursor, isTerminalEvent, type EventCursorOptions } from './event-cursor.js';
 export { createRepoService, type RepoService } from './repos.js';
+export { createStageParser } from './optimizations.js';
 export {
   createRedisControl,
   type ControlAction,

@@ -7,9 +7,14 @@ export { validateCandidate, type ValidationResult } from './validate.js';
 export {
   applyProposal,
   findProposal,
+  isGitUrl,
   optimize,
+  readOptimizeResult,
+  resolveSettings,
+  runOptimizeStage,
+  startOptimization,
   type Attempt,
   type OptimizeProgress,
   type OptimizeResult,
-  type Proposal,
+  type ResolvedOptimizeSettings,
 } from './pipeline.js';

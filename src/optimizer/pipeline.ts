@@ -1,44 +1,64 @@
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import type {
-  Candidate,
-  DetectResult,
-  Opportunity,
-  PatchRejection,
-  SpeedupVerdict,
+import { dirname, join, resolve } from 'node:path';
+import {
+  OptimizeStage as OptimizeStageName,
+  PatchbayError,
+  type Candidate,
+  type DetectResult,
+  type Opportunity,
+  type PatchRejection,
+  type Proposal,
+  type ProposalMetric,
+  type SpeedupVerdict,
 } from '../contracts/index.js';
-import { PatchbayError } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
 import { ulid } from '../store/index.js';
 import { commitAll, git } from '../workspaces/index.js';
 import { runBaseline, type Baseline } from './baseline.js';
-import { benchmarkTimeNs, parseBenchOutput } from './bench-output.js';
+import { readBenchOutput } from './bench-output.js';
 import { detectRepo } from './detect.js';
 import { applyTemplate } from './patch/apply.js';
 import { scanRepo } from './scan/index.js';
 import { decide, noiseFloor } from './stats.js';
 import { runStep } from './steps.js';
-import { createTrace } from './trace.js';
+import { createTrace, mergeTraces, type Trace, type TraceFile } from './trace.js';
 import { validateCandidate, type ValidationMath, type ValidationResult } from './validate.js';
 
-export type OptimizeStage =
-  'prepare' | 'detect' | 'baseline' | 'calibrate' | 'scan' | 'patch' | 'validate' | 'propose';
+/** What progress reports: the six stages, and the steps within them worth naming. */
+export type OptimizeStage = OptimizeStageName | 'prepare' | 'calibrate';
 
 export interface OptimizeProgress {
   stage: OptimizeStage;
   message: string;
   /** During validation: candidate k of n. */
   candidate?: { index: number; total: number };
+  /** Since the optimization started (the first stage), not this stage. */
   elapsedMs: number;
   /** Remaining time, once validation has timed a candidate. */
   etaMs?: number;
 }
 
+/** Settings with their defaults applied; `minSpeedup` a fraction here, not a percent. */
+export interface ResolvedOptimizeSettings {
+  bench?: string;
+  test?: string;
+  maxCandidates: number;
+  maxProposals: number;
+  maxMinutes: number;
+  minSpeedup: number;
+  samples: number;
+  alpha: number;
+  /** Propose safe refactors too (confidence `low`). */
+  includeSafeRefactors: boolean;
+}
+
 export interface OptimizeOptions {
   /** A local directory (a git repository or not) or a git URL (cloned). */
   source: string;
-  /** This run's directory: the working copy, candidate worktrees and the artifacts. */
+  /** With a git source: the commit, branch or tag to optimize (default its HEAD). */
+  ref?: string;
+  /** This optimization's directory: the working copy, candidate worktrees and the artifacts. */
   runDir: string;
   env: Record<string, string>;
   log: Logger;
@@ -49,13 +69,15 @@ export interface OptimizeOptions {
   maxCandidates?: number;
   /** Proposals kept at most (the largest proven speedups); default 5. */
   maxProposals?: number;
-  /** Stop taking new candidates after this many minutes; default 60. */
+  /** Stop taking new candidates this many minutes after the start; default 60. */
   maxMinutes?: number;
   /** Fraction, default 0.03. */
   minSpeedup?: number;
   /** Process-level benchmark samples per side; default 20. */
   samples?: number;
   alpha?: number;
+  /** Propose safe refactors (no benchmark proved them) too, labelled confidence `low`. */
+  includeSafeRefactors?: boolean;
   onProgress?: (progress: OptimizeProgress) => void;
 }
 
@@ -67,36 +89,6 @@ export interface Attempt {
   reason: string;
   rejection?: PatchRejection;
   validation?: ValidationResult;
-}
-
-export interface ProposalMetric {
-  benchmark: string;
-  /** Medians of the process-level samples, in ns per operation (lower is better). */
-  baseMedianNs: number;
-  candidateMedianNs: number;
-  baseSamples: number;
-  candidateSamples: number;
-  pValue: number;
-  /** The proven speedup (lower confidence bound), and the bar it cleared. */
-  lowerBoundSpeedup: number;
-  threshold: number;
-}
-
-export interface Proposal {
-  id: string;
-  rule: Candidate['rule'];
-  file: string;
-  line: number;
-  summary: string;
-  explanation: string;
-  diff: string;
-  files: string[];
-  risk: Opportunity['risk'];
-  metrics: ProposalMetric[];
-  /** The headline: the best benchmark's proven speedup. */
-  speedup: number;
-  /** Everything needed to re-run it: the noise floor, samples, machine, node. */
-  evidence: { noiseFloor: number; samples: number; alpha: number; node: string; commit: string };
 }
 
 export interface OptimizeResult {
@@ -113,195 +105,387 @@ export interface OptimizeResult {
   durationMs: number;
 }
 
+/** What every stage reads first: `<runDir>/optimize.json`, written when the optimization starts. */
+interface OptimizeState {
+  id: string;
+  source: string;
+  ref: string | null;
+  settings: ResolvedOptimizeSettings;
+  /** Epoch ms: the budget of minutes and the progress clock count from here. */
+  startedAt: number;
+}
+
+export interface StageContext {
+  /** The optimization's directory (see OptimizeOptions.runDir). */
+  runDir: string;
+  env: Record<string, string>;
+  log: Logger;
+  onProgress?: (progress: OptimizeProgress) => void;
+}
+
 /**
- * `patchbay optimize`: detect → baseline → A/A calibration → scan → patch → validate →
- * propose, offline, with deterministic templates only. Works on its own copy of the source
- * (the user's checkout is never touched) and writes every artifact under `runDir/artifacts`:
- * logs.txt, baseline.json, trace.json, opportunities.json, attempts.json, proposals.json.
+ * `patchbay optimize`: detect → baseline (with the A/A calibration) → scan → patch → validate
+ * → propose, offline, with deterministic templates only. Works on its own copy of the source
+ * (the user's checkout is never touched). Each stage reads what the ones before it wrote under
+ * `runDir`, so the server runs each as its own run, possibly in another process (see
+ * `runOptimizeStage`); here they run one after the other in this process.
  *
  * @throws PatchbayError OPTIMIZE_BASELINE_FAILED when the repository's own baseline is red.
  */
 export async function optimize(options: OptimizeOptions): Promise<OptimizeResult> {
-  const started = Date.now();
-  const runId = `opt_${ulid()}`;
-  const { env, log } = options;
+  const { runDir, env, log, onProgress } = options;
+  await startOptimization(runDir, {
+    source: options.source,
+    ...(options.ref ? { ref: options.ref } : {}),
+    settings: resolveSettings(options),
+  });
+  const context: StageContext = { runDir, env, log, ...(onProgress ? { onProgress } : {}) };
+  for (const stage of OptimizeStageName.options) await runOptimizeStage(stage, context);
+  return readOptimizeResult(runDir);
+}
+
+export function resolveSettings(
+  options: Partial<Omit<ResolvedOptimizeSettings, 'bench' | 'test'>> & {
+    bench?: string | undefined;
+    test?: string | undefined;
+  },
+): ResolvedOptimizeSettings {
+  return {
+    ...(options.bench ? { bench: options.bench } : {}),
+    ...(options.test ? { test: options.test } : {}),
+    maxCandidates: options.maxCandidates ?? 10,
+    maxProposals: options.maxProposals ?? 5,
+    maxMinutes: options.maxMinutes ?? 60,
+    minSpeedup: options.minSpeedup ?? 0.03,
+    samples: options.samples ?? 20,
+    alpha: options.alpha ?? 0.05,
+    includeSafeRefactors: options.includeSafeRefactors ?? false,
+  };
+}
+
+/** Writes `<runDir>/optimize.json`: what the stages share. Returns the optimization id. */
+export async function startOptimization(
+  runDir: string,
+  init: { id?: string; source: string; ref?: string; settings: ResolvedOptimizeSettings },
+): Promise<string> {
+  await mkdir(join(runDir, 'artifacts'), { recursive: true });
+  const state: OptimizeState = {
+    id: init.id ?? `opt_${ulid()}`,
+    source: init.source,
+    ref: init.ref ?? null,
+    settings: init.settings,
+    startedAt: Date.now(),
+  };
+  await writeJson(join(runDir, 'optimize.json'), state);
+  return state.id;
+}
+
+/**
+ * Runs one stage of the optimization in `runDir` (started by `startOptimization`), reading the
+ * earlier stages' files and writing its own (`stageArtifacts`), including its trace, also when
+ * it fails.
+ */
+export async function runOptimizeStage(stage: OptimizeStageName, ctx: StageContext): Promise<void> {
+  const state = await readJson<OptimizeState>(ctx.runDir, 'optimize.json');
   const trace = createTrace();
-  const progress = (p: Omit<OptimizeProgress, 'elapsedMs'>): void =>
-    options.onProgress?.({ ...p, elapsedMs: Date.now() - started });
-  const samples = options.samples ?? 20;
-  const alpha = options.alpha ?? 0.05;
-  const minSpeedup = options.minSpeedup ?? 0.03;
-  const maxCandidates = options.maxCandidates ?? 10;
-  const maxProposals = options.maxProposals ?? 5;
-  const deadline = started + (options.maxMinutes ?? 60) * 60_000;
-  const artifactsDir = join(options.runDir, 'artifacts');
-  await mkdir(artifactsDir, { recursive: true });
+  const progress: Progress = (p) =>
+    ctx.onProgress?.({ ...p, elapsedMs: Date.now() - state.startedAt });
+  const io: StageIo = {
+    ...ctx,
+    state,
+    trace,
+    progress,
+    artifactsDir: join(ctx.runDir, 'artifacts'),
+  };
+  try {
+    await stages[stage](io);
+  } finally {
+    if (stage !== 'propose') {
+      await writeJson(join(io.artifactsDir, `trace.${stage}.json`), trace.toJSON());
+    }
+  }
+}
 
-  progress({ stage: 'prepare', message: `copying ${options.source}` });
-  const root = join(options.runDir, 'repo');
-  const commit = await trace.span('prepare', 'working copy', () =>
-    prepareWorkingCopy(options.source, root, env),
-  );
+type Progress = (p: Omit<OptimizeProgress, 'elapsedMs'>) => void;
 
-  progress({ stage: 'detect', message: 'package manager, commands, framework' });
-  const detected = await trace.span('detect', 'detect', () =>
-    detectRepo(root, {
-      ...(options.bench || options.test
-        ? {
-            overrides: {
-              commands: {
-                ...(options.bench ? { bench: options.bench } : {}),
-                ...(options.test ? { test: options.test } : {}),
+interface StageIo extends StageContext {
+  state: OptimizeState;
+  trace: Trace;
+  progress: Progress;
+  artifactsDir: string;
+}
+
+const repoRoot = (io: StageIo): string => join(io.runDir, 'repo');
+
+const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
+  async detect(io) {
+    const { state, trace, log } = io;
+    io.progress({ stage: 'prepare', message: `copying ${state.source}` });
+    const root = repoRoot(io);
+    await trace.span('prepare', 'working copy', () =>
+      prepareWorkingCopy(state.source, state.ref, root, io.env),
+    );
+    io.progress({ stage: 'detect', message: 'package manager, commands, framework' });
+    const { bench, test } = state.settings;
+    const detected = await trace.span('detect', 'detect', () =>
+      detectRepo(root, {
+        ...(bench || test
+          ? {
+              overrides: {
+                commands: { ...(bench ? { bench } : {}), ...(test ? { test } : {}) },
               },
-            },
-          }
-        : {}),
-      log,
-    }),
-  );
-  await writeJson(join(artifactsDir, 'detect.json'), detected);
+            }
+          : {}),
+        log,
+      }),
+    );
+    await writeJson(join(io.artifactsDir, 'detect.json'), detected);
+  },
 
-  progress({ stage: 'baseline', message: 'install, build, typecheck, tests, benchmark' });
-  const baseline = await runBaseline({ root, detect: detected, artifactsDir, env, log, trace });
+  async baseline(io) {
+    const { env, log, trace, artifactsDir } = io;
+    const { samples } = io.state.settings;
+    const root = repoRoot(io);
+    const detected = await readJson<DetectResult>(artifactsDir, 'detect.json');
+    io.progress({ stage: 'baseline', message: 'install, build, typecheck, tests, benchmark' });
+    await runBaseline({ root, detect: detected, artifactsDir, env, log, trace });
 
-  // A/A: the unchanged code against itself, interleaved like a candidate would be. Its
-  // largest apparent "speedup" is the bar this repository's noise sets.
-  let floor = 0;
-  const bench = detected.commands.bench?.command;
-  const read = (output: string, elapsedMs: number) =>
-    parseBenchOutput(output, { elapsedMs }).benchmarks.map((b) => ({
-      name: b.name,
-      value: benchmarkTimeNs(b),
-    }));
-  if (bench) {
-    progress({ stage: 'calibrate', message: `A/A: ${samples * 2} benchmark runs of the base` });
+    // A/A: the unchanged code against itself, interleaved like a candidate would be. Its
+    // largest apparent "speedup" is the bar this repository's noise sets.
+    let floor = 0;
     const runs = new Map<string, number[]>();
-    await trace.span('calibrate', `A/A ×${samples * 2}`, async () => {
-      for (let i = 0; i < samples * 2; i++) {
-        const run = await runStep({ name: 'bench', command: bench, cwd: root, env, log });
-        if (!run.ok) throw benchFailed(run.output);
-        for (const r of read(run.output, run.durationMs)) {
-          runs.set(r.name, [...(runs.get(r.name) ?? []), r.value]);
+    const bench = detected.commands.bench?.command;
+    if (bench) {
+      io.progress({
+        stage: 'calibrate',
+        message: `A/A: ${samples * 2} benchmark runs of the base`,
+      });
+      await trace.span('calibrate', `A/A ×${samples * 2}`, async () => {
+        for (let i = 0; i < samples * 2; i++) {
+          const run = await runStep({ name: 'bench', command: bench, cwd: root, env, log });
+          if (!run.ok) throw benchFailed(run.output);
+          for (const r of readBench(run.output, run.durationMs)) {
+            runs.set(r.name, [...(runs.get(r.name) ?? []), r.value]);
+          }
         }
-      }
-    });
-    floor = noiseFloor([...runs.values()].flatMap((values) => aaSplits(values)));
+      });
+      floor = noiseFloor([...runs.values()].flatMap((values) => aaSplits(values)));
+    }
     await writeJson(join(artifactsDir, 'calibration.json'), {
       noiseFloor: floor,
       runs: Object.fromEntries(runs),
     });
-  }
+  },
 
-  progress({ stage: 'scan', message: 'rules over the source' });
-  const benchEntries = await benchEntryPoints(root, detected);
-  const opportunities = await trace.span('scan', 'scan', () =>
-    scanRepo(root, { entryPoints: benchEntries }),
-  );
-  await writeJson(join(artifactsDir, 'opportunities.json'), opportunities);
+  async scan(io) {
+    const detected = await readJson<DetectResult>(io.artifactsDir, 'detect.json');
+    io.progress({ stage: 'scan', message: 'rules over the source' });
+    const root = repoRoot(io);
+    const benchEntries = await benchEntryPoints(root, detected);
+    const opportunities = await io.trace.span('scan', 'scan', () =>
+      scanRepo(root, { entryPoints: benchEntries }),
+    );
+    await writeJson(join(io.artifactsDir, 'opportunities.json'), opportunities);
+  },
 
-  progress({ stage: 'patch', message: `${opportunities.length} opportunities` });
-  const attempts: Attempt[] = [];
-  const candidates: { opportunity: Opportunity; candidate: Candidate }[] = [];
-  const seen = new Set<string>();
-  for (const opportunity of opportunities) {
-    if (candidates.length >= maxCandidates) break;
-    if (!opportunity.template) continue;
-    const outcome = await applyTemplate(root, opportunity);
-    if ('rejected' in outcome) {
-      attempts.push({
-        opportunity,
-        candidateId: null,
-        outcome: 'rejected',
-        reason: `${outcome.rejected.code}: ${outcome.rejected.message}`,
-        rejection: outcome.rejected,
-      });
-      trace.mark('patch', `${opportunity.rule} refused`, { code: outcome.rejected.code });
-      continue;
+  async patch(io) {
+    const opportunities = await readJson<Opportunity[]>(io.artifactsDir, 'opportunities.json');
+    const { maxCandidates } = io.state.settings;
+    io.progress({ stage: 'patch', message: `${opportunities.length} opportunities` });
+    const refused: Attempt[] = [];
+    const candidates: Planned[] = [];
+    const seen = new Set<string>();
+    for (const opportunity of opportunities) {
+      if (candidates.length >= maxCandidates) break;
+      if (!opportunity.template) continue;
+      const outcome = await io.trace.span('patch', opportunity.rule, () =>
+        applyTemplate(repoRoot(io), opportunity),
+      );
+      if ('rejected' in outcome) {
+        refused.push({
+          opportunity,
+          candidateId: null,
+          outcome: 'rejected',
+          reason: `${outcome.rejected.code}: ${outcome.rejected.message}`,
+          rejection: outcome.rejected,
+        });
+        io.trace.mark('patch', `${opportunity.rule} refused`, { code: outcome.rejected.code });
+        continue;
+      }
+      if (seen.has(outcome.candidate.id)) continue; // two findings, one rewrite
+      seen.add(outcome.candidate.id);
+      candidates.push({ opportunity, candidate: outcome.candidate });
     }
-    if (seen.has(outcome.candidate.id)) continue; // two findings, one rewrite
-    seen.add(outcome.candidate.id);
-    candidates.push({ opportunity, candidate: outcome.candidate });
-  }
+    await writeJson(join(io.artifactsDir, 'candidates.json'), { candidates, refused });
+  },
 
-  const math: ValidationMath = {
-    read,
-    decide: (base, candidate): SpeedupVerdict =>
-      decide({ base, candidate, alpha, minSpeedup, noiseFloor: floor }),
-  };
-  const workRoot = join(options.runDir, 'candidates');
-  const perCandidate: number[] = [];
-  for (const [index, { opportunity, candidate }] of candidates.entries()) {
-    if (Date.now() > deadline) {
+  async validate(io) {
+    const { env, log, trace, artifactsDir, state } = io;
+    const { samples, alpha, minSpeedup, maxMinutes } = state.settings;
+    const { candidates, refused } = await readJson<{ candidates: Planned[]; refused: Attempt[] }>(
+      artifactsDir,
+      'candidates.json',
+    );
+    const baseline = await readJson<Baseline>(artifactsDir, 'baseline.json');
+    const { noiseFloor: floor } = await readJson<{ noiseFloor: number }>(
+      artifactsDir,
+      'calibration.json',
+    );
+    const deadline = state.startedAt + maxMinutes * 60_000;
+    const math: ValidationMath = {
+      read: readBench,
+      decide: (base, candidate): SpeedupVerdict =>
+        decide({ base, candidate, alpha, minSpeedup, noiseFloor: floor }),
+    };
+    const attempts: Attempt[] = [...refused];
+    const workRoot = join(io.runDir, 'candidates');
+    const perCandidate: number[] = [];
+    for (const [index, { opportunity, candidate }] of candidates.entries()) {
+      if (Date.now() > deadline) {
+        attempts.push({
+          opportunity,
+          candidateId: candidate.id,
+          outcome: 'rejected',
+          reason: `not validated: the optimization reached its limit of ${maxMinutes} minutes`,
+        });
+        continue;
+      }
+      const mean =
+        perCandidate.length > 0 ? perCandidate.reduce((x, y) => x + y, 0) / perCandidate.length : 0;
+      io.progress({
+        stage: 'validate',
+        message: `${opportunity.rule} in ${opportunity.file}:${opportunity.line}`,
+        candidate: { index: index + 1, total: candidates.length },
+        ...(mean > 0 ? { etaMs: mean * (candidates.length - index) } : {}),
+      });
+      const t0 = Date.now();
+      const validation = await validateCandidate({
+        baseline,
+        candidate,
+        workRoot,
+        env,
+        log,
+        math,
+        samples,
+        trace,
+      });
+      perCandidate.push(Date.now() - t0);
       attempts.push({
         opportunity,
         candidateId: candidate.id,
-        outcome: 'rejected',
-        reason: `not validated: the run reached its limit of ${options.maxMinutes ?? 60} minutes`,
+        outcome: validation.status,
+        reason: validation.reason,
+        validation,
       });
-      continue;
+      trace.mark('validate', `${candidate.id} ${validation.status}`, { reason: validation.reason });
     }
-    const mean =
-      perCandidate.length > 0 ? perCandidate.reduce((x, y) => x + y, 0) / perCandidate.length : 0;
-    progress({
-      stage: 'validate',
-      message: `${opportunity.rule} in ${opportunity.file}:${opportunity.line}`,
-      candidate: { index: index + 1, total: candidates.length },
-      ...(mean > 0 ? { etaMs: mean * (candidates.length - index) } : {}),
-    });
-    const t0 = Date.now();
-    const validation = await validateCandidate({
-      baseline,
-      candidate,
-      workRoot,
-      env,
-      log,
-      math,
-      samples,
-      trace,
-    });
-    perCandidate.push(Date.now() - t0);
-    attempts.push({
-      opportunity,
-      candidateId: candidate.id,
-      outcome: validation.status,
-      reason: validation.reason,
-      validation,
-    });
-    trace.mark('validate', `${candidate.id} ${validation.status}`, { reason: validation.reason });
-  }
+    await writeJson(join(artifactsDir, 'attempts.json'), attempts);
+  },
 
-  progress({ stage: 'propose', message: 'proposals for proven speedups' });
-  const proposals = attempts
-    .filter((a) => a.outcome === 'accepted' && a.validation)
-    .map((a) => toProposal(a, candidates, { floor, samples, alpha, commit }))
-    .sort((x, y) => y.speedup - x.speedup)
-    .slice(0, maxProposals);
-  await writeJson(join(artifactsDir, 'attempts.json'), attempts);
-  await writeJson(join(artifactsDir, 'proposals.json'), proposals);
-  await writeJson(join(artifactsDir, 'trace.json'), trace.toJSON());
+  async propose(io) {
+    const { artifactsDir, state } = io;
+    io.progress({ stage: 'propose', message: 'proposals for proven speedups' });
+    const attempts = await readJson<Attempt[]>(artifactsDir, 'attempts.json');
+    const { candidates } = await readJson<{ candidates: Planned[] }>(
+      artifactsDir,
+      'candidates.json',
+    );
+    const { noiseFloor: floor } = await readJson<{ noiseFloor: number }>(
+      artifactsDir,
+      'calibration.json',
+    );
+    const commit = (await git(['rev-parse', 'HEAD'], repoRoot(io), { env: io.env })).trim();
+    const { samples, alpha, maxProposals } = state.settings;
+    const timeline = attempts.map((a) => ({
+      rule: a.opportunity.rule,
+      file: a.opportunity.file,
+      line: a.opportunity.line,
+      candidateId: a.candidateId,
+      outcome: a.outcome,
+      reason: a.reason,
+    }));
+    const context = { floor, samples, alpha, commit, timeline };
+    const proven = attempts
+      .filter((a) => a.outcome === 'accepted' && a.validation)
+      .map((a) => toProposal(a, candidates, context))
+      .sort((x, y) => y.speedup - x.speedup);
+    // Unproven changes only on request, and after every proven one.
+    const safe = state.settings.includeSafeRefactors
+      ? attempts
+          .filter((a) => a.outcome === 'safe-refactor' && a.validation)
+          .map((a) => toProposal(a, candidates, context))
+      : [];
+    const proposals = [...proven, ...safe].slice(0, maxProposals);
+    await writeJson(join(artifactsDir, 'proposals.json'), proposals);
+    // One timeline of every stage, each of which may have run in another process.
+    const traces: TraceFile[] = [];
+    for (const stage of OptimizeStageName.options) {
+      const file = join(artifactsDir, `trace.${stage}.json`);
+      if (existsSync(file)) traces.push(JSON.parse(await readFile(file, 'utf8')) as TraceFile);
+    }
+    traces.push(io.trace.toJSON());
+    await writeJson(join(artifactsDir, 'trace.json'), mergeTraces(traces));
+  },
+};
 
+interface Planned {
+  opportunity: Opportunity;
+  candidate: Candidate;
+}
+
+/** Per-op readings keep their harness, so validation can flag results an empty function matches. */
+const readBench = readBenchOutput;
+
+/** Everything the stages wrote, as one result (after `propose`). */
+export async function readOptimizeResult(runDir: string): Promise<OptimizeResult> {
+  const artifactsDir = join(runDir, 'artifacts');
+  const state = await readJson<OptimizeState>(runDir, 'optimize.json');
+  const root = join(runDir, 'repo');
+  const proposals = await readJson<Proposal[]>(artifactsDir, 'proposals.json');
   return {
-    runId,
+    runId: state.id,
     root,
-    commit,
-    detect: detected,
-    baseline,
-    noiseFloor: floor,
-    opportunities,
-    attempts,
+    commit: proposals[0]?.evidence.commit ?? (await git(['rev-parse', 'HEAD'], root)).trim(),
+    detect: await readJson<DetectResult>(artifactsDir, 'detect.json'),
+    baseline: await readJson<Baseline>(artifactsDir, 'baseline.json'),
+    noiseFloor: (await readJson<{ noiseFloor: number }>(artifactsDir, 'calibration.json'))
+      .noiseFloor,
+    opportunities: await readJson<Opportunity[]>(artifactsDir, 'opportunities.json'),
+    attempts: await readJson<Attempt[]>(artifactsDir, 'attempts.json'),
     proposals,
     artifactsDir,
-    durationMs: Date.now() - started,
+    durationMs: Date.now() - state.startedAt,
   };
+}
+
+async function readJson<T>(dir: string, name: string): Promise<T> {
+  const file = join(dir, name);
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch (err) {
+    throw new PatchbayError(
+      'OPTIMIZE_STAGE_OUT_OF_ORDER',
+      `${name} is missing or unreadable in ${dir}: the stage that writes it has not run (${(err as Error).message})`,
+      { file },
+    );
+  }
 }
 
 function toProposal(
   attempt: Attempt,
-  candidates: { candidate: Candidate }[],
-  context: { floor: number; samples: number; alpha: number; commit: string },
+  candidates: Planned[],
+  context: {
+    floor: number;
+    samples: number;
+    alpha: number;
+    commit: string;
+    timeline: Proposal['timeline'];
+  },
 ): Proposal {
   const candidate = candidates.find((c) => c.candidate.id === attempt.candidateId)!.candidate;
-  const metrics: ProposalMetric[] = attempt.validation!.benchmarks.map((b) => ({
+  // A benchmark an empty function matches proves nothing (mitata's optimized-out heuristic).
+  const counted = attempt.validation!.benchmarks.filter((b) => !b.optimizedOut);
+  const metrics: ProposalMetric[] = counted.map((b) => ({
     benchmark: b.name,
     baseMedianNs: b.verdict.baseMedian,
     candidateMedianNs: b.verdict.candidateMedian,
@@ -311,20 +495,24 @@ function toProposal(
     lowerBoundSpeedup: b.verdict.lowerBoundSpeedup,
     threshold: b.verdict.threshold,
   }));
-  const best = Math.max(...metrics.map((m) => m.lowerBoundSpeedup));
+  const proven = attempt.outcome === 'accepted';
+  const best = proven ? Math.max(...metrics.map((m) => m.lowerBoundSpeedup)) : 0;
   const where = `${candidate.file}:${candidate.line}`;
   return {
     id: `prop_${candidate.id.replace(/^cand_/, '')}`,
     rule: candidate.rule,
     file: candidate.file,
     line: candidate.line,
-    summary: `${candidate.rule} at ${where}: at least ${(best * 100).toFixed(1)}% faster (${attempt.reason})`,
+    summary: proven
+      ? `${candidate.rule} at ${where}: at least ${(best * 100).toFixed(1)}% faster (${attempt.reason})`
+      : `${candidate.rule} at ${where}: safe refactor, low confidence (no benchmark measured it)`,
     explanation: candidate.explanation,
     diff: candidate.diff,
     files: candidate.files,
     risk: attempt.opportunity.risk,
     metrics,
     speedup: best,
+    confidence: proven ? 'proven' : 'low',
     evidence: {
       noiseFloor: context.floor,
       samples: context.samples,
@@ -332,8 +520,13 @@ function toProposal(
       node: process.version,
       commit: context.commit,
     },
+    timeline: context.timeline,
   };
 }
+
+/** A source to clone (`scheme://…` or `git@…`) rather than a local path. */
+export const isGitUrl = (source: string): boolean =>
+  /^[a-z][a-z0-9+.-]*:\/\//i.test(source) || /^git@/.test(source);
 
 /**
  * A private working copy of `source` at `root`, committed (candidates are worktrees of its
@@ -342,20 +535,31 @@ function toProposal(
  */
 async function prepareWorkingCopy(
   source: string,
+  ref: string | null,
   root: string,
   env: Record<string, string>,
 ): Promise<string> {
-  const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(source) || /^git@/.test(source);
   const opts = { env, timeoutMs: 10 * 60_000 };
-  if (isUrl) {
-    await git(['clone', '-q', '--depth', '1', source, root], process.cwd(), opts);
+  if (isGitUrl(source)) {
+    await git(
+      ['clone', '-q', '--depth', '1', ...(ref ? ['--branch', ref] : []), source, root],
+      process.cwd(),
+      opts,
+    );
   } else {
     const path = resolve(source);
     if (!existsSync(path)) {
       throw new PatchbayError('WORKDIR_NOT_FOUND', `${source} does not exist`, { source });
     }
-    if (existsSync(join(path, '.git'))) {
+    if (existsSync(join(path, '.git')) || (ref && existsSync(join(path, 'HEAD')))) {
       await git(['clone', '-q', '--no-hardlinks', path, root], process.cwd(), opts);
+      if (ref) {
+        await git(['checkout', '-q', '--detach', ref], root, opts).catch(() => {
+          throw new PatchbayError('REPO_REF_NOT_FOUND', `${ref} is not a commit of ${source}`, {
+            ref,
+          });
+        });
+      }
     } else {
       await cp(path, root, {
         recursive: true,
@@ -457,6 +661,7 @@ export async function applyProposal(
   env: Record<string, string>,
 ): Promise<string> {
   const branch = `patchbay/${proposal.id.replace(/^prop_/, 'optimize-')}`;
+  await mkdir(dirname(patchFile), { recursive: true });
   await writeFile(patchFile, proposal.diff);
   await git(['checkout', '-q', '-b', branch], repo, { env });
   await git(['apply', patchFile], repo, { env });

@@ -19,11 +19,29 @@ export interface Trace {
   span<T>(stage: string, name: string, fn: () => Promise<T>): Promise<T>;
   /** A point in time: an accepted or rejected candidate, say. */
   mark(stage: string, name: string, args?: Record<string, unknown>): void;
-  toJSON(): { traceEvents: TraceEvent[]; displayTimeUnit: 'ms' };
+  toJSON(): TraceFile;
+}
+
+/** A trace as written: `otherData.startedAt` (epoch ms) lets traces of several processes merge. */
+export interface TraceFile {
+  traceEvents: TraceEvent[];
+  displayTimeUnit: 'ms';
+  otherData: { startedAt: number };
+}
+
+/** One timeline out of several processes' traces (each stage's), on the earliest's clock. */
+export function mergeTraces(files: readonly TraceFile[]): TraceFile {
+  const start = Math.min(...files.map((f) => f.otherData.startedAt));
+  const traceEvents = files.flatMap((f) => {
+    const shift = Math.round((f.otherData.startedAt - start) * 1000);
+    return f.traceEvents.map((e) => ({ ...e, ts: e.ts + shift }));
+  });
+  return { traceEvents, displayTimeUnit: 'ms', otherData: { startedAt: start } };
 }
 
 export function createTrace(now: () => number = () => performance.now()): Trace {
   const origin = now();
+  const startedAt = Date.now();
   const events: TraceEvent[] = [];
   const stages = new Map<string, number>();
   const tid = (stage: string): number => {
@@ -56,6 +74,6 @@ export function createTrace(now: () => number = () => performance.now()): Trace 
     mark(stage, name, args) {
       events.push({ name, cat: stage, ph: 'i', ts: us(now()), pid: 1, tid: tid(stage), args });
     },
-    toJSON: () => ({ traceEvents: [...events], displayTimeUnit: 'ms' }),
+    toJSON: () => ({ traceEvents: [...events], displayTimeUnit: 'ms', otherData: { startedAt } }),
   };
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import {
@@ -11,12 +10,15 @@ import {
 } from 'fastify-type-provider-zod';
 import { PatchbayError } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
+import { SIGNED_ARTIFACT_PREFIX } from './artifact-urls.js';
 import { createTokenChecker } from './auth.js';
 import type { ServerDeps } from './deps.js';
+import { registerDocs } from './docs.js';
 import { errorBody, sendError } from './errors.js';
 import { budgetRoutes } from './routes/budgets.js';
 import { healthRoutes } from './routes/health.js';
 import { conversationRoutes } from './routes/conversations.js';
+import { optimizerRoutes } from './routes/optimizer.js';
 import { repoRoutes } from './routes/repos.js';
 import { runRoutes } from './routes/runs.js';
 import { scheduleRoutes } from './routes/schedules.js';
@@ -59,7 +61,10 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     request.clientKey = `ip:${request.ip}`;
-    if (tokens.enabled) request.clientKey = tokens.check(request.headers.authorization);
+    // A signed artifact URL is its own credential (checked by its route).
+    if (tokens.enabled && !request.url.startsWith(SIGNED_ARTIFACT_PREFIX)) {
+      request.clientKey = tokens.check(request.headers.authorization);
+    }
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
@@ -114,7 +119,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  registerDocs(app);
   await app.register(fastifyWebsocket, {
     options: { maxPayload: deps.config.bodyLimitBytes },
   });
@@ -125,6 +130,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(conversationRoutes(deps));
   await app.register(budgetRoutes(deps));
   await app.register(scheduleRoutes(deps));
+  await app.register(optimizerRoutes(deps));
 
   app.get('/v1/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
     handleJsonRpcSocket(socket, deps, request.clientKey, request.log as Logger);

@@ -50,3 +50,9 @@ export type {
   ScheduleRecord,
   ScheduleRepository,
 } from './schedules-repository.js';
+export type {
+  ArtifactRecord,
+  ArtifactRepository,
+  ProposalRecord,
+  ProposalRepository,
+} from './artifacts-repository.js';

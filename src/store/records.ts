@@ -1,4 +1,4 @@
-import type { AgentName, OutputPolicy, Run, RunStatus } from '../contracts/index.js';
+import type { AgentName, OutputPolicy, Run, RunKind, RunStatus } from '../contracts/index.js';
 import { newRunId } from './ids.js';
 
 /** Which process holds a running run; recovery uses it to tell dead owners from live ones. */
@@ -68,6 +68,9 @@ export interface RunRecord {
   attempt: number;
   /** The schedule that started the run. */
   scheduleId: string | null;
+  kind: RunKind;
+  /** An optimization's stage runs point at its first stage run. */
+  parentId: string | null;
 }
 
 export interface ChangedFile {
@@ -115,6 +118,8 @@ export type NewRunFields = Pick<
       | 'queue'
       | 'retries'
       | 'scheduleId'
+      | 'kind'
+      | 'parentId'
     >
   >;
 
@@ -138,6 +143,8 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     queue: DEFAULT_RUN_QUEUE,
     retries: 0,
     scheduleId: null,
+    kind: 'agent',
+    parentId: null,
     ...fields,
     attempt: 1,
     sandbox: null,
@@ -216,5 +223,7 @@ export function toRun(record: RunRecord): Run {
     retries: record.retries,
     attempt: record.attempt,
     scheduleId: record.scheduleId,
+    kind: record.kind,
+    parentId: record.parentId,
   };
 }

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
-import type { AgentName, OutputPolicy, RunEvent, RunStatus } from '../contracts/index.js';
+import type { AgentName, OutputPolicy, RunEvent, RunKind, RunStatus } from '../contracts/index.js';
 import type { Dialect } from './db.js';
 import { eventRow } from './events-repository.js';
 import {
@@ -18,6 +18,9 @@ export interface ListRunsOptions {
   before?: string;
   /** Only runs this schedule started. */
   scheduleId?: string;
+  repoId?: string;
+  kind?: RunKind;
+  parentId?: string;
 }
 
 export type RunPatch = Partial<
@@ -124,6 +127,8 @@ function fromRow(row: Selectable<RunsTable>): RunRecord {
     retries: num(row.retries ?? 0),
     attempt: num(row.attempt ?? 1),
     scheduleId: row.schedule_id ?? null,
+    kind: (row.kind as RunKind | null) ?? 'agent',
+    parentId: row.parent_id ?? null,
   };
 }
 
@@ -180,6 +185,11 @@ export interface RunRepository extends RunUsageReader {
   list(options: ListRunsOptions): Promise<RunRecord[]>;
   /** Runs in any of these statuses, oldest first. */
   listByStatus(statuses: RunStatus[]): Promise<RunRecord[]>;
+  /**
+   * Optimization stages that succeeded within (after, before) and have no later stage: the
+   * next stage was never queued (the process that ran it died in between).
+   */
+  listStalledStages(finishedAfter: string, finishedBefore: string): Promise<RunRecord[]>;
   update(id: string, patch: RunPatch): Promise<void>;
   /**
    * Updates only when the run is currently in one of `from`: the compare-and-set that keeps
@@ -261,6 +271,8 @@ async function insertRun(db: Kysely<Database>, run: RunRecord): Promise<void> {
       retries: run.retries,
       attempt: run.attempt,
       schedule_id: run.scheduleId,
+      kind: run.kind,
+      parent_id: run.parentId,
     })
     .execute();
 }
@@ -327,12 +339,40 @@ export function createRunRepository(db: Kysely<Database>, dialect: Dialect): Run
       const row = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
       return row ? fromRow(row) : undefined;
     },
-    async list({ statuses, limit, before, scheduleId }) {
+    async list({ statuses, limit, before, scheduleId, repoId, kind, parentId }) {
       let q = db.selectFrom('runs').selectAll().orderBy('id', 'desc').limit(limit);
       if (statuses && statuses.length > 0) q = q.where('status', 'in', statuses);
       if (before) q = q.where('id', '<', before);
       if (scheduleId) q = q.where('schedule_id', '=', scheduleId);
+      if (repoId) q = q.where('repo_id', '=', repoId);
+      if (kind === 'agent')
+        q = q.where((eb) => eb.or([eb('kind', 'is', null), eb('kind', '=', kind)]));
+      else if (kind) q = q.where('kind', '=', kind);
+      if (parentId) q = q.where('parent_id', '=', parentId);
       return (await q.execute()).map(fromRow);
+    },
+    async listStalledStages(finishedAfter, finishedBefore) {
+      const rows = await db
+        .selectFrom('runs as r')
+        .selectAll('r')
+        .where('r.kind', 'like', 'optimize.%')
+        .where('r.kind', '!=', 'optimize.propose')
+        .where('r.status', '=', 'succeeded')
+        .where('r.finished_at', '>', finishedAfter)
+        .where('r.finished_at', '<', finishedBefore)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('runs as c')
+                .select('c.id')
+                .whereRef('c.parent_id', '=', 'r.parent_id')
+                .whereRef('c.id', '>', 'r.id'),
+            ),
+          ),
+        )
+        .orderBy('r.id', 'asc')
+        .execute();
+      return rows.map(fromRow);
     },
     async listByStatus(statuses) {
       const rows = await db

@@ -64,6 +64,39 @@ export interface RunsTable {
   /** 1 for the first start; +1 per retry after a lost worker or a drain. */
   attempt: number;
   schedule_id: string | null;
+  /** `agent`, or `optimize.<stage>`; null in rows from before migration 0011 means `agent`. */
+  kind: string | null;
+  parent_id: string | null;
+}
+
+/** A file an optimizer stage produced, copied out of its workspace into the data dir. */
+export interface ArtifactsTable {
+  id: string;
+  run_id: string;
+  /** The optimization it belongs to (its first stage run), null for a run's own artifacts. */
+  parent_id: string | null;
+  repo_id: string | null;
+  name: string;
+  /** Relative to `<dataDir>/artifacts`. */
+  path: string;
+  bytes: number;
+  sha256: string;
+  content_type: string;
+  created_at: string;
+}
+
+/** A proven speedup, one per accepted candidate of an optimization. */
+export interface ProposalsTable {
+  id: string;
+  run_id: string;
+  parent_id: string;
+  repo_id: string | null;
+  rule: string;
+  file: string;
+  speedup: number;
+  /** The whole proposal as JSON. */
+  data: string;
+  created_at: string;
 }
 
 export interface RunEventsTable {
@@ -208,6 +241,8 @@ export interface ScheduleFiresTable {
 }
 
 export interface Database {
+  artifacts: ArtifactsTable;
+  proposals: ProposalsTable;
   workers: WorkersTable;
   budgets: BudgetsTable;
   schedules: SchedulesTable;

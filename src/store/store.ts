@@ -1,5 +1,11 @@
 import { sql } from 'kysely';
 import { PatchbayError } from '../contracts/index.js';
+import {
+  createArtifactRepository,
+  createProposalRepository,
+  type ArtifactRepository,
+  type ProposalRepository,
+} from './artifacts-repository.js';
 import { createBudgetRepository, type BudgetRepository } from './budgets-repository.js';
 import { createCallbackRepository, type CallbackRepository } from './callbacks-repository.js';
 import {
@@ -28,6 +34,8 @@ export interface Store {
   readonly workers: WorkerRepository;
   readonly budgets: BudgetRepository;
   readonly schedules: ScheduleRepository;
+  readonly artifacts: ArtifactRepository;
+  readonly proposals: ProposalRepository;
   /** Resolves when the database answers a trivial query; throws STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -62,6 +70,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     workers: createWorkerRepository(handle.db),
     budgets: createBudgetRepository(handle.db),
     schedules: createScheduleRepository(handle.db),
+    artifacts: createArtifactRepository(handle.db),
+    proposals: createProposalRepository(handle.db),
     async ping() {
       try {
         await sql`select 1`.execute(handle.db);

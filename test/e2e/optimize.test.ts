@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupAll, GIT_ENV, runCli, tempDir, type Json } from './helpers.js';
@@ -98,6 +98,31 @@ describe('patchbay optimize on the fixture libraries', () => {
     expect(git('diff', '--name-only', 'main', 'HEAD').trim()).toBe(proposal.file);
     execFileSync(process.execPath, ['--test', 'test/'], { cwd: repo });
   });
+
+  it('without a benchmark proposes nothing, unless safe refactors are asked for (confidence low)', async () => {
+    const repo = join(tempDir('patchbay-nobench-'), 'lib-math');
+    cpSync(join(REPOS, 'lib-math'), repo, { recursive: true });
+    const pkgFile = join(repo, 'package.json');
+    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as Json;
+    delete pkg.scripts.bench;
+    writeFileSync(pkgFile, JSON.stringify(pkg, null, 2));
+    rmSync(join(repo, 'bench'), { recursive: true });
+    const flags = ['--max-candidates', '2', '--json'];
+    const none = await runCli(['optimize', repo, ...flags], { env, timeoutMs: 120_000 });
+    expect(none.code, none.stderr).toBe(0);
+    expect(JSON.parse(none.stdout)).toEqual([]);
+    const opted = await runCli(['optimize', repo, ...flags, '--include-safe-refactors'], {
+      env,
+      timeoutMs: 120_000,
+    });
+    expect(opted.code, opted.stderr).toBe(0);
+    const proposals = JSON.parse(opted.stdout) as Json[];
+    expect(proposals.length).toBeGreaterThan(0);
+    for (const p of proposals) {
+      expect(p).toMatchObject({ confidence: 'low', speedup: 0, metrics: [] });
+      expect(p.summary).toContain('safe refactor, low confidence');
+    }
+  }, 150_000);
 
   it('refuses an unknown proposal and bad flags with stable codes', async () => {
     const unknown = await runCli(['optimize', '--apply', 'prop_nope'], { env });

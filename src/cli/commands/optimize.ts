@@ -1,8 +1,18 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { PatchbayError } from '../../contracts/index.js';
+import {
+  isPatchbayError,
+  OptimizeSettings,
+  OptimizeStage,
+  PatchbayError,
+  type Proposal,
+} from '../../contracts/index.js';
 import type { OptimizeProgress, OptimizeResult } from '../../optimizer/index.js';
-import { ulid } from '../../store/index.js';
+import { openStore, ulid } from '../../store/index.js';
+import { createStageParser } from '../../engine/index.js';
 import { createContext } from '../context.js';
 import { out } from '../output.js';
 
@@ -17,6 +27,8 @@ interface OptimizeFlags {
   json?: boolean;
   apply?: string;
   repo?: string;
+  ref?: string;
+  includeSafeRefactors?: boolean;
 }
 
 /** A positive number from a flag, or a VALIDATION_FAILED naming the flag. */
@@ -56,9 +68,13 @@ function printSummary(result: OptimizeResult): void {
       'proposal                    speedup ≥   p        rule                          where',
     );
     for (const p of result.proposals) {
-      const best = p.metrics.reduce((a, m) => (m.lowerBoundSpeedup > a.lowerBoundSpeedup ? m : a));
+      const best = p.metrics.reduce<(typeof p.metrics)[number] | undefined>(
+        (a, m) => (!a || m.lowerBoundSpeedup > a.lowerBoundSpeedup ? m : a),
+        undefined,
+      );
+      const speedup = p.confidence === 'low' ? 'low conf' : `${(p.speedup * 100).toFixed(1)}%`;
       out.line(
-        `${p.id.padEnd(27)} ${`${(p.speedup * 100).toFixed(1)}%`.padStart(8)}   ${best.pValue.toExponential(1).padEnd(8)} ${p.rule.padEnd(29)} ${p.file}:${p.line}`,
+        `${p.id.padEnd(27)} ${speedup.padStart(8)}   ${(best?.pValue.toExponential(1) ?? '-').padEnd(8)} ${p.rule.padEnd(29)} ${p.file}:${p.line}`,
       );
     }
     out.line('');
@@ -81,11 +97,16 @@ export function registerOptimize(program: Command): void {
     .argument('[path-or-url]', 'the repository (default: the current directory)')
     .option('--bench <cmd>', 'benchmark command (default: detected)')
     .option('--test <cmd>', 'test command (default: detected)')
+    .option('--ref <ref>', 'with a git repository: the commit, branch or tag (default: HEAD)')
     .option('--max-candidates <n>', 'candidates validated at most', '10')
     .option('--max-proposals <n>', 'proposals kept at most', '5')
     .option('--max-minutes <n>', 'stop taking candidates after this long', '60')
     .option('--min-speedup <percent>', 'smallest speedup worth proposing, in %', '3')
     .option('--samples <n>', 'benchmark processes per side (base and candidate)', '20')
+    .option(
+      '--include-safe-refactors',
+      'also propose changes no benchmark could prove (build and tests pass), as low confidence',
+    )
     .option('--json', 'print the proposals as JSON')
     .option('--apply <proposal>', 'apply a proposal on a new branch of --repo')
     .option('--repo <path>', 'with --apply: the repository (default: the current directory)')
@@ -94,35 +115,182 @@ export function registerOptimize(program: Command): void {
       const env = ctx.config.childEnvBase;
       if (flags.apply) {
         const { applyProposal, findProposal } = await import('../../optimizer/index.js');
-        const proposal = await findProposal(ctx.config.dataDir, flags.apply);
+        const id = flags.apply;
+        // A proposal of `patchbay optimize` is in the data dir's files; one a server's
+        // optimization made is in its store (the same data dir, or PATCHBAY_DATABASE_URL).
+        const proposal = await findProposal(ctx.config.dataDir, id).catch(async (err: unknown) => {
+          const stored = await storedProposal(ctx.config.databaseUrl, id);
+          if (!stored) throw err;
+          return stored;
+        });
         const patch = join(ctx.config.dataDir, 'optimizer', `${proposal.id}.diff`);
         const branch = await applyProposal(proposal, resolve(flags.repo ?? '.'), patch, env);
         out.line(`applied ${proposal.id} on branch ${branch}`);
         return;
       }
-      const log = ctx.logger('warn');
       // Loaded here: no other command (a server least of all) needs the optimizer in memory.
-      const { optimize } = await import('../../optimizer/index.js');
-      const interactive = process.stderr.isTTY && !flags.json;
-      const result = await optimize({
-        source: target ?? '.',
-        runDir: join(ctx.config.dataDir, 'optimizer', `opt_${ulid()}`),
-        env,
-        log,
-        ...(flags.bench ? { bench: flags.bench } : {}),
-        ...(flags.test ? { test: flags.test } : {}),
+      const { isGitUrl, readOptimizeResult, resolveSettings, startOptimization } =
+        await import('../../optimizer/index.js');
+      const source = target ?? '.';
+      const id = `opt_${ulid()}`;
+      const runDir = join(ctx.config.dataDir, 'optimizer', id);
+      const settings = resolveSettings({
+        bench: flags.bench,
+        test: flags.test,
         maxCandidates: numberFlag('max-candidates', flags.maxCandidates, 1, 1000),
         maxProposals: numberFlag('max-proposals', flags.maxProposals, 1, 1000),
         maxMinutes: numberFlag('max-minutes', flags.maxMinutes, 1, 24 * 60),
         minSpeedup: (numberFlag('min-speedup', flags.minSpeedup, 0, 1000) ?? 3) / 100,
         samples: numberFlag('samples', flags.samples, 3, 1000),
-        onProgress: (p) => {
+        includeSafeRefactors: flags.includeSafeRefactors === true,
+      });
+      await startOptimization(runDir, {
+        id,
+        source: isGitUrl(source) ? source : resolve(source),
+        ...(flags.ref ? { ref: flags.ref } : {}),
+        settings,
+      });
+      const interactive = process.stderr.isTTY && !flags.json;
+      for (const stage of OptimizeStage.options) {
+        await runStageProcess(stage, runDir, env, (p) => {
           if (interactive) out.stderr(`\r\x1b[2K${progressLine(p)}`);
           else if (!flags.json) out.note(progressLine(p));
-        },
-      });
+        });
+      }
       if (interactive) out.stderr('\n');
+      const result = await readOptimizeResult(runDir);
       if (flags.json) out.json(result.proposals);
       else printSummary(result);
     });
+
+  program
+    .command('optimize-stage', { hidden: true })
+    .description('Run one stage of an optimization in --dir, printing NDJSON progress (internal)')
+    .argument('<stage>', OptimizeStage.options.join('|'))
+    .option('--dir <dir>', "the optimization's directory", '.')
+    .option(
+      '--source <path-or-url>',
+      'with the first stage: start the optimization from this source',
+    )
+    .option('--ref <ref>', 'with --source: the commit, branch or tag')
+    .option('--settings <json>', 'with --source: OptimizeSettings as JSON')
+    .action(async (stage: string, flags: StageFlags, command: Command) => {
+      const ctx = createContext(command);
+      const emit = (line: Record<string, unknown>): boolean =>
+        out.stdout(`${JSON.stringify(line)}\n`);
+      try {
+        const parsed = OptimizeStage.safeParse(stage);
+        if (!parsed.success) {
+          throw new PatchbayError('VALIDATION_FAILED', `unknown stage ${stage}`, {
+            problems: [{ path: 'stage', message: OptimizeStage.options.join(', ') }],
+          });
+        }
+        const { resolveSettings, runOptimizeStage, startOptimization } =
+          await import('../../optimizer/index.js');
+        const runDir = resolve(flags.dir);
+        if (flags.source) {
+          const settings = parseSettings(flags.settings);
+          await startOptimization(runDir, {
+            source: flags.source,
+            ...(flags.ref ? { ref: flags.ref } : {}),
+            settings: resolveSettings({ ...settings, minSpeedup: settings.minSpeedup / 100 }),
+          });
+        }
+        await runOptimizeStage(parsed.data, {
+          runDir,
+          env: ctx.config.childEnvBase,
+          log: ctx.logger('warn'),
+          onProgress: (p) => emit({ type: 'progress', ...p }),
+        });
+        emit({ type: 'result', ok: true, stage });
+      } catch (err) {
+        const e = isPatchbayError(err) ? err : null;
+        emit({
+          type: 'error',
+          code: e?.code ?? 'INTERNAL_ERROR',
+          message: (err as Error).message,
+          ...(e?.details ? { details: e.details } : {}),
+        });
+        process.exitCode = 1;
+      }
+    });
+}
+
+/** A proposal from the store, or undefined (no such proposal, or no store with proposals). */
+async function storedProposal(databaseUrl: string, id: string): Promise<Proposal | undefined> {
+  const store = await openStore({ databaseUrl, migrate: false }).catch(() => undefined);
+  if (!store) return undefined;
+  try {
+    return await store.proposals.get(id).catch(() => undefined);
+  } finally {
+    await store.close();
+  }
+}
+
+interface StageFlags {
+  dir: string;
+  source?: string;
+  ref?: string;
+  settings?: string;
+}
+
+function parseSettings(json: string | undefined): OptimizeSettings {
+  let value: unknown = {};
+  try {
+    value = json ? JSON.parse(json) : {};
+  } catch (err) {
+    throw new PatchbayError(
+      'VALIDATION_FAILED',
+      `--settings is not JSON: ${(err as Error).message}`,
+    );
+  }
+  const parsed = OptimizeSettings.safeParse(value);
+  if (!parsed.success) {
+    throw new PatchbayError('VALIDATION_FAILED', '--settings does not match OptimizeSettings', {
+      problems: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    });
+  }
+  return parsed.data;
+}
+
+/**
+ * One stage in its own process, as the server runs it: a plain `node` without the launcher's
+ * memory flags (the scanner and the TypeScript parser want the optimizing compiler), its
+ * progress read from the NDJSON it prints.
+ */
+async function runStageProcess(
+  stage: OptimizeStage,
+  runDir: string,
+  env: Record<string, string>,
+  onProgress: (p: OptimizeProgress) => void,
+): Promise<void> {
+  const child = spawn(
+    process.execPath,
+    [process.argv[1]!, 'optimize-stage', stage, '--dir', runDir],
+    { env, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  // The same reader of the stage's NDJSON as the server's stage runs use.
+  const parser = createStageParser();
+  let details: Record<string, unknown> | undefined;
+  const lines = createInterface({ input: child.stdout });
+  const closed = once(lines, 'close');
+  lines.on('line', (line) => {
+    for (const event of parser.line(line)) {
+      if (event.type === 'progress') onProgress(event.data as unknown as OptimizeProgress);
+      else if (event.type === 'output') out.stderr(String(event.data.text));
+      else if (event.type === 'error') details = event.data.details as typeof details;
+    }
+  });
+  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  await closed;
+  const { facts } = parser;
+  if (facts.isError) {
+    throw new PatchbayError(facts.errorCode ?? 'INTERNAL_ERROR', facts.errorMessage, details);
+  }
+  if (code !== 0) {
+    throw new PatchbayError(
+      'INTERNAL_ERROR',
+      `the ${stage} stage ended with ${signal ?? `exit code ${String(code)}`}`,
+    );
+  }
 }

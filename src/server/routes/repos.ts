@@ -10,7 +10,7 @@ import {
 } from '../../contracts/index.js';
 import type { ServerDeps } from '../deps.js';
 
-const RepoIdParams = z.object({ id: z.string().min(1).max(100) });
+export const RepoIdParams = z.object({ id: z.string().min(1).max(100) });
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 502: ErrorBody };
 
 export function repoRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
