@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { currentBootId } from '../exec/index.js';
 import { git } from '../workspaces/index.js';
 import { createMetrics, createSilentLogger } from '../observability/index.js';
 import { testRunRecord } from '../../test/helpers/records.js';
+import { requireBwrap } from '../../test/helpers/services.js';
 import { openStore, type RunRecord } from '../store/index.js';
 import { createEngine, type Engine } from './engine.js';
 
@@ -431,4 +432,50 @@ describe('optimizations', () => {
     expect((await store.runs.list({ limit: 10, parentId: 'run_other' })).length).toBe(1);
     expect((await store.runs.list({ limit: 10, parentId: 'run_third' })).length).toBe(1);
   });
+});
+
+const bwrap = await requireBwrap();
+
+describe('pausing a run between its claim and its spawn', () => {
+  it.skipIf(!bwrap)(
+    'stops the process as soon as it starts, and resume lets it finish',
+    async () => {
+      // Under the sandbox the engine looks up paths after the claim: a pause sent the moment
+      // the run turns `running` arrives before the process exists.
+      const { store, start } = await setup({ PATCHBAY_SANDBOX: 'bwrap' });
+      const engine = await start();
+      let pausing: Promise<unknown> | undefined;
+      const transition = store.runs.transition.bind(store.runs);
+      store.runs.transition = async (id, from, patch) => {
+        const ok = await transition(id, from, patch);
+        if (ok && patch.status === 'running' && !pausing) pausing = engine.pauseRun(id);
+        return ok;
+      };
+      const run = await engine.createRun({
+        agent: 'shell',
+        command: ['sh', '-c', 'echo started; sleep 0.3; echo done'],
+      });
+      expect(await until(() => pausing !== undefined)).toBe(true);
+      expect(await pausing).toMatchObject({ status: 'paused' });
+      let spawned: { status?: unknown; pid?: unknown } | undefined;
+      for (let i = 0; i < 100 && !spawned; i++) {
+        const events = (await engine.listEvents(run.id, 0, 100)).events;
+        spawned = events.find((e) => e.type === 'status' && e.data.pid)?.data;
+        if (!spawned) await new Promise((r) => setTimeout(r, 20));
+      }
+      // Started stopped: its first status with a pid says paused, and the kernel agrees.
+      expect(spawned?.status).toBe('paused');
+      const stat = readFileSync(`/proc/${String(spawned?.pid)}/stat`, 'utf8');
+      expect(stat.slice(stat.lastIndexOf(')') + 2)[0]).toBe('T');
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await engine.getRun(run.id)).status).toBe('paused');
+      await engine.resumeRun(run.id);
+      const ended = await engine.waitForRun(run.id);
+      expect(ended.status).toBe('succeeded');
+      const statuses = (await engine.listEvents(run.id, 0, 100)).events
+        .filter((e) => e.type === 'status')
+        .map((e) => e.data.status);
+      expect(statuses).toEqual(['queued', 'paused', 'paused', 'running', 'succeeded']);
+    },
+  );
 });

@@ -191,6 +191,8 @@ interface ActiveRun {
   shuttingDown: boolean;
   /** Drained: the process is stopped and the run queued again instead of ended. */
   requeueRequested: boolean;
+  /** Paused between its claim and its spawn: the process is stopped as soon as it starts. */
+  pausePending?: boolean;
   done: Promise<void>;
 }
 
@@ -698,7 +700,12 @@ export function createEngine(options: EngineOptions): Engine {
     if (proc.pid !== undefined) {
       await withRunLock(runId, async () => {
         await store.runs.update(runId, { pid: proc.pid!, pgid: proc.pgid! });
-        writer.append(runId, 'status', { status: 'running', pid: proc.pid });
+        const stopping = entry.cancelRequested || entry.shuttingDown || entry.requeueRequested;
+        const paused = entry.pausePending === true && !stopping && proc.pause();
+        if (entry.pausePending && !paused) {
+          await store.runs.transition(runId, ['paused'], { status: 'running' });
+        }
+        writer.append(runId, 'status', { status: paused ? 'paused' : 'running', pid: proc.pid });
       });
       log.info({ pid: proc.pid, argv0: plan.argv[0] }, 'run started');
       if (entry.cancelRequested || entry.shuttingDown || entry.requeueRequested) proc.cancel();
@@ -921,17 +928,19 @@ export function createEngine(options: EngineOptions): Engine {
       action === 'pause' ? (['running', 'paused'] as const) : (['paused', 'running'] as const);
     return withRunLock(id, async () => {
       const record = await getRecord(id);
-      const proc = active.get(id)?.proc;
-      const signalled =
-        proc !== undefined &&
-        record.status === from &&
-        (action === 'pause' ? proc.pause() : proc.resume());
-      if (!signalled) throw notActive(record, action);
+      const entry = active.get(id);
+      const proc = entry?.proc;
+      if (!entry || record.status !== from) throw notActive(record, action);
+      // Claimed but not yet spawned: the pause (or its undoing) takes effect at the spawn.
+      if (!proc) entry.pausePending = action === 'pause';
+      else if (!(action === 'pause' ? proc.pause() : proc.resume())) {
+        throw notActive(record, action);
+      }
       await store.runs.transition(id, [from], { status: to });
       writer.append(
         id,
         'status',
-        to === 'running' ? { status: to, pid: proc.pid ?? null } : { status: to },
+        to === 'running' ? { status: to, pid: proc?.pid ?? null } : { status: to },
       );
       baseLog.info({ runId: id }, action === 'pause' ? 'run paused' : 'run resumed');
       return toRun(await getRecord(id));
