@@ -432,6 +432,79 @@ describe('optimizations', () => {
     expect((await store.runs.list({ limit: 10, parentId: 'run_other' })).length).toBe(1);
     expect((await store.runs.list({ limit: 10, parentId: 'run_third' })).length).toBe(1);
   });
+
+  it('a per-day budget ends the optimization with a failed stage; a concurrency limit holds it', async () => {
+    const { store, start, config } = await setup({ PATCHBAY_RUN_LEASE_MS: '1000' });
+    const repo = join(config.dataDir, 'repo');
+    mkdirSync(repo);
+    await git(['init', '-q', '-b', 'main'], repo);
+    const repoFields = { name: 'budgeted', url: null, path: repo, defaultBranch: 'main' };
+    const created = new Date().toISOString();
+    for (const id of ['repo_daily', 'repo_busy']) {
+      await store.repos.insert({ id, ...repoFields, managed: false, createdAt: created });
+    }
+    const budget = { maxAgentMinutesPerDay: null, maxUsdPerDay: null, updatedAt: created };
+    await store.budgets.put({
+      scope: 'repo_daily',
+      maxConcurrentRuns: null,
+      maxRunsPerDay: 1,
+      ...budget,
+    });
+    await store.budgets.put({
+      scope: 'repo_busy',
+      maxConcurrentRuns: 1,
+      maxRunsPerDay: null,
+      ...budget,
+    });
+    const finished = new Date(Date.now() - 5000).toISOString();
+    const scanOf = (repoId: string, parentId: string) => {
+      const scan = testRunRecord(
+        { kind: 'optimize.scan', repoId, command: ['patchbay', 'optimize-stage'] },
+        { status: 'succeeded', startedAt: finished, finishedAt: finished, exitCode: 0 },
+      );
+      scan.parentId = parentId;
+      return scan;
+    };
+    await store.runs.insert(scanOf('repo_daily', 'run_daily'));
+    await store.runs.insert(scanOf('repo_busy', 'run_busy'));
+    // Another run of the busy repository holds its only slot.
+    const other = testRunRecord(
+      { repoId: 'repo_busy', command: ['sleep', '1'] },
+      {
+        status: 'running',
+        startedAt: created,
+        owner: {
+          instanceId: 'inst_alive',
+          hostname: hostname(),
+          pid: process.pid,
+          bootId: currentBootId(),
+        },
+      },
+    );
+    await store.runs.insert(other);
+    await start();
+    const patchOf = async (parentId: string) =>
+      (await store.runs.list({ limit: 10, parentId, kind: 'optimize.patch' }))[0];
+
+    expect(await until(() => false, 1500)).toBe(false); // a few heartbeats
+    // The day's only run was the scan: the patch stage is recorded, failed, with the refusal.
+    const refused = await patchOf('run_daily');
+    expect(refused).toMatchObject({ status: 'failed', errorCode: 'BUDGET_EXCEEDED' });
+    expect(refused!.errorMessage).toMatch(/^optimize\.patch was not started: budget of repository/);
+    expect(refused!.startedAt).toBeNull();
+    // The busy repository's patch stage waits, and is queued once the slot frees.
+    expect(await patchOf('run_busy')).toBeUndefined();
+    await store.runs.transition(other.id, ['running'], {
+      status: 'succeeded',
+      finishedAt: new Date().toISOString(),
+    });
+    let queued: RunRecord | undefined;
+    for (let i = 0; i < 100 && !queued; i++) {
+      queued = await patchOf('run_busy');
+      if (!queued) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(queued).toMatchObject({ repoId: 'repo_busy', kind: 'optimize.patch' });
+  });
 });
 
 const bwrap = await requireBwrap();

@@ -490,8 +490,29 @@ export function createEngine(options: EngineOptions): Engine {
         kind: record.kind,
       });
       if (queued.length > 0) return;
+      if (err instanceof PatchbayError && err.code === 'BUDGET_EXCEEDED') {
+        await stageRefused(record, err, log);
+        return;
+      }
       log.error({ err, stage: next }, 'could not queue the next stage of the optimization');
     });
+  }
+
+  /**
+   * A budget refused the next stage. A concurrency limit frees up: the heartbeat's recovery
+   * queues the stage once the repository's other runs end. A per-day limit would hold the
+   * optimization until tomorrow, on a baseline measured today: the stage is recorded as a
+   * failed run with the refusal instead, so the optimization ends where its runs show it.
+   */
+  async function stageRefused(record: RunRecord, err: PatchbayError, log: Logger): Promise<void> {
+    if ((err.details as { resetAt?: string | null } | undefined)?.resetAt == null) {
+      log.info({ stage: record.kind, reason: err.message }, 'next stage waits for the budget');
+      return;
+    }
+    await store.runs.insert(record);
+    const message = `${record.kind} was not started: ${err.message}`;
+    await endWithoutProcess(record.id, ['queued'], 'failed', { code: err.code, message });
+    log.warn({ stage: record.kind, reason: err.message }, 'optimization ended by its budget');
   }
 
   /**
