@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -379,6 +380,50 @@ describe('workspaces', () => {
       'libs/two/README.txt': 'no package.json',
     });
     expect((await detectRepo(root)).workspaces).toEqual(['libs/one']);
+  });
+
+  it("runs the workspace packages' scripts of a kind the root lacks, with the manager's runner", async () => {
+    const root = await repo({
+      'package.json': {
+        name: 'root',
+        private: true,
+        workspaces: ['packages/*'],
+        devDependencies: { typescript: '^5.6.0' },
+      },
+      'tsconfig.json': { files: [], references: [{ path: 'packages/a' }] },
+      'package-lock.json': NPM_LOCK,
+      'packages/a/package.json': {
+        name: 'a',
+        scripts: { bench: 'node bench.js', typecheck: 'tsc --noEmit' },
+      },
+      'packages/a/bench.js': "console.log('a x 1,000 ops/sec \\xb11.00% (5 runs sampled)');\n",
+      'packages/b/package.json': { name: 'b', scripts: { benchmark: 'node bench.js' } },
+      'packages/c/package.json': {
+        name: 'c',
+        scripts: { bench: 'node bench.js', build: 'tsc' },
+      },
+      'packages/c/bench.js': "console.log('c x 2,000 ops/sec \\xb11.00% (5 runs sampled)');\n",
+    });
+    const { commands } = await detectRepo(root);
+    // `bench` is the name most packages use; b's `benchmark` is not run by it.
+    expect(commands.bench).toEqual({
+      command: 'npm run bench --workspaces --if-present',
+      confidence: 0.6,
+      source: 'package.json',
+      evidence: [
+        { file: 'packages/a/package.json', line: 4, text: expect.stringContaining('"bench"') },
+        { file: 'packages/c/package.json', line: 4, text: expect.stringContaining('"bench"') },
+      ],
+    });
+    expect(commands.build?.command).toBe('npm run build --workspaces --if-present');
+    // The packages' own type checks beat `tsc --noEmit` guessed from the root's tsconfig.json.
+    expect(commands.typecheck?.command).toBe('npm run typecheck --workspaces --if-present');
+    expect(commands.test).toBeNull();
+    // Real npm runs it in a and c, and skips b, which has no `bench`.
+    const ran = spawnSync('sh', ['-c', commands.bench!.command], { cwd: root, encoding: 'utf8' });
+    expect(ran.status, ran.stderr).toBe(0);
+    expect(ran.stdout).toContain('a x 1,000 ops/sec');
+    expect(ran.stdout).toContain('c x 2,000 ops/sec');
   });
 });
 

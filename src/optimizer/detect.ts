@@ -15,7 +15,7 @@ import {
   type Evidence,
 } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
-import { resolveCommands } from './detect/commands.js';
+import { addWorkspaceCommands, resolveCommands } from './detect/commands.js';
 import { detectFramework } from './detect/framework.js';
 import {
   readPatchbayFile,
@@ -98,6 +98,15 @@ export async function detectRepo(root: string, options: DetectOptions = {}): Pro
     ? { file: 'tsconfig.json', line: 1 }
     : undefined;
   const commands = resolveCommands({ pkg, packageManager, workflows, tsconfig });
+  const workspaces = await detectWorkspaces(root, pkg, options.log);
+  const members = await Promise.all(
+    workspaces.map((dir) => readPackageJson(root, `${dir}/package.json`)),
+  );
+  addWorkspaceCommands(
+    commands,
+    packageManager.name,
+    members.filter((m) => m !== undefined),
+  );
 
   let framework = await detectFramework(root, pkg);
   for (const source of sources) {
@@ -129,7 +138,7 @@ export async function detectRepo(root: string, options: DetectOptions = {}): Pro
   return {
     packageManager,
     framework,
-    workspaces: await detectWorkspaces(root, pkg, options.log),
+    workspaces,
     commands,
     overridden,
   };

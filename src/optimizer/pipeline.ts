@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, posix, resolve } from 'node:path';
 import {
   OptimizeStage as OptimizeStageName,
   PatchbayError,
@@ -281,9 +281,9 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
     const detected = await readJson<DetectResult>(io.artifactsDir, 'detect.json');
     io.progress({ stage: 'scan', message: 'rules over the source' });
     const root = repoRoot(io);
-    const benchEntries = await benchEntryPoints(root, detected);
+    const benchEntries = benchEntryPoints(root, detected);
     const opportunities = await io.trace.span('scan', 'scan', () =>
-      scanRepo(root, { entryPoints: benchEntries }),
+      scanRepo(root, { entryPoints: benchEntries, packages: detected.workspaces }),
     );
     await writeJson(join(io.artifactsDir, 'opportunities.json'), opportunities);
   },
@@ -573,25 +573,40 @@ async function prepareWorkingCopy(
 }
 
 /**
- * Files the benchmark runs (`node bench/run.js` → bench/run.js), through a package script
- * when the command is one (`npm run bench`): what they import is the hot path.
+ * Files the benchmark runs (`node bench/run.js` → bench/run.js), through the package scripts
+ * it runs (`npm run bench`, or each workspace package's): what they import is the hot path.
  */
-async function benchEntryPoints(root: string, detected: DetectResult): Promise<string[]> {
-  let command = detected.commands.bench?.command ?? '';
-  const script = /^(?:npm|pnpm|yarn|bun)(?: run)? ([\w:.-]+)$/.exec(command.trim())?.[1];
+function benchEntryPoints(root: string, detected: DetectResult): string[] {
+  const bench = detected.commands.bench;
+  if (!bench) return [];
+  // The command, and the package.json scripts it runs (the root's or, in a monorepo, the
+  // workspace packages'), each read in its package's directory.
+  const sources = [{ dir: '', text: bench.command }];
+  // An override naming a root script (`npm run bench`) has no package.json evidence.
+  const script = /^(?:npm|pnpm|yarn|bun)(?: run)? ([\w:.-]+)$/.exec(bench.command.trim())?.[1];
   if (script) {
     try {
-      const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
-        scripts?: Record<string, string>;
+      const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+        scripts?: Record<string, unknown>;
       };
-      command = pkg.scripts?.[script] ?? command;
+      const body = pkg.scripts?.[script];
+      if (typeof body === 'string') sources.push({ dir: '', text: body });
     } catch {
       // no package.json: the command itself is all there is
     }
   }
-  return [...command.matchAll(/[\w./-]+\.(?:[cm]?js|[cm]?ts|tsx|jsx)\b/g)]
-    .map((m) => m[0].replace(/^\.\//, ''))
-    .filter((file) => existsSync(join(root, file)));
+  for (const e of bench.evidence) {
+    // A workspace package's script, as its evidence line shows it: `"bench": "node b.js",`.
+    if (!e.file.endsWith('/package.json') || !e.text) continue;
+    const body = /^"(?:[^"\\]|\\.)*"\s*:\s*("(?:[^"\\]|\\.)*")/.exec(e.text)?.[1];
+    if (body) sources.push({ dir: posix.dirname(e.file), text: JSON.parse(body) as string });
+  }
+  const files = sources.flatMap(({ dir, text }) =>
+    [...text.matchAll(/[\w./-]+\.(?:[cm]?js|[cm]?ts|tsx|jsx)\b/g)].map((m) =>
+      posix.join(dir, m[0].replace(/^\.\//, '')),
+    ),
+  );
+  return [...new Set(files)].filter((file) => existsSync(join(root, file)));
 }
 
 /**

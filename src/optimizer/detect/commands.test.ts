@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { classifyScript, parseInvocation, renderScript } from './commands.js';
+import {
+  classifyScript,
+  parseInvocation,
+  renderScript,
+  renderWorkspacesScript,
+} from './commands.js';
 
 describe('classifyScript', () => {
   it.each([
@@ -55,5 +60,23 @@ describe('renderScript', () => {
     expect(renderScript('yarn', 'info')).toBe('yarn run info');
     expect(renderScript('npm', 'test')).toBe('npm run test');
     expect(renderScript('bun', 'build')).toBe('bun run build');
+  });
+});
+
+describe('renderWorkspacesScript', () => {
+  it("uses each manager's workspace runner, skipping packages without the script", () => {
+    const dirs = ['packages/a', 'apps/my app'];
+    expect(renderWorkspacesScript('npm', 'bench', dirs)).toBe(
+      'npm run bench --workspaces --if-present',
+    );
+    expect(renderWorkspacesScript('pnpm', 'bench', dirs)).toBe('pnpm -r --if-present run bench');
+    expect(renderWorkspacesScript('bun', 'bench', dirs)).toBe("bun run --filter '*' bench");
+    // Yarn 1 and later differ and 1.x has no "if present": the packages one by one, quoted.
+    expect(renderWorkspacesScript('yarn', 'bench', dirs)).toBe(
+      "(cd packages/a && yarn run bench) && (cd 'apps/my app' && yarn run bench)",
+    );
+    expect(renderWorkspacesScript('yarn', 'test', ["it's"])).toBe(
+      "(cd 'it'\\''s' && yarn run test)",
+    );
   });
 });

@@ -96,6 +96,33 @@ export function renderScript(manager: PackageManagerName, name: string): string 
   }
 }
 
+/** A word for `sh`: as is when it is plain, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * How `manager` runs the script `name` in every workspace package that has it, from the root.
+ * Yarn's runners differ between 1.x and later (and 1.x has no "if present"), so for yarn the
+ * packages are named one by one.
+ */
+export function renderWorkspacesScript(
+  manager: PackageManagerName,
+  name: string,
+  dirs: readonly string[],
+): string {
+  switch (manager) {
+    case 'npm':
+      return `npm run ${name} --workspaces --if-present`;
+    case 'pnpm':
+      return `pnpm -r --if-present run ${name}`;
+    case 'bun':
+      return `bun run --filter '*' ${name}`;
+    case 'yarn':
+      return dirs.map((dir) => `(cd ${shellWord(dir)} && yarn run ${name})`).join(' && ');
+  }
+}
+
 /** How `manager` installs dependencies without rewriting the lockfile where it can. */
 export function renderInstall(manager: PackageManagerName): string {
   switch (manager) {
@@ -389,4 +416,51 @@ export function resolveCommands(input: ResolveCommandsInput): Commands {
     }
   }
   return commands;
+}
+
+/** A workspace package's commands count for less than the root's own scripts. */
+const WORKSPACE_CONFIDENCE = 0.6;
+
+/**
+ * In a monorepo whose root has no command of a kind, the workspace packages' own scripts of
+ * that kind, run from the root by the manager's workspace runner. The script name most
+ * packages use wins (ties: the more conventional name); every package that has it is evidence.
+ * Mutates `commands`; kinds the root has a script or CI command for are left alone.
+ */
+export function addWorkspaceCommands(
+  commands: Commands,
+  manager: PackageManagerName,
+  members: readonly PackageJson[],
+): void {
+  for (const kind of CommandKind.options) {
+    // A guess (`tsc --noEmit` at the root of a monorepo checks little) yields to the packages.
+    if (kind === 'install' || (commands[kind] && commands[kind].source !== 'convention')) continue;
+    const byName = new Map<string, { rank: number; members: PackageJson[] }>();
+    for (const member of members) {
+      const own = Object.entries(member.scripts)
+        .map(([name, body]) => ({ name, match: classifyScript(name, body) }))
+        .filter((x) => x.match?.kind === kind)
+        .sort((a, b) => a.match!.rank - b.match!.rank || a.name.localeCompare(b.name))[0];
+      if (!own) continue;
+      const entry = byName.get(own.name) ?? { rank: own.match!.rank, members: [] };
+      entry.members.push(member);
+      byName.set(own.name, entry);
+    }
+    const [best] = [...byName.entries()].sort(
+      ([an, a], [bn, b]) =>
+        b.members.length - a.members.length || a.rank - b.rank || an.localeCompare(bn),
+    );
+    if (!best) continue;
+    const [name, { members: having }] = best;
+    commands[kind] = {
+      command: renderWorkspacesScript(
+        manager,
+        name,
+        having.map((m) => m.file.replace(/\/package\.json$/, '')),
+      ),
+      confidence: WORKSPACE_CONFIDENCE,
+      source: 'package.json',
+      evidence: having.flatMap((m) => m.evidence('scripts', name)),
+    };
+  }
 }

@@ -32,9 +32,12 @@ function collectStrings(value: unknown, out: string[]): void {
     for (const v of Object.values(value as Record<string, unknown>)) collectStrings(v, out);
 }
 
-/** Entry files named by package.json, mapped onto source files (`dist/x.js` → `src/x.ts`). */
-export function packageEntryPoints(root: string, known: ReadonlySet<string>): string[] {
-  const path = posix.join(root.split('\\').join('/'), 'package.json');
+/**
+ * Entry files named by the package.json in `dir` (repo-relative, '' for the root; a monorepo's
+ * workspace packages are each a package), mapped onto source files (`dist/x.js` → `src/x.ts`).
+ */
+export function packageEntryPoints(root: string, known: ReadonlySet<string>, dir = ''): string[] {
+  const path = posix.join(root.split('\\').join('/'), dir, 'package.json');
   const raw: string[] = [];
   if (existsSync(path)) {
     try {
@@ -46,12 +49,14 @@ export function packageEntryPoints(root: string, known: ReadonlySet<string>): st
     }
   }
   const out = new Set<string>();
+  // Specifiers resolve against a file in `dir`.
+  const importer = dir ? `${dir}/x` : 'x';
   const resolveAll = (entries: string[]) => {
     for (const entry of entries) {
       const rel = posix.normalize(entry.replace(/^\.\//, ''));
       const mapped = [rel, rel.replace(/^(?:dist|build|out|lib|esm|cjs)\//, 'src/')];
       for (const m of mapped) {
-        const hit = resolveRelative('x', `./${m}`, known);
+        const hit = resolveRelative(importer, `./${m}`, known);
         if (hit) out.add(hit);
       }
     }

@@ -26,6 +26,8 @@ export interface ScanRepoOptions {
   entryPoints?: string[];
   /** Only scan these repo-relative files or folders. */
   include?: string[];
+  /** A monorepo's workspace package directories: each package's entry points are hot too. */
+  packages?: string[];
 }
 
 export interface ScanStats {
@@ -112,7 +114,9 @@ export async function scanRepo(
     );
   }
 
-  const entries = packageEntryPoints(root, known);
+  const entries = ['', ...(options.packages ?? [])].flatMap((dir) =>
+    packageEntryPoints(root, known, dir),
+  );
   for (const raw of options.entryPoints ?? []) {
     const entry = posix.normalize(raw.split('\\').join('/').replace(/^\.\//, ''));
     entries.push(entry);

@@ -58,6 +58,28 @@ const LAYOUT: Record<string, string> = {
 };
 
 describe('scanRepo', () => {
+  it("ranks each workspace package's entry points as hot in a monorepo", async () => {
+    const root = repo({
+      'package.json': JSON.stringify({ name: 'mono', private: true, workspaces: ['packages/*'] }),
+      'packages/core/package.json': JSON.stringify({ name: '@m/core', main: 'dist/index.js' }),
+      'packages/core/src/index.ts': "export { now } from './clock.js';\n",
+      'packages/core/src/clock.ts': CLOCK,
+      'packages/core/src/unused.ts': CLOCK,
+      'packages/util/package.json': JSON.stringify({ name: '@m/util' }),
+      'packages/util/index.js': CLOCK,
+    });
+    const hot = async (packages?: string[]) =>
+      Object.fromEntries((await scanRepo(root, { packages })).map((o) => [o.file, o.hot]));
+    // The root package names no entry: nothing is hot without the workspace packages.
+    expect(Object.values(await hot()).some(Boolean)).toBe(false);
+    expect(await hot(['packages/core', 'packages/util'])).toEqual({
+      'packages/core/src/clock.ts': true,
+      'packages/core/src/unused.ts': false,
+      // No entry in its package.json: the conventional index stands in.
+      'packages/util/index.js': true,
+    });
+  });
+
   it('scans only the repo’s own source and ranks files reached from the entry points as hot', async () => {
     const root = repo(LAYOUT);
     const stats: ScanStats = { files: 0, lines: 0 };
