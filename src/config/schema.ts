@@ -80,6 +80,17 @@ export const settings = {
     description:
       'Server the CLI talks to. Unset: `patchbay run` runs embedded and the other commands use http://<host>:<port>.',
   }),
+  publicUrl: setting({
+    key: 'publicUrl',
+    env: 'PATCHBAY_PUBLIC_URL',
+    schema: z
+      .url({ protocol: /^https?$/ })
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+    defaultText: '(unset: the scheme and Host of each request)',
+    description:
+      'Base URL clients reach the API at (e.g. https://patchbay.example.com behind a proxy): links the server hands out, such as signed artifact URLs, start with it.',
+  }),
   databaseUrl: setting({
     key: 'databaseUrl',
     env: 'PATCHBAY_DATABASE_URL',
@@ -510,6 +521,7 @@ export interface ResolvedConfig {
   webhookSecret: string | undefined;
   artifactUrlSecret: string | undefined;
   artifactUrlTtlMs: number;
+  publicUrl: string | undefined;
   callbackMaxAttempts: number;
   callbackBackoffMs: number;
   callbackTimeoutMs: number;

@@ -328,8 +328,10 @@ export const Artifact = z.object({
 export type Artifact = z.infer<typeof Artifact>;
 
 export const ArtifactUrl = z.object({
-  /** Absolute path with query: GET it without a token until `expiresAt`. */
+  /** GET it without a token until `expiresAt`: PATCHBAY_PUBLIC_URL, or the request's origin, + `path`. */
   url: z.string(),
+  /** The same, as a path with its query (for a client that knows the server's address). */
+  path: z.string(),
   expiresAt: z.string(),
 });
 export type ArtifactUrl = z.infer<typeof ArtifactUrl>;

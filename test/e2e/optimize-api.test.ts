@@ -229,11 +229,12 @@ describe('optimizer API', () => {
     const signed = await server.api.request('GET', `/v1/artifacts/${logs.id}/url`);
     expect(signed.status, signed.text).toBe(200);
     expect(Date.parse(signed.body.expiresAt)).toBeGreaterThan(Date.now());
-    const viaUrl = await fetch(`${server.url}${signed.body.url}`);
+    expect(signed.body.url).toBe(`${server.url}${signed.body.path}`);
+    const viaUrl = await fetch(signed.body.url);
     expect(viaUrl.status).toBe(200);
     expect(await viaUrl.text()).toBe(direct.text);
 
-    const tampered = signed.body.url.replace(
+    const tampered = signed.body.path.replace(
       /sig=(.)/,
       (_: string, c: string) => `sig=${c === 'a' ? 'b' : 'a'}`,
     );
@@ -241,12 +242,12 @@ describe('optimizer API', () => {
     expect(bad.status).toBe(403);
     expect(((await bad.json()) as Json).error.code).toBe('ARTIFACT_URL_INVALID');
     // A URL for one artifact does not open another.
-    const other = await fetch(`${server.url}${signed.body.url.replace(logs.id, trace.id)}`);
+    const other = await fetch(`${server.url}${signed.body.path.replace(logs.id, trace.id)}`);
     expect(other.status).toBe(403);
 
     const short = await server.api.request('GET', `/v1/artifacts/${logs.id}/url?ttlSeconds=1`);
     await sleep(2100);
-    const expired = await fetch(`${server.url}${short.body.url}`);
+    const expired = await fetch(short.body.url);
     expect(expired.status).toBe(403);
     expect(((await expired.json()) as Json).error.message).toContain('expired');
 

@@ -303,8 +303,11 @@ export function optimizerRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
         const artifact = await getArtifact(request.params.id);
         const ttlMs = (request.query.ttlSeconds ?? 0) * 1000 || config.artifactUrlTtlMs;
         const expiresAt = new Date(Date.now() + ttlMs);
+        const path = signArtifactUrl(signingKey(), artifact.id, expiresAt);
+        const origin = config.publicUrl ?? `${request.protocol}://${request.host}`;
         return {
-          url: signArtifactUrl(signingKey(), artifact.id, expiresAt),
+          url: `${origin}${path}`,
+          path,
           expiresAt: new Date(Math.floor(expiresAt.getTime() / 1000) * 1000).toISOString(),
         };
       },
