@@ -196,7 +196,7 @@ export const errorCatalog = {
     status: 422,
     kind: 'user',
     message:
-      "The repository's own baseline is red (install, build, typecheck, tests or benchmark failed): nothing can be proven against it. details.step names the step; logs.txt has its output.",
+      "The repository's own baseline is red (install, build, typecheck, tests or benchmark failed): nothing can be proven against it. details.step names the step (details.missing a program the step needs that is not installed, such as pnpm); logs.txt has its output.",
   },
   OPTIMIZE_STAGE_OUT_OF_ORDER: {
     status: 409,

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isPatchbayError } from '../contracts/index.js';
 import { createSilentLogger } from '../observability/index.js';
-import { runBaseline } from './baseline.js';
+import { missingProgram, runBaseline } from './baseline.js';
 import { detectedWith } from '../../test/helpers/optimizer.js';
 
 const FIXTURE = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'repos', 'lib-text');
@@ -80,6 +80,27 @@ describe('optimizer baseline', () => {
     );
   });
 
+  it('names a package manager that is not installed, and how to get past it', async () => {
+    const { root, artifacts } = workspace();
+    const err = await runBaseline({
+      root,
+      detect: detectedWith({ install: 'pnpm-not-installed install --frozen-lockfile' }),
+      artifactsDir: artifacts,
+      env,
+      log: createSilentLogger(),
+    }).catch((e: unknown) => e);
+    expect(isPatchbayError(err) && err.code).toBe('OPTIMIZE_BASELINE_FAILED');
+    expect((err as Error).message).toContain(
+      'needs `pnpm-not-installed`, which is not installed on this machine',
+    );
+    expect((err as Error).message).toContain('commands.install in .patchbay.json');
+    expect((err as { details: unknown }).details).toMatchObject({
+      step: 'install',
+      exitCode: 127,
+      missing: 'pnpm-not-installed',
+    });
+  });
+
   it('reruns failing tests once: passing then is recorded as flaky, failing twice stops', async () => {
     const flaky = workspace();
     // Fails the first time only (a marker file remembers the first try).
@@ -106,5 +127,20 @@ describe('optimizer baseline', () => {
     expect((err as Error).message).toContain('twice');
     expect(readFileSync(join(red.artifacts, 'logs.txt'), 'utf8')).toContain('==> test (rerun)');
     expect(existsSync(join(red.artifacts, 'trace.json'))).toBe(true);
+  });
+});
+
+describe('missingProgram', () => {
+  it("reads dash's and bash's not-found lines, only with exit 127", () => {
+    expect(missingProgram({ exitCode: 127, output: 'sh: 1: pnpm: not found\n' })).toBe('pnpm');
+    expect(
+      missingProgram({ exitCode: 127, output: 'bash: line 1: yarn: command not found\n' }),
+    ).toBe('yarn');
+    expect(missingProgram({ exitCode: 127, output: 'bash: bun: command not found' })).toBe('bun');
+    expect(missingProgram({ exitCode: 1, output: 'sh: 1: pnpm: not found\n' })).toBeUndefined();
+    // A test that prints "not found" and exits 127 itself names no program of ours.
+    expect(
+      missingProgram({ exitCode: 127, output: 'user 42 not found in fixture\n' }),
+    ).toBeUndefined();
   });
 });

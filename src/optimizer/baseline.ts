@@ -109,13 +109,38 @@ export async function runBaseline(options: BaselineOptions): Promise<Baseline> {
   await writeFile(join(artifactsDir, 'trace.json'), `${JSON.stringify(trace.toJSON(), null, 2)}\n`);
   if (failure) {
     const { kind, step } = failure;
+    const details = {
+      step: kind,
+      command: step.command,
+      exitCode: step.exitCode,
+      reason: step.reason,
+    };
+    const missing = missingProgram(step);
+    if (missing) {
+      throw new PatchbayError(
+        'OPTIMIZE_BASELINE_FAILED',
+        `the baseline ${kind} step (\`${step.command}\`) needs \`${missing}\`, which is not installed on this machine: install it, or set commands.${kind} in .patchbay.json (see logs.txt)`,
+        { ...details, missing },
+      );
+    }
     const how =
       step.reason === 'exited' ? `exited with ${step.exitCode ?? step.signal}` : step.reason;
     throw new PatchbayError(
       'OPTIMIZE_BASELINE_FAILED',
       `the baseline ${kind} step (\`${step.command}\`) ${how}${kind === 'test' ? ', twice' : ''}: nothing can be proven against a red baseline (see logs.txt)`,
-      { step: kind, command: step.command, exitCode: step.exitCode, reason: step.reason },
+      details,
     );
   }
   return baseline;
+}
+
+/**
+ * The program a step's shell could not find (exit 127 and the shell's "not found": dash says
+ * `sh: 1: pnpm: not found`, bash `bash: pnpm: command not found`), else undefined.
+ */
+export function missingProgram(step: Pick<StepResult, 'exitCode' | 'output'>): string | undefined {
+  if (step.exitCode !== 127) return undefined;
+  return /^(?:[\w./-]+: )?(?:line )?(?:\d+: )?([^\s:]+): (?:command )?not found\s*$/m.exec(
+    step.output,
+  )?.[1];
 }
