@@ -3,6 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Run } from '../contracts/index.js';
 import { loadConfig } from '../config/index.js';
 import { currentBootId } from '../exec/index.js';
 import { git } from '../workspaces/index.js';
@@ -509,27 +510,38 @@ describe('optimizations', () => {
 
 const bwrap = await requireBwrap();
 
-describe('pausing a run between its claim and its spawn', () => {
+/**
+ * An engine under the sandbox, where the engine looks up paths after the claim, with `act`
+ * called on a run the moment it turns `running`: before its process exists.
+ */
+async function actBeforeSpawn(act: (engine: Engine, id: string) => Promise<Run>) {
+  const { store, start } = await setup({ PATCHBAY_SANDBOX: 'bwrap' });
+  const engine = await start();
+  let acting: Promise<Run> | undefined;
+  const transition = store.runs.transition.bind(store.runs);
+  store.runs.transition = async (id, from, patch) => {
+    const ok = await transition(id, from, patch);
+    if (ok && patch.status === 'running' && !acting) acting = act(engine, id);
+    return ok;
+  };
+  const run = await engine.createRun({
+    agent: 'shell',
+    command: ['sh', '-c', 'echo started; sleep 0.3; echo done'],
+  });
+  expect(await until(() => acting !== undefined)).toBe(true);
+  const statuses = async () =>
+    (await engine.listEvents(run.id, 0, 100)).events
+      .filter((e) => e.type === 'status')
+      .map((e) => e.data.status);
+  return { engine, run, acted: await acting!, statuses };
+}
+
+describe("control between a run's claim and its spawn", () => {
   it.skipIf(!bwrap)(
-    'stops the process as soon as it starts, and resume lets it finish',
+    'a pause stops the process as soon as it starts, and resume lets it finish',
     async () => {
-      // Under the sandbox the engine looks up paths after the claim: a pause sent the moment
-      // the run turns `running` arrives before the process exists.
-      const { store, start } = await setup({ PATCHBAY_SANDBOX: 'bwrap' });
-      const engine = await start();
-      let pausing: Promise<unknown> | undefined;
-      const transition = store.runs.transition.bind(store.runs);
-      store.runs.transition = async (id, from, patch) => {
-        const ok = await transition(id, from, patch);
-        if (ok && patch.status === 'running' && !pausing) pausing = engine.pauseRun(id);
-        return ok;
-      };
-      const run = await engine.createRun({
-        agent: 'shell',
-        command: ['sh', '-c', 'echo started; sleep 0.3; echo done'],
-      });
-      expect(await until(() => pausing !== undefined)).toBe(true);
-      expect(await pausing).toMatchObject({ status: 'paused' });
+      const { engine, run, acted, statuses } = await actBeforeSpawn((e, id) => e.pauseRun(id));
+      expect(acted).toMatchObject({ status: 'paused' });
       let spawned: { status?: unknown; pid?: unknown } | undefined;
       for (let i = 0; i < 100 && !spawned; i++) {
         const events = (await engine.listEvents(run.id, 0, 100)).events;
@@ -545,10 +557,15 @@ describe('pausing a run between its claim and its spawn', () => {
       await engine.resumeRun(run.id);
       const ended = await engine.waitForRun(run.id);
       expect(ended.status).toBe('succeeded');
-      const statuses = (await engine.listEvents(run.id, 0, 100)).events
-        .filter((e) => e.type === 'status')
-        .map((e) => e.data.status);
-      expect(statuses).toEqual(['queued', 'paused', 'paused', 'running', 'succeeded']);
+      expect(await statuses()).toEqual(['queued', 'paused', 'paused', 'running', 'succeeded']);
     },
   );
+
+  it.skipIf(!bwrap)('an interrupt ends the run at its spawn, as a turn interrupted', async () => {
+    const { engine, run, statuses } = await actBeforeSpawn((e, id) => e.interruptRun(id));
+    const ended = await engine.waitForRun(run.id);
+    expect(ended).toMatchObject({ status: 'cancelled' });
+    expect(ended.error?.code).toBe('AGENT_TURN_INTERRUPTED');
+    expect(await statuses()).toEqual(['queued', 'running', 'cancelled']);
+  });
 });

@@ -721,7 +721,11 @@ export function createEngine(options: EngineOptions): Engine {
     if (proc.pid !== undefined) {
       await withRunLock(runId, async () => {
         await store.runs.update(runId, { pid: proc.pid!, pgid: proc.pgid! });
-        const stopping = entry.cancelRequested || entry.shuttingDown || entry.requeueRequested;
+        const stopping =
+          entry.cancelRequested ||
+          entry.shuttingDown ||
+          entry.requeueRequested ||
+          entry.interruptRequested;
         const paused = entry.pausePending === true && !stopping && proc.pause();
         if (entry.pausePending && !paused) {
           await store.runs.transition(runId, ['paused'], { status: 'running' });
@@ -730,6 +734,8 @@ export function createEngine(options: EngineOptions): Engine {
       });
       log.info({ pid: proc.pid, argv0: plan.argv[0] }, 'run started');
       if (entry.cancelRequested || entry.shuttingDown || entry.requeueRequested) proc.cancel();
+      // Interrupted before it existed: the agent never saw its turn, so no control request.
+      else if (entry.interruptRequested) proc.interrupt();
     }
     const exit = await proc.exited;
     agentStream?.end();
@@ -1158,10 +1164,11 @@ export function createEngine(options: EngineOptions): Engine {
     const entry = await withRunLock(id, async () => {
       const record = await getRecord(id);
       const a = active.get(id);
-      if (record.status !== 'running' || !a?.proc) throw notActive(record, 'interrupt');
+      if (record.status !== 'running' || !a) throw notActive(record, 'interrupt');
       a.interruptRequested = true;
-      // The agent's own control request where it has one, SIGINT to the group otherwise.
-      if (!a.softInterrupt?.()) a.proc.interrupt();
+      // The agent's own control request where it has one, SIGINT to the group otherwise;
+      // claimed but not yet spawned, SIGINT at the spawn.
+      if (a.proc && !a.softInterrupt?.()) a.proc.interrupt();
       baseLog.info({ runId: id }, 'run interrupted');
       return a;
     });
