@@ -196,6 +196,10 @@ interface ActiveRun {
   done: Promise<void>;
 }
 
+/** Cancelled, drained or shutting down: a process that starts now is stopped at once. */
+const stopRequested = (entry: ActiveRun): boolean =>
+  entry.cancelRequested || entry.shuttingDown || entry.requeueRequested;
+
 const now = (): string => new Date().toISOString();
 
 /** How often an idle worker looks for runs queued by another process on the same store. */
@@ -721,11 +725,7 @@ export function createEngine(options: EngineOptions): Engine {
     if (proc.pid !== undefined) {
       await withRunLock(runId, async () => {
         await store.runs.update(runId, { pid: proc.pid!, pgid: proc.pgid! });
-        const stopping =
-          entry.cancelRequested ||
-          entry.shuttingDown ||
-          entry.requeueRequested ||
-          entry.interruptRequested;
+        const stopping = stopRequested(entry) || entry.interruptRequested;
         const paused = entry.pausePending === true && !stopping && proc.pause();
         if (entry.pausePending && !paused) {
           await store.runs.transition(runId, ['paused'], { status: 'running' });
@@ -733,7 +733,7 @@ export function createEngine(options: EngineOptions): Engine {
         writer.append(runId, 'status', { status: paused ? 'paused' : 'running', pid: proc.pid });
       });
       log.info({ pid: proc.pid, argv0: plan.argv[0] }, 'run started');
-      if (entry.cancelRequested || entry.shuttingDown || entry.requeueRequested) proc.cancel();
+      if (stopRequested(entry)) proc.cancel();
       // Interrupted before it existed: the agent never saw its turn, so no control request.
       else if (entry.interruptRequested) proc.interrupt();
     }

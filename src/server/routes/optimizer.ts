@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -104,12 +104,17 @@ export function optimizerRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
     return artifact;
   }
 
-  async function sendArtifact(reply: FastifyReply, artifact: ArtifactRecord) {
+  /** The artifact's file. The stored path is ours, but a file outside the directory is never read. */
+  function artifactFile(artifact: ArtifactRecord): string {
     const file = resolve(artifactsRoot, artifact.path);
-    // The stored path is ours, but a file outside the artifacts directory is never served.
     if (!file.startsWith(artifactsRoot + sep)) {
       throw new PatchbayError('ARTIFACT_PATH_INVALID', `artifact ${artifact.id} has a bad path`);
     }
+    return file;
+  }
+
+  async function sendArtifact(reply: FastifyReply, artifact: ArtifactRecord) {
+    const file = artifactFile(artifact);
     const size = await stat(file).then(
       (s) => s.size,
       () => {
@@ -197,7 +202,7 @@ export function optimizerRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
             `no finished scan for repository ${repoId}${request.query.optimizationId ? ` in optimization ${request.query.optimizationId}` : ''}: start one with POST /v1/repos/${repoId}/optimize`,
           );
         }
-        const text = await readFile(join(artifactsRoot, artifact.path), 'utf8');
+        const text = await readFile(artifactFile(artifact), 'utf8');
         return {
           optimizationId: scan.parentId ?? scan.id,
           runId: scan.id,
