@@ -91,6 +91,22 @@ export const settings = {
     description:
       'Base URL clients reach the API at (e.g. https://patchbay.example.com behind a proxy): links the server hands out, such as signed artifact URLs, start with it.',
   }),
+  allowedHosts: setting({
+    key: 'allowedHosts',
+    env: 'PATCHBAY_ALLOWED_HOSTS',
+    schema: list.default([]),
+    defaultText: "(none: loopback names, the bind address and PATCHBAY_PUBLIC_URL's host)",
+    description:
+      'Further host names the server answers to without PATCHBAY_API_TOKENS (comma-separated). Any other `Host` is refused with HOST_NOT_ALLOWED, so a DNS-rebinding web page cannot reach the API.',
+  }),
+  allowedOrigins: setting({
+    key: 'allowedOrigins',
+    env: 'PATCHBAY_ALLOWED_ORIGINS',
+    schema: list.default([]),
+    defaultText: "(none: only the server's own origin and PATCHBAY_PUBLIC_URL)",
+    description:
+      'Further browser origins (e.g. https://tools.example.com) allowed to open the WebSocket or send anything but GET to the API. A foreign `Origin` is refused with ORIGIN_NOT_ALLOWED.',
+  }),
   databaseUrl: setting({
     key: 'databaseUrl',
     env: 'PATCHBAY_DATABASE_URL',
@@ -448,12 +464,28 @@ export const settings = {
     defaultText: '10000',
     description: 'Time limit of one callback request.',
   }),
+  requestTimeoutMs: setting({
+    key: 'requestTimeoutMs',
+    env: 'PATCHBAY_REQUEST_TIMEOUT_MS',
+    schema: durationMs.default(30_000),
+    defaultText: '30000',
+    description:
+      'Time a client has to send a whole request (headers and body); a slower one is cut off. Streams that are already answering (SSE, WebSocket) are not affected.',
+  }),
   bodyLimitBytes: setting({
     key: 'bodyLimitBytes',
     env: 'PATCHBAY_BODY_LIMIT_BYTES',
     schema: positiveInt.default(1024 * 1024),
     defaultText: '1048576 (1 MiB)',
     description: 'Largest accepted request body.',
+  }),
+  authFailureLimit: setting({
+    key: 'authFailureLimit',
+    env: 'PATCHBAY_AUTH_FAILURE_LIMIT',
+    schema: positiveInt.default(30),
+    defaultText: '30',
+    description:
+      'Wrong bearer tokens one address may send per minute. Past it, every request of that address that needs a token is answered 429 RATE_LIMITED, valid token or not, until the minute ends, so tokens cannot be guessed quickly.',
   }),
   runCreateRateLimit: setting({
     key: 'runCreateRateLimit',
@@ -522,10 +554,14 @@ export interface ResolvedConfig {
   artifactUrlSecret: string | undefined;
   artifactUrlTtlMs: number;
   publicUrl: string | undefined;
+  allowedHosts: string[];
+  allowedOrigins: string[];
   callbackMaxAttempts: number;
   callbackBackoffMs: number;
   callbackTimeoutMs: number;
   bodyLimitBytes: number;
+  requestTimeoutMs: number;
   runCreateRateLimit: number;
+  authFailureLimit: number;
   eventFlushMs: number;
 }

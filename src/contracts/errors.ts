@@ -39,6 +39,23 @@ export const errorCatalog = {
     kind: 'user',
     message: 'The request body must be JSON (Content-Type: application/json).',
   },
+  HOST_NOT_ALLOWED: {
+    status: 421,
+    kind: 'user',
+    message:
+      'This server does not answer to that host name (without API tokens it answers loopback names, PATCHBAY_PUBLIC_URL and PATCHBAY_ALLOWED_HOSTS only).',
+  },
+  ORIGIN_NOT_ALLOWED: {
+    status: 403,
+    kind: 'user',
+    message:
+      "Browser requests from another web site are refused (only the server's own pages and PATCHBAY_ALLOWED_ORIGINS).",
+  },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    kind: 'user',
+    message: 'The request was not received in time.',
+  },
   RATE_LIMITED: {
     status: 429,
     kind: 'user',
@@ -273,6 +290,22 @@ export const errorCatalog = {
     message: 'The message is not a valid JSON-RPC 2.0 request.',
   },
   RPC_METHOD_NOT_FOUND: { status: 404, kind: 'user', message: 'No such JSON-RPC method.' },
+  RPC_BATCH_TOO_LARGE: {
+    status: 400,
+    kind: 'user',
+    message: 'The JSON-RPC batch has more calls than the server accepts in one message.',
+  },
+  RPC_TOO_MANY_IN_FLIGHT: {
+    status: 429,
+    kind: 'user',
+    message:
+      'This connection already has the most calls in progress that it may have; wait for answers before sending more.',
+  },
+  RPC_RESPONSE_TOO_LARGE: {
+    status: 413,
+    kind: 'user',
+    message: 'The answer would be larger than the server sends in one message; ask for less.',
+  },
   // --- server and environment ---------------------------------------------------------
   CONFIG_INVALID: {
     status: 500,

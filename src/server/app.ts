@@ -12,6 +12,8 @@ import { PatchbayError } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
 import { SIGNED_ARTIFACT_PREFIX } from './artifact-urls.js';
 import { createTokenChecker } from './auth.js';
+import { requestGuardFor } from './origin.js';
+import { createFailureThrottle } from './rate-limit.js';
 import type { ServerDeps } from './deps.js';
 import { registerDocs } from './docs.js';
 import { errorBody, sendError } from './errors.js';
@@ -48,6 +50,14 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
     }),
     trustProxy: false,
     return503OnClosing: true,
+    // A client that trickles its request (headers or body) is cut off, token or not.
+    requestTimeout: deps.config.requestTimeoutMs,
+    // Given to Node at creation too: set only afterwards (as Fastify does), the headers keep
+    // their 60 s limit. Node looks for overdue requests every 30 s by default: too coarse.
+    http: {
+      requestTimeout: deps.config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(5000, Math.max(250, deps.config.requestTimeoutMs / 4)),
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -57,13 +67,27 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
 
   const tokens = createTokenChecker(deps.config.apiTokens);
+  const guard = requestGuardFor(deps.config);
+  const failedAuth = createFailureThrottle({
+    max: deps.config.authFailureLimit,
+    windowMs: 60_000,
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     request.clientKey = `ip:${request.ip}`;
+    // Before auth: a rebinding or cross-site page is refused whatever it sends.
+    guard.check(request);
     // A signed artifact URL is its own credential (checked by its route).
     if (tokens.enabled && !request.url.startsWith(SIGNED_ARTIFACT_PREFIX)) {
-      request.clientKey = tokens.check(request.headers.authorization);
+      failedAuth.assertAllowed(request.clientKey);
+      try {
+        request.clientKey = tokens.check(request.headers.authorization);
+      } catch (err) {
+        // A wrong token is a guess; no token at all is not (a browser, a probe, a typo).
+        if (request.headers.authorization) failedAuth.fail(request.clientKey);
+        throw err;
+      }
     }
   });
 

@@ -45,7 +45,7 @@ async function withArtifact(env: Record<string, string> = {}) {
 
 describe('signed artifact URLs', () => {
   it('are absolute on the origin the request came to, and open the artifact without a token', async () => {
-    const { server, sign } = await withArtifact();
+    const { server, sign } = await withArtifact({ PATCHBAY_ALLOWED_HOSTS: 'patchbay.internal' });
     const signed = await sign({ host: 'patchbay.internal:7070' });
     expect(signed.path).toMatch(
       /^\/v1\/signed\/artifacts\/art_logs\?expires=\d+&sig=[0-9a-f]{64}$/,
@@ -55,6 +55,12 @@ describe('signed artifact URLs', () => {
     expect(opened.statusCode).toBe(200);
     expect(opened.body).toBe('install ok\n');
     expect((await server.app.inject({ url: '/v1/artifacts/art_logs' })).statusCode).toBe(401);
+  });
+
+  it('never point at a Host the server does not know: the bound address instead', async () => {
+    const { sign } = await withArtifact();
+    const signed = await sign({ host: 'attacker.example:7070' });
+    expect(signed.url).toBe(`http://127.0.0.1:7070${signed.path}`);
   });
 
   it('start with PATCHBAY_PUBLIC_URL when it is set (a proxy in front)', async () => {

@@ -25,6 +25,7 @@ import {
   verifyArtifactUrl,
 } from '../artifact-urls.js';
 import type { ServerDeps } from '../deps.js';
+import { linkOrigin, requestGuardFor } from '../origin.js';
 import { RepoIdParams } from './repos.js';
 import { runRouteErrors } from './run-reply.js';
 
@@ -93,6 +94,7 @@ const publicArtifact = ({ path: _path, ...artifact }: ArtifactRecord): Artifact 
 export function optimizerRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
   const { engine, store, config } = deps;
   const artifactsRoot = resolve(config.dataDir, 'artifacts');
+  const guard = requestGuardFor(config);
   let key: Buffer | undefined;
   const signingKey = (): Buffer =>
     (key ??= artifactUrlKey(config.artifactUrlSecret, config.dataDir));
@@ -309,7 +311,7 @@ export function optimizerRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
         const ttlMs = (request.query.ttlSeconds ?? 0) * 1000 || config.artifactUrlTtlMs;
         const expiresAt = new Date(Date.now() + ttlMs);
         const path = signArtifactUrl(signingKey(), artifact.id, expiresAt);
-        const origin = config.publicUrl ?? `${request.protocol}://${request.host}`;
+        const origin = linkOrigin(config, guard, request);
         return {
           url: `${origin}${path}`,
           path,
