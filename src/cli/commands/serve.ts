@@ -52,6 +52,7 @@ export function registerServe(program: Command): void {
         out.note(`API docs: ${server.url}/docs`);
         releaseBootGarbage();
         onSignals(log, () => server.close());
+        onCrash(log, () => server.close());
       },
     );
 }
@@ -104,6 +105,7 @@ export function registerWorker(program: Command): void {
           () => worker.drain(config.workerGraceMs),
           () => worker.close(),
         );
+        onCrash(log, () => worker.close());
       },
     );
 }
@@ -138,4 +140,35 @@ function onSignals(log: Logger, graceful: () => Promise<void>, hard?: () => Prom
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** How long a crashing process may spend closing (runs ended, store flushed) before it exits. */
+const CRASH_CLOSE_MS = 5000;
+
+/**
+ * The last resort, never silent: a promise rejected with no handler is logged and the process
+ * keeps serving (one request's bug must not end every run); an uncaught exception leaves the
+ * process in an unknown state, so it is logged, the server is closed as cleanly as it can be
+ * within a few seconds (runs end `interrupted` and recover on the next start) and the process
+ * exits 70 (EX_SOFTWARE).
+ */
+function onCrash(log: Logger, close: () => Promise<void>): void {
+  process.on('unhandledRejection', (reason) => {
+    log.error(
+      { err: reason, code: 'INTERNAL_ERROR' },
+      'unhandled promise rejection (still serving)',
+    );
+  });
+  let crashing = false;
+  process.on('uncaughtException', (err, origin) => {
+    log.fatal({ err, origin, code: 'INTERNAL_ERROR' }, 'uncaught exception: closing and exiting');
+    if (crashing) return;
+    crashing = true;
+    const exit = (): never => {
+      log.flush();
+      process.exit(70);
+    };
+    setTimeout(exit, CRASH_CLOSE_MS).unref();
+    close().then(exit, exit);
+  });
 }
