@@ -2,7 +2,13 @@ import { existsSync } from 'node:fs';
 import { readFile, realpath } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { hostname } from 'node:os';
-import { findExecutable, getAgent, type AgentContext, type LaunchPlan } from '../agents/index.js';
+import {
+  assertCommandAllowed,
+  findExecutable,
+  getAgent,
+  type AgentContext,
+  type LaunchPlan,
+} from '../agents/index.js';
 import type { ResolvedConfig } from '../config/index.js';
 import {
   invalidBodyField,
@@ -71,6 +77,7 @@ import { createLocalEventBus, type EventBus, type EventListener } from './event-
 import { EventCursor, isTerminalEvent, type EventCursorOptions } from './event-cursor.js';
 import { outcomeOf } from './outcome.js';
 import {
+  assertOptimizerAllowed,
   createStageParser,
   nextStage,
   stageArgv,
@@ -290,6 +297,15 @@ export function createEngine(options: EngineOptions): Engine {
     }
   }
 
+  /** Every run passes PATCHBAY_ALLOWED_COMMANDS right before its process is started. */
+  async function assertLaunchAllowed(record: RunRecord): Promise<void> {
+    if (!config.allowedCommands) return;
+    if (stageOf(record)) assertOptimizerAllowed(config.allowedCommands);
+    else if (record.agent === 'shell' && record.command?.[0]) {
+      await assertCommandAllowed(record.command[0], agentContext(record.env));
+    }
+  }
+
   function agentContext(env: Record<string, string>): AgentContext {
     return {
       allowedCommands: config.allowedCommands,
@@ -453,6 +469,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   async function startOptimization(repoId: string, request: OptimizeRequest): Promise<Run> {
     if (stopping) throw new PatchbayError('SERVER_SHUTTING_DOWN');
+    assertOptimizerAllowed(config.allowedCommands);
     const { repo, ref, sha } = await assertRef(repoId, request.ref);
     // Every stage gets the whole budget of minutes plus an hour for install and build; the
     // validate stage stops taking candidates at maxMinutes from the start.
@@ -573,6 +590,8 @@ export function createEngine(options: EngineOptions): Engine {
       let worktree: { workdir: string; branch: string; baseCommit: string } | null = null;
       let workdir: string;
       try {
+        // The allow-list may have been set since the run was queued: checked again at spawn.
+        await assertLaunchAllowed(record);
         if (record.workspaceOf) {
           // A follow-up continues in the workspace of the run that made it (read now: that
           // run may not have started when this one was created), on its branch, from where

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { AgentFacts, NormalizedEvent, StreamParser } from '../agents/index.js';
 import {
   isErrorCode,
+  PatchbayError,
   optimizeStageArtifacts,
   OptimizeStage,
   Proposal,
@@ -48,6 +49,21 @@ export function stageCommand(
     '--settings',
     JSON.stringify(settings),
   ];
+}
+
+/**
+ * The optimizer runs the repository's own install, build, test and bench commands through
+ * `sh -c`: with PATCHBAY_ALLOWED_COMMANDS set, that is allowed only when `sh` itself is, since
+ * a shell runs anything. Checked when an optimization starts and again when each stage starts.
+ * @throws PatchbayError COMMAND_NOT_ALLOWED
+ */
+export function assertOptimizerAllowed(allowedCommands: string[] | undefined): void {
+  if (!allowedCommands || allowedCommands.includes('sh')) return;
+  throw new PatchbayError(
+    'COMMAND_NOT_ALLOWED',
+    `the optimizer runs the repository's install, build, test and bench commands with \`sh -c\`, and \`sh\` is not an allowed command (allowed: ${allowedCommands.join(', ')}); add sh to PATCHBAY_ALLOWED_COMMANDS to allow optimizations`,
+    { executable: 'sh', allowed: allowedCommands },
+  );
 }
 
 /** The stage after this one, or null after `propose`. */

@@ -2,6 +2,7 @@ export {
   createLogger,
   createSilentLogger,
   redactPaths,
+  redactUrl,
   type CreateLoggerOptions,
   type Logger,
 } from './logger.js';

@@ -39,6 +39,35 @@ export const redactPaths = [
   'headers.authorization',
 ];
 
+/** Query parameters whose values are credentials: signed-URL signatures, tokens, keys. */
+const SECRET_QUERY =
+  /([?&](?:sig|signature|token|access_token|api_key|apikey|key|secret|password|code)=)[^&#]*/gi;
+
+/** A URL (or path) with credential-bearing query values replaced: safe to log. */
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_QUERY, '$1[redacted]');
+}
+
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  host?: string;
+  headers?: Record<string, unknown>;
+  ip?: string;
+  socket?: { remoteAddress?: string; remotePort?: number };
+}
+
+/** The request as logged: the same fields as Fastify's own serializer, with the URL redacted. */
+function serializeRequest(req: LoggedRequest) {
+  return {
+    method: req.method,
+    url: typeof req.url === 'string' ? redactUrl(req.url) : req.url,
+    host: req.host ?? req.headers?.host,
+    remoteAddress: req.ip ?? req.socket?.remoteAddress,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
 export interface CreateLoggerOptions {
   level?: string;
   /** `auto` picks pretty output when the destination is a terminal. */
@@ -61,6 +90,7 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     level,
     base: { service: 'patchbay', ...options.base },
     redact: { paths: redactPaths, censor: '[redacted]' },
+    serializers: { req: serializeRequest },
     timestamp: stdTimeFunctions.isoTime,
   };
   if (pretty && !options.destination) {

@@ -35,3 +35,43 @@ export function createRateLimiter(options: { max: number; windowMs: number; now?
 }
 
 export type RateLimiter = ReturnType<typeof createRateLimiter>;
+
+/**
+ * Counts failures (wrong tokens) per client key in a fixed window; once a key has `max`, it is
+ * refused until the window ends, so guessing tokens costs a minute per `max` tries.
+ */
+export function createFailureThrottle(options: {
+  max: number;
+  windowMs: number;
+  now?: () => number;
+}) {
+  const limiter = createRateLimiter({ ...options, max: options.max - 1 });
+  const blocked = new Map<string, number>();
+  const now = options.now ?? Date.now;
+  return {
+    /** @throws PatchbayError RATE_LIMITED while the key is blocked. */
+    assertAllowed(key: string): void {
+      const until = blocked.get(key);
+      if (until === undefined) return;
+      const left = until - now();
+      if (left <= 0) {
+        blocked.delete(key);
+        return;
+      }
+      const retryAfterSeconds = Math.max(1, Math.ceil(left / 1000));
+      throw new PatchbayError(
+        'RATE_LIMITED',
+        `too many failed authentication attempts; retry in ${retryAfterSeconds}s`,
+        { retryAfterSeconds },
+      );
+    },
+    fail(key: string): void {
+      try {
+        limiter.hit(key);
+      } catch {
+        if (blocked.size > 10_000) blocked.clear();
+        blocked.set(key, now() + options.windowMs);
+      }
+    },
+  };
+}

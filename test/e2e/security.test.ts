@@ -34,7 +34,11 @@ describe('auth: PATCHBAY_API_TOKENS', () => {
   let runId: string;
 
   beforeAll(async () => {
-    server = await startServer({ env: { PATCHBAY_API_TOKENS: 't1,t2' }, token: 't2' });
+    server = await startServer({
+      // Every route is tried with a wrong token: more guesses than the default throttle allows.
+      env: { PATCHBAY_API_TOKENS: 't1,t2', PATCHBAY_AUTH_FAILURE_LIMIT: '10000' },
+      token: 't2',
+    });
     runId = (await server.api.createRun({ command: ['echo', 'authed'], wait: true })).id;
   });
 
