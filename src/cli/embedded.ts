@@ -1,6 +1,6 @@
 import { createEngine, type Engine } from '../engine/index.js';
 import { createMetrics } from '../observability/index.js';
-import { openStore, type Store } from '../store/index.js';
+import { openStore, secretBoxFor, type Store } from '../store/index.js';
 import type { CliContext } from './context.js';
 
 export interface Embedded {
@@ -14,7 +14,10 @@ export interface Embedded {
  * of dead processes but leaves the server's queued runs alone.
  */
 export async function openEmbedded(ctx: CliContext): Promise<Embedded> {
-  const store = await openStore({ databaseUrl: ctx.config.databaseUrl });
+  const store = await openStore({
+    databaseUrl: ctx.config.databaseUrl,
+    secrets: secretBoxFor(ctx.config),
+  });
   const log = ctx.logger(ctx.config.logLevel === 'info' ? 'warn' : ctx.config.logLevel);
   const engine = createEngine({
     config: ctx.config,

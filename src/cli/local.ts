@@ -1,5 +1,5 @@
 import { isPatchbayError } from '../contracts/index.js';
-import { openStore, type Store } from '../store/index.js';
+import { openStore, secretBoxFor, type Store } from '../store/index.js';
 import type { CliContext } from './context.js';
 import { out } from './output.js';
 
@@ -18,7 +18,10 @@ export async function remoteOrLocal<T>(
     if (!isPatchbayError(err) || err.code !== 'SERVER_UNREACHABLE' || ctx.explicitServer) throw err;
   }
   out.note(`no server at ${ctx.serverUrl}; reading ${ctx.config.dataDir} directly`);
-  const store = await openStore({ databaseUrl: ctx.config.databaseUrl });
+  const store = await openStore({
+    databaseUrl: ctx.config.databaseUrl,
+    secrets: secretBoxFor(ctx.config),
+  });
   try {
     return await local(store);
   } finally {

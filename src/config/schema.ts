@@ -427,6 +427,15 @@ export const settings = {
     description: 'HMAC-SHA256 key for `X-Patchbay-Signature: sha256=<hex>` on callback deliveries.',
     secret: true,
   }),
+  secretsKey: setting({
+    key: 'secretsKey',
+    env: 'PATCHBAY_SECRETS_KEY',
+    schema: z.string().min(16, 'at least 16 characters (e.g. `openssl rand -hex 32`)').optional(),
+    defaultText: '(unset: a random key in <dataDir>/secrets.key with SQLite; none with PostgreSQL)',
+    description:
+      "Key that seals runs' `env` values in the store (AES-256-GCM). Set the same value on every API node and worker sharing a PostgreSQL store: without it their env values are stored unsealed.",
+    secret: true,
+  }),
   artifactUrlSecret: setting({
     key: 'artifactUrlSecret',
     env: 'PATCHBAY_ARTIFACT_URL_SECRET',
@@ -552,6 +561,7 @@ export interface ResolvedConfig {
   agentGeminiBin: string;
   webhookSecret: string | undefined;
   artifactUrlSecret: string | undefined;
+  secretsKey: string | undefined;
   artifactUrlTtlMs: number;
   publicUrl: string | undefined;
   allowedHosts: string[];

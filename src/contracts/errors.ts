@@ -306,6 +306,12 @@ export const errorCatalog = {
     kind: 'user',
     message: 'The answer would be larger than the server sends in one message; ask for less.',
   },
+  RUN_SECRETS_UNREADABLE: {
+    status: 500,
+    kind: 'operational',
+    message:
+      "The run's env values were sealed with another secrets key than this process has (PATCHBAY_SECRETS_KEY or <dataDir>/secrets.key): give every process the same key.",
+  },
   // --- server and environment ---------------------------------------------------------
   CONFIG_INVALID: {
     status: 500,

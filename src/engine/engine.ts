@@ -48,6 +48,7 @@ import {
   newRunRecord,
   toRun,
   ulid,
+  UNREADABLE_SECRET,
   type RunOwner,
   type RunPatch,
   type RunRecord,
@@ -297,8 +298,15 @@ export function createEngine(options: EngineOptions): Engine {
     }
   }
 
-  /** Every run passes PATCHBAY_ALLOWED_COMMANDS right before its process is started. */
+  /**
+   * Right before its process starts, every run passes PATCHBAY_ALLOWED_COMMANDS (it may have
+   * been set since the run was queued), and its sealed env must open with this process's key.
+   */
   async function assertLaunchAllowed(record: RunRecord): Promise<void> {
+    const unreadable = Object.keys(record.env).filter((k) => record.env[k] === UNREADABLE_SECRET);
+    if (unreadable.length > 0) {
+      throw new PatchbayError('RUN_SECRETS_UNREADABLE', undefined, { envKeys: unreadable });
+    }
     if (!config.allowedCommands) return;
     if (stageOf(record)) assertOptimizerAllowed(config.allowedCommands);
     else if (record.agent === 'shell' && record.command?.[0]) {
@@ -590,7 +598,6 @@ export function createEngine(options: EngineOptions): Engine {
       let worktree: { workdir: string; branch: string; baseCommit: string } | null = null;
       let workdir: string;
       try {
-        // The allow-list may have been set since the run was queued: checked again at spawn.
         await assertLaunchAllowed(record);
         if (record.workspaceOf) {
           // A follow-up continues in the workspace of the run that made it (read now: that

@@ -1,7 +1,7 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import { PatchbayError } from '../contracts/index.js';
+import { readOrCreateKeyFile } from '../store/index.js';
 
 /** Where signed artifact URLs live: outside `/v1/artifacts`, because they carry no token. */
 export const SIGNED_ARTIFACT_PREFIX = '/v1/signed/artifacts/';
@@ -13,20 +13,7 @@ export const SIGNED_ARTIFACT_PREFIX = '/v1/signed/artifacts/';
  */
 export function artifactUrlKey(secret: string | undefined, dataDir: string): Buffer {
   if (secret) return Buffer.from(secret);
-  const file = join(dataDir, 'artifact-url.key');
-  try {
-    return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
-  } catch {
-    mkdirSync(dataDir, { recursive: true });
-    const key = randomBytes(32).toString('hex');
-    try {
-      // `wx`: when two nodes race, the first key written wins and both read it back.
-      writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
-    } catch {
-      // written by another process meanwhile
-    }
-    return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
-  }
+  return readOrCreateKeyFile(join(dataDir, 'artifact-url.key'));
 }
 
 const signature = (key: Buffer, id: string, expires: number): string =>

@@ -13,7 +13,7 @@ import {
 import type { Logger, Metrics } from '../observability/index.js';
 import { createMetrics } from '../observability/index.js';
 import { createBullmqQueue } from '../queue/index.js';
-import { openStore, type Store } from '../store/index.js';
+import { openStore, secretBoxFor, type Store } from '../store/index.js';
 import { buildApp } from './app.js';
 import { assertSafeBind } from './auth.js';
 import type { ServerDeps } from './deps.js';
@@ -69,7 +69,14 @@ export interface Backends {
  * @throws PatchbayError QUEUE_UNAVAILABLE when Redis does not answer.
  */
 export async function openBackends(config: ResolvedConfig, log: Logger): Promise<Backends> {
-  const store = await openStore({ databaseUrl: config.databaseUrl });
+  const secrets = secretBoxFor(config);
+  if (!secrets.sealing) {
+    log.warn(
+      { setting: 'PATCHBAY_SECRETS_KEY' },
+      "runs' env values are stored unsealed in the shared store: set PATCHBAY_SECRETS_KEY (the same on every node) to seal them",
+    );
+  }
+  const store = await openStore({ databaseUrl: config.databaseUrl, secrets });
   const metrics = createMetrics();
   const redis = { url: config.queueUrl!, log, prefix: config.queuePrefix };
   // With Redis, runs wait in BullMQ for any process's worker and events reach every server.

@@ -36,6 +36,14 @@ export type {
 } from './runs-repository.js';
 export type { BudgetRecord, BudgetRepository } from './budgets-repository.js';
 export { openStore, type OpenStoreOptions, type Store } from './store.js';
+export {
+  createSecretBox,
+  plainSecretBox,
+  readOrCreateKeyFile,
+  secretBoxFor,
+  UNREADABLE_SECRET,
+  type SecretBox,
+} from './secret-box.js';
 export type { RepoRepository } from './repos-repository.js';
 export type { JobCounts, JobRecord, JobRepository, JobState } from './jobs-repository.js';
 export type {

@@ -10,6 +10,7 @@ import {
   type RunUsage,
 } from './records.js';
 import type { Database, RunsTable } from './schema.js';
+import { openEnv, plainSecretBox, sealEnv, type SecretBox } from './secret-box.js';
 
 export interface ListRunsOptions {
   statuses?: RunStatus[];
@@ -76,7 +77,7 @@ const activeStatuses: RunStatus[] = ['queued', 'running', 'paused'];
 
 const num = (v: number | string): number => (typeof v === 'string' ? Number(v) : v);
 
-function fromRow(row: Selectable<RunsTable>): RunRecord {
+function fromRow(row: Selectable<RunsTable>, box: SecretBox): RunRecord {
   return {
     id: row.id,
     agent: row.agent as AgentName,
@@ -84,7 +85,7 @@ function fromRow(row: Selectable<RunsTable>): RunRecord {
     command: row.command ? (JSON.parse(row.command) as string[]) : null,
     prompt: row.prompt,
     workdir: row.workdir,
-    env: row.env ? (JSON.parse(row.env) as Record<string, string>) : {},
+    env: row.env ? openEnv(box, JSON.parse(row.env) as Record<string, string>) : {},
     pty: num(row.pty) === 1,
     timeoutMs: num(row.timeout_ms),
     idleTimeoutMs: num(row.idle_timeout_ms),
@@ -218,7 +219,7 @@ export interface RunRepository extends RunUsageReader {
   listFinishedWithCallback(since: string): Promise<RunRecord[]>;
 }
 
-async function insertRun(db: Kysely<Database>, run: RunRecord): Promise<void> {
+async function insertRun(db: Kysely<Database>, run: RunRecord, box: SecretBox): Promise<void> {
   await db
     .insertInto('runs')
     .values({
@@ -228,7 +229,7 @@ async function insertRun(db: Kysely<Database>, run: RunRecord): Promise<void> {
       command: run.command ? JSON.stringify(run.command) : null,
       prompt: run.prompt,
       workdir: run.workdir,
-      env: JSON.stringify(run.env),
+      env: JSON.stringify(sealEnv(box, run.env)),
       pty: run.pty ? 1 : 0,
       timeout_ms: run.timeoutMs,
       idle_timeout_ms: run.idleTimeoutMs,
@@ -277,9 +278,14 @@ async function insertRun(db: Kysely<Database>, run: RunRecord): Promise<void> {
     .execute();
 }
 
-export function createRunRepository(db: Kysely<Database>, dialect: Dialect): RunRepository {
+export function createRunRepository(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  box: SecretBox = plainSecretBox,
+): RunRepository {
+  const toRecord = (row: Selectable<RunsTable>): RunRecord => fromRow(row, box);
   return {
-    insert: (run) => insertRun(db, run),
+    insert: (run) => insertRun(db, run, box),
     async insertChecked(run, lockKeys, check) {
       // Kysely's transaction() cannot say `begin immediate`: a deferred SQLite transaction
       // that reads and then writes fails with SQLITE_BUSY when another process wrote between.
@@ -293,7 +299,7 @@ export function createRunRepository(db: Kysely<Database>, dialect: Dialect): Run
             }
           }
           await check(createRunRepository(conn, dialect));
-          await insertRun(conn, run);
+          await insertRun(conn, run, box);
           await sql.raw('commit').execute(conn);
         } catch (err) {
           await sql.raw('rollback').execute(conn);
@@ -337,7 +343,7 @@ export function createRunRepository(db: Kysely<Database>, dialect: Dialect): Run
     },
     async get(id) {
       const row = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
-      return row ? fromRow(row) : undefined;
+      return row ? toRecord(row) : undefined;
     },
     async list({ statuses, limit, before, scheduleId, repoId, kind, parentId }) {
       let q = db.selectFrom('runs').selectAll().orderBy('id', 'desc').limit(limit);
@@ -349,7 +355,7 @@ export function createRunRepository(db: Kysely<Database>, dialect: Dialect): Run
         q = q.where((eb) => eb.or([eb('kind', 'is', null), eb('kind', '=', kind)]));
       else if (kind) q = q.where('kind', '=', kind);
       if (parentId) q = q.where('parent_id', '=', parentId);
-      return (await q.execute()).map(fromRow);
+      return (await q.execute()).map(toRecord);
     },
     async listStalledStages(finishedAfter, finishedBefore) {
       const rows = await db
@@ -372,7 +378,7 @@ export function createRunRepository(db: Kysely<Database>, dialect: Dialect): Run
         )
         .orderBy('r.id', 'asc')
         .execute();
-      return rows.map(fromRow);
+      return rows.map(toRecord);
     },
     async listByStatus(statuses) {
       const rows = await db
@@ -381,7 +387,7 @@ export function createRunRepository(db: Kysely<Database>, dialect: Dialect): Run
         .where('status', 'in', statuses)
         .orderBy('id', 'asc')
         .execute();
-      return rows.map(fromRow);
+      return rows.map(toRecord);
     },
     async update(id, patch) {
       const row = patchToRow(patch);
@@ -417,7 +423,7 @@ export function createRunRepository(db: Kysely<Database>, dialect: Dialect): Run
         .where('conversation_id', '=', conversationId)
         .orderBy('id', 'asc')
         .execute();
-      return rows.map(fromRow);
+      return rows.map(toRecord);
     },
     async listFinishedBefore(cutoff) {
       const rows = await db
@@ -427,7 +433,7 @@ export function createRunRepository(db: Kysely<Database>, dialect: Dialect): Run
         .where('workdir', 'is not', null)
         .orderBy('id', 'asc')
         .execute();
-      return rows.map(fromRow);
+      return rows.map(toRecord);
     },
     async listByWorkspace(rootId) {
       const rows = await db
@@ -435,7 +441,7 @@ export function createRunRepository(db: Kysely<Database>, dialect: Dialect): Run
         .selectAll()
         .where('workspace_of', '=', rootId)
         .execute();
-      return rows.map(fromRow);
+      return rows.map(toRecord);
     },
     async listFinishedWithCallback(since) {
       const rows = await db
@@ -445,7 +451,7 @@ export function createRunRepository(db: Kysely<Database>, dialect: Dialect): Run
         .where('finished_at', '>=', since)
         .orderBy('id', 'asc')
         .execute();
-      return rows.map(fromRow);
+      return rows.map(toRecord);
     },
     async countByStatus() {
       const rows = await db

@@ -20,6 +20,7 @@ import { createRepoRepository, type RepoRepository } from './repos-repository.js
 import { createRunRepository, type RunRepository } from './runs-repository.js';
 import { createWorkerRepository, type WorkerRepository } from './workers-repository.js';
 import { createScheduleRepository, type ScheduleRepository } from './schedules-repository.js';
+import type { SecretBox } from './secret-box.js';
 
 export interface Store {
   readonly dialect: Dialect;
@@ -45,6 +46,8 @@ export interface OpenStoreOptions {
   databaseUrl: string;
   /** Apply pending migrations on open (the server does; `patchbay migrate` does not). */
   migrate?: boolean;
+  /** Seals secrets at rest (runs' env values); default: stored as given. */
+  secrets?: SecretBox;
 }
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
@@ -61,7 +64,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     dialect: handle.dialect,
     location: handle.location,
     handle,
-    runs: createRunRepository(handle.db, handle.dialect),
+    runs: createRunRepository(handle.db, handle.dialect, options.secrets),
     events: createEventRepository(handle.db),
     callbacks: createCallbackRepository(handle.db),
     repos: createRepoRepository(handle.db),

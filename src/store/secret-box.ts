@@ -1,0 +1,105 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { isPostgresUrl } from './db.js';
+
+/**
+ * Secrets at rest (a run's `env` values): AES-256-GCM, each value sealed on its own so the
+ * keys stay readable (`envKeys`) and one value that cannot be opened spoils nothing else.
+ * The key never lives in the database: PATCHBAY_SECRETS_KEY, else a key file in the data dir
+ * (mode 0600; hidden from sandboxed runs with the rest of the data dir).
+ */
+export interface SecretBox {
+  /** Whether values are sealed (false: stored as given, e.g. PostgreSQL without a key). */
+  readonly sealing: boolean;
+  seal(value: string): string;
+  /** A sealed value opened, a plain one as is; UNREADABLE_SECRET when the key does not fit. */
+  open(stored: string): string;
+}
+
+const PREFIX = 'pbenc:v1:';
+
+/**
+ * What `open` gives for a value sealed with another key (or with a key this process lacks):
+ * a run whose env holds it must not start (see the engine), but it can still be listed.
+ */
+export const UNREADABLE_SECRET = '\u0000patchbay:unreadable-secret';
+
+/** Stores values as given: for tests and for stores shared without a configured key. */
+export const plainSecretBox: SecretBox = {
+  sealing: false,
+  seal: (value) => value,
+  open: (stored) => (stored.startsWith(PREFIX) ? UNREADABLE_SECRET : stored),
+};
+
+export function createSecretBox(key: Buffer): SecretBox {
+  if (key.length !== 32) throw new Error('a secrets key is 32 bytes');
+  return {
+    sealing: true,
+    seal(value) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const sealed = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
+      return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
+    },
+    open(stored) {
+      if (!stored.startsWith(PREFIX)) return stored;
+      try {
+        const raw = Buffer.from(stored.slice(PREFIX.length), 'base64url');
+        const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+        decipher.setAuthTag(raw.subarray(12, 28));
+        return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString(
+          'utf8',
+        );
+      } catch {
+        return UNREADABLE_SECRET;
+      }
+    },
+  };
+}
+
+/**
+ * A random 32-byte key kept in `file` (hex, mode 0600), created on first use. When several
+ * processes race, the first key written wins and all of them read it back.
+ */
+export function readOrCreateKeyFile(file: string): Buffer {
+  try {
+    return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+  } catch {
+    mkdirSync(dirname(file), { recursive: true });
+    try {
+      writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+    } catch {
+      // written by another process meanwhile
+    }
+    return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+  }
+}
+
+/**
+ * The box this installation seals secrets with: PATCHBAY_SECRETS_KEY (any string, hashed to a
+ * key) wherever it is set; else, for SQLite, the key file `<dataDir>/secrets.key`. A shared
+ * PostgreSQL store without the setting stores values as given: processes on other machines
+ * could not read a key file here (the server warns at start).
+ */
+export function secretBoxFor(options: {
+  secretsKey: string | undefined;
+  dataDir: string;
+  databaseUrl: string;
+}): SecretBox {
+  if (options.secretsKey) {
+    return createSecretBox(createHash('sha256').update(options.secretsKey).digest());
+  }
+  if (isPostgresUrl(options.databaseUrl)) return plainSecretBox;
+  return createSecretBox(readOrCreateKeyFile(join(options.dataDir, 'secrets.key')));
+}
+
+/** A run's env with every value sealed. */
+export function sealEnv(box: SecretBox, env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, box.seal(v)]));
+}
+
+/** A stored env with every value opened (UNREADABLE_SECRET where the key does not fit). */
+export function openEnv(box: SecretBox, env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, box.open(v)]));
+}

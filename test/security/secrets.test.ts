@@ -1,0 +1,73 @@
+/**
+ * A run's `env` values are secrets: another run (or anyone with the SQLite file) must not
+ * read them from the store, and a process without the right key must not start the run with
+ * garbage instead of them.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanupAll, startServer, tempDir, waitFor } from '../e2e/helpers.js';
+
+afterAll(cleanupAll);
+
+const SECRET = 'sk-test-4f1b2c9d8e7a6b5c';
+
+function storeBytes(dataDir: string): string {
+  return ['patchbay.db', 'patchbay.db-wal']
+    .map((f) => join(dataDir, f))
+    .filter(existsSync)
+    .map((f) => readFileSync(f).toString('latin1'))
+    .join('');
+}
+
+describe('run env at rest', () => {
+  it('is sealed in the store, and the run still gets the values', async () => {
+    const server = await startServer();
+    const run = await server.api.createRun({
+      // The command proves the value arrived without containing it.
+      command: ['sh', '-c', 'test "${#API_KEY}" = 24 && test "${API_KEY#sk-test-}" != "$API_KEY"'],
+      env: { API_KEY: SECRET },
+      wait: true,
+    });
+    expect(run.status).toBe('succeeded');
+    expect(run.envKeys).toEqual(['API_KEY']);
+    expect(JSON.stringify(await server.api.getRun(run.id))).not.toContain(SECRET);
+    // Neither the database nor its WAL holds the value.
+    const bytes = storeBytes(server.dataDir);
+    expect(bytes).toContain('API_KEY');
+    expect(bytes).not.toContain(SECRET);
+    await server.stop();
+  });
+
+  it('a queued run sealed with another key fails with RUN_SECRETS_UNREADABLE, never runs', async () => {
+    const dataDir = tempDir();
+    const first = await startServer({
+      dataDir,
+      env: {
+        PATCHBAY_SECRETS_KEY: 'the first key, long enough',
+        PATCHBAY_MAX_CONCURRENT_RUNS: '1',
+      },
+    });
+    const blocker = await first.api.createRun({ command: ['sleep', '30'] });
+    const queued = await first.api.createRun({
+      command: ['sh', '-c', 'touch ran'],
+      env: { API_KEY: SECRET },
+    });
+    await waitFor(
+      async () => (await first.api.getRun(blocker.id)).status === 'running',
+      'the blocker to run',
+    );
+    await first.crash();
+    const second = await startServer({
+      dataDir,
+      env: { PATCHBAY_SECRETS_KEY: 'another key, also long enough' },
+    });
+    const ended = await waitFor(async () => {
+      const r = await second.api.getRun(queued.id);
+      return r.status === 'queued' ? null : r;
+    }, 'the queued run to end');
+    expect(ended.status).toBe('failed');
+    expect(ended.error?.code).toBe('RUN_SECRETS_UNREADABLE');
+    expect(existsSync(join(dataDir, 'workspaces', queued.id, 'ran'))).toBe(false);
+  });
+});
