@@ -50,6 +50,16 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
     }),
     trustProxy: false,
     return503OnClosing: true,
+    // A malformed URL or an over-long path parameter is answered by the router itself, before
+    // any hook: give it the one error body and the security headers too.
+    frameworkErrors: (error, request, reply) => {
+      for (const [name, value] of Object.entries(securityHeaders)) reply.header(name, value);
+      const message =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? 'a path parameter is longer than 100 characters'
+          : 'the URL is not valid (bad percent-encoding)';
+      return sendError(request, reply, new PatchbayError('VALIDATION_FAILED', message));
+    },
     // A client that trickles its request (headers or body) is cut off, token or not.
     requestTimeout: deps.config.requestTimeoutMs,
     // Given to Node at creation too: set only afterwards (as Fastify does), the headers keep
