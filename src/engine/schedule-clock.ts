@@ -1,4 +1,5 @@
-import type { ScheduleClockRow } from '../store/index.js';
+import type { Logger } from '../observability/index.js';
+import type { ScheduleClockRow, ScheduleRepository } from '../store/index.js';
 import { nextTick, type CronCounter, type CronSpec } from './cron.js';
 
 /**
@@ -201,4 +202,49 @@ export function createScheduleClock(counter: CronCounter): ScheduleClock {
       return next;
     },
   };
+}
+
+/** Slices of clock work: `breathe` yields to the event loop once a slice is over `sliceMs`. */
+export function createSlices(sliceMs: number): { reset(): void; breathe(): Promise<void> } {
+  let start = performance.now();
+  return {
+    reset() {
+      start = performance.now();
+    },
+    async breathe() {
+      if (performance.now() - start < sliceMs) return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      start = performance.now();
+    },
+  };
+}
+
+/** Rows read per query when the clock looks at the store. */
+const LOOK_PAGE = 500;
+
+/**
+ * One look at the store: reads the enabled schedules a page at a time, plans only the new and
+ * changed ones, then drops the ones it did not see (deleted or disabled by another server).
+ */
+export async function lookAtStore(
+  clock: ScheduleClock,
+  schedules: Pick<ScheduleRepository, 'listClockRows'>,
+  options: { log: Logger; slices: ReturnType<typeof createSlices>; stopped(): boolean },
+): Promise<void> {
+  clock.beginLook();
+  let after: string | null = null;
+  for (;;) {
+    const rows = await schedules.listClockRows(after, LOOK_PAGE);
+    for (const row of rows) {
+      try {
+        clock.track(row);
+      } catch (err) {
+        options.log.error({ err, scheduleId: row.id }, 'schedule could not be planned');
+      }
+      await options.slices.breathe();
+    }
+    if (rows.length < LOOK_PAGE || options.stopped()) break;
+    after = rows[rows.length - 1]!.id;
+  }
+  if (!options.stopped()) clock.endLook();
 }

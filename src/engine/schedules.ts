@@ -19,7 +19,13 @@ import {
   type Store,
 } from '../store/index.js';
 import { assertCronSpec, planTicks, type CronCounter, type CronSpec } from './cron.js';
-import { createScheduleClock, cursorOf, type ClockEntry } from './schedule-clock.js';
+import {
+  createScheduleClock,
+  createSlices,
+  cursorOf,
+  lookAtStore,
+  type ClockEntry,
+} from './schedule-clock.js';
 import { redactRun, withStoredEnv } from './schedule-env.js';
 
 /** Where a run came from, recorded on it. */
@@ -71,8 +77,6 @@ export interface Schedules {
 export const DEFAULT_MAX_CONSECUTIVE_FAILURES = 3;
 const DEFAULT_POLL_MS = 2000;
 const RECENT_FIRES = 20;
-/** Rows read per query when the clock looks at the store. */
-const LOOK_PAGE = 500;
 /** Longest stretch of clock work before it lets the event loop serve requests. */
 const SLICE_MS = 8;
 /** The queue BullMQ's job schedulers put one job per tick into. */
@@ -84,7 +88,6 @@ interface FireJobData {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const specOf = (s: ScheduleRecord): CronSpec => ({ cron: s.cron, timezone: s.timezone });
 
 /**
@@ -198,34 +201,11 @@ export function createSchedules(options: SchedulesOptions): Schedules {
     }
   }
 
-  /** Yields to the event loop once the current stretch of clock work is over SLICE_MS. */
-  let sliceStart = performance.now();
-  async function breathe(): Promise<void> {
-    if (performance.now() - sliceStart < SLICE_MS) return;
-    await yieldToLoop();
-    sliceStart = performance.now();
-  }
-
-  /** Reads the enabled schedules a page at a time; plans only the new and changed ones. */
-  async function look(): Promise<void> {
-    clock.beginLook();
-    let after: string | null = null;
-    for (;;) {
-      const rows = await store.schedules.listClockRows(after, LOOK_PAGE);
-      for (const row of rows) {
-        try {
-          clock.track(row);
-        } catch (err) {
-          log.error({ err, scheduleId: row.id }, 'schedule could not be planned');
-        }
-        await breathe();
-      }
-      if (rows.length < LOOK_PAGE || stopped) break;
-      after = rows[rows.length - 1]!.id;
-    }
-    if (!stopped) clock.endLook();
+  const slices = createSlices(SLICE_MS);
+  const look = async (): Promise<void> => {
+    await lookAtStore(clock, store.schedules, { log, slices, stopped: () => stopped });
     looks++;
-  }
+  };
 
   /** Fires the due ticks of one schedule and plans its next fire. */
   async function fireDue(entry: ClockEntry): Promise<void> {
@@ -250,7 +230,7 @@ export function createSchedules(options: SchedulesOptions): Schedules {
 
   /** One pass of the store clock: fires what is due, returns when to look again. */
   async function pass(): Promise<number> {
-    sliceStart = performance.now();
+    slices.reset();
     if (Date.now() >= nextLookAt) {
       await look();
       nextLookAt = Date.now() + pollMs;
@@ -260,7 +240,7 @@ export function createSchedules(options: SchedulesOptions): Schedules {
       const entry = clock.takeDue(Date.now());
       if (!entry) break;
       await fireDue(entry);
-      await breathe();
+      await slices.breathe();
     }
     return Math.min(clock.earliest() ?? Infinity, nextLookAt);
   }
