@@ -74,6 +74,7 @@ export {
 } from './budgets.js';
 export {
   CreateScheduleRequest,
+  REDACTED_ENV_VALUE,
   Schedule,
   ScheduleFire,
   ScheduleIdParams,

@@ -8,6 +8,12 @@ import { CreateRunRequest, RunError, RunStatus } from './runs.js';
 export const ScheduleRunRequest = CreateRunRequest.omit({ wait: true });
 export type ScheduleRunRequest = z.input<typeof ScheduleRunRequest>;
 
+/**
+ * What a schedule's `run.env` values read as in every answer: the names show, the values (often
+ * tokens) never leave the server. Sent back in a PATCH, it keeps the stored value of that name.
+ */
+export const REDACTED_ENV_VALUE = '[redacted]';
+
 const cron = z
   .string()
   .min(1)
@@ -47,7 +53,9 @@ export const UpdateScheduleRequest = z
     name: z.string().min(1).max(200).nullable().optional(),
     cron: cron.optional(),
     timezone: timezone.optional(),
-    run: ScheduleRunRequest.optional(),
+    run: ScheduleRunRequest.optional().describe(
+      'Replaces the run. Without `env` the stored variables stay; a value of `[redacted]` keeps the stored value of that name; `env: {}` removes them all.',
+    ),
     enabled: z.boolean().optional(),
     maxConsecutiveFailures: maxConsecutiveFailures.optional(),
   })
@@ -60,7 +68,9 @@ export const Schedule = z.object({
   name: z.string().nullable(),
   cron: z.string(),
   timezone: z.string(),
-  run: ScheduleRunRequest,
+  run: ScheduleRunRequest.describe(
+    'The run started at each tick; `env` values always read `[redacted]` (names only).',
+  ),
   enabled: z.boolean(),
   maxConsecutiveFailures: z.number().int(),
   /** Runs in a row that failed or timed out since the last success (or since enabled). */

@@ -1,3 +1,4 @@
+import cronParser from 'cron-parser';
 import { describe, expect, it } from 'vitest';
 import { isPatchbayError } from '../contracts/index.js';
 import { assertCronSpec, dueTicks, latestTick, MISFIRE_GRACE_MS, nextTick } from './cron.js';
@@ -96,4 +97,58 @@ describe('cron ticks', () => {
     expect(burst.length).toBe(MISFIRE_GRACE_MS / 1000);
     expect(iso(burst.at(-1)!)).toBe('2026-01-01T00:01:00.000Z');
   });
+});
+
+describe('cron ticks agree with cron-parser walking on its own', () => {
+  const specs = [
+    '*/10 * * * * *',
+    '7 * * * *',
+    '30 2 * * *',
+    '0 9 * * 1-5',
+    '0 9 1,15 * 5',
+    '15 10 31 * *',
+    '0 12 29 2 *',
+    '0 0 L * *',
+    '0 8 * * 5#2',
+  ];
+  const zones = ['Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe'];
+  // Next to a daylight-saving change (cron-parser decides there), away from any (the wall-clock
+  // search decides), a leap day.
+  const starts = [
+    '2026-03-29T00:10:00Z',
+    '2026-11-01T05:30:00Z',
+    '2026-07-15T10:20:30.500Z',
+    '2028-02-28T11:00:00Z',
+  ].map(t);
+
+  it('gives the same next ticks and latest tick for every spec, zone and start', () => {
+    let compared = 0;
+    for (const cron of specs) {
+      for (const timezone of zones) {
+        const spec = { cron, timezone };
+        for (const start of starts) {
+          const it = cronParser.parseExpression(cron, {
+            currentDate: new Date(start),
+            tz: timezone,
+          });
+          let at = start;
+          for (let i = 0; i < 3; i++) {
+            at = nextTick(spec, at);
+            expect(iso(at), `${cron} ${timezone} after ${iso(start)} #${i}`).toBe(
+              iso(it.next().getTime()),
+            );
+            compared++;
+          }
+          const back = cronParser.parseExpression(cron, {
+            currentDate: new Date(start + 1),
+            tz: timezone,
+          });
+          expect(iso(latestTick(spec, start)!), `${cron} ${timezone} latest ${iso(start)}`).toBe(
+            iso(back.prev().getTime()),
+          );
+        }
+      }
+    }
+    expect(compared).toBe(specs.length * zones.length * starts.length * 3);
+  }, 120_000);
 });

@@ -18,7 +18,15 @@ import {
   type ScheduleRecord,
   type Store,
 } from '../store/index.js';
-import { assertCronSpec, dueTicks, nextTick, type CronSpec } from './cron.js';
+import { assertCronSpec, planTicks, type CronCounter, type CronSpec } from './cron.js';
+import {
+  createScheduleClock,
+  createSlices,
+  cursorOf,
+  lookAtStore,
+  type ClockEntry,
+} from './schedule-clock.js';
+import { redactRun, withStoredEnv } from './schedule-env.js';
 
 /** Where a run came from, recorded on it. */
 export interface RunOrigin {
@@ -33,6 +41,18 @@ export interface SchedulesOptions {
   createRun(request: ParsedCreateRunRequest, origin: RunOrigin): Promise<Run>;
   /** Longest sleep between looks at the store (schedules made by other servers). */
   pollMs?: number;
+  /** Counts cron computations (default: a counter of its own); see `stats`. */
+  counter?: CronCounter;
+}
+
+/** What the clock has done so far in this process. */
+export interface ScheduleClockStats {
+  /** Cron ticks computed (next or latest): creates, updates, fires and changed rows. */
+  cronComputations: number;
+  /** Enabled schedules the clock has planned. */
+  planned: number;
+  /** Looks at the store finished (every `pollMs`). */
+  looks: number;
 }
 
 /** Schedules: CRUD, and the clock that starts their runs (see `start`). */
@@ -51,11 +71,14 @@ export interface Schedules {
   start(): Promise<void>;
   /** Stops claiming ticks; waits for a fire in progress. */
   stop(): Promise<void>;
+  stats(): ScheduleClockStats;
 }
 
 export const DEFAULT_MAX_CONSECUTIVE_FAILURES = 3;
 const DEFAULT_POLL_MS = 2000;
 const RECENT_FIRES = 20;
+/** Longest stretch of clock work before it lets the event loop serve requests. */
+const SLICE_MS = 8;
 /** The queue BullMQ's job schedulers put one job per tick into. */
 export const SCHEDULES_QUEUE = 'schedules';
 const FIRE_JOB = 'fireSchedule';
@@ -69,6 +92,11 @@ const specOf = (s: ScheduleRecord): CronSpec => ({ cron: s.cron, timezone: s.tim
 
 /**
  * Each tick of an enabled schedule starts one run, however many servers share the store.
+ *
+ * The embedded clock never recomputes every schedule: each one's next fire is planned once
+ * (schedule-clock.ts) and planned again only when it fires or its row changes. Every `pollMs`
+ * it reads the enabled rows' cron, zone and cursor, a page at a time, to see schedules made,
+ * changed, paused or deleted by other servers; a create or update here plans that one schedule.
  *
  * Exactly once comes from the fire lock: the row (schedule_id, tick) in `schedule_fires`; the
  * process that inserts it fires the tick, the others' inserts do nothing. What wakes processes
@@ -94,20 +122,24 @@ export function createSchedules(options: SchedulesOptions): Schedules {
   let worker: QueueWorker | undefined;
   let started = false;
   let stopped = false;
+  const counter = options.counter ?? { computations: 0 };
+  const clock = createScheduleClock(counter);
+  let looks = 0;
+  let nextLookAt = 0;
 
   function toSchedule(s: ScheduleRecord): Schedule {
-    const cursor = Math.max(Date.parse(s.activeSince), s.lastTick ? Date.parse(s.lastTick) : 0);
+    const now = Date.now();
     return {
       id: s.id,
       name: s.name,
       cron: s.cron,
       timezone: s.timezone,
-      run: s.run,
+      run: redactRun(s.run),
       enabled: s.enabled,
       maxConsecutiveFailures: s.maxConsecutiveFailures,
       consecutiveFailures: s.consecutiveFailures,
       pausedReason: s.pausedReason,
-      nextRunAt: s.enabled ? iso(nextTick(specOf(s), Math.max(cursor, Date.now()))) : null,
+      nextRunAt: s.enabled ? iso(clock.nextRunAt(s.id, specOf(s), cursorOf(s), now)) : null,
       lastRunAt: s.lastTick,
       createdAt: s.createdAt,
       updatedAt: s.updatedAt,
@@ -169,24 +201,48 @@ export function createSchedules(options: SchedulesOptions): Schedules {
     }
   }
 
+  const slices = createSlices(SLICE_MS);
+  const look = async (): Promise<void> => {
+    await lookAtStore(clock, store.schedules, { log, slices, stopped: () => stopped });
+    looks++;
+  };
+
+  /** Fires the due ticks of one schedule and plans its next fire. */
+  async function fireDue(entry: ClockEntry): Promise<void> {
+    try {
+      const now = Date.now();
+      const plan = planTicks(entry.spec, entry.cursor, now, { first: entry.next, counter });
+      const s = await store.schedules.get(entry.id);
+      if (!s?.enabled) {
+        clock.forget(entry.id);
+        return;
+      }
+      for (const tick of plan.due) {
+        if (stopped) break;
+        await fire(s, tick);
+      }
+      clock.advance(entry, plan.due.at(-1) ?? entry.cursor, plan.next);
+    } catch (err) {
+      log.error({ err, scheduleId: entry.id }, 'schedule pass failed');
+      clock.retry(entry, Date.now() + pollMs);
+    }
+  }
+
   /** One pass of the store clock: fires what is due, returns when to look again. */
   async function pass(): Promise<number> {
-    const now = Date.now();
-    let wake = now + pollMs;
-    for (const s of await store.schedules.listEnabled()) {
-      if (stopped) break;
-      const cursor = Math.max(Date.parse(s.activeSince), s.lastTick ? Date.parse(s.lastTick) : 0);
-      try {
-        for (const tick of dueTicks(specOf(s), cursor, now)) {
-          if (stopped) break;
-          await fire(s, tick);
-        }
-        wake = Math.min(wake, nextTick(specOf(s), Math.max(cursor, now)));
-      } catch (err) {
-        log.error({ err, scheduleId: s.id }, 'schedule pass failed');
-      }
+    slices.reset();
+    if (Date.now() >= nextLookAt) {
+      await look();
+      nextLookAt = Date.now() + pollMs;
     }
-    return wake;
+    for (;;) {
+      if (stopped) break;
+      const entry = clock.takeDue(Date.now());
+      if (!entry) break;
+      await fireDue(entry);
+      await slices.breathe();
+    }
+    return Math.min(clock.earliest() ?? Infinity, nextLookAt);
   }
 
   function loop(): void {
@@ -215,6 +271,7 @@ export function createSchedules(options: SchedulesOptions): Schedules {
     const error = record.errorCode ? ` with ${record.errorCode}` : '';
     const reason = `${count} consecutive runs failed; last: ${record.id} ${record.status}${error}`;
     if (await store.schedules.pause(s.id, reason)) {
+      clock.forget(s.id);
       log.warn({ scheduleId: s.id, reason }, 'schedule paused');
       await syncScheduler(undefined, s.id);
     }
@@ -223,8 +280,10 @@ export function createSchedules(options: SchedulesOptions): Schedules {
   return {
     async create(request) {
       const spec = { cron: request.cron.trim(), timezone: request.timezone ?? 'UTC' };
-      assertCronSpec(spec);
-      const at = iso(Date.now());
+      const now = Date.now();
+      // The check computes the first tick after now: the new schedule's whole plan.
+      const next = assertCronSpec(spec, now, counter);
+      const at = iso(now);
       const record: ScheduleRecord = {
         id: newScheduleId(),
         name: request.name ?? null,
@@ -241,6 +300,7 @@ export function createSchedules(options: SchedulesOptions): Schedules {
       };
       await store.schedules.insert(record);
       await syncScheduler(record, record.id);
+      if (record.enabled) clock.track(record, { from: now, next });
       poke();
       log.info(
         { scheduleId: record.id, cron: record.cron, tz: record.timezone },
@@ -261,10 +321,15 @@ export function createSchedules(options: SchedulesOptions): Schedules {
         cron: request.cron?.trim() ?? before.cron,
         timezone: request.timezone ?? before.timezone,
       };
-      assertCronSpec(spec);
+      const now = Date.now();
+      // Checked (and its next tick computed) only when it changes.
+      const known =
+        spec.cron !== before.cron || spec.timezone !== before.timezone
+          ? { from: now, next: assertCronSpec(spec, now, counter) }
+          : undefined;
       const patch: SchedulePatch = { ...spec };
       if (request.name !== undefined) patch.name = request.name;
-      if (request.run !== undefined) patch.run = request.run;
+      if (request.run !== undefined) patch.run = withStoredEnv(request.run, before.run);
       if (request.maxConsecutiveFailures !== undefined)
         patch.maxConsecutiveFailures = request.maxConsecutiveFailures;
       if (request.enabled !== undefined) patch.enabled = request.enabled;
@@ -276,18 +341,21 @@ export function createSchedules(options: SchedulesOptions): Schedules {
       }
       // Ticks from while it was off, or from the old cron, are not owed.
       if (enabling || spec.cron !== before.cron || spec.timezone !== before.timezone)
-        patch.activeSince = iso(Date.now());
+        patch.activeSince = iso(now);
       if (request.enabled === false) patch.pausedReason = null;
       if (!(await store.schedules.update(id, patch)))
         throw new PatchbayError('SCHEDULE_NOT_FOUND', `no schedule ${id}`, { id });
       const after = await getRecord(id);
       await syncScheduler(after, id);
+      if (after.enabled) clock.track(after, known);
+      else clock.forget(id);
       poke();
       return toSchedule(after);
     },
     async remove(id) {
       if (!(await store.schedules.delete(id)))
         throw new PatchbayError('SCHEDULE_NOT_FOUND', `no schedule ${id}`, { id });
+      clock.forget(id);
       await syncScheduler(undefined, id);
       log.info({ scheduleId: id }, 'schedule deleted');
     },
@@ -350,6 +418,9 @@ export function createSchedules(options: SchedulesOptions): Schedules {
       clearTimeout(timer);
       await looping;
       await worker?.close();
+    },
+    stats() {
+      return { cronComputations: counter.computations, planned: clock.size, looks };
     },
   };
 }

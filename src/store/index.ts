@@ -54,6 +54,7 @@ export type {
 } from './workers-repository.js';
 export type {
   FireResult,
+  ScheduleClockRow,
   SchedulePatch,
   ScheduleRecord,
   ScheduleRepository,

@@ -20,6 +20,12 @@ export interface ScheduleRecord {
   updatedAt: string;
 }
 
+/** What the schedule clock plans an enabled schedule from (no run request to parse). */
+export type ScheduleClockRow = Pick<
+  ScheduleRecord,
+  'id' | 'cron' | 'timezone' | 'activeSince' | 'lastTick'
+>;
+
 export type SchedulePatch = Partial<
   Pick<
     ScheduleRecord,
@@ -48,6 +54,8 @@ export interface ScheduleRepository {
   /** Every schedule, oldest first. */
   list(): Promise<ScheduleRecord[]>;
   listEnabled(): Promise<ScheduleRecord[]>;
+  /** Enabled schedules as the clock needs them, `limit` at a time in id order after `afterId`. */
+  listClockRows(afterId: string | null, limit: number): Promise<ScheduleClockRow[]>;
   /** False when there is no such schedule. */
   update(id: string, patch: SchedulePatch): Promise<boolean>;
   /** Deletes the schedule and its fire history; false when there was none. */
@@ -145,6 +153,21 @@ export function createScheduleRepository(db: Kysely<Database>): ScheduleReposito
         .orderBy('id', 'asc')
         .execute();
       return rows.map(fromRow);
+    },
+    async listClockRows(afterId, limit) {
+      let query = db
+        .selectFrom('schedules')
+        .select(['id', 'cron', 'timezone', 'active_since', 'last_tick'])
+        .where('enabled', '=', 1);
+      if (afterId !== null) query = query.where('id', '>', afterId);
+      const rows = await query.orderBy('id', 'asc').limit(limit).execute();
+      return rows.map((r) => ({
+        id: r.id,
+        cron: r.cron,
+        timezone: r.timezone,
+        activeSince: r.active_since,
+        lastTick: r.last_tick,
+      }));
     },
     async update(id, patch) {
       const row: Updateable<SchedulesTable> = { updated_at: new Date().toISOString() };

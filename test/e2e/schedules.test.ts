@@ -127,7 +127,7 @@ describe('patchbay schedules (CLI)', () => {
       timezone: 'Europe/Berlin',
       enabled: true,
       maxConsecutiveFailures: 5,
-      run: { command: ['sh', '-c', 'echo hi'], env: { A: '1' } },
+      run: { command: ['sh', '-c', 'echo hi'], env: { A: '[redacted]' } },
     });
     // 03:00 in Berlin is 01:00 or 02:00 UTC.
     expect(shown.nextRunAt).toMatch(/T0[12]:00:00.000Z$/);
