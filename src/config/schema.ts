@@ -360,7 +360,7 @@ export const settings = {
     schema: offByDefault,
     defaultText: 'false',
     description:
-      'Allow repository URLs whose host resolves to a loopback, private or link-local address (an internal git server).',
+      'Allow repository URLs whose host resolves to a loopback, private, link-local or otherwise reserved address (an internal git server). Redirects stay refused.',
   }),
   cloneTimeoutMs: setting({
     key: 'cloneTimeoutMs',
