@@ -36,6 +36,12 @@ const list = z.preprocess(
   z.array(z.string().min(1)),
 );
 
+/** A switch: in env, '', 0, false, no and off (any case) are off, anything else on. */
+const offByDefault = z.preprocess(
+  (v) => (typeof v === 'string' ? !['', '0', 'false', 'no', 'off'].includes(v.toLowerCase()) : v),
+  z.boolean().default(false),
+);
+
 function isTimeZone(value: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: value });
@@ -367,14 +373,10 @@ export const settings = {
   allowPrivateRepoUrls: setting({
     key: 'allowPrivateRepoUrls',
     env: 'PATCHBAY_ALLOW_PRIVATE_REPO_URLS',
-    schema: z.preprocess(
-      (v) =>
-        typeof v === 'string' ? !['', '0', 'false', 'no', 'off'].includes(v.toLowerCase()) : v,
-      z.boolean().default(false),
-    ),
+    schema: offByDefault,
     defaultText: 'false',
     description:
-      'Allow repository URLs whose host resolves to a loopback, private or link-local address (an internal git server).',
+      'Allow repository URLs whose host resolves to a loopback, private, link-local or otherwise reserved address (an internal git server). Redirects stay refused.',
   }),
   cloneTimeoutMs: setting({
     key: 'cloneTimeoutMs',
@@ -451,6 +453,14 @@ export const settings = {
     schema: durationMs.default(3_600_000),
     defaultText: '3600000',
     description: 'How long a signed artifact URL works when the request names no `ttlSeconds`.',
+  }),
+  allowPrivateCallbackUrls: setting({
+    key: 'allowPrivateCallbackUrls',
+    env: 'PATCHBAY_ALLOW_PRIVATE_CALLBACK_URLS',
+    schema: offByDefault,
+    defaultText: 'false',
+    description:
+      'Allow callback URLs that reach a loopback, private, link-local or otherwise reserved address (a receiver on this host or the internal network). Off, such a callbackUrl is refused when the run is created (`CALLBACK_URL_FORBIDDEN`), and a name that resolves to one is refused again at every delivery.',
   }),
   callbackMaxAttempts: setting({
     key: 'callbackMaxAttempts',
@@ -566,6 +576,7 @@ export interface ResolvedConfig {
   publicUrl: string | undefined;
   allowedHosts: string[];
   allowedOrigins: string[];
+  allowPrivateCallbackUrls: boolean;
   callbackMaxAttempts: number;
   callbackBackoffMs: number;
   callbackTimeoutMs: number;

@@ -138,12 +138,23 @@ export const errorCatalog = {
     status: 400,
     kind: 'user',
     message:
-      'Repository URLs must be https:// and reach a public (not loopback, private or link-local) address.',
+      'Repository URLs must be https:// and reach only public addresses (not loopback, private, link-local or otherwise reserved).',
+  },
+  REPO_FETCH_FAILED: {
+    status: 502,
+    kind: 'operational',
+    message: 'The repository could not be fetched (unreachable, redirected, or timed out).',
   },
   CALLBACK_URL_INVALID: {
     status: 400,
     kind: 'user',
     message: 'callbackUrl must be an absolute http(s) URL.',
+  },
+  CALLBACK_URL_FORBIDDEN: {
+    status: 400,
+    kind: 'user',
+    message:
+      'callbackUrl must reach only public addresses (not loopback, private, link-local or otherwise reserved) and carry no credentials; PATCHBAY_ALLOW_PRIVATE_CALLBACK_URLS allows private targets.',
   },
   // --- how a run ended (recorded in run.error) ------------------------------------------
   RUN_EXIT_NONZERO: {

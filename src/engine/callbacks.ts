@@ -2,6 +2,8 @@ import { createHmac } from 'node:crypto';
 import { isTerminalStatus, type Run } from '../contracts/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { toRun, type CallbackRepository, type RunRecord, type Store } from '../store/index.js';
+import { AddressRefusedError } from '../workspaces/index.js';
+import { postCallback } from './callback-target.js';
 
 export interface CallbackOptions {
   secret: string | undefined;
@@ -9,6 +11,8 @@ export interface CallbackOptions {
   backoffMs: number;
   timeoutMs: number;
   userAgent: string;
+  /** PATCHBAY_ALLOW_PRIVATE_CALLBACK_URLS: deliver to loopback, private and reserved addresses. */
+  allowPrivate: boolean;
 }
 
 /** `sha256=<hex>` of the body: what receivers compare (in constant time) to verify. */
@@ -21,8 +25,9 @@ function isRetryable(status: number): boolean {
 }
 
 /**
- * POSTs the finished run to its callback URL. Retries network errors and retryable statuses
- * with exponential backoff and jitter; every attempt is recorded in the store.
+ * POSTs the finished run to its callback URL (postCallback: only to addresses the outbound
+ * address policy allows, no redirects). Retries network errors and retryable statuses with
+ * exponential backoff and jitter; every attempt is recorded in the store.
  * Resolves with true when a 2xx was received.
  */
 export async function deliverCallback(
@@ -52,22 +57,26 @@ export async function deliverCallback(
     if (deps.signal?.aborted) return false;
     let status: number | null = null;
     let error: string | null = null;
+    // A target the address policy refuses stays refused: no retry.
+    let refused = false;
     try {
-      const res = await fetch(url, {
-        method: 'POST',
+      status = await postCallback(url, {
         headers: { ...headers, 'x-patchbay-attempt': String(attempt) },
         body,
-        signal: AbortSignal.timeout(options.timeoutMs),
-        redirect: 'manual',
+        timeoutMs: options.timeoutMs,
+        allowPrivate: options.allowPrivate,
       });
-      status = res.status;
-      await res.body?.cancel().catch(() => undefined);
     } catch (err) {
-      error = (err as Error).message;
+      refused = err instanceof AddressRefusedError;
+      error = refused
+        ? `refused by the address policy: ${(err as Error).message}`
+        : (err as Error).message;
     }
     const ok = status !== null && status >= 200 && status < 300;
     const last =
-      attempt === options.maxAttempts || (status !== null && !ok && !isRetryable(status));
+      refused ||
+      attempt === options.maxAttempts ||
+      (status !== null && !ok && !isRetryable(status));
     const outcome = ok ? 'delivered' : last ? 'failed' : 'retrying';
     metrics.callbackDeliveries.inc({ outcome });
     await repository

@@ -83,9 +83,15 @@ const until = async (cond: () => boolean, ms = 5000) => {
 /** A pid that is not running (well above the default pid_max of 4 194 304). */
 const DEAD_PID = 9_999_999;
 
+/** The receivers listen on 127.0.0.1, which callbacks may reach only when allowed. */
+const LOOPBACK_CALLBACKS = { PATCHBAY_ALLOW_PRIVATE_CALLBACK_URLS: '1' };
+
 describe('engine recovery of callbacks', () => {
   it("continues a dead process's callback delivery from the next attempt", async () => {
-    const { store, start } = await setup({ PATCHBAY_CALLBACK_BACKOFF_MS: '10' });
+    const { store, start } = await setup({
+      ...LOOPBACK_CALLBACKS,
+      PATCHBAY_CALLBACK_BACKOFF_MS: '10',
+    });
     const hook = await receiver();
     const run = finishedRun(hook.url, DEAD_PID);
     await store.runs.insert(run);
@@ -114,7 +120,7 @@ describe('engine recovery of callbacks', () => {
   });
 
   it('leaves finished deliveries and live owners alone', async () => {
-    const { store, start } = await setup();
+    const { store, start } = await setup(LOOPBACK_CALLBACKS);
     const hook = await receiver();
     const delivered = finishedRun(hook.url, DEAD_PID);
     await store.runs.insert(delivered);

@@ -70,6 +70,7 @@ import { createBudgets } from './budgets.js';
 import { createConversations } from './conversations.js';
 import { createRunWorkspaces } from './run-workspaces.js';
 import { createKeyedLock } from './keyed-lock.js';
+import { assertSafeCallbackUrl } from './callback-target.js';
 import { createCallbackScheduler } from './callbacks.js';
 import type { ControlAction, RemoteControl } from './control-redis.js';
 import { createDispatcher, type Dispatcher, type RunQueueCounts } from './dispatcher.js';
@@ -286,18 +287,6 @@ export function createEngine(options: EngineOptions): Engine {
     if (writer.lastSeq(runId) === undefined) writer.track(runId, await store.events.maxSeq(runId));
   }
 
-  function validateCallbackUrl(url: string): void {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new PatchbayError('CALLBACK_URL_INVALID', undefined, { callbackUrl: url });
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw new PatchbayError('CALLBACK_URL_INVALID', undefined, { callbackUrl: url });
-    }
-  }
-
   /**
    * Right before its process starts, every run passes PATCHBAY_ALLOWED_COMMANDS (it may have
    * been set since the run was queued), and its sealed env must open with this process's key.
@@ -377,7 +366,11 @@ export function createEngine(options: EngineOptions): Engine {
       ? await resolveTrustedWorkdir(request.workdir, config.workspaceRoots)
       : null;
     if (request.pty) await requirePty();
-    if (request.callbackUrl) validateCallbackUrl(request.callbackUrl);
+    if (request.callbackUrl) {
+      await assertSafeCallbackUrl(request.callbackUrl, {
+        allowPrivate: config.allowPrivateCallbackUrls,
+      });
+    }
 
     const record = newRunRecord({
       agent: adapter.name,
@@ -950,6 +943,7 @@ export function createEngine(options: EngineOptions): Engine {
       backoffMs: config.callbackBackoffMs,
       timeoutMs: config.callbackTimeoutMs,
       userAgent: `patchbay/${options.version}`,
+      allowPrivate: config.allowPrivateCallbackUrls,
     },
     store,
     log: baseLog,

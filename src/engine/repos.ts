@@ -12,6 +12,7 @@ import { newRepoId, type Store } from '../store/index.js';
 import {
   assertSafeRepoUrl,
   cloneRepo,
+  fetchRepo,
   git,
   headBranch,
   inspectLocalRepo,
@@ -37,11 +38,11 @@ export function createRepoService(deps: { config: ResolvedConfig; store: Store; 
       if (request.path !== undefined) {
         path = await inspectLocalRepo(request.path, config.workspaceRoots, gitOptions);
       } else {
-        const url = await assertSafeRepoUrl(request.url!, {
+        const target = await assertSafeRepoUrl(request.url!, {
           allowPrivate: config.allowPrivateRepoUrls,
         });
         path = join(config.dataDir, 'repos', id);
-        await cloneRepo(url.toString(), path, gitOptions);
+        await cloneRepo(target, path, gitOptions);
         managed = true;
       }
       const source = request.path ?? new URL(request.url!).pathname;
@@ -69,8 +70,12 @@ export function createRepoService(deps: { config: ResolvedConfig; store: Store; 
     },
     async fetch(id: string): Promise<Repo> {
       const repo = await get(id);
-      if (!repo.managed) return repo;
-      await git(['fetch', '-q', '--prune', 'origin'], repo.path, gitOptions);
+      if (!repo.managed || !repo.url) return repo;
+      // Checked again: what the name resolves to may have changed since the clone.
+      const target = await assertSafeRepoUrl(repo.url, {
+        allowPrivate: config.allowPrivateRepoUrls,
+      });
+      await fetchRepo(repo.path, target, gitOptions);
       // Runs start from the default branch: in a clone that is ours (nobody commits to it;
       // runs commit on patchbay/<id>), it follows upstream, working tree included (files).
       const upstream = `origin/${repo.defaultBranch}`;

@@ -14,6 +14,9 @@ export interface GitOptions {
  * we clone or are pointed at must not execute code in the server) and git never prompts.
  */
 export function git(args: string[], cwd: string, options: GitOptions = {}): Promise<string> {
+  // The subcommand, after any leading `-c key=value` pairs, names the failure.
+  let sub = 0;
+  while (args[sub] === '-c') sub += 2;
   return new Promise((resolve, reject) => {
     execFile(
       'git',
@@ -28,7 +31,7 @@ export function git(args: string[], cwd: string, options: GitOptions = {}): Prom
       (err, stdout, stderr) => {
         if (err)
           reject(
-            new Error(`git ${args[0]} failed: ${stderr.trim() || err.message}`, { cause: err }),
+            new Error(`git ${args[sub]} failed: ${stderr.trim() || err.message}`, { cause: err }),
           );
         else resolve(stdout);
       },

@@ -9,8 +9,24 @@ export {
   type ChangedFile,
   type GitOptions,
 } from './git.js';
-export { assertSafeRepoUrl, isForbiddenAddress, type Resolver } from './repo-url.js';
-export { assertRepoPath, cloneRepo, headBranch, inspectLocalRepo, listRepoFiles } from './repos.js';
+export {
+  addressRefusal,
+  AddressRefusedError,
+  guardedLookup,
+  isForbiddenAddress,
+  resolvePublicAddresses,
+  type Resolver,
+} from './address-policy.js';
+export { assertSafeRepoUrl, type CheckedRepoUrl } from './repo-url.js';
+export {
+  assertRepoPath,
+  cloneRepo,
+  fetchRepo,
+  headBranch,
+  inspectLocalRepo,
+  listRepoFiles,
+  remoteTransportArgs,
+} from './repos.js';
 export {
   agentStatePaths,
   bwrapArgv,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assertSafeRepoUrl, isForbiddenAddress } from './repo-url.js';
+import { REFUSED_RANGES } from '../../test/helpers/address-ranges.js';
+import { assertSafeRepoUrl } from './repo-url.js';
 
 const resolveTo =
   (...addresses: string[]) =>
@@ -12,40 +13,40 @@ const code = (p: Promise<unknown>) =>
   );
 
 describe('repository URL guard', () => {
-  it('classifies addresses', () => {
-    for (const a of [
-      '127.0.0.1',
-      '10.1.2.3',
-      '172.16.0.1',
-      '172.31.255.255',
-      '192.168.1.1',
-      '169.254.169.254',
-      '::1',
-      'fc00::1',
-      'fd12::1',
-      'fe80::1',
-      '::ffff:127.0.0.1',
-      '0.0.0.0',
-      'not-an-ip',
-    ]) {
-      expect(isForbiddenAddress(a), a).toBe(true);
-    }
-    for (const a of [
-      '140.82.112.3',
-      '172.32.0.1',
-      '8.8.8.8',
-      '2606:4700::1111',
-      '::ffff:8.8.8.8',
-    ]) {
-      expect(isForbiddenAddress(a), a).toBe(false);
-    }
+  for (const { cidr, samples } of REFUSED_RANGES) {
+    it(`refuses ${cidr}, as a literal and as what a name resolves to`, async () => {
+      for (const a of samples) {
+        const literal = `https://${a.includes(':') ? `[${a.replace('%', '%25')}]` : a}/r.git`;
+        if (URL.canParse(literal)) {
+          expect(await code(assertSafeRepoUrl(literal)), literal).toBe('REPO_URL_FORBIDDEN');
+        }
+        const byName = assertSafeRepoUrl('https://git.example/r.git', { resolve: resolveTo(a) });
+        expect(await code(byName), a).toBe('REPO_URL_FORBIDDEN');
+      }
+    });
+  }
+
+  it('accepts a public https URL and pins git to the addresses it checked', async () => {
+    const checked = await assertSafeRepoUrl('https://github.com/acme/app.git', {
+      resolve: resolveTo('140.82.112.3', '2606:50c0::1'),
+    });
+    expect(checked.url.hostname).toBe('github.com');
+    expect(checked.pin).toEqual({
+      host: 'github.com',
+      port: 443,
+      addresses: ['140.82.112.3', '2606:50c0::1'],
+    });
+    const other = await assertSafeRepoUrl('https://git.example:8443/r.git', {
+      resolve: resolveTo('8.8.8.8'),
+    });
+    expect(other.pin).toEqual({ host: 'git.example', port: 8443, addresses: ['8.8.8.8'] });
   });
 
-  it('accepts a public https URL', async () => {
-    const url = await assertSafeRepoUrl('https://github.com/acme/app.git', {
-      resolve: resolveTo('140.82.112.3'),
-    });
-    expect(url.hostname).toBe('github.com');
+  it('pins nothing for a literal address, nor when private addresses are allowed', async () => {
+    expect((await assertSafeRepoUrl('https://8.8.8.8/r.git')).pin).toBeNull();
+    expect((await assertSafeRepoUrl('https://[2606:4700::1111]/r.git')).pin).toBeNull();
+    const allowed = await assertSafeRepoUrl('https://localhost/r.git', { allowPrivate: true });
+    expect(allowed.pin).toBeNull();
   });
 
   it('refuses other schemes and credentials', async () => {

@@ -1,6 +1,7 @@
 import { realpath, rm } from 'node:fs/promises';
 import { PatchbayError } from '../contracts/index.js';
 import { git, type GitOptions } from './git.js';
+import type { CheckedRepoUrl } from './repo-url.js';
 import { resolveTrustedWorkdir } from './trusted-roots.js';
 
 /** The HEAD branch of a repository (`main` when HEAD is detached). */
@@ -28,19 +29,72 @@ export async function inspectLocalRepo(
   return real;
 }
 
-/** Clones `url` into `dest` (hooks disabled, no prompts); removes `dest` when it fails. */
-export async function cloneRepo(url: string, dest: string, options: GitOptions): Promise<void> {
+/**
+ * `git -c` flags for talking to a checked remote: redirects are not followed (the check
+ * covered this URL, not wherever a server sends git next), and a host name is not resolved
+ * again: curl connects to the checked addresses (`http.curloptResolve`, git >= 2.37).
+ */
+export function remoteTransportArgs(pin: CheckedRepoUrl['pin']): string[] {
+  const args = ['-c', 'http.followRedirects=false'];
+  if (pin) {
+    const addresses = pin.addresses.map((a) => (a.includes(':') ? `[${a}]` : a)).join(',');
+    args.push('-c', `http.curloptResolve=${pin.host}:${pin.port}:${addresses}`);
+  }
+  return args;
+}
+
+/** A failed clone or fetch as a PatchbayError that says why (a refused redirect too). */
+function remoteFailure(
+  code: 'REPO_CLONE_FAILED' | 'REPO_FETCH_FAILED',
+  url: string,
+  err: unknown,
+): PatchbayError {
+  const message = (err as Error).message;
+  const hint = /returned error: 30\d/.test(message)
+    ? ' (redirects are not followed: register the URL it redirects to)'
+    : '';
+  const verb = code === 'REPO_CLONE_FAILED' ? 'clone' : 'fetch';
+  return new PatchbayError(
+    code,
+    `could not ${verb} ${url}: ${message}${hint}`,
+    { url },
+    { cause: err },
+  );
+}
+
+/** Clones a checked URL into `dest` (hooks disabled, no prompts); removes `dest` when it fails. */
+export async function cloneRepo(
+  target: CheckedRepoUrl,
+  dest: string,
+  options: GitOptions,
+): Promise<void> {
+  const url = target.url.toString();
   try {
-    await git(['clone', '-q', '--', url, dest], '/', options);
+    await git([...remoteTransportArgs(target.pin), 'clone', '-q', '--', url, dest], '/', options);
   } catch (err) {
     await rm(dest, { recursive: true, force: true });
-    throw new PatchbayError(
-      'REPO_CLONE_FAILED',
-      `could not clone ${url}: ${(err as Error).message}`,
-      { url },
-      { cause: err },
-    );
+    throw remoteFailure('REPO_CLONE_FAILED', url, err);
   }
+}
+
+/**
+ * Fetches a clone's branches from its checked URL into `origin/*`, pruning deleted ones. The
+ * URL is named rather than taken from the clone's config, so what was checked is what is
+ * contacted.
+ *
+ * @throws PatchbayError REPO_FETCH_FAILED
+ */
+export async function fetchRepo(
+  repo: string,
+  target: CheckedRepoUrl,
+  options: GitOptions,
+): Promise<void> {
+  const url = target.url.toString();
+  const refspec = '+refs/heads/*:refs/remotes/origin/*';
+  const args = ['fetch', '-q', '--prune', '--', url, refspec];
+  await git([...remoteTransportArgs(target.pin), ...args], repo, options).catch((err: unknown) => {
+    throw remoteFailure('REPO_FETCH_FAILED', url, err);
+  });
 }
 
 /** Checks a repository-relative path from a client: no absolute paths, `..` or NUL. */

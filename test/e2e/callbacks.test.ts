@@ -67,6 +67,8 @@ beforeAll(async () => {
       PATCHBAY_CALLBACK_BACKOFF_MS: '50',
       PATCHBAY_CALLBACK_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
       PATCHBAY_CALLBACK_TIMEOUT_MS: '2000',
+      // The receivers listen on 127.0.0.1, which callbacks may reach only when allowed.
+      PATCHBAY_ALLOW_PRIVATE_CALLBACK_URLS: '1',
     },
   });
 });

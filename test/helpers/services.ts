@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -128,6 +129,24 @@ export async function requireBwrap(): Promise<string | null> {
   if (inCI) throw new Error(`${message} (CI=true: failing instead of skipping)`);
   console.warn(`\n!!! SKIPPING sandbox tests: ${message} (apt-get install bubblewrap) !!!\n`);
   return null;
+}
+
+/**
+ * True when this process may create network and mount namespaces (`unshare --net --mount`,
+ * as root), with `ip` to give their lo extra addresses; false (with a loud warning) outside
+ * CI. Under CI (root) a failure fails the suite.
+ */
+export function requireNetns(): boolean {
+  const probe = spawnSync(
+    'unshare',
+    ['--net', '--mount', '--propagation', 'private', 'sh', '-euc', 'ip link set lo up'],
+    { encoding: 'utf8', timeout: 10_000 },
+  );
+  if (probe.status === 0) return true;
+  const message = `cannot create a network namespace: ${(probe.stderr || String(probe.error ?? '')).trim()}`;
+  if (inCI) throw new Error(`${message} (CI=true: failing instead of skipping)`);
+  console.warn(`\n!!! SKIPPING network namespace tests: ${message} (they need root) !!!\n`);
+  return false;
 }
 
 /** A store to run a suite against: a fresh SQLite file, or a fresh PostgreSQL database. */
