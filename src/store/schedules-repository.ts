@@ -1,5 +1,6 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import type { ScheduleFire, ScheduleRunRequest, RunStatus } from '../contracts/index.js';
+import { openEnv, plainSecretBox, sealEnv, type SecretBox } from './secret-box.js';
 import type { Database, ScheduleFiresTable, SchedulesTable } from './schema.js';
 
 /** A schedule as stored: the public fields plus where its tick cursor stands. */
@@ -78,13 +79,13 @@ export interface ScheduleRepository {
   pause(id: string, reason: string): Promise<boolean>;
 }
 
-function fromRow(row: Selectable<SchedulesTable>): ScheduleRecord {
+function recordOf(row: Selectable<SchedulesTable>, box: SecretBox): ScheduleRecord {
   return {
     id: row.id,
     name: row.name,
     cron: row.cron,
     timezone: row.timezone,
-    run: JSON.parse(row.run_request) as ScheduleRunRequest,
+    run: openRun(box, JSON.parse(row.run_request) as ScheduleRunRequest),
     enabled: Number(row.enabled) === 1,
     maxConsecutiveFailures: Number(row.max_consecutive_failures),
     consecutiveFailures: Number(row.consecutive_failures),
@@ -110,7 +111,19 @@ function fireFromRow(row: Selectable<ScheduleFiresTable>): ScheduleFire {
   };
 }
 
-export function createScheduleRepository(db: Kysely<Database>): ScheduleRepository {
+/** The schedule's run request with its env values sealed (or opened), like a run's. */
+function sealRun(box: SecretBox, run: ScheduleRunRequest): ScheduleRunRequest {
+  return run.env ? { ...run, env: sealEnv(box, run.env) } : run;
+}
+function openRun(box: SecretBox, run: ScheduleRunRequest): ScheduleRunRequest {
+  return run.env ? { ...run, env: openEnv(box, run.env) } : run;
+}
+
+export function createScheduleRepository(
+  db: Kysely<Database>,
+  box: SecretBox = plainSecretBox,
+): ScheduleRepository {
+  const fromRow = (row: Selectable<SchedulesTable>): ScheduleRecord => recordOf(row, box);
   return {
     async insert(s) {
       await db
@@ -120,7 +133,7 @@ export function createScheduleRepository(db: Kysely<Database>): ScheduleReposito
           name: s.name,
           cron: s.cron,
           timezone: s.timezone,
-          run_request: JSON.stringify(s.run),
+          run_request: JSON.stringify(sealRun(box, s.run)),
           enabled: s.enabled ? 1 : 0,
           max_consecutive_failures: s.maxConsecutiveFailures,
           consecutive_failures: s.consecutiveFailures,
@@ -174,7 +187,7 @@ export function createScheduleRepository(db: Kysely<Database>): ScheduleReposito
       if (patch.name !== undefined) row.name = patch.name;
       if (patch.cron !== undefined) row.cron = patch.cron;
       if (patch.timezone !== undefined) row.timezone = patch.timezone;
-      if (patch.run !== undefined) row.run_request = JSON.stringify(patch.run);
+      if (patch.run !== undefined) row.run_request = JSON.stringify(sealRun(box, patch.run));
       if (patch.enabled !== undefined) row.enabled = patch.enabled ? 1 : 0;
       if (patch.maxConsecutiveFailures !== undefined)
         row.max_consecutive_failures = patch.maxConsecutiveFailures;

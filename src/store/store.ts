@@ -72,7 +72,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     jobs: createJobRepository(handle.db),
     workers: createWorkerRepository(handle.db),
     budgets: createBudgetRepository(handle.db),
-    schedules: createScheduleRepository(handle.db),
+    schedules: createScheduleRepository(handle.db, options.secrets),
     artifacts: createArtifactRepository(handle.db),
     proposals: createProposalRepository(handle.db),
     async ping() {

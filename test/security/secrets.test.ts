@@ -39,6 +39,21 @@ describe('run env at rest', () => {
     await server.stop();
   });
 
+  it("is sealed in a schedule's stored run too, and never answered", async () => {
+    const server = await startServer();
+    const created = await server.api.request('POST', '/v1/schedules', {
+      name: 'nightly',
+      cron: '0 3 * * *',
+      run: { command: ['true'], env: { API_KEY: SECRET } },
+    });
+    expect(created.status, created.text).toBe(201);
+    expect(created.text).not.toContain(SECRET);
+    const bytes = storeBytes(server.dataDir);
+    expect(bytes).toContain('nightly');
+    expect(bytes).not.toContain(SECRET);
+    await server.stop();
+  });
+
   it('a queued run sealed with another key fails with RUN_SECRETS_UNREADABLE, never runs', async () => {
     const dataDir = tempDir();
     const first = await startServer({
