@@ -12,9 +12,11 @@ export {
 export { assertSafeRepoUrl, isForbiddenAddress, type Resolver } from './repo-url.js';
 export { assertRepoPath, cloneRepo, headBranch, inspectLocalRepo, listRepoFiles } from './repos.js';
 export {
-  agentStatePaths,
   bwrapArgv,
+  prepareAgentState,
   probeBwrap,
+  type AgentState,
+  type PreparedAgentState,
   type SandboxKind,
   type SandboxOptions,
 } from './sandbox.js';
