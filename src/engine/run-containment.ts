@@ -45,10 +45,8 @@ export async function resolveContainment(config: ContainmentConfig): Promise<Res
       detail: 'process group only (PATCHBAY_RUN_CONTAINMENT=none): a run that leaves it survives',
     };
   }
-  const unshare = await findExecutable(
-    'unshare',
-    `${config.childEnvBase.PATH ?? ''}:/usr/bin:/bin`,
-  );
+  // Looked up like the runs' own programs: on their PATH.
+  const unshare = await findExecutable('unshare', config.childEnvBase.PATH);
   const probe = unshare
     ? await probePidNamespace(unshare)
     : { reasons: ['`unshare` (util-linux) is not installed'] };

@@ -24,7 +24,9 @@ export interface PidNamespace {
  * in the same process group (no job control): the group signals reach the program. When the
  * program ends, the shell exits, and the kernel kills whatever is left in the namespace.
  */
-const INIT_SCRIPT = '"$@"; exit $?';
+// The shell's own messages ("Terminated" when the program dies of SIGTERM) go to /dev/null:
+// the program runs from a subshell that gets the real stderr back as fd 2 (and no fd 3).
+const INIT_SCRIPT = 'exec 3>&2 2>/dev/null; (exec 2>&3 3>&-; exec "$@"); exit $?';
 
 /** `argv` run inside a fresh PID namespace by `ns` (from `probePidNamespace`). */
 export function pidNamespaceArgv(ns: PidNamespace, argv: string[]): string[] {
