@@ -56,14 +56,14 @@ function start(argv: string[], overrides: Partial<SupervisorLimits> = {}, usePty
   return { proc, text: () => text };
 }
 
-/** escape.sh in a PID namespace, once both escapees are running. */
+/** escape.sh in a PID namespace, once its child and both escapees are running. */
 async function escapee(mode: string, overrides: Partial<SupervisorLimits> = {}) {
   const { mark, arg } = escapeMark();
   marks.push(arg);
   const go = join(scratch, `go-${mark}`);
   const run = start([escape, mark, mode, go], overrides);
   await waitFor(() => run.text().includes('escaped'), 'escape.sh to start');
-  await waitFor(() => processesWithArg(arg).length === 2, 'both escapees to run');
+  await waitFor(() => processesWithArg(arg).length === 3, 'the child and both escapees to run');
   writeFileSync(go, '');
   return { ...run, arg };
 }
@@ -147,7 +147,7 @@ describe.skipIf(!ns)('runs in a PID namespace (real unshare)', () => {
     marks.push(arg);
     const { proc, text } = start([escape, mark, 'hang'], {}, true);
     await waitFor(() => text().includes('escaped'), 'escape.sh in a pty');
-    await waitFor(() => processesWithArg(arg).length === 2, 'both escapees to run');
+    await waitFor(() => processesWithArg(arg).length === 3, 'the child and both escapees to run');
     proc.cancel();
     expect(await proc.exited).toMatchObject({ reason: 'cancelled' });
     await gone(arg);

@@ -79,7 +79,7 @@ const containments: { name: string; env: Record<string, string>; skip: boolean }
 ];
 
 describe.each(containments)('a run that leaves its process group, in $name', ({ env, skip }) => {
-  /** escape.sh running in a workdir of its own, once both escapees are alive. */
+  /** escape.sh running in a workdir of its own, once its child and both escapees are alive. */
   async function escaping(mode: string, extra: Partial<CreateRunRequest> = {}) {
     const { engine, root } = await setup(env);
     const { mark, arg } = escapeMark();
@@ -95,7 +95,7 @@ describe.each(containments)('a run that leaves its process group, in $name', ({ 
       ...extra,
     });
     await waitFor(async () => (await outputOf(engine, run.id)).includes('escaped'), 'escape.sh');
-    await waitFor(() => processesWithArg(arg).length === 2, 'both escapees to run');
+    await waitFor(() => processesWithArg(arg).length === 3, 'the child and both escapees to run');
     writeFileSync(go, '');
     return { engine, run, arg };
   }
