@@ -20,9 +20,10 @@ const DEFAULT = ['flood', 'throughput', 'latency', 'fanout', 'burst'] as const;
  * scale needs PostgreSQL and Redis and starts up to six processes per configuration; scan reads
  * 290 000 lines of node_modules (and runs oxlint when installed); optimizer validates ~30
  * candidates of a fixture library with real processes (3-5 min); schedules creates 10 000
- * schedules and waits for a minute boundary (1.5-3 min).
+ * schedules and waits for a minute boundary (1.5-3 min); hygiene runs 1 000 cycles of runs
+ * ended the hard way and searches /proc after each (about 5 min).
  */
-const BY_NAME = ['worktree', 'scale', 'scan', 'optimizer', 'schedules'] as const;
+const BY_NAME = ['worktree', 'scale', 'scan', 'optimizer', 'schedules', 'hygiene'] as const;
 const ALL = [...DEFAULT, ...BY_NAME] as const;
 /** A benchmark that runs longer than this is killed and counted as failed. */
 const LIMIT_MS = 5 * 60_000;
@@ -57,6 +58,8 @@ function headline(name: string, r: unknown): string {
       return `validation cost ${g('costRatio')}× a bare test run; A/A false acceptances ${g('falseAcceptances')}/${g('aaTrials')}; planted 10 % detected ${g('planted10Detected')}/${g('planted10Trials')}`;
     case 'schedules':
       return `${get(r, 'parameters.schedules')} schedules: /health p50 ${g('healthMs.p50')} / p99 ${g('healthMs.p99')} ms, event-loop delay p99 ${g('eventLoopDelayMs.p99')} ms, server CPU ${g('serverCpuPercent')} %`;
+    case 'hygiene':
+      return `${g('survivors')} surviving processes after ${g('cyclesDone')} cycles; ${g('wallMsPerCycle')} ms wall per cycle`;
     case 'burst':
       return `${g('succeeded')}/${g('runs')} succeeded in ${g('wallSeconds')} s (${g('runsPerSecond')} runs/s), max waiting ${g('maxWaitingSeen')}`;
     default:

@@ -6,8 +6,10 @@ import type { AgentAdapter, AgentCapabilities, CliAgentName, LaunchInput } from 
 export interface CliAgentSpec {
   name: CliAgentName;
   capabilities: AgentCapabilities;
-  /** The CLI's own state under HOME (sessions, settings, login). */
+  /** The CLI's own state directories under HOME (sessions, settings, login). */
   stateDirs: readonly string[];
+  /** Its state files under HOME, with the content a new one starts with. */
+  stateFiles?: Readonly<Record<string, string>>;
   /** argv after the binary, for a run. */
   args(run: LaunchInput & { prompt: string }): string[];
   /**
@@ -30,6 +32,7 @@ export function createCliAgent(spec: CliAgentSpec): AgentAdapter {
     name: spec.name,
     capabilities: spec.capabilities,
     stateDirs: spec.stateDirs,
+    stateFiles: spec.stateFiles ?? {},
     async validate(request, context) {
       if (!request.prompt) {
         throw new PatchbayError('RUN_PROMPT_REQUIRED', `the ${spec.name} agent needs a prompt`, {

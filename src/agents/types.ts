@@ -53,10 +53,13 @@ export interface AgentAdapter {
   readonly name: AgentName;
   readonly capabilities: AgentCapabilities;
   /**
-   * Where the CLI keeps its sessions, settings and login, relative to HOME: writable inside a
-   * bwrap sandbox (without them a sandboxed agent could neither log in nor resume).
+   * Where the CLI keeps its sessions, settings and login, relative to HOME: created when
+   * missing and writable inside a bwrap sandbox (without them a sandboxed agent could neither
+   * log in nor resume). Directories here, single files in `stateFiles`.
    */
   readonly stateDirs?: readonly string[];
+  /** State files relative to HOME, each with the content a new one starts with. */
+  readonly stateFiles?: Readonly<Record<string, string>>;
   /**
    * Checks a request before anything is stored or spawned.
    * @throws PatchbayError with a user-facing code.

@@ -362,6 +362,14 @@ export const settings = {
     defaultText: 'bwrap',
     description: 'The bubblewrap executable (Debian package `bubblewrap`).',
   }),
+  runContainment: setting({
+    key: 'runContainment',
+    env: 'PATCHBAY_RUN_CONTAINMENT',
+    schema: z.enum(['auto', 'pidns', 'none']).default('auto'),
+    defaultText: 'auto',
+    description:
+      "How runs without the bwrap sandbox are kept from outliving themselves. `pidns` starts each run in its own PID namespace (util-linux `unshare`, as root or in a user namespace) with a private /proc: when the run ends, is cancelled or times out, every process it left behind is killed, even one that left its process group (`setsid`, a double fork), and it cannot read the server's /proc entries. The server refuses to start when that is unavailable. `auto` uses it when available and otherwise only the process group (`patchbay doctor` tells which). `none`: only the process group, and the run sees every process of the machine. With PATCHBAY_SANDBOX=bwrap the sandbox's own PID namespace does this.",
+  }),
   workspaceTtlMs: setting({
     key: 'workspaceTtlMs',
     env: 'PATCHBAY_WORKSPACE_TTL_MS',
@@ -559,6 +567,7 @@ export interface ResolvedConfig {
   workspaceTtlMs: number;
   sandbox: 'none' | 'bwrap';
   sandboxBwrapBin: string;
+  runContainment: 'auto' | 'pidns' | 'none';
   conversationSummaryMessages: number;
   budgetTimezone: string;
   budgetInputUsdPerMtok: number;

@@ -220,6 +220,12 @@ export const errorCatalog = {
     message:
       'PATCHBAY_SANDBOX=bwrap is set but bubblewrap cannot create a sandbox on this machine.',
   },
+  RUN_CONTAINMENT_UNAVAILABLE: {
+    status: 500,
+    kind: 'operational',
+    message:
+      'PATCHBAY_RUN_CONTAINMENT=pidns is set but this machine cannot give a run its own PID namespace (util-linux `unshare`, as root or with unprivileged user namespaces).',
+  },
   OPTIMIZE_BASELINE_FAILED: {
     status: 422,
     kind: 'user',

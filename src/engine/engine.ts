@@ -1,10 +1,8 @@
 import { existsSync } from 'node:fs';
-import { readFile, realpath } from 'node:fs/promises';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import {
   assertCommandAllowed,
-  findExecutable,
   getAgent,
   type AgentContext,
   type LaunchPlan,
@@ -57,17 +55,11 @@ import {
   type WorkerRole,
   type WorkerState,
 } from '../store/index.js';
-import {
-  agentStatePaths,
-  bwrapArgv,
-  createRunDirectory,
-  git,
-  probeBwrap,
-  resolveTrustedWorkdir,
-} from '../workspaces/index.js';
+import { createRunDirectory, git, resolveTrustedWorkdir } from '../workspaces/index.js';
 import { createAgentStream } from './agent-stream.js';
 import { createBudgets } from './budgets.js';
 import { createConversations } from './conversations.js';
+import { createRunLauncher } from './run-containment.js';
 import { createRunWorkspaces } from './run-workspaces.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { assertSafeCallbackUrl } from './callback-target.js';
@@ -670,21 +662,7 @@ export function createEngine(options: EngineOptions): Engine {
         )
       : undefined;
     const env = { ...config.childEnvBase, ...record.env };
-    const argv =
-      record.sandbox === 'bwrap'
-        ? bwrapArgv(config.sandboxBwrapBin, plan.argv, {
-            workdir: record.workdir!,
-            network: record.network,
-            hide: [config.dataDir],
-            // A worktree's git metadata lives in its repository, which may be in the data dir;
-            // the program's own directory may be under /tmp, which is private in the sandbox.
-            readOnly: [
-              ...(await sandboxGitDirs(record)),
-              ...(await programDir(plan.argv[0]!, env.PATH)),
-            ],
-            writable: agentStatePaths(env.HOME, adapter.stateDirs ?? []),
-          })
-        : plan.argv;
+    const { argv, wrapped } = await launcher.argvFor(record, plan.argv, env, adapter);
     const proc = supervise(
       {
         argv,
@@ -692,6 +670,7 @@ export function createEngine(options: EngineOptions): Engine {
         env,
         stdin: plan.stdin,
         pty: pty ?? undefined,
+        wrapped,
       },
       {
         timeoutMs: record.timeoutMs,
@@ -786,6 +765,7 @@ export function createEngine(options: EngineOptions): Engine {
   }
 
   const workspaces = createRunWorkspaces({ config, store, log: baseLog });
+  const launcher = createRunLauncher({ config, store, log: baseLog });
   const { gitOptions, createRunWorktree, recordChanges, sweepWorkspaces } = workspaces;
 
   /**
@@ -913,27 +893,6 @@ export function createEngine(options: EngineOptions): Engine {
     await conversations
       .afterEnd(record)
       .catch((err: unknown) => baseLog.error({ err, runId }, 'could not update the conversation'));
-  }
-
-  /**
-   * The directory of the program a sandboxed run starts (read-only), so that an agent CLI or
-   * a script installed under /tmp or the data dir, and files next to it, stay visible.
-   */
-  async function programDir(program: string, path: string | undefined): Promise<string[]> {
-    const found = await findExecutable(program, path);
-    if (!found) return [];
-    const dir = dirname(await realpath(found).catch(() => resolvePath(found)));
-    return dir === '/' ? [] : [dir];
-  }
-
-  /** Git directories a sandboxed repository run must still see (read-only). */
-  async function sandboxGitDirs(record: RunRecord): Promise<string[]> {
-    if (!record.repoId) return [];
-    const repo = await store.repos.get(record.repoId);
-    if (!repo) return [];
-    // A stage clones the repository and runs this installation's own code.
-    if (stageOf(record)) return [repo.path, dirname(dirname(stageArgv(record)[1]!))];
-    return [`${repo.path}/.git`];
   }
 
   const callbacks = createCallbackScheduler({
@@ -1421,11 +1380,9 @@ export function createEngine(options: EngineOptions): Engine {
     async start() {
       if (started) return;
       started = true;
-      // Fail closed: a server told to sandbox runs must not run them unsandboxed.
-      if (config.sandbox === 'bwrap') {
-        const version = await probeBwrap(config.sandboxBwrapBin);
-        baseLog.info({ bwrap: version }, 'runs are sandboxed with bubblewrap');
-      }
+      // Fail closed: a server told to sandbox (or contain) runs must not run them without.
+      const containment = await launcher.start();
+      baseLog.info({ containment: containment.kind }, containment.detail);
       startedAt = now();
       if (registered) {
         await store.workers.register(registryRecord('active'));

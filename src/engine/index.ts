@@ -19,6 +19,7 @@ export { createLocalEventBus, type EventBus, type EventListener } from './event-
 export { EventCursor, isTerminalEvent, type EventCursorOptions } from './event-cursor.js';
 export { createRepoService, type RepoService } from './repos.js';
 export { createStageParser } from './optimizations.js';
+export { resolveContainment, type ResolvedContainment } from './run-containment.js';
 export {
   createRedisControl,
   type ControlAction,

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '../observability/index.js';
+import { decodeWrappedExit } from './containment.js';
 import { OutputCap, type OutputStream } from './output-buffer.js';
 import { signalGroup } from './process-group.js';
 import type { PtyModule } from './pty.js';
@@ -16,6 +17,11 @@ export interface SpawnSpec {
   stdin?: 'ignore' | 'pipe';
   /** Run in a pseudo-terminal; needs the node-pty module passed in `pty`. */
   pty?: PtyModule;
+  /**
+   * argv[0] is a containment wrapper (bwrap, or `pidNamespaceArgv`) that reports a program
+   * killed by signal N as exit code 128+N: the exit is reported as that signal again.
+   */
+  wrapped?: boolean;
 }
 
 export interface SupervisorLimits {
@@ -391,7 +397,10 @@ export function supervise(
     }
 
     handle.onData(onData);
-    handle.onExit((code, signal) => {
+    handle.onExit((rawCode, rawSignal) => {
+      const { exitCode: code, signal } = spec.wrapped
+        ? decodeWrappedExit(rawCode, rawSignal)
+        : { exitCode: rawCode, signal: rawSignal };
       exited = true;
       stopIdle();
       clearTimeout(graceTimer);

@@ -28,9 +28,11 @@ export {
   remoteTransportArgs,
 } from './repos.js';
 export {
-  agentStatePaths,
   bwrapArgv,
+  prepareAgentState,
   probeBwrap,
+  type AgentState,
+  type PreparedAgentState,
   type SandboxKind,
   type SandboxOptions,
 } from './sandbox.js';

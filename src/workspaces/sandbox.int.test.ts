@@ -1,11 +1,19 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireBwrap } from '../../test/helpers/services.js';
-import { bwrapArgv, probeBwrap, type SandboxOptions } from './sandbox.js';
+import { bwrapArgv, prepareAgentState, probeBwrap, type SandboxOptions } from './sandbox.js';
 
 const bwrap = await requireBwrap();
 
@@ -100,6 +108,66 @@ describe.skipIf(!bwrap)('bwrap sandbox (real bubblewrap)', () => {
     });
     expect(r.out).toBe('ok');
     expect(readFileSync(join(state, 'session.json'), 'utf8')).toBe('s\n');
+  });
+
+  it('has no capability, even when started by root, so its mounts stay as they are', async () => {
+    const r = await sandboxed(
+      [
+        'grep CapEff /proc/self/status',
+        'mount -o remount,rw / 2>/dev/null; echo "remount=$?"',
+        `umount ${dataDir} 2>/dev/null; echo "umount=$?"`,
+        `ls -A ${dataDir}`,
+        'echo x > /etc/patchbay-escape 2>/dev/null; echo "etc=$?"',
+      ].join('; '),
+    );
+    expect(r.out).toMatch(/CapEff:\s+0000000000000000/);
+    expect(r.out).toMatch(/remount=[1-9]/);
+    expect(r.out).toMatch(/umount=[1-9]/);
+    expect(r.out).not.toContain('patchbay.db');
+    expect(r.out).toMatch(/etc=[1-9]/);
+    expect(existsSync('/etc/patchbay-escape')).toBe(false);
+  });
+
+  it('creates missing agent state on a fresh HOME and binds it writable', async () => {
+    const home = join(base, 'fresh-home');
+    mkdirSync(home);
+    const state = await prepareAgentState(home, {
+      dirs: ['.agent', '.config/agent'],
+      files: { '.agent.json': '{}\n' },
+    });
+    expect(state.skipped).toEqual([]);
+    expect(readFileSync(join(home, '.agent.json'), 'utf8')).toBe('{}\n');
+    const r = await sandboxed(
+      `echo s > ${home}/.agent/session && echo c > ${home}/.config/agent/c && echo '{"a":1}' > ${home}/.agent.json && echo ok; echo x > ${home}/other 2>/dev/null`,
+      { writable: state.paths },
+    );
+    expect(r.out).toBe('ok');
+    // HOME itself is not writable (here it is under the sandbox's private /tmp).
+    expect(existsSync(join(home, 'other'))).toBe(false);
+    expect(readFileSync(join(home, '.agent', 'session'), 'utf8')).toBe('s\n');
+    expect(readFileSync(join(home, '.agent.json'), 'utf8')).toBe('{"a":1}\n');
+    // An existing file is never reset.
+    await prepareAgentState(home, { dirs: [], files: { '.agent.json': '{}\n' } });
+    expect(readFileSync(join(home, '.agent.json'), 'utf8')).toBe('{"a":1}\n');
+  });
+
+  it('never binds a state path that a symlink leads elsewhere', async () => {
+    const home = join(base, 'planted-home');
+    mkdirSync(join(home, '.config'), { recursive: true });
+    const target = join(base, 'elsewhere');
+    mkdirSync(target);
+    symlinkSync(target, join(home, '.agent'));
+    symlinkSync(target, join(home, '.config', 'agent'));
+    const state = await prepareAgentState(home, { dirs: ['.agent', '.config/agent'], files: {} });
+    expect(state.paths).toEqual([]);
+    expect(state.skipped.map((s) => s.path)).toEqual([
+      join(home, '.agent'),
+      join(home, '.config', 'agent'),
+    ]);
+    expect(await prepareAgentState('relative/home', { dirs: ['.a'], files: {} })).toEqual({
+      paths: [],
+      skipped: [],
+    });
   });
 
   it('has its own PID namespace: it sees only its own processes', async () => {

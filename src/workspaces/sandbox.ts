@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstat, mkdir, realpath, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
 import { PatchbayError } from '../contracts/index.js';
 
 export type SandboxKind = 'none' | 'bwrap';
@@ -21,7 +22,13 @@ export interface SandboxOptions {
 /**
  * The argv that runs `argv` under bubblewrap: the whole file system read-only, `hide`
  * replaced by empty directories, the workdir and `writable` paths writable, a private /tmp,
- * its own PID, IPC and UTS namespaces and, unless `network`, its own network namespace.
+ * its own user, PID, IPC and UTS namespaces and, unless `network`, its own network namespace.
+ *
+ * Every capability is dropped, in a user namespace: started by root, bwrap would otherwise
+ * hand the run all of root's capabilities, and a run could remount `/` read-write or unmount
+ * the tmpfs that hides the data dir. The run keeps its uid (root stays uid 0, mapped to the
+ * host's root, so the files it writes in the workdir are owned as before) but has no
+ * capability, so only ordinary file permissions apply, and the mounts are locked.
  *
  * No `--new-session`: the sandbox stays in the supervisor's process group, so pause, resume
  * and cancel signal it like any run; killing bwrap's PID 1 takes every process inside with it
@@ -31,6 +38,9 @@ export function bwrapArgv(bwrap: string, argv: string[], options: SandboxOptions
   const args = [
     bwrap,
     '--die-with-parent',
+    '--unshare-user',
+    '--cap-drop',
+    'ALL',
     '--unshare-pid',
     '--unshare-ipc',
     '--unshare-uts',
@@ -57,9 +67,67 @@ export function bwrapArgv(bwrap: string, argv: string[], options: SandboxOptions
   return args;
 }
 
-/** The agent CLIs' own state (sessions, settings, login) under HOME: writable in the sandbox. */
-export function agentStatePaths(home: string | undefined, names: readonly string[]): string[] {
-  return home ? names.map((n) => join(home, n)) : [];
+/** An agent CLI's own state under HOME (sessions, settings, login). */
+export interface AgentState {
+  /** Directories, relative to HOME. */
+  dirs: readonly string[];
+  /** Files, relative to HOME, with what a new one starts with (`{}` for a JSON config). */
+  files: Readonly<Record<string, string>>;
+}
+
+export interface PreparedAgentState {
+  /** Paths to bind writable. */
+  paths: string[];
+  /** Paths left read-only, and why. */
+  skipped: { path: string; reason: string }[];
+}
+
+/**
+ * Makes an agent's state paths exist under `home`, so the sandbox can bind them writable even
+ * on a fresh HOME (bwrap can only bind what exists, and a CLI that cannot save its session
+ * cannot resume it). A path is only bound when it is what it should be: a directory or a
+ * regular file, reached without a symlink, since a symlink planted by an earlier run (a HOME
+ * inside a workspace) would otherwise make its target writable.
+ */
+export async function prepareAgentState(
+  home: string | undefined,
+  state: AgentState,
+): Promise<PreparedAgentState> {
+  const result: PreparedAgentState = { paths: [], skipped: [] };
+  if (!home || !isAbsolute(home)) return result;
+  const realHome = await realpath(home).catch(() => null);
+  const entries: [string, 'dir' | 'file', string][] = [
+    ...state.dirs.map((d): [string, 'dir', string] => [d, 'dir', '']),
+    ...Object.entries(state.files).map(([f, initial]): [string, 'file', string] => [
+      f,
+      'file',
+      initial,
+    ]),
+  ];
+  for (const [relative, kind, initial] of entries) {
+    const path = join(home, relative);
+    try {
+      if (kind === 'dir') await mkdir(path, { recursive: true, mode: 0o700 });
+      else {
+        await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+        // `wx`: never truncate an existing file (the CLI's login lives there).
+        await writeFile(path, initial, { flag: 'wx', mode: 0o600 }).catch((err: unknown) => {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        });
+      }
+      const stat = await lstat(path);
+      const real = await realpath(path);
+      const expected = join(realHome ?? home, relative);
+      if (kind === 'dir' ? !stat.isDirectory() : !stat.isFile()) {
+        result.skipped.push({ path, reason: `not a ${kind === 'dir' ? 'directory' : 'file'}` });
+      } else if (real !== expected) {
+        result.skipped.push({ path, reason: `reached through a symlink (${real})` });
+      } else result.paths.push(path);
+    } catch (err) {
+      result.skipped.push({ path, reason: (err as Error).message });
+    }
+  }
+  return result;
 }
 
 /**

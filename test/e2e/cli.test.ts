@@ -185,4 +185,23 @@ describe('patchbay doctor', () => {
     expect(byName.codex).toMatchObject({ installed: false, version: null });
     expect(byName.shell).toMatchObject({ installed: true });
   });
+
+  it('reports which containment runs get', async () => {
+    const base = { PATCHBAY_DATA_DIR: tempDir(), PATCHBAY_PORT: String(await freePort()) };
+    const checks = async (env: Record<string, string>) => {
+      const res = await runCli(['doctor', '--json'], { env: { ...base, ...env } });
+      const report = JSON.parse(res.stdout) as {
+        checks: { name: string; ok: boolean; detail: string }[];
+      };
+      return { code: res.code, contain: report.checks.find((c) => c.name === 'contain') };
+    };
+    // As root (here and in CI) a PID namespace is always available.
+    expect(await checks({})).toMatchObject({
+      code: 0,
+      contain: { ok: true, detail: expect.stringMatching(/^pidns: PID namespace per run/) },
+    });
+    expect(await checks({ PATCHBAY_RUN_CONTAINMENT: 'none' })).toMatchObject({
+      contain: { ok: true, detail: expect.stringMatching(/^none: process group only/) },
+    });
+  });
 });

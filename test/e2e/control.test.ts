@@ -15,7 +15,11 @@ const KILL_GRACE_MS = 1000;
 let server: ServerHandle;
 
 beforeAll(async () => {
-  server = await startServer({ env: { PATCHBAY_KILL_GRACE_MS: String(KILL_GRACE_MS) } });
+  // These tests read the pids a run prints, which are namespace-local under a PID namespace:
+  // they check the process-group mechanism itself (containment has test/security/).
+  server = await startServer({
+    env: { PATCHBAY_KILL_GRACE_MS: String(KILL_GRACE_MS), PATCHBAY_RUN_CONTAINMENT: 'none' },
+  });
 });
 afterAll(cleanupAll);
 

@@ -25,7 +25,13 @@ async function pidsFromOutput(api: Api, id: string): Promise<Record<string, numb
 describe('crash recovery', () => {
   it('marks a run of a killed server interrupted, kills its orphans, and runs the queued one', async () => {
     const dataDir = tempDir();
-    const env = { PATCHBAY_MAX_CONCURRENT_RUNS: '1', PATCHBAY_KILL_GRACE_MS: '500' };
+    // The pids tree.sh prints are namespace-local under a PID namespace: this test checks the
+    // process-group mechanism itself (containment has test/security/).
+    const env = {
+      PATCHBAY_MAX_CONCURRENT_RUNS: '1',
+      PATCHBAY_KILL_GRACE_MS: '500',
+      PATCHBAY_RUN_CONTAINMENT: 'none',
+    };
     const first = await startServer({ dataDir, env });
 
     const victim = await first.api.createRun({ command: ['sh', `${FIXTURES}/tree.sh`] });
@@ -73,7 +79,7 @@ describe('crash recovery', () => {
 describe('graceful shutdown', () => {
   it('SIGTERM ends running runs as interrupted, leaves no process, and exits 0', async () => {
     const dataDir = tempDir();
-    const env = { PATCHBAY_KILL_GRACE_MS: '1000' };
+    const env = { PATCHBAY_KILL_GRACE_MS: '1000', PATCHBAY_RUN_CONTAINMENT: 'none' };
     const server = await startServer({ dataDir, env });
     const run = await server.api.createRun({ command: ['sh', `${FIXTURES}/tree.sh`] });
     const pids = await pidsFromOutput(server.api, run.id);
@@ -116,7 +122,10 @@ describe('graceful shutdown', () => {
 
   it('SIGTERM with a child that ignores SIGTERM still exits 0 within the kill grace', async () => {
     const dataDir = tempDir();
-    const server = await startServer({ dataDir, env: { PATCHBAY_KILL_GRACE_MS: '800' } });
+    const server = await startServer({
+      dataDir,
+      env: { PATCHBAY_KILL_GRACE_MS: '800', PATCHBAY_RUN_CONTAINMENT: 'none' },
+    });
     const run = await server.api.createRun({ command: ['sh', `${FIXTURES}/ignore-term.sh`] });
     const pid = Number(
       (

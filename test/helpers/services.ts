@@ -5,6 +5,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { probePidNamespace, type PidNamespace } from '../../src/exec/index.js';
 import { probeBwrap } from '../../src/workspaces/index.js';
 
 /** True under CI (`CI=true`): an unreachable service fails the test instead of skipping it. */
@@ -147,6 +148,16 @@ export function requireNetns(): boolean {
   if (inCI) throw new Error(`${message} (CI=true: failing instead of skipping)`);
   console.warn(`\n!!! SKIPPING network namespace tests: ${message} (they need root) !!!\n`);
   return false;
+}
+
+/** The PID-namespace wrapper runs get here, or null (skip; under CI: fail). */
+export async function requirePidNamespace(): Promise<PidNamespace | null> {
+  const probe = await probePidNamespace();
+  if ('prefix' in probe) return probe;
+  const message = `no PID namespace for runs: ${probe.reasons.join('; ')}`;
+  if (inCI) throw new Error(`${message} (CI=true: failing instead of skipping)`);
+  console.warn(`\n!!! SKIPPING containment tests: ${message} !!!\n`);
+  return null;
 }
 
 /** A store to run a suite against: a fresh SQLite file, or a fresh PostgreSQL database. */

@@ -10,7 +10,9 @@ import { createClaudeParser } from './parser.js';
  */
 export const claudeAgent = createCliAgent({
   name: 'claude',
-  stateDirs: ['.claude', '.claude.json', '.config/claude'],
+  stateDirs: ['.claude', '.config/claude'],
+  // Its main config; an empty file would read as corrupt, so a new one is an empty object.
+  stateFiles: { '.claude.json': '{}\n' },
   capabilities: { resume: true, interrupt: true, usage: true, cost: true, streamingText: true },
   args: (run) => [
     '-p',

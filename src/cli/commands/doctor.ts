@@ -3,6 +3,7 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { findExecutable, listAgents } from '../../agents/index.js';
 import { isPatchbayError } from '../../contracts/index.js';
+import { resolveContainment } from '../../engine/index.js';
 import { loadPty } from '../../exec/index.js';
 import { migrationStatus, openDatabase } from '../../store/index.js';
 import { probeBwrap } from '../../workspaces/index.js';
@@ -69,6 +70,17 @@ export function registerDoctor(program: Command): void {
           ok: ctx.config.sandbox !== 'bwrap',
           detail: `${(err as Error).message}${ctx.config.sandbox === 'bwrap' ? '' : ' (PATCHBAY_SANDBOX=none: runs are not sandboxed)'}`,
         });
+      }
+      // What keeps a run from outliving itself: what the server will use, or why it refuses.
+      try {
+        const containment = await resolveContainment(ctx.config);
+        checks.push({
+          name: 'contain',
+          ok: true,
+          detail: `${containment.kind}: ${containment.detail}`,
+        });
+      } catch (err) {
+        checks.push({ name: 'contain', ok: false, detail: (err as Error).message });
       }
       const pty = await loadPty();
       checks.push({
