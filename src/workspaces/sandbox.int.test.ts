@@ -179,6 +179,14 @@ describe.skipIf(!bwrap)('bwrap sandbox (real bubblewrap)', () => {
     expect(verdict).toBe('isolated');
   });
 
+  it("cannot reach the host's Unix sockets under /run (a database, Docker, D-Bus)", async () => {
+    const sockets = '/run/postgresql /var/run/postgresql /run/docker.sock /run/dbus';
+    const r = await sandboxed(
+      `for p in ${sockets}; do test -e $p && echo "seen $p"; done; echo done`,
+    );
+    expect(r.out).toBe('done');
+  });
+
   it('cannot reach the network unless allowed', async () => {
     const fetchScript = `node -e "fetch('http://127.0.0.1:${port}/').then(r=>r.text()).then(t=>console.log(t),e=>console.log('blocked',e.cause?.code??e.message))"`;
     const blocked = await sandboxed(fetchScript);

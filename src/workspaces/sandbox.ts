@@ -57,6 +57,13 @@ export function bwrapArgv(bwrap: string, argv: string[], options: SandboxOptions
     '/tmp',
     '--tmpfs',
     '/var/tmp',
+    // Read-only files still let a process connect() to the Unix sockets among them (Docker,
+    // PostgreSQL, D-Bus…): /run is empty but for the resolver's files.
+    '--tmpfs',
+    '/run',
+    '--ro-bind-try',
+    '/run/systemd/resolve',
+    '/run/systemd/resolve',
   ];
   for (const dir of options.hide) args.push('--tmpfs', dir);
   for (const path of options.readOnly) args.push('--ro-bind', path, path);

@@ -20,6 +20,30 @@ function storeBytes(dataDir: string): string {
     .join('');
 }
 
+describe("the server's own environment", () => {
+  it("is out of a run's reach: not inherited, and no /proc entry of the server to read", async () => {
+    const serverSecret = 'whsec-server-only-9c2f7e';
+    const server = await startServer({ env: { PATCHBAY_WEBHOOK_SECRET: serverSecret } });
+    const run = await server.api.createRun({
+      command: [
+        'sh',
+        '-c',
+        'env; cat /proc/$PPID/environ; for p in /proc/[0-9]*; do cat $p/environ; done; echo end',
+      ],
+      wait: true,
+    });
+    const events = await server.api.request<{ events: { data: { text?: string } }[] }>(
+      'GET',
+      `/v1/runs/${run.id}/events?limit=1000`,
+    );
+    const output = events.body.events.map((e) => e.data.text ?? '').join('');
+    expect(output).toContain('end');
+    expect(output).toContain('PATH=');
+    expect(output).not.toContain(serverSecret);
+    await server.stop();
+  });
+});
+
 describe('run env at rest', () => {
   it('is sealed in the store, and the run still gets the values', async () => {
     const server = await startServer();
