@@ -129,6 +129,8 @@ function fromRow(row: Selectable<RunsTable>): RunRecord {
     scheduleId: row.schedule_id ?? null,
     kind: (row.kind as RunKind | null) ?? 'agent',
     parentId: row.parent_id ?? null,
+    traceId: row.trace_id ?? null,
+    traceSpanId: row.trace_span_id ?? null,
   };
 }
 
@@ -273,6 +275,8 @@ async function insertRun(db: Kysely<Database>, run: RunRecord): Promise<void> {
       schedule_id: run.scheduleId,
       kind: run.kind,
       parent_id: run.parentId,
+      trace_id: run.traceId,
+      trace_span_id: run.traceSpanId,
     })
     .execute();
 }
