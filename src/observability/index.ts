@@ -6,3 +6,24 @@ export {
   type Logger,
 } from './logger.js';
 export { createMetrics, type Metrics } from './metrics.js';
+export { REDACTED, scrub, scrubText } from './redact.js';
+export { activeTraceFields } from './trace-context.js';
+export {
+  createTracing,
+  recordError,
+  spanIds,
+  traceMethods,
+  tracesUrl,
+  type CreateTracingOptions,
+  type SpanOptions,
+  type TraceIds,
+  type TraceSpan,
+  type Tracing,
+} from './tracing.js';
+export {
+  createErrorReporter,
+  parseDsn,
+  reportCrashes,
+  type ErrorReporter,
+  type ReportContext,
+} from './error-reporter.js';
