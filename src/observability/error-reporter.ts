@@ -52,7 +52,8 @@ export function parseDsn(dsn: string): ParsedDsn {
   };
 }
 
-const disabled: ErrorReporter = {
+/** Reporting off: what `createErrorReporter` returns without a DSN. */
+export const reportingOff: ErrorReporter = {
   enabled: false,
   report: () => undefined,
   flush: () => Promise.resolve(),
@@ -93,7 +94,7 @@ function exceptionValues(err: unknown) {
 }
 
 export function createErrorReporter(options: CreateErrorReporterOptions): ErrorReporter {
-  if (!options.dsn) return disabled;
+  if (!options.dsn) return reportingOff;
   const { envelopeUrl, publicKey } = parseDsn(options.dsn);
   const { log, secrets, version } = options;
   const perMinute = options.perMinute ?? 30;

@@ -13,6 +13,7 @@ export {
   recordError,
   spanIds,
   traceMethods,
+  tracingOff,
   tracesUrl,
   type CreateTracingOptions,
   type SpanOptions,
@@ -24,6 +25,7 @@ export {
   createErrorReporter,
   parseDsn,
   reportCrashes,
+  reportingOff,
   type ErrorReporter,
   type ReportContext,
 } from './error-reporter.js';

@@ -106,7 +106,8 @@ export function tracesUrl(endpoint: string): string {
   return base.endsWith('/v1/traces') ? base : `${base}/v1/traces`;
 }
 
-const disabled: Tracing = {
+/** Tracing off: what `createTracing` returns without an endpoint, for code given none. */
+export const tracingOff: Tracing = {
   enabled: false,
   inSpan: (_name, _options, fn) => fn(noopSpan),
   startSpan: () => noopSpan,
@@ -123,7 +124,7 @@ const disabled: Tracing = {
  *   await tracing.inSpan('run.create', { attributes: { 'patchbay.run.id': id } }, async () => insert());
  */
 export async function createTracing(options: CreateTracingOptions): Promise<Tracing> {
-  if (!options.endpoint) return disabled;
+  if (!options.endpoint) return tracingOff;
   // The SDK loads only when tracing is on: a process without it pays nothing at start either.
   const [
     cm,
