@@ -231,8 +231,8 @@ export function spanIds(span: Span): TraceIds | undefined {
 }
 
 /**
- * `target` with every method call in a span named `<name>.<method>` (a store repository:
- * `store.runs.get`). Off, it returns `target` itself. Sync methods stay sync.
+ * `target` with every method call made inside a trace in a span named `<name>.<method>` (a
+ * store repository: `store.runs.get`). Off, it returns `target` itself. Sync methods stay sync.
  */
 export function traceMethods<T extends object>(
   name: string,
@@ -247,6 +247,9 @@ export function traceMethods<T extends object>(
       if (typeof value !== 'function' || typeof prop !== 'string') return value;
       const method = value as (...args: unknown[]) => unknown;
       return (...args: unknown[]) => {
+        // Only inside a trace: background pollers (job claims, heartbeats) would otherwise
+        // send a root span every few hundred milliseconds, each its own one-span trace.
+        if (!tracing.activeIds()) return method.apply(obj, args);
         const span = tracing.startSpan(`${name}.${prop}`, { kind: 'client', attributes });
         let result: unknown;
         try {
