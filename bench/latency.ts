@@ -58,6 +58,8 @@ async function startOtlpReceiver(): Promise<{ url: string; spans(): number; clos
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  // Never what keeps the benchmark alive (a server that failed to start ends it).
+  server.unref();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
