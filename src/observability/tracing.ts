@@ -101,7 +101,7 @@ async function processContextManager(): Promise<ContextManagerLike> {
 }
 
 /** `https://collector:4318` → `https://collector:4318/v1/traces`. */
-export function tracesUrl(endpoint: string): string {
+function tracesUrl(endpoint: string): string {
   const base = endpoint.replace(/\/+$/, '');
   return base.endsWith('/v1/traces') ? base : `${base}/v1/traces`;
 }
