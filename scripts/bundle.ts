@@ -29,7 +29,13 @@ const external = [
   'typescript',
   // OpenTelemetry: the SDK loads only with PATCHBAY_OTLP_ENDPOINT (src/observability/tracing.ts),
   // and the API must be the one copy the SDK shares.
-  '@opentelemetry/*',
+  '@opentelemetry/api',
+  '@opentelemetry/context-async-hooks',
+  '@opentelemetry/core',
+  '@opentelemetry/exporter-trace-otlp-http',
+  '@opentelemetry/resources',
+  '@opentelemetry/sdk-trace-base',
+  '@opentelemetry/semantic-conventions',
 ];
 
 await build({
