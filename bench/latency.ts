@@ -5,11 +5,17 @@
  *
  * No hard target: both distributions and the overhead are reported.
  *
- *   npx tsx bench/latency.ts [--runs 200] [--warmup 10]
+ * `--otlp` measures the same with tracing on: the server exports to an OTLP/HTTP receiver in
+ * this process (on loopback, answering 200 and counting spans); the result goes to
+ * results/latency-otlp.json, so the two can be compared.
+ *
+ *   npx tsx bench/latency.ts [--runs 200] [--warmup 10] [--otlp]
  */
 import { spawn, type SpawnOptions } from 'node:child_process';
+import { createServer } from 'node:http';
 import {
   api,
+  flag,
   fmtMs,
   heading,
   keepAliveAgent,
@@ -39,7 +45,36 @@ function spawnLatency(options: SpawnOptions): Promise<number> {
   });
 }
 
-await main('latency', async (startedAt) => {
+/** A loopback OTLP/HTTP (JSON) receiver that answers 200 and counts the spans it got. */
+async function startOtlpReceiver(): Promise<{ url: string; spans(): number; close(): void }> {
+  let spans = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      spans += text.split('"spanId"').length - 1;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  // Never what keeps the benchmark alive (a server that failed to start ends it).
+  server.unref();
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    spans: () => spans,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+const otlp = flag('otlp');
+
+await main(otlp ? 'latency-otlp' : 'latency', async (startedAt) => {
   const runs = option('runs', 200);
   const warmup = option('warmup', 10);
   if (runs < 1 || runs + warmup > 500)
@@ -61,7 +96,8 @@ await main('latency', async (startedAt) => {
     }
   }
 
-  const server = await startBenchServer();
+  const receiver = otlp ? await startOtlpReceiver() : undefined;
+  const server = await startBenchServer(receiver ? { PATCHBAY_OTLP_ENDPOINT: receiver.url } : {});
   try {
     const toRunning: number[] = [];
     const postMs: number[] = [];
@@ -119,6 +155,7 @@ await main('latency', async (startedAt) => {
       bareSpawnDetachedPipesMs: baseSupervised,
       overheadMs: { p50: round(running.p50 - base.p50), p99: round(running.p99 - base.p99) },
       failures,
+      ...(receiver ? { spansReceived: 0 } : {}),
     };
 
     heading('results');
@@ -135,12 +172,25 @@ await main('latency', async (startedAt) => {
     if (failures.length) line('failures', failures.slice(0, 5).join('; '));
 
     await server.stop();
+    if (receiver) {
+      // The server flushes its last spans on the way out.
+      figures.spansReceived = receiver.spans();
+      line('spans received over OTLP', String(figures.spansReceived));
+      receiver.close();
+    }
     return writeResult(
       {
-        benchmark: 'latency',
+        benchmark: otlp ? 'latency-otlp' : 'latency',
         description:
           "POST /v1/runs (true) to the 'running' status event on an SSE stream opened right after the POST, vs bare spawn.",
-        parameters: { runs, warmup, command: ['true'], sequential: true, connection: 'keep-alive' },
+        parameters: {
+          runs,
+          warmup,
+          command: ['true'],
+          sequential: true,
+          connection: 'keep-alive',
+          tracing: otlp ? 'OTLP/HTTP to a receiver in the load generator' : 'off',
+        },
         figures,
         targets: [
           {

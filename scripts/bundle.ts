@@ -5,7 +5,8 @@
  * is what keeps `patchbay serve` under 100 MB during an output flood (bench/flood.ts).
  *
  * Left outside the bundle: native addons (better-sqlite3, node-pty), packages loaded only on
- * demand (pg; bullmq and ioredis, which only a server with PATCHBAY_QUEUE_URL loads), and
+ * demand (pg; bullmq and ioredis, which only a server with PATCHBAY_QUEUE_URL loads; the
+ * OpenTelemetry SDK, which only PATCHBAY_OTLP_ENDPOINT loads), and
  * packages that locate files next to themselves at run time (pino's transport worker,
  * swagger-ui's static assets, bullmq's Lua scripts), and the TypeScript compiler, which only
  * `patchbay optimize` loads.
@@ -26,6 +27,15 @@ const external = [
   '@fastify/swagger-ui',
   // The TypeScript compiler: only the optimizer loads it, on demand (src/optimizer/typescript.ts).
   'typescript',
+  // OpenTelemetry: the SDK loads only with PATCHBAY_OTLP_ENDPOINT (src/observability/tracing.ts),
+  // and the API must be the one copy the SDK shares.
+  '@opentelemetry/api',
+  '@opentelemetry/context-async-hooks',
+  '@opentelemetry/core',
+  '@opentelemetry/exporter-trace-otlp-http',
+  '@opentelemetry/resources',
+  '@opentelemetry/sdk-trace-base',
+  '@opentelemetry/semantic-conventions',
 ];
 
 await build({

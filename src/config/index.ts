@@ -3,6 +3,7 @@ export {
   CONFIG_PATH_ENV,
   isCI,
   loadConfig,
+  secretValues,
   type ConfigProblem,
   type LoadConfigOptions,
 } from './load.js';

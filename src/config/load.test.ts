@@ -3,7 +3,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isPatchbayError } from '../contracts/index.js';
-import { loadConfig, type LoadConfigOptions } from './load.js';
+import { loadConfig, secretValues, type LoadConfigOptions } from './load.js';
 
 interface ConfigError {
   code: string;
@@ -209,5 +209,35 @@ describe('loadConfig', () => {
     const serialized = JSON.stringify(c.childEnvBase);
     for (const secret of ['secret-token', 'aws-secret', 'aws-key', 'ghp_x'])
       expect(serialized).not.toContain(secret);
+  });
+
+  it('reads the observability settings and lists the secrets to scrub', () => {
+    const c = loadConfig({
+      cwd: tempDir(),
+      env: {
+        PATCHBAY_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
+        PATCHBAY_OTLP_HEADERS: 'x-api-key=abc=def, x-team = core',
+        PATCHBAY_SENTRY_DSN: 'https://pubkey@errors.example.com/12',
+        PATCHBAY_API_TOKENS: 'tok-1,tok-2',
+        PATCHBAY_DATABASE_URL: 'postgres://app:dbpw@db:5432/patchbay',
+      },
+    });
+    expect(c.otlpHeaders).toEqual({ 'x-api-key': 'abc=def', 'x-team': 'core' });
+    expect(c.otlpServiceName).toBe('patchbay');
+    expect(secretValues(c).sort()).toEqual(['abc=def', 'core', 'dbpw', 'pubkey', 'tok-1', 'tok-2']);
+    // A SQLite path is not a secret: errors naming it stay readable.
+    expect(secretValues(loadConfig({ cwd: tempDir(), env: {} }))).toEqual([]);
+  });
+
+  it('refuses a DSN without a key or project and a malformed header list', () => {
+    const err = configError({
+      cwd: tempDir(),
+      env: {
+        PATCHBAY_SENTRY_DSN: 'https://errors.example.com/',
+        PATCHBAY_OTLP_HEADERS: 'bad header=1',
+      },
+    });
+    const sources = err.details.problems.map((p) => p.source).sort();
+    expect(sources).toEqual(['PATCHBAY_OTLP_HEADERS', 'PATCHBAY_SENTRY_DSN']);
   });
 });

@@ -138,3 +138,36 @@ export function isCI(env: NodeJS.ProcessEnv = process.env): boolean {
   const v = env.CI;
   return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
 }
+
+/**
+ * The values of every secret setting, for scrubbing what leaves the process (error reports).
+ * URL settings contribute their password only: the rest of a URL is not secret and an error
+ * naming the host is worth keeping.
+ */
+export function secretValues(config: ResolvedConfig): string[] {
+  const out: string[] = [];
+  for (const [key, spec] of Object.entries(settings)) {
+    if (!spec.secret) continue;
+    const value = (config as unknown as Record<string, unknown>)[key];
+    const values =
+      typeof value === 'string'
+        ? [value]
+        : Array.isArray(value)
+          ? value.map(String)
+          : value && typeof value === 'object'
+            ? Object.values(value).map(String)
+            : [];
+    for (const v of values) {
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) {
+        try {
+          const url = new URL(v);
+          if (url.password) out.push(decodeURIComponent(url.password));
+          if (key === 'sentryDsn' && url.username) out.push(url.username);
+        } catch {
+          out.push(v);
+        }
+      } else if (key !== 'databaseUrl') out.push(v); // a SQLite path is no secret
+    }
+  }
+  return [...new Set(out.filter((v) => v.length > 0))];
+}

@@ -240,6 +240,11 @@ export const Run = z.object({
   kind: RunKind,
   /** Stages of one optimization: the id of its first stage run (null for that run itself). */
   parentId: z.string().nullable(),
+  /**
+   * W3C trace id (32 hex) of the trace the run belongs to: the `traceparent` it was created
+   * with, or the one the server started. Null when tracing is off (PATCHBAY_OTLP_ENDPOINT).
+   */
+  traceId: z.string().nullable(),
 });
 export type Run = z.infer<typeof Run>;
 

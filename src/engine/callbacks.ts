@@ -1,6 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { isTerminalStatus, type Run } from '../contracts/index.js';
-import type { Logger, Metrics } from '../observability/index.js';
+import {
+  tracingOff,
+  type Logger,
+  type Metrics,
+  type TraceIds,
+  type Tracing,
+} from '../observability/index.js';
+import { runTraceParent } from './run-tracing.js';
 import { toRun, type CallbackRepository, type RunRecord, type Store } from '../store/index.js';
 import { AddressRefusedError } from '../workspaces/index.js';
 import { postCallback } from './callback-target.js';
@@ -41,7 +48,36 @@ export async function deliverCallback(
     signal?: AbortSignal;
     /** Resuming after a restart: the attempt number to continue from. */
     firstAttempt?: number;
+    tracing?: Tracing;
+    /** The span to hang the delivery under; default the active one. */
+    parent?: TraceIds | null;
   },
+): Promise<boolean> {
+  const tracing = deps.tracing ?? tracingOff;
+  const attributes = {
+    'patchbay.run.id': run.id,
+    // Origin and path only: a callback URL may carry a token in its query.
+    'url.full': url.split('?')[0]!,
+  };
+  // The receiver gets this span as its parent (`traceparent`): its work joins the run's trace.
+  return tracing.inSpan(
+    'callback.deliver',
+    { kind: 'client', attributes, ...(deps.parent !== undefined ? { parent: deps.parent } : {}) },
+    async (span) => {
+      const headers: Record<string, string> = {};
+      tracing.inject(headers, span);
+      const delivered = await deliver(run, url, deps, headers);
+      span.setAttribute('patchbay.callback.delivered', delivered);
+      return delivered;
+    },
+  );
+}
+
+async function deliver(
+  run: Run,
+  url: string,
+  deps: Parameters<typeof deliverCallback>[2],
+  traceHeaders: Record<string, string>,
 ): Promise<boolean> {
   const { options, repository, log, metrics } = deps;
   const body = JSON.stringify(run);
@@ -50,6 +86,7 @@ export async function deliverCallback(
     'user-agent': options.userAgent,
     'x-patchbay-event': 'run.finished',
     'x-patchbay-run-id': run.id,
+    ...traceHeaders,
   };
   if (options.secret) headers['x-patchbay-signature'] = signPayload(options.secret, body);
 
@@ -115,14 +152,17 @@ export function createCallbackScheduler(deps: {
   store: Pick<Store, 'runs' | 'callbacks'>;
   log: Logger;
   metrics: Metrics;
+  tracing?: Tracing;
 }) {
   const inFlight = new Set<Promise<unknown>>();
   const abort = new AbortController();
 
-  function schedule(run: Run, firstAttempt = 1): void {
+  function schedule(run: Run, firstAttempt = 1, parent?: TraceIds | null): void {
     if (!run.callbackUrl) return;
     const p = deliverCallback(run, run.callbackUrl, {
       firstAttempt,
+      ...(deps.tracing ? { tracing: deps.tracing } : {}),
+      ...(parent !== undefined ? { parent } : {}),
       options: deps.options,
       repository: deps.store.callbacks,
       log: deps.log.child({ runId: run.id }),
@@ -147,7 +187,8 @@ export function createCallbackScheduler(deps: {
         if (last && last.outcome !== 'retrying') continue;
         const next = (last?.attempt ?? 0) + 1;
         deps.log.info({ runId: record.id, nextAttempt: next }, 'resuming callback delivery');
-        schedule(toRun(record), next);
+        // No span is active here: the delivery continues the trace stored with the run.
+        schedule(toRun(record), next, runTraceParent(record));
       }
     },
     /** Aborts the retries waiting for their backoff and waits for every delivery to settle. */

@@ -39,7 +39,14 @@ import {
   supervise,
   type SupervisedProcess,
 } from '../exec/index.js';
-import type { Logger, Metrics } from '../observability/index.js';
+import {
+  reportingOff,
+  tracingOff,
+  type ErrorReporter,
+  type Logger,
+  type Metrics,
+  type Tracing,
+} from '../observability/index.js';
 import {
   DEFAULT_RUN_QUEUE,
   EventWriter,
@@ -70,6 +77,7 @@ import { createEmbeddedQueue, type JobQueue } from '../queue/index.js';
 import { createLocalEventBus, type EventBus, type EventListener } from './event-bus.js';
 import { EventCursor, isTerminalEvent, type EventCursorOptions } from './event-cursor.js';
 import { outcomeOf } from './outcome.js';
+import { runAttributes, startRunSpans, traceFields } from './run-tracing.js';
 import {
   assertOptimizerAllowed,
   createStageParser,
@@ -108,6 +116,10 @@ export interface EngineOptions {
   queues?: string[];
   /** Runs of each queue it runs at once (default PATCHBAY_MAX_CONCURRENT_RUNS). */
   concurrency?: number;
+  /** Spans of the run lifecycle (default off). */
+  tracing?: Tracing;
+  /** Where unexpected failures of runs are reported (default nowhere). */
+  reporter?: ErrorReporter;
 }
 
 /** A process in the registry as the API shows it: `lost` when its heartbeat expired. */
@@ -214,6 +226,8 @@ const LIST_EVENTS_MAX_BYTES = 4 * 1024 * 1024;
 
 export function createEngine(options: EngineOptions): Engine {
   const { config, store, metrics } = options;
+  const tracing = options.tracing ?? tracingOff;
+  const reporter = options.reporter ?? reportingOff;
   const baseLog = options.log;
   const bus = options.bus ?? createLocalEventBus();
   const instanceId = `inst_${ulid()}`;
@@ -398,7 +412,15 @@ export function createEngine(options: EngineOptions): Engine {
   }
 
   /** Stores a new run (within the budgets), its `queued` event, and queues it. */
-  async function enqueueNew(record: RunRecord): Promise<Run> {
+  function enqueueNew(created: RunRecord): Promise<Run> {
+    // The span the run is created in (a child of the request's) is stored with it, so the
+    // process that runs it continues the same trace.
+    return tracing.inSpan('run.create', { attributes: runAttributes(created) }, (span) =>
+      storeAndQueue({ ...created, ...traceFields(span) }),
+    );
+  }
+
+  async function storeAndQueue(record: RunRecord): Promise<Run> {
     await budgets.insertRun(record);
     writer.track(record.id, 0);
     writer.append(record.id, 'status', { status: 'queued' });
@@ -408,7 +430,7 @@ export function createEngine(options: EngineOptions): Engine {
     writer.untrack(record.id);
     baseLog.info({ runId: record.id, agent: record.agent, kind: record.kind }, 'run queued');
     knownQueues.add(record.queue);
-    await dispatcher.enqueue(record);
+    await tracing.inSpan('queue.enqueue', { kind: 'producer' }, () => dispatcher.enqueue(record));
     return toRun(record);
   }
 
@@ -556,12 +578,16 @@ export function createEngine(options: EngineOptions): Engine {
       requeueRequested: false,
       done: new Promise<void>((r) => (finishedResolve = r)),
     };
+    const pre = await store.runs.get(runId).catch(() => undefined);
+    const spans = pre && tracing.enabled ? startRunSpans(tracing, pre) : undefined;
     try {
       // One writer per workspace: a follow-up run waits (still queued) for the runs before it.
-      const pre = await store.runs.get(runId);
-      await withWorkspaceLock(pre?.workspaceOf ?? runId, () => claimAndRun(runId, entry, log));
+      const execute = () =>
+        withWorkspaceLock(pre?.workspaceOf ?? runId, () => claimAndRun(runId, entry, log));
+      await (spans ? tracing.withSpan(spans.running, execute) : execute());
     } catch (err) {
       log.error({ err }, 'run failed unexpectedly');
+      reporter.report(err, { tags: { runId, code: 'INTERNAL_ERROR' } });
       await finalize(runId, {
         status: 'failed',
         errorCode: 'INTERNAL_ERROR',
@@ -570,6 +596,12 @@ export function createEngine(options: EngineOptions): Engine {
     } finally {
       active.delete(runId);
       finishedResolve();
+      if (spans) {
+        const status = (await store.runs.get(runId).catch(() => undefined))?.status;
+        if (status) spans.run.setAttribute('patchbay.run.status', status);
+        spans.running.end();
+        spans.run.end();
+      }
     }
   }
 
@@ -663,6 +695,9 @@ export function createEngine(options: EngineOptions): Engine {
       : undefined;
     const env = { ...config.childEnvBase, ...record.env };
     const { argv, wrapped } = await launcher.argvFor(record, plan.argv, env, adapter);
+    const procSpan = tracing.startSpan('agent.process', {
+      attributes: { 'patchbay.run.id': runId, 'process.executable.name': plan.argv[0]! },
+    });
     const proc = supervise(
       {
         argv,
@@ -735,7 +770,11 @@ export function createEngine(options: EngineOptions): Engine {
       // Interrupted before it existed: the agent never saw its turn, so no control request.
       else if (entry.interruptRequested) proc.interrupt();
     }
+    if (proc.pid !== undefined) procSpan.setAttribute('process.pid', proc.pid);
     const exit = await proc.exited;
+    if (exit.exitCode !== null) procSpan.setAttribute('process.exit.code', exit.exitCode);
+    if (exit.signal !== null) procSpan.setAttribute('process.exit.signal', exit.signal);
+    procSpan.end();
     agentStream?.end();
     if (entry.requeueRequested && !entry.cancelRequested) {
       await requeueRun(record.id, `the worker on ${owner.hostname} was drained`);
@@ -832,6 +871,18 @@ export function createEngine(options: EngineOptions): Engine {
     },
     reported?: RunPatch,
   ): Promise<void> {
+    const attributes = { 'patchbay.run.id': runId, 'patchbay.run.status': outcome.status };
+    await tracing.inSpan('run.finish', { attributes }, () =>
+      finishRun(runId, outcome, exit, reported),
+    );
+  }
+
+  async function finishRun(
+    runId: string,
+    outcome: Parameters<typeof finalize>[1],
+    exit: Parameters<typeof finalize>[2],
+    reported?: RunPatch,
+  ): Promise<void> {
     const record = await withRunLock(runId, async () => {
       const patch: RunPatch = {
         status: outcome.status,
@@ -907,8 +958,9 @@ export function createEngine(options: EngineOptions): Engine {
     store,
     log: baseLog,
     metrics,
+    tracing,
   });
-  const scheduleCallback = callbacks.schedule;
+  const scheduleCallback = (run: Run): void => callbacks.schedule(run);
 
   const schedules = createSchedules({ store, log: baseLog, queue, createRun });
 

@@ -7,3 +7,18 @@ export {
   type Logger,
 } from './logger.js';
 export { createMetrics, type Metrics } from './metrics.js';
+export {
+  createTracing,
+  spanIds,
+  traceMethods,
+  tracingOff,
+  type TraceIds,
+  type TraceSpan,
+  type Tracing,
+} from './tracing.js';
+export {
+  createErrorReporter,
+  reportCrashes,
+  reportingOff,
+  type ErrorReporter,
+} from './error-reporter.js';

@@ -5,39 +5,11 @@ import {
   type DestinationStream,
   type Logger,
 } from 'pino';
+import { redactPaths } from './redact.js';
+import { activeTraceFields } from './trace-context.js';
 
 export type { Logger } from 'pino';
-
-/**
- * Paths redacted from every log line. Covers credentials wherever they appear: request
- * headers, config objects, run environments and callback payloads.
- */
-export const redactPaths = [
-  'token',
-  'apiToken',
-  'apiTokens',
-  'password',
-  'secret',
-  'apiKey',
-  'authorization',
-  'webhookSecret',
-  'databaseUrl',
-  '*.token',
-  '*.apiToken',
-  '*.apiTokens',
-  '*.password',
-  '*.secret',
-  '*.apiKey',
-  '*.authorization',
-  '*.webhookSecret',
-  '*.databaseUrl',
-  '*.env',
-  'env',
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-api-key"]',
-  'headers.authorization',
-];
+export { redactPaths } from './redact.js';
 
 /** Query parameters whose values are credentials: signed-URL signatures, tokens, keys. */
 const SECRET_QUERY =
@@ -91,6 +63,8 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     base: { service: 'patchbay', ...options.base },
     redact: { paths: redactPaths, censor: '[redacted]' },
     serializers: { req: serializeRequest },
+    // The active span's ids on every line (nothing while tracing is off).
+    mixin: activeTraceFields,
     timestamp: stdTimeFunctions.isoTime,
   };
   if (pretty && !options.destination) {

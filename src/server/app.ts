@@ -16,7 +16,7 @@ import { requestGuardFor } from './origin.js';
 import { createFailureThrottle } from './rate-limit.js';
 import type { ServerDeps } from './deps.js';
 import { registerDocs } from './docs.js';
-import { errorBody, sendError } from './errors.js';
+import { errorBody, sendError, toPatchbayError } from './errors.js';
 import { budgetRoutes } from './routes/budgets.js';
 import { healthRoutes } from './routes/health.js';
 import { conversationRoutes } from './routes/conversations.js';
@@ -24,6 +24,7 @@ import { optimizerRoutes } from './routes/optimizer.js';
 import { repoRoutes } from './routes/repos.js';
 import { runRoutes } from './routes/runs.js';
 import { scheduleRoutes } from './routes/schedules.js';
+import { registerRequestTracing } from './request-tracing.js';
 import { docsContentSecurityPolicy, pickRequestId, securityHeaders } from './security.js';
 import { handleJsonRpcSocket } from './ws/json-rpc.js';
 
@@ -77,6 +78,8 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
 
   const tokens = createTokenChecker(deps.config.apiTokens);
+  // First, so that refused requests (auth, rate limits) are traced too.
+  registerRequestTracing(app, deps.tracing);
   const guard = requestGuardFor(deps.config);
   const failedAuth = createFailureThrottle({
     max: deps.config.authFailureLimit,
@@ -124,7 +127,17 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   // sendError adds Retry-After to every 429 (rate limits, budgets).
-  app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
+  app.setErrorHandler((err, request, reply) => {
+    const pe = toPatchbayError(err);
+    if (pe.kind === 'unexpected') {
+      deps.reporter.report(err, {
+        tags: { code: pe.code, route: request.routeOptions.url ?? 'unmatched' },
+        request: { method: request.method, url: request.url, headers: request.headers },
+        extra: { requestId: request.id },
+      });
+    }
+    return sendError(request, reply, err);
+  });
 
   app.setNotFoundHandler((request, reply) =>
     reply

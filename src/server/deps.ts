@@ -1,6 +1,6 @@
 import type { ResolvedConfig } from '../config/index.js';
 import type { Budgets, Engine, RepoService } from '../engine/index.js';
-import type { Logger, Metrics } from '../observability/index.js';
+import type { ErrorReporter, Logger, Metrics, Tracing } from '../observability/index.js';
 import type { Store } from '../store/index.js';
 import type { RateLimiter } from './rate-limit.js';
 
@@ -13,6 +13,8 @@ export interface ServerDeps {
   store: Store;
   log: Logger;
   metrics: Metrics;
+  tracing: Tracing;
+  reporter: ErrorReporter;
   version: string;
   runCreateLimiter: RateLimiter;
   /** Closers of open SSE streams and WebSockets, ended when the server stops. */

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ResolvedConfig } from '../config/index.js';
+import { packageVersion, secretValues, type ResolvedConfig } from '../config/index.js';
 import { PatchbayError } from '../contracts/index.js';
 import {
   createBudgets,
@@ -10,8 +10,16 @@ import {
   type Engine,
   type EngineOptions,
 } from '../engine/index.js';
-import type { Logger, Metrics } from '../observability/index.js';
-import { createMetrics } from '../observability/index.js';
+import {
+  createErrorReporter,
+  createMetrics,
+  createTracing,
+  traceMethods,
+  type ErrorReporter,
+  type Logger,
+  type Metrics,
+  type Tracing,
+} from '../observability/index.js';
 import { createBullmqQueue } from '../queue/index.js';
 import { openStore, secretBoxFor, type Store } from '../store/index.js';
 import { buildApp } from './app.js';
@@ -27,6 +35,7 @@ export interface RunningServer {
   engine: Engine;
   store: Store;
   metrics: Metrics;
+  reporter: ErrorReporter;
   /** Base URL, e.g. http://127.0.0.1:7070 */
   url: string;
   close(): Promise<void>;
@@ -60,6 +69,8 @@ export interface Backends {
   store: Store;
   metrics: Metrics;
   shared: Pick<EngineOptions, 'queue' | 'bus' | 'control'>;
+  tracing: Tracing;
+  reporter: ErrorReporter;
   close(): Promise<void>;
 }
 
@@ -69,6 +80,19 @@ export interface Backends {
  * @throws PatchbayError QUEUE_UNAVAILABLE when Redis does not answer.
  */
 export async function openBackends(config: ResolvedConfig, log: Logger): Promise<Backends> {
+  const version = packageVersion();
+  const tracing = await createTracing({
+    endpoint: config.otlpEndpoint,
+    headers: config.otlpHeaders,
+    serviceName: config.otlpServiceName,
+    version,
+  });
+  const reporter = createErrorReporter({
+    dsn: config.sentryDsn,
+    version,
+    secrets: secretValues(config),
+    log,
+  });
   const secrets = secretBoxFor(config);
   if (!secrets.sealing) {
     log.warn(
@@ -76,7 +100,21 @@ export async function openBackends(config: ResolvedConfig, log: Logger): Promise
       "runs' env values are stored unsealed in the shared store: set PATCHBAY_SECRETS_KEY (the same on every node) to seal them",
     );
   }
-  const store = await openStore({ databaseUrl: config.databaseUrl, secrets });
+  const opened = await openStore({ databaseUrl: config.databaseUrl, secrets });
+
+  // The repositories the run lifecycle leans on get a span per call (none when tracing is off).
+  const dbAttributes = {
+    'db.system.name': opened.dialect === 'postgres' ? 'postgresql' : 'sqlite',
+  };
+  const store: Store = tracing.enabled
+    ? {
+        ...opened,
+        runs: traceMethods('store.runs', opened.runs, tracing, dbAttributes),
+        events: traceMethods('store.events', opened.events, tracing, dbAttributes),
+        callbacks: traceMethods('store.callbacks', opened.callbacks, tracing, dbAttributes),
+        jobs: traceMethods('store.jobs', opened.jobs, tracing, dbAttributes),
+      }
+    : opened;
   const metrics = createMetrics();
   const redis = { url: config.queueUrl!, log, prefix: config.queuePrefix };
   // With Redis, runs wait in BullMQ for any process's worker and events reach every server.
@@ -98,6 +136,7 @@ export async function openBackends(config: ResolvedConfig, log: Logger): Promise
   } catch (err) {
     await closeShared();
     await store.close();
+    await tracing.shutdown();
     throw new PatchbayError(
       'QUEUE_UNAVAILABLE',
       `Redis at PATCHBAY_QUEUE_URL does not answer: ${(err as Error).message}`,
@@ -109,9 +148,13 @@ export async function openBackends(config: ResolvedConfig, log: Logger): Promise
     store,
     metrics,
     shared: shared ?? {},
+    tracing,
+    reporter,
     async close() {
       await closeShared();
       await store.close();
+      // Last: the spans of everything above are ended by now and go out in this flush.
+      await Promise.all([reporter.flush(), tracing.shutdown()]);
     },
   };
 }
@@ -134,6 +177,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     metrics,
     version,
     ...backends.shared,
+    tracing: backends.tracing,
+    reporter: backends.reporter,
     role: worker ? 'server' : 'api',
   });
   const deps: ServerDeps = {
@@ -144,6 +189,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     store,
     log,
     metrics,
+    tracing: backends.tracing,
+    reporter: backends.reporter,
     version,
     runCreateLimiter: createRateLimiter({ max: config.runCreateRateLimit, windowMs: 60_000 }),
     openStreams: new Set(),
@@ -181,6 +228,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     engine,
     store,
     metrics,
+    reporter: backends.reporter,
     url,
     close() {
       closing ??= (async () => {

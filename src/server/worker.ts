@@ -2,12 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { ResolvedConfig } from '../config/index.js';
 import { isPatchbayError } from '../contracts/index.js';
 import { createEngine, type Engine } from '../engine/index.js';
-import type { Logger } from '../observability/index.js';
+import type { ErrorReporter, Logger } from '../observability/index.js';
 import { createTokenChecker } from './auth.js';
 import { needsSharedQueue, openBackends } from './serve.js';
 
 export interface RunningWorker {
   engine: Engine;
+  reporter: ErrorReporter;
   /** http://host:port of the health/metrics listener, when one was asked for. */
   healthUrl: string | undefined;
   /** Stops taking runs, lets running ones finish up to `graceMs`, queues the rest again. */
@@ -44,6 +45,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     metrics: backends.metrics,
     version,
     ...backends.shared,
+    tracing: backends.tracing,
+    reporter: backends.reporter,
     role: 'worker',
     ...(options.queues ? { queues: options.queues } : {}),
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
@@ -134,6 +137,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   };
   return {
     engine,
+    reporter: backends.reporter,
     healthUrl,
     drain(graceMs) {
       state = 'draining';

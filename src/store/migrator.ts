@@ -11,6 +11,7 @@ import * as m0008 from './migrations/0008-workers.js';
 import * as m0009 from './migrations/0009-schedules.js';
 import * as m0010 from './migrations/0010-budgets.js';
 import * as m0011 from './migrations/0011-optimizations.js';
+import * as m0012 from './migrations/0012-run-trace.js';
 
 /** Migrations in order. Names are permanent: never rename or edit a shipped one. */
 export const migrations: Record<string, Migration> = {
@@ -25,6 +26,7 @@ export const migrations: Record<string, Migration> = {
   '0009-schedules': m0009,
   '0010-budgets': m0010,
   '0011-optimizations': m0011,
+  '0012-run-trace': m0012,
 };
 
 export interface MigrationStatus {

@@ -71,6 +71,9 @@ export interface RunRecord {
   kind: RunKind;
   /** An optimization's stage runs point at its first stage run. */
   parentId: string | null;
+  /** The trace the run belongs to and the span that created it (null without tracing). */
+  traceId: string | null;
+  traceSpanId: string | null;
 }
 
 export interface ChangedFile {
@@ -120,6 +123,8 @@ export type NewRunFields = Pick<
       | 'scheduleId'
       | 'kind'
       | 'parentId'
+      | 'traceId'
+      | 'traceSpanId'
     >
   >;
 
@@ -145,6 +150,8 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     scheduleId: null,
     kind: 'agent',
     parentId: null,
+    traceId: null,
+    traceSpanId: null,
     ...fields,
     attempt: 1,
     sandbox: null,
@@ -225,5 +232,6 @@ export function toRun(record: RunRecord): Run {
     scheduleId: record.scheduleId,
     kind: record.kind,
     parentId: record.parentId,
+    traceId: record.traceId,
   };
 }

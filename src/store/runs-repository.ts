@@ -130,6 +130,8 @@ function fromRow(row: Selectable<RunsTable>, box: SecretBox): RunRecord {
     scheduleId: row.schedule_id ?? null,
     kind: (row.kind as RunKind | null) ?? 'agent',
     parentId: row.parent_id ?? null,
+    traceId: row.trace_id ?? null,
+    traceSpanId: row.trace_span_id ?? null,
   };
 }
 
@@ -274,6 +276,8 @@ async function insertRun(db: Kysely<Database>, run: RunRecord, box: SecretBox): 
       schedule_id: run.scheduleId,
       kind: run.kind,
       parent_id: run.parentId,
+      trace_id: run.traceId,
+      trace_span_id: run.traceSpanId,
     })
     .execute();
 }

@@ -67,6 +67,9 @@ export interface RunsTable {
   /** `agent`, or `optimize.<stage>`; null in rows from before migration 0011 means `agent`. */
   kind: string | null;
   parent_id: string | null;
+  /** W3C trace id (32 hex) and the id of the span that created the run (16 hex). */
+  trace_id: string | null;
+  trace_span_id: string | null;
 }
 
 /** A file an optimizer stage produced, copied out of its workspace into the data dir. */

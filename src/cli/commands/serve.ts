@@ -3,7 +3,7 @@ import { runInNewContext } from 'node:vm';
 import type { Command } from 'commander';
 import { startServer, startWorker } from '../../server/index.js';
 import { createContext } from '../context.js';
-import type { Logger } from '../../observability/index.js';
+import { reportCrashes, type Logger } from '../../observability/index.js';
 import { out } from '../output.js';
 
 /**
@@ -51,6 +51,8 @@ export function registerServe(program: Command): void {
         );
         out.note(`API docs: ${server.url}/docs`);
         releaseBootGarbage();
+        // With PATCHBAY_SENTRY_DSN a crash is reported before the process exits.
+        reportCrashes(server.reporter, log);
         onSignals(log, () => server.close());
         onCrash(log, () => server.close());
       },
@@ -100,6 +102,7 @@ export function registerWorker(program: Command): void {
           `patchbay worker ${worker.engine.instanceId}: queues ${config.queues.join(', ')}, ${config.maxConcurrentRuns} at once${worker.healthUrl ? `, health on ${worker.healthUrl}` : ''}`,
         );
         releaseBootGarbage();
+        reportCrashes(worker.reporter, log);
         onSignals(
           log,
           () => worker.drain(config.workerGraceMs),

@@ -1,0 +1,83 @@
+/**
+ * What never leaves the process in clear: the logger redacts these paths, and error reports
+ * (and span error messages) go through `scrub`, which uses the same names.
+ */
+export const redactPaths = [
+  'token',
+  'apiToken',
+  'apiTokens',
+  'password',
+  'secret',
+  'apiKey',
+  'authorization',
+  'webhookSecret',
+  'databaseUrl',
+  '*.token',
+  '*.apiToken',
+  '*.apiTokens',
+  '*.password',
+  '*.secret',
+  '*.apiKey',
+  '*.authorization',
+  '*.webhookSecret',
+  '*.databaseUrl',
+  '*.env',
+  'env',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+];
+
+export const REDACTED = '[redacted]';
+
+/** The property names of `redactPaths`, compared case-insensitively at any depth. */
+const redactedKeys = new Set(
+  redactPaths.map((p) =>
+    p
+      .split('.')
+      .at(-1)!
+      .replace(/^\w*\["(.+)"\]$/, '$1')
+      .replace(/^headers\[|\]$/g, '')
+      .toLowerCase(),
+  ),
+);
+redactedKeys.add('cookie');
+redactedKeys.add('x-api-key');
+
+/** Credentials in free text: query-string tokens and signatures, bearer tokens, URL passwords. */
+const textPatterns: [RegExp, string][] = [
+  [
+    /([?&;](?:token|access_token|api_key|apikey|key|sig|signature|password|secret)=)[^&\s#"']+/gi,
+    `$1${REDACTED}`,
+  ],
+  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, `$1 ${REDACTED}`],
+  [/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@:]*:[^\s/@]*@/gi, `$1${REDACTED}@`],
+];
+
+/** Replaces credentials in a string: the patterns above and every known secret value. */
+export function scrubText(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  for (const secret of secrets) {
+    // Short values would blank out ordinary words; settings enforce no length, so skip them.
+    if (secret.length >= 4) out = out.split(secret).join(REDACTED);
+  }
+  for (const [pattern, replacement] of textPatterns) out = out.replace(pattern, replacement);
+  return out;
+}
+
+/**
+ * A deep copy of `value` fit to leave the process: values under redacted keys (tokens, keys,
+ * passwords, authorization, cookies, run environments) replaced, strings scrubbed.
+ */
+export function scrub(value: unknown, secrets: readonly string[] = [], depth = 0): unknown {
+  if (typeof value === 'string') return scrubText(value, secrets);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 8) return '[depth]';
+  if (Array.isArray(value)) return value.map((v) => scrub(v, secrets, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    out[key] = redactedKeys.has(key.toLowerCase()) ? REDACTED : scrub(v, secrets, depth + 1);
+  }
+  return out;
+}
