@@ -87,6 +87,8 @@ beforeAll(async () => {
       PATCHBAY_API_TOKENS: TOKEN,
       PATCHBAY_WEBHOOK_SECRET: WEBHOOK_SECRET,
       PATCHBAY_OTLP_ENDPOINT: otlp.url,
+      // The callback receiver is on loopback.
+      PATCHBAY_ALLOW_PRIVATE_CALLBACK_URLS: '1',
       PATCHBAY_OTLP_HEADERS: `x-collector-key=${OTLP_KEY}`,
       PATCHBAY_OTLP_SERVICE_NAME: 'patchbay-e2e',
       PATCHBAY_SENTRY_DSN: `http://${SENTRY_KEY}@${sentry.url.slice('http://'.length)}/42`,
