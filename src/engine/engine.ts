@@ -65,7 +65,12 @@ import { createRunWorkspaces } from './run-workspaces.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { createCallbackScheduler } from './callbacks.js';
 import type { ControlAction, RemoteControl } from './control-redis.js';
-import { createDispatcher, type Dispatcher, type RunQueueCounts } from './dispatcher.js';
+import {
+  createDispatcher,
+  MAX_RECOVERY_JOBS,
+  type Dispatcher,
+  type RunQueueCounts,
+} from './dispatcher.js';
 import { createEmbeddedQueue, type JobQueue } from '../queue/index.js';
 import { createLocalEventBus, type EventBus, type EventListener } from './event-bus.js';
 import { EventCursor, isTerminalEvent, type EventCursorOptions } from './event-cursor.js';
@@ -1085,12 +1090,39 @@ export function createEngine(options: EngineOptions): Engine {
     await callbacks.resume(alive);
     await reapLostRuns(alive);
     if (options.adoptQueuedRuns === false) return;
-    const queued = await store.runs.listByStatus(['queued']);
-    for (const record of queued) {
+    await recoverQueuedRuns(0);
+  }
+
+  /**
+   * Queued runs whose job ended without starting them get a new one (Dispatcher.ensureQueued):
+   * the process that claimed the job died between the claim and the run's start (its workspace
+   * being made, or a follow-up waiting for its workspace), so the run would stay `queued` for
+   * ever, counted against every concurrency budget. At start every queued run is looked at;
+   * each heartbeat, so a surviving process recovers them too, those created more than
+   * `minAgeMs` ago (a run just created by the one-shot embedded CLI is in that CLI's own queue).
+   * A run that lost MAX_RECOVERY_JOBS claims ends `interrupted` instead.
+   */
+  async function recoverQueuedRuns(minAgeMs: number): Promise<void> {
+    const bornBefore = new Date(Date.now() - minAgeMs).toISOString();
+    let requeued = 0;
+    for (const record of await store.runs.listByStatus(['queued'])) {
       knownQueues.add(record.queue);
-      await dispatcher.ensureQueued(record);
+      if (record.createdAt > bornBefore) continue;
+      const outcome = await dispatcher.ensureQueued(record, async () => {
+        const now = await store.runs.get(record.id);
+        return now?.status === 'queued' && now.attempt === record.attempt;
+      });
+      if (outcome === 'added') {
+        requeued++;
+        baseLog.warn({ runId: record.id }, 'queued run had no live job: queued it again');
+      } else if (outcome === 'exhausted') {
+        await endWithoutProcess(record.id, ['queued'], 'interrupted', {
+          code: 'RUN_INTERRUPTED',
+          message: `Every process that took this run stopped before starting it (${MAX_RECOVERY_JOBS} times).`,
+        });
+      }
     }
-    if (queued.length > 0) baseLog.info({ count: queued.length }, 're-queued waiting runs');
+    if (requeued > 0) baseLog.info({ count: requeued }, 're-queued waiting runs');
   }
 
   /** This process in the registry: registered at start, renewed every third of the lease. */
@@ -1127,6 +1159,7 @@ export function createEngine(options: EngineOptions): Engine {
     try {
       await heartbeat();
       await reapLostRuns();
+      await recoverQueuedRuns(leaseMs);
       await resumeStalledOptimizations();
       if (Math.random() < 0.01) {
         await store.workers.purge(new Date(Date.now() - WORKER_PURGE_MS).toISOString());
