@@ -19,9 +19,10 @@ const DEFAULT = ['flood', 'throughput', 'latency', 'fanout', 'burst'] as const;
  * repository and takes 100-160 s, more than the five above together, for a different requirement;
  * scale needs PostgreSQL and Redis and starts up to six processes per configuration; scan reads
  * 290 000 lines of node_modules (and runs oxlint when installed); optimizer validates ~30
- * candidates of a fixture library with real processes (3-5 min).
+ * candidates of a fixture library with real processes (3-5 min); crash kill -9s and restarts a
+ * server 30 times (about 3 min).
  */
-const BY_NAME = ['worktree', 'scale', 'scan', 'optimizer'] as const;
+const BY_NAME = ['worktree', 'scale', 'scan', 'optimizer', 'crash'] as const;
 const ALL = [...DEFAULT, ...BY_NAME] as const;
 /** A benchmark that runs longer than this is killed and counted as failed. */
 const LIMIT_MS = 5 * 60_000;
@@ -56,6 +57,8 @@ function headline(name: string, r: unknown): string {
       return `validation cost ${g('costRatio')}× a bare test run; A/A false acceptances ${g('falseAcceptances')}/${g('aaTrials')}; planted 10 % detected ${g('planted10Detected')}/${g('planted10Trials')}`;
     case 'burst':
       return `${g('succeeded')}/${g('runs')} succeeded in ${g('wallSeconds')} s (${g('runsPerSecond')} runs/s), max waiting ${g('maxWaitingSeen')}`;
+    case 'crash':
+      return `after kill -9 + restart, runs left unfinished flood/queue/callback ${g('flood.stuckRuns')}/${g('queue.stuckRuns')}/${g('callback.stuckRuns')}, event gaps ${g('queue.eventProblems')}, callback problems ${g('callback.callbackProblems')}`;
     default:
       return '';
   }
