@@ -211,6 +211,8 @@ const now = (): string => new Date().toISOString();
 const RUN_POLL_MS = 250;
 /** The registry lists processes heard from within this window (and any not stopped). */
 const WORKER_LIST_WINDOW_MS = 3_600_000;
+/** Queued runs whose job a heartbeat checks, at most once a lease (see recoverQueuedRuns). */
+const SWEEP_LIMIT = 100;
 /** Registry rows of processes silent this long are deleted. */
 const WORKER_PURGE_MS = 24 * 3_600_000;
 
@@ -237,6 +239,7 @@ export function createEngine(options: EngineOptions): Engine {
   let started = false;
   let startedAt: string | undefined;
   let draining = false;
+  let lastQueuedSweep = 0;
   /** Run queues seen here, so /health/queue reports their depth even with no worker here. */
   const knownQueues = new Set<string>(['default']);
 
@@ -1098,16 +1101,20 @@ export function createEngine(options: EngineOptions): Engine {
    * the process that claimed the job died between the claim and the run's start (its workspace
    * being made, or a follow-up waiting for its workspace), so the run would stay `queued` for
    * ever, counted against every concurrency budget. At start every queued run is looked at;
-   * each heartbeat, so a surviving process recovers them too, those created more than
-   * `minAgeMs` ago (a run just created by the one-shot embedded CLI is in that CLI's own queue).
+   * once a lease, so a surviving process recovers them too, the `limit` oldest created more
+   * than `minAgeMs` ago (a run just created by the one-shot embedded CLI is in that CLI's own
+   * queue). Oldest first: a claimed run was at the head of its queue. Each look is a job
+   * lookup (two Redis round trips with BullMQ), hence the limit and the pace.
    * A run that lost MAX_RECOVERY_JOBS claims ends `interrupted` instead.
    */
-  async function recoverQueuedRuns(minAgeMs: number): Promise<void> {
+  async function recoverQueuedRuns(minAgeMs: number, limit = Infinity): Promise<void> {
+    lastQueuedSweep = Date.now();
     const bornBefore = new Date(Date.now() - minAgeMs).toISOString();
     let requeued = 0;
-    for (const record of await store.runs.listByStatus(['queued'])) {
-      knownQueues.add(record.queue);
-      if (record.createdAt > bornBefore) continue;
+    const queued = await store.runs.listByStatus(['queued']);
+    for (const record of queued) knownQueues.add(record.queue);
+    const candidates = queued.filter((r) => r.createdAt <= bornBefore).slice(0, limit);
+    for (const record of candidates) {
       const outcome = await dispatcher.ensureQueued(record, async () => {
         const now = await store.runs.get(record.id);
         return now?.status === 'queued' && now.attempt === record.attempt;
@@ -1159,7 +1166,7 @@ export function createEngine(options: EngineOptions): Engine {
     try {
       await heartbeat();
       await reapLostRuns();
-      await recoverQueuedRuns(leaseMs);
+      if (Date.now() - lastQueuedSweep >= leaseMs) await recoverQueuedRuns(leaseMs, SWEEP_LIMIT);
       await resumeStalledOptimizations();
       if (Math.random() < 0.01) {
         await store.workers.purge(new Date(Date.now() - WORKER_PURGE_MS).toISOString());
