@@ -21,9 +21,18 @@ const DEFAULT = ['flood', 'throughput', 'latency', 'fanout', 'burst'] as const;
  * 290 000 lines of node_modules (and runs oxlint when installed); optimizer validates ~30
  * candidates of a fixture library with real processes (3-5 min); schedules creates 10 000
  * schedules and waits for a minute boundary (1.5-3 min); hygiene runs 1 000 cycles of runs
- * ended the hard way and searches /proc after each (about 5 min).
+ * ended the hard way and searches /proc after each (about 5 min); crash kill -9s and restarts a
+ * server 30 times (about 3 min).
  */
-const BY_NAME = ['worktree', 'scale', 'scan', 'optimizer', 'schedules', 'hygiene'] as const;
+const BY_NAME = [
+  'worktree',
+  'scale',
+  'scan',
+  'optimizer',
+  'schedules',
+  'hygiene',
+  'crash',
+] as const;
 const ALL = [...DEFAULT, ...BY_NAME] as const;
 /** A benchmark that runs longer than this is killed and counted as failed. */
 const LIMIT_MS = 5 * 60_000;
@@ -62,6 +71,8 @@ function headline(name: string, r: unknown): string {
       return `${g('survivors')} surviving processes after ${g('cyclesDone')} cycles; ${g('wallMsPerCycle')} ms wall per cycle`;
     case 'burst':
       return `${g('succeeded')}/${g('runs')} succeeded in ${g('wallSeconds')} s (${g('runsPerSecond')} runs/s), max waiting ${g('maxWaitingSeen')}`;
+    case 'crash':
+      return `after kill -9 + restart, runs left unfinished flood/queue/callback ${g('flood.stuckRuns')}/${g('queue.stuckRuns')}/${g('callback.stuckRuns')}, event gaps ${g('queue.eventProblems')}, callback problems ${g('callback.callbackProblems')}`;
     default:
       return '';
   }

@@ -129,15 +129,27 @@ async function deliver(
     }
     const delay = options.backoffMs * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4);
     log.info({ attempt, status, error, retryInMs: Math.round(delay) }, 'callback failed; retrying');
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, delay);
-      deps.signal?.addEventListener('abort', () => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+    await backoff(delay, deps.signal);
   }
   return false;
+}
+
+/**
+ * Waits `ms`, or until `signal` aborts. The signal is the scheduler's, shared by every delivery
+ * for the server's life: the listener goes when the wait ends, or 200 retried deliveries leave
+ * 600 listeners behind.
+ */
+function backoff(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** How far back a restarted server looks for callbacks a dead process left undelivered. */

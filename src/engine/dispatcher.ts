@@ -15,10 +15,16 @@ export interface Dispatcher {
    */
   enqueue(run: QueuedRun): Promise<void>;
   /**
-   * Recovery: makes sure a run left `queued` has a job that will start it (its job may have
-   * ended without starting it, when the server stopped at that moment).
+   * Recovery: makes sure a run left `queued` has a job that will start it. Its job may have
+   * ended without starting it: the process that claimed it died (kill -9) or stopped between
+   * the claim and the run's start, and the job then expired (embedded lease, BullMQ stall) or
+   * failed. Such a run gets a recovery job `<job id>-r<n>`, the next free one: the name is the
+   * same in every process, so two processes recovering the same run add one job.
+   * `stillQueued` is asked right before adding, so a run that started meanwhile gets none.
+   * `held`: a job is waiting or running; `added`; `skipped` (no longer queued); `exhausted`:
+   * MAX_RECOVERY_JOBS recovery jobs ended without starting it (the caller ends the run).
    */
-  ensureQueued(run: QueuedRun): Promise<void>;
+  ensureQueued(run: QueuedRun, stillQueued?: () => Promise<boolean>): Promise<EnsureOutcome>;
   /** Takes a run that is still waiting out of the queue; false when it was not waiting. */
   remove(run: QueuedRun): Promise<boolean>;
   /** Per run queue: jobs waiting, delayed, active and failed, across every process. */
@@ -53,6 +59,15 @@ export interface QueuedRun {
   attempt: number;
 }
 
+export type EnsureOutcome = 'held' | 'added' | 'skipped' | 'exhausted';
+
+/**
+ * Recovery jobs one run may get before it is given up: each means a process died (or stopped)
+ * between claiming the run and starting it, so a run that keeps doing that ends instead of
+ * taking the workers down forever.
+ */
+export const MAX_RECOVERY_JOBS = 20;
+
 const jobIdOf = (run: QueuedRun): string =>
   run.attempt > 1 ? `${run.id}-a${run.attempt}` : run.id;
 
@@ -85,12 +100,21 @@ export function createDispatcher(options: {
     async enqueue(run) {
       await queue.add<RunJob>(nameOf(run.queue), 'run', { runId: run.id }, { jobId: jobIdOf(run) });
     },
-    async ensureQueued(run) {
-      const jobId = jobIdOf(run);
-      const job = await queue.getJob(nameOf(run.queue), jobId);
-      if (job && job.status !== 'completed' && job.status !== 'failed') return;
-      // A finished job keeps its id: the run gets a job under a new one.
-      await queue.add<RunJob>(nameOf(run.queue), 'run', { runId: run.id }, job ? {} : { jobId });
+    async ensureQueued(run, stillQueued) {
+      const name = nameOf(run.queue);
+      const base = jobIdOf(run);
+      // A finished job keeps its id: the run's jobs are base, base-r1, base-r2, … and only the
+      // last can be alive.
+      for (let n = 0; n <= MAX_RECOVERY_JOBS; n++) {
+        const jobId = n === 0 ? base : `${base}-r${n}`;
+        const job = await queue.getJob(name, jobId);
+        if (job && job.status !== 'completed' && job.status !== 'failed') return 'held';
+        if (job) continue;
+        if (stillQueued && !(await stillQueued())) return 'skipped';
+        await queue.add<RunJob>(name, 'run', { runId: run.id }, { jobId });
+        return 'added';
+      }
+      return 'exhausted';
     },
     remove: (run) => queue.remove(nameOf(run.queue), jobIdOf(run)),
     async queueCounts() {

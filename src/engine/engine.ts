@@ -72,7 +72,12 @@ import { createKeyedLock } from './keyed-lock.js';
 import { assertSafeCallbackUrl } from './callback-target.js';
 import { createCallbackScheduler } from './callbacks.js';
 import type { ControlAction, RemoteControl } from './control-redis.js';
-import { createDispatcher, type Dispatcher, type RunQueueCounts } from './dispatcher.js';
+import {
+  createDispatcher,
+  MAX_RECOVERY_JOBS,
+  type Dispatcher,
+  type RunQueueCounts,
+} from './dispatcher.js';
 import { createEmbeddedQueue, type JobQueue } from '../queue/index.js';
 import { createLocalEventBus, type EventBus, type EventListener } from './event-bus.js';
 import { EventCursor, isTerminalEvent, type EventCursorOptions } from './event-cursor.js';
@@ -219,6 +224,8 @@ const now = (): string => new Date().toISOString();
 const RUN_POLL_MS = 250;
 /** The registry lists processes heard from within this window (and any not stopped). */
 const WORKER_LIST_WINDOW_MS = 3_600_000;
+/** Queued runs whose job a heartbeat checks, at most once a lease (see recoverQueuedRuns). */
+const SWEEP_LIMIT = 100;
 /** Registry rows of processes silent this long are deleted. */
 const WORKER_PURGE_MS = 24 * 3_600_000;
 
@@ -247,6 +254,7 @@ export function createEngine(options: EngineOptions): Engine {
   let started = false;
   let startedAt: string | undefined;
   let draining = false;
+  let lastQueuedSweep = 0;
   /** Run queues seen here, so /health/queue reports their depth even with no worker here. */
   const knownQueues = new Set<string>(['default']);
 
@@ -1116,12 +1124,43 @@ export function createEngine(options: EngineOptions): Engine {
     await callbacks.resume(alive);
     await reapLostRuns(alive);
     if (options.adoptQueuedRuns === false) return;
+    await recoverQueuedRuns(0);
+  }
+
+  /**
+   * Queued runs whose job ended without starting them get a new one (Dispatcher.ensureQueued):
+   * the process that claimed the job died between the claim and the run's start (its workspace
+   * being made, or a follow-up waiting for its workspace), so the run would stay `queued` for
+   * ever, counted against every concurrency budget. At start every queued run is looked at;
+   * once a lease, so a surviving process recovers them too, the `limit` oldest created more
+   * than `minAgeMs` ago (a run just created by the one-shot embedded CLI is in that CLI's own
+   * queue). Oldest first: a claimed run was at the head of its queue. Each look is a job
+   * lookup (two Redis round trips with BullMQ), hence the limit and the pace.
+   * A run that lost MAX_RECOVERY_JOBS claims ends `interrupted` instead.
+   */
+  async function recoverQueuedRuns(minAgeMs: number, limit = Infinity): Promise<void> {
+    lastQueuedSweep = Date.now();
+    const bornBefore = new Date(Date.now() - minAgeMs).toISOString();
+    let requeued = 0;
     const queued = await store.runs.listByStatus(['queued']);
-    for (const record of queued) {
-      knownQueues.add(record.queue);
-      await dispatcher.ensureQueued(record);
+    for (const record of queued) knownQueues.add(record.queue);
+    const candidates = queued.filter((r) => r.createdAt <= bornBefore).slice(0, limit);
+    for (const record of candidates) {
+      const outcome = await dispatcher.ensureQueued(record, async () => {
+        const now = await store.runs.get(record.id);
+        return now?.status === 'queued' && now.attempt === record.attempt;
+      });
+      if (outcome === 'added') {
+        requeued++;
+        baseLog.warn({ runId: record.id }, 'queued run had no live job: queued it again');
+      } else if (outcome === 'exhausted') {
+        await endWithoutProcess(record.id, ['queued'], 'interrupted', {
+          code: 'RUN_INTERRUPTED',
+          message: `Every process that took this run stopped before starting it (${MAX_RECOVERY_JOBS} times).`,
+        });
+      }
     }
-    if (queued.length > 0) baseLog.info({ count: queued.length }, 're-queued waiting runs');
+    if (requeued > 0) baseLog.info({ count: requeued }, 're-queued waiting runs');
   }
 
   /** This process in the registry: registered at start, renewed every third of the lease. */
@@ -1158,6 +1197,7 @@ export function createEngine(options: EngineOptions): Engine {
     try {
       await heartbeat();
       await reapLostRuns();
+      if (Date.now() - lastQueuedSweep >= leaseMs) await recoverQueuedRuns(leaseMs, SWEEP_LIMIT);
       await resumeStalledOptimizations();
       if (Math.random() < 0.01) {
         await store.workers.purge(new Date(Date.now() - WORKER_PURGE_MS).toISOString());
