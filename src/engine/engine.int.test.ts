@@ -7,11 +7,11 @@ import type { Run } from '../contracts/index.js';
 import { loadConfig } from '../config/index.js';
 import { currentBootId } from '../exec/index.js';
 import { git } from '../workspaces/index.js';
-import { createMetrics, createSilentLogger } from '../observability/index.js';
 import { testRunRecord } from '../../test/helpers/records.js';
 import { requireBwrap } from '../../test/helpers/services.js';
 import { openStore, type RunRecord } from '../store/index.js';
-import { createEngine, type Engine } from './engine.js';
+import { startTestEngine } from '../../test/helpers/engine.js';
+import type { Engine } from './engine.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -27,18 +27,7 @@ async function setup(env: Record<string, string> = {}) {
   });
   const store = await openStore({ databaseUrl: config.databaseUrl });
   cleanups.push(() => store.close());
-  const start = async (): Promise<Engine> => {
-    const engine = createEngine({
-      config,
-      store,
-      log: createSilentLogger(),
-      metrics: createMetrics(),
-      version: 't',
-    });
-    cleanups.push(() => engine.stop());
-    await engine.start();
-    return engine;
-  };
+  const start = (): Promise<Engine> => startTestEngine(config, store, cleanups);
   return { config, store, start };
 }
 

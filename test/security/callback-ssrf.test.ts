@@ -13,9 +13,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import { createEngine } from '../../src/engine/engine.js';
 import { currentBootId } from '../../src/exec/index.js';
-import { createMetrics, createSilentLogger } from '../../src/observability/index.js';
+import { startTestEngine } from '../helpers/engine.js';
 import { openStore } from '../../src/store/index.js';
 import { cleanupAll, ROOT, startServer, type ServerHandle } from '../e2e/helpers.js';
 import { REFUSED_RANGES } from '../helpers/address-ranges.js';
@@ -107,15 +106,7 @@ describe('delivery', () => {
       },
     );
     await store.runs.insert(run);
-    const engine = createEngine({
-      config,
-      store,
-      log: createSilentLogger(),
-      metrics: createMetrics(),
-      version: 't',
-    });
-    cleanups.push(() => engine.stop());
-    await engine.start();
+    await startTestEngine(config, store, cleanups);
 
     const deliveries = await waitFor(async () => {
       const list = await store.callbacks.listForRun(run.id);

@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import type { CreateRunRequest, Run } from '../../src/contracts/index.js';
-import { createEngine, type Engine } from '../../src/engine/index.js';
-import { createMetrics, createSilentLogger } from '../../src/observability/index.js';
+import type { Engine } from '../../src/engine/index.js';
+import { startTestEngine } from '../helpers/engine.js';
 import { openStore } from '../../src/store/index.js';
 import { escapeMark, killWithArg, processesWithArg } from '../helpers/processes.js';
 import { requireBwrap, requirePidNamespace } from '../helpers/services.js';
@@ -44,15 +44,7 @@ async function setup(env: Record<string, string> = {}) {
   });
   const store = await openStore({ databaseUrl: config.databaseUrl });
   cleanups.push(() => store.close());
-  const engine = createEngine({
-    config,
-    store,
-    log: createSilentLogger(),
-    metrics: createMetrics(),
-    version: 't',
-  });
-  cleanups.push(() => engine.stop());
-  await engine.start();
+  const engine = await startTestEngine(config, store, cleanups);
   return { engine, dataDir, root };
 }
 
