@@ -18,6 +18,7 @@ import type {
   RunUsageRow,
   Store,
 } from '../store/index.js';
+import { zoneOffsetMs } from './zone-time.js';
 
 /**
  * Budgets: limits per scope (`global`, or a repository id) on runs at once, runs per day,
@@ -57,28 +58,7 @@ export interface DayWindow {
   resetAt: string;
 }
 
-function offsetMs(instant: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(new Date(instant));
-  const part = (type: string): number => Number(parts.find((p) => p.type === type)!.value);
-  const wall = Date.UTC(
-    part('year'),
-    part('month') - 1,
-    part('day'),
-    part('hour'),
-    part('minute'),
-    part('second'),
-  );
-  return wall - (instant - (((instant % 1000) + 1000) % 1000));
-}
+const offsetMs = (instant: number, timeZone: string): number => zoneOffsetMs(timeZone, instant);
 
 /** The UTC instant of a wall-clock midnight (given as a UTC timestamp) in `timeZone`. */
 function wallToInstant(wall: number, timeZone: string): number {

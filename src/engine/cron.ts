@@ -1,5 +1,6 @@
 import cronParser from 'cron-parser';
 import { PatchbayError } from '../contracts/index.js';
+import { zoneOffsetMs } from './zone-time.js';
 
 /**
  * Tick arithmetic for schedules: cron expressions (5 fields, or 6 with seconds first) read in
@@ -165,32 +166,7 @@ function lastTimeUpTo(f: Fields, upTo: number): number | undefined {
   return undefined;
 }
 
-const wallFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** The wall clock of `timezone` at `at` (whole seconds), as ms of a UTC calendar. */
-function wallClock(timezone: string, at: number): number {
-  let format = wallFormats.get(timezone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone: timezone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    wallFormats.set(timezone, format);
-  }
-  const p: Record<string, number> = {};
-  for (const part of format.formatToParts(at)) p[part.type] = Number(part.value);
-  return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
-}
-
-/** The zone's offset from UTC at `at`, in ms. */
-const offsetAt = (timezone: string, at: number): number =>
-  wallClock(timezone, at) - Math.floor(at / SECOND) * SECOND;
+const offsetAt = zoneOffsetMs;
 
 /** True when the offset is the same from `NEAR_SHIFT` before `at` to `NEAR_SHIFT` after. */
 function farFromShift(timezone: string, at: number, offset: number): boolean {
