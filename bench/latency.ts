@@ -9,7 +9,7 @@
  * this process (on loopback, answering 200 and counting spans); the result goes to
  * results/latency-otlp.json, so the two can be compared.
  *
- *   npx tsx bench/latency.ts [--runs 200] [--warmup 10] [--otlp]
+ *   npx tsx bench/latency.ts [--runs 200] [--warmup 10] [--otlp] [--containment auto|none]
  */
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -97,7 +97,12 @@ await main(otlp ? 'latency-otlp' : 'latency', async (startedAt) => {
   }
 
   const receiver = otlp ? await startOtlpReceiver() : undefined;
-  const server = await startBenchServer(receiver ? { PATCHBAY_OTLP_ENDPOINT: receiver.url } : {});
+  // `none` measures what a run's own PID namespace (the default where available) costs.
+  const containment = option('containment', 'auto');
+  const server = await startBenchServer({
+    PATCHBAY_RUN_CONTAINMENT: containment,
+    ...(receiver ? { PATCHBAY_OTLP_ENDPOINT: receiver.url } : {}),
+  });
   try {
     const toRunning: number[] = [];
     const postMs: number[] = [];
@@ -190,6 +195,7 @@ await main(otlp ? 'latency-otlp' : 'latency', async (startedAt) => {
           sequential: true,
           connection: 'keep-alive',
           tracing: otlp ? 'OTLP/HTTP to a receiver in the load generator' : 'off',
+          containment,
         },
         figures,
         targets: [
