@@ -8,4 +8,4 @@ export {
   type LoadConfigOptions,
 } from './load.js';
 export { settings, type ResolvedConfig, type SettingKey, type SettingSpec } from './schema.js';
-export { packageVersion } from './version.js';
+export { PACKAGE_NAME, packageVersion } from './version.js';

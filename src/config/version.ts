@@ -1,9 +1,15 @@
 import { readFileSync } from 'node:fs';
 
+/**
+ * The npm package's name (`patchbay` on the registry belongs to another project); the command
+ * it installs is still `patchbay`.
+ */
+export const PACKAGE_NAME = 'patchbay-agents';
+
 let cached: string | undefined;
 
 /**
- * The package version, from the nearest package.json named `patchbay` above this file: it is
+ * The package version, from the nearest package.json named PACKAGE_NAME above this file: it is
  * two levels up from src/config and dist/config, one level up from the dist/patchbay.mjs bundle.
  */
 export function packageVersion(): string {
@@ -15,7 +21,7 @@ export function packageVersion(): string {
         name?: string;
         version?: string;
       };
-      if (pkg.name === 'patchbay') {
+      if (pkg.name === PACKAGE_NAME) {
         cached = pkg.version ?? cached;
         break;
       }

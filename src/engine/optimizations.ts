@@ -15,6 +15,7 @@ import {
 } from '../contracts/index.js';
 import type { ArtifactRecord, RunRecord, Store } from '../store/index.js';
 import { ulid } from '../store/index.js';
+import { PACKAGE_NAME } from '../config/index.js';
 
 /**
  * Optimizations as runs: each stage of `POST /v1/repos/:id/optimize` is a run of kind
@@ -86,7 +87,7 @@ export function selfArgv(): string[] {
     const pkg = join(dir, 'package.json');
     if (existsSync(pkg) && existsSync(join(dir, 'bin', 'patchbay.js'))) {
       const name = (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name;
-      if (name === 'patchbay') break;
+      if (name === PACKAGE_NAME) break;
     }
     const up = dirname(dir);
     if (up === dir) throw new Error('cannot find the patchbay package this module belongs to');
