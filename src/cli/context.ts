@@ -24,9 +24,16 @@ export function createContext(
   command: Command,
   flags: Partial<Record<SettingKey, unknown>> = {},
 ): CliContext {
-  const globals = command.optsWithGlobals<{ config?: string; url?: string; dataDir?: string }>();
+  // The connection options, wherever on the line they were given (see program.ts).
+  const globals = command.optsWithGlobals<{
+    config?: string;
+    url?: string;
+    dataDir?: string;
+    token?: string;
+  }>();
   const merged: Partial<Record<SettingKey, unknown>> = { ...flags };
   if (globals.url) merged.url = globals.url;
+  if (globals.token) merged.token = globals.token;
   if (globals.dataDir && merged.dataDir === undefined) merged.dataDir = globals.dataDir;
   const config = loadConfig({ flags: merged, configFile: globals.config });
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -37,7 +44,8 @@ export function createContext(
     version: packageVersion(),
     serverUrl,
     explicitServer: config.url !== undefined,
-    client: createClient({ baseUrl: serverUrl, token: config.apiTokens[0] }),
+    // The client's own token; the server's first token still works on the server's machine.
+    client: createClient({ baseUrl: serverUrl, token: config.token ?? config.apiTokens[0] }),
     logger: (level) => createLogger({ level: level ?? config.logLevel, format: config.logFormat }),
   };
 }

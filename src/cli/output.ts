@@ -1,12 +1,14 @@
-import type { Run, RunEvent, RunStatus } from '../contracts/index.js';
-import { isPatchbayError } from '../contracts/index.js';
+import type { ChangedFile, ErrorCode, Run, RunEvent, RunStatus } from '../contracts/index.js';
+import { errorCatalog, isPatchbayError } from '../contracts/index.js';
+import { styleOf } from './style.js';
 
 /** User-facing output of the CLI: the one place besides the logger that writes to the terminal. */
 export const out = {
   stdout: (text: string): boolean => process.stdout.write(text),
   stderr: (text: string): boolean => process.stderr.write(text),
   line: (text = ''): boolean => process.stdout.write(`${text}\n`),
-  note: (text: string): boolean => process.stderr.write(`[patchbay] ${text}\n`),
+  note: (text: string): boolean =>
+    process.stderr.write(`${styleOf('stderr').dim('[patchbay]')} ${text}\n`),
   json: (value: unknown): boolean => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
 };
 
@@ -85,6 +87,37 @@ export function printEvent(
   }
 }
 
+/**
+ * Exit codes of the CLI besides a run's own (docs/cli.md has the table). 2 is the shells'
+ * "misuse" code; the others follow sysexits(3), so they rarely collide with a command's own.
+ */
+export const EXIT = {
+  ok: 0,
+  /** A usage error (unknown flag, missing argument) or a request the server refused. */
+  usage: 2,
+  /** The run, repository, schedule… named does not exist. */
+  notFound: 66,
+  /** No server answers (and, for read-only commands, no store either); an operational failure. */
+  unavailable: 69,
+  /** A bug: please report it. */
+  software: 70,
+  /** The server wants a (valid) token: PATCHBAY_TOKEN or --token. */
+  noPermission: 77,
+  /** The configuration is invalid. */
+  config: 78,
+} as const;
+
+/** The exit code of an error with this catalog code. */
+export function exitCodeForError(code: ErrorCode): number {
+  const def = errorCatalog[code];
+  if (code === 'UNAUTHORIZED') return EXIT.noPermission;
+  if (code === 'CONFIG_INVALID' || code === 'SERVER_UNSAFE_BIND') return EXIT.config;
+  if (def.status === 404) return EXIT.notFound;
+  if (def.kind === 'unexpected') return EXIT.software;
+  if (def.kind === 'operational' || def.status === 503) return EXIT.unavailable;
+  return EXIT.usage;
+}
+
 /** The process exit code that mirrors how a run ended (timeouts follow `timeout(1)`: 124). */
 export function exitCodeOf(run: Run): number {
   if (run.exitCode !== null) return run.exitCode;
@@ -99,13 +132,49 @@ export function exitCodeOf(run: Run): number {
 }
 
 export function describeEnd(run: Run): string {
+  const style = styleOf('stderr');
   const seconds = run.durationMs !== null ? ` in ${(run.durationMs / 1000).toFixed(1)}s` : '';
   const detail = run.error
     ? `: ${run.error.code} (${run.error.message})`
     : run.exitCode !== null
       ? ` (exit ${run.exitCode})`
       : '';
-  return `run ${run.id} ${run.status}${seconds}${detail}`;
+  const mark = run.status === 'succeeded' ? style.ok : style.fail;
+  return `${mark}run ${run.id} ${colorStatus(run.status, style)}${seconds}${detail}`;
+}
+
+/** What a repository run left: its branch and the files it changed, one per line. */
+export function describeChanges(branch: string, files: ChangedFile[]): string[] {
+  const style = styleOf('stderr');
+  const lines = [`branch ${style.bold(branch)}: ${files.length} file(s) changed`];
+  for (const f of files) lines.push(`  ${formatChangedFile(f, style)}`);
+  return lines;
+}
+
+export function formatChangedFile(f: ChangedFile, style = styleOf('stdout')): string {
+  const counts = f.binary
+    ? style.dim('binary')
+    : `${style.green(`+${f.added}`)} ${style.red(`-${f.removed}`)}`;
+  return `${counts}\t${f.path}`;
+}
+
+function colorStatus(status: RunStatus, style = styleOf('stdout')): string {
+  switch (status) {
+    case 'succeeded':
+      return style.green(status);
+    case 'failed':
+    case 'timed_out':
+    case 'interrupted':
+      return style.red(status);
+    case 'cancelled':
+    case 'paused':
+      return style.yellow(status);
+    case 'queued':
+    case 'running':
+      return style.cyan(status);
+    default:
+      return status;
+  }
 }
 
 /** `5h 03m`, `4m 10s`, `15s`: a wait as a person reads it. */
@@ -118,23 +187,31 @@ export function formatSeconds(total: number): string {
   return `${s}s`;
 }
 
-/** Prints an error for a person and returns the exit code to use. */
+/** Prints an error for a person (never a stack trace for a known error) and returns the exit code. */
 export function reportError(err: unknown): number {
+  const style = styleOf('stderr');
   if (isPatchbayError(err)) {
-    out.stderr(`patchbay: ${err.code}: ${err.message}\n`);
+    out.stderr(`${style.fail}patchbay: ${style.red(err.code)}: ${err.message}\n`);
     const retry = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
     if (typeof retry === 'number') {
       const at = new Date(Date.now() + retry * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
       out.stderr(`patchbay: retry in ${formatSeconds(retry)} (at ${at})\n`);
     }
-    return 2;
+    if (err.code === 'SERVER_UNREACHABLE')
+      out.stderr(
+        'patchbay: start a server with `patchbay serve`, or name yours with --url (PATCHBAY_URL)\n',
+      );
+    if (err.code === 'UNAUTHORIZED')
+      out.stderr("patchbay: give the CLI one of the server's tokens: PATCHBAY_TOKEN or --token\n");
+    return exitCodeForError(err.code);
   }
-  out.stderr(`patchbay: ${(err as Error).stack ?? String(err)}\n`);
-  return 70; // EX_SOFTWARE
+  out.stderr(`${style.fail}patchbay: ${(err as Error).stack ?? String(err)}\n`);
+  return EXIT.software;
 }
 
 export function formatRunRow(run: Run): string {
   const cmd = (run.command ?? []).join(' ');
   const when = run.createdAt.replace('T', ' ').slice(0, 19);
-  return `${run.id}  ${run.status.padEnd(11)}  ${when}  ${cmd.length > 60 ? `${cmd.slice(0, 57)}...` : cmd}`;
+  const status = colorStatus(run.status) + ' '.repeat(Math.max(0, 11 - run.status.length));
+  return `${run.id}  ${status}  ${when}  ${cmd.length > 60 ? `${cmd.slice(0, 57)}...` : cmd}`;
 }

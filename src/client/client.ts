@@ -1,5 +1,6 @@
 import {
   type Budget,
+  type ChangedFileList,
   type BudgetLimits,
   type BudgetList,
   ErrorBody,
@@ -158,6 +159,16 @@ export function createClient(options: ClientOptions) {
         'GET',
         `/v1/runs/${encodeURIComponent(id)}/events?after=${after}&limit=${limit}`,
       ),
+    /** A repository run's unified diff against its base commit (RUN_DIFF_NOT_AVAILABLE otherwise). */
+    async getRunDiff(id: string): Promise<string> {
+      const res = await send('GET', `/v1/runs/${encodeURIComponent(id)}/diff`);
+      const text = await res.text();
+      if (!res.ok) throw errorFromResponse(res.status, text);
+      return text;
+    },
+    /** Files a finished repository run changed, with added and removed line counts. */
+    getChangedFiles: (id: string) =>
+      request<ChangedFileList>('GET', `/v1/runs/${encodeURIComponent(id)}/files`),
     cancelRun: (id: string) => request<Run>('POST', `/v1/runs/${encodeURIComponent(id)}/cancel`),
     pauseRun: (id: string) => request<Run>('POST', `/v1/runs/${encodeURIComponent(id)}/pause`),
     resumeRun: (id: string) => request<Run>('POST', `/v1/runs/${encodeURIComponent(id)}/resume`),

@@ -1,6 +1,7 @@
 export {
   CONFIG_FILE_NAME,
   CONFIG_PATH_ENV,
+  colorPreference,
   isCI,
   loadConfig,
   secretValues,

@@ -3,7 +3,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isPatchbayError } from '../contracts/index.js';
-import { loadConfig, secretValues, type LoadConfigOptions } from './load.js';
+import { colorPreference, loadConfig, secretValues, type LoadConfigOptions } from './load.js';
 
 interface ConfigError {
   code: string;
@@ -239,5 +239,16 @@ describe('loadConfig', () => {
     });
     const sources = err.details.problems.map((p) => p.source).sort();
     expect(sources).toEqual(['PATCHBAY_OTLP_HEADERS', 'PATCHBAY_SENTRY_DSN']);
+  });
+});
+
+describe('colorPreference', () => {
+  it('follows NO_COLOR, then FORCE_COLOR, else the terminal', () => {
+    expect(colorPreference({})).toBe('auto');
+    expect(colorPreference({ NO_COLOR: '1' })).toBe('never');
+    expect(colorPreference({ NO_COLOR: '' })).toBe('auto');
+    expect(colorPreference({ FORCE_COLOR: '1' })).toBe('always');
+    expect(colorPreference({ FORCE_COLOR: '0' })).toBe('never');
+    expect(colorPreference({ NO_COLOR: '1', FORCE_COLOR: '1' })).toBe('never');
   });
 });

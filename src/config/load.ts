@@ -140,6 +140,19 @@ export function isCI(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 /**
+ * Whether the CLI may colour its output, from the conventions every terminal tool shares:
+ * `NO_COLOR` (any value) turns colour off, `FORCE_COLOR` (anything but 0/false) turns it on
+ * even into a pipe, and otherwise colour follows whether the stream is a terminal (`auto`).
+ * NO_COLOR wins when both are set. See https://no-color.org.
+ */
+export function colorPreference(env: NodeJS.ProcessEnv = process.env): 'never' | 'always' | 'auto' {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 'never';
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return ['0', 'false'].includes(force.toLowerCase()) ? 'never' : 'always';
+  return 'auto';
+}
+
+/**
  * The values of every secret setting, for scrubbing what leaves the process (error reports).
  * URL settings contribute their password only: the rest of a URL is not secret and an error
  * naming the host is worth keeping.

@@ -84,7 +84,16 @@ export const settings = {
     schema: z.url().optional(),
     defaultText: '(unset)',
     description:
-      'Server the CLI talks to. Unset: `patchbay run` runs embedded and the other commands use http://<host>:<port>.',
+      "Server the CLI talks to (`--url` on any command, before or after the subcommand). Unset: `patchbay run` runs embedded on the data dir; `runs`, `logs`, `diff` and `files` try http://<host>:<port>, then read the data dir's store; the other commands use http://<host>:<port>. See docs/cli.md.",
+  }),
+  token: setting({
+    key: 'token',
+    env: 'PATCHBAY_TOKEN',
+    schema: z.string().min(1).optional(),
+    defaultText: '(unset: the first of PATCHBAY_API_TOKENS)',
+    description:
+      "Bearer token the CLI sends to the server (`--token` on any command). One of the server's PATCHBAY_API_TOKENS.",
+    secret: true,
   }),
   publicUrl: setting({
     key: 'publicUrl',
@@ -599,6 +608,8 @@ export interface ResolvedConfig {
   host: string;
   port: number;
   url: string | undefined;
+  /** The CLI's bearer token; unset means the first of `apiTokens`. */
+  token: string | undefined;
   /** Always set: defaults to the SQLite file in the data dir. */
   databaseUrl: string;
   queueUrl: string | undefined;

@@ -345,6 +345,12 @@ export const errorCatalog = {
     kind: 'operational',
     message: 'The Patchbay server could not be reached.',
   },
+  CLI_NO_SERVER_OR_STORE: {
+    status: 503,
+    kind: 'user',
+    message:
+      'No server answers and the data dir holds no store: start one with `patchbay serve`, or name yours with --url (PATCHBAY_URL) or --data-dir (PATCHBAY_DATA_DIR).',
+  },
   STORE_UNAVAILABLE: { status: 503, kind: 'operational', message: 'The store does not answer.' },
   MIGRATION_FAILED: { status: 500, kind: 'operational', message: 'A database migration failed.' },
   SERVER_SHUTTING_DOWN: {

@@ -1,7 +1,13 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BIN,
+  cleanEnv,
   cleanupAll,
   freePort,
+  gitIn,
   runCli,
   startServer,
   tempDir,
@@ -54,7 +60,7 @@ describe('CLI without a server (embedded run, store fallback)', () => {
 
   it('`patchbay logs` of an unknown id fails with RUN_NOT_FOUND', async () => {
     const res = await runCli(['logs', 'run_nope'], { env });
-    expect(res.code).not.toBe(0);
+    expect(res.code).toBe(66);
     expect(res.stderr).toContain('RUN_NOT_FOUND');
   });
 
@@ -203,5 +209,185 @@ describe('patchbay doctor', () => {
     expect(await checks({ PATCHBAY_RUN_CONTAINMENT: 'none' })).toMatchObject({
       contain: { ok: true, detail: expect.stringMatching(/^none: process group only/) },
     });
+  });
+});
+
+describe('CLI: one rule for --url, --data-dir and --token; exit codes', () => {
+  let home: string;
+  let base: Record<string, string>;
+
+  beforeAll(async () => {
+    // A HOME of its own, to see that nothing creates ~/.patchbay behind the user's back.
+    home = tempDir();
+    base = { HOME: home, PATCHBAY_PORT: String(await freePort()) };
+  });
+
+  it('embedded `run` uses --data-dir given after the subcommand; `runs` reads it either side', async () => {
+    const dataDir = join(tempDir(), 'data');
+    const res = await runCli(['run', '--data-dir', dataDir, '--', 'echo', 'in data dir'], {
+      env: base,
+    });
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toContain(`(embedded, data: ${dataDir})`);
+    expect(existsSync(join(dataDir, 'patchbay.db'))).toBe(true);
+    expect(existsSync(join(home, '.patchbay'))).toBe(false);
+    const id = /run (run_[0-9A-Z]+) \(embedded/.exec(res.stderr)![1]!;
+
+    for (const args of [
+      ['runs', '--data-dir', dataDir],
+      ['--data-dir', dataDir, 'runs'],
+    ]) {
+      const runs = await runCli(args, { env: base });
+      expect(runs.code, runs.stderr).toBe(0);
+      expect(runs.stdout).toContain(id);
+    }
+  });
+
+  it('`runs` with no server and no store says so (exit 69) and creates no data dir', async () => {
+    const res = await runCli(['runs'], { env: base });
+    expect(res.code).toBe(69);
+    expect(res.stderr).toContain('CLI_NO_SERVER_OR_STORE');
+    expect(res.stderr).toContain(join(home, '.patchbay'));
+    expect(res.stderr).toContain('patchbay serve');
+    expect(res.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(home, '.patchbay'))).toBe(false);
+
+    const named = join(tempDir(), 'typo');
+    const typo = await runCli(['logs', 'run_x', '--data-dir', named], { env: base });
+    expect(typo.code).toBe(69);
+    expect(typo.stderr).toContain(`${named} holds no store`);
+    expect(existsSync(named)).toBe(false);
+  });
+
+  it('a usage error exits 2 and a server that does not answer 69, without a stack trace', async () => {
+    const usage = await runCli(['runs', '--no-such-flag'], { env: base });
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("unknown option '--no-such-flag'");
+
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const down = await runCli(['repos', 'list', '--url', url], { env: base });
+    expect(down.code).toBe(69);
+    expect(down.stderr).toContain(`SERVER_UNREACHABLE: cannot reach ${url}`);
+    expect(down.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+/** A git repository inside the server's default trusted root. */
+function makeRepo(dataDir: string): string {
+  const path = join(dataDir, 'workspaces', 'app');
+  mkdirSync(path, { recursive: true });
+  writeFileSync(join(path, 'README.md'), '# app\n');
+  gitIn(path, 'init', '-q', '-b', 'main');
+  gitIn(path, 'add', '.');
+  gitIn(path, 'commit', '-q', '-m', 'initial');
+  return path;
+}
+
+/** Runs the CLI on a pseudo-terminal (script(1)), as a person at a terminal would. */
+function runOnTty(args: string[], env: Record<string, string>): string {
+  const line = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ');
+  const res = spawnSync('script', ['-qec', line, '/dev/null'], {
+    env: cleanEnv(env),
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  return res.stdout;
+}
+
+describe('CLI against a server with tokens: PATCHBAY_TOKEN, diff, files, colour', () => {
+  let server: ServerHandle;
+  let env: Record<string, string>;
+  let runId: string;
+  const ESC = '\u001b[';
+
+  beforeAll(async () => {
+    const dataDir = tempDir();
+    const path = makeRepo(dataDir);
+    server = await startServer({
+      dataDir,
+      env: { PATCHBAY_API_TOKENS: 'tok-a,tok-b' },
+      token: 'tok-b',
+    });
+    const repo = await server.api.request('POST', '/v1/repos', { path });
+    expect(repo.status, repo.text).toBe(201);
+    // No PATCHBAY_URL: --url is given after the subcommand; the token is the client's own.
+    env = { PATCHBAY_DATA_DIR: tempDir(), PATCHBAY_TOKEN: 'tok-b' };
+    const res = await runCli(
+      [
+        'run',
+        '--url',
+        server.url,
+        '--repo',
+        repo.body.id,
+        '--',
+        'sh',
+        '-c',
+        'echo more >> README.md; echo new > added.txt',
+      ],
+      { env },
+    );
+    expect(res.code, res.stderr).toBe(0);
+    runId = /run (run_[0-9A-Z]+) queued on/.exec(res.stderr)![1]!;
+    // The end of a repository run names its branch and the files it changed.
+    expect(res.stderr).toContain(`branch patchbay/${runId}: 2 file(s) changed`);
+    expect(res.stderr).toMatch(/\+1 -0\tREADME\.md/);
+    expect(res.stderr).toContain(`patchbay diff ${runId}`);
+  });
+
+  it('authenticates with PATCHBAY_TOKEN or --token; without one it is UNAUTHORIZED, exit 77', async () => {
+    const ok = await runCli(['runs', '--url', server.url], { env });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain(runId);
+
+    const flag = await runCli(['--url', server.url, 'runs', '--token', 'tok-a'], {
+      env: { PATCHBAY_DATA_DIR: env.PATCHBAY_DATA_DIR! },
+    });
+    expect(flag.code, flag.stderr).toBe(0);
+
+    const none = await runCli(['runs', '--url', server.url], {
+      env: { PATCHBAY_DATA_DIR: env.PATCHBAY_DATA_DIR! },
+    });
+    expect(none.code).toBe(77);
+    expect(none.stderr).toContain('UNAUTHORIZED');
+    expect(none.stderr).toContain('PATCHBAY_TOKEN');
+  });
+
+  it('`files` and `diff` print what the run changed, from the server or from its store', async () => {
+    const files = await runCli(['files', runId, '--url', server.url], { env });
+    expect(files.code, files.stderr).toBe(0);
+    expect(files.stdout).toBe('+1 -0\tREADME.md\n+1 -0\tadded.txt\n');
+
+    const diff = await runCli(['diff', runId, '--url', server.url], { env });
+    expect(diff.code, diff.stderr).toBe(0);
+    expect(diff.stdout).toContain('diff --git a/added.txt b/added.txt');
+    expect(diff.stdout).toContain('+more\n');
+    expect(diff.stdout).not.toContain(ESC);
+
+    // No --url and nothing on PATCHBAY_PORT: the same answers from the server's data dir.
+    const local = { PATCHBAY_DATA_DIR: server.dataDir, PATCHBAY_PORT: String(await freePort()) };
+    const localFiles = await runCli(['files', runId], { env: local });
+    expect(localFiles.code, localFiles.stderr).toBe(0);
+    expect(localFiles.stdout).toBe(files.stdout);
+    const localDiff = await runCli(['diff', runId], { env: local });
+    expect(localDiff.stdout).toBe(diff.stdout);
+
+    const shell = await server.api.createRun({ command: ['true'], wait: true });
+    const none = await runCli(['diff', shell.id, '--url', server.url], { env });
+    expect(none.code).toBe(66);
+    expect(none.stderr).toContain('RUN_DIFF_NOT_AVAILABLE');
+  });
+
+  it('colours a terminal, not a pipe; NO_COLOR turns it off and FORCE_COLOR on', async () => {
+    const args = ['diff', runId, '--url', server.url];
+    const tty = runOnTty(args, env);
+    expect(tty).toContain(`${ESC}32m+more`);
+    expect(tty).toContain(`${ESC}1mdiff --git`);
+    expect(runOnTty(args, { ...env, NO_COLOR: '1' })).not.toContain(ESC);
+    expect(runOnTty(args, { ...env, NO_COLOR: '1' })).toContain('+more');
+
+    const forced = await runCli(['files', runId, '--url', server.url], {
+      env: { ...env, FORCE_COLOR: '1' },
+    });
+    expect(forced.stdout).toContain(`${ESC}32m+1${ESC}39m`);
   });
 });

@@ -1,8 +1,14 @@
 import type { Command } from 'commander';
-import { CreateRunRequest, PatchbayError, type Run, type RunEvent } from '../../contracts/index.js';
+import {
+  CreateRunRequest,
+  PatchbayError,
+  type ChangedFile,
+  type Run,
+  type RunEvent,
+} from '../../contracts/index.js';
 import { createContext, type CliContext } from '../context.js';
 import { openEmbedded } from '../embedded.js';
-import { describeEnd, exitCodeOf, out, printEvent } from '../output.js';
+import { describeChanges, describeEnd, exitCodeOf, out, printEvent } from '../output.js';
 
 /** Flags that describe a run request (shared by `run` and `schedules add`). */
 export interface RunFlags {
@@ -112,7 +118,11 @@ async function runRemote(
   } finally {
     process.off('SIGINT', onSigint);
   }
-  return finish(await ctx.client.getRun(run.id), flags);
+  return finish(
+    await ctx.client.getRun(run.id),
+    flags,
+    async (id) => (await ctx.client.getChangedFiles(id)).files,
+  );
 }
 
 async function runEmbedded(
@@ -146,15 +156,34 @@ async function runEmbedded(
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
     }
-    return finish(await embedded.engine.getRun(run.id), flags);
+    return await finish(await embedded.engine.getRun(run.id), flags, (id) =>
+      embedded.engine.getChangedFiles(id),
+    );
   } finally {
     await embedded.close();
   }
 }
 
-function finish(run: Run, flags: RunFlags): number {
-  if (flags.json) out.stdout(`${JSON.stringify({ run })}\n`);
-  else if (!flags.quiet || run.status !== 'succeeded') out.note(describeEnd(run));
+/**
+ * Reports how the run ended and returns its exit code. A repository run also says where its
+ * work is: the branch and the files it changed (`patchbay diff <run>` prints the diff).
+ */
+async function finish(
+  run: Run,
+  flags: RunFlags,
+  changedFiles: (id: string) => Promise<ChangedFile[]>,
+): Promise<number> {
+  // A run that failed before it recorded its changes has none to show.
+  const files = run.branch ? await changedFiles(run.id).catch(() => null) : null;
+  if (flags.json) {
+    out.stdout(`${JSON.stringify(files ? { run, files } : { run })}\n`);
+  } else {
+    if (!flags.quiet || run.status !== 'succeeded') out.note(describeEnd(run));
+    if (files && run.branch && !flags.quiet) {
+      for (const line of describeChanges(run.branch, files)) out.note(line);
+      if (files.length > 0) out.note(`see the diff: patchbay diff ${run.id}`);
+    }
+  }
   return exitCodeOf(run);
 }
 
@@ -199,7 +228,7 @@ export function registerRun(program: Command): void {
     .option('-q, --quiet', 'print only the command output')
     .addHelpText(
       'after',
-      '\nTalks to PATCHBAY_URL when it is set; otherwise runs embedded on the local data dir.\n\nExamples:\n  patchbay run -- sh -c "echo hello; sleep 1; echo done"\n  patchbay run --agent claude --repo repo_01… -- "add a test for utils.ts"\n  patchbay run --conversation conv_01… -- "now make it faster"',
+      '\nTalks to the server of --url (PATCHBAY_URL) when one is named; otherwise runs embedded on the store of --data-dir (PATCHBAY_DATA_DIR).\n\nExamples:\n  patchbay run -- sh -c "echo hello; sleep 1; echo done"\n  patchbay run --agent claude --repo repo_01… -- "add a test for utils.ts"\n  patchbay run --conversation conv_01… -- "now make it faster"',
     )
     .action(async (command: string[], flags: RunFlags, cmd: Command) => {
       const ctx = createContext(cmd);
