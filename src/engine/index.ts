@@ -32,3 +32,4 @@ export {
   type RunOrigin,
   type Schedules,
 } from './schedules.js';
+export { runDiffPath } from './run-workspaces.js';

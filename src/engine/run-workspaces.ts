@@ -7,6 +7,10 @@ import type { Logger } from '../observability/index.js';
 import type { RunPatch, RunRecord, Store } from '../store/index.js';
 import { commitAll, createWorktree, diffAgainstBase, git } from '../workspaces/index.js';
 
+/** Where a repository run's diff is kept once it has ended (the API and the CLI read it). */
+export const runDiffPath = (dataDir: string, runId: string): string =>
+  join(dataDir, 'artifacts', `${runId}.diff`);
+
 /**
  * The workspaces of repository runs: a worktree per run (or per chain of follow-up runs),
  * the record of what a run changed, and the sweep that removes expired workspaces.
@@ -14,7 +18,7 @@ import { commitAll, createWorktree, diffAgainstBase, git } from '../workspaces/i
 export function createRunWorkspaces(deps: { config: ResolvedConfig; store: Store; log: Logger }) {
   const { config, store, log } = deps;
   const gitOptions = { env: config.childEnvBase, timeoutMs: config.cloneTimeoutMs };
-  const diffPath = (runId: string): string => join(config.dataDir, 'artifacts', `${runId}.diff`);
+  const diffPath = (runId: string): string => runDiffPath(config.dataDir, runId);
 
   /** A worktree of the run's repository on branch patchbay/<run id>, at the requested ref. */
   async function createRunWorktree(record: RunRecord) {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { PatchbayError, type ChangedFile } from '../../contracts/index.js';
+import { runDiffPath } from '../../engine/index.js';
 import type { Store } from '../../store/index.js';
 import { createContext, type CliContext } from '../context.js';
 import { remoteOrLocal } from '../local.js';
@@ -16,13 +16,10 @@ async function changedRecord(store: Store, id: string) {
   return { ...record, changedFiles: record.changedFiles };
 }
 
-/**
- * Reads a run's diff from the data dir, where the engine writes it when the run ends
- * (`<dataDir>/artifacts/<run id>.diff`, see engine/run-workspaces.ts).
- */
+/** Reads a run's diff from the data dir, where the engine writes it when the run ends. */
 async function localDiff(ctx: CliContext, store: Store, id: string): Promise<string> {
   await changedRecord(store, id);
-  return readFile(join(ctx.config.dataDir, 'artifacts', `${id}.diff`), 'utf8');
+  return readFile(runDiffPath(ctx.config.dataDir, id), 'utf8');
 }
 
 export function registerDiff(program: Command): void {
