@@ -74,7 +74,7 @@ describe('an agent whose CLI is not installed', () => {
     ['claude', 'npm install -g @anthropic-ai/claude-code'],
     ['codex', 'npm install -g @openai/codex'],
     ['gemini', 'npm install -g @google/gemini-cli'],
-    ['cursor', 'https://cursor.com/cli'],
+    ['cursor', 'curl https://cursor.com/install -fsS | bash'],
   ] as const;
 
   it.each(cases)(
