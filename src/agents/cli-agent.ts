@@ -1,10 +1,18 @@
 import { PatchbayError } from '../contracts/index.js';
 import { findExecutable } from './find-executable.js';
 import type { StreamParser } from './stream-parser.js';
-import type { AgentAdapter, AgentCapabilities, CliAgentName, LaunchInput } from './types.js';
+import type {
+  AgentAdapter,
+  AgentCapabilities,
+  AgentContext,
+  CliAgentName,
+  LaunchInput,
+} from './types.js';
 
 export interface CliAgentSpec {
   name: CliAgentName;
+  /** How a user installs the CLI (a command), named when it is missing. */
+  install: string;
   capabilities: AgentCapabilities;
   /** The CLI's own state directories under HOME (sessions, settings, login). */
   stateDirs: readonly string[];
@@ -28,8 +36,21 @@ export interface CliAgentSpec {
  * its argv and which parser reads its stream (shared/reference/agent-cli-formats.md).
  */
 export function createCliAgent(spec: CliAgentSpec): AgentAdapter {
+  const setting = `PATCHBAY_AGENT_${spec.name.toUpperCase()}_BIN`;
+  async function assertInstalled(context: AgentContext): Promise<void> {
+    const bin = context.bins[spec.name];
+    if (await findExecutable(bin, context.childPath)) return;
+    throw new PatchbayError(
+      'AGENT_NOT_INSTALLED',
+      `the ${spec.name} CLI is not installed on this server: ${setting} is \`${bin}\`, which is ` +
+        `not ${bin.includes('/') ? 'an executable file' : "on the runs' PATH"}. ` +
+        `Install it with \`${spec.install}\`, or set ${setting} to its path.`,
+      { agent: spec.name, bin, setting, install: spec.install },
+    );
+  }
   return {
     name: spec.name,
+    install: spec.install,
     capabilities: spec.capabilities,
     stateDirs: spec.stateDirs,
     stateFiles: spec.stateFiles ?? {},
@@ -42,15 +63,9 @@ export function createCliAgent(spec: CliAgentSpec): AgentAdapter {
       if (request.resumeSessionId && !spec.capabilities.resume) {
         throw new PatchbayError('VALIDATION_FAILED', `the ${spec.name} agent cannot resume`);
       }
-      const bin = context.bins[spec.name];
-      if (!(await findExecutable(bin, context.childPath))) {
-        throw new PatchbayError(
-          'AGENT_NOT_INSTALLED',
-          `the ${spec.name} CLI (\`${bin}\`) is not installed or not on PATH`,
-          { agent: spec.name, bin },
-        );
-      }
+      await assertInstalled(context);
     },
+    assertInstalled,
     plan(run, context) {
       const input = { ...run, prompt: run.prompt ?? '' };
       const argv = [context.bins[spec.name], ...spec.args(input)];

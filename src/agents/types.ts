@@ -52,6 +52,8 @@ export interface LaunchPlan {
 export interface AgentAdapter {
   readonly name: AgentName;
   readonly capabilities: AgentCapabilities;
+  /** How a user installs the agent's CLI (a command); absent for the built-in shell. */
+  readonly install?: string;
   /**
    * Where the CLI keeps its sessions, settings and login, relative to HOME: created when
    * missing and writable inside a bwrap sandbox (without them a sandboxed agent could neither
@@ -65,6 +67,12 @@ export interface AgentAdapter {
    * @throws PatchbayError with a user-facing code.
    */
   validate(request: ParsedCreateRunRequest, context: AgentContext): Promise<void>;
+  /**
+   * Checks only that the agent can start here (its CLI is installed), for what is created now
+   * and runs later: a conversation, a schedule. Absent: nothing to install.
+   * @throws PatchbayError AGENT_NOT_INSTALLED, naming how to install it.
+   */
+  assertInstalled?(context: AgentContext): Promise<void>;
   /** The process to start for a stored run. */
   plan(run: LaunchInput, context: AgentContext): LaunchPlan;
   /** Agents that print NDJSON: a fresh parser per run. Absent: stdout is plain output. */

@@ -359,7 +359,7 @@ export const settings = {
     schema: list.optional(),
     defaultText: '<dataDir>/workspaces',
     description:
-      'Comma-separated trusted roots. A run `workdir` must resolve (symlinks included) inside one of them.',
+      "Comma-separated trusted roots. A run `workdir` (a conversation's and a schedule's too) and a repository registered by path must resolve (symlinks included) inside one of them; a relative `workdir` is taken from the first. A refusal (`WORKDIR_NOT_TRUSTED`) lists them.",
   }),
   allowedCommands: setting({
     key: 'allowedCommands',

@@ -81,7 +81,8 @@ export const errorCatalog = {
   AGENT_NOT_INSTALLED: {
     status: 400,
     kind: 'operational',
-    message: "The agent's CLI is not installed on this server (see PATCHBAY_AGENT_<NAME>_BIN).",
+    message:
+      "The agent's CLI is not installed on this server: details.install says how to install it, and PATCHBAY_AGENT_<NAME>_BIN points at another binary.",
   },
   AGENT_NOT_SUPPORTED: {
     status: 400,
@@ -96,7 +97,8 @@ export const errorCatalog = {
   WORKDIR_NOT_TRUSTED: {
     status: 403,
     kind: 'user',
-    message: 'The working directory is outside every trusted workspace root.',
+    message:
+      'The working directory is outside every trusted workspace root; details.roots lists them, and PATCHBAY_WORKSPACE_ROOTS (comma-separated) adds one.',
   },
   WORKDIR_NOT_FOUND: {
     status: 400,

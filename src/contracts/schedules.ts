@@ -63,6 +63,22 @@ export const UpdateScheduleRequest = z
 export type UpdateScheduleRequest = z.input<typeof UpdateScheduleRequest>;
 export type ParsedUpdateScheduleRequest = z.output<typeof UpdateScheduleRequest>;
 
+/**
+ * One tick of a schedule, recorded by whichever process claimed it first. `started` made a
+ * run; `skipped` did not (the run was refused, e.g. BUDGET_EXCEEDED: `error` says why);
+ * `pending` is being started (or its server died while starting it).
+ */
+export const ScheduleFire = z.object({
+  tick: z.string(),
+  firedAt: z.string(),
+  outcome: z.enum(['pending', 'started', 'skipped']),
+  runId: z.string().nullable(),
+  error: RunError.nullable(),
+  /** The run's final status once it ended. */
+  runStatus: RunStatus.nullable(),
+});
+export type ScheduleFire = z.infer<typeof ScheduleFire>;
+
 export const Schedule = z.object({
   id: z.string(),
   name: z.string().nullable(),
@@ -81,26 +97,13 @@ export const Schedule = z.object({
   nextRunAt: z.string().nullable(),
   /** The latest tick it fired (started or skipped a run). */
   lastRunAt: z.string().nullable(),
+  lastFire: ScheduleFire.nullable().describe(
+    'What the latest tick did: `started` (with the run and, once it ended, its status) or `skipped` with the refusal in `error` (e.g. BUDGET_EXCEEDED); null before the first tick.',
+  ),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
 export type Schedule = z.infer<typeof Schedule>;
-
-/**
- * One tick of a schedule, recorded by whichever process claimed it first. `started` made a
- * run; `skipped` did not (the run was refused, e.g. BUDGET_EXCEEDED: `error` says why);
- * `pending` is being started (or its server died while starting it).
- */
-export const ScheduleFire = z.object({
-  tick: z.string(),
-  firedAt: z.string(),
-  outcome: z.enum(['pending', 'started', 'skipped']),
-  runId: z.string().nullable(),
-  error: RunError.nullable(),
-  /** The run's final status once it ended. */
-  runStatus: RunStatus.nullable(),
-});
-export type ScheduleFire = z.infer<typeof ScheduleFire>;
 
 export const ScheduleWithFires = Schedule.extend({
   /** The latest fires, newest first. */

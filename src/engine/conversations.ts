@@ -77,8 +77,42 @@ export function createConversations(options: ConversationsOptions) {
     return c;
   }
 
+  /**
+   * The run request a conversation's next run is made from: the conversation's agent, model
+   * and workspace (its first run's, or where the conversation works) filled in.
+   */
+  async function plan(request: ParsedCreateRunRequest & { conversationId: string }) {
+    const c = await get(request.conversationId);
+    if (request.agent && request.agent !== c.agent) {
+      throw new PatchbayError(
+        'CONVERSATION_AGENT_MISMATCH',
+        `conversation ${c.id} uses ${c.agent}, not ${request.agent}`,
+        { agent: c.agent },
+      );
+    }
+    for (const field of ['workdir', 'repo', 'ref', 'workspaceOf', 'resumeSessionId'] as const) {
+      if (request[field] !== undefined) {
+        throw invalidBodyField(field, `the conversation decides ${field}: leave it out`);
+      }
+    }
+    const planned: ParsedCreateRunRequest = {
+      ...request,
+      agent: c.agent,
+      model: request.model ?? c.model ?? undefined,
+      ...(c.workspaceRunId
+        ? { workspaceOf: c.workspaceRunId }
+        : {
+            repo: c.repoId ?? undefined,
+            ref: c.ref ?? undefined,
+            workdir: c.workdir ?? undefined,
+          }),
+    };
+    return { conversation: c, planned };
+  }
+
   return {
     get,
+    plan,
     async create(request: CreateConversationRequest): Promise<Conversation> {
       if (request.repo && request.workdir) {
         throw invalidBodyField('workdir', 'give either repo or workdir, not both');
@@ -134,31 +168,7 @@ export function createConversations(options: ConversationsOptions) {
       insert: (request: ParsedCreateRunRequest) => Promise<T & { id: string }>,
     ): Promise<T> {
       return withConversationLock(request.conversationId, async () => {
-        const c = await get(request.conversationId);
-        if (request.agent && request.agent !== c.agent) {
-          throw new PatchbayError(
-            'CONVERSATION_AGENT_MISMATCH',
-            `conversation ${c.id} uses ${c.agent}, not ${request.agent}`,
-            { agent: c.agent },
-          );
-        }
-        for (const field of ['workdir', 'repo', 'ref', 'workspaceOf', 'resumeSessionId'] as const) {
-          if (request[field] !== undefined) {
-            throw invalidBodyField(field, `the conversation decides ${field}: leave it out`);
-          }
-        }
-        const planned: ParsedCreateRunRequest = {
-          ...request,
-          agent: c.agent,
-          model: request.model ?? c.model ?? undefined,
-          ...(c.workspaceRunId
-            ? { workspaceOf: c.workspaceRunId }
-            : {
-                repo: c.repoId ?? undefined,
-                ref: c.ref ?? undefined,
-                workdir: c.workdir ?? undefined,
-              }),
-        };
+        const { conversation: c, planned } = await plan(request);
         const run = await insert(planned);
         if (!c.workspaceRunId) await store.conversations.claimWorkspace(c.id, run.id);
         await store.conversations.appendMessage(c.id, {

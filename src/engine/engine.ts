@@ -348,7 +348,13 @@ export function createEngine(options: EngineOptions): Engine {
       : insertRun(request, origin);
   }
 
-  async function insertRun(request: ParsedCreateRunRequest, origin: RunOrigin): Promise<Run> {
+  /**
+   * Every check a run request passes before it is stored: the agent's own (its CLI installed,
+   * the command allowed, a prompt), the workspace (the run it follows, repo and ref, a trusted
+   * workdir), pty and the callback URL policy. Budgets are not checked here: they depend on
+   * the moment the run is created. Returns what the checks resolved.
+   */
+  async function checkRunRequest(request: ParsedCreateRunRequest) {
     const adapter = getAgent(request.agent ?? 'shell');
     await adapter.validate(request, agentContext(request.env ?? {}));
     let follow: RunRecord | undefined;
@@ -385,7 +391,23 @@ export function createEngine(options: EngineOptions): Engine {
         allowPrivate: config.allowPrivateCallbackUrls,
       });
     }
+    return { adapter, follow, workdir };
+  }
 
+  /**
+   * Validates a run request exactly as createRun would, without storing anything: for what
+   * starts runs later (schedules), so a request every tick would refuse is refused once, now.
+   * A conversation's request is checked as the conversation would complete it.
+   */
+  async function validateRun(request: ParsedCreateRunRequest): Promise<void> {
+    const { conversationId } = request;
+    await checkRunRequest(
+      conversationId ? (await conversations.plan({ ...request, conversationId })).planned : request,
+    );
+  }
+
+  async function insertRun(request: ParsedCreateRunRequest, origin: RunOrigin): Promise<Run> {
+    const { adapter, follow, workdir } = await checkRunRequest(request);
     const record = newRunRecord({
       agent: adapter.name,
       command: request.command ?? null,
@@ -970,7 +992,7 @@ export function createEngine(options: EngineOptions): Engine {
   });
   const scheduleCallback = (run: Run): void => callbacks.schedule(run);
 
-  const schedules = createSchedules({ store, log: baseLog, queue, createRun });
+  const schedules = createSchedules({ store, log: baseLog, queue, createRun, validateRun });
 
   async function cancelQueued(runId: string): Promise<void> {
     await dispatcher.remove(await getRecord(runId));
@@ -1462,7 +1484,11 @@ export function createEngine(options: EngineOptions): Engine {
       }
     },
     sweepWorkspaces,
-    createConversation: (request) => conversations.create(request),
+    async createConversation(request) {
+      // Every run of the conversation needs its agent: refuse now, not at the first message.
+      await getAgent(request.agent).assertInstalled?.(agentContext({}));
+      return conversations.create(request);
+    },
     listConversations: (query) => conversations.list(query),
     getConversation: (id) => conversations.getWithMessages(id),
     async postMessage(conversationId, request) {

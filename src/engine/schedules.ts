@@ -7,6 +7,7 @@ import {
   type ParsedUpdateScheduleRequest,
   type Run,
   type Schedule,
+  type ScheduleFire,
   type ScheduleWithFires,
 } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
@@ -39,6 +40,12 @@ export interface SchedulesOptions {
   queue: JobQueue;
   /** The engine's own createRun: validation, budgets and the queue apply to scheduled runs. */
   createRun(request: ParsedCreateRunRequest, origin: RunOrigin): Promise<Run>;
+  /**
+   * The engine's validation of a run request, without creating it: a schedule's run is checked
+   * when the schedule is created, changed or enabled, so a tick is skipped only for what
+   * changed since (a budget reached, a directory removed), not for a request never valid.
+   */
+  validateRun(request: ParsedCreateRunRequest): Promise<void>;
   /** Longest sleep between looks at the store (schedules made by other servers). */
   pollMs?: number;
   /** Counts cron computations (default: a counter of its own); see `stats`. */
@@ -127,7 +134,7 @@ export function createSchedules(options: SchedulesOptions): Schedules {
   let looks = 0;
   let nextLookAt = 0;
 
-  function toSchedule(s: ScheduleRecord): Schedule {
+  function toSchedule(s: ScheduleRecord, lastFire: ScheduleFire | null): Schedule {
     const now = Date.now();
     return {
       id: s.id,
@@ -141,9 +148,24 @@ export function createSchedules(options: SchedulesOptions): Schedules {
       pausedReason: s.pausedReason,
       nextRunAt: s.enabled ? iso(clock.nextRunAt(s.id, specOf(s), cursorOf(s), now)) : null,
       lastRunAt: s.lastTick,
+      lastFire,
       createdAt: s.createdAt,
       updatedAt: s.updatedAt,
     };
+  }
+
+  /** The schedule as answered, with what its latest tick did. */
+  async function present(s: ScheduleRecord): Promise<Schedule> {
+    const [last] = await store.schedules.listFires(s.id, 1);
+    return toSchedule(s, last ?? null);
+  }
+
+  /**
+   * A schedule's run is validated as createRun would validate it, when it could not have been
+   * before: created, changed, or enabled again (a directory may have gone meanwhile).
+   */
+  async function validateRun(run: ScheduleRecord['run']): Promise<void> {
+    await options.validateRun(ScheduleRunRequest.parse(run));
   }
 
   async function getRecord(id: string): Promise<ScheduleRecord> {
@@ -283,6 +305,7 @@ export function createSchedules(options: SchedulesOptions): Schedules {
       const now = Date.now();
       // The check computes the first tick after now: the new schedule's whole plan.
       const next = assertCronSpec(spec, now, counter);
+      await validateRun(request.run);
       const at = iso(now);
       const record: ScheduleRecord = {
         id: newScheduleId(),
@@ -306,14 +329,19 @@ export function createSchedules(options: SchedulesOptions): Schedules {
         { scheduleId: record.id, cron: record.cron, tz: record.timezone },
         'schedule created',
       );
-      return toSchedule(record);
+      return toSchedule(record, null);
     },
     async list() {
-      return (await store.schedules.list()).map(toSchedule);
+      const [all, fires] = await Promise.all([
+        store.schedules.list(),
+        store.schedules.latestFires(),
+      ]);
+      return all.map((s) => toSchedule(s, fires.get(s.id) ?? null));
     },
     async get(id) {
       const s = await getRecord(id);
-      return { ...toSchedule(s), fires: await store.schedules.listFires(id, RECENT_FIRES) };
+      const fires = await store.schedules.listFires(id, RECENT_FIRES);
+      return { ...toSchedule(s, fires[0] ?? null), fires };
     },
     async update(id, request) {
       const before = await getRecord(id);
@@ -334,6 +362,8 @@ export function createSchedules(options: SchedulesOptions): Schedules {
         patch.maxConsecutiveFailures = request.maxConsecutiveFailures;
       if (request.enabled !== undefined) patch.enabled = request.enabled;
       const enabling = request.enabled === true && !before.enabled;
+      // A new run is checked; so is the stored one when the schedule is enabled again.
+      if (patch.run !== undefined || enabling) await validateRun(patch.run ?? before.run);
       if (enabling) {
         // A fresh start: the pause and the failures that caused it are history.
         patch.pausedReason = null;
@@ -350,7 +380,7 @@ export function createSchedules(options: SchedulesOptions): Schedules {
       if (after.enabled) clock.track(after, known);
       else clock.forget(id);
       poke();
-      return toSchedule(after);
+      return present(after);
     },
     async remove(id) {
       if (!(await store.schedules.delete(id)))

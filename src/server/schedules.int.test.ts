@@ -100,6 +100,9 @@ describe('schedules API', () => {
       schedules: Schedule[];
     }>();
     expect(list.schedules.map((s) => s.id)).toEqual([schedule.id]);
+    // The list says what the latest tick did, as the schedule's own fires do.
+    expect(list.schedules[0]!.lastFire).toEqual(detail.fires[0]);
+    expect(list.schedules[0]!.lastFire).toMatchObject({ outcome: 'started', error: null });
     const del = await app.inject({ method: 'DELETE', url: `/v1/schedules/${schedule.id}` });
     expect(del.statusCode).toBe(204);
     expect(
@@ -156,16 +159,18 @@ describe('schedules API', () => {
 
   it('records a tick whose run is refused as skipped, without counting it as a failure', async () => {
     const { app } = await boot();
+    // Valid when created, refused at each tick by createRun: no run may start at all.
+    const budget = await app.inject({
+      method: 'PUT',
+      url: '/v1/budgets/global',
+      payload: { maxConcurrentRuns: 0 },
+    });
+    expect(budget.statusCode).toBe(200);
     const schedule = (
       await app.inject({
         method: 'POST',
         url: '/v1/schedules',
-        // Refused by createRun: the workdir lies outside every trusted root.
-        payload: {
-          cron: EVERY_SECOND,
-          run: { command: ['true'], workdir: '/etc' },
-          maxConsecutiveFailures: 1,
-        },
+        payload: { cron: EVERY_SECOND, run: { command: ['true'] }, maxConsecutiveFailures: 1 },
       })
     ).json<Schedule>();
     const detail = await waitFor(async () => {
@@ -179,9 +184,18 @@ describe('schedules API', () => {
     expect(settled[0]).toMatchObject({
       outcome: 'skipped',
       runId: null,
-      error: { code: 'WORKDIR_NOT_TRUSTED' },
+      error: { code: 'BUDGET_EXCEEDED' },
     });
     expect(detail).toMatchObject({ enabled: true, consecutiveFailures: 0, pausedReason: null });
+    // The list shows the skip and why, without opening the schedule.
+    const listed = await waitFor(async () => {
+      const { schedules } = (await app.inject({ method: 'GET', url: '/v1/schedules' })).json<{
+        schedules: Schedule[];
+      }>();
+      const last = schedules[0]?.lastFire;
+      return last && last.outcome !== 'pending' ? last : undefined;
+    }, 'a settled last fire in the list');
+    expect(listed).toMatchObject({ outcome: 'skipped', error: { code: 'BUDGET_EXCEEDED' } });
     await app.inject({ method: 'DELETE', url: `/v1/schedules/${schedule.id}` });
   });
 });

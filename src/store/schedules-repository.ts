@@ -71,6 +71,8 @@ export interface ScheduleRepository {
   recordFire(id: string, tick: string, result: FireResult): Promise<void>;
   /** The latest fires, newest first. */
   listFires(id: string, limit: number): Promise<ScheduleFire[]>;
+  /** The latest fire of every schedule that has fired, by schedule id (one query). */
+  latestFires(): Promise<Map<string, ScheduleFire>>;
   /** Notes the final status of a scheduled run on its fire. */
   setRunStatus(runId: string, status: RunStatus): Promise<void>;
   /** Counts one more failed run (atomically); returns the new count, undefined if no schedule. */
@@ -262,6 +264,24 @@ export function createScheduleRepository(
         .limit(limit)
         .execute();
       return rows.map(fireFromRow);
+    },
+    async latestFires() {
+      // Each schedule's greatest tick, joined back to its row: (schedule_id, tick) is the key.
+      const latest = db
+        .selectFrom('schedule_fires')
+        .select((eb) => ['schedule_id', eb.fn.max('tick').as('tick')])
+        .groupBy('schedule_id')
+        .as('latest');
+      const rows = await db
+        .selectFrom('schedule_fires as f')
+        .innerJoin(latest, (join) =>
+          join
+            .onRef('latest.schedule_id', '=', 'f.schedule_id')
+            .onRef('latest.tick', '=', 'f.tick'),
+        )
+        .selectAll('f')
+        .execute();
+      return new Map(rows.map((row) => [row.schedule_id, fireFromRow(row)]));
     },
     async setRunStatus(runId, status) {
       await db

@@ -18,6 +18,27 @@ async function resolveRoots(roots: string[]): Promise<string[]> {
   return out;
 }
 
+/** The setting that lists the trusted roots, named in every refusal so a user can fix it. */
+const WORKSPACE_ROOTS_SETTING = 'PATCHBAY_WORKSPACE_ROOTS';
+
+/**
+ * WORKDIR_NOT_TRUSTED that says what is trusted and how to trust more: the roots as configured
+ * (the operator's own setting, not a discovery about the machine) and the setting's name.
+ */
+function notTrusted(
+  workdir: string,
+  roots: string[],
+  why = 'is outside every trusted root',
+): PatchbayError {
+  const list = roots.map((r) => resolve(r));
+  return new PatchbayError(
+    'WORKDIR_NOT_TRUSTED',
+    `${workdir} ${why}; trusted roots: ${list.join(', ') || '(none)'}. ` +
+      `To trust another directory, add it to ${WORKSPACE_ROOTS_SETTING} (comma-separated) and restart the server.`,
+    { workdir, roots: list, setting: WORKSPACE_ROOTS_SETTING },
+  );
+}
+
 /**
  * Resolves a requested working directory and checks it against the trusted roots.
  * The check runs on the real path, after every symlink is resolved, so a link inside a
@@ -27,12 +48,10 @@ async function resolveRoots(roots: string[]): Promise<string[]> {
  */
 export async function resolveTrustedWorkdir(workdir: string, roots: string[]): Promise<string> {
   if (workdir.includes('\0')) {
-    throw new PatchbayError('WORKDIR_NOT_TRUSTED', 'workdir contains a NUL byte');
+    throw notTrusted(JSON.stringify(workdir), roots, 'contains a NUL byte');
   }
   if (workdir.split(/[\\/]+/).includes('..')) {
-    throw new PatchbayError('WORKDIR_NOT_TRUSTED', 'workdir must not contain `..` segments', {
-      workdir,
-    });
+    throw notTrusted(workdir, roots, 'must not contain `..` segments');
   }
   const realRoots = await resolveRoots(roots);
   const requested = isAbsolute(workdir) ? workdir : resolve(realRoots[0] ?? '/', workdir);
@@ -47,14 +66,11 @@ export async function resolveTrustedWorkdir(workdir: string, roots: string[]): P
     const lexicallyInside = [...realRoots, ...roots.map((r) => resolve(r))].some((r) =>
       isWithin(r, resolve(requested)),
     );
-    throw new PatchbayError(
-      lexicallyInside ? 'WORKDIR_NOT_FOUND' : 'WORKDIR_NOT_TRUSTED',
-      lexicallyInside ? `workdir ${workdir} does not exist` : undefined,
-      { workdir },
-    );
+    if (!lexicallyInside) throw notTrusted(workdir, roots);
+    throw new PatchbayError('WORKDIR_NOT_FOUND', `workdir ${workdir} does not exist`, { workdir });
   }
   if (!realRoots.some((r) => isWithin(r, real))) {
-    throw new PatchbayError('WORKDIR_NOT_TRUSTED', undefined, { workdir, roots });
+    throw notTrusted(workdir, roots);
   }
   const info = await stat(real);
   if (!info.isDirectory()) {

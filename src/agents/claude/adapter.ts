@@ -10,6 +10,7 @@ import { createClaudeParser } from './parser.js';
  */
 export const claudeAgent = createCliAgent({
   name: 'claude',
+  install: 'npm install -g @anthropic-ai/claude-code',
   stateDirs: ['.claude', '.config/claude'],
   // Its main config; an empty file would read as corrupt, so a new one is an empty object.
   stateFiles: { '.claude.json': '{}\n' },

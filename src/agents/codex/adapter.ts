@@ -4,6 +4,7 @@ import { createCodexParser } from './parser.js';
 /** `codex exec --json [-m model] <prompt>`, or `codex exec resume <id> --json <prompt>`. */
 export const codexAgent = createCliAgent({
   name: 'codex',
+  install: 'npm install -g @openai/codex',
   stateDirs: ['.codex'],
   capabilities: { resume: true, interrupt: true, usage: true, cost: false, streamingText: false },
   args: (run) => [

@@ -4,6 +4,7 @@ import { createGeminiParser } from './parser.js';
 /** `gemini -p <prompt> --output-format stream-json [--resume id]`. */
 export const geminiAgent = createCliAgent({
   name: 'gemini',
+  install: 'npm install -g @google/gemini-cli',
   stateDirs: ['.gemini'],
   capabilities: { resume: true, interrupt: true, usage: true, cost: false, streamingText: true },
   args: (run) => [

@@ -1,7 +1,24 @@
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { isPatchbayError } from '../../contracts/index.js';
 import { createContext } from '../context.js';
 import { out } from '../output.js';
+
+/**
+ * After WORKDIR_NOT_TRUSTED for a local path: the exact setting line that trusts the path's
+ * parent as well as today's roots. Printed only; no config file is changed for the user.
+ */
+function suggestTrust(err: unknown, path: string): void {
+  if (!isPatchbayError(err) || err.code !== 'WORKDIR_NOT_TRUSTED') return;
+  const details = err.details as { roots?: unknown; setting?: unknown } | undefined;
+  const roots = Array.isArray(details?.roots) ? details.roots.map(String) : [];
+  const setting =
+    typeof details?.setting === 'string' ? details.setting : 'PATCHBAY_WORKSPACE_ROOTS';
+  const parent = dirname(path);
+  out.note(`to trust ${parent}, start the server with:`);
+  out.note(`  ${setting}=${[...roots, parent].join(',')}`);
+  out.note(`or add "${parent}" to "workspaceRoots" in patchbay.config.json`);
+}
 
 export function registerRepos(program: Command): void {
   const repos = program.command('repos').description('Register, list and forget repositories');
@@ -20,11 +37,17 @@ export function registerRepos(program: Command): void {
       ) => {
         const ctx = createContext(command);
         const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(target);
-        const repo = await ctx.client.createRepo({
-          ...(isUrl ? { url: target } : { path: isAbsolute(target) ? target : resolve(target) }),
-          ...(opts.name ? { name: opts.name } : {}),
-          ...(opts.defaultBranch ? { defaultBranch: opts.defaultBranch } : {}),
-        });
+        const path = isAbsolute(target) ? target : resolve(target);
+        const repo = await ctx.client
+          .createRepo({
+            ...(isUrl ? { url: target } : { path }),
+            ...(opts.name ? { name: opts.name } : {}),
+            ...(opts.defaultBranch ? { defaultBranch: opts.defaultBranch } : {}),
+          })
+          .catch((err: unknown) => {
+            if (!isUrl) suggestTrust(err, path);
+            throw err;
+          });
         if (opts.json) out.json(repo);
         else out.line(`${repo.id}  ${repo.name}  ${repo.path}  (${repo.defaultBranch})`);
       },

@@ -1,8 +1,17 @@
 import type { Command } from 'commander';
-import type { Schedule } from '../../contracts/index.js';
+import type { Schedule, ScheduleFire } from '../../contracts/index.js';
 import { createContext } from '../context.js';
 import { out } from '../output.js';
 import { addRunRequestOptions, buildRequest, type RunFlags } from './run.js';
+
+/** What a tick did: the run it started (and how it ended), or why it was skipped. */
+function describeFire(f: ScheduleFire): string {
+  if (f.outcome === 'skipped') {
+    return f.error ? `skipped: ${f.error.code} (${f.error.message})` : 'skipped';
+  }
+  if (f.outcome === 'pending') return 'starting';
+  return `started ${f.runId ?? '-'}${f.runStatus ? ` ${f.runStatus}` : ''}`;
+}
 
 function describe(s: Schedule): string {
   const state = s.enabled
@@ -13,7 +22,8 @@ function describe(s: Schedule): string {
   const what = s.run.command
     ? s.run.command.join(' ')
     : `${s.run.agent ?? 'shell'}: ${s.run.prompt ?? ''}`;
-  return `${s.id}  ${s.name ?? '(unnamed)'}  "${s.cron}" ${s.timezone}  ${state}  ${what}`;
+  const last = s.lastFire ? `  last ${s.lastFire.tick}: ${describeFire(s.lastFire)}` : '';
+  return `${s.id}  ${s.name ?? '(unnamed)'}  "${s.cron}" ${s.timezone}  ${state}  ${what}${last}`;
 }
 
 interface AddFlags extends RunFlags {
@@ -82,10 +92,7 @@ export function registerSchedules(program: Command): void {
         return;
       }
       out.line(describe(s));
-      for (const f of s.fires) {
-        const detail = f.error ? `${f.error.code}: ${f.error.message}` : (f.runStatus ?? '');
-        out.line(`${f.tick}  ${f.outcome}  ${f.runId ?? '-'}  ${detail}`);
-      }
+      for (const f of s.fires) out.line(`${f.tick}  ${describeFire(f)}`);
     });
   schedules
     .command('rm')
