@@ -5,9 +5,16 @@ import { cleanupAll, runCli, startServer, tempDir, waitFor } from './helpers.js'
 
 afterAll(cleanupAll);
 
-/** A refusal the CLI reports as a person reads it: the code, exit 2, never a stack trace. */
-function expectRefusal(res: { code: number | null; stderr: string }, code: string): void {
-  expect(res.code, res.stderr).toBe(2);
+/**
+ * A refusal the CLI reports as a person reads it: the code, the documented exit code (2 for a
+ * refused request, 69 for what this machine lacks: docs/cli.md), never a stack trace.
+ */
+function expectRefusal(
+  res: { code: number | null; stderr: string },
+  code: string,
+  exitCode = 2,
+): void {
+  expect(res.code, res.stderr).toBe(exitCode);
   expect(res.stderr).toContain(`patchbay: ${code}: `);
   expect(res.stderr).not.toMatch(/\n\s+at |\.(ts|js|mjs):\d+/);
 }
@@ -48,7 +55,7 @@ describe('the CLI says what to do when the server refuses', () => {
       ['schedules', 'add', '--cron', '0 9 * * 1-5', '--agent', 'gemini', '--', 'triage'],
       { env: { PATCHBAY_URL: server.url } },
     );
-    expectRefusal(res, 'AGENT_NOT_INSTALLED');
+    expectRefusal(res, 'AGENT_NOT_INSTALLED', 69);
     expect(res.stderr).toContain('npm install -g @google/gemini-cli');
     expect(res.stderr).toContain('PATCHBAY_AGENT_GEMINI_BIN');
   });
