@@ -210,6 +210,21 @@ describe('patchbay doctor', () => {
       contain: { ok: true, detail: expect.stringMatching(/^none: process group only/) },
     });
   });
+
+  it("says how runs' env values are sealed, and fails when a shared store would keep them in clear", async () => {
+    const base = { PATCHBAY_DATA_DIR: tempDir(), PATCHBAY_PORT: String(await freePort()) };
+    const secrets = async (env: Record<string, string>) => {
+      const res = await runCli(['doctor', '--json'], { env: { ...base, ...env } });
+      const report = JSON.parse(res.stdout) as { checks: { name: string; ok: boolean }[] };
+      return report.checks.find((c) => c.name === 'secrets');
+    };
+    expect(await secrets({})).toMatchObject({ ok: true });
+    const pg = { PATCHBAY_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' };
+    expect(await secrets(pg)).toMatchObject({ ok: false });
+    expect(
+      await secrets({ ...pg, PATCHBAY_SECRETS_KEY: 'a key long enough to seal' }),
+    ).toMatchObject({ ok: true });
+  });
 });
 
 describe('CLI: one rule for --url, --data-dir and --token; exit codes', () => {

@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { access, constants, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { findExecutable, listAgents } from '../../agents/index.js';
 import { isPatchbayError } from '../../contracts/index.js';
 import { resolveContainment } from '../../engine/index.js';
 import { loadPty } from '../../exec/index.js';
-import { migrationStatus, openDatabase } from '../../store/index.js';
+import { isPostgresUrl, migrationStatus, openDatabase } from '../../store/index.js';
 import { probeBwrap } from '../../workspaces/index.js';
 import { createContext } from '../context.js';
 import { out } from '../output.js';
@@ -110,6 +111,17 @@ export function registerDoctor(program: Command): void {
         name: 'security',
         ok: true,
         detail: `binds ${ctx.config.host}; API tokens ${ctx.config.apiTokens.length > 0 ? 'set' : 'not set'}; allowed commands: ${ctx.config.allowedCommands?.join(',') ?? 'any'}`,
+      });
+      // Never opens (or creates) the key file: it only says which key would seal run env values.
+      const unsealed = !ctx.config.secretsKey && isPostgresUrl(ctx.config.databaseUrl);
+      checks.push({
+        name: 'secrets',
+        ok: !unsealed,
+        detail: ctx.config.secretsKey
+          ? "runs' env values sealed with PATCHBAY_SECRETS_KEY"
+          : unsealed
+            ? "runs' env values stored unsealed in PostgreSQL: set PATCHBAY_SECRETS_KEY (the same on every node)"
+            : `runs' env values sealed with ${join(ctx.config.dataDir, 'secrets.key')} (created on first use)`,
       });
       const bins: Record<string, string> = {
         claude: ctx.config.agentClaudeBin,
