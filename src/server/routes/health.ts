@@ -1,7 +1,28 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ErrorBody, HealthBody, QueueHealth, WorkerList } from '../../contracts/index.js';
+import {
+  ErrorBody,
+  PatchbayError,
+  HealthBody,
+  QueueHealth,
+  WorkerList,
+} from '../../contracts/index.js';
 import type { ServerDeps } from '../deps.js';
+
+/**
+ * While the shared queue's Redis is away, runs can still be created (their jobs wait and are
+ * added once it is back) but none starts: not ready.
+ * @throws PatchbayError QUEUE_UNAVAILABLE with the reason and since when.
+ */
+function assertQueueConnected(deps: ServerDeps): void {
+  const state = deps.queueConnection();
+  if (state.up) return;
+  throw new PatchbayError(
+    'QUEUE_UNAVAILABLE',
+    `Redis (PATCHBAY_QUEUE_URL) does not answer${state.downSince ? ` since ${state.downSince}` : ''}: ${state.reason ?? 'not connected'}; reconnecting. Runs created meanwhile wait and start once it is back.`,
+    { reason: state.reason, downSince: state.downSince },
+  );
+}
 
 export function healthRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
   return async (app) => {
@@ -16,12 +37,14 @@ export function healthRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['health'],
-          summary: 'Readiness: 200 only when the store answers',
+          summary:
+            'Readiness: 200 only when the store and, with PATCHBAY_QUEUE_URL, Redis answer; 503 says which does not and why',
           response: { 200: z.object({ status: z.literal('ready') }), 503: ErrorBody },
         },
       },
       async () => {
         await deps.store.ping();
+        assertQueueConnected(deps);
         return { status: 'ready' as const };
       },
     );
@@ -31,11 +54,14 @@ export function healthRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['health'],
-          summary: 'Runs holding a slot, waiting for one, and the limit',
-          response: { 200: QueueHealth },
+          summary:
+            'Runs holding a slot, waiting for one, and the limit; 503 while the queue (Redis) does not answer',
+          response: { 200: QueueHealth, 503: ErrorBody },
         },
       },
       async () => {
+        // Counting would wait for Redis to come back: say at once that it is away.
+        assertQueueConnected(deps);
         const { running, waiting, limit } = await deps.engine.queueStats();
         const queues = await deps.engine.queueCounts();
         const workers = (await deps.engine.listWorkers())
