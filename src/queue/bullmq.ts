@@ -2,7 +2,7 @@ import type { Job as BullJob, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/index.js';
 import { ulid } from '../store/index.js';
-import { watchConnection } from './redis-connection.js';
+import { isConnectionError, watchConnection } from './redis-connection.js';
 import {
   DEFAULT_BACKOFF_MS,
   DEFAULT_PRIORITY,
@@ -145,8 +145,7 @@ export async function createBullmqQueue(options: BullmqQueueOptions): Promise<Jo
       );
       worker.on('error', (err) => {
         // Lost connections are logged once by their watcher; anything else is worth a line.
-        if (connection.status === 'ready')
-          log.error({ err, queue: queueName }, 'queue worker error');
+        if (!isConnectionError(err)) log.error({ err, queue: queueName }, 'queue worker error');
       });
       const handle: QueueWorker = {
         async close(graceMs = 0) {

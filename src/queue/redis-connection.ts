@@ -54,6 +54,24 @@ export async function probeRedis(url: string, timeoutMs: number): Promise<void> 
   );
 }
 
+const CONNECTION_ERRORS = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** An error that only says the connection to Redis is gone (reported by its watcher). */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (typeof e?.code === 'string' && CONNECTION_ERRORS.has(e.code)) return true;
+  return typeof e?.message === 'string' && /^Connection is closed/.test(e.message);
+}
+
 /**
  * Follows one ioredis client's connection: logs once when it is lost (ioredis keeps
  * reconnecting and emits an error per attempt, which would flood the log) and once when it is

@@ -50,9 +50,12 @@ export async function openDatabase(url: string): Promise<DatabaseHandle> {
       max: 10,
       connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
     });
-    // An idle connection that breaks (PostgreSQL restarted, network cut) is dropped by the
-    // pool and the next query opens a new one; unheard, the error would end the process.
+    // A connection that breaks (PostgreSQL restarted, network cut) must not end the process:
+    // the pool hears it while the connection is idle, each client itself while it is checked
+    // out between two queries (a transaction). The query in flight fails with the reason,
+    // the broken client is dropped when released, and the next query opens a new one.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const safe = new URL(url);
     safe.password = '';
     return {

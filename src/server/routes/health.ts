@@ -2,22 +2,24 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
   ErrorBody,
+  isPatchbayError,
   PatchbayError,
   HealthBody,
   QueueHealth,
   WorkerList,
 } from '../../contracts/index.js';
 import type { ServerDeps } from '../deps.js';
+import { errorBody } from '../errors.js';
 
 /**
  * While the shared queue's Redis is away, runs can still be created (their jobs wait and are
  * added once it is back) but none starts: not ready.
- * @throws PatchbayError QUEUE_UNAVAILABLE with the reason and since when.
+ * Returns QUEUE_UNAVAILABLE with the reason and since when, or null while Redis answers.
  */
-function assertQueueConnected(deps: ServerDeps): void {
+function queueUnavailable(deps: ServerDeps): PatchbayError | null {
   const state = deps.queueConnection();
-  if (state.up) return;
-  throw new PatchbayError(
+  if (state.up) return null;
+  return new PatchbayError(
     'QUEUE_UNAVAILABLE',
     `Redis (PATCHBAY_QUEUE_URL) does not answer${state.downSince ? ` since ${state.downSince}` : ''}: ${state.reason ?? 'not connected'}; reconnecting. Runs created meanwhile wait and start once it is back.`,
     { reason: state.reason, downSince: state.downSince },
@@ -26,6 +28,8 @@ function assertQueueConnected(deps: ServerDeps): void {
 
 export function healthRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
   return async (app) => {
+    /** The code /ready last answered 503 with, or null while ready. */
+    let notReady: string | null = null;
     app.get(
       '/health',
       { schema: { tags: ['health'], summary: 'Liveness', response: { 200: HealthBody } } },
@@ -42,9 +46,21 @@ export function healthRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
           response: { 200: z.object({ status: z.literal('ready') }), 503: ErrorBody },
         },
       },
-      async () => {
-        await deps.store.ping();
-        assertQueueConnected(deps);
+      async (request, reply) => {
+        try {
+          await deps.store.ping();
+          const queueDown = queueUnavailable(deps);
+          if (queueDown) throw queueDown;
+        } catch (err) {
+          if (!isPatchbayError(err) || err.status !== 503) throw err;
+          // Probes come every few seconds: log when readiness changes, not on every probe.
+          if (notReady !== err.code)
+            deps.log.warn({ code: err.code, reason: err.message }, 'not ready');
+          notReady = err.code;
+          return reply.code(503).send(errorBody(err, request.id));
+        }
+        if (notReady !== null) deps.log.warn({ was: notReady }, 'ready again');
+        notReady = null;
         return { status: 'ready' as const };
       },
     );
@@ -59,9 +75,11 @@ export function healthRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
           response: { 200: QueueHealth, 503: ErrorBody },
         },
       },
-      async () => {
-        // Counting would wait for Redis to come back: say at once that it is away.
-        assertQueueConnected(deps);
+      async (request, reply) => {
+        // Counting would wait for Redis to come back: say at once that it is away (logged by
+        // the connection itself, once, not here on every probe).
+        const queueDown = queueUnavailable(deps);
+        if (queueDown) return reply.code(503).send(errorBody(queueDown, request.id));
         const { running, waiting, limit } = await deps.engine.queueStats();
         const queues = await deps.engine.queueCounts();
         const workers = (await deps.engine.listWorkers())
