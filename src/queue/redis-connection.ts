@@ -18,6 +18,7 @@ export async function probeRedis(url: string, timeoutMs: number): Promise<void> 
   const { Redis } = await import('ioredis');
   const deadline = Date.now() + timeoutMs;
   let reason = 'no answer';
+  let answered = false;
   for (;;) {
     const left = deadline - Date.now();
     const client = new Redis(url, {
@@ -41,7 +42,8 @@ export async function probeRedis(url: string, timeoutMs: number): Promise<void> 
     } catch (err) {
       client.disconnect();
       reason = (socketError ?? (err as Error).message).replace(/\.$/, '');
-      if ((err as Error).name === 'ReplyError') break;
+      answered = (err as Error).name === 'ReplyError';
+      if (answered) break;
     }
     if (Date.now() + PROBE_RETRY_MS >= deadline) break;
     await new Promise((r) => setTimeout(r, PROBE_RETRY_MS));
@@ -49,7 +51,7 @@ export async function probeRedis(url: string, timeoutMs: number): Promise<void> 
   const shown = maskUrlPassword(url);
   throw new PatchbayError(
     'QUEUE_UNAVAILABLE',
-    `Redis at ${shown} (PATCHBAY_QUEUE_URL) did not answer within ${(timeoutMs / 1000).toFixed(1)}s: ${reason}. Check that Redis is running and reachable from this machine, and the URL's host, port and password; or unset PATCHBAY_QUEUE_URL to run on one machine with the embedded queue.`,
+    `Redis at ${shown} (PATCHBAY_QUEUE_URL) ${answered ? 'refused the connection' : `did not answer within ${(timeoutMs / 1000).toFixed(1)}s`}: ${reason}. Check that Redis is running and reachable from this machine, and the URL's host, port and password; or unset PATCHBAY_QUEUE_URL to run on one machine with the embedded queue.`,
     { url: shown, setting: 'PATCHBAY_QUEUE_URL' },
   );
 }

@@ -71,6 +71,7 @@ async function awaitPostgres(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let reason = 'no answer';
+  let answered = false;
   for (;;) {
     try {
       await sql`select 1`.execute(handle.db);
@@ -78,7 +79,8 @@ async function awaitPostgres(
     } catch (err) {
       reason = (err as Error).message || String(err);
       // The server answered with an error of its own (it has a severity): waiting won't help.
-      if ((err as { severity?: unknown }).severity !== undefined) break;
+      answered = (err as { severity?: unknown }).severity !== undefined;
+      if (answered) break;
     }
     if (Date.now() + CONNECT_RETRY_MS >= deadline) break;
     await new Promise((r) => setTimeout(r, CONNECT_RETRY_MS));
@@ -86,7 +88,7 @@ async function awaitPostgres(
   const shown = maskUrlPassword(url);
   throw new PatchbayError(
     'STORE_UNAVAILABLE',
-    `PostgreSQL at ${shown} (PATCHBAY_DATABASE_URL) did not answer within ${(timeoutMs / 1000).toFixed(1)}s: ${reason}. Check that PostgreSQL is running and reachable from this machine, and the URL's host, port, user, password and database; or unset PATCHBAY_DATABASE_URL to use the SQLite file in the data dir.`,
+    `PostgreSQL at ${shown} (PATCHBAY_DATABASE_URL) ${answered ? 'refused the connection' : `did not answer within ${(timeoutMs / 1000).toFixed(1)}s`}: ${reason}. Check that PostgreSQL is running and reachable from this machine, and the URL's host, port, user, password and database; or unset PATCHBAY_DATABASE_URL to use the SQLite file in the data dir.`,
     { url: shown, setting: 'PATCHBAY_DATABASE_URL' },
   );
 }

@@ -104,6 +104,23 @@ describe('patchbay serve refuses to start, clearly', () => {
     expect(result.stderr).toContain('PATCHBAY_DATABASE_URL');
     expect(result.durationMs).toBeGreaterThanOrEqual(CONNECT_TIMEOUT_MS);
   });
+
+  it.skipIf(!admin)(
+    'when PostgreSQL answers with an error (no such database): at once, with its reason',
+    async () => {
+      const url = new URL(admin!);
+      url.pathname = `/patchbay_missing_${randomBytes(4).toString('hex')}`;
+      const result = await serve(['--port', String(await freePort())], {
+        PATCHBAY_DATABASE_URL: url.toString(),
+        PATCHBAY_SECRETS_KEY: randomBytes(32).toString('base64'),
+        // Long enough that waiting for it would show.
+        PATCHBAY_CONNECT_TIMEOUT_MS: '60000',
+      });
+      expectRefusal(result, 'STORE_UNAVAILABLE');
+      expect(result.stderr).toContain('refused the connection');
+      expect(result.stderr).toContain('does not exist');
+    },
+  );
 });
 
 describe.skipIf(!redisUrl)('Redis lost after start (through a proxy that is cut)', () => {
