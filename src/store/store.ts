@@ -88,7 +88,7 @@ async function awaitPostgres(
   const shown = maskUrlPassword(url);
   throw new PatchbayError(
     'STORE_UNAVAILABLE',
-    `PostgreSQL at ${shown} (PATCHBAY_DATABASE_URL) ${answered ? 'refused the connection' : `did not answer within ${(timeoutMs / 1000).toFixed(1)}s`}: ${reason}. Check that PostgreSQL is running and reachable from this machine, and the URL's host, port, user, password and database; or unset PATCHBAY_DATABASE_URL to use the SQLite file in the data dir.`,
+    `PostgreSQL at ${shown} (PATCHBAY_DATABASE_URL) ${answered ? 'refused the connection' : `did not answer${timeoutMs > 0 ? ` within ${(timeoutMs / 1000).toFixed(1)}s` : ''}`}: ${reason}. Check that PostgreSQL is running and reachable from this machine, and the URL's host, port, user, password and database; or unset PATCHBAY_DATABASE_URL to use the SQLite file in the data dir.`,
     { url: shown, setting: 'PATCHBAY_DATABASE_URL' },
   );
 }
