@@ -181,6 +181,14 @@ export const settings = {
     description:
       "How long a process may stay silent before it is taken for lost: its run jobs' lease and its registry heartbeat (renewed every third of it). A lost process's runs end `interrupted` (or start again when their `retries` allow) once it expires.",
   }),
+  connectTimeoutMs: setting({
+    key: 'connectTimeoutMs',
+    env: 'PATCHBAY_CONNECT_TIMEOUT_MS',
+    schema: z.coerce.number().int().min(100).default(5000),
+    defaultText: '5000',
+    description:
+      'At start, how long to keep trying PostgreSQL (PATCHBAY_DATABASE_URL) and Redis (PATCHBAY_QUEUE_URL) before refusing to start with STORE_UNAVAILABLE or QUEUE_UNAVAILABLE. A connection lost later is retried for as long as it takes, and reported on `/ready`.',
+  }),
   workerGraceMs: setting({
     key: 'workerGraceMs',
     env: 'PATCHBAY_WORKER_GRACE_MS',
@@ -616,6 +624,7 @@ export interface ResolvedConfig {
   queuePrefix: string;
   queues: string[];
   runLeaseMs: number;
+  connectTimeoutMs: number;
   workerGraceMs: number;
   workerHealthPort: number | undefined;
   apiTokens: string[];

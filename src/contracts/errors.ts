@@ -342,6 +342,21 @@ export const errorCatalog = {
     kind: 'user',
     message: 'Refusing to listen on a non-loopback address without PATCHBAY_API_TOKENS.',
   },
+  SERVER_PORT_IN_USE: {
+    status: 500,
+    kind: 'user',
+    message: 'The port to listen on is already in use by another process.',
+  },
+  SERVER_ADDRESS_UNAVAILABLE: {
+    status: 500,
+    kind: 'user',
+    message: 'The address to listen on is not an address of this machine.',
+  },
+  SERVER_PORT_FORBIDDEN: {
+    status: 500,
+    kind: 'user',
+    message: 'This process may not listen on that port (ports below 1024 need privileges).',
+  },
   SERVER_UNREACHABLE: {
     status: 503,
     kind: 'operational',

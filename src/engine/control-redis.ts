@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../observability/index.js';
+import { watchConnection } from '../queue/index.js';
 
 export type ControlAction = 'cancel' | 'pause' | 'resume' | 'interrupt';
 
@@ -44,10 +45,12 @@ export async function createRedisControl(options: {
   const waiting = new Map<string, (reply: ControlReply) => void>();
   let handler: ((action: ControlAction, runId: string) => Promise<ControlReply | null>) | null =
     null;
-  for (const client of [pub, sub]) {
-    client.on('error', (err: Error) => log.warn({ err }, 'redis control connection error'));
-  }
+  // Logged once when lost and once when back: ioredis emits an error per reconnect attempt.
+  watchConnection(pub, log, 'control publisher');
+  watchConnection(sub, log, 'control subscriber');
   const subscribed = sub.subscribe(requests, me);
+  // Awaited by every request; this only keeps a failure from also being an unhandled rejection.
+  subscribed.catch(() => undefined);
 
   sub.on('message', (channel: string, raw: string) => {
     let message: unknown;

@@ -1,6 +1,7 @@
 import type { RunEvent } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
 import type { EventBus, EventListener } from './event-bus.js';
+import { watchConnection } from '../queue/index.js';
 
 export interface RedisEventBus extends EventBus {
   whenSubscribed(runId: string): Promise<void>;
@@ -33,9 +34,9 @@ export async function createRedisEventBus(options: {
   const subscriptions = new Map<string, Promise<void>>();
   const log = options.log;
 
-  for (const client of [pub, sub]) {
-    client.on('error', (err: Error) => log.warn({ err }, 'redis event bus connection error'));
-  }
+  // Logged once when lost and once when back: ioredis emits an error per reconnect attempt.
+  watchConnection(pub, log, 'event bus publisher');
+  watchConnection(sub, log, 'event bus subscriber');
   sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
     const runId = channel.toString().slice(prefix.length + ':events:'.length);
     const set = listeners.get(runId);

@@ -2,6 +2,7 @@ import type { Job as BullJob, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/index.js';
 import { ulid } from '../store/index.js';
+import { isConnectionError, watchConnection } from './redis-connection.js';
 import {
   DEFAULT_BACKOFF_MS,
   DEFAULT_PRIORITY,
@@ -41,8 +42,10 @@ export async function createBullmqQueue(options: BullmqQueueOptions): Promise<Jo
   const { url, log, leaseMs } = options;
   const prefix = options.prefix ?? 'patchbay';
   // Workers block on their connection; BullMQ wants maxRetriesPerRequest null for them.
+  // Commands wait while Redis is away (a run's job is added once it is back, never dropped).
   const connect = (): Redis => new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
   const shared = connect();
+  const sharedState = watchConnection(shared, log, 'queue');
   const queues = new Map<string, Queue>();
   const workers = new Set<QueueWorker>();
   const connections = new Set<Redis>([shared]);
@@ -51,6 +54,9 @@ export async function createBullmqQueue(options: BullmqQueueOptions): Promise<Jo
     let q = queues.get(name);
     if (!q) {
       q = new Queue(name, { connection: shared, prefix });
+      // The connection's own watcher reports a lost connection once; this keeps BullMQ's copy
+      // of each error from being thrown as an unhandled 'error' event.
+      q.on('error', () => undefined);
       queues.set(name, q);
     }
     return q;
@@ -95,6 +101,7 @@ export async function createBullmqQueue(options: BullmqQueueOptions): Promise<Jo
 
     process(queueName, handler, { concurrency }) {
       const connection = connect();
+      watchConnection(connection, log, `queue worker ${queueName}`);
       connections.add(connection);
       const aborts = new Set<AbortController>();
       let closing = false;
@@ -136,7 +143,10 @@ export async function createBullmqQueue(options: BullmqQueueOptions): Promise<Jo
           maxStalledCount: 1,
         },
       );
-      worker.on('error', (err) => log.error({ err, queue: queueName }, 'queue worker error'));
+      worker.on('error', (err) => {
+        // Lost connections are logged once by their watcher; anything else is worth a line.
+        if (!isConnectionError(err)) log.error({ err, queue: queueName }, 'queue worker error');
+      });
       const handle: QueueWorker = {
         async close(graceMs = 0) {
           if (closing) return;
@@ -205,6 +215,8 @@ export async function createBullmqQueue(options: BullmqQueueOptions): Promise<Jo
         failed: c.failed ?? 0,
       };
     },
+
+    connectionState: () => sharedState.state(),
 
     async close() {
       await Promise.all([...workers].map((w) => w.close()));

@@ -2,6 +2,7 @@ export { createBullmqQueue, type BullmqQueueOptions } from './bullmq.js';
 export { createEmbeddedQueue, type EmbeddedQueueOptions } from './embedded.js';
 export {
   backoffDelay,
+  type ConnectionState,
   type Job,
   type JobHandler,
   type JobInfo,
@@ -14,3 +15,4 @@ export {
   type SchedulerRepeat,
   type WorkerOptions,
 } from './port.js';
+export { probeRedis, watchConnection } from './redis-connection.js';

@@ -91,6 +91,15 @@ export interface JobSchedulers {
   list(queue: string): Promise<string[]>;
 }
 
+/** Whether the connection to a queue's server answers now, and why not when it does not. */
+export interface ConnectionState {
+  up: boolean;
+  /** The last error seen while down (null while up). */
+  reason: string | null;
+  /** When the connection was last lost (ISO time), null while up or unknown. */
+  downSince: string | null;
+}
+
 export interface JobQueue {
   readonly driver: 'embedded' | 'bullmq';
   /** Present when the driver schedules jobs itself (BullMQ); see JobSchedulers. */
@@ -102,6 +111,11 @@ export interface JobQueue {
   /** Removes a job that is waiting or delayed; false when it is running, finished or unknown. */
   remove(queue: string, id: string): Promise<boolean>;
   counts(queue: string): Promise<QueueCounts>;
+  /**
+   * Drivers with a server of their own (BullMQ): whether it answers now. While it does not,
+   * the driver keeps reconnecting and commands wait for it (a job added meanwhile is not lost).
+   */
+  connectionState?(): ConnectionState;
   /** Closes workers (see QueueWorker.close) and connections. */
   close(): Promise<void>;
 }

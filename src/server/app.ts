@@ -13,6 +13,7 @@ import type { Logger } from '../observability/index.js';
 import { SIGNED_ARTIFACT_PREFIX } from './artifact-urls.js';
 import { createTokenChecker } from './auth.js';
 import { requestGuardFor } from './origin.js';
+import { landingPage, unauthorizedPage, wantsHtml } from './pages.js';
 import { createFailureThrottle } from './rate-limit.js';
 import type { ServerDeps } from './deps.js';
 import { registerDocs } from './docs.js';
@@ -136,8 +137,18 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
         extra: { requestId: request.id },
       });
     }
+    // A browser opening a page (the docs) gets a page saying how to pass a token; API
+    // clients keep the JSON body.
+    if (pe.code === 'UNAUTHORIZED' && wantsHtml(request.headers.accept)) {
+      return reply.code(401).type('text/html; charset=utf-8').send(unauthorizedPage());
+    }
     return sendError(request, reply, err);
   });
+
+  const home = landingPage(deps.version);
+  app.get('/', { schema: { hide: true } }, (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(home),
+  );
 
   app.setNotFoundHandler((request, reply) =>
     reply

@@ -1,5 +1,6 @@
 import type { ResolvedConfig } from '../config/index.js';
 import type { Budgets, Engine, RepoService } from '../engine/index.js';
+import type { ConnectionState } from '../queue/index.js';
 import type { ErrorReporter, Logger, Metrics, Tracing } from '../observability/index.js';
 import type { Store } from '../store/index.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -16,6 +17,8 @@ export interface ServerDeps {
   tracing: Tracing;
   reporter: ErrorReporter;
   version: string;
+  /** Whether the shared queue's Redis answers now (for /ready and /health/queue). */
+  queueConnection(): ConnectionState;
   runCreateLimiter: RateLimiter;
   /** Closers of open SSE streams and WebSockets, ended when the server stops. */
   openStreams: Set<() => void>;

@@ -20,10 +20,11 @@ import {
   type Metrics,
   type Tracing,
 } from '../observability/index.js';
-import { createBullmqQueue } from '../queue/index.js';
-import { openStore, secretBoxFor, type Store } from '../store/index.js';
+import { createBullmqQueue, probeRedis, type ConnectionState } from '../queue/index.js';
+import { maskUrlPassword, openStore, secretBoxFor, type Store } from '../store/index.js';
 import { buildApp } from './app.js';
 import { assertSafeBind } from './auth.js';
+import { listenError } from './listen-errors.js';
 import type { ServerDeps } from './deps.js';
 import { createRateLimiter } from './rate-limit.js';
 
@@ -71,6 +72,8 @@ export interface Backends {
   shared: Pick<EngineOptions, 'queue' | 'bus' | 'control'>;
   tracing: Tracing;
   reporter: ErrorReporter;
+  /** Whether the shared queue's Redis answers now (always up without PATCHBAY_QUEUE_URL). */
+  queueConnection(): ConnectionState;
   close(): Promise<void>;
 }
 
@@ -100,7 +103,13 @@ export async function openBackends(config: ResolvedConfig, log: Logger): Promise
       "runs' env values are stored unsealed in the shared store: set PATCHBAY_SECRETS_KEY (the same on every node) to seal them",
     );
   }
-  const opened = await openStore({ databaseUrl: config.databaseUrl, secrets });
+  // Both are refused at start, in bounded time, with what to check: nothing is opened yet.
+  if (config.queueUrl) await probeRedis(config.queueUrl, config.connectTimeoutMs);
+  const opened = await openStore({
+    databaseUrl: config.databaseUrl,
+    secrets,
+    connectTimeoutMs: config.connectTimeoutMs,
+  });
 
   // The repositories the run lifecycle leans on get a span per call (none when tracing is off).
   const dbAttributes = {
@@ -139,8 +148,8 @@ export async function openBackends(config: ResolvedConfig, log: Logger): Promise
     await tracing.shutdown();
     throw new PatchbayError(
       'QUEUE_UNAVAILABLE',
-      `Redis at PATCHBAY_QUEUE_URL does not answer: ${(err as Error).message}`,
-      undefined,
+      `Redis at ${maskUrlPassword(config.queueUrl!)} (PATCHBAY_QUEUE_URL) stopped answering during start: ${(err as Error).message}`,
+      { url: maskUrlPassword(config.queueUrl!), setting: 'PATCHBAY_QUEUE_URL' },
       { cause: err },
     );
   }
@@ -150,6 +159,8 @@ export async function openBackends(config: ResolvedConfig, log: Logger): Promise
     shared: shared ?? {},
     tracing,
     reporter,
+    queueConnection: () =>
+      shared?.queue.connectionState?.() ?? { up: true, reason: null, downSince: null },
     async close() {
       await closeShared();
       await store.close();
@@ -192,6 +203,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     tracing: backends.tracing,
     reporter: backends.reporter,
     version,
+    queueConnection: backends.queueConnection,
     runCreateLimiter: createRateLimiter({ max: config.runCreateRateLimit, windowMs: 60_000 }),
     openStreams: new Set(),
   };
@@ -210,7 +222,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     } catch (err) {
       await engine.stop();
       await backends.close();
-      throw err;
+      throw listenError(err, config.host, config.port, {
+        portFlag: '--port',
+        portSetting: 'PATCHBAY_PORT',
+      });
     }
     const address = app.server.address();
     if (address && typeof address === 'object') {

@@ -4,6 +4,7 @@ import { isPatchbayError } from '../contracts/index.js';
 import { createEngine, type Engine } from '../engine/index.js';
 import type { ErrorReporter, Logger } from '../observability/index.js';
 import { createTokenChecker } from './auth.js';
+import { listenError } from './listen-errors.js';
 import { needsSharedQueue, openBackends } from './serve.js';
 
 export interface RunningWorker {
@@ -116,7 +117,10 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     } catch (err) {
       await engine.stop();
       await backends.close();
-      throw err;
+      throw listenError(err, config.host, healthPort, {
+        portFlag: '--health-port',
+        portSetting: 'PATCHBAY_WORKER_HEALTH_PORT',
+      });
     }
     const address = server.address();
     if (address && typeof address === 'object') {

@@ -17,6 +17,23 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
 }
 
+/**
+ * A URL as it may be shown to a person or logged: any password replaced by `***`.
+ * @example maskUrlPassword('redis://:s3cret@cache:6379') // 'redis://:***@cache:6379'
+ */
+export function maskUrlPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+  }
+}
+
+/** How long a PostgreSQL query waits for a connection before it fails (not for ever). */
+const PG_CONNECT_TIMEOUT_MS = 10_000;
+
 function sqlitePath(url: string): string {
   if (url.startsWith('sqlite://')) return url.slice('sqlite://'.length);
   if (url.startsWith('sqlite:')) return url.slice('sqlite:'.length);
@@ -28,7 +45,17 @@ export async function openDatabase(url: string): Promise<DatabaseHandle> {
   if (isPostgresUrl(url)) {
     // Loaded on demand: the single-machine default never pays for the PostgreSQL driver.
     const { default: pg } = await import('pg');
-    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: 10,
+      connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+    });
+    // A connection that breaks (PostgreSQL restarted, network cut) must not end the process:
+    // the pool hears it while the connection is idle, each client itself while it is checked
+    // out between two queries (a transaction). The query in flight fails with the reason,
+    // the broken client is dropped when released, and the next query opens a new one.
+    pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const safe = new URL(url);
     safe.password = '';
     return {

@@ -3,7 +3,13 @@ export type {
   CallbackRepository,
   DeliveryOutcome,
 } from './callbacks-repository.js';
-export { isPostgresUrl, openDatabase, type DatabaseHandle, type Dialect } from './db.js';
+export {
+  isPostgresUrl,
+  maskUrlPassword,
+  openDatabase,
+  type DatabaseHandle,
+  type Dialect,
+} from './db.js';
 export { EventWriter, type EventWriterOptions } from './event-writer.js';
 export type { EventRepository } from './events-repository.js';
 export { newConversationId, newRepoId, newRunId, newScheduleId, ulid } from './ids.js';

@@ -12,7 +12,7 @@ import {
   createConversationRepository,
   type ConversationRepository,
 } from './conversations-repository.js';
-import { openDatabase, type DatabaseHandle, type Dialect } from './db.js';
+import { maskUrlPassword, openDatabase, type DatabaseHandle, type Dialect } from './db.js';
 import { createEventRepository, type EventRepository } from './events-repository.js';
 import { createJobRepository, type JobRepository } from './jobs-repository.js';
 import { migrateToLatest } from './migrator.js';
@@ -48,10 +48,61 @@ export interface OpenStoreOptions {
   migrate?: boolean;
   /** Seals secrets at rest (runs' env values); default: stored as given. */
   secrets?: SecretBox;
+  /**
+   * PostgreSQL: how long to keep trying to reach the server before giving up with
+   * STORE_UNAVAILABLE (default: one try). SQLite opens a file and needs no wait.
+   */
+  connectTimeoutMs?: number;
+}
+
+/** How long between two attempts while waiting for PostgreSQL at open. */
+const CONNECT_RETRY_MS = 250;
+
+/**
+ * Waits for PostgreSQL to answer `select 1`, so that an unreachable server is one clear
+ * refusal rather than a failed migration. An error PostgreSQL itself answered (bad password,
+ * no such database) is final at once.
+ * @throws PatchbayError STORE_UNAVAILABLE naming the URL (password masked) and what to check.
+ */
+async function awaitPostgres(
+  handle: DatabaseHandle,
+  url: string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let reason = 'no answer';
+  let answered = false;
+  for (;;) {
+    try {
+      await sql`select 1`.execute(handle.db);
+      return;
+    } catch (err) {
+      reason = (err as Error).message || String(err);
+      // The server answered with an error of its own (it has a severity): waiting won't help.
+      answered = (err as { severity?: unknown }).severity !== undefined;
+      if (answered) break;
+    }
+    if (Date.now() + CONNECT_RETRY_MS >= deadline) break;
+    await new Promise((r) => setTimeout(r, CONNECT_RETRY_MS));
+  }
+  const shown = maskUrlPassword(url);
+  throw new PatchbayError(
+    'STORE_UNAVAILABLE',
+    `PostgreSQL at ${shown} (PATCHBAY_DATABASE_URL) ${answered ? 'refused the connection' : `did not answer${timeoutMs > 0 ? ` within ${(timeoutMs / 1000).toFixed(1)}s` : ''}`}: ${reason}. Check that PostgreSQL is running and reachable from this machine, and the URL's host, port, user, password and database; or unset PATCHBAY_DATABASE_URL to use the SQLite file in the data dir.`,
+    { url: shown, setting: 'PATCHBAY_DATABASE_URL' },
+  );
 }
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const handle = await openDatabase(options.databaseUrl);
+  if (handle.dialect === 'postgres') {
+    try {
+      await awaitPostgres(handle, options.databaseUrl, options.connectTimeoutMs ?? 0);
+    } catch (err) {
+      await handle.db.destroy();
+      throw err;
+    }
+  }
   if (options.migrate ?? true) {
     try {
       await migrateToLatest(handle.db as never);
@@ -79,7 +130,12 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       try {
         await sql`select 1`.execute(handle.db);
       } catch (err) {
-        throw new PatchbayError('STORE_UNAVAILABLE', undefined, undefined, { cause: err });
+        throw new PatchbayError(
+          'STORE_UNAVAILABLE',
+          `the store (${handle.location}) does not answer: ${(err as Error).message || String(err)}`,
+          undefined,
+          { cause: err },
+        );
       }
     },
     async close() {

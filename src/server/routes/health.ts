@@ -1,10 +1,35 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ErrorBody, HealthBody, QueueHealth, WorkerList } from '../../contracts/index.js';
+import {
+  ErrorBody,
+  isPatchbayError,
+  PatchbayError,
+  HealthBody,
+  QueueHealth,
+  WorkerList,
+} from '../../contracts/index.js';
 import type { ServerDeps } from '../deps.js';
+import { errorBody } from '../errors.js';
+
+/**
+ * While the shared queue's Redis is away, runs can still be created (their jobs wait and are
+ * added once it is back) but none starts: not ready.
+ * Returns QUEUE_UNAVAILABLE with the reason and since when, or null while Redis answers.
+ */
+function queueUnavailable(deps: ServerDeps): PatchbayError | null {
+  const state = deps.queueConnection();
+  if (state.up) return null;
+  return new PatchbayError(
+    'QUEUE_UNAVAILABLE',
+    `Redis (PATCHBAY_QUEUE_URL) does not answer${state.downSince ? ` since ${state.downSince}` : ''}: ${state.reason ?? 'not connected'}; reconnecting. Runs created meanwhile wait and start once it is back.`,
+    { reason: state.reason, downSince: state.downSince },
+  );
+}
 
 export function healthRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
   return async (app) => {
+    /** The code /ready last answered 503 with, or null while ready. */
+    let notReady: string | null = null;
     app.get(
       '/health',
       { schema: { tags: ['health'], summary: 'Liveness', response: { 200: HealthBody } } },
@@ -16,12 +41,26 @@ export function healthRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['health'],
-          summary: 'Readiness: 200 only when the store answers',
+          summary:
+            'Readiness: 200 only when the store and, with PATCHBAY_QUEUE_URL, Redis answer; 503 says which does not and why',
           response: { 200: z.object({ status: z.literal('ready') }), 503: ErrorBody },
         },
       },
-      async () => {
-        await deps.store.ping();
+      async (request, reply) => {
+        try {
+          await deps.store.ping();
+          const queueDown = queueUnavailable(deps);
+          if (queueDown) throw queueDown;
+        } catch (err) {
+          if (!isPatchbayError(err) || err.status !== 503) throw err;
+          // Probes come every few seconds: log when readiness changes, not on every probe.
+          if (notReady !== err.code)
+            deps.log.warn({ code: err.code, reason: err.message }, 'not ready');
+          notReady = err.code;
+          return reply.code(503).send(errorBody(err, request.id));
+        }
+        if (notReady !== null) deps.log.warn({ was: notReady }, 'ready again');
+        notReady = null;
         return { status: 'ready' as const };
       },
     );
@@ -31,11 +70,16 @@ export function healthRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['health'],
-          summary: 'Runs holding a slot, waiting for one, and the limit',
-          response: { 200: QueueHealth },
+          summary:
+            'Runs holding a slot, waiting for one, and the limit; 503 while the queue (Redis) does not answer',
+          response: { 200: QueueHealth, 503: ErrorBody },
         },
       },
-      async () => {
+      async (request, reply) => {
+        // Counting would wait for Redis to come back: say at once that it is away (logged by
+        // the connection itself, once, not here on every probe).
+        const queueDown = queueUnavailable(deps);
+        if (queueDown) return reply.code(503).send(errorBody(queueDown, request.id));
         const { running, waiting, limit } = await deps.engine.queueStats();
         const queues = await deps.engine.queueCounts();
         const workers = (await deps.engine.listWorkers())
