@@ -5,9 +5,6 @@ export { decide, mannWhitneyU, noiseFloor, lowerBoundSpeedup } from './stats.js'
 export { parseBenchOutput, benchmarkTimeNs } from './bench-output.js';
 export { validateCandidate, type ValidationResult } from './validate.js';
 export {
-  applyProposal,
-  findProposal,
-  isGitUrl,
   optimize,
   readOptimizeResult,
   resolveSettings,
@@ -18,3 +15,12 @@ export {
   type OptimizeResult,
   type ResolvedOptimizeSettings,
 } from './pipeline.js';
+export {
+  applyProposal,
+  findProposal,
+  localSource,
+  proposalBranch,
+  type AppliedProposal,
+  type FoundProposal,
+} from './apply.js';
+export { isGitUrl } from './working-copy.js';
