@@ -125,7 +125,15 @@ export async function applyProposal(
   await mkdir(scratchDir, { recursive: true });
   const patchFile = join(scratchDir, `${proposal.id}.diff`);
   await writeFile(patchFile, proposal.diff);
-  const head = (await git(['rev-parse', 'HEAD'], top, opts)).trim();
+  const head = await git(['rev-parse', '--verify', 'HEAD^{commit}'], top, opts).then(
+    (out) => out.trim(),
+    () => {
+      throw new PatchbayError('REPO_REF_NOT_FOUND', `${top} has no commit to apply onto`, {
+        repo: top,
+        ref: 'HEAD',
+      });
+    },
+  );
   // The change is already in HEAD (merged by hand, or an earlier apply merged): nothing to do.
   const inHead = await git(['apply', '--check', '--reverse', patchFile], top, opts).then(
     () => true,

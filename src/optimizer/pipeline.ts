@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { join } from 'node:path';
 import {
   OptimizeStage as OptimizeStageName,
   PatchbayError,
@@ -17,7 +17,7 @@ import { ulid } from '../store/index.js';
 import { git } from '../workspaces/index.js';
 import { runBaseline, type Baseline } from './baseline.js';
 import { readBenchOutput } from './bench-output.js';
-import { detectRepo } from './detect.js';
+import { benchEntryPoints, detectRepo } from './detect.js';
 import { applyTemplate } from './patch/apply.js';
 import { scanRepo } from './scan/index.js';
 import { decide, noiseFloor } from './stats.js';
@@ -523,43 +523,6 @@ function toProposal(
     },
     timeline: context.timeline,
   };
-}
-
-/**
- * Files the benchmark runs (`node bench/run.js` → bench/run.js), through the package scripts
- * it runs (`npm run bench`, or each workspace package's): what they import is the hot path.
- */
-function benchEntryPoints(root: string, detected: DetectResult): string[] {
-  const bench = detected.commands.bench;
-  if (!bench) return [];
-  // The command, and the package.json scripts it runs (the root's or, in a monorepo, the
-  // workspace packages'), each read in its package's directory.
-  const sources = [{ dir: '', text: bench.command }];
-  // An override naming a root script (`npm run bench`) has no package.json evidence.
-  const script = /^(?:npm|pnpm|yarn|bun)(?: run)? ([\w:.-]+)$/.exec(bench.command.trim())?.[1];
-  if (script) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-        scripts?: Record<string, unknown>;
-      };
-      const body = pkg.scripts?.[script];
-      if (typeof body === 'string') sources.push({ dir: '', text: body });
-    } catch {
-      // no package.json: the command itself is all there is
-    }
-  }
-  for (const e of bench.evidence) {
-    // A workspace package's script, as its evidence line shows it: `"bench": "node b.js",`.
-    if (!e.file.endsWith('/package.json') || !e.text) continue;
-    const body = /^"(?:[^"\\]|\\.)*"\s*:\s*("(?:[^"\\]|\\.)*")/.exec(e.text)?.[1];
-    if (body) sources.push({ dir: posix.dirname(e.file), text: JSON.parse(body) as string });
-  }
-  const files = sources.flatMap(({ dir, text }) =>
-    [...text.matchAll(/[\w./-]+\.(?:[cm]?js|[cm]?ts|tsx|jsx)\b/g)].map((m) =>
-      posix.join(dir, m[0].replace(/^\.\//, '')),
-    ),
-  );
-  return [...new Set(files)].filter((file) => existsSync(join(root, file)));
 }
 
 /**
