@@ -11,11 +11,13 @@ import {
   type SettingSpec,
 } from '../src/config/index.js';
 import { errorCatalog, type ErrorCode, type ErrorKind } from '../src/contracts/index.js';
+import { RULES, TEMPLATES } from '../src/optimizer/index.js';
 
 /** Files this module renders, relative to the repository root. */
 export const generatedDocs = {
   'docs/config.md': renderConfigDoc,
   'docs/errors.md': renderErrorsDoc,
+  'docs/optimizer-rules.md': renderRulesDoc,
 } as const satisfies Record<string, () => string>;
 
 const banner = (source: string): string =>
@@ -212,4 +214,31 @@ export function renderErrorsDoc(): string {
     }),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * docs/optimizer-rules.md: every rule of the optimizer's scanner (src/optimizer/scan/rules), in
+ * the order it runs, one row each: what it looks for, what the rewrite gains, its risk, and
+ * whether a template rewrites it or it is only reported.
+ */
+export function renderRulesDoc(): string {
+  const rewritten = RULES.filter((r) => TEMPLATES[r.id]).length;
+  return [
+    banner('src/optimizer/scan/rules'),
+    '',
+    '# Optimizer rules',
+    '',
+    `\`patchbay optimize\` scans a repository with these ${RULES.length} rules. ${rewritten} of them have a`,
+    'deterministic rewrite template (a candidate that is then built, tested and benchmarked); the',
+    'others are only reported among the opportunities. Every rule is syntactic and conservative:',
+    'when the shape of the code cannot be proven, it stays silent.',
+    '',
+    '| Rule | Looks for | Expected effect | Risk | Rewrite |',
+    '| --- | --- | --- | --- | --- |',
+    ...RULES.map(
+      (r) =>
+        `| ${code(r.id)} | ${inline(r.rationale)} | ${inline(r.expectedEffect)} | ${r.risk} | ${TEMPLATES[r.id] ? 'template' : 'reported only'} |`,
+    ),
+    '',
+  ].join('\n');
 }

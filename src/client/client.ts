@@ -144,11 +144,19 @@ export function createClient(options: ClientOptions) {
     createRun: (body: CreateRunRequest) => request<Run>('POST', '/v1/runs', body),
     getRun: (id: string) => request<Run>('GET', `/v1/runs/${encodeURIComponent(id)}`),
     listRuns: (
-      query: { status?: RunStatus[]; limit?: number; cursor?: string; scheduleId?: string } = {},
+      query: {
+        status?: RunStatus[];
+        limit?: number;
+        cursor?: string;
+        scheduleId?: string;
+        /** Only the stage runs of this optimization. */
+        parentId?: string;
+      } = {},
     ) => {
       const params = new URLSearchParams();
       if (query.status?.length) params.set('status', query.status.join(','));
       if (query.scheduleId) params.set('scheduleId', query.scheduleId);
+      if (query.parentId) params.set('parentId', query.parentId);
       if (query.limit) params.set('limit', String(query.limit));
       if (query.cursor) params.set('cursor', query.cursor);
       const qs = params.toString();

@@ -240,6 +240,18 @@ export const errorCatalog = {
     message:
       'An optimizer stage found the files of the stage before it missing: stages run in order (detect, baseline, scan, patch, validate, propose) in one directory.',
   },
+  OPTIMIZE_APPLY_DIRTY: {
+    status: 409,
+    kind: 'user',
+    message:
+      "The repository to apply a proposal to has uncommitted changes (details.files lists them): commit or stash them first, so the proposal's commit holds only its own change.",
+  },
+  OPTIMIZE_APPLY_CONFLICT: {
+    status: 409,
+    kind: 'user',
+    message:
+      "The proposal's diff does not apply to the repository's HEAD (the code it changes has changed since the optimization); run the optimization again on the current code.",
+  },
   PROPOSAL_NOT_FOUND: {
     status: 404,
     kind: 'user',

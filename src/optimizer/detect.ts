@@ -4,8 +4,9 @@
  * workflows, framework configs), nothing is run. Each answer carries a confidence and the
  * file and line it rests on, so a user can see why and pin it in `.patchbay.json`.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import type { z } from 'zod';
 import {
   CommandKind,
@@ -142,4 +143,41 @@ export async function detectRepo(root: string, options: DetectOptions = {}): Pro
     commands,
     overridden,
   };
+}
+
+/**
+ * Files the benchmark runs (`node bench/run.js` → bench/run.js), through the package scripts
+ * it runs (`npm run bench`, or each workspace package's): what they import is the hot path.
+ */
+export function benchEntryPoints(root: string, detected: DetectResult): string[] {
+  const bench = detected.commands.bench;
+  if (!bench) return [];
+  // The command, and the package.json scripts it runs (the root's or, in a monorepo, the
+  // workspace packages'), each read in its package's directory.
+  const sources = [{ dir: '', text: bench.command }];
+  // An override naming a root script (`npm run bench`) has no package.json evidence.
+  const script = /^(?:npm|pnpm|yarn|bun)(?: run)? ([\w:.-]+)$/.exec(bench.command.trim())?.[1];
+  if (script) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+        scripts?: Record<string, unknown>;
+      };
+      const body = pkg.scripts?.[script];
+      if (typeof body === 'string') sources.push({ dir: '', text: body });
+    } catch {
+      // no package.json: the command itself is all there is
+    }
+  }
+  for (const e of bench.evidence) {
+    // A workspace package's script, as its evidence line shows it: `"bench": "node b.js",`.
+    if (!e.file.endsWith('/package.json') || !e.text) continue;
+    const body = /^"(?:[^"\\]|\\.)*"\s*:\s*("(?:[^"\\]|\\.)*")/.exec(e.text)?.[1];
+    if (body) sources.push({ dir: posix.dirname(e.file), text: JSON.parse(body) as string });
+  }
+  const files = sources.flatMap(({ dir, text }) =>
+    [...text.matchAll(/[\w./-]+\.(?:[cm]?js|[cm]?ts|tsx|jsx)\b/g)].map((m) =>
+      posix.join(dir, m[0].replace(/^\.\//, '')),
+    ),
+  );
+  return [...new Set(files)].filter((file) => existsSync(join(root, file)));
 }

@@ -5,9 +5,6 @@ export { decide, mannWhitneyU, noiseFloor, lowerBoundSpeedup } from './stats.js'
 export { parseBenchOutput, benchmarkTimeNs } from './bench-output.js';
 export { validateCandidate, type ValidationResult } from './validate.js';
 export {
-  applyProposal,
-  findProposal,
-  isGitUrl,
   optimize,
   readOptimizeResult,
   resolveSettings,
@@ -18,3 +15,15 @@ export {
   type OptimizeResult,
   type ResolvedOptimizeSettings,
 } from './pipeline.js';
+export {
+  applyProposal,
+  findProposal,
+  localSource,
+  proposalBranch,
+  type AppliedProposal,
+  type FoundProposal,
+} from './apply.js';
+export { isGitUrl } from './working-copy.js';
+/** The scanner's rules and the rewrite templates by rule id (docs/optimizer-rules.md lists them). */
+export { RULES } from './scan/index.js';
+export { TEMPLATES } from './patch/index.js';

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, posix, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   OptimizeStage as OptimizeStageName,
   PatchbayError,
@@ -14,16 +14,17 @@ import {
 } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
 import { ulid } from '../store/index.js';
-import { commitAll, git } from '../workspaces/index.js';
+import { git } from '../workspaces/index.js';
 import { runBaseline, type Baseline } from './baseline.js';
 import { readBenchOutput } from './bench-output.js';
-import { detectRepo } from './detect.js';
+import { benchEntryPoints, detectRepo } from './detect.js';
 import { applyTemplate } from './patch/apply.js';
 import { scanRepo } from './scan/index.js';
 import { decide, noiseFloor } from './stats.js';
 import { runStep } from './steps.js';
 import { createTrace, mergeTraces, type Trace, type TraceFile } from './trace.js';
 import { validateCandidate, type ValidationMath, type ValidationResult } from './validate.js';
+import { prepareWorkingCopy } from './working-copy.js';
 
 /** What progress reports: the six stages, and the steps within them worth naming. */
 export type OptimizeStage = OptimizeStageName | 'prepare' | 'calibrate';
@@ -524,91 +525,6 @@ function toProposal(
   };
 }
 
-/** A source to clone (`scheme://…` or `git@…`) rather than a local path. */
-export const isGitUrl = (source: string): boolean =>
-  /^[a-z][a-z0-9+.-]*:\/\//i.test(source) || /^git@/.test(source);
-
-/**
- * A private working copy of `source` at `root`, committed (candidates are worktrees of its
- * HEAD): a git URL is cloned; a local repository is cloned from its HEAD (uncommitted changes
- * are left out: say so); a plain directory is copied and committed. Returns the commit.
- */
-async function prepareWorkingCopy(
-  source: string,
-  ref: string | null,
-  root: string,
-  env: Record<string, string>,
-): Promise<string> {
-  const opts = { env, timeoutMs: 10 * 60_000 };
-  if (isGitUrl(source)) {
-    await git(
-      ['clone', '-q', '--depth', '1', ...(ref ? ['--branch', ref] : []), source, root],
-      process.cwd(),
-      opts,
-    );
-  } else {
-    const path = resolve(source);
-    if (!existsSync(path)) {
-      throw new PatchbayError('WORKDIR_NOT_FOUND', `${source} does not exist`, { source });
-    }
-    if (existsSync(join(path, '.git')) || (ref && existsSync(join(path, 'HEAD')))) {
-      await git(['clone', '-q', '--no-hardlinks', path, root], process.cwd(), opts);
-      if (ref) {
-        await git(['checkout', '-q', '--detach', ref], root, opts).catch(() => {
-          throw new PatchbayError('REPO_REF_NOT_FOUND', `${ref} is not a commit of ${source}`, {
-            ref,
-          });
-        });
-      }
-    } else {
-      await cp(path, root, {
-        recursive: true,
-        filter: (src) => !src.split('/').includes('node_modules'),
-      });
-      await git(['init', '-q', '-b', 'main'], root, opts);
-      await commitAll(root, 'patchbay optimize: snapshot', opts);
-    }
-  }
-  return (await git(['rev-parse', 'HEAD'], root, opts)).trim();
-}
-
-/**
- * Files the benchmark runs (`node bench/run.js` → bench/run.js), through the package scripts
- * it runs (`npm run bench`, or each workspace package's): what they import is the hot path.
- */
-function benchEntryPoints(root: string, detected: DetectResult): string[] {
-  const bench = detected.commands.bench;
-  if (!bench) return [];
-  // The command, and the package.json scripts it runs (the root's or, in a monorepo, the
-  // workspace packages'), each read in its package's directory.
-  const sources = [{ dir: '', text: bench.command }];
-  // An override naming a root script (`npm run bench`) has no package.json evidence.
-  const script = /^(?:npm|pnpm|yarn|bun)(?: run)? ([\w:.-]+)$/.exec(bench.command.trim())?.[1];
-  if (script) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-        scripts?: Record<string, unknown>;
-      };
-      const body = pkg.scripts?.[script];
-      if (typeof body === 'string') sources.push({ dir: '', text: body });
-    } catch {
-      // no package.json: the command itself is all there is
-    }
-  }
-  for (const e of bench.evidence) {
-    // A workspace package's script, as its evidence line shows it: `"bench": "node b.js",`.
-    if (!e.file.endsWith('/package.json') || !e.text) continue;
-    const body = /^"(?:[^"\\]|\\.)*"\s*:\s*("(?:[^"\\]|\\.)*")/.exec(e.text)?.[1];
-    if (body) sources.push({ dir: posix.dirname(e.file), text: JSON.parse(body) as string });
-  }
-  const files = sources.flatMap(({ dir, text }) =>
-    [...text.matchAll(/[\w./-]+\.(?:[cm]?js|[cm]?ts|tsx|jsx)\b/g)].map((m) =>
-      posix.join(dir, m[0].replace(/^\.\//, '')),
-    ),
-  );
-  return [...new Set(files)].filter((file) => existsSync(join(root, file)));
-}
-
 /**
  * Five A/A comparisons out of one series of base runs: alternate runs, first half against
  * second half (drift), and three seeded shuffles. The statistics want several comparisons for
@@ -647,44 +563,4 @@ function benchFailed(output: string): PatchbayError {
 
 async function writeJson(path: string, value: unknown): Promise<void> {
   await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
-}
-
-/** The proposal with this id in any earlier run under `<dataDir>/optimizer`, newest run first. */
-export async function findProposal(dataDir: string, id: string): Promise<Proposal> {
-  const base = join(dataDir, 'optimizer');
-  const runs = existsSync(base) ? (await readdir(base)).sort().reverse() : [];
-  for (const run of runs) {
-    const file = join(base, run, 'artifacts', 'proposals.json');
-    if (!existsSync(file)) continue;
-    const proposals = JSON.parse(await readFile(file, 'utf8')) as Proposal[];
-    const found = proposals.find((p) => p.id === id);
-    if (found) return found;
-  }
-  throw new PatchbayError('VALIDATION_FAILED', `no proposal ${id} under ${base}`, {
-    problems: [{ path: 'apply', message: 'unknown proposal id' }],
-  });
-}
-
-/**
- * Applies a proposal to `repo` on a new branch `patchbay/optimize-<id>` and commits only the
- * files it touches. `patchFile` is where the diff is written for `git apply`. Returns the branch.
- */
-export async function applyProposal(
-  proposal: Proposal,
-  repo: string,
-  patchFile: string,
-  env: Record<string, string>,
-): Promise<string> {
-  const branch = `patchbay/${proposal.id.replace(/^prop_/, 'optimize-')}`;
-  await mkdir(dirname(patchFile), { recursive: true });
-  await writeFile(patchFile, proposal.diff);
-  await git(['checkout', '-q', '-b', branch], repo, { env });
-  await git(['apply', patchFile], repo, { env });
-  await commitAll(
-    repo,
-    `perf: ${proposal.summary}\n\n${proposal.explanation}`,
-    { env },
-    proposal.files,
-  );
-  return branch;
 }

@@ -88,6 +88,11 @@ describe('optimizer API', () => {
     expect(started.body).toMatchObject({ kind: 'optimize.detect', status: 'queued', repoId });
     optimizationId = started.body.id;
     expect(started.body.parentId).toBe(optimizationId);
+    // The CLI follows the whole chain, stage after stage, as it happens.
+    const follow = runCli(['optimize', '--follow', optimizationId, '--url', server.url], {
+      env: { PATCHBAY_TOKEN: TOKEN },
+      timeoutMs: 290_000,
+    });
 
     const list = () =>
       server.api.request('GET', `/v1/repos/${repoId}/runs?parentId=${optimizationId}&limit=20`);
@@ -146,6 +151,21 @@ describe('optimizer API', () => {
 
     const kinds = await server.api.request('GET', `/v1/repos/${repoId}/runs?kind=optimize.scan`);
     expect(kinds.body.runs.map((r: Json) => r.id)).toEqual([stages[2].id]);
+
+    const followed = await follow;
+    expect(followed.code, followed.stderr).toBe(0);
+    // Each stage's run in turn, with its progress, then how the optimization ended.
+    const order = stages.map((r) =>
+      followed.stderr.indexOf(`stage ${r.kind.slice(9)}: run ${r.id}`),
+    );
+    expect(
+      order.every((i) => i >= 0),
+      followed.stderr,
+    ).toBe(true);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(followed.stderr).toMatch(/validate candidate 1\/\d+: /);
+    expect(followed.stderr).toContain(`optimization ${optimizationId}: `);
+    expect(followed.stderr).toContain(`optimizationId=${optimizationId}`);
   }, 330_000);
 
   it('serves the opportunities of the latest scan, ranked, without the traps rewritten', async () => {
@@ -191,8 +211,12 @@ describe('optimizer API', () => {
     expect(applied.code, applied.stderr).toBe(0);
     const git = (...args: string[]) =>
       execFileSync('git', args, { cwd: target, env: GIT_ENV }).toString().trim();
-    expect(git('rev-parse', '--abbrev-ref', 'HEAD')).toMatch(/^patchbay\/optimize-/);
-    expect(git('diff', '--name-only', 'main', 'HEAD')).toBe(one.body.file);
+    // On its own branch; the checkout stays on main.
+    const branch = `patchbay/${String(one.body.id).replace(/^prop_/, 'optimize-')}`;
+    expect(applied.stdout).toContain(branch);
+    expect(git('rev-parse', '--abbrev-ref', 'HEAD')).toBe('main');
+    expect(git('diff', '--name-only', 'main', branch)).toBe(one.body.file);
+    git('switch', '-q', branch);
     execFileSync(process.execPath, ['--test', 'test/'], { cwd: target });
 
     const page = await server.api.request('GET', `/v1/proposals?repoId=${repoId}&limit=1`);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupAll, GIT_ENV, runCli, tempDir, type Json } from './helpers.js';
+import { cleanupAll, gitIn, ROOT, runCli, tempDir, type Json } from './helpers.js';
 
 afterAll(cleanupAll);
 
@@ -48,7 +48,19 @@ describe('patchbay optimize on the fixture libraries', () => {
         timeoutMs: 280_000,
       });
       expect(result.code, result.stderr).toBe(0);
+      // --json keeps stdout to the JSON; the progress, one line per stage, goes to stderr.
       const proposals = JSON.parse(result.stdout) as Json[];
+      for (const stage of [
+        'prepare',
+        'detect',
+        'baseline',
+        'scan',
+        'patch',
+        'validate',
+        'propose',
+      ]) {
+        expect(result.stderr).toMatch(new RegExp(`\\[[\\dms]+\\] ${stage}[ :]`));
+      }
       const found = proposals.map((p) => [p.rule, p.file]);
       for (const fix of planted) expect(found).toContainEqual(fix);
       expect(proposals.filter((p) => p.file === 'src/traps.js')).toEqual([]);
@@ -68,7 +80,7 @@ describe('patchbay optimize on the fixture libraries', () => {
     }, 300_000);
   }
 
-  it('--apply puts a proposal on a branch of the repository, where the tests still pass', async () => {
+  it('--apply commits a proposal on a new branch, leaving the checkout alone; refuses a dirty one; twice is "already applied"', async () => {
     const proposalsFile = execFileSync('sh', [
       '-c',
       `ls ${dataDir}/optimizer/*/artifacts/proposals.json | head -1`,
@@ -77,25 +89,64 @@ describe('patchbay optimize on the fixture libraries', () => {
       .trim();
     const [proposal] = JSON.parse(readFileSync(proposalsFile, 'utf8')) as Json[];
     expect(proposal, 'an earlier test made proposals').toBeDefined();
+    const id = String(proposal.id);
     const name =
       proposal.file === 'src/fib.js' || proposal.file === 'src/collections.js'
         ? 'lib-math'
         : 'lib-text';
+
+    // Without --repo the target is the directory the optimization read: here a fixture inside
+    // Patchbay's own checkout, which is not the top of a repository, so nothing is touched.
+    const ownBranch = gitIn(ROOT, 'rev-parse', '--abbrev-ref', 'HEAD').trim();
+    const inside = await runCli(['optimize', '--apply', id], { env });
+    expect(inside.code, inside.stderr).toBe(2);
+    expect(inside.stderr).toContain('REPO_NOT_GIT');
+    expect(inside.stderr).toContain('--repo');
+    expect(inside.stderr).not.toMatch(/\n\s+at /);
+    expect(gitIn(ROOT, 'rev-parse', '--abbrev-ref', 'HEAD').trim()).toBe(ownBranch);
+    expect(gitIn(ROOT, 'branch', '--list', 'patchbay/optimize-*').trim()).toBe('');
+
     const repo = join(tempDir('patchbay-apply-'), name);
     cpSync(join(REPOS, name), repo, { recursive: true });
-    const git = (...args: string[]): string =>
-      execFileSync('git', args, { cwd: repo, env: GIT_ENV }).toString();
+    const git = (...args: string[]): string => gitIn(repo, ...args);
     git('init', '-q', '-b', 'main');
     git('add', '.');
     git('commit', '-q', '-m', 'fixture');
+    const apply = (): ReturnType<typeof runCli> =>
+      runCli(['optimize', '--apply', id, '--repo', repo], { env });
 
-    const applied = await runCli(['optimize', '--apply', proposal.id, '--repo', repo], { env });
+    // Uncommitted changes: refused, naming the files, and nothing made.
+    writeFileSync(join(repo, 'NOTES.md'), 'local notes\n');
+    git('add', 'NOTES.md');
+    writeFileSync(join(repo, String(proposal.file)), '// half-done edit\n', { flag: 'a' });
+    const dirty = await apply();
+    expect(dirty.code, dirty.stderr).toBe(2);
+    expect(dirty.stderr).toContain('OPTIMIZE_APPLY_DIRTY');
+    expect(dirty.stderr).toContain('NOTES.md');
+    expect(dirty.stderr).toContain(String(proposal.file));
+    expect(dirty.stderr).not.toMatch(/\n\s+at /);
+    expect(git('branch', '--list', 'patchbay/*').trim()).toBe('');
+    git('reset', '-q', '--hard');
+    rmSync(join(repo, 'NOTES.md'), { force: true });
+
+    const applied = await apply();
     expect(applied.code, applied.stderr).toBe(0);
-    const branch = `patchbay/${String(proposal.id).replace(/^prop_/, 'optimize-')}`;
+    const branch = `patchbay/${id.replace(/^prop_/, 'optimize-')}`;
     expect(applied.stdout).toContain(branch);
-    expect(git('rev-parse', '--abbrev-ref', 'HEAD').trim()).toBe(branch);
-    expect(git('log', '-1', '--format=%s')).toMatch(/^perf: /);
-    expect(git('diff', '--name-only', 'main', 'HEAD').trim()).toBe(proposal.file);
+    expect(applied.stdout).toContain('still on main');
+    // The checkout is where it was: same branch, same (clean) files.
+    expect(git('rev-parse', '--abbrev-ref', 'HEAD').trim()).toBe('main');
+    expect(git('status', '--porcelain').trim()).toBe('');
+    expect(git('log', '-1', '--format=%s', branch)).toMatch(/^perf: /);
+    expect(git('diff', '--name-only', 'main', branch).trim()).toBe(proposal.file);
+    expect(git('worktree', 'list').trim().split('\n')).toHaveLength(1);
+
+    const again = await apply();
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('already applied');
+    expect(again.stdout).toContain(branch);
+
+    git('switch', '-q', branch);
     execFileSync(process.execPath, ['--test', 'test/'], { cwd: repo });
   });
 
@@ -107,11 +158,14 @@ describe('patchbay optimize on the fixture libraries', () => {
     delete pkg.scripts.bench;
     writeFileSync(pkgFile, JSON.stringify(pkg, null, 2));
     rmSync(join(repo, 'bench'), { recursive: true });
-    const flags = ['--max-candidates', '2', '--json'];
+    const flags = ['--max-candidates', '2'];
     const none = await runCli(['optimize', repo, ...flags], { env, timeoutMs: 120_000 });
     expect(none.code, none.stderr).toBe(0);
-    expect(JSON.parse(none.stdout)).toEqual([]);
-    const opted = await runCli(['optimize', repo, ...flags, '--include-safe-refactors'], {
+    // The summary says what happened: nothing was benchmarked, so no word of noise.
+    expect(none.stdout).toMatch(/no proposal: .*safe refactor\(s\) not asked for/);
+    expect(none.stdout).not.toContain('beyond the noise');
+    expect(none.stdout).toMatch(/why:\n {2}\S+ src\/\S+:\d+: safe-refactor: /);
+    const opted = await runCli(['optimize', repo, ...flags, '--json', '--include-safe-refactors'], {
       env,
       timeoutMs: 120_000,
     });
@@ -124,10 +178,15 @@ describe('patchbay optimize on the fixture libraries', () => {
     }
   }, 150_000);
 
-  it('refuses an unknown proposal and bad flags with stable codes', async () => {
+  it('refuses an unknown proposal, bad flags and an unclonable URL with stable codes', async () => {
     const unknown = await runCli(['optimize', '--apply', 'prop_nope'], { env });
-    expect(unknown.code).not.toBe(0);
-    expect(unknown.stderr).toContain('VALIDATION_FAILED');
+    expect(unknown.code).toBe(66);
+    expect(unknown.stderr).toContain('PROPOSAL_NOT_FOUND');
+    const clone = await runCli(['optimize', 'file:///nonexistent/patchbay-nope.git'], { env });
+    expect(clone.code, clone.stderr).toBe(69);
+    expect(clone.stderr).toContain('REPO_CLONE_FAILED');
+    expect(clone.stderr).toContain('patchbay-nope.git');
+    expect(clone.stderr).not.toMatch(/\n\s+at /);
     const bad = await runCli(['optimize', join(REPOS, 'lib-math'), '--samples', 'many'], { env });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('--samples');

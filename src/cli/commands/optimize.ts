@@ -10,11 +10,13 @@ import {
   PatchbayError,
   type Proposal,
 } from '../../contracts/index.js';
-import type { OptimizeProgress, OptimizeResult } from '../../optimizer/index.js';
+import type { OptimizeProgress } from '../../optimizer/index.js';
 import { openStore, ulid } from '../../store/index.js';
 import { createStageParser } from '../../engine/index.js';
-import { createContext } from '../context.js';
+import { createContext, type CliContext } from '../context.js';
 import { out } from '../output.js';
+import { followOptimization } from './optimize-follow.js';
+import { printSummary, progressLine } from './optimize-summary.js';
 
 interface OptimizeFlags {
   bench?: string;
@@ -29,6 +31,7 @@ interface OptimizeFlags {
   repo?: string;
   ref?: string;
   includeSafeRefactors?: boolean;
+  follow?: string;
 }
 
 /** A positive number from a flag, or a VALIDATION_FAILED naming the flag. */
@@ -41,51 +44,6 @@ function numberFlag(name: string, value: string | undefined, min: number, max: n
     });
   }
   return n;
-}
-
-const duration = (ms: number): string => {
-  const s = Math.round(ms / 1000);
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-};
-
-function progressLine(p: OptimizeProgress): string {
-  const k = p.candidate ? ` candidate ${p.candidate.index}/${p.candidate.total}` : '';
-  const eta = p.etaMs !== undefined ? `, ETA ${duration(p.etaMs)}` : '';
-  return `[${duration(p.elapsedMs)}] ${p.stage}${k}: ${p.message}${eta}`;
-}
-
-function printSummary(result: OptimizeResult): void {
-  const counts = { accepted: 0, rejected: 0, 'safe-refactor': 0 };
-  for (const a of result.attempts) counts[a.outcome]++;
-  out.line(
-    `${result.opportunities.length} opportunities, ${result.attempts.length} attempts: ${counts.accepted} accepted, ${counts['safe-refactor']} safe refactor, ${counts.rejected} rejected (A/A noise floor ${(result.noiseFloor * 100).toFixed(1)}%)`,
-  );
-  if (result.proposals.length === 0) {
-    out.line('no proposal: no candidate proved a speedup beyond the noise');
-  } else {
-    out.line('');
-    out.line(
-      'proposal                    speedup ≥   p        rule                          where',
-    );
-    for (const p of result.proposals) {
-      const best = p.metrics.reduce<(typeof p.metrics)[number] | undefined>(
-        (a, m) => (!a || m.lowerBoundSpeedup > a.lowerBoundSpeedup ? m : a),
-        undefined,
-      );
-      const speedup = p.confidence === 'low' ? 'low conf' : `${(p.speedup * 100).toFixed(1)}%`;
-      out.line(
-        `${p.id.padEnd(27)} ${speedup.padStart(8)}   ${(best?.pValue.toExponential(1) ?? '-').padEnd(8)} ${p.rule.padEnd(29)} ${p.file}:${p.line}`,
-      );
-    }
-    out.line('');
-    out.line(`apply one: patchbay optimize --apply <proposal> [--repo <path>]`);
-  }
-  for (const a of result.attempts.filter((x) => x.outcome !== 'accepted')) {
-    out.note(
-      `${a.opportunity.rule} ${a.opportunity.file}:${a.opportunity.line}: ${a.outcome}: ${a.reason}`,
-    );
-  }
-  out.note(`artifacts: ${result.artifactsDir}`);
 }
 
 export function registerOptimize(program: Command): void {
@@ -108,24 +66,27 @@ export function registerOptimize(program: Command): void {
       'also propose changes no benchmark could prove (build and tests pass), as low confidence',
     )
     .option('--json', 'print the proposals as JSON')
-    .option('--apply <proposal>', 'apply a proposal on a new branch of --repo')
-    .option('--repo <path>', 'with --apply: the repository (default: the current directory)')
+    .option(
+      '--apply <proposal>',
+      'commit a proposal on a new branch patchbay/optimize-<id> of the repository (your checkout stays on its branch)',
+    )
+    .option(
+      '--follow <optimization>',
+      "follow a server's optimization (its first run id) stage by stage until it ends",
+    )
+    .option(
+      '--repo <path>',
+      'with --apply: the repository (default: the directory the optimization read, if local)',
+    )
     .action(async (target: string | undefined, flags: OptimizeFlags, command: Command) => {
       const ctx = createContext(command);
       const env = ctx.config.childEnvBase;
       if (flags.apply) {
-        const { applyProposal, findProposal } = await import('../../optimizer/index.js');
-        const id = flags.apply;
-        // A proposal of `patchbay optimize` is in the data dir's files; one a server's
-        // optimization made is in its store (the same data dir, or PATCHBAY_DATABASE_URL).
-        const proposal = await findProposal(ctx.config.dataDir, id).catch(async (err: unknown) => {
-          const stored = await storedProposal(ctx.config.databaseUrl, id);
-          if (!stored) throw err;
-          return stored;
-        });
-        const patch = join(ctx.config.dataDir, 'optimizer', `${proposal.id}.diff`);
-        const branch = await applyProposal(proposal, resolve(flags.repo ?? '.'), patch, env);
-        out.line(`applied ${proposal.id} on branch ${branch}`);
+        await applyCommand(ctx.config, flags.apply, flags);
+        return;
+      }
+      if (flags.follow) {
+        await followOptimization(ctx, flags.follow, flags);
         return;
       }
       // Loaded here: no other command (a server least of all) needs the optimizer in memory.
@@ -150,11 +111,19 @@ export function registerOptimize(program: Command): void {
         ...(flags.ref ? { ref: flags.ref } : {}),
         settings,
       });
-      const interactive = process.stderr.isTTY && !flags.json;
+      // Progress always goes to stderr (stdout is the result, JSON or not): a terminal gets one
+      // live line, a pipe or a log file one line per stage (and per candidate).
+      const interactive = process.stderr.isTTY;
+      let last = '';
       for (const stage of OptimizeStage.options) {
         await runStageProcess(stage, runDir, env, (p) => {
-          if (interactive) out.stderr(`\r\x1b[2K${progressLine(p)}`);
-          else if (!flags.json) out.note(progressLine(p));
+          if (interactive) {
+            out.stderr(`\r\x1b[2K${progressLine(p)}`);
+            return;
+          }
+          const key = `${p.stage}#${p.candidate?.index ?? ''}`;
+          if (key !== last) out.note(progressLine(p));
+          last = key;
         });
       }
       if (interactive) out.stderr('\n');
@@ -214,6 +183,58 @@ export function registerOptimize(program: Command): void {
         process.exitCode = 1;
       }
     });
+}
+
+/**
+ * `--apply`: the proposal's branch in the repository named by --repo, or else the local
+ * directory its optimization read; never the current directory by accident.
+ */
+async function applyCommand(
+  config: CliContext['config'],
+  id: string,
+  flags: OptimizeFlags,
+): Promise<void> {
+  const { applyProposal, findProposal, localSource } = await import('../../optimizer/index.js');
+  // A proposal of `patchbay optimize` is in the data dir's files; one a server's
+  // optimization made is in its store (the same data dir, or PATCHBAY_DATABASE_URL).
+  const found = await findProposal(config.dataDir, id).catch(async (err: unknown) => {
+    const stored = await storedProposal(config.databaseUrl, id);
+    if (!stored) throw err;
+    return { proposal: stored, source: undefined };
+  });
+  const repo = flags.repo ? resolve(flags.repo) : localSource(found.source);
+  if (!repo) {
+    throw new PatchbayError(
+      'VALIDATION_FAILED',
+      `name the repository to apply ${id} to: patchbay optimize --apply ${id} --repo <path>`,
+      {
+        problems: [
+          { path: 'repo', message: 'required: the optimization did not read a local directory' },
+        ],
+      },
+    );
+  }
+  const scratch = join(config.dataDir, 'optimizer', 'apply');
+  const applied = await applyProposal(found.proposal, repo, scratch, config.childEnvBase);
+  if (flags.json) {
+    out.json({ proposalId: id, ...applied });
+    return;
+  }
+  const short = applied.commit.slice(0, 12);
+  const git = `git -C ${applied.repo}`;
+  if (applied.status === 'already-applied') {
+    out.line(
+      applied.where === 'head'
+        ? `already applied: ${applied.repo} at ${short} (${applied.current}) already has ${id}'s change; nothing to do`
+        : `already applied: ${id} is commit ${short} on branch ${applied.branch} of ${applied.repo}; nothing changed`,
+    );
+    return;
+  }
+  out.line(`applied ${id}: commit ${short} on a new branch ${applied.branch} of ${applied.repo}`);
+  out.line(`your checkout is unchanged (still on ${applied.current}); the branch is yours to:`);
+  out.line(`  ${git} switch ${applied.branch}     # look at it and run your tests`);
+  out.line(`  ${git} merge ${applied.branch}      # take it into ${applied.current}`);
+  out.line(`  ${git} branch -D ${applied.branch}  # drop it`);
 }
 
 /** A proposal from the store, or undefined (no such proposal, or no store with proposals). */
