@@ -8,5 +8,12 @@ export {
   type ConfigProblem,
   type LoadConfigOptions,
 } from './load.js';
-export { settings, type ResolvedConfig, type SettingKey, type SettingSpec } from './schema.js';
+export {
+  agentCredentialEnv,
+  settings,
+  type CredentialAgent,
+  type ResolvedConfig,
+  type SettingKey,
+  type SettingSpec,
+} from './schema.js';
 export { PACKAGE_NAME, packageVersion } from './version.js';

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { PatchbayError } from '../contracts/index.js';
-import { settings, type ResolvedConfig, type SettingKey } from './schema.js';
+import { agentCredentialEnv, settings, type ResolvedConfig, type SettingKey } from './schema.js';
 
 export const CONFIG_FILE_NAME = 'patchbay.config.json';
 export const CONFIG_PATH_ENV = 'PATCHBAY_CONFIG';
@@ -118,11 +118,24 @@ export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
     if (v !== undefined) childEnvBase[name] = v;
   }
 
+  // Captured here, the one place that reads the environment; empty with `none`.
+  const agentCredentialValues = Object.fromEntries(
+    Object.entries(agentCredentialEnv).map(([agent, names]) => [
+      agent,
+      values.agentCredentials === 'none'
+        ? {}
+        : Object.fromEntries(
+            names.flatMap((name) => (env[name] ? [[name, env[name]] as const] : [])),
+          ),
+    ]),
+  ) as ResolvedConfig['agentCredentialValues'];
+
   return {
     ...(values as Omit<
       ResolvedConfig,
-      'dataDir' | 'databaseUrl' | 'workspaceRoots' | 'childEnvBase'
+      'dataDir' | 'databaseUrl' | 'workspaceRoots' | 'childEnvBase' | 'agentCredentialValues'
     >),
+    agentCredentialValues,
     dataDir,
     databaseUrl,
     workspaceRoots: roots.map((r) => {
@@ -158,7 +171,9 @@ export function colorPreference(env: NodeJS.ProcessEnv = process.env): 'never' |
  * naming the host is worth keeping.
  */
 export function secretValues(config: ResolvedConfig): string[] {
-  const out: string[] = [];
+  const out: string[] = Object.values(config.agentCredentialValues).flatMap((v) =>
+    Object.values(v).filter((s) => s.length >= 4),
+  );
   for (const [key, spec] of Object.entries(settings)) {
     if (!spec.secret) continue;
     const value = (config as unknown as Record<string, unknown>)[key];

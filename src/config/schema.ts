@@ -55,6 +55,33 @@ function setting<T extends z.ZodType>(spec: SettingSpec<T>): SettingSpec<T> {
   return spec;
 }
 
+/**
+ * The variables each agent CLI reads its provider's credentials and endpoint from. With
+ * PATCHBAY_AGENT_CREDENTIALS=auto their values are taken from the server's environment and given
+ * to that agent's runs only (never to shell runs, never stored, logged or returned).
+ */
+export const agentCredentialEnv = {
+  claude: [
+    'ANTHROPIC_API_KEY',
+    'ANTHROPIC_AUTH_TOKEN',
+    'ANTHROPIC_BASE_URL',
+    'CLAUDE_CODE_OAUTH_TOKEN',
+  ],
+  codex: ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'CODEX_API_KEY'],
+  gemini: [
+    'GEMINI_API_KEY',
+    'GOOGLE_API_KEY',
+    'GOOGLE_GEMINI_BASE_URL',
+    'GOOGLE_GENAI_USE_VERTEXAI',
+    'GOOGLE_CLOUD_PROJECT',
+    'GOOGLE_CLOUD_LOCATION',
+    'GOOGLE_APPLICATION_CREDENTIALS',
+  ],
+  cursor: ['CURSOR_API_KEY'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type CredentialAgent = keyof typeof agentCredentialEnv;
+
 export const settings = {
   dataDir: setting({
     key: 'dataDir',
@@ -397,6 +424,14 @@ export const settings = {
     description:
       "Server environment variables a child inherits. Nothing else of the server's environment reaches a run.",
   }),
+  agentCredentials: setting({
+    key: 'agentCredentials',
+    env: 'PATCHBAY_AGENT_CREDENTIALS',
+    schema: z.enum(['auto', 'none']).default('auto'),
+    defaultText: 'auto',
+    description:
+      "`auto`: each agent's runs get its provider's credential variables (ANTHROPIC_API_KEY for claude, OPENAI_API_KEY for codex, GEMINI_API_KEY for gemini, CURSOR_API_KEY for cursor, and the others listed in docs/agents.md) from the server's environment, even though the child environment is otherwise clean; never stored, logged or returned. `none`: they get only PATCHBAY_CHILD_ENV_ALLOWLIST and the run's `env`.",
+  }),
   agentClaudeBin: setting({
     key: 'agentClaudeBin',
     env: 'PATCHBAY_AGENT_CLAUDE_BIN',
@@ -649,6 +684,9 @@ export interface ResolvedConfig {
   childEnvAllowlist: string[];
   /** Values of the allow-listed variables, captured once from the server's environment. */
   childEnvBase: Record<string, string>;
+  /** Values of each agent's credential variables, captured once (PATCHBAY_AGENT_CREDENTIALS). */
+  agentCredentialValues: Record<CredentialAgent, Record<string, string>>;
+  agentCredentials: 'auto' | 'none';
   workspaceTtlMs: number;
   sandbox: 'none' | 'bwrap';
   sandboxBwrapBin: string;

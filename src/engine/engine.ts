@@ -723,7 +723,13 @@ export function createEngine(options: EngineOptions): Engine {
           () => markResult(),
         )
       : undefined;
-    const env = { ...config.childEnvBase, ...record.env };
+    // An agent's provider credentials (PATCHBAY_AGENT_CREDENTIALS) sit between the clean base and
+    // the run's own env, which wins; shell runs and optimizer stages never get them.
+    const credentials =
+      !stage && record.agent in config.agentCredentialValues
+        ? config.agentCredentialValues[record.agent as keyof typeof config.agentCredentialValues]
+        : {};
+    const env = { ...config.childEnvBase, ...credentials, ...record.env };
     const { argv, wrapped } = await launcher.argvFor(record, plan.argv, env, adapter);
     const procSpan = tracing.startSpan('agent.process', {
       attributes: { 'patchbay.run.id': runId, 'process.executable.name': plan.argv[0]! },

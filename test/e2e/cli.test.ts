@@ -180,6 +180,7 @@ describe('patchbay doctor', () => {
       PATCHBAY_PORT: String(await freePort()),
       PATCHBAY_AGENT_CLAUDE_BIN: fake,
       PATCHBAY_AGENT_CODEX_BIN: '/nonexistent/codex',
+      ANTHROPIC_API_KEY: 'sk-ant-doctor-test',
     };
     const res = await runCli(['doctor', '--json'], { env });
     expect(res.code).toBe(0);
@@ -187,8 +188,18 @@ describe('patchbay doctor', () => {
       agents: { name: string; installed: boolean; version: string | null }[];
     };
     const byName = Object.fromEntries(report.agents.map((a) => [a.name, a]));
-    expect(byName.claude).toMatchObject({ installed: true, version: '9.9.9 (fake)' });
-    expect(byName.codex).toMatchObject({ installed: false, version: null });
+    expect(byName.claude).toMatchObject({
+      installed: true,
+      version: '9.9.9 (fake)',
+      credentials: ['ANTHROPIC_API_KEY'],
+    });
+    expect(byName.codex).toMatchObject({
+      installed: false,
+      version: null,
+      install: 'npm install -g @openai/codex',
+    });
+    // Which variables, never their values.
+    expect(res.stdout).not.toContain('sk-ant-doctor-test');
     expect(byName.shell).toMatchObject({ installed: true });
   });
 

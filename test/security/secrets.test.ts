@@ -44,6 +44,50 @@ describe("the server's own environment", () => {
   });
 });
 
+describe("an agent's provider credentials (PATCHBAY_AGENT_CREDENTIALS)", () => {
+  const fakeClaude = join(import.meta.dirname, '..', 'fixtures', 'agents', 'fake-claude.sh');
+  const providerEnv = { ANTHROPIC_API_KEY: 'sk-ant-test-81f2', OPENAI_API_KEY: 'sk-oai-test-77c1' };
+
+  it("reach that agent's runs only: not another provider's, not shell runs, never an answer", async () => {
+    const server = await startServer({
+      env: { ...providerEnv, PATCHBAY_AGENT_CLAUDE_BIN: fakeClaude },
+    });
+    const agent = await server.api.createRun({ agent: 'claude', prompt: 'env please', wait: true });
+    expect(agent.status, JSON.stringify(agent.error)).toBe('succeeded');
+    const seen = readFileSync(
+      join(server.dataDir, 'workspaces', agent.id, 'agent-env.txt'),
+      'utf8',
+    );
+    expect(seen).toBe('ANTHROPIC_API_KEY=sk-ant-test-81f2\nOPENAI_API_KEY=\n');
+    const shell = await server.api.createRun({
+      command: ['sh', '-c', 'test -z "$ANTHROPIC_API_KEY" && test -z "$OPENAI_API_KEY"'],
+      wait: true,
+    });
+    expect(shell.status).toBe('succeeded');
+    const answers = JSON.stringify([await server.api.getRun(agent.id), agent]);
+    expect(answers).not.toContain('sk-ant-test-81f2');
+    expect(storeBytes(server.dataDir)).not.toContain('sk-ant-test-81f2');
+    await server.stop();
+  });
+
+  it('reach no run with `none`', async () => {
+    const server = await startServer({
+      env: {
+        ...providerEnv,
+        PATCHBAY_AGENT_CLAUDE_BIN: fakeClaude,
+        PATCHBAY_AGENT_CREDENTIALS: 'none',
+      },
+    });
+    const agent = await server.api.createRun({ agent: 'claude', prompt: 'env please', wait: true });
+    const seen = readFileSync(
+      join(server.dataDir, 'workspaces', agent.id, 'agent-env.txt'),
+      'utf8',
+    );
+    expect(seen).toBe('ANTHROPIC_API_KEY=\nOPENAI_API_KEY=\n');
+    await server.stop();
+  });
+});
+
 describe('run env at rest', () => {
   it('is sealed in the store, and the run still gets the values', async () => {
     const server = await startServer();

@@ -3,6 +3,7 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { findExecutable, listAgents } from '../../agents/index.js';
+import { agentCredentialEnv, type CredentialAgent } from '../../config/index.js';
 import { isPatchbayError } from '../../contracts/index.js';
 import { resolveContainment } from '../../engine/index.js';
 import { loadPty } from '../../exec/index.js';
@@ -134,11 +135,18 @@ export function registerDoctor(program: Command): void {
           const bin = bins[a.name];
           const found = bin ? await findExecutable(bin, ctx.config.childEnvBase.PATH) : 'built in';
           const version = bin && found ? await versionOf(found) : null;
+          // Names only, never values: which of the provider's variables its runs will get.
+          const credentials =
+            a.name in ctx.config.agentCredentialValues
+              ? Object.keys(ctx.config.agentCredentialValues[a.name as CredentialAgent])
+              : null;
           return {
             name: a.name,
             installed: found !== undefined,
             path: found ?? null,
             version,
+            credentials,
+            install: a.install ?? null,
             capabilities: Object.entries(a.capabilities)
               .filter(([, v]) => v)
               .map(([k]) => k),
@@ -153,9 +161,16 @@ export function registerDoctor(program: Command): void {
         for (const a of agents) {
           const where = a.installed
             ? `${a.path}${a.version ? ` ${a.version}` : ''}`
-            : 'not installed';
+            : `not installed${a.install ? `: ${a.install}` : ''}`;
           const mark = a.installed ? 'ok  ' : '--  ';
           out.line(`${mark}  agent     ${a.name}: ${where} (${a.capabilities.join(', ')})`);
+          if (a.installed && a.credentials) {
+            out.line(
+              a.credentials.length > 0
+                ? `          credentials: ${a.credentials.join(', ')} from the server's environment`
+                : `          credentials: none in the server's environment (${agentCredentialEnv[a.name as CredentialAgent][0]}); its own login under HOME may still work`,
+            );
+          }
         }
       }
       if (checks.some((c) => !c.ok)) process.exitCode = 1;
