@@ -9,6 +9,7 @@ import { currentBootId } from '../exec/index.js';
 import { git } from '../workspaces/index.js';
 import { testRunRecord } from '../../test/helpers/records.js';
 import { requireBwrap } from '../../test/helpers/services.js';
+import { waitFor } from '../../test/helpers/wait.js';
 import { openStore, type RunRecord } from '../store/index.js';
 import { startTestEngine } from '../../test/helpers/engine.js';
 import type { Engine } from './engine.js';
@@ -545,8 +546,13 @@ describe("control between a run's claim and its spawn", () => {
       }
       // Started stopped: its first status with a pid says paused, and the kernel agrees.
       expect(spawned?.status).toBe('paused');
-      const stat = readFileSync(`/proc/${String(spawned?.pid)}/stat`, 'utf8');
-      expect(stat.slice(stat.lastIndexOf(')') + 2)[0]).toBe('T');
+      // SIGSTOP takes effect when the process is next scheduled: a loaded machine may still show
+      // it running for a moment, so the state is polled, not read once.
+      const state = (): string => {
+        const stat = readFileSync(`/proc/${String(spawned?.pid)}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2)[0]!;
+      };
+      await waitFor(() => state() === 'T', 'the paused process to be stopped (state T)', 5000, 20);
       await new Promise((r) => setTimeout(r, 500));
       expect((await engine.getRun(run.id)).status).toBe('paused');
       await engine.resumeRun(run.id);
