@@ -5,20 +5,11 @@ import {
   type DestinationStream,
   type Logger,
 } from 'pino';
-import { redactPaths } from './redact.js';
+import { redactPaths, redactUrl } from './redact.js';
 import { activeTraceFields } from './trace-context.js';
 
 export type { Logger } from 'pino';
-export { redactPaths } from './redact.js';
-
-/** Query parameters whose values are credentials: signed-URL signatures, tokens, keys. */
-const SECRET_QUERY =
-  /([?&](?:sig|signature|token|access_token|api_key|apikey|key|secret|password|code)=)[^&#]*/gi;
-
-/** A URL (or path) with credential-bearing query values replaced: safe to log. */
-export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY, '$1[redacted]');
-}
+export { redactPaths, redactUrl } from './redact.js';
 
 interface LoggedRequest {
   method?: string;

@@ -45,12 +45,17 @@ const redactedKeys = new Set(
 redactedKeys.add('cookie');
 redactedKeys.add('x-api-key');
 
-/** Credentials in free text: query-string tokens and signatures, bearer tokens, URL passwords. */
+/** Query parameters whose values are credentials: signed-URL signatures, tokens, keys. */
+const SECRET_QUERY =
+  /([?&;](?:sig|signature|token|access_token|api_key|apikey|key|secret|password|code)=)[^&#\s]*/gi;
+
+/** A URL (or any text) with credential-bearing query values replaced: safe to log or send. */
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_QUERY, `$1${REDACTED}`);
+}
+
+/** Credentials in free text: bearer tokens and URL passwords (query values: `redactUrl`). */
 const textPatterns: [RegExp, string][] = [
-  [
-    /([?&;](?:token|access_token|api_key|apikey|key|sig|signature|password|secret)=)[^&\s#"']+/gi,
-    `$1${REDACTED}`,
-  ],
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, `$1 ${REDACTED}`],
   [/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@:]*:[^\s/@]*@/gi, `$1${REDACTED}@`],
 ];
@@ -63,7 +68,7 @@ export function scrubText(text: string, secrets: readonly string[] = []): string
     if (secret.length >= 4) out = out.split(secret).join(REDACTED);
   }
   for (const [pattern, replacement] of textPatterns) out = out.replace(pattern, replacement);
-  return out;
+  return redactUrl(out);
 }
 
 /**
