@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { PatchbayError } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
-import { maskUrlPassword } from '../store/index.js';
+import { maskUrlPassword, retryConnect } from '../store/index.js';
 import type { ConnectionState } from './port.js';
 
 /** How long between two connection attempts while the start-up probe waits for Redis. */
@@ -16,38 +16,39 @@ const PROBE_RETRY_MS = 250;
  */
 export async function probeRedis(url: string, timeoutMs: number): Promise<void> {
   const { Redis } = await import('ioredis');
-  const deadline = Date.now() + timeoutMs;
-  let reason = 'no answer';
-  let answered = false;
-  for (;;) {
-    const left = deadline - Date.now();
-    const client = new Redis(url, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      connectTimeout: Math.max(100, left),
-      // ioredis otherwise keeps a closed socket's timer 2 s, and the refusing process with it.
-      disconnectTimeout: 50,
-    });
-    // The socket's own error (ECONNREFUSED, ENOTFOUND…) says more than the rejected
-    // command's "Connection is closed"; reported below, once (unheard, ioredis prints each).
-    let socketError: string | undefined;
-    client.on('error', (err: Error) => (socketError ??= err.message));
-    try {
-      await client.connect();
-      await client.ping();
-      client.disconnect();
-      return;
-    } catch (err) {
-      client.disconnect();
-      reason = (socketError ?? (err as Error).message).replace(/\.$/, '');
-      answered = (err as Error).name === 'ReplyError';
-      if (answered) break;
-    }
-    if (Date.now() + PROBE_RETRY_MS >= deadline) break;
-    await new Promise((r) => setTimeout(r, PROBE_RETRY_MS));
-  }
+  const failure = await retryConnect(
+    async (deadline) => {
+      const client = new Redis(url, {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+        connectTimeout: Math.max(100, deadline - Date.now()),
+        // ioredis otherwise keeps a closed socket's timer 2 s, and the refusing process with it.
+        disconnectTimeout: 50,
+      });
+      // The socket's own error (ECONNREFUSED, ENOTFOUND…) says more than the rejected
+      // command's "Connection is closed"; reported instead, once (unheard, ioredis prints each).
+      let socketError: Error | undefined;
+      client.on('error', (err: Error) => (socketError ??= err));
+      try {
+        await client.connect();
+        await client.ping();
+      } catch (err) {
+        // A reply error (wrong password, ACL) is the server's own answer: kept as it is.
+        throw (err as Error).name === 'ReplyError' ? err : (socketError ?? err);
+      } finally {
+        client.disconnect();
+      }
+    },
+    {
+      timeoutMs,
+      retryMs: PROBE_RETRY_MS,
+      isAnswer: (err) => (err as Error).name === 'ReplyError',
+    },
+  );
+  if (!failure) return;
+  const { reason, answered } = failure;
   const shown = maskUrlPassword(url);
   throw new PatchbayError(
     'QUEUE_UNAVAILABLE',

@@ -31,6 +31,42 @@ export function maskUrlPassword(url: string): string {
   }
 }
 
+/** What waiting for a server at start came to, when it did not answer as hoped. */
+export interface ConnectFailure {
+  /** The last attempt's reason. */
+  reason: string;
+  /** The server itself answered with an error (bad password, no such database): final. */
+  answered: boolean;
+}
+
+/**
+ * Tries `attempt` every `retryMs` until it resolves or `timeoutMs` has passed, stopping at once
+ * when the server answered with an error of its own (`isAnswer`): waiting would not change it.
+ * Resolves with undefined on success, else with the last failure. Shared by the PostgreSQL and
+ * Redis start-up probes.
+ */
+export async function retryConnect(
+  attempt: (deadline: number) => Promise<void>,
+  options: { timeoutMs: number; retryMs: number; isAnswer(err: unknown): boolean },
+): Promise<ConnectFailure | undefined> {
+  const deadline = Date.now() + options.timeoutMs;
+  let failure: ConnectFailure = { reason: 'no answer', answered: false };
+  for (;;) {
+    try {
+      await attempt(deadline);
+      return undefined;
+    } catch (err) {
+      failure = {
+        reason: ((err as Error).message || String(err)).replace(/\.$/, ''),
+        answered: options.isAnswer(err),
+      };
+      if (failure.answered) return failure;
+    }
+    if (Date.now() + options.retryMs >= deadline) return failure;
+    await new Promise((r) => setTimeout(r, options.retryMs));
+  }
+}
+
 /** How long a PostgreSQL query waits for a connection before it fails (not for ever). */
 const PG_CONNECT_TIMEOUT_MS = 10_000;
 

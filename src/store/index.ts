@@ -6,6 +6,7 @@ export type {
 export {
   isPostgresUrl,
   maskUrlPassword,
+  retryConnect,
   openDatabase,
   type DatabaseHandle,
   type Dialect,

@@ -12,7 +12,13 @@ import {
   createConversationRepository,
   type ConversationRepository,
 } from './conversations-repository.js';
-import { maskUrlPassword, openDatabase, type DatabaseHandle, type Dialect } from './db.js';
+import {
+  maskUrlPassword,
+  openDatabase,
+  retryConnect,
+  type DatabaseHandle,
+  type Dialect,
+} from './db.js';
 import { createEventRepository, type EventRepository } from './events-repository.js';
 import { createJobRepository, type JobRepository } from './jobs-repository.js';
 import { migrateToLatest } from './migrator.js';
@@ -69,22 +75,19 @@ async function awaitPostgres(
   url: string,
   timeoutMs: number,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let reason = 'no answer';
-  let answered = false;
-  for (;;) {
-    try {
+  const failure = await retryConnect(
+    async () => {
       await sql`select 1`.execute(handle.db);
-      return;
-    } catch (err) {
-      reason = (err as Error).message || String(err);
+    },
+    {
+      timeoutMs,
+      retryMs: CONNECT_RETRY_MS,
       // The server answered with an error of its own (it has a severity): waiting won't help.
-      answered = (err as { severity?: unknown }).severity !== undefined;
-      if (answered) break;
-    }
-    if (Date.now() + CONNECT_RETRY_MS >= deadline) break;
-    await new Promise((r) => setTimeout(r, CONNECT_RETRY_MS));
-  }
+      isAnswer: (err) => (err as { severity?: unknown }).severity !== undefined,
+    },
+  );
+  if (!failure) return;
+  const { reason, answered } = failure;
   const shown = maskUrlPassword(url);
   throw new PatchbayError(
     'STORE_UNAVAILABLE',
