@@ -217,12 +217,8 @@ export function handleJsonRpcSocket(
   const handleOne = async (message: unknown): Promise<unknown> => {
     const parsed = RpcRequest.safeParse(message);
     if (!parsed.success) {
-      const id =
-        message && typeof message === 'object' && 'id' in message
-          ? ((message as { id: RpcId }).id ?? null)
-          : null;
       return rpcError(
-        id,
+        requestId(message) ?? null,
         new PatchbayError('RPC_INVALID_REQUEST', undefined, {
           issues: parsed.error.issues.map((i) => i.message),
         }),
