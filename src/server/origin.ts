@@ -12,7 +12,6 @@ import { isLoopbackHost } from './auth.js';
 export interface RequestGuardOptions {
   /** The address the server binds. */
   host: string;
-  port: number;
   /** PATCHBAY_PUBLIC_URL: its host is always allowed, its origin too. */
   publicUrl: string | undefined;
   /** With tokens, a rebinding page cannot authenticate, so any Host is answered. */
@@ -132,12 +131,11 @@ export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
 export function requestGuardFor(
   config: Pick<
     ResolvedConfig,
-    'host' | 'port' | 'publicUrl' | 'apiTokens' | 'allowedHosts' | 'allowedOrigins'
+    'host' | 'publicUrl' | 'apiTokens' | 'allowedHosts' | 'allowedOrigins'
   >,
 ): RequestGuard {
   return createRequestGuard({
     host: config.host,
-    port: config.port,
     publicUrl: config.publicUrl,
     tokensEnabled: config.apiTokens.length > 0,
     allowedHosts: config.allowedHosts,
