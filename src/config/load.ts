@@ -171,9 +171,8 @@ export function colorPreference(env: NodeJS.ProcessEnv = process.env): 'never' |
  * naming the host is worth keeping.
  */
 export function secretValues(config: ResolvedConfig): string[] {
-  const out: string[] = Object.values(config.agentCredentialValues).flatMap((v) =>
-    Object.values(v).filter((s) => s.length >= 4),
-  );
+  // Agents' provider credentials are secrets too, though no setting holds them.
+  const out: string[] = Object.values(config.agentCredentialValues).flatMap(Object.values);
   for (const [key, spec] of Object.entries(settings)) {
     if (!spec.secret) continue;
     const value = (config as unknown as Record<string, unknown>)[key];
