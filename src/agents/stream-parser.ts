@@ -1,4 +1,4 @@
-import type { ErrorCode, RunEventType } from '../contracts/index.js';
+import type { ErrorCode, PermissionDenial, RunEventType } from '../contracts/index.js';
 
 /**
  * What an agent adapter turns one line of its CLI's stdout into: zero or more normalized
@@ -44,6 +44,15 @@ export interface AgentFacts {
   usage?: TokenUsage;
   costUsd?: number;
   numTurns?: number;
+  /**
+   * `session` when the CLI reports usage and cost cumulatively for its whole session (the
+   * engine then stores this run's delta against the run it resumed); default `run`.
+   */
+  usageScope?: 'run' | 'session';
+  /** Tool uses the agent or its own sandbox refused. */
+  permissionDenials?: PermissionDenial[];
+  /** For AGENT_RATE_LIMITED: when the provider said to try again, when it did. */
+  retryAfterMs?: number;
 }
 
 /** Parses one CLI's NDJSON stream. Stateful (one per run); never throws on bad input. */

@@ -1,4 +1,4 @@
-import type { AgentName, ParsedCreateRunRequest } from '../contracts/index.js';
+import type { AgentName, AgentPermissions, ParsedCreateRunRequest } from '../contracts/index.js';
 import type { StreamParser } from './stream-parser.js';
 
 export interface AgentCapabilities {
@@ -33,6 +33,8 @@ export interface LaunchInput {
   model: string | null;
   args: string[];
   resumeSessionId: string | null;
+  /** What the agent may do unasked; each adapter maps it to its CLI's flags. */
+  agentPermissions: AgentPermissions;
 }
 
 export interface LaunchPlan {

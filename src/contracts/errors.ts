@@ -211,6 +211,42 @@ export const errorCatalog = {
     kind: 'operational',
     message: "The conversation no longer fits the agent's context window.",
   },
+  AGENT_AUTH_FAILED: {
+    status: 502,
+    kind: 'operational',
+    message:
+      "The agent's model provider refused its credentials (401/403): set them with PATCHBAY_AGENT_CREDENTIALS or log the CLI in; `patchbay doctor` checks them.",
+  },
+  AGENT_RATE_LIMITED: {
+    status: 502,
+    kind: 'operational',
+    message:
+      "The agent's model provider is rate limiting it (429 or quota exhausted); details.retryAfterMs says when to try again, when known.",
+  },
+  AGENT_PROVIDER_ERROR: {
+    status: 502,
+    kind: 'operational',
+    message:
+      "The agent's model provider failed (a 5xx, overloaded, or the connection was lost) after the CLI's own retries.",
+  },
+  AGENT_PERMISSION_DENIED: {
+    status: 403,
+    kind: 'user',
+    message:
+      "The agent was refused a tool use by its permission policy or its own sandbox: the run did not do all it was asked. The run's permissionDenials lists them; agentPermissions sets the policy.",
+  },
+  AGENT_NOT_TRUSTED: {
+    status: 500,
+    kind: 'operational',
+    message:
+      'The agent CLI refused to work in this directory because it does not trust it; Patchbay passes the trust flag the CLI needs, so check the CLI version against `patchbay doctor`.',
+  },
+  AGENT_SETUP_FAILED: {
+    status: 500,
+    kind: 'operational',
+    message:
+      "The agent CLI stopped before it began its turn (its configuration, settings or arguments); the run's error message is the CLI's own last line.",
+  },
   QUEUE_UNAVAILABLE: {
     status: 503,
     kind: 'operational',

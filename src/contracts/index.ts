@@ -11,6 +11,8 @@ export {
 } from './errors.js';
 export {
   AgentName,
+  AgentPermissions,
+  PermissionDenial,
   CallbackDelivery,
   CallbackDeliveryList,
   ChangedFile,

@@ -34,6 +34,22 @@ export function isActiveStatus(status: RunStatus): boolean {
 export const AgentName = z.enum(['shell', 'claude', 'cursor', 'codex', 'gemini']);
 export type AgentName = z.infer<typeof AgentName>;
 
+/**
+ * What a coding agent may do without asking (nobody answers its questions in a headless run):
+ * `edit` changes files in its workspace, shell commands as its CLI allows them by default;
+ * `full` also runs any command; `read-only` changes nothing.
+ */
+export const AgentPermissions = z.enum(['edit', 'full', 'read-only']);
+export type AgentPermissions = z.infer<typeof AgentPermissions>;
+
+/** A tool use the agent (or its own sandbox) refused during a run. */
+export const PermissionDenial = z.object({
+  tool: z.string(),
+  /** What it was refused for, when the CLI says (a path, a command). */
+  detail: z.string().nullable(),
+});
+export type PermissionDenial = z.infer<typeof PermissionDenial>;
+
 export const OutputPolicy = z.enum(['kill', 'truncate']);
 export type OutputPolicy = z.infer<typeof OutputPolicy>;
 
@@ -74,6 +90,9 @@ export const CreateRunRequest = z
       .regex(/^[A-Za-z0-9._:-]{1,200}$/)
       .optional()
       .describe('Continue this agent session (run it in the same workdir as before).'),
+    agentPermissions: AgentPermissions.optional().describe(
+      'What the agent may do unasked: `edit` (default) edits files in its workspace, `full` also runs any command, `read-only` changes nothing.',
+    ),
     workdir: z
       .string()
       .min(1)
@@ -245,6 +264,13 @@ export const Run = z.object({
    * with, or the one the server started. Null when tracing is off (PATCHBAY_OTLP_ENDPOINT).
    */
   traceId: z.string().nullable(),
+  /** What the agent was allowed to do unasked (see CreateRunRequest.agentPermissions). */
+  agentPermissions: AgentPermissions,
+  /**
+   * Tool uses the agent, or its own sandbox, refused: a run with denials did not do all it
+   * was asked, whatever its status. Empty when there were none (or before it ended).
+   */
+  permissionDenials: z.array(PermissionDenial),
 });
 export type Run = z.infer<typeof Run>;
 

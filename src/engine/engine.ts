@@ -82,6 +82,7 @@ import { createEmbeddedQueue, type JobQueue } from '../queue/index.js';
 import { createLocalEventBus, type EventBus, type EventListener } from './event-bus.js';
 import { EventCursor, isTerminalEvent, type EventCursorOptions } from './event-cursor.js';
 import { outcomeOf } from './outcome.js';
+import { usageShare } from './usage-share.js';
 import { runAttributes, startRunSpans, traceFields } from './run-tracing.js';
 import {
   assertOptimizerAllowed,
@@ -423,6 +424,7 @@ export function createEngine(options: EngineOptions): Engine {
       model: request.model ?? null,
       args: request.args ?? [],
       resumeSessionId: request.resumeSessionId ?? null,
+      agentPermissions: request.agentPermissions ?? 'edit',
       repoId: request.repo ?? null,
       ref: request.ref ?? null,
       autoCommit: request.autoCommit ?? true,
@@ -825,14 +827,19 @@ export function createEngine(options: EngineOptions): Engine {
     const facts = parser?.facts;
     const changes = record.baseCommit ? await recordChanges(record, log) : {};
     if (stage) await storeStageArtifacts(record, log);
+    // A CLI that reports for its whole session: this run's share against the run it resumed.
+    const previous =
+      facts?.usageScope === 'session' && record.resumeSessionId
+        ? await store.runs.lastOfSession(record.agent, record.resumeSessionId, runId)
+        : undefined;
     await finalize(runId, outcome, exit, {
       ...changes,
       ...(facts && {
         sessionId: facts.sessionId ?? null,
         resultText: facts.resultText ?? null,
-        usage: facts.usage ?? null,
-        costUsd: facts.costUsd ?? null,
+        ...usageShare(facts, previous),
         numTurns: facts.numTurns ?? null,
+        permissionDenials: facts.permissionDenials ?? [],
         ...(facts.model ? { model: facts.model } : {}),
       }),
     });

@@ -33,6 +33,7 @@ export {
   type NewRunFields,
   type RunOwner,
   type RunRecord,
+  type RunUsage,
 } from './records.js';
 export type {
   ListRunsOptions,

@@ -12,6 +12,7 @@ import * as m0009 from './migrations/0009-schedules.js';
 import * as m0010 from './migrations/0010-budgets.js';
 import * as m0011 from './migrations/0011-optimizations.js';
 import * as m0012 from './migrations/0012-run-trace.js';
+import * as m0013 from './migrations/0013-agent-policy.js';
 
 /** Migrations in order. Names are permanent: never rename or edit a shipped one. */
 export const migrations: Record<string, Migration> = {
@@ -27,6 +28,7 @@ export const migrations: Record<string, Migration> = {
   '0010-budgets': m0010,
   '0011-optimizations': m0011,
   '0012-run-trace': m0012,
+  '0013-agent-policy': m0013,
 };
 
 export interface MigrationStatus {

@@ -1,4 +1,12 @@
-import type { AgentName, OutputPolicy, Run, RunKind, RunStatus } from '../contracts/index.js';
+import type {
+  AgentName,
+  AgentPermissions,
+  OutputPolicy,
+  PermissionDenial,
+  Run,
+  RunKind,
+  RunStatus,
+} from '../contracts/index.js';
 import { newRunId } from './ids.js';
 
 /** Which process holds a running run; recovery uses it to tell dead owners from live ones. */
@@ -74,6 +82,16 @@ export interface RunRecord {
   /** The trace the run belongs to and the span that created it (null without tracing). */
   traceId: string | null;
   traceSpanId: string | null;
+  /** What the agent may do unasked: `edit` (default), `full` or `read-only`. */
+  agentPermissions: AgentPermissions;
+  /** Tool uses the agent (or its own sandbox) refused during the run; null until it ended. */
+  permissionDenials: PermissionDenial[] | null;
+  /**
+   * Usage and cost as the CLI reported them for its whole session, when it reports them
+   * cumulatively (Claude, Codex on resume): `usage`/`costUsd` hold this run's share.
+   */
+  sessionUsage: RunUsage | null;
+  sessionCostUsd: number | null;
 }
 
 export interface ChangedFile {
@@ -125,6 +143,7 @@ export type NewRunFields = Pick<
       | 'parentId'
       | 'traceId'
       | 'traceSpanId'
+      | 'agentPermissions'
     >
   >;
 
@@ -152,6 +171,7 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     parentId: null,
     traceId: null,
     traceSpanId: null,
+    agentPermissions: 'edit',
     ...fields,
     attempt: 1,
     sandbox: null,
@@ -177,6 +197,9 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     baseCommit: null,
     headCommit: null,
     changedFiles: null,
+    permissionDenials: null,
+    sessionUsage: null,
+    sessionCostUsd: null,
   };
 }
 
@@ -233,5 +256,7 @@ export function toRun(record: RunRecord): Run {
     kind: record.kind,
     parentId: record.parentId,
     traceId: record.traceId,
+    agentPermissions: record.agentPermissions,
+    permissionDenials: record.permissionDenials ?? [],
   };
 }

@@ -1,5 +1,13 @@
 import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
-import type { AgentName, OutputPolicy, RunEvent, RunKind, RunStatus } from '../contracts/index.js';
+import type {
+  AgentName,
+  AgentPermissions,
+  OutputPolicy,
+  PermissionDenial,
+  RunEvent,
+  RunKind,
+  RunStatus,
+} from '../contracts/index.js';
 import type { Dialect } from './db.js';
 import { eventRow } from './events-repository.js';
 import {
@@ -47,6 +55,9 @@ export type RunPatch = Partial<
     | 'costUsd'
     | 'numTurns'
     | 'model'
+    | 'permissionDenials'
+    | 'sessionUsage'
+    | 'sessionCostUsd'
     | 'branch'
     | 'baseCommit'
     | 'headCommit'
@@ -132,6 +143,12 @@ function fromRow(row: Selectable<RunsTable>, box: SecretBox): RunRecord {
     parentId: row.parent_id ?? null,
     traceId: row.trace_id ?? null,
     traceSpanId: row.trace_span_id ?? null,
+    agentPermissions: (row.agent_permissions as AgentPermissions | null) ?? 'edit',
+    permissionDenials: row.permission_denials
+      ? (JSON.parse(row.permission_denials) as PermissionDenial[])
+      : null,
+    sessionUsage: row.session_usage ? (JSON.parse(row.session_usage) as RunUsage) : null,
+    sessionCostUsd: row.session_cost_usd === null ? null : Number(row.session_cost_usd),
   };
 }
 
@@ -157,6 +174,15 @@ function patchToRow(patch: RunPatch): Updateable<RunsTable> {
   if (patch.costUsd !== undefined) row.cost_usd = patch.costUsd;
   if (patch.numTurns !== undefined) row.num_turns = patch.numTurns;
   if (patch.model !== undefined) row.model = patch.model;
+  if (patch.permissionDenials !== undefined) {
+    row.permission_denials = patch.permissionDenials
+      ? JSON.stringify(patch.permissionDenials)
+      : null;
+  }
+  if (patch.sessionUsage !== undefined) {
+    row.session_usage = patch.sessionUsage ? JSON.stringify(patch.sessionUsage) : null;
+  }
+  if (patch.sessionCostUsd !== undefined) row.session_cost_usd = patch.sessionCostUsd;
   if (patch.branch !== undefined) row.branch = patch.branch;
   if (patch.baseCommit !== undefined) row.base_commit = patch.baseCommit;
   if (patch.headCommit !== undefined) row.head_commit = patch.headCommit;
@@ -185,6 +211,15 @@ export interface RunRepository extends RunUsageReader {
     check: (reader: RunUsageReader) => Promise<void>,
   ): Promise<void>;
   get(id: string): Promise<RunRecord | undefined>;
+  /**
+   * The last run of `agent` that ended reporting session `sessionId`, other than `exceptId`:
+   * the run a resumed one continues (its session figures are the base of the new run's share).
+   */
+  lastOfSession(
+    agent: AgentName,
+    sessionId: string,
+    exceptId: string,
+  ): Promise<RunRecord | undefined>;
   list(options: ListRunsOptions): Promise<RunRecord[]>;
   /** Runs in any of these statuses, oldest first. */
   listByStatus(statuses: RunStatus[]): Promise<RunRecord[]>;
@@ -278,6 +313,10 @@ async function insertRun(db: Kysely<Database>, run: RunRecord, box: SecretBox): 
       parent_id: run.parentId,
       trace_id: run.traceId,
       trace_span_id: run.traceSpanId,
+      agent_permissions: run.agentPermissions,
+      permission_denials: run.permissionDenials ? JSON.stringify(run.permissionDenials) : null,
+      session_usage: run.sessionUsage ? JSON.stringify(run.sessionUsage) : null,
+      session_cost_usd: run.sessionCostUsd,
     })
     .execute();
 }
@@ -347,6 +386,19 @@ export function createRunRepository(
     },
     async get(id) {
       const row = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toRecord(row) : undefined;
+    },
+    async lastOfSession(agent, sessionId, exceptId) {
+      const row = await db
+        .selectFrom('runs')
+        .selectAll()
+        .where('session_id', '=', sessionId)
+        .where('agent', '=', agent)
+        .where('id', '!=', exceptId)
+        .where('finished_at', 'is not', null)
+        .orderBy('finished_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
       return row ? toRecord(row) : undefined;
     },
     async list({ statuses, limit, before, scheduleId, repoId, kind, parentId }) {

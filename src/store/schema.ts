@@ -70,6 +70,13 @@ export interface RunsTable {
   /** W3C trace id (32 hex) and the id of the span that created the run (16 hex). */
   trace_id: string | null;
   trace_span_id: string | null;
+  /** `edit` (null in rows from before migration 0013), `full` or `read-only`. */
+  agent_permissions: string | null;
+  /** JSON PermissionDenial[] once the run ended. */
+  permission_denials: string | null;
+  /** JSON TokenUsage and cost the CLI reported for its whole session (see RunRecord). */
+  session_usage: string | null;
+  session_cost_usd: number | null;
 }
 
 /** A file an optimizer stage produced, copied out of its workspace into the data dir. */

@@ -93,6 +93,7 @@ describe('shell agent', () => {
           model: null,
           args: [],
           resumeSessionId: null,
+          agentPermissions: 'edit',
         },
         ctx,
       ),
