@@ -29,6 +29,8 @@ export interface CliAgentSpec {
     interrupt(): string;
   };
   createParser(): StreamParser;
+  /** See AgentAdapter.classifyExit. */
+  classifyExit?: AgentAdapter['classifyExit'];
 }
 
 /**
@@ -54,6 +56,7 @@ export function createCliAgent(spec: CliAgentSpec): AgentAdapter {
     capabilities: spec.capabilities,
     stateDirs: spec.stateDirs,
     stateFiles: spec.stateFiles ?? {},
+    ...(spec.classifyExit ? { classifyExit: spec.classifyExit } : {}),
     async validate(request, context) {
       if (!request.prompt) {
         throw new PatchbayError('RUN_PROMPT_REQUIRED', `the ${spec.name} agent needs a prompt`, {

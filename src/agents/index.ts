@@ -4,7 +4,9 @@ export type {
   AgentAdapter,
   AgentCapabilities,
   AgentContext,
+  ClassifiedFailure,
   CliAgentName,
+  ExitFacts,
   LaunchInput,
   LaunchPlan,
 } from './types.js';
@@ -14,3 +16,4 @@ export { createCursorParser } from './cursor/parser.js';
 export { createGeminiParser } from './gemini/parser.js';
 export type { AgentFacts, NormalizedEvent, StreamParser, TokenUsage } from './stream-parser.js';
 export { findExecutable } from './find-executable.js';
+export { StderrTail, stripAnsi } from './stderr-tail.js';

@@ -1,4 +1,9 @@
-import type { AgentName, AgentPermissions, ParsedCreateRunRequest } from '../contracts/index.js';
+import type {
+  AgentName,
+  AgentPermissions,
+  ErrorCode,
+  ParsedCreateRunRequest,
+} from '../contracts/index.js';
 import type { StreamParser } from './stream-parser.js';
 
 export interface AgentCapabilities {
@@ -79,4 +84,22 @@ export interface AgentAdapter {
   plan(run: LaunchInput, context: AgentContext): LaunchPlan;
   /** Agents that print NDJSON: a fresh parser per run. Absent: stdout is plain output. */
   createParser?(): StreamParser;
+  /**
+   * Why a CLI that exited non-zero without a result failed, from its exit code and the last
+   * meaningful lines of its stderr (ANSI stripped, oldest first): e.g. an untrusted directory,
+   * a missing key. Undefined: not recognised (the engine reports AGENT_SETUP_FAILED, or
+   * RUN_EXIT_NONZERO once the stream had begun, with the CLI's last line).
+   */
+  classifyExit?(exit: ExitFacts, stderr: string[]): ClassifiedFailure | undefined;
+}
+
+export interface ExitFacts {
+  exitCode: number | null;
+  signal: string | null;
+}
+
+export interface ClassifiedFailure {
+  code: ErrorCode;
+  /** Default: the CLI's last meaningful stderr line. */
+  message?: string;
 }

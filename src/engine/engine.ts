@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import {
   assertCommandAllowed,
   getAgent,
+  StderrTail,
   type AgentContext,
   type LaunchPlan,
 } from '../agents/index.js';
@@ -81,7 +82,7 @@ import {
 import { createEmbeddedQueue, type JobQueue } from '../queue/index.js';
 import { createLocalEventBus, type EventBus, type EventListener } from './event-bus.js';
 import { EventCursor, isTerminalEvent, type EventCursorOptions } from './event-cursor.js';
-import { outcomeOf } from './outcome.js';
+import { explainAgentExit, outcomeOf } from './outcome.js';
 import { usageShare } from './usage-share.js';
 import { runAttributes, startRunSpans, traceFields } from './run-tracing.js';
 import {
@@ -717,6 +718,8 @@ export function createEngine(options: EngineOptions): Engine {
     }
     let lastDropped = 0;
     let markResult = (): void => undefined;
+    // A coding agent's stderr end: its own words when it exits without a result.
+    const stderrTail = !stage && record.agent !== 'shell' ? new StderrTail() : undefined;
     const agentStream = parser
       ? createAgentStream(
           parser,
@@ -757,6 +760,7 @@ export function createEngine(options: EngineOptions): Engine {
       },
       {
         output(stream, text, tail) {
+          if (stream === 'stderr') stderrTail?.push(text);
           if (agentStream && stream === 'stdout') agentStream.push(text, tail);
           else
             writer.append(runId, 'output', tail ? { stream, text, tail: true } : { stream, text });
@@ -818,13 +822,22 @@ export function createEngine(options: EngineOptions): Engine {
       await requeueRun(record.id, `the worker on ${owner.hostname} was drained`);
       return;
     }
-    const outcome = outcomeOf(exit, {
-      shuttingDown: entry.shuttingDown,
-      interrupted: entry.interruptRequested,
-      maxOutputBytes: record.maxOutputBytes,
-      agent: parser?.facts,
-    });
     const facts = parser?.facts;
+    const outcome = explainAgentExit(
+      outcomeOf(exit, {
+        shuttingDown: entry.shuttingDown,
+        interrupted: entry.interruptRequested,
+        maxOutputBytes: record.maxOutputBytes,
+        agent: facts,
+      }),
+      exit,
+      {
+        agent: record.agent,
+        facts,
+        stderr: stderrTail?.lines() ?? [],
+        ...(adapter.classifyExit ? { classify: adapter.classifyExit } : {}),
+      },
+    );
     const changes = record.baseCommit ? await recordChanges(record, log) : {};
     if (stage) await storeStageArtifacts(record, log);
     // A CLI that reports for its whole session: this run's share against the run it resumed.

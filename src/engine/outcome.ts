@@ -1,6 +1,6 @@
 import type { ErrorCode, RunStatus } from '../contracts/index.js';
 import { assertNever, errorCatalog } from '../contracts/index.js';
-import type { AgentFacts } from '../agents/index.js';
+import type { AgentAdapter, AgentFacts, ExitFacts } from '../agents/index.js';
 import type { ExitInfo } from '../exec/index.js';
 
 export interface RunOutcome {
@@ -82,4 +82,36 @@ export function outcomeOf(
     default:
       return assertNever(exit.reason, 'exit reason');
   }
+}
+
+/**
+ * A coding agent's CLI that exited non-zero without a result: its own words, not only a
+ * code. Its adapter may recognise the failure (an untrusted directory, a missing key);
+ * otherwise a CLI that stopped before its stream began failed to set up
+ * (AGENT_SETUP_FAILED), and one that stopped later keeps RUN_EXIT_NONZERO; either way the
+ * message ends with the CLI's last meaningful stderr line.
+ */
+export function explainAgentExit(
+  outcome: RunOutcome,
+  exit: ExitFacts,
+  options: {
+    agent: string;
+    facts: AgentFacts | undefined;
+    stderr: string[];
+    classify?: AgentAdapter['classifyExit'];
+  },
+): RunOutcome {
+  if (outcome.errorCode !== 'RUN_EXIT_NONZERO') return outcome;
+  const last = options.stderr.at(-1);
+  const classified = options.classify?.(exit, options.stderr);
+  if (classified) return fail('failed', classified.code, classified.message ?? last);
+  if (!last) return outcome;
+  if (options.facts?.sessionId === undefined) {
+    return fail(
+      'failed',
+      'AGENT_SETUP_FAILED',
+      `the ${options.agent} CLI exited with code ${exit.exitCode} before its turn began: ${last}`,
+    );
+  }
+  return { ...outcome, errorMessage: `${outcome.errorMessage}: ${last}` };
 }
