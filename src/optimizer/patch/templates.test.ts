@@ -607,7 +607,7 @@ describe('patch templates (golden: input + opportunity → diff that git applies
   }
 
   it('covers every rule that has a template', async () => {
-    const { TEMPLATES } = await import('./templates.js');
+    const { TEMPLATES } = await import('./templates/index.js');
     expect(new Set(GOLDEN.map((g) => g.rule))).toEqual(new Set(Object.keys(TEMPLATES)));
   });
 
