@@ -8,12 +8,7 @@ export {
   type ConfigProblem,
   type LoadConfigOptions,
 } from './load.js';
-export {
-  agentCredentialEnv,
-  settings,
-  type CredentialAgent,
-  type ResolvedConfig,
-  type SettingKey,
-  type SettingSpec,
-} from './schema.js';
+export { settings, type ResolvedConfig, type SettingKey } from './schema.js';
+export { agentCredentialEnv, type CredentialAgent } from './settings/execution.js';
+export type { SettingSpec } from './settings/spec.js';
 export { PACKAGE_NAME, packageVersion } from './version.js';

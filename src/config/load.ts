@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { PatchbayError } from '../contracts/index.js';
-import { agentCredentialEnv, settings, type ResolvedConfig, type SettingKey } from './schema.js';
+import { settings, type ResolvedConfig, type SettingKey } from './schema.js';
+import { agentCredentialEnv } from './settings/execution.js';
 
 export const CONFIG_FILE_NAME = 'patchbay.config.json';
 export const CONFIG_PATH_ENV = 'PATCHBAY_CONFIG';

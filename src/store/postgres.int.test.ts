@@ -13,7 +13,7 @@ import type { RunRecord } from './records.js';
 import { openStore, type Store } from './store.js';
 
 // What only a real server shows: several pools on one database, concurrent migrations and
-// writers, the catalog after up/down. The shared store contract (store.int.test.ts) also runs
+// writers, the catalog after up/down. The shared store contract (store*.int.test.ts) also runs
 // every repository on PostgreSQL. Unreachable server: skipped loudly, or failed under CI=true.
 const adminUrl = await requirePostgres();
 

@@ -14,7 +14,7 @@ import type { Edit } from './ast.js';
 import { checkConstraints } from './constraints.js';
 import { countChangedLines, unifiedDiff } from './diff.js';
 import { structuralCheck, syntaxError } from './structural.js';
-import { TEMPLATES } from './templates.js';
+import { TEMPLATES } from './templates/index.js';
 
 export type PatchOutcome = { candidate: Candidate } | { rejected: PatchRejection };
 
