@@ -13,6 +13,7 @@ import * as m0010 from './migrations/0010-budgets.js';
 import * as m0011 from './migrations/0011-optimizations.js';
 import * as m0012 from './migrations/0012-run-trace.js';
 import * as m0013 from './migrations/0013-agent-policy.js';
+import * as m0014 from './migrations/0014-reactions.js';
 
 /** Migrations in order. Names are permanent: never rename or edit a shipped one. */
 export const migrations: Record<string, Migration> = {
@@ -29,6 +30,7 @@ export const migrations: Record<string, Migration> = {
   '0011-optimizations': m0011,
   '0012-run-trace': m0012,
   '0013-agent-policy': m0013,
+  '0014-reactions': m0014,
 };
 
 export interface MigrationStatus {
@@ -58,9 +60,30 @@ function unwrap(result: MigrationResultSet): string[] {
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
-/** Applies every pending migration; returns the names applied. */
+/**
+ * Another process migrating the same SQLite file at the same moment: Kysely's migration lock is
+ * a no-op on SQLite, so the loser of the race sees the winner's tables (or its write lock).
+ */
+const CONCURRENT_MIGRATION =
+  /already exists|SQLITE_BUSY|database is locked|UNIQUE constraint failed: patchbay_migrations/;
+
+/**
+ * Applies every pending migration; returns the names applied. Several processes starting on
+ * one fresh SQLite file at once (a server and its workers) each try: a try that lost the race
+ * tries again once the winner is done, and finds nothing left to apply. PostgreSQL takes a
+ * real lock.
+ */
 export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
-  return unwrap(await createMigrator(db).migrateToLatest());
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return unwrap(await createMigrator(db).migrateToLatest());
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      const message = `${(err as Error).message} ${cause instanceof Error ? cause.message : ''}`;
+      if (attempt >= 40 || !CONCURRENT_MIGRATION.test(message)) throw err;
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
+    }
+  }
 }
 
 /** Reverts the latest applied migration; returns its name (empty when none). */

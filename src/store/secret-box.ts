@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isPostgresUrl } from './db.js';
 
@@ -67,10 +67,17 @@ export function readOrCreateKeyFile(file: string): Buffer {
     return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
   } catch {
     mkdirSync(dirname(file), { recursive: true });
+    // Written whole under another name, then linked into place: a process starting at the same
+    // moment sees either no key file or a complete one (never the empty file `wx` leaves
+    // between its create and its write), and the first link wins.
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(tmp, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
     try {
-      writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+      linkSync(tmp, file);
     } catch {
-      // written by another process meanwhile
+      // linked by another process meanwhile: its key is the key
+    } finally {
+      rmSync(tmp, { force: true });
     }
     return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
   }
