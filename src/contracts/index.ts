@@ -44,6 +44,7 @@ export {
   ArtifactEventData,
 } from './events.js';
 export { ErrorBody, HealthBody, RunIdParams } from './http.js';
+export { RunReaction, RunReactionList } from './reactions.js';
 export { assertNever } from './assert-never.js';
 export {
   CreateRepoRequest,

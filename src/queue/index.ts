@@ -1,5 +1,6 @@
 export { createBullmqQueue, type BullmqQueueOptions } from './bullmq.js';
 export { createEmbeddedQueue, type EmbeddedQueueOptions } from './embedded.js';
+export { ensureJob, type EnsureOutcome } from './ensure-job.js';
 export {
   backoffDelay,
   type ConnectionState,

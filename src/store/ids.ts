@@ -62,3 +62,11 @@ export function newConversationId(): string {
 export function newScheduleId(): string {
   return `sched_${ulid()}`;
 }
+
+export function newReactionId(): string {
+  return `rx_${ulid()}`;
+}
+
+export function newReactionAttemptId(): string {
+  return `rxa_${ulid()}`;
+}

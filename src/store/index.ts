@@ -53,6 +53,14 @@ export {
   type SecretBox,
 } from './secret-box.js';
 export type { RepoRepository } from './repos-repository.js';
+export {
+  newReaction,
+  type ReactionAttempt,
+  type ReactionOutcome,
+  type ReactionRecord,
+  type ReactionRepository,
+  type ReactionStatus,
+} from './reactions-repository.js';
 export type { JobCounts, JobRecord, JobRepository, JobState } from './jobs-repository.js';
 export type {
   WorkerRecord,

@@ -10,6 +10,7 @@ import type {
 } from '../contracts/index.js';
 import type { Dialect } from './db.js';
 import { eventRow } from './events-repository.js';
+import { insertReactions, type ReactionRecord } from './reactions-repository.js';
 import {
   DEFAULT_RUN_QUEUE,
   type ChangedFile,
@@ -239,11 +240,16 @@ export interface RunRepository extends RunUsageReader {
    * at any moment leaves both or neither (a run that ended always has its terminal event).
    * Every earlier event of the run must be stored already; `event.seq` becomes `last_seq`.
    */
+  /**
+   * Compare-and-set with the event it announces, in one transaction; with `reactions`, the
+   * outbox rows of what is to be done because of it are written in the same transaction.
+   */
   transitionWithEvent(
     id: string,
     from: RunStatus[],
     patch: RunPatch,
     event: RunEvent,
+    reactions?: readonly ReactionRecord[],
   ): Promise<boolean>;
   countByStatus(): Promise<Partial<Record<RunStatus, number>>>;
   /** Finished runs that ended before `cutoff` and still name a workdir, oldest first. */
@@ -450,7 +456,7 @@ export function createRunRepository(
       if (Object.keys(row).length === 0) return;
       await db.updateTable('runs').set(row).where('id', '=', id).execute();
     },
-    async transitionWithEvent(id, from, patch, event) {
+    async transitionWithEvent(id, from, patch, event, reactions) {
       return db.transaction().execute(async (trx) => {
         const result = await trx
           .updateTable('runs')
@@ -460,6 +466,7 @@ export function createRunRepository(
           .executeTakeFirst();
         if (Number(result.numUpdatedRows) === 0) return false;
         await trx.insertInto('run_events').values(eventRow(event)).execute();
+        if (reactions && reactions.length > 0) await insertReactions(trx, reactions);
         return true;
       });
     },

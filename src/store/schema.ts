@@ -264,4 +264,36 @@ export interface Database {
   runs: RunsTable;
   run_events: RunEventsTable;
   callback_deliveries: CallbackDeliveriesTable;
+  reactions: ReactionsTable;
+  reaction_attempts: ReactionAttemptsTable;
+}
+
+/** Something done because a run reached a state, one row per (run, reaction): the outbox. */
+export interface ReactionsTable {
+  id: string;
+  run_id: string;
+  name: string;
+  /** pending, running, succeeded or failed. */
+  status: string;
+  attempts: number;
+  /** The process trying it now, and until when its claim holds. */
+  lease_owner: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+/** One try of a reaction. */
+export interface ReactionAttemptsTable {
+  id: string;
+  reaction_id: string;
+  attempt: number;
+  /** succeeded, retrying or failed. */
+  outcome: string;
+  error: string | null;
+  owner: string;
+  started_at: string;
+  finished_at: string;
 }

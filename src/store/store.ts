@@ -8,6 +8,7 @@ import {
 } from './artifacts-repository.js';
 import { createBudgetRepository, type BudgetRepository } from './budgets-repository.js';
 import { createCallbackRepository, type CallbackRepository } from './callbacks-repository.js';
+import { createReactionRepository, type ReactionRepository } from './reactions-repository.js';
 import {
   createConversationRepository,
   type ConversationRepository,
@@ -35,6 +36,7 @@ export interface Store {
   readonly runs: RunRepository;
   readonly events: EventRepository;
   readonly callbacks: CallbackRepository;
+  readonly reactions: ReactionRepository;
   readonly repos: RepoRepository;
   readonly conversations: ConversationRepository;
   readonly jobs: JobRepository;
@@ -121,6 +123,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     runs: createRunRepository(handle.db, handle.dialect, options.secrets),
     events: createEventRepository(handle.db),
     callbacks: createCallbackRepository(handle.db),
+    reactions: createReactionRepository(handle.db),
     repos: createRepoRepository(handle.db),
     conversations: createConversationRepository(handle.db),
     jobs: createJobRepository(handle.db),
