@@ -26,6 +26,7 @@ const CHECKS: readonly Step[] = [
   { name: 'lint', script: 'lint' },
   { name: 'format check', script: 'format:check', hint: 'run `npm run format` to fix' },
   { name: 'circular imports', script: 'cycles' },
+  { name: 'file sizes', script: 'sizes', hint: 'split the file by concern (docs/architecture.md)' },
   { name: 'build', script: 'build' },
 ];
 const TOTAL = CHECKS.length + 1;

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { isTerminalStatus, type Run } from '../contracts/index.js';
+import type { Run } from '../contracts/index.js';
 import {
   tracingOff,
   type Logger,
@@ -7,8 +7,7 @@ import {
   type TraceIds,
   type Tracing,
 } from '../observability/index.js';
-import { runTraceParent } from './run-tracing.js';
-import { toRun, type CallbackRepository, type RunRecord, type Store } from '../store/index.js';
+import type { CallbackRepository } from '../store/index.js';
 import { AddressRefusedError } from '../workspaces/index.js';
 import { postCallback } from './callback-target.js';
 
@@ -150,63 +149,4 @@ function backoff(ms: number, signal: AbortSignal | undefined): Promise<void> {
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
   });
-}
-
-/** How far back a restarted server looks for callbacks a dead process left undelivered. */
-const RESUME_WINDOW_MS = 24 * 3_600_000;
-
-/**
- * Delivers the callbacks of finished runs in the background, resumes the ones a dead process
- * left behind, and lets shutdown abort and await whatever is in flight.
- */
-export function createCallbackScheduler(deps: {
-  options: CallbackOptions;
-  store: Pick<Store, 'runs' | 'callbacks'>;
-  log: Logger;
-  metrics: Metrics;
-  tracing?: Tracing;
-}) {
-  const inFlight = new Set<Promise<unknown>>();
-  const abort = new AbortController();
-
-  function schedule(run: Run, firstAttempt = 1, parent?: TraceIds | null): void {
-    if (!run.callbackUrl) return;
-    const p = deliverCallback(run, run.callbackUrl, {
-      firstAttempt,
-      ...(deps.tracing ? { tracing: deps.tracing } : {}),
-      ...(parent !== undefined ? { parent } : {}),
-      options: deps.options,
-      repository: deps.store.callbacks,
-      log: deps.log.child({ runId: run.id }),
-      metrics: deps.metrics,
-      signal: abort.signal,
-    }).catch((err: unknown) => deps.log.error({ err, runId: run.id }, 'callback crashed'));
-    inFlight.add(p);
-    void p.finally(() => inFlight.delete(p));
-  }
-
-  return {
-    schedule,
-    /**
-     * Callbacks a dead process was still delivering (or never started) continue here, from
-     * the next attempt. Only the last day's runs, and only those whose owner is gone.
-     */
-    async resume(ownerIsAlive: (owner: RunRecord['owner']) => boolean): Promise<void> {
-      const since = new Date(Date.now() - RESUME_WINDOW_MS).toISOString();
-      for (const record of await deps.store.runs.listFinishedWithCallback(since)) {
-        if (!isTerminalStatus(record.status) || ownerIsAlive(record.owner)) continue;
-        const last = (await deps.store.callbacks.listForRun(record.id)).at(-1);
-        if (last && last.outcome !== 'retrying') continue;
-        const next = (last?.attempt ?? 0) + 1;
-        deps.log.info({ runId: record.id, nextAttempt: next }, 'resuming callback delivery');
-        // No span is active here: the delivery continues the trace stored with the run.
-        schedule(toRun(record), next, runTraceParent(record));
-      }
-    },
-    /** Aborts the retries waiting for their backoff and waits for every delivery to settle. */
-    async close(): Promise<void> {
-      abort.abort();
-      await Promise.all([...inFlight]);
-    },
-  };
 }

@@ -1,4 +1,4 @@
-import type { JobQueue, QueueWorker } from '../queue/index.js';
+import { ensureJob, type EnsureOutcome, type JobQueue, type QueueWorker } from '../queue/index.js';
 
 /**
  * Runs go through the job queue: a run is a job (its id is the run id, so adding it twice adds
@@ -59,7 +59,7 @@ export interface QueuedRun {
   attempt: number;
 }
 
-export type EnsureOutcome = 'held' | 'added' | 'skipped' | 'exhausted';
+export type { EnsureOutcome };
 
 /**
  * Recovery jobs one run may get before it is given up: each means a process died (or stopped)
@@ -100,22 +100,18 @@ export function createDispatcher(options: {
     async enqueue(run) {
       await queue.add<RunJob>(nameOf(run.queue), 'run', { runId: run.id }, { jobId: jobIdOf(run) });
     },
-    async ensureQueued(run, stillQueued) {
-      const name = nameOf(run.queue);
-      const base = jobIdOf(run);
-      // A finished job keeps its id: the run's jobs are base, base-r1, base-r2, … and only the
-      // last can be alive.
-      for (let n = 0; n <= MAX_RECOVERY_JOBS; n++) {
-        const jobId = n === 0 ? base : `${base}-r${n}`;
-        const job = await queue.getJob(name, jobId);
-        if (job && job.status !== 'completed' && job.status !== 'failed') return 'held';
-        if (job) continue;
-        if (stillQueued && !(await stillQueued())) return 'skipped';
-        await queue.add<RunJob>(name, 'run', { runId: run.id }, { jobId });
-        return 'added';
-      }
-      return 'exhausted';
-    },
+    ensureQueued: (run, stillQueued) =>
+      ensureJob<RunJob>(
+        queue,
+        {
+          queue: nameOf(run.queue),
+          name: 'run',
+          baseId: jobIdOf(run),
+          data: { runId: run.id },
+          maxRecoveries: MAX_RECOVERY_JOBS,
+        },
+        stillQueued,
+      ),
     remove: (run) => queue.remove(nameOf(run.queue), jobIdOf(run)),
     async queueCounts() {
       const names = [...new Set([...options.consumes, ...(options.known?.() ?? [])])];

@@ -19,6 +19,7 @@ export interface Metrics {
   readonly runsRequeued: Counter;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly callbackDeliveries: Counter<'outcome'>;
+  readonly reactions: Counter<'reaction' | 'outcome'>;
   readonly budgetRefusals: Counter<'scope' | 'limit'>;
 }
 
@@ -111,6 +112,12 @@ export function createMetrics(): Metrics {
       name: 'patchbay_callback_attempts_total',
       help: 'Callback delivery attempts by outcome.',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    reactions: new Counter({
+      name: 'patchbay_reaction_attempts_total',
+      help: 'Tries of reactions to runs (callback, …) by reaction and outcome (succeeded, retrying, failed).',
+      labelNames: ['reaction', 'outcome'],
       registers: [registry],
     }),
   };

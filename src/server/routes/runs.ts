@@ -10,6 +10,7 @@ import {
   RunEventList,
   RunIdParams,
   RunList,
+  RunReactionList,
 } from '../../contracts/index.js';
 import type { ServerDeps } from '../deps.js';
 import { securityHeaders } from '../security.js';
@@ -135,6 +136,21 @@ export function runRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
         },
       },
       async (request) => ({ deliveries: await engine.listDeliveries(request.params.id) }),
+    );
+
+    app.get(
+      '/v1/runs/:id/reactions',
+      {
+        schema: {
+          tags: ['runs'],
+          summary: 'What was done because the run ended, with every try',
+          description:
+            'Reactions (the callback, …) are decided in the same transaction as the run’s end and done once, by whichever process takes them; each try is listed.',
+          params: RunIdParams,
+          response: { 200: RunReactionList, ...runRouteErrors },
+        },
+      },
+      async (request) => ({ reactions: await engine.listReactions(request.params.id) }),
     );
 
     const controls = {
