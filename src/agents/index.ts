@@ -17,3 +17,14 @@ export { createGeminiParser } from './gemini/parser.js';
 export type { AgentFacts, NormalizedEvent, StreamParser, TokenUsage } from './stream-parser.js';
 export { findExecutable } from './find-executable.js';
 export { StderrTail, stripAnsi } from './stderr-tail.js';
+export { cliFacts, compareVersions, parseCliVersion, type CliFacts } from './cli-facts.js';
+export {
+  checkAgentCli,
+  parseCodexProvider,
+  probeVersion,
+  type CliCheck,
+  type CliCheckOptions,
+  type CliProblem,
+  type CredentialSource,
+  type VersionProbe,
+} from './cli-check.js';

@@ -183,18 +183,21 @@ describe('patchbay doctor', () => {
       ANTHROPIC_API_KEY: 'sk-ant-doctor-test',
     };
     const res = await runCli(['doctor', '--json'], { env });
-    expect(res.code).toBe(0);
+    expect(res.code).toBe(1);
     const report = JSON.parse(res.stdout) as {
       agents: { name: string; installed: boolean; version: string | null }[];
     };
     const byName = Object.fromEntries(report.agents.map((a) => [a.name, a]));
     expect(byName.claude).toMatchObject({
       installed: true,
-      version: '9.9.9 (fake)',
-      credentials: ['ANTHROPIC_API_KEY'],
+      version: '9.9.9',
+      versionLine: '9.9.9 (fake)',
+      credentials: [{ kind: 'env', names: ['ANTHROPIC_API_KEY'], from: 'agent-credentials' }],
     });
+    // A binary configured by path that is not there fails doctor (see doctor-agents.test.ts).
     expect(byName.codex).toMatchObject({
       installed: false,
+      status: 'fail',
       version: null,
       install: 'npm install -g @openai/codex',
     });

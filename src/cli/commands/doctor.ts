@@ -1,10 +1,16 @@
-import { execFile } from 'node:child_process';
 import { access, constants, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { findExecutable, listAgents } from '../../agents/index.js';
-import { agentCredentialEnv, type CredentialAgent } from '../../config/index.js';
-import { isPatchbayError } from '../../contracts/index.js';
+import {
+  checkAgentCli,
+  cliFacts,
+  listAgents,
+  type CliAgentName,
+  type CliCheck,
+  type CredentialSource,
+} from '../../agents/index.js';
+import { settings, type SettingKey } from '../../config/index.js';
+import { assertNever, isPatchbayError } from '../../contracts/index.js';
 import { resolveContainment } from '../../engine/index.js';
 import { loadPty } from '../../exec/index.js';
 import { isPostgresUrl, migrationStatus, openDatabase } from '../../store/index.js';
@@ -13,15 +19,6 @@ import { createContext } from '../context.js';
 import { out } from '../output.js';
 
 type Check = { name: string; ok: boolean; detail: string };
-
-/** First line of `<bin> --version` (3 s at most, stdin closed), or null. */
-function versionOf(bin: string): Promise<string | null> {
-  return new Promise((resolve) => {
-    execFile(bin, ['--version'], { timeout: 3000, encoding: 'utf8' }, (err, stdout) => {
-      resolve(err ? null : (stdout.trim().split('\n')[0] ?? null) || null);
-    }).stdin?.end();
-  });
-}
 
 export function registerDoctor(program: Command): void {
   program
@@ -124,32 +121,30 @@ export function registerDoctor(program: Command): void {
             ? "runs' env values stored unsealed in PostgreSQL: set PATCHBAY_SECRETS_KEY (the same on every node)"
             : `runs' env values sealed with ${join(ctx.config.dataDir, 'secrets.key')} (created on first use)`,
       });
-      const bins: Record<string, string> = {
-        claude: ctx.config.agentClaudeBin,
-        cursor: ctx.config.agentCursorBin,
-        codex: ctx.config.agentCodexBin,
-        gemini: ctx.config.agentGeminiBin,
-      };
       const agents = await Promise.all(
         listAgents().map(async (a) => {
-          const bin = bins[a.name];
-          const found = bin ? await findExecutable(bin, ctx.config.childEnvBase.PATH) : 'built in';
-          const version = bin && found ? await versionOf(found) : null;
-          // Names only, never values: which of the provider's variables its runs will get.
-          const credentials =
-            a.name in ctx.config.agentCredentialValues
-              ? Object.keys(ctx.config.agentCredentialValues[a.name as CredentialAgent])
-              : null;
+          const capabilities = Object.entries(a.capabilities)
+            .filter(([, v]) => v)
+            .map(([k]) => k);
+          if (a.name === 'shell') {
+            return { name: a.name, status: 'ok', installed: true, path: 'built in', capabilities };
+          }
+          const key = binSettings[a.name];
+          const bin = ctx.config[key];
+          const check = await checkAgentCli(a.name, {
+            bin,
+            binSetting: settings[key].env,
+            explicitBin: bin !== settings[key].schema.parse(undefined),
+            install: a.install ?? '',
+            childEnv: ctx.config.childEnvBase,
+            agentCredentials: ctx.config.agentCredentialValues[a.name],
+            agentCredentialsMode: ctx.config.agentCredentials,
+          });
           return {
-            name: a.name,
-            installed: found !== undefined,
-            path: found ?? null,
-            version,
-            credentials,
+            ...check,
+            installed: check.path !== null,
             install: a.install ?? null,
-            capabilities: Object.entries(a.capabilities)
-              .filter(([, v]) => v)
-              .map(([k]) => k),
+            capabilities,
           };
         }),
       );
@@ -159,20 +154,67 @@ export function registerDoctor(program: Command): void {
         for (const c of checks)
           out.line(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(9)} ${c.detail}`);
         for (const a of agents) {
-          const where = a.installed
-            ? `${a.path}${a.version ? ` ${a.version}` : ''}`
-            : `not installed${a.install ? `: ${a.install}` : ''}`;
-          const mark = a.installed ? 'ok  ' : '--  ';
-          out.line(`${mark}  agent     ${a.name}: ${where} (${a.capabilities.join(', ')})`);
-          if (a.installed && a.credentials) {
-            out.line(
-              a.credentials.length > 0
-                ? `          credentials: ${a.credentials.join(', ')} from the server's environment`
-                : `          credentials: none in the server's environment (${agentCredentialEnv[a.name as CredentialAgent][0]}); its own login under HOME may still work`,
-            );
+          if (!('problems' in a)) {
+            out.line(`ok    agent     ${a.name}: ${a.path}`);
+            continue;
           }
+          for (const line of describeAgent(a, ctx.config.childEnvBase.HOME)) out.line(line);
         }
       }
-      if (checks.some((c) => !c.ok)) process.exitCode = 1;
+      if (checks.some((c) => !c.ok) || agents.some((a) => a.status === 'fail')) {
+        process.exitCode = 1;
+      }
     });
+}
+
+const binSettings = {
+  claude: 'agentClaudeBin',
+  codex: 'agentCodexBin',
+  gemini: 'agentGeminiBin',
+  cursor: 'agentCursorBin',
+} as const satisfies Record<CliAgentName, SettingKey>;
+
+const MARK = { ok: 'ok  ', warn: 'warn', fail: 'FAIL', absent: '--  ' } as const;
+
+/** An agent CLI's lines: what was found, then one line per problem with its fix. */
+function describeAgent(
+  a: CliCheck & { install: string | null },
+  home: string | undefined,
+): string[] {
+  const indent = ' '.repeat(16);
+  const head = `${MARK[a.status]}  agent     ${a.name}`;
+  if (a.status === 'absent') {
+    const pinned = cliFacts[a.name].tested;
+    const install = pinned ? `npm install -g ${pinned.package}@${pinned.version}` : a.install;
+    return [`${head}: not installed${install ? ` (install: ${install})` : ''}`];
+  }
+  const tested = a.tested === null ? 'not tested against a real binary' : `tested: ${a.tested}`;
+  const lines = [
+    a.path === null
+      ? `${head}:`
+      : `${head} ${a.version ?? '(version unknown)'} (${tested}) at ${a.path}`,
+  ];
+  if (a.path !== null) {
+    const named = a.credentials.map((c) => describeCredential(c, home));
+    lines.push(`${indent}credentials: ${named.length > 0 ? named.join(', ') : 'none found'}`);
+  }
+  for (const p of a.problems) {
+    lines.push(`${indent}${p.severity === 'fail' ? '✗' : '!'} ${p.message} — fix: ${p.fix}`);
+  }
+  return lines;
+}
+
+function describeCredential(c: CredentialSource, home: string | undefined): string {
+  const short = (path: string): string =>
+    home && path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path;
+  switch (c.kind) {
+    case 'env':
+      return `${c.names.join(' + ')} (${c.from === 'agent-credentials' ? "server's environment" : 'PATCHBAY_CHILD_ENV_ALLOWLIST'})`;
+    case 'login':
+      return `login ${short(c.path)}`;
+    case 'provider':
+      return `provider \`${c.provider}\` of ${short(c.path)} (no key)`;
+    default:
+      return assertNever(c);
+  }
 }
