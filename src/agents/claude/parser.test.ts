@@ -39,7 +39,9 @@ describe('Claude Code parser, on streams of the real CLI', () => {
     const { parser, events } = recorded('rate-limited.ndjson');
     const retry = events.find((e) => e.data.subtype === 'api_retry')!;
     expect(retry.type).toBe('message');
-    expect(retry.data.text).toMatch(/^retrying after 429 rate_limit \(attempt 1 of 1, in \d+\.\d s\)$/);
+    expect(retry.data.text).toMatch(
+      /^retrying after 429 rate_limit \(attempt 1 of 1, in \d+\.\d s\)$/,
+    );
     expect(retry.data).toMatchObject({ attempt: 1, maxRetries: 1, status: 429 });
     expect(parser.facts).toMatchObject({ isError: true, errorCode: 'AGENT_RATE_LIMITED' });
     expect(parser.facts.retryAfterMs).toBeGreaterThanOrEqual(1000);
@@ -64,6 +66,21 @@ describe('Claude Code parser, on streams of the real CLI', () => {
     expect(parser.facts.usageScope).toBe('session');
     expect(events.find((e) => e.type === 'usage')!.data.scope).toBe('session');
     expect(parser.facts.resultText).toBe('second answer');
+  });
+});
+
+describe("Claude Code parser, on the fake CLI's streams", () => {
+  it('reads the denied edit the fake prints without a permission mode that accepts edits', () => {
+    const url = new URL('../../../test/fixtures/agents/claude/edit-denied.ndjson', import.meta.url);
+    const parser = createClaudeParser();
+    const events = readFileSync(url, 'utf8')
+      .split('\n')
+      .flatMap((line) => parser.line(line));
+    expect(events.filter((e) => e.type === 'error').map((e) => e.data.code)).toEqual([
+      'AGENT_PERMISSION_DENIED',
+    ]);
+    expect(parser.facts.permissionDenials).toEqual([{ tool: 'Write', detail: 'AGENT_NOTES.md' }]);
+    expect(parser.facts).toMatchObject({ isError: false, usageScope: 'session' });
   });
 });
 

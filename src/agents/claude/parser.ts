@@ -171,7 +171,12 @@ function denialOf(tool: unknown, input: unknown, message: unknown): PermissionDe
 function deniedEvent(denial: PermissionDenial, text: string, raw: string): NormalizedEvent {
   return {
     type: 'error',
-    data: { code: 'AGENT_PERMISSION_DENIED', message: text, tool: denial.tool, detail: denial.detail },
+    data: {
+      code: 'AGENT_PERMISSION_DENIED',
+      message: text,
+      tool: denial.tool,
+      detail: denial.detail,
+    },
     raw,
   };
 }

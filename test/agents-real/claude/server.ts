@@ -95,7 +95,8 @@ function textBlock(res: ServerResponse, index: number, text: string): void {
   // Two deltas, as the API streams text in pieces.
   const half = Math.ceil(text.length / 2);
   for (const piece of [text.slice(0, half), text.slice(half)]) {
-    if (piece) sse(res, 'content_block_delta', { index, delta: { type: 'text_delta', text: piece } });
+    if (piece)
+      sse(res, 'content_block_delta', { index, delta: { type: 'text_delta', text: piece } });
   }
   sse(res, 'content_block_stop', { index });
 }
@@ -136,11 +137,19 @@ function sendReply(res: ServerResponse, reply: Reply, model: string, onHold: () 
       const json = JSON.stringify(reply.input);
       sse(res, 'content_block_start', {
         index,
-        content_block: { type: 'tool_use', id: `toolu_${randomUUID().replace(/-/g, '')}`, name: reply.name, input: {} },
+        content_block: {
+          type: 'tool_use',
+          id: `toolu_${randomUUID().replace(/-/g, '')}`,
+          name: reply.name,
+          input: {},
+        },
       });
       const cut = Math.floor(json.length / 2);
       for (const part of [json.slice(0, cut), json.slice(cut)]) {
-        sse(res, 'content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: part } });
+        sse(res, 'content_block_delta', {
+          index,
+          delta: { type: 'input_json_delta', partial_json: part },
+        });
       }
       sse(res, 'content_block_stop', { index });
       endMessage(res, 'tool_use', reply.usage);
@@ -149,7 +158,10 @@ function sendReply(res: ServerResponse, reply: Reply, model: string, onHold: () 
     case 'hold':
       startMessage(res, reply.usage, model);
       sse(res, 'content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
-      sse(res, 'content_block_delta', { index: 0, delta: { type: 'text_delta', text: reply.text } });
+      sse(res, 'content_block_delta', {
+        index: 0,
+        delta: { type: 'text_delta', text: reply.text },
+      });
       onHold();
       return;
   }
@@ -183,7 +195,8 @@ export async function startAnthropicServer(): Promise<AnthropicServer> {
         scripted: false,
       };
       requests.push(record);
-      const message = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+      const message =
+        typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
       if (req.method === 'POST' && path === '/v1/messages') {
         const model = typeof message.model === 'string' ? message.model : MODEL;
         const tools = Array.isArray(message.tools) ? message.tools : [];
@@ -225,7 +238,12 @@ export async function startAnthropicServer(): Promise<AnthropicServer> {
       }
       // Unknown: a 404 in the API's error shape, recorded so a test can see what was asked.
       res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: `no ${path}` } }));
+      res.end(
+        JSON.stringify({
+          type: 'error',
+          error: { type: 'not_found_error', message: `no ${path}` },
+        }),
+      );
     })();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
