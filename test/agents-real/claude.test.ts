@@ -180,6 +180,40 @@ describe.skipIf(!bin)('claude (real CLI) through patchbay serve', () => {
     expect(String(denied[0]!.data.message)).toMatch(/plan mode/);
   });
 
+  it('full runs any shell command; edit denies one that is not a file operation', async () => {
+    const shell: Reply = {
+      kind: 'tool',
+      name: 'Bash',
+      input: {
+        command: `node -e "require('fs').writeFileSync('BY_SHELL.txt', 'from node\\n')"`,
+        description: 'write a file with node',
+      },
+      usage: usage(100, 10),
+    };
+    const runWith = async (agentPermissions: string): Promise<Run> => {
+      f.model.script(shell, text('Ran it.'));
+      const created = await f.server.api.createRun({
+        agent: 'claude',
+        prompt: 'run node',
+        repo: f.repo.id,
+        agentPermissions,
+      });
+      return finished(f.server, created.id);
+    };
+    const full = await runWith('full');
+    expect(full.permissionDenials).toEqual([]);
+    expect((await f.server.api.request('GET', `/v1/runs/${full.id}/diff`)).text).toContain(
+      '+from node',
+    );
+    const edit = await runWith('edit');
+    expect(edit.permissionDenials).toEqual([
+      { tool: 'Bash', detail: expect.stringContaining('node -e') as string },
+    ]);
+    expect((await f.server.api.request('GET', `/v1/runs/${edit.id}/diff`)).text).not.toContain(
+      'BY_SHELL',
+    );
+  });
+
   it('a conversation resumes the same session: the model is sent the earlier turns, usage is per run', async () => {
     const conv = (
       await f.server.api.request('POST', '/v1/conversations', { agent: 'claude', repo: f.repo.id })
