@@ -5,7 +5,7 @@
  * server's environment (PATCHBAY_AGENT_CREDENTIALS=auto hands them to claude runs), and its
  * retry and traffic knobs in `~/.claude/settings.json` of a fresh HOME.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -24,25 +24,23 @@ import { freshHome, realCliBin } from './harness.js';
 
 const bin = realCliBin('claude');
 
-/** A HOME whose Claude Code settings give up after one retry and send nothing else. */
-function claudeHome(): string {
+/** Claude Code's knobs for unattended runs: give up after one retry, send nothing else. */
+const KNOBS = {
+  CLAUDE_CODE_MAX_RETRIES: '1',
+  CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+  DISABLE_AUTOUPDATER: '1',
+  DISABLE_TELEMETRY: '1',
+  DISABLE_ERROR_REPORTING: '1',
+};
+
+/** A fresh HOME, with the knobs in `~/.claude/settings.json` unless `bare` (nothing at all). */
+function claudeHome(bare: boolean): string {
   const home = freshHome('patchbay-claude-home-');
+  if (bare) return home;
   mkdirSync(join(home, '.claude'), { recursive: true });
   writeFileSync(
     join(home, '.claude', 'settings.json'),
-    `${JSON.stringify(
-      {
-        env: {
-          CLAUDE_CODE_MAX_RETRIES: '1',
-          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-          DISABLE_AUTOUPDATER: '1',
-          DISABLE_TELEMETRY: '1',
-          DISABLE_ERROR_REPORTING: '1',
-        },
-      },
-      null,
-      2,
-    )}\n`,
+    `${JSON.stringify({ env: KNOBS }, null, 2)}\n`,
   );
   return home;
 }
@@ -61,16 +59,18 @@ interface Fixture {
   model: AnthropicServer;
   server: ServerHandle;
   repo: Json;
+  home: string;
 }
 
-async function startFixture(env: Record<string, string> = {}): Promise<Fixture> {
+async function startFixture(env: Record<string, string> = {}, bare = false): Promise<Fixture> {
   const model = await startAnthropicServer();
   const dataDir = tempDir('patchbay-claude-real-');
   const repoPath = makeRepo(dataDir);
+  const home = claudeHome(bare);
   const server = await startServer({
     dataDir,
     env: {
-      HOME: claudeHome(),
+      HOME: home,
       PATCHBAY_AGENT_CLAUDE_BIN: bin!,
       ANTHROPIC_BASE_URL: model.url,
       ANTHROPIC_API_KEY: 'sk-ant-scripted-test-key',
@@ -79,7 +79,7 @@ async function startFixture(env: Record<string, string> = {}): Promise<Fixture> 
   });
   const res = await server.api.request('POST', '/v1/repos', { path: repoPath });
   expect(res.status, res.text).toBe(201);
-  return { model, server, repo: res.body };
+  return { model, server, repo: res.body, home };
 }
 
 const usage = (input: number, output: number) => ({ input, output });
@@ -273,6 +273,19 @@ describe.skipIf(!bin)('claude (real CLI) through patchbay serve', () => {
     expect(two.usage).toEqual(zeroCache(50, 5));
   });
 
+  it('a CLI that refuses to start says why in the run error (AGENT_SETUP_FAILED)', async () => {
+    const created = await f.server.api.createRun({
+      agent: 'claude',
+      prompt: 'anything',
+      repo: f.repo.id,
+      args: ['--permission-mode', 'nonsense'],
+    });
+    const run = await finished(f.server, created.id, 30_000);
+    expect(run.status).toBe('failed');
+    expect(run.error?.code).toBe('AGENT_SETUP_FAILED');
+    expect(run.error?.message).toContain("argument 'nonsense' is invalid");
+  });
+
   const failures: [string, Reply, number, string][] = [
     [
       '401',
@@ -351,7 +364,8 @@ describe.skipIf(!bin)('claude (real CLI) under PATCHBAY_SANDBOX=bwrap with a fre
 
   beforeAll(async () => {
     if (!(await requireBwrap())) return;
-    f = await startFixture({ PATCHBAY_SANDBOX: 'bwrap' });
+    // No ~/.claude at all: Patchbay creates the CLI's state before binding it writable.
+    f = await startFixture({ PATCHBAY_SANDBOX: 'bwrap' }, true);
   });
   afterAll(async () => {
     await f?.model.close();
@@ -366,7 +380,8 @@ describe.skipIf(!bin)('claude (real CLI) under PATCHBAY_SANDBOX=bwrap with a fre
     const msg = async (prompt: string): Promise<Run> => {
       const res = await f!.server.api.request('POST', `/v1/conversations/${conv.id}/messages`, {
         prompt,
-        network: true,
+        network: true, // the scripted API is on the host's loopback
+        env: KNOBS, // a run's own env works as well as settings.json
       });
       expect([200, 202], res.text).toContain(res.status);
       return finished(f!.server, res.body.id);
@@ -385,5 +400,7 @@ describe.skipIf(!bin)('claude (real CLI) under PATCHBAY_SANDBOX=bwrap with a fre
     const sent = conversationOf(f.model.requests.slice(before).find((r) => r.scripted)!.body);
     expect(sent.some((m) => m.includes('write SANDBOXED.md'))).toBe(true);
     expect(two.usage).toEqual(zeroCache(40, 4));
+    // The session was saved in the server user's (fresh) HOME, outside the sandbox.
+    expect(existsSync(join(f.home, '.claude', 'projects'))).toBe(true);
   });
 });
