@@ -157,6 +157,10 @@ describe.skipIf(!bin)('claude (real CLI) through patchbay serve', () => {
     expect(diff.text).toContain('+++ b/NOTES.md');
     expect(diff.text).toContain('+written by claude');
     expect(f.model.pending()).toBe(0);
+    // CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: the CLI asked the gateway nothing else.
+    expect(new Set(f.model.requests.map((r) => `${r.method} ${r.path}`))).toEqual(
+      new Set(['POST /v1/messages']),
+    );
   });
 
   it('read-only: nothing is written, and the denial is on the run and in its events', async () => {

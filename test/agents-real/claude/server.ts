@@ -118,7 +118,6 @@ function sendReply(res: ServerResponse, reply: Reply, model: string, onHold: () 
         'request-id': `req_${randomUUID().replace(/-/g, '')}`,
       };
       if (reply.retryAfterS !== undefined) headers['retry-after'] = String(reply.retryAfterS);
-      // x-should-retry lets the SDK honour our status without guessing.
       res.writeHead(reply.status, headers);
       res.end(
         JSON.stringify({ type: 'error', error: { type: reply.type, message: reply.message } }),
