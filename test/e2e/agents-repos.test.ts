@@ -173,10 +173,11 @@ describe('coding agents on a registered repository, through the HTTP API', () =>
     expect(ended.error?.code).toBe('AGENT_TURN_INTERRUPTED');
     expect(ended.sessionId).toBe(expectedSession.claude);
     // Claude's turn was ended by a control request on stdin, not a signal: the fake CLI
-    // answered it with its own (error) result, cost included, and exited by itself.
+    // answered it with its own (error) result, cost included, and exited by itself (with 1,
+    // as the real CLI does after an error result).
     expect(ended.costUsd).toBe(0.001);
     expect(ended.signal).toBeNull();
-    expect(ended.exitCode).toBe(0);
+    expect(ended.exitCode).toBe(1);
   });
 });
 

@@ -1,10 +1,48 @@
 import { randomUUID } from 'node:crypto';
+import type { AgentPermissions } from '../../contracts/index.js';
 import { createCliAgent } from '../cli-agent.js';
+import type { ClassifiedFailure, ExitFacts } from '../types.js';
 import { createClaudeParser } from './parser.js';
 
 /**
- * `claude -p --output-format stream-json --verbose --input-format stream-json` (stream-json
- * output needs --verbose). The prompt goes in as a user message on stdin, which stays open so
+ * agentPermissions as Claude Code permission flags. Headless (`-p`) nobody answers a prompt,
+ * so a tool use its mode does not allow is denied (reported in the result's
+ * `permission_denials`). `--dangerously-skip-permissions` (= bypassPermissions) is refused
+ * when running as root, so `full` allows Bash explicitly instead.
+ * - edit: acceptEdits: Write/Edit in the working directory, plus the filesystem commands
+ *   (mkdir, touch, mv, cp, redirections) that mode accepts; other shell commands are denied.
+ * - full: acceptEdits and every Bash command.
+ * - read-only: plan: reads and searches only; every edit and command is denied.
+ */
+export function permissionArgs(permissions: AgentPermissions): string[] {
+  switch (permissions) {
+    case 'edit':
+      return ['--permission-mode', 'acceptEdits'];
+    case 'full':
+      return ['--permission-mode', 'acceptEdits', '--allowedTools', 'Bash'];
+    case 'read-only':
+      return ['--permission-mode', 'plan'];
+  }
+}
+
+/**
+ * A CLI that exited without a result, by its own last words. An API failure (401 included)
+ * ends in a result line, parsed instead; what reaches here is a start-up refusal, which the
+ * engine reports as AGENT_SETUP_FAILED with the CLI's last line unless it names the login.
+ */
+export function classifyClaudeExit(
+  _exit: ExitFacts,
+  stderr: string[],
+): ClassifiedFailure | undefined {
+  if (/invalid api key|not logged in|please run \/login/i.test(stderr.join('\n'))) {
+    return { code: 'AGENT_AUTH_FAILED' };
+  }
+  return undefined;
+}
+
+/**
+ * `claude -p --output-format stream-json --verbose --input-format stream-json [--model m]
+ * [--resume id] --permission-mode … [args]` (stream-json output needs --verbose). The prompt goes in as a user message on stdin, which stays open so
  * that an interrupt is a control request (the turn ends, the process and session survive);
  * stdin is closed once the result arrives, and the CLI exits.
  */
@@ -24,6 +62,8 @@ export const claudeAgent = createCliAgent({
     'stream-json',
     ...(run.model ? ['--model', run.model] : []),
     ...(run.resumeSessionId ? ['--resume', run.resumeSessionId] : []),
+    ...permissionArgs(run.agentPermissions),
+    // Last, so a user's own flags (another --permission-mode) win.
     ...run.args,
   ],
   stdinChannel: {
@@ -33,4 +73,5 @@ export const claudeAgent = createCliAgent({
       `${JSON.stringify({ type: 'control_request', request_id: randomUUID(), request: { subtype: 'interrupt' } })}\n`,
   },
   createParser: createClaudeParser,
+  classifyExit: classifyClaudeExit,
 });
