@@ -11,7 +11,7 @@ export function stripAnsi(text: string): string {
 function meaningful(line: string): boolean {
   const t = line.trim();
   if (t === '') return false;
-  if (/^[─━│┃┌┐└┘├┤┬┴┼╭╮╯╰═║╔╗╚╝\s|+=*-]+$/u.test(t)) return false;
+  if (/^[\u2500-\u257f\s|+=*-]+$/u.test(t)) return false;
   if (/^at\s.+[:(]\d+/.test(t)) return false;
   return true;
 }
