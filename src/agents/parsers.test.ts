@@ -236,7 +236,6 @@ describe('Gemini stream-json parser', () => {
     expect(shape(events)).toEqual([
       'message:system/init:',
       'message:user:list files',
-      'message:assistant/delta:Let me look.',
       'tool_call:t1:run_shell_command',
       'tool_result:t1:ok:README.md',
       'error',

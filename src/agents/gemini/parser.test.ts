@@ -61,7 +61,6 @@ describe('createGeminiParser (gemini -p --output-format stream-json)', () => {
     expect(shape(fed.events)).toEqual([
       'message:system/init:',
       'message:user:list files',
-      'message:assistant/delta:Let me look.',
       'tool_call:t1:run_shell_command:{"command":"ls"}',
       'tool_result:t1:ok:README.md',
       'error:AGENT_RESULT_ERROR/warning:loop detection is off',
