@@ -56,7 +56,7 @@ function mainModel(models: unknown): string | undefined {
  * them. Tokens come from `result.stats` (this process's requests only: a resumed session
  * starts from zero), the model from its `stats.models`; there is no cost.
  */
-export function createGeminiParser(): StreamParser & { stderr(line: string): NormalizedEvent[] } {
+export function createGeminiParser(): StreamParser & Required<Pick<StreamParser, 'stderr'>> {
   let turnText = '';
   let answer = '';
   let inTurn = false;
