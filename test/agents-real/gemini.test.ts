@@ -234,6 +234,22 @@ describe.skipIf(!bin)('gemini-cli (real) through patchbay serve', () => {
     expect(sent.at(-1)).toBe('user: Go on.');
   });
 
+  it('no API key: the CLI stops before its stream, AGENT_AUTH_FAILED in its own words', async () => {
+    const created = await server.api.createRun({
+      agent: 'gemini',
+      prompt: 'hello',
+      env: { GEMINI_API_KEY: '' },
+    });
+    const run = await finished(server, created.id, 45_000);
+    expect([run.status, run.error?.code, run.exitCode]).toEqual([
+      'failed',
+      'AGENT_AUTH_FAILED',
+      41,
+    ]);
+    expect(run.error?.message).toContain('GEMINI_API_KEY');
+    expect(run.error?.message).not.toContain('\u001b[');
+  });
+
   it.each([
     ['401', errors.unauthenticated(), 'AGENT_AUTH_FAILED', 'invalid authentication credentials'],
     ['429', errors.rateLimited('2s'), 'AGENT_RATE_LIMITED', 'Suggested retry after 2s'],

@@ -61,7 +61,14 @@ describe('gemini adapter', () => {
     ).toEqual({ code: 'AGENT_NOT_TRUSTED' });
     expect(classifyGeminiExit(exit(41), ['Invalid auth method selected.'])).toEqual({
       code: 'AGENT_AUTH_FAILED',
+      message: 'Invalid auth method selected.',
     });
+    expect(
+      classifyGeminiExit(exit(41), [
+        'When using Gemini API, you must specify the GEMINI_API_KEY environment variable.',
+        'Update your environment and try again (no reload needed if using .env)!',
+      ])?.message,
+    ).toContain('GEMINI_API_KEY');
     expect(classifyGeminiExit(exit(1), ['boom'])).toBeUndefined();
   });
 });

@@ -27,7 +27,12 @@ export function classifyGeminiExit(
   if (exit.exitCode === 55 || /not running in a trusted directory/i.test(text)) {
     return { code: 'AGENT_NOT_TRUSTED' };
   }
-  if (exit.exitCode === 41) return { code: 'AGENT_AUTH_FAILED' };
+  if (exit.exitCode === 41) {
+    // "When using Gemini API, you must specify the GEMINI_API_KEY environment variable." is
+    // followed by a generic "Update your environment and try again" line: name the cause.
+    const cause = stderr.filter((line) => !/^Update your environment/i.test(line)).at(-1);
+    return { code: 'AGENT_AUTH_FAILED', ...(cause ? { message: cause } : {}) };
+  }
   return undefined;
 }
 
