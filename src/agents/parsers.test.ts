@@ -230,16 +230,16 @@ describe('Codex exec --json parser', () => {
 });
 
 describe('Gemini stream-json parser', () => {
-  it('joins assistant deltas into the final text and reads stats', () => {
+  it('keeps the last turn as the final text and reads stats', () => {
     const parser = createGeminiParser();
     const events = feed(parser, 'gemini/success-with-tool-calls.ndjson');
     expect(shape(events)).toEqual([
       'message:system/init:',
       'message:user:list files',
-      'message:assistant/delta:Hel',
       'tool_call:t1:run_shell_command',
       'tool_result:t1:ok:README.md',
       'error',
+      'message:assistant/delta:Hel',
       'message:assistant/delta:lo',
       'usage',
       'result:ok:Hello',

@@ -61,5 +61,10 @@ export interface StreamParser {
   line(line: string): NormalizedEvent[];
   /** Called at end of stream: events for whatever the stream implied (e.g. Gemini's joined text). */
   end(): NormalizedEvent[];
+  /**
+   * One complete line of stderr, for CLIs that report something there only (gemini's retry
+   * notices): events to append (e.g. a system/retry `message`), or none. Optional.
+   */
+  stderr?(line: string): NormalizedEvent[];
   readonly facts: AgentFacts;
 }

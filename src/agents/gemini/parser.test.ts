@@ -56,15 +56,15 @@ function expectRawKept({ lines, perLine }: Fed): void {
 }
 
 describe('createGeminiParser (gemini -p --output-format stream-json)', () => {
-  it('joins assistant deltas into the final text, maps tools and reads stats', () => {
+  it("keeps the last turn's text as the answer, maps tools and reads stats", () => {
     const fed = feed('success-with-tool-calls.ndjson');
     expect(shape(fed.events)).toEqual([
       'message:system/init:',
       'message:user:list files',
-      'message:assistant/delta:Hel',
       'tool_call:t1:run_shell_command:{"command":"ls"}',
       'tool_result:t1:ok:README.md',
       'error:AGENT_RESULT_ERROR/warning:loop detection is off',
+      'message:assistant/delta:Hel',
       'message:assistant/delta:lo',
       'usage:1000/234/600/0',
       'result:ok:Hello',
@@ -76,19 +76,110 @@ describe('createGeminiParser (gemini -p --output-format stream-json)', () => {
       subtype: 'success',
       durationMs: 5120,
       toolCalls: 1,
+      numTurns: 2,
     });
     expect(result.raw).toBe(fed.lines.at(-1));
     expect(fed.events.find((e) => e.type === 'usage')!.data.estimated).toBe(false);
     expect(fed.ended).toEqual([]);
     expect(fed.parser.facts).toEqual({
       sessionId: 'gem-1',
-      model: 'gemini-2.5-pro',
+      model: 'gemini-2.5-pro', // the model with the most tokens, not `auto`
       finished: true,
       isError: false, // a warning does not fail the run
       resultText: 'Hello',
+      numTurns: 2,
+      usageScope: 'run',
       usage: { input: 1000, output: 234, cacheRead: 600, cacheWrite: 0 },
     });
     expectRawKept(fed);
+  });
+
+  it('reads a real gemini-cli 0.61 run: a write between two turns, the last one answers', () => {
+    const fed = feed('real-write.ndjson');
+    expect(shape(fed.events).slice(2, 6)).toEqual([
+      'message:assistant/delta:Let me w',
+      'message:assistant/delta:rite it.',
+      'tool_call:write_file__write_file_1796621084148_0:write_file:{"file_path":"hello.txt","content":"hi\\n"}',
+      'tool_result:write_file__write_file_1796621084148_0:ok:',
+    ]);
+    expect(fed.parser.facts).toMatchObject({
+      sessionId: '926d944b-87d5-4c1d-b293-db006546225e',
+      finished: true,
+      isError: false,
+      resultText: 'Done: wrote hello.txt.',
+      numTurns: 2,
+      usage: { input: 205, output: 25, cacheRead: 0, cacheWrite: 0 },
+    });
+    expect(fed.parser.facts.model).not.toBe('auto');
+    expect(fed.parser.facts.permissionDenials).toBeUndefined();
+  });
+
+  it('surfaces a write refused in plan (read-only) mode as a permission denial', () => {
+    const fed = feed('real-read-only-denied.ndjson');
+    const denial = fed.events.find((e) => e.data.code === 'AGENT_PERMISSION_DENIED')!;
+    expect(denial.type).toBe('error');
+    expect(denial.data.severity).toBe('warning');
+    expect(String(denial.data.message)).toContain('write_file (hello.txt): Tool execution denied');
+    expect(fed.parser.facts.permissionDenials).toEqual([
+      { tool: 'write_file', detail: 'hello.txt' },
+    ]);
+    expect(fed.parser.facts).toMatchObject({ isError: false, finished: true });
+  });
+
+  it('counts a shell call headless auto_edit leaves unregistered as denied', () => {
+    const fed = feed('real-shell-denied.ndjson');
+    expect(fed.parser.facts.permissionDenials).toEqual([
+      { tool: 'run_shell_command', detail: 'touch x.txt' },
+    ]);
+    // A misnamed tool is not a denial.
+    const parser = createGeminiParser();
+    parser.line('{"type":"tool_use","tool_name":"no_such","tool_id":"x","parameters":{}}');
+    parser.line(
+      '{"type":"tool_result","tool_id":"x","status":"error","error":{"type":"tool_not_registered","message":"Tool \\"no_such\\" not found."}}',
+    );
+    expect(parser.facts.permissionDenials).toBeUndefined();
+  });
+
+  it.each([
+    [
+      'real-auth.ndjson',
+      'AGENT_AUTH_FAILED',
+      '401 UNAUTHENTICATED: Request had invalid authentication credentials.',
+      undefined,
+    ],
+    ['real-rate-limited.ndjson', 'AGENT_RATE_LIMITED', 'You exceeded your current quota', 1000],
+    [
+      'real-server-error.ndjson',
+      'AGENT_PROVIDER_ERROR',
+      '500 INTERNAL: An internal error has occurred.',
+      undefined,
+    ],
+    [
+      'real-context-window.ndjson',
+      'AGENT_CONTEXT_WINDOW_EXCEEDED',
+      '400 INVALID_ARGUMENT: The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).',
+      undefined,
+    ],
+  ])('maps the API error of %s to %s', (file, code, message, retryAfterMs) => {
+    const fed = feed(file);
+    expect(fed.parser.facts).toMatchObject({ finished: true, isError: true, errorCode: code });
+    expect(fed.parser.facts.errorMessage).toContain(message);
+    expect(fed.parser.facts.errorMessage).not.toContain('[API Error');
+    expect(fed.parser.facts.retryAfterMs).toBe(retryAfterMs);
+  });
+
+  it('turns the retry notices gemini prints on stderr into readable events', () => {
+    const parser = createGeminiParser();
+    const lines = fixture('real-retry-stderr.txt');
+    const events = lines.flatMap((line) => parser.stderr(line));
+    expect(events.map((e) => e.data)).toEqual([
+      expect.objectContaining({ subtype: 'retry', attempt: 1, status: 429, delayMs: 5864 }),
+      expect.objectContaining({ subtype: 'retry', attempt: 2, status: 429, delayMs: 11684 }),
+      expect.objectContaining({ subtype: 'retry', attempt: 1, status: 500 }),
+      expect.objectContaining({ subtype: 'retry', attempt: 2, status: 500 }),
+    ]);
+    expect(events.every((e) => e.type === 'message' && e.data.role === 'system')).toBe(true);
+    expect(parser.stderr('Ripgrep is not available. Falling back to GrepTool.')).toEqual([]);
   });
 
   it('fails on an error event and an error result; a failed tool is an error result', () => {
@@ -106,6 +197,7 @@ describe('createGeminiParser (gemini -p --output-format stream-json)', () => {
       text: '',
       subtype: 'error',
       durationMs: 50,
+      numTurns: 1,
     });
     expect(fed.parser.facts).toEqual({
       sessionId: 'gem-err',
@@ -115,6 +207,8 @@ describe('createGeminiParser (gemini -p --output-format stream-json)', () => {
       errorCode: 'AGENT_RESULT_ERROR',
       errorMessage: 'Quota exceeded',
       resultText: '',
+      numTurns: 1,
+      usageScope: 'run',
       usage: { input: 10, output: 0, cacheRead: 0, cacheWrite: 0 },
     });
     expectRawKept(fed);
