@@ -13,6 +13,8 @@ function meaningful(line: string): boolean {
   if (t === '') return false;
   if (/^[─━│┃┌┐└┘├┤┬┴┼╭╮╯╰═║╔╗╚╝\s|+=*-]+$/u.test(t)) return false;
   if (/^at\s.+[:(]\d+/.test(t)) return false;
+  // A Rust backtrace (RUST_BACKTRACE=1): `Stack backtrace:`, `0: <unknown>`, `3: std::rt::…`.
+  if (/^stack backtrace:$/i.test(t) || /^\d+: (<unknown>|\S*::\S*)$/.test(t)) return false;
   return true;
 }
 

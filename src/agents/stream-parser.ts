@@ -61,5 +61,10 @@ export interface StreamParser {
   line(line: string): NormalizedEvent[];
   /** Called at end of stream: events for whatever the stream implied (e.g. Gemini's joined text). */
   end(): NormalizedEvent[];
+  /**
+   * One line of the CLI's stderr (ANSI stripped), for CLIs that report something only there
+   * (Codex logs a patch its sandbox rejected only on stderr). Absent: stderr is not parsed.
+   */
+  stderrLine?(line: string): NormalizedEvent[];
   readonly facts: AgentFacts;
 }
