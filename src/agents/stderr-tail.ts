@@ -11,9 +11,10 @@ export function stripAnsi(text: string): string {
 function meaningful(line: string): boolean {
   const t = line.trim();
   if (t === '') return false;
-  if (/^[─━│┃┌┐└┘├┤┬┴┼╭╮╯╰═║╔╗╚╝\s|+=*-]+$/u.test(t)) return false;
+  // Box drawing (U+2500 to U+257F), escaped: one non-Latin-1 character makes the bundle UTF-16.
+  if (/^[\u2500-\u257f\s|+=*-]+$/u.test(t)) return false;
   if (/^at\s.+[:(]\d+/.test(t)) return false;
-  // A Rust backtrace (RUST_BACKTRACE=1): `Stack backtrace:`, `0: <unknown>`, `3: std::rt::…`.
+  // A Rust backtrace (RUST_BACKTRACE=1): `Stack backtrace:`, `0: <unknown>`, `3: std::rt::lang_start`.
   if (/^stack backtrace:$/i.test(t) || /^\d+: (<unknown>|\S*::\S*)$/.test(t)) return false;
   return true;
 }

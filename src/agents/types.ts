@@ -40,6 +40,11 @@ export interface LaunchInput {
   resumeSessionId: string | null;
   /** What the agent may do unasked; each adapter maps it to its CLI's flags. */
   agentPermissions: AgentPermissions;
+  /**
+   * The sandbox Patchbay runs the CLI in (the run's `sandbox`): a CLI whose own sandbox cannot
+   * nest inside bwrap (Codex's) leaves the confinement to Patchbay's. Absent: unknown (none).
+   */
+  sandbox?: 'none' | 'bwrap' | null;
 }
 
 export interface LaunchPlan {

@@ -261,7 +261,12 @@ describe.skipIf(!codex)('codex (real CLI) against a scripted Responses API', () 
       expect(Date.now() - started).toBeLessThan(30_000);
       expect(done.status).toBe('failed');
       expect(done.error?.code, JSON.stringify(done.error)).toBe(code);
-      expect((await errorEvents(server, done.id)).some((e) => e.code === code)).toBe(true);
+      const errors = await errorEvents(server, done.id);
+      expect(errors.some((e) => e.code === code)).toBe(true);
+      // OpenAI's "try again in 1.5s": Codex passes it on in the stream's message, not for a 429.
+      if (_name === 'rate limit in the stream') {
+        expect(errors.find((e) => e.code === code)?.retryAfterMs).toBe(1500);
+      }
     },
   );
 
@@ -282,4 +287,41 @@ describe.skipIf(!codex)('codex (real CLI) against a scripted Responses API', () 
     const notices = (await errorEvents(retrying, done.id)).filter((e) => e.retrying === true);
     expect(notices[0]).toMatchObject({ attempt: 1, maxAttempts: 1, severity: 'warning' });
   });
+});
+
+describe.skipIf(!codex)('codex (real CLI) under PATCHBAY_SANDBOX=bwrap, with a fresh HOME', () => {
+  let model: ScriptedOpenAi;
+  beforeAll(async () => {
+    model = await startScriptedOpenAi();
+  });
+  afterAll(async () => model?.close());
+
+  it.each(['edit', 'full'] as const)(
+    'writes a file (agentPermissions %s); the model server is reached with network: true',
+    async (agentPermissions) => {
+      const { server, home } = await serveWith(model, { PATCHBAY_SANDBOX: 'bwrap' });
+      // Nothing of Codex's own state yet: the sandbox must create what it binds.
+      rmSync(join(home, '.codex', 'sessions'), { recursive: true, force: true });
+      const repo = await registerRepo(server, 'boxed');
+      model.queue(
+        { kind: 'patch', patch: addFile('boxed.txt', 'written in the box'), usage: u(10, 0, 2) },
+        { kind: 'text', text: 'Done.', usage: u(20, 0, 3) },
+      );
+      const created = await server.api.createRun({
+        agent: 'codex',
+        repo: repo.id,
+        prompt: 'write in the box',
+        network: true,
+        agentPermissions,
+      });
+      const done = await server.api.waitForStatus(created.id, undefined, 60_000);
+      const events = (await server.api.events(done.id)).map((e) => JSON.stringify(e.data));
+      expect(done.status, events.join('\n')).toBe('succeeded');
+      expect(done.sandbox).toBe('bwrap');
+      const diff = await server.api.request('GET', `/v1/runs/${done.id}/diff`);
+      expect(diff.text, events.join('\n')).toContain('+written in the box');
+      // Its session was saved in the fresh HOME: a resume would find it.
+      expect(existsSync(join(home, '.codex', 'sessions'))).toBe(true);
+    },
+  );
 });

@@ -34,6 +34,11 @@ describe('codexAgent.plan', () => {
     });
   });
 
+  it('leaves `edit` to Patchbay’s bwrap, where Codex’s own bubblewrap cannot nest', () => {
+    const argv = codexAgent.plan(run({ sandbox: 'bwrap' }), context).argv;
+    expect(argv.slice(4, 6)).toEqual(['--sandbox', 'danger-full-access']);
+  });
+
   it('maps `full` to no sandbox of Codex’s own and `read-only` to its read-only sandbox', () => {
     expect(codexAgent.plan(run({ agentPermissions: 'full' }), context).argv).toContain(
       '--dangerously-bypass-approvals-and-sandbox',

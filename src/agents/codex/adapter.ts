@@ -1,6 +1,6 @@
 import type { AgentPermissions } from '../../contracts/index.js';
 import { createCliAgent } from '../cli-agent.js';
-import type { ClassifiedFailure, ExitFacts } from '../types.js';
+import type { ClassifiedFailure, ExitFacts, LaunchInput } from '../types.js';
 import { codexErrorCode, createCodexParser } from './parser.js';
 
 /**
@@ -8,14 +8,18 @@ import { codexErrorCode, createCodexParser } from './parser.js';
  * has no one to ask) and defaults to a read-only sandbox, in which every patch is rejected:
  * - `edit` → `--sandbox workspace-write`: patches and commands may write the workspace (and
  *   /tmp), commands have no network; Codex's own sandbox (bubblewrap + seccomp on Linux).
+ *   Under PATCHBAY_SANDBOX=bwrap, `--sandbox danger-full-access`: Codex's bubblewrap cannot
+ *   start inside Patchbay's (a nested user namespace may not map its uid: "setting up uid
+ *   map: Operation not permitted"), so every patch would fail; Patchbay's sandbox already
+ *   keeps writes to the workspace, and the network to what the run asked for.
  * - `full` → `--dangerously-bypass-approvals-and-sandbox`: no sandbox of Codex's own (for a
  *   machine that is itself the sandbox, e.g. PATCHBAY_SANDBOX=bwrap or a container).
  * - `read-only` → `--sandbox read-only`: Codex rejects every patch and write.
  */
-function sandboxFlags(permissions: AgentPermissions): string[] {
+function sandboxFlags(permissions: AgentPermissions, sandbox: LaunchInput['sandbox']): string[] {
   switch (permissions) {
     case 'edit':
-      return ['--sandbox', 'workspace-write'];
+      return ['--sandbox', sandbox === 'bwrap' ? 'danger-full-access' : 'workspace-write'];
     case 'full':
       return ['--dangerously-bypass-approvals-and-sandbox'];
     case 'read-only':
@@ -64,7 +68,7 @@ export const codexAgent = createCliAgent({
     'exec',
     '--json',
     '--skip-git-repo-check',
-    ...sandboxFlags(run.agentPermissions),
+    ...sandboxFlags(run.agentPermissions, run.sandbox),
     ...(run.model ? ['-m', run.model] : []),
     ...run.args,
     ...(run.resumeSessionId ? ['resume', run.resumeSessionId] : []),

@@ -195,7 +195,7 @@ describe('createCodexParser (codex exec --json)', () => {
     expectRawKept(fed);
   });
 
-  it('emits one tool_call per item even when a file change also has item.started', () => {
+  it('emits one tool_call per item even when a file change also has item.started; a failed patch warns', () => {
     const parser = createCodexParser();
     const item = '"id":"item_9","type":"file_change","changes":[{"path":"b.ts","kind":"add"}]';
     const events = [
@@ -205,7 +205,9 @@ describe('createCodexParser (codex exec --json)', () => {
     expect(shape(events)).toEqual([
       'tool_call:item_9:file_change:{"changes":[{"path":"b.ts","kind":"add"}]}',
       'tool_result:item_9:error:add b.ts',
+      'error:AGENT_RESULT_ERROR/warning:codex could not apply a patch: add b.ts',
     ]);
+    expect(parser.facts.isError).toBe(false);
   });
 
   it('marks a command with a non-zero exit code as an error even if its status is completed', () => {

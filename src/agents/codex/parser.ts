@@ -220,7 +220,14 @@ export function createCodexParser(): StreamParser {
         const summary = changes
           .map((c) => (isObject(c) ? `${str(c.kind)} ${str(c.path)}` : ''))
           .join('\n');
-        return [...events, result(id, summary, item.status === 'failed', raw)];
+        if (item.status !== 'failed') return [...events, result(id, summary, false, raw)];
+        // A patch Codex could not apply (its sandbox refused the write, or the patch did not
+        // match): the reason is only on stderr, but the run must not look like a clean edit.
+        return [
+          ...events,
+          result(id, summary, true, raw),
+          ...warn(`codex could not apply a patch: ${summary.replace(/\n/g, ', ')}`, raw),
+        ];
       }
       case 'mcp_tool_call': {
         if (phase === 'updated') return [];
