@@ -308,7 +308,10 @@ describe('createCodexParser (codex exec --json)', () => {
       "Codex ran out of room in the model's context window. Start a new thread or clear earlier history before retrying.",
       'AGENT_CONTEXT_WINDOW_EXCEEDED',
     ],
-    ['something else went wrong', 'AGENT_RESULT_ERROR'],
+    [
+      "unexpected status 400 Bad Request: Invalid value for 'reasoning.effort': 'max' is not supported with this model., url: https://api.openai.com/v1/responses",
+      'AGENT_RESULT_ERROR',
+    ],
   ])('classes %j as %s', (message, code) => {
     const parser = createCodexParser();
     parser.line(JSON.stringify({ type: 'turn.failed', error: { message } }));
