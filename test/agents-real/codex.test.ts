@@ -213,6 +213,8 @@ describe.skipIf(!codex)('codex (real CLI) against a scripted Responses API', () 
       60_000,
     );
     expect(resumed.status, JSON.stringify(resumed.error)).toBe('succeeded');
+    // The interrupted turn completed no response: the thread's total is this run's alone.
+    expect(resumed.usage).toEqual({ input: 50, output: 2, cacheRead: 0, cacheWrite: 0 });
     expect(userTexts(model.requests[before]!.body)).toEqual(
       expect.arrayContaining(['think for a long time', 'carry on']),
     );

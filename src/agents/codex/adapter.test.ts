@@ -28,6 +28,7 @@ describe('codexAgent.plan', () => {
         '--skip-git-repo-check',
         '--sandbox',
         'workspace-write',
+        '--',
         'add a test',
       ],
       stdin: 'ignore',
@@ -67,6 +68,7 @@ describe('codexAgent.plan', () => {
       'x=1',
       'resume',
       'th-1',
+      '--',
       'add a test',
     ]);
   });

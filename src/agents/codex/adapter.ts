@@ -55,7 +55,7 @@ function classifyCodexExit(exit: ExitFacts, stderr: string[]): ClassifiedFailure
 
 /**
  * `codex exec --json --skip-git-repo-check <sandbox flags> [-m model] [args…] [resume <id>]
- * <prompt>`. Every option goes before `resume`: `codex exec resume` accepts only a few of them
+ * -- <prompt>`. Every option goes before `resume`: `codex exec resume` accepts only a few of them
  * (no `--sandbox`) and exits 2 on the rest, while exec-level options apply to the resumed
  * thread too.
  */
@@ -72,6 +72,8 @@ export const codexAgent = createCliAgent({
     ...(run.model ? ['-m', run.model] : []),
     ...run.args,
     ...(run.resumeSessionId ? ['resume', run.resumeSessionId] : []),
+    // A prompt that starts with `-` would otherwise be read as an option.
+    '--',
     run.prompt,
   ],
   createParser: createCodexParser,
