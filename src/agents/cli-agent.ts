@@ -29,6 +29,12 @@ export interface CliAgentSpec {
     interrupt(): string;
   };
   createParser(): StreamParser;
+  /**
+   * Environment the CLI runs with unless the server (PATCHBAY_AGENT_CREDENTIALS, the child env
+   * allow-list) or the run's `env` sets the same name: headless defaults, such as a bounded
+   * number of provider retries.
+   */
+  defaultEnv?: Readonly<Record<string, string>>;
   /** See AgentAdapter.classifyExit. */
   classifyExit?: AgentAdapter['classifyExit'];
 }
@@ -72,11 +78,13 @@ export function createCliAgent(spec: CliAgentSpec): AgentAdapter {
     plan(run, context) {
       const input = { ...run, prompt: run.prompt ?? '' };
       const argv = [context.bins[spec.name], ...spec.args(input)];
+      const env = spec.defaultEnv ? { env: { ...spec.defaultEnv } } : {};
       const channel = spec.stdinChannel;
       // Otherwise stdin is /dev/null: an inherited or open pipe makes several CLIs hang.
-      if (!channel) return { argv, stdin: 'ignore' };
+      if (!channel) return { argv, stdin: 'ignore', ...env };
       return {
         argv,
+        ...env,
         stdin: 'pipe',
         input: channel.input(input),
         interruptInput: channel.interrupt,

@@ -208,7 +208,7 @@ describe('Codex exec --json parser', () => {
     ]);
     expect(parser.facts).toMatchObject({
       isError: true,
-      errorCode: 'AGENT_RESULT_ERROR',
+      errorCode: 'AGENT_PROVIDER_ERROR',
       errorMessage: 'stream disconnected before completion',
     });
   });

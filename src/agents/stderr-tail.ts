@@ -14,6 +14,8 @@ function meaningful(line: string): boolean {
   // Box drawing (U+2500–U+257F) and ASCII rules: frames around a message, not the message.
   if (/^[\u2500-\u257f\s|+=*-]+$/u.test(t)) return false;
   if (/^at\s.+[:(]\d+/.test(t)) return false;
+  // A Rust backtrace (RUST_BACKTRACE=1): `Stack backtrace:`, `0: <unknown>`, `3: std::rt::lang_start`.
+  if (/^stack backtrace:$/i.test(t) || /^\d+: (<unknown>|\S*::\S*)$/.test(t)) return false;
   return true;
 }
 

@@ -62,9 +62,10 @@ export interface StreamParser {
   /** Called at end of stream: events for whatever the stream implied (e.g. Gemini's joined text). */
   end(): NormalizedEvent[];
   /**
-   * One complete line of stderr, for CLIs that report something there only (gemini's retry
-   * notices): events to append (e.g. a system/retry `message`), or none. Optional.
+   * One complete line of the CLI's stderr (ANSI stripped), for CLIs that report something only
+   * there (Codex logs a patch its sandbox rejected, gemini its retry notices): events to
+   * append, or none. Absent: stderr is not parsed.
    */
-  stderr?(line: string): NormalizedEvent[];
+  stderrLine?(line: string): NormalizedEvent[];
   readonly facts: AgentFacts;
 }

@@ -40,10 +40,17 @@ export interface LaunchInput {
   resumeSessionId: string | null;
   /** What the agent may do unasked; each adapter maps it to its CLI's flags. */
   agentPermissions: AgentPermissions;
+  /**
+   * The sandbox Patchbay runs the CLI in (the run's `sandbox`): a CLI whose own sandbox cannot
+   * nest inside bwrap (Codex's) leaves the confinement to Patchbay's. Absent: unknown (none).
+   */
+  sandbox?: 'none' | 'bwrap' | null;
 }
 
 export interface LaunchPlan {
   argv: string[];
+  /** Defaults for the CLI's environment: the server's base env and the run's own env win. */
+  env?: Record<string, string>;
   /** `pipe` only for CLIs that read their input from stdin (see `input`). */
   stdin: 'ignore' | 'pipe';
   /** Written to stdin at start; stdin is closed once the agent reports its result. */

@@ -1,4 +1,4 @@
-import type { NormalizedEvent, StreamParser } from '../agents/index.js';
+import { stripAnsi, type NormalizedEvent, type StreamParser } from '../agents/index.js';
 
 /** A line longer than this is handed to the parser as it is (it will pass through as output). */
 const MAX_LINE_CHARS = 4 * 1024 * 1024;
@@ -13,6 +13,7 @@ export function createAgentStream(
   onFinished: () => void,
 ) {
   let partial = '';
+  let stderrPartial = '';
   let inTail = false;
   let finishedSeen = false;
   const feed = (line: string): void => {
@@ -43,9 +44,23 @@ export function createAgentStream(
         partial = '';
       }
     },
+    /**
+     * The agent's stderr, for parsers that read it (StreamParser.stderrLine): whole lines,
+     * ANSI stripped. The text is stored as output events by the caller either way.
+     */
+    pushStderr(text: string): void {
+      const stderrLine = parser.stderrLine?.bind(parser);
+      if (!stderrLine) return;
+      const lines = (stderrPartial + text).split('\n');
+      stderrPartial = lines.pop()!.slice(-MAX_LINE_CHARS);
+      for (const line of lines) {
+        for (const event of stderrLine(stripAnsi(line.replace(/\r$/, '')))) emit(event);
+      }
+    },
     end(): void {
       if (partial) feed(partial);
       partial = '';
+      if (stderrPartial) this.pushStderr('\n');
       for (const event of parser.end()) emit(event);
     },
   };

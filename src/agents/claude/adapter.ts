@@ -72,6 +72,10 @@ export const claudeAgent = createCliAgent({
     interrupt: () =>
       `${JSON.stringify({ type: 'control_request', request_id: randomUUID(), request: { subtype: 'interrupt' } })}\n`,
   },
+  // Headless defaults: out of the box Claude Code retries a failing provider (a 401 too) 10
+  // times, about 3 minutes, before the run learns anything; and it calls home. A user's
+  // server env or run env overrides either.
+  defaultEnv: { CLAUDE_CODE_MAX_RETRIES: '3', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
   createParser: createClaudeParser,
   classifyExit: classifyClaudeExit,
 });

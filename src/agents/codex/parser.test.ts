@@ -82,6 +82,7 @@ describe('createCodexParser (codex exec --json)', () => {
       resultText: 'Done.',
       numTurns: 1,
       usage: { input: 20391, output: 512, cacheRead: 6912, cacheWrite: 0 },
+      usageScope: 'session',
     });
     expectRawKept(fed);
   });
@@ -99,7 +100,7 @@ describe('createCodexParser (codex exec --json)', () => {
     expect(parser.facts.sessionId).toBe('th-1');
   });
 
-  it('sums usage over turns; each usage event carries the running total', () => {
+  it("takes the thread's running total from the last turn.completed (session-scoped usage)", () => {
     const fed = feed('multi-turn.ndjson');
     expect(shape(fed.events)).toEqual([
       'message:system/init:',
@@ -126,7 +127,7 @@ describe('createCodexParser (codex exec --json)', () => {
       'message:system/init:',
       'tool_call:item_1:command_execution:{"command":"bash -lc false"}',
       'tool_result:item_1:error:',
-      'error:AGENT_RESULT_ERROR:stream disconnected before completion',
+      'error:AGENT_PROVIDER_ERROR:stream disconnected before completion',
       'result:error:',
     ]);
     expect(fed.parser.facts).toEqual({
@@ -134,7 +135,7 @@ describe('createCodexParser (codex exec --json)', () => {
       finished: true,
       isError: true,
       numTurns: 1,
-      errorCode: 'AGENT_RESULT_ERROR',
+      errorCode: 'AGENT_PROVIDER_ERROR',
       errorMessage: 'stream disconnected before completion',
     });
     expectRawKept(fed);
@@ -180,7 +181,7 @@ describe('createCodexParser (codex exec --json)', () => {
       'tool_result:item_2:ok:Found 3 matches.',
       'tool_call:item_3:docs.fetch:{"url":"https://example.com"}',
       'tool_result:item_3:error:tool timeout',
-      'error:AGENT_RESULT_ERROR/warning:Reconnecting... 1/5',
+      'error:AGENT_PROVIDER_ERROR/warning:Reconnecting... 1/5',
       'error:AGENT_RESULT_ERROR/warning:command output truncated',
       'thinking:- [x] Search docs\n- [ ] Answer',
       'message:assistant:Found it.',
@@ -194,7 +195,7 @@ describe('createCodexParser (codex exec --json)', () => {
     expectRawKept(fed);
   });
 
-  it('emits one tool_call per item even when a file change also has item.started', () => {
+  it('emits one tool_call per item even when a file change also has item.started; a failed patch warns', () => {
     const parser = createCodexParser();
     const item = '"id":"item_9","type":"file_change","changes":[{"path":"b.ts","kind":"add"}]';
     const events = [
@@ -204,7 +205,9 @@ describe('createCodexParser (codex exec --json)', () => {
     expect(shape(events)).toEqual([
       'tool_call:item_9:file_change:{"changes":[{"path":"b.ts","kind":"add"}]}',
       'tool_result:item_9:error:add b.ts',
+      'error:AGENT_RESULT_ERROR/warning:codex could not apply a patch: add b.ts',
     ]);
+    expect(parser.facts.isError).toBe(false);
   });
 
   it('marks a command with a non-zero exit code as an error even if its status is completed', () => {
@@ -277,12 +280,109 @@ describe('createCodexParser (codex exec --json)', () => {
       ...parser.line('{"type":"error","message":"unexpected status 401 Unauthorized"}'),
       ...parser.end(),
     ];
-    expect(shape(events)).toEqual(['error:AGENT_RESULT_ERROR:unexpected status 401 Unauthorized']);
+    expect(shape(events)).toEqual(['error:AGENT_AUTH_FAILED:unexpected status 401 Unauthorized']);
     expect(parser.facts).toMatchObject({
       finished: false,
       isError: true,
-      errorCode: 'AGENT_RESULT_ERROR',
+      errorCode: 'AGENT_AUTH_FAILED',
       errorMessage: 'unexpected status 401 Unauthorized',
     });
+  });
+
+  // The messages Codex 0.171.0 printed against the scripted Responses server
+  // (test/agents-real/codex.test.ts) for each provider failure.
+  it.each([
+    [
+      'unexpected status 401 Unauthorized: Incorrect API key provided: sk-wrong., url: http://127.0.0.1:1/v1/responses',
+      'AGENT_AUTH_FAILED',
+    ],
+    ['Missing environment variable: `OPENAI_API_KEY`.', 'AGENT_AUTH_FAILED'],
+    ['exceeded retry limit, last status: 429 Too Many Requests', 'AGENT_RATE_LIMITED'],
+    ['rate limit exceeded: Rate limit reached. Please try again in 1.5s.', 'AGENT_RATE_LIMITED'],
+    [
+      'We’re currently experiencing high demand, which may cause temporary errors.',
+      'AGENT_PROVIDER_ERROR',
+    ],
+    ['stream disconnected before completion: The server had an error', 'AGENT_PROVIDER_ERROR'],
+    [
+      "Codex ran out of room in the model's context window. Start a new thread or clear earlier history before retrying.",
+      'AGENT_CONTEXT_WINDOW_EXCEEDED',
+    ],
+    [
+      "unexpected status 400 Bad Request: Invalid value for 'reasoning.effort': 'max' is not supported with this model., url: https://api.openai.com/v1/responses",
+      'AGENT_RESULT_ERROR',
+    ],
+  ])('classes %j as %s', (message, code) => {
+    const parser = createCodexParser();
+    parser.line(JSON.stringify({ type: 'turn.failed', error: { message } }));
+    expect(parser.facts.errorCode).toBe(code);
+  });
+
+  it('keeps when a rate-limited provider said to try again', () => {
+    const parser = createCodexParser();
+    const [event] = parser.line(
+      '{"type":"error","message":"rate limit exceeded: Rate limit reached. Please try again in 1.5s."}',
+    );
+    expect(event!.data).toMatchObject({ code: 'AGENT_RATE_LIMITED', retryAfterMs: 1500 });
+    expect(parser.facts.retryAfterMs).toBe(1500);
+  });
+
+  it('turns a reconnect notice into a readable retry warning, not a failure', () => {
+    const parser = createCodexParser();
+    const [event] = parser.line(
+      '{"type":"error","message":"Reconnecting... 1/2 (stream disconnected before completion: The server had an error)"}',
+    );
+    expect(event!.data).toEqual({
+      code: 'AGENT_PROVIDER_ERROR',
+      message:
+        'Reconnecting... 1/2 (stream disconnected before completion: The server had an error)',
+      severity: 'warning',
+      retrying: true,
+      attempt: 1,
+      maxAttempts: 2,
+      reason: 'stream disconnected before completion: The server had an error',
+    });
+    expect(parser.facts.isError).toBe(false);
+  });
+
+  it('records a patch rejected by the sandbox, which Codex logs only on stderr', () => {
+    const parser = createCodexParser();
+    const line =
+      '2026-12-07T05:20:15.934334Z ERROR codex_core::tools::router: error=patch rejected: writing is blocked by read-only sandbox; rejected by user approval settings';
+    const events = parser.stderrLine!(line);
+    expect(events).toEqual([
+      {
+        type: 'error',
+        data: {
+          code: 'AGENT_PERMISSION_DENIED',
+          message:
+            'codex refused apply_patch: writing is blocked by read-only sandbox; rejected by user approval settings',
+          severity: 'warning',
+        },
+        raw: line,
+      },
+    ]);
+    expect(parser.facts.permissionDenials).toEqual([
+      {
+        tool: 'apply_patch',
+        detail: 'writing is blocked by read-only sandbox; rejected by user approval settings',
+      },
+    ]);
+    expect(parser.stderrLine!('Reading additional input from stdin...')).toEqual([]);
+  });
+
+  it('records a declined command as a denial', () => {
+    const parser = createCodexParser();
+    const events = parser.line(
+      '{"type":"item.completed","item":{"id":"item_0","type":"command_execution","command":"rm -rf x","aggregated_output":"","exit_code":null,"status":"declined"}}',
+    );
+    expect(shape(events)).toEqual([
+      'tool_call:item_0:command_execution:{"command":"rm -rf x"}',
+      'tool_result:item_0:error:',
+      'error:AGENT_PERMISSION_DENIED/warning:codex refused command_execution: rm -rf x',
+    ]);
+    expect(parser.facts.permissionDenials).toEqual([
+      { tool: 'command_execution', detail: 'rm -rf x' },
+    ]);
   });
 });

@@ -7,29 +7,122 @@ import {
   str,
   type Json,
 } from '../stream-json.js';
+import type { ErrorCode } from '../../contracts/index.js';
 import type { AgentFacts, NormalizedEvent, StreamParser } from '../stream-parser.js';
 
-/** Codex retries a dropped stream and says so as a top-level `error`; the turn goes on. */
-const RECONNECTING = /^reconnecting\b/i;
+/**
+ * Codex retries a dropped stream and says so as a top-level `error`, e.g.
+ * `Reconnecting... 1/2 (stream disconnected before completion: …)`; the turn goes on.
+ */
+const RECONNECTING = /^reconnecting\.*\s*(?:(\d+)\/(\d+))?\s*(?:\((.*)\))?\s*$/i;
+
+/**
+ * How Codex 0.171 words a provider's failures in `error`/`turn.failed` (it does not pass the
+ * status through as a field): `unexpected status 401 Unauthorized: …`, `Missing environment
+ * variable: `KEY`.`, `exceeded retry limit, last status: 429 Too Many Requests`, `rate limit
+ * exceeded: …`, any 5xx as `We're currently experiencing high demand…`, a failed stream as
+ * `stream disconnected before completion: …`, and a context_length_exceeded error as `Codex ran
+ * out of room in the model's context window…`.
+ */
+const AUTH =
+  /\b401\b|unauthorized|invalid[_ ]api[_ ]key|incorrect api key|missing environment variable|not logged in/i;
+const RATE_LIMIT = /\b429\b|too many requests|rate.?limit|insufficient_quota|quota exceeded/i;
+const PROVIDER =
+  /\bstatus:? 5\d\d\b|\b5\d\d (internal|bad gateway|service unavailable|gateway)|high demand|stream disconnected|server had an error|overloaded|idle timeout waiting for sse/i;
+
+/** The error code of a Codex failure message. */
+export function codexErrorCode(message: string): ErrorCode {
+  const code = errorCodeFor(message);
+  if (code === 'AGENT_CONTEXT_WINDOW_EXCEEDED') return code;
+  if (AUTH.test(message)) return 'AGENT_AUTH_FAILED';
+  if (RATE_LIMIT.test(message)) return 'AGENT_RATE_LIMITED';
+  if (PROVIDER.test(message)) return 'AGENT_PROVIDER_ERROR';
+  return code;
+}
+
+/** `Please try again in 1.5s` / `in 200ms`, as OpenAI's rate-limit messages say. */
+function retryAfterMs(message: string): number | undefined {
+  const m = /try again in\s*(\d+(?:\.\d+)?)\s*(ms|s|seconds?)\b/i.exec(message);
+  if (!m) return undefined;
+  const value = Number(m[1]);
+  return Math.round(m[2]!.toLowerCase() === 'ms' ? value : value * 1000);
+}
 
 /**
  * Marks the run failed. The first error's message is kept, but a later context-window error
  * still upgrades the code: it is the one a caller can act on (compact, start over).
  */
 function fail(facts: AgentFacts, message: string, raw: string): NormalizedEvent[] {
-  const code = errorCodeFor(message);
+  const code = codexErrorCode(message);
   facts.isError = true;
-  if (facts.errorCode === undefined || code === 'AGENT_CONTEXT_WINDOW_EXCEEDED') {
+  if (
+    facts.errorCode === undefined ||
+    facts.errorCode === 'AGENT_RESULT_ERROR' ||
+    code === 'AGENT_CONTEXT_WINDOW_EXCEEDED'
+  ) {
     facts.errorCode = code;
   }
   facts.errorMessage ??= message;
-  return [{ type: 'error', data: { code, message }, raw }];
+  const wait = code === 'AGENT_RATE_LIMITED' ? retryAfterMs(message) : undefined;
+  if (wait !== undefined) facts.retryAfterMs ??= wait;
+  return [
+    {
+      type: 'error',
+      data: { code, message, ...(wait !== undefined ? { retryAfterMs: wait } : {}) },
+      raw,
+    },
+  ];
+}
+
+/** A retry notice, readable: which attempt of how many, and why. */
+function retrying(match: RegExpExecArray, message: string, raw: string): NormalizedEvent[] {
+  const reason = match[3] ?? '';
+  const attempt = match[1] ? Number(match[1]) : undefined;
+  const maxAttempts = match[2] ? Number(match[2]) : undefined;
+  return [
+    {
+      type: 'error',
+      data: {
+        code: reason ? codexErrorCode(reason) : 'AGENT_PROVIDER_ERROR',
+        message,
+        severity: 'warning',
+        retrying: true,
+        ...(attempt !== undefined ? { attempt } : {}),
+        ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+        ...(reason ? { reason } : {}),
+      },
+      raw,
+    },
+  ];
+}
+
+/**
+ * A tool use Codex refused without an item on stdout: a patch its sandbox or approval policy
+ * rejected is only logged on stderr, as
+ * `2026-…Z ERROR codex_core::tools::router: error=patch rejected: writing is blocked by
+ * read-only sandbox; rejected by user approval settings`.
+ */
+const STDERR_REJECTION = /\bcodex_core::tools::router: error=((\w+) rejected:?\s*(.*))$/;
+
+function deny(facts: AgentFacts, tool: string, detail: string, raw: string): NormalizedEvent[] {
+  (facts.permissionDenials ??= []).push({ tool, detail: detail || null });
+  return [
+    {
+      type: 'error',
+      data: {
+        code: 'AGENT_PERMISSION_DENIED',
+        message: `codex refused ${tool}${detail ? `: ${detail}` : ''}`,
+        severity: 'warning',
+      },
+      raw,
+    },
+  ];
 }
 
 /** A non-fatal notice: reported, but the run is not failed by it. */
 function warn(message: string, raw: string): NormalizedEvent[] {
   return [
-    { type: 'error', data: { code: errorCodeFor(message), message, severity: 'warning' }, raw },
+    { type: 'error', data: { code: codexErrorCode(message), message, severity: 'warning' }, raw },
   ];
 }
 
@@ -58,8 +151,10 @@ type Phase = 'started' | 'updated' | 'completed';
 
 /**
  * Parses `codex exec --json` (agent-cli-formats.md §3). Codex has no result line: the final
- * text is the last agent message, tokens are summed over `turn.completed`, and `end()`
- * emits the `result`. There is no USD cost.
+ * text is the last agent message, `end()` emits the `result`. There is no USD cost.
+ * `turn.completed.usage` is the thread's running total (Codex 0.171 reports
+ * `ThreadTokenUsage.total`), also on `exec resume`: usage is session-scoped, and the last
+ * total seen is the figure.
  */
 export function createCodexParser(): StreamParser {
   let turnsEnded = 0;
@@ -109,8 +204,12 @@ export function createCodexParser(): StreamParser {
         );
         if (!done) return events;
         const exit = num(item.exit_code);
-        const isError = (exit !== undefined && exit !== 0) || item.status === 'failed';
-        return [...events, result(id, str(item.aggregated_output), isError, raw)];
+        const declined = item.status === 'declined';
+        const isError = (exit !== undefined && exit !== 0) || item.status === 'failed' || declined;
+        const out = [...events, result(id, str(item.aggregated_output), isError, raw)];
+        return declined
+          ? [...out, ...deny(facts, 'command_execution', str(item.command), raw)]
+          : out;
       }
       case 'file_change': {
         if (phase === 'updated') return [];
@@ -121,7 +220,14 @@ export function createCodexParser(): StreamParser {
         const summary = changes
           .map((c) => (isObject(c) ? `${str(c.kind)} ${str(c.path)}` : ''))
           .join('\n');
-        return [...events, result(id, summary, item.status === 'failed', raw)];
+        if (item.status !== 'failed') return [...events, result(id, summary, false, raw)];
+        // A patch Codex could not apply (its sandbox refused the write, or the patch did not
+        // match): the reason is only on stderr, but the run must not look like a clean edit.
+        return [
+          ...events,
+          result(id, summary, true, raw),
+          ...warn(`codex could not apply a patch: ${summary.replace(/\n/g, ', ')}`, raw),
+        ];
       }
       case 'mcp_tool_call': {
         if (phase === 'updated') return [];
@@ -164,7 +270,7 @@ export function createCodexParser(): StreamParser {
     }
   }
 
-  return createJsonLineParser(
+  const parser = createJsonLineParser(
     (line, facts, raw) => {
       switch (line.type) {
         case 'thread.started':
@@ -185,15 +291,15 @@ export function createCodexParser(): StreamParser {
           facts.finished = true;
           facts.numTurns = turnsEnded;
           const u = isObject(line.usage) ? line.usage : {};
-          const prev = facts.usage ?? { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
-          // `input_tokens` includes the cached ones (OpenAI usage); Codex reports no cache writes.
+          // `input_tokens` includes the cached ones (OpenAI usage). A running total for the
+          // thread: the engine stores this run's share (usageScope 'session').
+          facts.usageScope = 'session';
           facts.usage = {
-            input: prev.input + (num(u.input_tokens) ?? 0),
-            output: prev.output + (num(u.output_tokens) ?? 0),
-            cacheRead: prev.cacheRead + (num(u.cached_input_tokens) ?? 0),
-            cacheWrite: 0,
+            input: num(u.input_tokens) ?? 0,
+            output: num(u.output_tokens) ?? 0,
+            cacheRead: num(u.cached_input_tokens) ?? 0,
+            cacheWrite: num(u.cache_write_input_tokens) ?? 0,
           };
-          // Running totals for the run so far, like every other agent's usage event.
           return [{ type: 'usage', data: { ...facts.usage, estimated: false }, raw }];
         }
         case 'turn.failed': {
@@ -205,7 +311,8 @@ export function createCodexParser(): StreamParser {
         }
         case 'error': {
           const message = str(line.message) || 'error';
-          return RECONNECTING.test(message) ? warn(message, raw) : fail(facts, message, raw);
+          const retry = RECONNECTING.exec(message);
+          return retry ? retrying(retry, message, raw) : fail(facts, message, raw);
         }
         default:
           return null;
@@ -222,4 +329,14 @@ export function createCodexParser(): StreamParser {
           ]
         : [],
   );
+  return {
+    ...parser,
+    facts: parser.facts,
+    stderrLine(line) {
+      const m = STDERR_REJECTION.exec(line);
+      return m
+        ? deny(parser.facts, m[2] === 'patch' ? 'apply_patch' : m[2]!, m[3] || m[1]!, line)
+        : [];
+    },
+  };
 }

@@ -171,7 +171,7 @@ describe('createGeminiParser (gemini -p --output-format stream-json)', () => {
   it('turns the retry notices gemini prints on stderr into readable events', () => {
     const parser = createGeminiParser();
     const lines = fixture('real-retry-stderr.txt');
-    const events = lines.flatMap((line) => parser.stderr(line));
+    const events = lines.flatMap((line) => parser.stderrLine(line));
     expect(events.map((e) => e.data)).toEqual([
       expect.objectContaining({ subtype: 'retry', attempt: 1, status: 429, delayMs: 5864 }),
       expect.objectContaining({ subtype: 'retry', attempt: 2, status: 429, delayMs: 11684 }),
@@ -179,7 +179,7 @@ describe('createGeminiParser (gemini -p --output-format stream-json)', () => {
       expect.objectContaining({ subtype: 'retry', attempt: 2, status: 500 }),
     ]);
     expect(events.every((e) => e.type === 'message' && e.data.role === 'system')).toBe(true);
-    expect(parser.stderr('Ripgrep is not available. Falling back to GrepTool.')).toEqual([]);
+    expect(parser.stderrLine('Ripgrep is not available. Falling back to GrepTool.')).toEqual([]);
   });
 
   it('fails on an error event and an error result; a failed tool is an error result', () => {

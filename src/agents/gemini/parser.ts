@@ -56,7 +56,7 @@ function mainModel(models: unknown): string | undefined {
  * them. Tokens come from `result.stats` (this process's requests only: a resumed session
  * starts from zero), the model from its `stats.models`; there is no cost.
  */
-export function createGeminiParser(): StreamParser & Required<Pick<StreamParser, 'stderr'>> {
+export function createGeminiParser(): StreamParser & Required<Pick<StreamParser, 'stderrLine'>> {
   let turnText = '';
   let answer = '';
   let inTurn = false;
@@ -209,7 +209,7 @@ export function createGeminiParser(): StreamParser & Required<Pick<StreamParser,
      * on the provider; a quota notice can span two lines (its message ends with the
      * suggested delay), so an unfinished `Attempt N failed: …` waits for the next line.
      */
-    stderr(line: string): NormalizedEvent[] {
+    stderrLine(line: string): NormalizedEvent[] {
       const text = pendingRetry !== undefined ? `${pendingRetry} ${line.trim()}` : line.trim();
       const notice = parseRetryNotice(text);
       if (!notice) {

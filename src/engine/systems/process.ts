@@ -76,13 +76,14 @@ export function createProcessRunner(
           () => markResult(),
         )
       : undefined;
-    // An agent's provider credentials (PATCHBAY_AGENT_CREDENTIALS) sit between the clean base and
-    // the run's own env, which wins; shell runs and optimizer stages never get them.
+    // The adapter's headless defaults, under the clean base; an agent's provider credentials
+    // (PATCHBAY_AGENT_CREDENTIALS) sit between the base and the run's own env, which wins;
+    // shell runs and optimizer stages never get them.
     const credentials =
       !stage && record.agent in config.agentCredentialValues
         ? config.agentCredentialValues[record.agent as keyof typeof config.agentCredentialValues]
         : {};
-    const env = { ...config.childEnvBase, ...credentials, ...record.env };
+    const env = { ...plan.env, ...config.childEnvBase, ...credentials, ...record.env };
     const { argv, wrapped } = await launcher.argvFor(record, plan.argv, env, adapter);
     const procSpan = tracing.startSpan('agent.process', {
       attributes: { 'patchbay.run.id': runId, 'process.executable.name': plan.argv[0]! },
@@ -101,7 +102,10 @@ export function createProcessRunner(
       },
       {
         output(stream, text, tail) {
-          if (stream === 'stderr') stderrTail?.push(text);
+          if (stream === 'stderr') {
+            stderrTail?.push(text);
+            agentStream?.pushStderr(text);
+          }
           if (agentStream && stream === 'stdout') agentStream.push(text, tail);
           else
             writer.append(runId, 'output', tail ? { stream, text, tail: true } : { stream, text });
