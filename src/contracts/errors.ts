@@ -221,7 +221,7 @@ export const errorCatalog = {
     status: 502,
     kind: 'operational',
     message:
-      "The agent's model provider is rate limiting it (429 or quota exhausted); details.retryAfterMs says when to try again, when known.",
+      "The agent's model provider is rate limiting it (429 or quota exhausted); the run's error.retryAfterMs says when to try again, when the provider said.",
   },
   AGENT_PROVIDER_ERROR: {
     status: 502,

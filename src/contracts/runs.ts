@@ -181,7 +181,12 @@ export const CreateRunRequest = z
 export type CreateRunRequest = z.input<typeof CreateRunRequest>;
 export type ParsedCreateRunRequest = z.output<typeof CreateRunRequest>;
 
-export const RunError = z.object({ code: z.string(), message: z.string() });
+export const RunError = z.object({
+  code: z.string(),
+  message: z.string(),
+  /** AGENT_RATE_LIMITED: how long the provider said to wait before trying again, when it said. */
+  retryAfterMs: z.number().int().optional(),
+});
 export type RunError = z.infer<typeof RunError>;
 
 /** The run as clients see it. Environment values are never returned, only their names. */

@@ -92,6 +92,8 @@ export interface RunRecord {
    */
   sessionUsage: RunUsage | null;
   sessionCostUsd: number | null;
+  /** AGENT_RATE_LIMITED: how long the provider said to wait, when it said. */
+  errorRetryAfterMs: number | null;
 }
 
 export interface ChangedFile {
@@ -200,6 +202,7 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     permissionDenials: null,
     sessionUsage: null,
     sessionCostUsd: null,
+    errorRetryAfterMs: null,
   };
 }
 
@@ -229,7 +232,13 @@ export function toRun(record: RunRecord): Run {
     signal: record.signal,
     error:
       record.errorCode !== null
-        ? { code: record.errorCode, message: record.errorMessage ?? record.errorCode }
+        ? {
+            code: record.errorCode,
+            message: record.errorMessage ?? record.errorCode,
+            ...(record.errorRetryAfterMs !== null
+              ? { retryAfterMs: record.errorRetryAfterMs }
+              : {}),
+          }
         : null,
     outputBytes: record.outputBytes,
     droppedBytes: record.droppedBytes,

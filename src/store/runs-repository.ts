@@ -59,6 +59,7 @@ export type RunPatch = Partial<
     | 'permissionDenials'
     | 'sessionUsage'
     | 'sessionCostUsd'
+    | 'errorRetryAfterMs'
     | 'branch'
     | 'baseCommit'
     | 'headCommit'
@@ -150,6 +151,7 @@ function fromRow(row: Selectable<RunsTable>, box: SecretBox): RunRecord {
       : null,
     sessionUsage: row.session_usage ? (JSON.parse(row.session_usage) as RunUsage) : null,
     sessionCostUsd: row.session_cost_usd === null ? null : Number(row.session_cost_usd),
+    errorRetryAfterMs: row.error_retry_after_ms ?? null,
   };
 }
 
@@ -184,6 +186,7 @@ function patchToRow(patch: RunPatch): Updateable<RunsTable> {
     row.session_usage = patch.sessionUsage ? JSON.stringify(patch.sessionUsage) : null;
   }
   if (patch.sessionCostUsd !== undefined) row.session_cost_usd = patch.sessionCostUsd;
+  if (patch.errorRetryAfterMs !== undefined) row.error_retry_after_ms = patch.errorRetryAfterMs;
   if (patch.branch !== undefined) row.branch = patch.branch;
   if (patch.baseCommit !== undefined) row.base_commit = patch.baseCommit;
   if (patch.headCommit !== undefined) row.head_commit = patch.headCommit;
@@ -323,6 +326,7 @@ async function insertRun(db: Kysely<Database>, run: RunRecord, box: SecretBox): 
       permission_denials: run.permissionDenials ? JSON.stringify(run.permissionDenials) : null,
       session_usage: run.sessionUsage ? JSON.stringify(run.sessionUsage) : null,
       session_cost_usd: run.sessionCostUsd,
+      error_retry_after_ms: run.errorRetryAfterMs,
     })
     .execute();
 }

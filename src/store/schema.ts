@@ -77,6 +77,7 @@ export interface RunsTable {
   /** JSON TokenUsage and cost the CLI reported for its whole session (see RunRecord). */
   session_usage: string | null;
   session_cost_usd: number | null;
+  error_retry_after_ms: number | null;
 }
 
 /** A file an optimizer stage produced, copied out of its workspace into the data dir. */

@@ -173,6 +173,14 @@ describe.skipIf(!codex)('codex (real CLI) against a scripted Responses API', () 
     expect(await server.api.output(done.id)).toMatch(
       /patch rejected: writing is blocked by read-only sandbox/,
     );
+    // ...and the engine hands that line to the parser: the denial is on the run and announced.
+    expect(done.permissionDenials).toEqual([
+      { tool: 'apply_patch', detail: expect.stringMatching(/read-only sandbox/) },
+    ]);
+    const events = await server.api.events(done.id);
+    expect(
+      events.filter((e) => e.type === 'error' && e.data.code === 'AGENT_PERMISSION_DENIED'),
+    ).toHaveLength(1);
   });
 
   it('interrupts a turn mid-stream (SIGINT), then resumes the same thread', async () => {
@@ -268,6 +276,8 @@ describe.skipIf(!codex)('codex (real CLI) against a scripted Responses API', () 
       // OpenAI's "try again in 1.5s": Codex passes it on in the stream's message, not for a 429.
       if (_name === 'rate limit in the stream') {
         expect(errors.find((e) => e.code === code)?.retryAfterMs).toBe(1500);
+        // ...and the run's error says it too.
+        expect(done.error?.retryAfterMs).toBe(1500);
       }
     },
   );

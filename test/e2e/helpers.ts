@@ -339,7 +339,7 @@ export interface Run {
   durationMs: number | null;
   exitCode: number | null;
   signal: string | null;
-  error: { code: string; message: string } | null;
+  error: { code: string; message: string; retryAfterMs?: number } | null;
   outputBytes: number;
   droppedBytes: number;
   lastSeq: number;

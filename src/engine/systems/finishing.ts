@@ -10,6 +10,8 @@ export interface FinishOutcome {
   status: RunStatus;
   errorCode: string | null;
   errorMessage: string | null;
+  /** AGENT_RATE_LIMITED: when the provider said to try again. */
+  retryAfterMs?: number | undefined;
 }
 
 export interface ExitSummary {
@@ -126,6 +128,7 @@ export function createFinishingSystem(
           signal: exit?.signal ?? null,
           errorCode: outcome.errorCode,
           errorMessage: outcome.errorMessage,
+          errorRetryAfterMs: outcome.retryAfterMs ?? null,
           outputBytes: exit?.outputBytes ?? 0,
           droppedBytes: exit?.droppedBytes ?? 0,
           ...reported,
@@ -136,7 +139,11 @@ export function createFinishingSystem(
           exitCode: exit?.exitCode ?? null,
           signal: exit?.signal ?? null,
           error: outcome.errorCode
-            ? { code: outcome.errorCode, message: outcome.errorMessage }
+            ? {
+                code: outcome.errorCode,
+                message: outcome.errorMessage,
+                ...(outcome.retryAfterMs !== undefined && { retryAfterMs: outcome.retryAfterMs }),
+              }
             : null,
         },
       ),

@@ -185,6 +185,11 @@ export function createProcessRunner(
         ...(adapter.classifyExit ? { classify: adapter.classifyExit } : {}),
       },
     );
+    // A rate limit says when to try again, when the provider said.
+    const retryAfterMs =
+      outcome.errorCode === 'AGENT_RATE_LIMITED' && facts?.retryAfterMs !== undefined
+        ? Math.round(facts.retryAfterMs)
+        : undefined;
     const changes = record.baseCommit ? await workspaces.recordChanges(record, log) : {};
     if (stage) await storeStageArtifacts(record, log);
     // A CLI that reports for its whole session: this run's share against the run it resumed.
@@ -192,7 +197,7 @@ export function createProcessRunner(
       facts?.usageScope === 'session' && record.resumeSessionId
         ? await store.runs.lastOfSession(record.agent, record.resumeSessionId, runId)
         : undefined;
-    await finishing.finalize(runId, outcome, exit, {
+    await finishing.finalize(runId, { ...outcome, retryAfterMs }, exit, {
       ...changes,
       ...(facts && {
         sessionId: facts.sessionId ?? null,

@@ -8,6 +8,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('runs').addColumn('permission_denials', 'text').execute();
   await db.schema.alterTable('runs').addColumn('session_usage', 'text').execute();
   await db.schema.alterTable('runs').addColumn('session_cost_usd', 'double precision').execute();
+  // AGENT_RATE_LIMITED: when the provider said to try again.
+  await db.schema.alterTable('runs').addColumn('error_retry_after_ms', 'integer').execute();
   // A resumed run looks up the run it continues by session.
   await db.schema.createIndex('runs_session').on('runs').column('session_id').execute();
 }
@@ -15,6 +17,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropIndex('runs_session').execute();
   for (const column of [
+    'error_retry_after_ms',
     'session_cost_usd',
     'session_usage',
     'permission_denials',
