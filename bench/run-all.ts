@@ -22,7 +22,8 @@ const DEFAULT = ['flood', 'throughput', 'latency', 'fanout', 'burst'] as const;
  * candidates of a fixture library with real processes (3-5 min); schedules creates 10 000
  * schedules and waits for a minute boundary (1.5-3 min); hygiene runs 1 000 cycles of runs
  * ended the hard way and searches /proc after each (about 5 min); crash kill -9s and restarts a
- * server 30 times (about 3 min).
+ * server 30 times (about 3 min); agents-real runs the real claude, codex and gemini CLIs (installed
+ * by `npm run test:agents-real`) 22 times each, by hand and through Patchbay (1-2 min).
  */
 const BY_NAME = [
   'worktree',
@@ -32,6 +33,7 @@ const BY_NAME = [
   'schedules',
   'hygiene',
   'crash',
+  'agents-real',
 ] as const;
 const ALL = [...DEFAULT, ...BY_NAME] as const;
 /** A benchmark that runs longer than this is killed and counted as failed. */
@@ -71,6 +73,13 @@ function headline(name: string, r: unknown): string {
       return `${g('survivors')} surviving processes after ${g('cyclesDone')} cycles; ${g('wallMsPerCycle')} ms wall per cycle`;
     case 'burst':
       return `${g('succeeded')}/${g('runs')} succeeded in ${g('wallSeconds')} s (${g('runsPerSecond')} runs/s), max waiting ${g('maxWaitingSeen')}`;
+    case 'agents-real':
+      return ['claude', 'codex', 'gemini']
+        .map(
+          (a) =>
+            `${a} +${g(`${a}.firstEvent.overheadMs`)} ms first event / +${g(`${a}.wall.overheadMs`)} ms wall`,
+        )
+        .join('; ');
     case 'crash':
       return `after kill -9 + restart, runs left unfinished flood/queue/callback ${g('flood.stuckRuns')}/${g('queue.stuckRuns')}/${g('callback.stuckRuns')}, event gaps ${g('queue.eventProblems')}, callback problems ${g('callback.callbackProblems')}`;
     default:
