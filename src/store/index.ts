@@ -22,6 +22,7 @@ export type {
 export {
   migrateDown,
   migrateToLatest,
+  migrationLockFile,
   migrations,
   migrationStatus,
   type MigrationStatus,

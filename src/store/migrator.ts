@@ -1,3 +1,4 @@
+import { closeSync, openSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import { PatchbayError } from '../contracts/index.js';
 import * as m0001 from './migrations/0001-runs-and-events.js';
@@ -60,30 +61,61 @@ function unwrap(result: MigrationResultSet): string[] {
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
-/**
- * Another process migrating the same SQLite file at the same moment: Kysely's migration lock is
- * a no-op on SQLite, so the loser of the race sees the winner's tables (or its write lock).
- */
-const CONCURRENT_MIGRATION =
-  /already exists|SQLITE_BUSY|database is locked|UNIQUE constraint failed: patchbay_migrations/;
+/** A lock file untouched this long belongs to a process that died while migrating. */
+const STALE_LOCK_MS = 30_000;
 
 /**
- * Applies every pending migration; returns the names applied. Several processes starting on
- * one fresh SQLite file at once (a server and its workers) each try: a try that lost the race
- * tries again once the winner is done, and finds nothing left to apply. PostgreSQL takes a
- * real lock.
+ * Runs `fn` holding `file` (created exclusively), so processes migrating one SQLite file at the
+ * same moment (a server and its workers starting together) take turns: Kysely's migration lock
+ * is a no-op on SQLite and its migrations are not transactional there, so two would interleave
+ * DDL. The holder touches the file while it works; a lock left by a dead process goes stale.
  */
-export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
-  for (let attempt = 1; ; attempt++) {
+async function withLockFile<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  for (;;) {
     try {
-      return unwrap(await createMigrator(db).migrateToLatest());
+      closeSync(openSync(file, 'wx'));
+      break;
     } catch (err) {
-      const cause = (err as { cause?: unknown }).cause;
-      const message = `${(err as Error).message} ${cause instanceof Error ? cause.message : ''}`;
-      if (attempt >= 40 || !CONCURRENT_MIGRATION.test(message)) throw err;
-      await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = Date.now() - (statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > STALE_LOCK_MS) rmSync(file, { force: true });
+      else await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
     }
   }
+  const touch = setInterval(() => {
+    const now = new Date();
+    try {
+      utimesSync(file, now, now);
+    } catch {
+      // removed as stale by another process: nothing to keep fresh
+    }
+  }, STALE_LOCK_MS / 3);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(touch);
+    rmSync(file, { force: true });
+  }
+}
+
+/**
+ * Applies every pending migration; returns the names applied. `lockFile` (SQLite): a file
+ * beside the database that serialises processes migrating it at once; PostgreSQL takes a real
+ * lock of its own.
+ */
+export async function migrateToLatest(
+  db: Kysely<unknown>,
+  options: { lockFile?: string } = {},
+): Promise<string[]> {
+  const run = async () => unwrap(await createMigrator(db).migrateToLatest());
+  return options.lockFile ? withLockFile(options.lockFile, run) : run();
+}
+
+/** The lock file of a SQLite database at `location` (none in memory or for PostgreSQL). */
+export function migrationLockFile(handle: { dialect: string; location: string }) {
+  return handle.dialect === 'sqlite' && handle.location !== ':memory:'
+    ? `${handle.location}.migrate.lock`
+    : undefined;
 }
 
 /** Reverts the latest applied migration; returns its name (empty when none). */

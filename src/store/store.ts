@@ -22,7 +22,7 @@ import {
 } from './db.js';
 import { createEventRepository, type EventRepository } from './events-repository.js';
 import { createJobRepository, type JobRepository } from './jobs-repository.js';
-import { migrateToLatest } from './migrator.js';
+import { migrateToLatest, migrationLockFile } from './migrator.js';
 import { createRepoRepository, type RepoRepository } from './repos-repository.js';
 import { createRunRepository, type RunRepository } from './runs-repository.js';
 import { createWorkerRepository, type WorkerRepository } from './workers-repository.js';
@@ -110,7 +110,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   }
   if (options.migrate ?? true) {
     try {
-      await migrateToLatest(handle.db as never);
+      const lockFile = migrationLockFile(handle);
+      await migrateToLatest(handle.db as never, lockFile ? { lockFile } : {});
     } catch (err) {
       await handle.db.destroy();
       throw err;

@@ -1,6 +1,17 @@
 import type { Command } from 'commander';
 import { PatchbayError } from '../../contracts/index.js';
-import { migrateDown, migrateToLatest, migrationStatus, openDatabase } from '../../store/index.js';
+import {
+  migrateDown,
+  migrateToLatest,
+  migrationLockFile,
+  migrationStatus,
+  openDatabase,
+} from '../../store/index.js';
+
+function lockOptions(handle: { dialect: string; location: string }): { lockFile?: string } {
+  const lockFile = migrationLockFile(handle);
+  return lockFile ? { lockFile } : {};
+}
 import { createContext } from '../context.js';
 import { out } from '../output.js';
 
@@ -29,7 +40,7 @@ export function registerMigrate(program: Command): void {
         }
         const names =
           action === 'up'
-            ? await migrateToLatest(handle.db as never)
+            ? await migrateToLatest(handle.db as never, lockOptions(handle))
             : await migrateDown(handle.db as never);
         if (names.length === 0)
           out.line(action === 'up' ? 'already up to date' : 'nothing to revert');
