@@ -23,7 +23,8 @@ const DEFAULT = ['flood', 'throughput', 'latency', 'fanout', 'burst'] as const;
  * schedules and waits for a minute boundary (1.5-3 min); hygiene runs 1 000 cycles of runs
  * ended the hard way and searches /proc after each (about 5 min); crash kill -9s and restarts a
  * server 30 times (about 3 min); agents-real runs the real claude, codex and gemini CLIs (installed
- * by `npm run test:agents-real`) 22 times each, by hand and through Patchbay (1-2 min).
+ * by `npm run test:agents-real`) 22 times each, by hand and through Patchbay (1-2 min); edits applies
+ * 1 000 generated edits in process (a few seconds, no server).
  */
 const BY_NAME = [
   'worktree',
@@ -34,6 +35,7 @@ const BY_NAME = [
   'hygiene',
   'crash',
   'agents-real',
+  'edits',
 ] as const;
 const ALL = [...DEFAULT, ...BY_NAME] as const;
 /** A benchmark that runs longer than this is killed and counted as failed. */
@@ -82,6 +84,8 @@ function headline(name: string, r: unknown): string {
         .join('; ');
     case 'crash':
       return `after kill -9 + restart, runs left unfinished flood/queue/callback ${g('flood.stuckRuns')}/${g('queue.stuckRuns')}/${g('callback.stuckRuns')}, event gaps ${g('queue.eventProblems')}, callback problems ${g('callback.callbackProblems')}`;
+    case 'edits':
+      return `${g('correctPercent')} % of ${g('edits')} drifted edits applied correctly, ${g('refused')} refused, ${g('wrongPlace')} at a wrong place`;
     default:
       return '';
   }
