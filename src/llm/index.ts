@@ -10,6 +10,8 @@ export {
 } from './providers/registry.js';
 export {
   readRepoLlmFile,
+  repoLayersFrom,
+  type RepoLookup,
   resolveSelection,
   type Selection,
   type SelectionLayers,

@@ -98,3 +98,20 @@ export function resolveSelection(config: LlmConfig, layers: SelectionLayers = {}
   }
   return { provider, model, endpoint };
 }
+
+/** What `createLlmClient` needs to read a repository's choice (the store's repos). */
+export interface RepoLookup {
+  get(id: string): Promise<{ path: string; llm?: LlmRepoSettings | null } | undefined>;
+}
+
+/**
+ * The repository layers of a call made for `repoId`: its settings from the store and the
+ * `llm` entry of its `.patchbay.json`. An unknown repository adds nothing.
+ */
+export function repoLayersFrom(repos: RepoLookup) {
+  return async (repoId: string): Promise<Omit<SelectionLayers, 'request'>> => {
+    const repo = await repos.get(repoId);
+    if (!repo) return {};
+    return { repo: repo.llm ?? null, repoFile: await readRepoLlmFile(repo.path) };
+  };
+}
