@@ -5,7 +5,7 @@
  * reached the caller a failure ends the call, since the caller already acted on it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { streamText, type LanguageModelUsage } from 'ai';
+import type { LanguageModelUsage } from 'ai';
 import { PatchbayError } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
 import { classifyError, type CallContext } from './errors.js';
@@ -85,9 +85,11 @@ async function* oneTry(
   signal: AbortSignal,
 ): AsyncGenerator<LlmStreamPart, TryOutcome> {
   const { adapter, endpoint, model, request } = input;
-  const tools = toToolSet(request.tools);
+  // The AI SDK loads with the first call, so a server that makes none never carries it.
+  const { streamText } = await import('ai');
+  const tools = await toToolSet(request.tools);
   const result = streamText({
-    model: adapter.createModel(endpoint, model),
+    model: await adapter.createModel(endpoint, model),
     messages: toModelMessages(request.messages),
     ...(tools && { tools }),
     ...(request.maxOutputTokens !== undefined && { maxOutputTokens: request.maxOutputTokens }),

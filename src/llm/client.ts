@@ -117,7 +117,7 @@ export function createLlmClient(options: CreateLlmClientOptions): LlmClient {
     } catch (err) {
       const code = isPatchbayError(err) ? err.code : 'aborted';
       const usage = progress.usage;
-      const cost = usage ? priceOf(adapter.priceTableId, model, usage) : null;
+      const cost = usage ? await priceOf(adapter.priceTableId, model, usage) : null;
       await record(request, provider, model, started, progress, code, cost);
       log.warn(
         {
@@ -132,7 +132,7 @@ export function createLlmClient(options: CreateLlmClientOptions): LlmClient {
       );
       throw err;
     }
-    const costUsd = priceOf(adapter.priceTableId, model, outcome.usage);
+    const costUsd = await priceOf(adapter.priceTableId, model, outcome.usage);
     const latencyMs = now() - started;
     await record(request, provider, model, started, progress, 'succeeded', costUsd);
     const { raw: _raw, ...tokens } = outcome.usage;

@@ -3,7 +3,7 @@
  * body) for an HTTP error and plain errors for a broken stream; both become one of the LLM_*
  * codes, with every key the settings hold redacted from the message.
  */
-import { APICallError } from 'ai';
+import type { APICallError } from 'ai';
 import { PatchbayError, isPatchbayError, type ErrorCode } from '../contracts/index.js';
 import { scrubText } from '../observability/index.js';
 import type { LlmProviderName } from '../contracts/index.js';
@@ -13,6 +13,14 @@ const CONTEXT_TOO_LONG =
   /context[_ ]length|context window|prompt is too long|too many tokens|maximum context|input token count|exceeds the maximum number of tokens|maximum number of tokens|input is too long/i;
 const OVERLOADED = /overloaded/i;
 const BAD_KEY = /API key not valid|API_KEY_INVALID|invalid api key/i;
+
+/**
+ * The AI SDK's HTTP error, recognised by its name so this module does not load the SDK
+ * (`APICallError.isInstance` would).
+ */
+function isApiCallError(err: unknown): err is APICallError {
+  return err instanceof Error && err.name === 'AI_APICallError';
+}
 
 /** What a failed try means for the next one. */
 export interface ClassifiedError {
@@ -87,7 +95,7 @@ function make(
 /** Maps one failed try to its catalog code and whether to try again. */
 export function classifyError(err: unknown, context: CallContext): ClassifiedError {
   if (isPatchbayError(err)) return { error: err, retryable: false, retryAfterMs: undefined };
-  if (APICallError.isInstance(err)) {
+  if (isApiCallError(err)) {
     const status = err.statusCode;
     const detail = bodyMessage(err.responseBody) ?? err.message;
     const retryAfterMs = retryAfterOf(err.responseHeaders);

@@ -1,5 +1,5 @@
 /** The common messages and tools in the AI SDK's shapes (which each provider then maps). */
-import { jsonSchema, tool, type ModelMessage, type ToolSet } from 'ai';
+import type { ModelMessage, ToolSet } from 'ai';
 import type { LlmMessage, LlmTool } from './types.js';
 
 export function toModelMessages(messages: readonly LlmMessage[]): ModelMessage[] {
@@ -39,8 +39,11 @@ export function toModelMessages(messages: readonly LlmMessage[]): ModelMessage[]
 }
 
 /** Tools without `execute`: the model asks, the caller runs them and sends the results. */
-export function toToolSet(tools: readonly LlmTool[] | undefined): ToolSet | undefined {
+export async function toToolSet(
+  tools: readonly LlmTool[] | undefined,
+): Promise<ToolSet | undefined> {
   if (!tools || tools.length === 0) return undefined;
+  const { jsonSchema, tool } = await import('ai');
   return Object.fromEntries(
     tools.map((t) => [
       t.name,

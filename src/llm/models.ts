@@ -37,19 +37,21 @@ export function createModelCatalog(config: LlmConfig, now: () => number = Date.n
     let listError: string | null = null;
     try {
       const listed = await adapter.listModels(endpoint, AbortSignal.timeout(LIST_TIMEOUT_MS));
-      models = listed.map((m) => {
-        const known = knownModel(adapter.priceTableId, m.id);
-        return {
-          id: m.id,
-          name: m.name ?? known.name,
-          contextWindow: m.contextWindow ?? known.contextWindow,
-          prices: known.prices,
-        };
-      });
+      models = await Promise.all(
+        listed.map(async (m) => {
+          const known = await knownModel(adapter.priceTableId, m.id);
+          return {
+            id: m.id,
+            name: m.name ?? known.name,
+            contextWindow: m.contextWindow ?? known.contextWindow,
+            prices: known.prices,
+          };
+        }),
+      );
     } catch (err) {
       source = 'known';
       listError = scrubText(err instanceof Error ? err.message : String(err), secrets);
-      models = knownModels(adapter.priceTableId);
+      models = await knownModels(adapter.priceTableId);
     }
     return {
       provider: name,

@@ -1,16 +1,14 @@
 /**
  * What a call costs, from @pydantic/genai-prices: a maintained price table bundled with the
  * package (no network), with cache-read and cache-write prices and long-context tiers (a
- * tier prices the whole call once its input passes the threshold).
+ * tier prices the whole call once its input passes the threshold). The table (a few MB) loads
+ * with the first price asked, not with the server.
  */
-import {
-  calcPrice,
-  findProvider,
-  type ModelPrice,
-  type TieredPrices,
-} from '@pydantic/genai-prices';
+import type { ModelPrice, TieredPrices } from '@pydantic/genai-prices';
 import type { LlmModelPrices } from '../contracts/index.js';
 import type { LlmUsage } from './types.js';
+
+const priceTable = () => import('@pydantic/genai-prices');
 
 /**
  * USD of one call, or null when the table does not know the model. `usage.input` is every
@@ -20,12 +18,13 @@ import type { LlmUsage } from './types.js';
  *   priceOf('anthropic', 'claude-sonnet-4-5', { input: 1000, output: 100, cacheRead: 0,
  *     cacheWrite: 0, reasoning: 0, raw: null }) // 0.0045
  */
-export function priceOf(
+export async function priceOf(
   priceTableId: string | undefined,
   model: string,
   usage: LlmUsage,
-): number | null {
+): Promise<number | null> {
   if (priceTableId === undefined) return null;
+  const { calcPrice } = await priceTable();
   try {
     const result = calcPrice(
       {
@@ -85,9 +84,13 @@ function pricesOf(price: ModelPrice): LlmModelPrices {
 }
 
 /** What the table says about `model` of a provider (matching as the table does). */
-export function knownModel(priceTableId: string | undefined, model: string): KnownModel {
+export async function knownModel(
+  priceTableId: string | undefined,
+  model: string,
+): Promise<KnownModel> {
   const unknown: KnownModel = { id: model, name: null, contextWindow: null, prices: null };
   if (priceTableId === undefined) return unknown;
+  const { calcPrice } = await priceTable();
   try {
     const result = calcPrice({ input_tokens: 0, output_tokens: 0 }, model, {
       providerId: priceTableId,
@@ -105,10 +108,13 @@ export function knownModel(priceTableId: string | undefined, model: string): Kno
 }
 
 /** The current (not deprecated) models the table knows for a provider. */
-export function knownModels(priceTableId: string | undefined): KnownModel[] {
+export async function knownModels(priceTableId: string | undefined): Promise<KnownModel[]> {
   if (priceTableId === undefined) return [];
+  const { findProvider } = await priceTable();
   const provider = findProvider({ providerId: priceTableId });
-  return (provider?.models ?? [])
-    .filter((m) => m.deprecated !== true)
-    .map((m) => knownModel(priceTableId, m.id));
+  return Promise.all(
+    (provider?.models ?? [])
+      .filter((m) => m.deprecated !== true)
+      .map((m) => knownModel(priceTableId, m.id)),
+  );
 }

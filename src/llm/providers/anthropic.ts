@@ -1,4 +1,3 @@
-import { createAnthropic } from '@ai-sdk/anthropic';
 import { budgetOf, getJson, joinUrl, type ProviderAdapter } from './provider.js';
 
 interface AnthropicModelList {
@@ -11,7 +10,8 @@ export const anthropicProvider: ProviderAdapter = {
   defaultBaseUrl: 'https://api.anthropic.com/v1',
   defaultModel: 'claude-sonnet-4-5',
   priceTableId: 'anthropic',
-  createModel(endpoint, modelId) {
+  async createModel(endpoint, modelId) {
+    const { createAnthropic } = await import('@ai-sdk/anthropic');
     return createAnthropic({ apiKey: endpoint.apiKey, baseURL: endpoint.baseUrl })(modelId);
   },
   reasoningOptions(reasoning) {

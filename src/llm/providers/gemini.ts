@@ -1,4 +1,3 @@
-import { createGoogleGenerativeAI } from '@ai-sdk/google';
 import { budgetOf, getJson, joinUrl, type ProviderAdapter } from './provider.js';
 
 interface GeminiModelList {
@@ -16,7 +15,8 @@ export const geminiProvider: ProviderAdapter = {
   defaultBaseUrl: 'https://generativelanguage.googleapis.com/v1beta',
   defaultModel: 'gemini-2.5-flash',
   priceTableId: 'google',
-  createModel(endpoint, modelId) {
+  async createModel(endpoint, modelId) {
+    const { createGoogleGenerativeAI } = await import('@ai-sdk/google');
     return createGoogleGenerativeAI({ apiKey: endpoint.apiKey, baseURL: endpoint.baseUrl })(
       modelId,
     );

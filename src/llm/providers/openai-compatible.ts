@@ -1,4 +1,3 @@
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { effortOf, getJson, joinUrl, type ProviderAdapter } from './provider.js';
 
 interface ModelList {
@@ -15,7 +14,8 @@ export const openaiCompatibleProvider: ProviderAdapter = {
   defaultBaseUrl: undefined,
   defaultModel: undefined,
   priceTableId: undefined,
-  createModel(endpoint, modelId) {
+  async createModel(endpoint, modelId) {
+    const { createOpenAICompatible } = await import('@ai-sdk/openai-compatible');
     return createOpenAICompatible({
       name: 'openai-compatible',
       baseURL: endpoint.baseUrl,

@@ -1,4 +1,3 @@
-import { createOpenAI } from '@ai-sdk/openai';
 import { effortOf, getJson, joinUrl, type ProviderAdapter } from './provider.js';
 
 interface OpenAiModelList {
@@ -15,7 +14,8 @@ export const openaiProvider: ProviderAdapter = {
   defaultBaseUrl: 'https://api.openai.com/v1',
   defaultModel: 'gpt-5-mini',
   priceTableId: 'openai',
-  createModel(endpoint, modelId) {
+  async createModel(endpoint, modelId) {
+    const { createOpenAI } = await import('@ai-sdk/openai');
     return createOpenAI({ apiKey: endpoint.apiKey, baseURL: endpoint.baseUrl }).chat(modelId);
   },
   reasoningOptions(reasoning) {

@@ -29,7 +29,8 @@ export interface ProviderAdapter {
   readonly defaultModel: string | undefined;
   /** Provider id in @pydantic/genai-prices; undefined: calls are not priced. */
   readonly priceTableId: string | undefined;
-  createModel(endpoint: ProviderEndpoint, modelId: string): LanguageModel;
+  /** Loads the provider's AI SDK package on first use: servers without LLM calls never do. */
+  createModel(endpoint: ProviderEndpoint, modelId: string): Promise<LanguageModel>;
   /** The AI SDK's `providerOptions` for this reasoning request. */
   reasoningOptions(reasoning: LlmReasoning): Record<string, Record<string, unknown>>;
   /** The provider's list endpoint; throws when it fails. */
