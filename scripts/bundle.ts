@@ -41,7 +41,10 @@ const external = [
   // table (several MB of JSON) with the first price (src/llm/), so a server that makes no
   // model calls carries neither.
   'ai',
-  '@ai-sdk/*',
+  '@ai-sdk/anthropic',
+  '@ai-sdk/google',
+  '@ai-sdk/openai',
+  '@ai-sdk/openai-compatible',
   '@pydantic/genai-prices',
 ];
 
