@@ -32,6 +32,8 @@ export interface ProviderCase {
     cacheWrite: number;
     reasoning: number;
   };
+  /** The reasoning text the stream carries ('' where the wire format has none). */
+  reasoningText: string;
   /** USD by hand from the published per-million prices (null: not priced). */
   usd: number | null;
   usdWorking: string;
@@ -65,6 +67,7 @@ export const providerCases: ProviderCase[] = [
       usage: { prompt: 12_000, completion: 500, cached: 10_000, reasoning: 200 },
     }),
     usage: { input: 12_000, output: 500, cacheRead: 10_000, cacheWrite: 0, reasoning: 200 },
+    reasoningText: '',
     // gpt-5-mini: input 0.25, cached input 0.025, output 2 USD per million tokens.
     usd: (2_000 * 0.25 + 10_000 * 0.025 + 500 * 2) / 1e6,
     usdWorking: '2000 uncached × 0.25 + 10000 cached × 0.025 + 500 out × 2',
@@ -88,6 +91,7 @@ export const providerCases: ProviderCase[] = [
       usage: { prompt: 3_000, completion: 120, cached: 1_000, reasoning: 40 },
     }),
     usage: { input: 3_000, output: 120, cacheRead: 1_000, cacheWrite: 0, reasoning: 40 },
+    reasoningText: '',
     usd: null,
     usdWorking: 'a local model: not in the price table',
     errors: chatErrors_(),
@@ -111,6 +115,7 @@ export const providerCases: ProviderCase[] = [
       usage: { input: 150_000, cacheWrite: 50_000, cacheRead: 100_000, output: 1_000 },
     }),
     usage: { input: 300_000, output: 1_000, cacheRead: 100_000, cacheWrite: 50_000, reasoning: 0 },
+    reasoningText: 'The file is small.',
     // claude-sonnet-4-5 above 200k input: input 6, cache write 7.5, cache read 0.6, output 22.5.
     usd: (150_000 * 6 + 50_000 * 7.5 + 100_000 * 0.6 + 1_000 * 22.5) / 1e6,
     usdWorking:
@@ -135,6 +140,7 @@ export const providerCases: ProviderCase[] = [
       usage: { prompt: 250_000, cached: 50_000, candidates: 1_000, thoughts: 400 },
     }),
     usage: { input: 250_000, output: 1_400, cacheRead: 50_000, cacheWrite: 0, reasoning: 400 },
+    reasoningText: 'Reading first.',
     // gemini-2.5-pro above 200k prompt tokens: input 2.5, cached 0.25, output (thinking included) 15.
     usd: (200_000 * 2.5 + 50_000 * 0.25 + 1_400 * 15) / 1e6,
     usdWorking: '>200k tier: 200000 uncached × 2.5 + 50000 cached × 0.25 + 1400 out × 15',

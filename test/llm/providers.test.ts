@@ -113,6 +113,8 @@ describe.each(providerCases)('$provider', (c: ProviderCase) => {
     }
     const text = parts.flatMap((p) => (p.type === 'text' ? [p.text] : [])).join('');
     expect(text).toBe(ANSWER_TEXT);
+    const reasoning = parts.flatMap((p) => (p.type === 'reasoning' ? [p.text] : [])).join('');
+    expect(reasoning).toBe(c.reasoningText);
     // Text arrived in more than one delta: it was streamed, not delivered whole.
     expect(parts.filter((p) => p.type === 'text').length).toBeGreaterThan(1);
     const calls = parts.flatMap((p) => (p.type === 'tool_call' ? [p.call] : []));
@@ -219,6 +221,50 @@ describe.each(providerCases)('$provider', (c: ProviderCase) => {
     expect(auth.message).toContain('[redacted]');
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.join('')).not.toContain(key);
+  });
+});
+
+describe('anthropic, failing inside the stream', () => {
+  it('retries an overloaded_error event that comes before any text, then answers', async () => {
+    const server = await startScriptedServer('/v1');
+    try {
+      const config = loadConfig({
+        env: {
+          PATCHBAY_DATA_DIR: dir,
+          PATCHBAY_ANTHROPIC_API_KEY: KEYS.anthropic,
+          PATCHBAY_ANTHROPIC_BASE_URL: server.baseUrl,
+        },
+        cwd: dir,
+      });
+      const client = createLlmClient({ config, ledger: store.llmCalls, retryBaseDelayMs: 5 });
+      const anthropic = providerCases.find((c) => c.provider === 'anthropic')!;
+      server.enqueue(
+        {
+          events: [
+            'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n',
+          ],
+        },
+        anthropic.answer,
+      );
+      const result = await client.complete({ ...ask, runId: 'run_midstream' });
+      expect(result.text).toBe(ANSWER_TEXT);
+      expect(result.attempts).toBe(2);
+      expect(server.requests).toHaveLength(2);
+
+      const overloaded = {
+        events: [
+          'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n',
+        ],
+      };
+      server.requests.length = 0;
+      // One try and PATCHBAY_LLM_MAX_RETRIES (3) retries, all overloaded: the code, not a hang.
+      for (let i = 0; i < 4; i++) server.enqueue(overloaded);
+      const err = await failure(client.complete({ ...ask, runId: 'run_midstream_2' }));
+      expect(server.requests).toHaveLength(4);
+      expect(err.code).toBe('LLM_OVERLOADED');
+    } finally {
+      await server.close();
+    }
   });
 });
 
