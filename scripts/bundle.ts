@@ -6,7 +6,8 @@
  *
  * Left outside the bundle: native addons (better-sqlite3, node-pty), packages loaded only on
  * demand (pg; bullmq and ioredis, which only a server with PATCHBAY_QUEUE_URL loads; the
- * OpenTelemetry SDK, which only PATCHBAY_OTLP_ENDPOINT loads), and
+ * OpenTelemetry SDK, which only PATCHBAY_OTLP_ENDPOINT loads; the AI SDK and the price table,
+ * which only model calls load), and
  * packages that locate files next to themselves at run time (pino's transport worker,
  * swagger-ui's static assets, bullmq's Lua scripts), and the TypeScript compiler, which only
  * `patchbay optimize` loads.
@@ -36,6 +37,15 @@ const external = [
   '@opentelemetry/resources',
   '@opentelemetry/sdk-trace-base',
   '@opentelemetry/semantic-conventions',
+  // Model access: the AI SDK and its providers load with the first model call and the price
+  // table (several MB of JSON) with the first price (src/llm/), so a server that makes no
+  // model calls carries neither.
+  'ai',
+  '@ai-sdk/anthropic',
+  '@ai-sdk/google',
+  '@ai-sdk/openai',
+  '@ai-sdk/openai-compatible',
+  '@pydantic/genai-prices',
 ];
 
 await build({

@@ -3,9 +3,11 @@
  * the CLI flag of each derive from its SettingSpec (./settings/, one file per area), and so
  * does docs/config.md (`npm run docs`; a test fails when it is stale).
  */
+import type { LlmProviderName } from '../contracts/index.js';
 import { deliverySettings } from './settings/delivery.js';
 import { executionSettings, type CredentialAgent } from './settings/execution.js';
 import { eventSettings, storeQueueSettings } from './settings/infrastructure.js';
+import { llmSettings } from './settings/llm.js';
 import { observabilitySettings } from './settings/observability.js';
 import { budgetSettings, conversationSettings, runLimitSettings } from './settings/runs.js';
 import { authSettings, requestLimitSettings, serverSettings } from './settings/server.js';
@@ -20,6 +22,7 @@ export const settings = {
   ...executionSettings,
   ...conversationSettings,
   ...budgetSettings,
+  ...llmSettings,
   ...deliverySettings,
   ...requestLimitSettings,
   ...eventSettings,
@@ -77,6 +80,19 @@ export interface ResolvedConfig {
   budgetTimezone: string;
   budgetInputUsdPerMtok: number;
   budgetOutputUsdPerMtok: number;
+  llmProvider: LlmProviderName | undefined;
+  llmModel: string | undefined;
+  openaiApiKey: string | undefined;
+  openaiBaseUrl: string | undefined;
+  anthropicApiKey: string | undefined;
+  anthropicBaseUrl: string | undefined;
+  geminiApiKey: string | undefined;
+  geminiBaseUrl: string | undefined;
+  llmBaseUrl: string | undefined;
+  llmApiKey: string | undefined;
+  llmMaxRetries: number;
+  llmMaxRetryDelayMs: number;
+  llmTimeoutMs: number;
   allowPrivateRepoUrls: boolean;
   cloneTimeoutMs: number;
   agentClaudeBin: string;

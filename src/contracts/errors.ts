@@ -349,6 +349,42 @@ export const errorCatalog = {
     kind: 'user',
     message: "The repository's package.json is not a valid JSON object.",
   },
+  // --- model providers (src/llm) -------------------------------------------------------
+  LLM_NOT_CONFIGURED: {
+    status: 400,
+    kind: 'user',
+    message:
+      'No model provider is configured for this call: set PATCHBAY_LLM_PROVIDER and its key (or a base URL for an OpenAI-compatible server); see docs/llm.md.',
+  },
+  LLM_AUTH_FAILED: {
+    status: 502,
+    kind: 'user',
+    message:
+      "The model provider refused the API key (401/403): check the provider's key setting (PATCHBAY_OPENAI_API_KEY and friends).",
+  },
+  LLM_RATE_LIMITED: {
+    status: 429,
+    kind: 'operational',
+    message:
+      'The model provider is rate limiting these calls (429) and kept doing so through the retries; details.retryAfterMs says when it allows the next one.',
+  },
+  LLM_OVERLOADED: {
+    status: 503,
+    kind: 'operational',
+    message:
+      'The model provider is overloaded or failing (5xx, Anthropic 529) and kept failing through the retries; try again later.',
+  },
+  LLM_CONTEXT_TOO_LONG: {
+    status: 400,
+    kind: 'user',
+    message: "The request does not fit the model's context window; send less.",
+  },
+  LLM_BAD_RESPONSE: {
+    status: 502,
+    kind: 'operational',
+    message:
+      'The model provider answered with something that is not a valid answer (an unexpected status, a malformed body or stream, or no answer in time).',
+  },
   // --- JSON-RPC -----------------------------------------------------------------------
   RPC_PARSE_ERROR: { status: 400, kind: 'user', message: 'The message is not valid JSON.' },
   RPC_INVALID_REQUEST: {

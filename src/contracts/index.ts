@@ -53,6 +53,7 @@ export {
   RepoFileList,
   RepoFilesQuery,
   RepoList,
+  UpdateRepoRequest,
 } from './repos.js';
 export {
   Conversation,
@@ -111,3 +112,11 @@ export {
   Artifact,
   ArtifactUrl,
 } from './optimizer.js';
+export {
+  LlmModel,
+  LlmModelList,
+  LlmModelPrices,
+  LlmProviderModels,
+  LlmProviderName,
+  LlmRepoSettings,
+} from './llm.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LlmRepoSettings } from './llm.js';
 
 /** Body of `POST /v1/repos`: exactly one of `url` (cloned) or `path` (used in place). */
 export const CreateRepoRequest = z
@@ -43,6 +44,8 @@ export const Repo = z.object({
   /** True when Patchbay cloned it (and removes the clone when the repo is deleted). */
   managed: z.boolean(),
   createdAt: z.string(),
+  /** The repository's own provider and model (`PATCH /v1/repos/:id`); null: the server's. */
+  llm: LlmRepoSettings.nullable().optional(),
 });
 export type Repo = z.infer<typeof Repo>;
 
@@ -66,3 +69,13 @@ export const RepoFile = z.object({
 });
 export const RepoFileList = z.object({ path: z.string(), entries: z.array(RepoFile) });
 export type RepoFileList = z.infer<typeof RepoFileList>;
+
+/** Body of `PATCH /v1/repos/:id`: settings of a registered repository. */
+export const UpdateRepoRequest = z
+  .object({
+    llm: LlmRepoSettings.nullable().describe(
+      "The repository's provider and model for model calls; null returns to the server's default. Wins over `llm` in the repository's `.patchbay.json`.",
+    ),
+  })
+  .strict();
+export type UpdateRepoRequest = z.infer<typeof UpdateRepoRequest>;

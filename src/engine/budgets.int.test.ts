@@ -63,6 +63,7 @@ describe.each(dialects)('budgets ($name)', (dialect) => {
     await store.handle.db.deleteFrom('runs').execute();
     await store.handle.db.deleteFrom('jobs').execute();
     await store.handle.db.deleteFrom('budgets').execute();
+    await store.handle.db.deleteFrom('llm_calls').execute();
   });
 
   const budgetsOf = () => createBudgets({ store, config: { ...config }, metrics: createMetrics() });
@@ -215,6 +216,66 @@ describe.each(dialects)('budgets ($name)', (dialect) => {
     expect(err.details).toMatchObject({ limit: 'maxUsdPerDay', max: 3, used: 3 });
     const listed = (await budgets.list()).budgets[0]!;
     expect(listed.usage).toMatchObject({ usdToday: 3, estimatedUsdToday: 1.5, runsToday: 3 });
+  });
+
+  it('counts model calls from the ledger, per repository, once for a run reporting its cost', async ({
+    skip: skipTest,
+  }) => {
+    if (skip) skipTest();
+    const budgets = budgetsOf();
+    const costed = run({ status: 'succeeded', costUsd: 1, repoId: 'repo_a' });
+    const uncosted = run({ status: 'succeeded', repoId: 'repo_a' });
+    await store.runs.insert(costed);
+    await store.runs.insert(uncosted);
+    const call = (
+      id: string,
+      fields: { runId: string | null; repoId: string | null; usd: number },
+    ) =>
+      store.llmCalls.insert({
+        id,
+        runId: fields.runId,
+        repoId: fields.repoId,
+        purpose: 'test',
+        provider: 'openai',
+        model: 'gpt-5-mini',
+        inputTokens: 1,
+        outputTokens: 1,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        reasoningTokens: 0,
+        costUsd: fields.usd,
+        latencyMs: 5,
+        attempts: 1,
+        outcome: 'succeeded',
+        rawUsage: { prompt_tokens: 1 },
+        createdAt: iso(Date.now()),
+      });
+    // Counted: a call of repo_a without a run, one of a run that reports no cost, one of repo_b.
+    await call('c1', { runId: null, repoId: 'repo_a', usd: 0.25 });
+    await call('c2', { runId: uncosted.id, repoId: 'repo_a', usd: 0.5 });
+    await call('c3', { runId: null, repoId: 'repo_b', usd: 2 });
+    // Not counted again: the run's own cost (1 USD) already covers its calls.
+    await call('c4', { runId: costed.id, repoId: 'repo_a', usd: 1 });
+    // Yesterday's call is not today's.
+    await store.llmCalls.insert({
+      ...(await store.llmCalls.listByRun(uncosted.id))[0]!,
+      id: 'c5',
+      createdAt: iso(Date.now() - 2 * 24 * 60 * MINUTE),
+    });
+    await store.budgets.put({
+      scope: 'repo_a',
+      maxConcurrentRuns: null,
+      maxRunsPerDay: null,
+      maxAgentMinutesPerDay: null,
+      maxUsdPerDay: 1.75,
+      updatedAt: iso(Date.now()),
+    });
+    const err = await refusal(budgets.insertRun(run({ repoId: 'repo_a' })));
+    expect(err.code).toBe('BUDGET_EXCEEDED');
+    expect(err.details).toMatchObject({ scope: 'repo_a', limit: 'maxUsdPerDay', used: 1.75 });
+    await budgets.put({ kind: 'global' }, { maxUsdPerDay: 10 });
+    const global = (await budgets.list()).budgets.find((b) => b.scope === 'global')!;
+    expect(global.usage.usdToday).toBe(3.75);
   });
 
   it("limits a repository's runs by its budget and every run by the global one", async ({

@@ -104,16 +104,18 @@ const round = (n: number, digits: number): number => Number(n.toFixed(digits));
 /**
  * Usage of a scope from its active count and the runs it created today. Minutes run from
  * `startedAt` to `finishedAt` (or now, for a run still going; paused time included). USD is
- * what a run reported, or, for a run that reported tokens but no cost, an estimate.
+ * what a run reported, or, for a run that reported tokens but no cost, an estimate, plus
+ * `llmUsd`: today's model calls in the ledger that no run's reported cost covers.
  */
 export function summarizeUsage(
   activeRuns: number,
   today: RunUsageRow[],
   nowMs: number,
   prices: TokenPrices,
+  llmUsd = 0,
 ): BudgetUsage {
   let ms = 0;
-  let usd = 0;
+  let usd = llmUsd;
   let estimated = 0;
   for (const run of today) {
     if (run.startedAt) {
@@ -239,7 +241,8 @@ export function createBudgets(options: BudgetsOptions) {
       budget.maxUsdPerDay !== null;
     const active = await reader.countActive(repoId);
     const today = perDay ? await reader.listUsageSince(window.start, repoId) : [];
-    return summarizeUsage(active, today, nowMs, prices);
+    const llmUsd = perDay ? await reader.llmUsdSince(window.start, repoId) : 0;
+    return summarizeUsage(active, today, nowMs, prices, llmUsd);
   }
 
   async function resolveRepo(ref: string): Promise<Repo> {

@@ -4,6 +4,7 @@ import type { ResolvedConfig } from '../config/index.js';
 import {
   PatchbayError,
   type CreateRepoRequest,
+  type UpdateRepoRequest,
   type Repo,
   type RepoFileList,
 } from '../contracts/index.js';
@@ -54,6 +55,7 @@ export function createRepoService(deps: { config: ResolvedConfig; store: Store; 
         defaultBranch: request.defaultBranch ?? (await headBranch(path, gitOptions)),
         managed,
         createdAt: new Date().toISOString(),
+        llm: null,
       };
       await store.repos.insert(repo);
       log.info({ repoId: id, path, managed }, 'repository registered');
@@ -61,6 +63,15 @@ export function createRepoService(deps: { config: ResolvedConfig; store: Store; 
     },
     get,
     list: () => store.repos.list(),
+    /** Changes a repository's settings: its provider and model for model calls. */
+    async update(id: string, request: UpdateRepoRequest): Promise<Repo> {
+      const llm = request.llm && Object.keys(request.llm).length > 0 ? request.llm : null;
+      if (!(await store.repos.setLlm(id, llm))) {
+        throw new PatchbayError('REPO_NOT_FOUND', `no repository ${id}`, { id });
+      }
+      log.info({ repoId: id, llm }, 'repository settings changed');
+      return get(id);
+    },
     async remove(id: string): Promise<Repo> {
       const repo = await get(id);
       await store.repos.delete(id);

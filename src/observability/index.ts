@@ -22,3 +22,4 @@ export {
   reportingOff,
   type ErrorReporter,
 } from './error-reporter.js';
+export { scrubText, REDACTED } from './redact.js';

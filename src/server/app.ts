@@ -20,6 +20,7 @@ import { registerDocs } from './docs.js';
 import { errorBody, sendError, toPatchbayError } from './errors.js';
 import { budgetRoutes } from './routes/budgets.js';
 import { healthRoutes } from './routes/health.js';
+import { llmRoutes } from './routes/llm.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { optimizerRoutes } from './routes/optimizer.js';
 import { repoRoutes } from './routes/repos.js';
@@ -189,6 +190,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(budgetRoutes(deps));
   await app.register(scheduleRoutes(deps));
   await app.register(optimizerRoutes(deps));
+  await app.register(llmRoutes(deps));
 
   app.get('/v1/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
     handleJsonRpcSocket(socket, deps, request.clientKey, request.log as Logger);

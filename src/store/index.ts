@@ -82,3 +82,4 @@ export type {
   ProposalRecord,
   ProposalRepository,
 } from './artifacts-repository.js';
+export type { LlmCallRecord, LlmCallRepository } from './llm-calls-repository.js';

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Repo } from '../contracts/index.js';
+import type { LlmProviderName, LlmRepoSettings, Repo } from '../contracts/index.js';
 import type { Database, ReposTable } from './schema.js';
 
 function fromRow(row: Selectable<ReposTable>): Repo {
@@ -11,6 +11,15 @@ function fromRow(row: Selectable<ReposTable>): Repo {
     defaultBranch: row.default_branch,
     managed: Number(row.managed) === 1,
     createdAt: row.created_at,
+    llm:
+      row.llm_provider === null && row.llm_model === null
+        ? null
+        : {
+            ...(row.llm_provider !== null && {
+              provider: row.llm_provider as LlmProviderName,
+            }),
+            ...(row.llm_model !== null && { model: row.llm_model }),
+          },
   };
 }
 
@@ -19,6 +28,8 @@ export interface RepoRepository {
   get(id: string): Promise<Repo | undefined>;
   list(): Promise<Repo[]>;
   delete(id: string): Promise<boolean>;
+  /** Sets (or with null clears) the repository's model choice; false when there is no such repo. */
+  setLlm(id: string, llm: LlmRepoSettings | null): Promise<boolean>;
 }
 
 export function createRepoRepository(db: Kysely<Database>): RepoRepository {
@@ -34,6 +45,8 @@ export function createRepoRepository(db: Kysely<Database>): RepoRepository {
           default_branch: repo.defaultBranch,
           managed: repo.managed ? 1 : 0,
           created_at: repo.createdAt,
+          llm_provider: repo.llm?.provider ?? null,
+          llm_model: repo.llm?.model ?? null,
         })
         .execute();
     },
@@ -43,6 +56,14 @@ export function createRepoRepository(db: Kysely<Database>): RepoRepository {
     },
     async list() {
       return (await db.selectFrom('repos').selectAll().orderBy('id', 'asc').execute()).map(fromRow);
+    },
+    async setLlm(id, llm) {
+      const result = await db
+        .updateTable('repos')
+        .set({ llm_provider: llm?.provider ?? null, llm_model: llm?.model ?? null })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
     },
     async delete(id) {
       const result = await db.deleteFrom('repos').where('id', '=', id).executeTakeFirst();

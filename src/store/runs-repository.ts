@@ -11,6 +11,7 @@ import type {
 import type { Dialect } from './db.js';
 import { eventRow } from './events-repository.js';
 import { insertReactions, type ReactionRecord } from './reactions-repository.js';
+import { sumLlmUsdSince } from './llm-calls-repository.js';
 import {
   DEFAULT_RUN_QUEUE,
   type ChangedFile,
@@ -84,6 +85,11 @@ export interface RunUsageReader {
   countActive(repoId?: string): Promise<number>;
   /** Runs created at or after `since` (ISO), of one repository or all. */
   listUsageSince(since: string, repoId?: string): Promise<RunUsageRow[]>;
+  /**
+   * USD of the model calls in the ledger made at or after `since` that no run's reported cost
+   * covers (see sumLlmUsdSince), of one repository or all.
+   */
+  llmUsdSince(since: string, repoId?: string): Promise<number>;
 }
 
 const activeStatuses: RunStatus[] = ['queued', 'running', 'paused'];
@@ -367,6 +373,9 @@ export function createRunRepository(
         .where('status', 'in', activeStatuses);
       if (repoId !== undefined) q = q.where('repo_id', '=', repoId);
       return Number((await q.executeTakeFirstOrThrow()).n);
+    },
+    llmUsdSince(since, repoId) {
+      return sumLlmUsdSince(db, since, repoId);
     },
     async listUsageSince(since, repoId) {
       let q = db

@@ -138,6 +138,9 @@ export interface ReposTable {
   default_branch: string;
   managed: number;
   created_at: string;
+  /** The repository's own model choice (null: the server's default). */
+  llm_provider: string | null;
+  llm_model: string | null;
 }
 
 export interface ConversationsTable {
@@ -209,6 +212,29 @@ export interface WorkersTable {
   stopped_at: string | null;
 }
 
+/** One model call (src/llm): the usage and cost ledger. */
+export interface LlmCallsTable {
+  id: string;
+  run_id: string | null;
+  repo_id: string | null;
+  purpose: string;
+  provider: string;
+  model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  reasoning_tokens: number;
+  cost_usd: number | null;
+  latency_ms: number;
+  attempts: number;
+  /** `succeeded` or an error code. */
+  outcome: string;
+  /** JSON: the provider's usage object as it came. */
+  raw_usage: string | null;
+  created_at: string;
+}
+
 export interface BudgetsTable {
   /** 'global', or the repository id the budget applies to. */
   scope: string;
@@ -256,6 +282,7 @@ export interface Database {
   proposals: ProposalsTable;
   workers: WorkersTable;
   budgets: BudgetsTable;
+  llm_calls: LlmCallsTable;
   schedules: SchedulesTable;
   schedule_fires: ScheduleFiresTable;
   jobs: JobsTable;

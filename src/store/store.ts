@@ -22,6 +22,7 @@ import {
 } from './db.js';
 import { createEventRepository, type EventRepository } from './events-repository.js';
 import { createJobRepository, type JobRepository } from './jobs-repository.js';
+import { createLlmCallRepository, type LlmCallRepository } from './llm-calls-repository.js';
 import { migrateToLatest, migrationLockFile } from './migrator.js';
 import { createRepoRepository, type RepoRepository } from './repos-repository.js';
 import { createRunRepository, type RunRepository } from './runs-repository.js';
@@ -45,6 +46,8 @@ export interface Store {
   readonly schedules: ScheduleRepository;
   readonly artifacts: ArtifactRepository;
   readonly proposals: ProposalRepository;
+  /** The ledger of model calls: usage and cost of each. */
+  readonly llmCalls: LlmCallRepository;
   /** Resolves when the database answers a trivial query; throws STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -133,6 +136,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     schedules: createScheduleRepository(handle.db, options.secrets),
     artifacts: createArtifactRepository(handle.db),
     proposals: createProposalRepository(handle.db),
+    llmCalls: createLlmCallRepository(handle.db),
     async ping() {
       try {
         await sql`select 1`.execute(handle.db);

@@ -4,6 +4,7 @@ import {
   CommandKind,
   DetectResult,
   Framework,
+  LlmRepoSettings,
   PatchbayError,
   type Evidence,
 } from '../../contracts/index.js';
@@ -33,6 +34,8 @@ export const RepoOverrides = z.strictObject({
     .optional(),
   framework: Framework.optional(),
   commands: z.partialRecord(CommandKind, z.string().trim().min(1).nullable()).optional(),
+  /** The repository's model provider and model (read by src/llm, not the optimizer). */
+  llm: LlmRepoSettings.optional(),
 });
 export type RepoOverrides = z.infer<typeof RepoOverrides>;
 

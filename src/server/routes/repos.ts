@@ -7,6 +7,7 @@ import {
   RepoFileList,
   RepoFilesQuery,
   RepoList,
+  UpdateRepoRequest,
 } from '../../contracts/index.js';
 import type { ServerDeps } from '../deps.js';
 
@@ -50,6 +51,19 @@ export function repoRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
         },
       },
       async (request) => repos.get(request.params.id),
+    );
+    app.patch(
+      '/v1/repos/:id',
+      {
+        schema: {
+          tags: ['repos'],
+          summary: "Change a repository's settings (its model provider and model)",
+          params: RepoIdParams,
+          body: UpdateRepoRequest,
+          response: { 200: Repo, ...errors },
+        },
+      },
+      async (request) => repos.update(request.params.id, request.body),
     );
     app.delete(
       '/v1/repos/:id',
