@@ -29,3 +29,14 @@ export type {
   LlmToolResult,
   LlmUsage,
 } from './types.js';
+export {
+  applyEdit,
+  applyEdits,
+  RUNGS,
+  type EditFailure,
+  type EditRequest,
+  type EditResult,
+  type FileEdit,
+  type MatchKind,
+  type PatchResult,
+} from './edits/index.js';
