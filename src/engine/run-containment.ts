@@ -101,11 +101,22 @@ export function createRunLauncher(deps: {
    * The directory of the program a sandboxed run starts (read-only), so that an agent CLI or
    * a script installed under /tmp or the data dir, and files next to it, stay visible.
    */
+  /**
+   * What the sandbox must show of a program that may live where it hides things (a checkout
+   * or install under /tmp): the directory it is called by, and the one it really is in (a
+   * `node_modules/.bin` link points into its package). An npm-installed CLI needs its whole
+   * `node_modules` (its dependencies, a native binary in a sibling package): that is bound
+   * (the outermost) instead of either directory inside it.
+   */
   async function programDir(program: string, path: string | undefined): Promise<string[]> {
     const found = await findExecutable(program, path);
     if (!found) return [];
-    const dir = dirname(await realpath(found).catch(() => resolvePath(found)));
-    return dir === '/' ? [] : [dir];
+    const real = await realpath(found).catch(() => resolvePath(found));
+    const dirs = [dirname(resolvePath(found)), dirname(real)].map((dir) => {
+      const at = dir.indexOf('/node_modules/');
+      return at >= 0 ? dir.slice(0, at + '/node_modules'.length) : dir;
+    });
+    return [...new Set(dirs)].filter((dir) => dir !== '/');
   }
 
   /** Git directories a sandboxed repository run must still see (read-only). */
