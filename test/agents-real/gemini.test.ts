@@ -8,7 +8,7 @@
  * `general.maxAttempts: 1` so that a 429 or a 5xx ends the run at once instead of ~4 minutes of
  * silent backoff.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireBwrap } from '../helpers/services.js';
@@ -274,7 +274,7 @@ describe.skipIf(!bin)('gemini-cli (real) through patchbay serve', () => {
 const bwrap = bin ? await requireBwrap() : null;
 
 describe.skipIf(!bin || !bwrap)(
-  'gemini-cli (real) under PATCHBAY_SANDBOX=bwrap, fresh HOME',
+  'gemini-cli (real) under PATCHBAY_SANDBOX=bwrap, a HOME with only its gateway settings',
   () => {
     let model: GeminiServer;
     let server: ServerHandle;
@@ -282,8 +282,16 @@ describe.skipIf(!bin || !bwrap)(
 
     beforeAll(async () => {
       model = await startGeminiServer();
-      // Nothing of gemini's in HOME: Patchbay creates ~/.gemini for the sandbox to bind.
-      ({ server, repo } = await startPatchbay(model, freshHome(), { PATCHBAY_SANDBOX: 'bwrap' }));
+      // The sandbox hides /tmp (where a checkout, and so this file's system-settings.json, may
+      // be): the gateway settings go where a user puts them, ~/.gemini/settings.json, which the
+      // sandbox binds. Nothing else of gemini's is in HOME.
+      const home = freshHome();
+      mkdirSync(join(home, '.gemini'), { recursive: true });
+      writeFileSync(
+        join(home, '.gemini', 'settings.json'),
+        readFileSync(join(HERE, 'gemini', 'system-settings.json')),
+      );
+      ({ server, repo } = await startPatchbay(model, home, { PATCHBAY_SANDBOX: 'bwrap' }));
     });
     afterAll(async () => {
       await model?.close();
@@ -304,8 +312,6 @@ describe.skipIf(!bin || !bwrap)(
         prompt: 'write boxed.txt',
         repo: repo.id,
         network: true,
-        // The gateway settings, from a file outside HOME (gemini's system settings override).
-        env: { GEMINI_CLI_SYSTEM_SETTINGS_PATH: join(HERE, 'gemini', 'system-settings.json') },
       });
       const run = await finished(server, created.id);
       expect(run.status, JSON.stringify(run.error)).toBe('succeeded');
