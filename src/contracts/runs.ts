@@ -31,7 +31,7 @@ export function isActiveStatus(status: RunStatus): boolean {
   return status === 'running' || status === 'paused';
 }
 
-export const AgentName = z.enum(['shell', 'claude', 'cursor', 'codex', 'gemini']);
+export const AgentName = z.enum(['shell', 'claude', 'cursor', 'codex', 'gemini', 'llm']);
 export type AgentName = z.infer<typeof AgentName>;
 
 /**

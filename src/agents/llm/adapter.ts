@@ -1,0 +1,64 @@
+import { PatchbayError } from '../../contracts/index.js';
+import type { AgentAdapter } from '../types.js';
+import { createLlmParser } from './parser.js';
+
+/** The flags a run may pass in `args`, each with one value. */
+const LIMIT_FLAGS: Record<string, (value: string) => boolean> = {
+  '--max-turns': (v) => /^[1-9][0-9]{0,3}$/.test(v),
+  '--max-cost-usd': (v) => /^[0-9]+(\.[0-9]+)?$/.test(v) && Number(v) > 0,
+};
+
+function assertLimitArgs(args: string[]): void {
+  for (let i = 0; i < args.length; i += 2) {
+    const flag = args[i]!;
+    const value = args[i + 1];
+    const check = LIMIT_FLAGS[flag];
+    if (!check || value === undefined || !check(value)) {
+      throw new PatchbayError(
+        'VALIDATION_FAILED',
+        `the llm agent takes only \`--max-turns <1-9999>\` and \`--max-cost-usd <usd>\` in args; got \`${args.slice(i, i + 2).join(' ')}\``,
+        { fields: [{ path: 'args', message: 'unknown flag or bad value' }] },
+      );
+    }
+  }
+}
+
+/**
+ * The built-in coding agent: this installation itself, `patchbay agent llm [--model m]
+ * [--max-turns n] [--max-cost-usd x] -- <prompt>`, run as a supervised child like any CLI
+ * agent (sandbox, timeouts, pause/cancel, output caps and events unchanged). The model
+ * settings reach it in its env (AgentContext.llm.env), never in argv.
+ */
+export const llmAgent: AgentAdapter = {
+  name: 'llm',
+  capabilities: { resume: false, interrupt: false, usage: true, cost: true, streamingText: false },
+  async validate(request) {
+    if (!request.prompt) {
+      throw new PatchbayError('RUN_PROMPT_REQUIRED', 'the llm agent needs a prompt', {
+        field: 'prompt',
+      });
+    }
+    if (request.resumeSessionId) {
+      throw new PatchbayError('VALIDATION_FAILED', 'the llm agent cannot resume yet');
+    }
+    assertLimitArgs(request.args ?? []);
+  },
+  plan(run, context) {
+    if (!context.llm) throw new Error('the llm agent needs AgentContext.llm');
+    return {
+      argv: [
+        ...context.llm.self,
+        'agent',
+        'llm',
+        ...(run.model ? ['--model', run.model] : []),
+        ...(run.agentPermissions === 'read-only' ? ['--read-only'] : []),
+        ...run.args,
+        '--',
+        run.prompt ?? '',
+      ],
+      env: context.llm.env,
+      stdin: 'ignore',
+    };
+  },
+  createParser: createLlmParser,
+};
