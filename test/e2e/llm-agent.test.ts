@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { requireBwrap } from '../helpers/services.js';
 import { chatErrors, chatStream } from '../fixtures/llm-servers/openai.js';
 import { startScriptedServer, type ScriptedServer } from '../fixtures/llm-servers/server.js';
 import {
@@ -215,5 +216,45 @@ describe('the llm agent, end to end', () => {
     });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('VALIDATION_FAILED');
+  });
+});
+
+const bwrap = await requireBwrap();
+
+describe.skipIf(!bwrap)('the llm agent in the bwrap sandbox', () => {
+  it('runs its own code read-only inside the sandbox and edits the worktree', async () => {
+    const model = await startScriptedServer('/v1');
+    try {
+      const dataDir = tempDir();
+      const path = makeRepo(dataDir);
+      const server = await startServer({
+        dataDir,
+        env: {
+          PATCHBAY_SANDBOX: 'bwrap',
+          PATCHBAY_OPENAI_API_KEY: KEY,
+          PATCHBAY_OPENAI_BASE_URL: model.baseUrl,
+          PATCHBAY_LLM_MAX_RETRIES: '0',
+        },
+      });
+      const repo = (await server.api.request('POST', '/v1/repos', { path })).body as Json;
+      model.enqueue(
+        turn('s1', 'write_file', { path: 'SANDBOXED.md', content: 'yes\n' }),
+        turn('s2', 'finish', { summary: 'ok' }),
+      );
+      // The model server is on the host's loopback: the run needs the network.
+      const run = await server.api.createRun({
+        agent: 'llm',
+        prompt: 'write it',
+        repo: repo.id,
+        network: true,
+        wait: true,
+      });
+      expect(run.status, JSON.stringify(run.error)).toBe('succeeded');
+      expect(run.sandbox).toBe('bwrap');
+      const diff = await server.api.request('GET', `/v1/runs/${run.id}/diff`);
+      expect(diff.text).toContain('+++ b/SANDBOXED.md');
+    } finally {
+      await model.close();
+    }
   });
 });
