@@ -63,7 +63,8 @@ describe('llm agent parser', () => {
   it('maps codes: twins renamed, catalog codes kept, anything else a result error', () => {
     expect(runErrorCode('LLM_RATE_LIMITED')).toBe('AGENT_RATE_LIMITED');
     expect(runErrorCode('LLM_CONTEXT_TOO_LONG')).toBe('AGENT_CONTEXT_WINDOW_EXCEEDED');
-    expect(runErrorCode('LLM_OVERLOADED')).toBe('LLM_OVERLOADED');
+    expect(runErrorCode('LLM_OVERLOADED')).toBe('AGENT_PROVIDER_ERROR');
+    expect(runErrorCode('LLM_BAD_RESPONSE')).toBe('LLM_BAD_RESPONSE');
     expect(runErrorCode('BUDGET_EXCEEDED')).toBe('BUDGET_EXCEEDED');
     expect(runErrorCode('NOT_A_CODE')).toBe('AGENT_RESULT_ERROR');
     expect(runErrorCode(undefined)).toBe('AGENT_RESULT_ERROR');

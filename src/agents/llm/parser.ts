@@ -11,6 +11,7 @@ import { AgentLine } from './protocol.js';
 const RUN_CODE: Partial<Record<string, ErrorCode>> = {
   LLM_AUTH_FAILED: 'AGENT_AUTH_FAILED',
   LLM_RATE_LIMITED: 'AGENT_RATE_LIMITED',
+  LLM_OVERLOADED: 'AGENT_PROVIDER_ERROR',
   LLM_CONTEXT_TOO_LONG: 'AGENT_CONTEXT_WINDOW_EXCEEDED',
 };
 
