@@ -21,6 +21,8 @@ export interface LoadConfigOptions {
    * the operator's (the `llm` agent's run directory), whose files must not become settings.
    */
   envOnly?: boolean;
+  /** Values under the environment: what a parent handed over other than in the env. */
+  envDefaults?: Record<string, string>;
 }
 
 export interface ConfigProblem {
@@ -68,7 +70,7 @@ function readConfigFile(path: string, problems: ConfigProblem[]): Record<string,
  */
 export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
   // config/ is the one module allowed to read the process environment.
-  const env = options.env ?? process.env;
+  const env = { ...options.envDefaults, ...(options.env ?? process.env) };
   const cwd = options.cwd ?? process.cwd();
   const flags = options.flags ?? {};
   const problems: ConfigProblem[] = [];
