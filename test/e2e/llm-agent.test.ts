@@ -207,6 +207,37 @@ describe('the llm agent, end to end', () => {
     expect(run.error?.message).not.toContain(KEY);
   });
 
+  it('with full permissions runs commands, which cannot see the model key, even in its parent', async () => {
+    model.enqueue(
+      turn('r1', 'run_command', {
+        argv: ['sh', '-c', 'cat /proc/$PPID/environ; env; git status --short'],
+      }),
+      turn('r2', 'finish', { summary: 'looked' }),
+    );
+    const run = await server.api.createRun({
+      agent: 'llm',
+      prompt: 'run it',
+      repo: repo.id,
+      agentPermissions: 'full',
+      wait: true,
+    });
+    expect(run.status, JSON.stringify(run.error)).toBe('succeeded');
+    const result = (await server.api.events(run.id)).find((e) => e.type === 'tool_result')!;
+    const output = String((result.data as Json).output);
+    expect(output).toMatch(/^exit code 0\n/);
+    // The parent's environment was read (its PATH is there), and holds no key.
+    expect(output).toContain('PATH=');
+    expect(output).not.toContain(KEY);
+    expect(output).not.toContain('PATCHBAY_OPENAI');
+    // An edit run is not offered the tool.
+    model.reset();
+    model.enqueue(turn('r3', 'finish', { summary: 'ok' }));
+    await server.api.createRun({ agent: 'llm', prompt: 'x', repo: repo.id, wait: true });
+    const offered = (model.requests[0]!.body as Json).tools.map((t: Json) => t.function.name);
+    expect(offered).not.toContain('run_command');
+    expect(offered).toContain('write_file');
+  });
+
   it('refuses unknown args before anything runs', async () => {
     const res = await server.api.request('POST', '/v1/runs', {
       agent: 'llm',

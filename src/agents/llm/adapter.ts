@@ -1,4 +1,4 @@
-import { PatchbayError } from '../../contracts/index.js';
+import { PatchbayError, type AgentPermissions } from '../../contracts/index.js';
 import type { AgentAdapter } from '../types.js';
 import { createLlmParser } from './parser.js';
 
@@ -24,10 +24,26 @@ function assertLimitArgs(args: string[]): void {
 }
 
 /**
+ * `read-only`: the tools that read; `edit`: and those that edit; `full`: and `run_command`,
+ * limited to PATCHBAY_ALLOWED_COMMANDS when the server sets it.
+ */
+function permissionArgs(permissions: AgentPermissions, allowed: string[] | undefined): string[] {
+  switch (permissions) {
+    case 'read-only':
+      return ['--read-only'];
+    case 'edit':
+      return [];
+    case 'full':
+      return ['--commands', ...(allowed ? ['--allowed-commands', allowed.join(',')] : [])];
+  }
+}
+
+/**
  * The built-in coding agent: this installation itself, `patchbay agent llm [--model m]
  * [--max-turns n] [--max-cost-usd x] -- <prompt>`, run as a supervised child like any CLI
  * agent (sandbox, timeouts, pause/cancel, output caps and events unchanged). The model
- * settings reach it in its env (AgentContext.llm.env), never in argv.
+ * settings (AgentContext.llm.env, keys included) reach it as the first line of its stdin:
+ * never in argv or its environment.
  */
 export const llmAgent: AgentAdapter = {
   name: 'llm',
@@ -41,6 +57,12 @@ export const llmAgent: AgentAdapter = {
     if (request.resumeSessionId) {
       throw new PatchbayError('VALIDATION_FAILED', 'the llm agent cannot resume yet');
     }
+    if (request.pty) {
+      // Its settings go in on stdin: a terminal would echo them into the output.
+      throw new PatchbayError('VALIDATION_FAILED', 'the llm agent does not run in a terminal', {
+        fields: [{ path: 'pty', message: 'not for the llm agent' }],
+      });
+    }
     assertLimitArgs(request.args ?? []);
   },
   plan(run, context) {
@@ -51,13 +73,16 @@ export const llmAgent: AgentAdapter = {
         'agent',
         'llm',
         ...(run.model ? ['--model', run.model] : []),
-        ...(run.agentPermissions === 'read-only' ? ['--read-only'] : []),
+        ...permissionArgs(run.agentPermissions, context.allowedCommands),
+        '--settings-stdin',
         ...run.args,
         '--',
         run.prompt ?? '',
       ],
-      env: context.llm.env,
-      stdin: 'ignore',
+      // On stdin, not in the env: a command the model runs could read its parent's initial
+      // environment (/proc/<pid>/environ), never what the parent read from a pipe.
+      stdin: 'pipe',
+      input: `${JSON.stringify({ settings: context.llm.env })}\n`,
     };
   },
   createParser: createLlmParser,

@@ -9,6 +9,7 @@ import { isPatchbayError } from '../../contracts/index.js';
 import type { LlmClient, LlmMessage, LlmResult, LlmToolResult } from '../../llm/index.js';
 import { systemPrompt } from './context.js';
 import type { AgentLine } from './protocol.js';
+import type { ToolPolicy } from './tool-spec.js';
 import { runTool, toolsFor } from './tools.js';
 import { createWorkspace } from './workspace.js';
 
@@ -21,13 +22,16 @@ export interface LlmAgentOptions {
   maxTurns?: number;
   /** USD the run's calls may cost; checked before each call, so it ends within one call. */
   maxCostUsd?: number;
-  /** Only the tools that change nothing (the run's `agentPermissions: read-only`). */
-  readOnly?: boolean;
+  /** What the tools may do (default: edit, no commands). */
+  policy?: ToolPolicy;
   emit(line: AgentLine): void;
   signal?: AbortSignal;
 }
 
 export const DEFAULT_MAX_TURNS = 30;
+
+const policyOf = (options: LlmAgentOptions): ToolPolicy =>
+  options.policy ?? { readOnly: false, commands: null };
 
 /** Runs the loop to its end; the last line emitted is always a `result`. */
 export async function runLlmAgent(options: LlmAgentOptions): Promise<{ ok: boolean }> {
@@ -108,7 +112,7 @@ export async function runLlmAgent(options: LlmAgentOptions): Promise<{ ok: boole
       let finished: string | undefined;
       for (const toolCall of result.toolCalls) {
         emit({ type: 'tool_call', id: toolCall.id, name: toolCall.name, input: toolCall.input });
-        const outcome = await runTool(ws, toolCall.name, toolCall.input, options.readOnly);
+        const outcome = await runTool(ws, toolCall.name, toolCall.input, policyOf(options));
         emit({
           type: 'tool_result',
           id: toolCall.id,
@@ -141,7 +145,7 @@ function call(
   return options.client.complete({
     purpose: 'agent',
     messages,
-    tools: toolsFor(options.readOnly ?? false),
+    tools: toolsFor(policyOf(options)),
     ...(model ? { model } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });

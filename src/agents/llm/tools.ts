@@ -7,6 +7,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, relative } from 'node:path';
 import { z } from 'zod';
 import { applyEdit, applyEdits, type LlmTool } from '../../llm/index.js';
+import { runCommand } from './command.js';
+import type { ToolPolicy, ToolSpec } from './tool-spec.js';
 import { ToolError, type Workspace } from './workspace.js';
 
 const MAX_READ_LINES = 2000;
@@ -19,12 +21,6 @@ export interface ToolOutcome {
   isError: boolean;
   /** Set by `finish`: the agent's summary, which ends the loop. */
   finished?: string;
-}
-
-interface ToolSpec<S extends z.ZodType> {
-  tool: LlmTool;
-  input: S;
-  run(ws: Workspace, input: z.infer<S>): Promise<string | { finished: string }>;
 }
 
 const path = z.string().min(1);
@@ -245,18 +241,19 @@ const specs = [
   replace,
   applyPatch,
   writeFileTool,
+  runCommand,
   finish,
 ] as ToolSpec<z.ZodType>[];
-
-/** The tools as the model is told about them. */
-export const agentTools: LlmTool[] = specs.map((s) => s.tool);
 
 /** The tools that change nothing, all a `read-only` run gets. */
 const READ_ONLY = new Set(['list_files', 'read_file', 'search', 'finish']);
 
-/** The tools as the model is told about them, in a run that may or may not edit. */
-export function toolsFor(readOnly: boolean): LlmTool[] {
-  return readOnly ? agentTools.filter((t) => READ_ONLY.has(t.name)) : agentTools;
+const available = (name: string, policy: ToolPolicy): boolean =>
+  policy.readOnly ? READ_ONLY.has(name) : name !== 'run_command' || policy.commands !== null;
+
+/** The tools as the model is told about them, in a run with this policy. */
+export function toolsFor(policy: ToolPolicy): LlmTool[] {
+  return specs.filter((s) => available(s.tool.name, policy)).map((s) => s.tool);
 }
 
 /** Runs one tool call; never throws: a failure is an error result for the model. */
@@ -264,14 +261,12 @@ export async function runTool(
   ws: Workspace,
   name: string,
   input: unknown,
-  readOnly = false,
+  policy: ToolPolicy,
 ): Promise<ToolOutcome> {
-  const spec = specs.find((s) => s.tool.name === name && (!readOnly || READ_ONLY.has(name)));
+  const spec = specs.find((s) => s.tool.name === name && available(name, policy));
   if (!spec) {
-    return {
-      output: `there is no tool ${name}; the tools are ${agentTools.map((t) => t.name).join(', ')}`,
-      isError: true,
-    };
+    const names = toolsFor(policy).map((t) => t.name);
+    return { output: `there is no tool ${name}; the tools are ${names.join(', ')}`, isError: true };
   }
   const parsed = spec.input.safeParse(input);
   if (!parsed.success) {
@@ -281,7 +276,7 @@ export async function runTool(
     return { output: `invalid input for ${name}: ${problems.join('; ')}`, isError: true };
   }
   try {
-    const out = await spec.run(ws, parsed.data);
+    const out = await spec.run(ws, parsed.data, policy);
     return typeof out === 'string'
       ? { output: out, isError: false }
       : { output: out.finished, isError: false, finished: out.finished };
