@@ -93,6 +93,11 @@ export interface AgentAdapter {
    * @throws PatchbayError AGENT_NOT_INSTALLED, naming how to install it.
    */
   assertInstalled?(context: AgentContext): Promise<void>;
+  /**
+   * Flags derived from request fields only this agent takes (the llm agent's `maxTurns`,
+   * `maxCostUsd`), stored after the run's `args`. Absent: such fields are refused.
+   */
+  requestArgs?(request: ParsedCreateRunRequest): string[];
   /** The process to start for a stored run. */
   plan(run: LaunchInput, context: AgentContext): LaunchPlan;
   /** Agents that print NDJSON: a fresh parser per run. Absent: stdout is plain output. */

@@ -168,7 +168,7 @@ describe('the llm agent, end to end', () => {
       agent: 'llm',
       prompt: 'look around',
       repo: repo.id,
-      args: ['--max-turns', '2'],
+      maxTurns: 2,
       wait: true,
     });
     expect(capped.status).toBe('failed');
@@ -238,7 +238,7 @@ describe('the llm agent, end to end', () => {
     expect(offered).toContain('write_file');
   });
 
-  it('refuses unknown args before anything runs', async () => {
+  it('refuses unknown args, and limits given to another agent or twice, before anything runs', async () => {
     const res = await server.api.request('POST', '/v1/runs', {
       agent: 'llm',
       prompt: 'x',
@@ -247,6 +247,21 @@ describe('the llm agent, end to end', () => {
     });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('VALIDATION_FAILED');
+    // The limits are the llm agent's alone, and given once.
+    const shell = await server.api.request('POST', '/v1/runs', {
+      command: ['true'],
+      maxTurns: 3,
+    });
+    expect(shell.status).toBe(400);
+    expect(shell.body.error.message).toContain('maxTurns is for the llm agent only');
+    const twice = await server.api.request('POST', '/v1/runs', {
+      agent: 'llm',
+      prompt: 'x',
+      repo: repo.id,
+      maxTurns: 3,
+      args: ['--max-turns', '4'],
+    });
+    expect(twice.status).toBe(400);
   });
 });
 

@@ -64,6 +64,22 @@ export const llmAgent: AgentAdapter = {
       });
     }
     assertLimitArgs(request.args ?? []);
+    for (const [field, flag] of [
+      ['maxTurns', '--max-turns'],
+      ['maxCostUsd', '--max-cost-usd'],
+    ] as const) {
+      if (request[field] !== undefined && request.args?.includes(flag)) {
+        throw new PatchbayError('VALIDATION_FAILED', `give ${field} or ${flag} in args, not both`, {
+          fields: [{ path: field, message: `also ${flag} in args` }],
+        });
+      }
+    }
+  },
+  requestArgs(request) {
+    return [
+      ...(request.maxTurns !== undefined ? ['--max-turns', String(request.maxTurns)] : []),
+      ...(request.maxCostUsd !== undefined ? ['--max-cost-usd', String(request.maxCostUsd)] : []),
+    ];
   },
   plan(run, context) {
     if (!context.llm) throw new Error('the llm agent needs AgentContext.llm');
