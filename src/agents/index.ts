@@ -28,3 +28,5 @@ export {
   type CredentialSource,
   type VersionProbe,
 } from './cli-check.js';
+export { createLlmParser } from './llm/parser.js';
+export { runLlmAgent, type LlmAgentOptions } from './llm/loop.js';

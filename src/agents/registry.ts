@@ -3,6 +3,7 @@ import { claudeAgent } from './claude/adapter.js';
 import { codexAgent } from './codex/adapter.js';
 import { cursorAgent } from './cursor/adapter.js';
 import { geminiAgent } from './gemini/adapter.js';
+import { llmAgent } from './llm/adapter.js';
 import { shellAgent } from './shell/shell-agent.js';
 import type { AgentAdapter } from './types.js';
 
@@ -12,6 +13,7 @@ const adapters: Record<AgentName, AgentAdapter> = {
   cursor: cursorAgent,
   codex: codexAgent,
   gemini: geminiAgent,
+  llm: llmAgent,
 };
 
 export function getAgent(name: string): AgentAdapter {

@@ -19,7 +19,8 @@ export interface AgentCapabilities {
   streamingText: boolean;
 }
 
-export type CliAgentName = Exclude<AgentName, 'shell'>;
+/** The agents that are someone else's CLI, found on PATH (PATCHBAY_AGENT_<NAME>_BIN). */
+export type CliAgentName = Exclude<AgentName, 'shell' | 'llm'>;
 
 /** What an adapter needs to know about the server to validate and launch a run. */
 export interface AgentContext {
@@ -29,6 +30,11 @@ export interface AgentContext {
   childPath: string | undefined;
   /** Binary of each agent CLI (PATCHBAY_AGENT_<NAME>_BIN): a name on PATH or a path. */
   bins: Record<CliAgentName, string>;
+  /**
+   * For the built-in `llm` agent: how this installation starts itself (node and its bin script)
+   * and the model settings its child needs in its env (keys included: env, never argv).
+   */
+  llm?: { self: string[]; env: Record<string, string> };
 }
 
 /** The stored run fields an adapter launches from. */
@@ -87,6 +93,11 @@ export interface AgentAdapter {
    * @throws PatchbayError AGENT_NOT_INSTALLED, naming how to install it.
    */
   assertInstalled?(context: AgentContext): Promise<void>;
+  /**
+   * Flags derived from request fields only this agent takes (the llm agent's `maxTurns`,
+   * `maxCostUsd`), stored after the run's `args`. Absent: such fields are refused.
+   */
+  requestArgs?(request: ParsedCreateRunRequest): string[];
   /** The process to start for a stored run. */
   plan(run: LaunchInput, context: AgentContext): LaunchPlan;
   /** Agents that print NDJSON: a fresh parser per run. Absent: stdout is plain output. */

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { packageVersion } from '../config/index.js';
+import { registerAgentLlm } from './commands/agent-llm.js';
 import { registerBudgets } from './commands/budgets.js';
 import { registerControl } from './commands/control.js';
 import { registerDiff } from './commands/diff.js';
@@ -58,6 +59,7 @@ export function createProgram(): Command {
   registerMigrate(program);
   registerDoctor(program);
   registerDiff(program);
+  registerAgentLlm(program);
   addConnectionOptions(program);
   return program;
 }

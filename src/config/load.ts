@@ -16,6 +16,13 @@ export interface LoadConfigOptions {
   /** Explicit config file; otherwise PATCHBAY_CONFIG, then ./patchbay.config.json if present. */
   configFile?: string;
   cwd?: string;
+  /**
+   * Read no config file at all, only the env: for a child working in a directory that is not
+   * the operator's (the `llm` agent's run directory), whose files must not become settings.
+   */
+  envOnly?: boolean;
+  /** Values under the environment: what a parent handed over other than in the env. */
+  envDefaults?: Record<string, string>;
 }
 
 export interface ConfigProblem {
@@ -63,7 +70,7 @@ function readConfigFile(path: string, problems: ConfigProblem[]): Record<string,
  */
 export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
   // config/ is the one module allowed to read the process environment.
-  const env = options.env ?? process.env;
+  const env = { ...options.envDefaults, ...(options.env ?? process.env) };
   const cwd = options.cwd ?? process.cwd();
   const flags = options.flags ?? {};
   const problems: ConfigProblem[] = [];
@@ -71,7 +78,9 @@ export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
   let file: Record<string, unknown> = {};
   const explicit = options.configFile ?? env[CONFIG_PATH_ENV];
   const filePath = explicit ? resolve(cwd, explicit) : join(cwd, CONFIG_FILE_NAME);
-  if (explicit || existsSync(filePath)) file = readConfigFile(filePath, problems);
+  if (!options.envOnly && (explicit || existsSync(filePath))) {
+    file = readConfigFile(filePath, problems);
+  }
 
   for (const key of Object.keys(file)) {
     if (!Object.hasOwn(settings, key) && key !== '$schema') {

@@ -31,7 +31,7 @@ export function isActiveStatus(status: RunStatus): boolean {
   return status === 'running' || status === 'paused';
 }
 
-export const AgentName = z.enum(['shell', 'claude', 'cursor', 'codex', 'gemini']);
+export const AgentName = z.enum(['shell', 'claude', 'cursor', 'codex', 'gemini', 'llm']);
 export type AgentName = z.infer<typeof AgentName>;
 
 /**
@@ -85,6 +85,21 @@ export const CreateRunRequest = z
       .max(64)
       .optional()
       .describe("Extra flags for the agent's CLI, after Patchbay's own."),
+    maxTurns: z
+      .number()
+      .int()
+      .min(1)
+      .max(9999)
+      .optional()
+      .describe('The llm agent only: model calls at most (default 30). Stored in `args`.'),
+    maxCostUsd: z
+      .number()
+      .positive()
+      .max(100_000)
+      .optional()
+      .describe(
+        "The llm agent only: cap in USD on the run's model calls, checked before each call. Stored in `args`.",
+      ),
     resumeSessionId: z
       .string()
       .regex(/^[A-Za-z0-9._:-]{1,200}$/)

@@ -12,7 +12,7 @@ import {
 import type { Logger } from '../observability/index.js';
 import type { RunRecord, Store } from '../store/index.js';
 import { bwrapArgv, prepareAgentState, probeBwrap } from '../workspaces/index.js';
-import { stageArgv, stageOf } from './optimizations.js';
+import { selfArgv, stageArgv, stageOf } from './optimizations.js';
 
 /** Which containment this configuration gets on this machine, and how it was decided. */
 export interface ResolvedContainment {
@@ -129,6 +129,10 @@ export function createRunLauncher(deps: {
     return [`${repo.path}/.git`];
   }
 
+  /** The `llm` agent is this installation's own code: its package must stay visible. */
+  const ownCode = (record: RunRecord): string[] =>
+    record.agent === 'llm' ? [dirname(dirname(selfArgv()[1]!))] : [];
+
   return {
     get containment() {
       return containment;
@@ -160,7 +164,11 @@ export function createRunLauncher(deps: {
           hide: [config.dataDir],
           // A worktree's git metadata lives in its repository, which may be in the data dir;
           // the program's own directory may be under /tmp, which is private in the sandbox.
-          readOnly: [...(await sandboxGitDirs(record)), ...(await programDir(program, env.PATH))],
+          readOnly: [
+            ...(await sandboxGitDirs(record)),
+            ...ownCode(record),
+            ...(await programDir(program, env.PATH)),
+          ],
           writable: state.paths,
         });
         return { argv: sandboxed, wrapped: true };

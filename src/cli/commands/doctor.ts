@@ -126,7 +126,7 @@ export function registerDoctor(program: Command): void {
           const capabilities = Object.entries(a.capabilities)
             .filter(([, v]) => v)
             .map(([k]) => k);
-          if (a.name === 'shell') {
+          if (a.name === 'shell' || a.name === 'llm') {
             return { name: a.name, status: 'ok', installed: true, path: 'built in', capabilities };
           }
           const key = binSettings[a.name];

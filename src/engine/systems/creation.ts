@@ -50,6 +50,13 @@ export function createCreationSystem(
   async function checkRunRequest(request: ParsedCreateRunRequest) {
     const adapter = getAgent(request.agent ?? 'shell');
     await adapter.validate(request, agentContext(config, request.env ?? {}));
+    if (!adapter.requestArgs) {
+      for (const field of ['maxTurns', 'maxCostUsd'] as const) {
+        if (request[field] !== undefined) {
+          throw invalidBodyField(field, 'llm agent only', `${field} is for the llm agent only`);
+        }
+      }
+    }
     let follow: RunRecord | undefined;
     if (request.workspaceOf) {
       if (request.workdir || request.repo) {
@@ -114,7 +121,7 @@ export function createCreationSystem(
       outputPolicy: request.outputPolicy ?? config.outputPolicy,
       callbackUrl: request.callbackUrl ?? null,
       model: request.model ?? null,
-      args: request.args ?? [],
+      args: [...(request.args ?? []), ...(adapter.requestArgs?.(request) ?? [])],
       resumeSessionId: request.resumeSessionId ?? null,
       agentPermissions: request.agentPermissions ?? 'edit',
       repoId: request.repo ?? null,

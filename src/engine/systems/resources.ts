@@ -1,5 +1,5 @@
 import type { AgentContext } from '../../agents/index.js';
-import type { ResolvedConfig } from '../../config/index.js';
+import { llmChildEnv, type ResolvedConfig } from '../../config/index.js';
 import { PatchbayError } from '../../contracts/index.js';
 import type { SupervisedProcess } from '../../exec/index.js';
 import type { ErrorReporter, Logger, Metrics, Tracing } from '../../observability/index.js';
@@ -8,6 +8,7 @@ import type { EventWriter, RunOwner, RunRecord, Store } from '../../store/index.
 import type { DomainEvents } from '../domain-events.js';
 import type { EventBus } from '../event-bus.js';
 import type { KeyedLock } from '../keyed-lock.js';
+import { selfArgv } from '../optimizations.js';
 
 /** A run this process holds: its process (once spawned) and what was asked of it. */
 export interface ActiveRun {
@@ -91,6 +92,13 @@ export function agentContext(config: ResolvedConfig, env: Record<string, string>
       cursor: config.agentCursorBin,
       codex: config.agentCodexBin,
       gemini: config.agentGeminiBin,
+    },
+    // Looked up only by the llm agent: the package's place is found on first use.
+    llm: {
+      get self() {
+        return selfArgv();
+      },
+      env: llmChildEnv(config),
     },
   };
 }

@@ -82,7 +82,7 @@ function replacement(
 function noMatch(content: string, oldText: string): EditFailure {
   let hint = '';
   const oldLines = splitLines(oldText);
-  if (oldLines.filter((l) => l.trim()).every((l) => /^\s*\d+\s*(?:[:|→]|\t)/.test(l))) {
+  if (oldLines.filter((l) => l.trim()).every((l) => /^\s*\d+\s*(?:[:|\u2192]|\t)/.test(l))) {
     hint = ' oldText looks like it starts with line numbers; send the file text without them.';
   } else {
     const firstLine = oldLines.find((l) => l.trim() !== '');

@@ -1,0 +1,99 @@
+import { isErrorCode, type ErrorCode } from '../../contracts/index.js';
+import { createJsonLineParser } from '../stream-json.js';
+import type { NormalizedEvent, StreamParser } from '../stream-parser.js';
+import { AgentLine } from './protocol.js';
+
+/**
+ * A model client's failure as the run's code: the same AGENT_* codes a CLI agent's run ends
+ * with, so a client handles "the agent could not authenticate" one way whichever agent ran;
+ * the LLM_* code starts the run's error message. Codes without an agent twin stay.
+ */
+const RUN_CODE: Partial<Record<string, ErrorCode>> = {
+  LLM_AUTH_FAILED: 'AGENT_AUTH_FAILED',
+  LLM_RATE_LIMITED: 'AGENT_RATE_LIMITED',
+  LLM_OVERLOADED: 'AGENT_PROVIDER_ERROR',
+  LLM_CONTEXT_TOO_LONG: 'AGENT_CONTEXT_WINDOW_EXCEEDED',
+};
+
+export function runErrorCode(code: string | undefined): ErrorCode {
+  if (code === undefined) return 'AGENT_RESULT_ERROR';
+  const mapped = RUN_CODE[code];
+  if (mapped) return mapped;
+  return isErrorCode(code) ? code : 'AGENT_RESULT_ERROR';
+}
+
+/** Reads `patchbay agent llm` NDJSON (protocol.ts) into the normalized events and facts. */
+export function createLlmParser(): StreamParser {
+  return createJsonLineParser((json, facts, raw): NormalizedEvent[] | null => {
+    const parsed = AgentLine.safeParse(json);
+    if (!parsed.success) return null;
+    const line = parsed.data;
+    switch (line.type) {
+      case 'init':
+        facts.sessionId = line.sessionId;
+        facts.model = line.model;
+        return [
+          {
+            type: 'message',
+            data: { role: 'system', subtype: 'init', text: '', provider: line.provider },
+            raw,
+          },
+        ];
+      case 'message':
+        return [{ type: 'message', data: { role: 'assistant', text: line.text }, raw }];
+      case 'thinking':
+        return [{ type: 'thinking', data: { text: line.text }, raw }];
+      case 'tool_call':
+        return [
+          {
+            type: 'tool_call',
+            data: { id: line.id, name: line.name, input: line.input ?? {} },
+            raw,
+          },
+        ];
+      case 'tool_result':
+        return [
+          {
+            type: 'tool_result',
+            data: { id: line.id, output: line.output, isError: line.isError },
+            raw,
+          },
+        ];
+      case 'usage': {
+        const { type: _type, costUsd, ...tokens } = line;
+        return [
+          {
+            type: 'usage',
+            data: { ...tokens, ...(costUsd !== null ? { costUsd } : {}), estimated: false },
+            raw,
+          },
+        ];
+      }
+      case 'result': {
+        facts.finished = true;
+        facts.isError = !line.ok;
+        facts.resultText = line.text;
+        facts.numTurns = line.numTurns;
+        facts.usage = line.usage;
+        facts.costUsd = line.costUsd;
+        if (line.model) facts.model = line.model;
+        if (!line.ok) {
+          facts.errorCode = runErrorCode(line.errorCode);
+          const message = line.errorMessage ?? line.text;
+          // The model client's own code stays visible when it was renamed.
+          facts.errorMessage =
+            line.errorCode && line.errorCode !== facts.errorCode
+              ? `${line.errorCode}: ${message}`
+              : message;
+        }
+        const events: NormalizedEvent[] = [];
+        events.push({
+          type: 'result',
+          data: { ok: line.ok, text: line.text, numTurns: line.numTurns },
+          raw,
+        });
+        return events;
+      }
+    }
+  });
+}
