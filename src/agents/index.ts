@@ -30,3 +30,5 @@ export {
 } from './cli-check.js';
 export { createLlmParser } from './llm/parser.js';
 export { runLlmAgent, type LlmAgentOptions } from './llm/loop.js';
+export { createWorkspace } from './llm/workspace.js';
+export { repositoryMap } from './llm/context.js';

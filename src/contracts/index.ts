@@ -96,6 +96,7 @@ export {
   DetectResult,
   Evidence,
   Framework,
+  LlmReasoning,
   Opportunity,
   PatchRejection,
   Risk,

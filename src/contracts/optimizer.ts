@@ -80,6 +80,8 @@ export const RuleId = z.enum([
   'prefer-timer-args',
   'reduce-intermediate-arrays',
   'remove-dead-code',
+  // found and patched by a model (`llm: true`), never by a template
+  'llm-suggested',
   // flag only
   'no-delete-operator',
   'no-await-in-loop',
@@ -89,6 +91,24 @@ export type RuleId = z.infer<typeof RuleId>;
 
 export const Risk = z.enum(['low', 'medium', 'high']);
 export type Risk = z.infer<typeof Risk>;
+
+/**
+ * What a model said and what it cost, kept as evidence on an LLM-found opportunity and on the
+ * patch made for it: the reasoning text (or the provider's summary of it), tokens and USD.
+ */
+export const LlmReasoning = z.object({
+  purpose: z.string(),
+  provider: z.string(),
+  model: z.string(),
+  /** The model's reasoning, or its rationale when the provider returned no reasoning. */
+  reasoning: z.string(),
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  reasoningTokens: z.number().int(),
+  /** Null when the price table does not know the model. */
+  costUsd: z.number().nullable(),
+});
+export type LlmReasoning = z.infer<typeof LlmReasoning>;
 
 export const Opportunity = z.object({
   rule: RuleId,
@@ -107,6 +127,9 @@ export const Opportunity = z.object({
   /** Ranking: higher first. Hot paths (reached from exports or benchmarks, inside loops) score more. */
   score: z.number(),
   hot: z.boolean(),
+  /** `llm` when a model found it (its reasoning in `llmReasoning`); templates' otherwise. */
+  source: z.enum(['scanner', 'llm']).optional(),
+  llmReasoning: z.array(LlmReasoning).optional(),
 });
 export type Opportunity = z.infer<typeof Opportunity>;
 
@@ -123,6 +146,8 @@ export const Candidate = z.object({
   files: z.array(z.string()),
   /** Added + removed lines. */
   changedLines: z.number().int(),
+  /** The model calls that wrote this patch, when a model wrote it. */
+  llmReasoning: z.array(LlmReasoning).optional(),
 });
 export type Candidate = z.infer<typeof Candidate>;
 
@@ -226,6 +251,12 @@ export const OptimizeSettings = z
       .describe(
         'Also propose candidates that build and pass the tests where no benchmark could prove a speedup, labelled confidence "low".',
       ),
+    llm: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Also let the configured model find opportunities and write patches for them (validated and proven like the templates).',
+      ),
   })
   .strict();
 export type OptimizeSettings = z.infer<typeof OptimizeSettings>;
@@ -283,6 +314,8 @@ export const Proposal = z.object({
     node: z.string(),
     commit: z.string(),
   }),
+  /** The model calls behind it (discovery and patch) when a model found or wrote it. */
+  llmReasoning: z.array(LlmReasoning).optional(),
   /** Every attempt of the optimization in order, with its outcome and reason. */
   timeline: z.array(
     z.object({

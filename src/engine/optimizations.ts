@@ -13,7 +13,7 @@ import {
   type OptimizeRequest,
   type RunKind,
 } from '../contracts/index.js';
-import type { ArtifactRecord, RunRecord, Store } from '../store/index.js';
+import type { ArtifactRecord, LlmCallRecord, RunRecord, Store } from '../store/index.js';
 import { ulid } from '../store/index.js';
 import { PACKAGE_NAME } from '../config/index.js';
 
@@ -37,8 +37,10 @@ export const stageKind = (stage: OptimizeStage): RunKind => `optimize.${stage}`;
 export function stageCommand(
   stage: OptimizeStage,
   first?: { source: string; ref: string; request: OptimizeRequest },
+  llm = first?.request.llm === true,
 ): string[] {
-  const command = ['patchbay', 'optimize-stage', stage, '--dir', '.'];
+  // With the model on, the stage reads the model settings (keys included) from stdin.
+  const command = ['patchbay', 'optimize-stage', stage, '--dir', '.', ...(llm ? [LLM_FLAG] : [])];
   if (!first) return command;
   const { ref: _ref, queue: _queue, ...settings } = first.request;
   return [
@@ -98,6 +100,9 @@ export function selfArgv(): string[] {
 }
 
 /** The argv of a stage run on this host. */
+/** The stage flag that says its first stdin line holds the model settings. */
+export const LLM_FLAG = '--settings-stdin';
+
 export function stageArgv(record: Pick<RunRecord, 'command'>): string[] {
   return [...selfArgv(), ...(record.command ?? []).slice(1)];
 }
@@ -106,6 +111,26 @@ export function stageArgv(record: Pick<RunRecord, 'command'>): string[] {
  * Reads `patchbay optimize-stage` NDJSON: `progress` lines become progress events, `error` the
  * run's error (its code, e.g. OPTIMIZE_BASELINE_FAILED, becomes the run's), `result` the end.
  */
+/** What a stage prints for each model call: the ledger's row, less what only the engine knows. */
+export type StageLlmCall = Omit<LlmCallRecord, 'runId' | 'repoId'> & {
+  runId?: string | null;
+  repoId?: string | null;
+};
+
+function isStageLlmCall(value: unknown): value is StageLlmCall {
+  const v = value as Partial<StageLlmCall> | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.id === 'string' &&
+    typeof v.purpose === 'string' &&
+    typeof v.provider === 'string' &&
+    typeof v.model === 'string' &&
+    typeof v.inputTokens === 'number' &&
+    typeof v.outputTokens === 'number'
+  );
+}
+
 export function createStageParser(): StreamParser {
   const facts: AgentFacts = { finished: false, isError: false };
   return {
@@ -131,6 +156,18 @@ export function createStageParser(): StreamParser {
           data: { code: data.code, message: data.message, details: data.details },
           raw,
         });
+      } else if (type === 'llm_call' && isStageLlmCall(data.call)) {
+        // A model call of the stage (`llm: true`): a usage event, and a row for the ledger
+        // (written by the engine, which owns the store; the stage process has no database).
+        const {
+          id: _id,
+          runId: _run,
+          repoId: _repo,
+          rawUsage: _raw,
+          createdAt: _at,
+          ...summary
+        } = data.call;
+        events.push({ type: 'usage', data: { ...summary, llmCall: data.call }, raw });
       } else if (type === 'result') {
         facts.finished = true;
         facts.resultText = `${String(data.stage)} done`;

@@ -24,6 +24,7 @@ export {
   type FoundProposal,
 } from './apply.js';
 export { isGitUrl } from './working-copy.js';
+export type { LlmCallScope } from './llm/index.js';
 /** The scanner's rules and the rewrite templates by rule id (docs/optimizer-rules.md lists them). */
 export { RULES } from './scan/index.js';
 export { TEMPLATES } from './patch/index.js';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { isAbsolute, join, relative } from 'node:path';
 import {
   OptimizeStage as OptimizeStageName,
   PatchbayError,
@@ -18,6 +18,13 @@ import { git } from '../workspaces/index.js';
 import { runBaseline, type Baseline } from './baseline.js';
 import { readBenchOutput } from './bench-output.js';
 import { benchEntryPoints, detectRepo } from './detect.js';
+import {
+  discoverWithLlm,
+  mergeFindings,
+  patchOrRefusal,
+  requireLlmScope,
+  type LlmCallScope,
+} from './llm/index.js';
 import { applyTemplate } from './patch/apply.js';
 import { scanRepo } from './scan/index.js';
 import { decide, noiseFloor } from './stats.js';
@@ -25,6 +32,7 @@ import { runStep } from './steps.js';
 import { createTrace, mergeTraces, type Trace, type TraceFile } from './trace.js';
 import { validateCandidate, type ValidationMath, type ValidationResult } from './validate.js';
 import { prepareWorkingCopy } from './working-copy.js';
+import { readJson, writeJson } from './stage-files.js';
 
 /** What progress reports: the six stages, and the steps within them worth naming. */
 export type OptimizeStage = OptimizeStageName | 'prepare' | 'calibrate';
@@ -52,6 +60,8 @@ export interface ResolvedOptimizeSettings {
   alpha: number;
   /** Propose safe refactors too (confidence `low`). */
   includeSafeRefactors: boolean;
+  /** Let the configured model find opportunities and write their patches too. */
+  llm: boolean;
 }
 
 export interface OptimizeOptions {
@@ -79,6 +89,10 @@ export interface OptimizeOptions {
   alpha?: number;
   /** Propose safe refactors (no benchmark proved them) too, labelled confidence `low`. */
   includeSafeRefactors?: boolean;
+  /** LLM discovery and patches (needs `llmScope`). */
+  llm?: boolean;
+  /** The model client for `llm` runs, made on first use. */
+  llmScope?: () => LlmCallScope;
   onProgress?: (progress: OptimizeProgress) => void;
 }
 
@@ -121,6 +135,8 @@ export interface StageContext {
   runDir: string;
   env: Record<string, string>;
   log: Logger;
+  /** The model client, made on first use: only optimizations with `llm` ask for it. */
+  llmScope?: () => LlmCallScope;
   onProgress?: (progress: OptimizeProgress) => void;
 }
 
@@ -140,7 +156,13 @@ export async function optimize(options: OptimizeOptions): Promise<OptimizeResult
     ...(options.ref ? { ref: options.ref } : {}),
     settings: resolveSettings(options),
   });
-  const context: StageContext = { runDir, env, log, ...(onProgress ? { onProgress } : {}) };
+  const context: StageContext = {
+    runDir,
+    env,
+    log,
+    ...(options.llmScope ? { llmScope: options.llmScope } : {}),
+    ...(onProgress ? { onProgress } : {}),
+  };
   for (const stage of OptimizeStageName.options) await runOptimizeStage(stage, context);
   return readOptimizeResult(runDir);
 }
@@ -161,6 +183,7 @@ export function resolveSettings(
     samples: options.samples ?? 20,
     alpha: options.alpha ?? 0.05,
     includeSafeRefactors: options.includeSafeRefactors ?? false,
+    llm: options.llm ?? false,
   };
 }
 
@@ -283,9 +306,22 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
     io.progress({ stage: 'scan', message: 'rules over the source' });
     const root = repoRoot(io);
     const benchEntries = benchEntryPoints(root, detected);
-    const opportunities = await io.trace.span('scan', 'scan', () =>
+    let opportunities = await io.trace.span('scan', 'scan', () =>
       scanRepo(root, { entryPoints: benchEntries, packages: detected.workspaces }),
     );
+    if (io.state.settings.llm) {
+      io.progress({ stage: 'scan', message: 'the model picks files and reads them' });
+      const found = await discoverWithLlm({
+        root,
+        detect: detected,
+        found: opportunities,
+        benchEntries: benchEntries.map((f) => (isAbsolute(f) ? relative(root, f) : f)),
+        llm: llmScopeOf(io),
+        log: io.log,
+        trace: io.trace,
+      });
+      opportunities = mergeFindings(opportunities, found);
+    }
     await writeJson(join(io.artifactsDir, 'opportunities.json'), opportunities);
   },
 
@@ -298,10 +334,20 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
     const seen = new Set<string>();
     for (const opportunity of opportunities) {
       if (candidates.length >= maxCandidates) break;
-      if (!opportunity.template) continue;
-      const outcome = await io.trace.span('patch', opportunity.rule, () =>
-        applyTemplate(repoRoot(io), opportunity),
-      );
+      const byModel = opportunity.source === 'llm' && io.state.settings.llm;
+      if (!opportunity.template && !byModel) continue;
+      const outcome = byModel
+        ? await patchOrRefusal({
+            root: repoRoot(io),
+            framework: (await readJson<DetectResult>(io.artifactsDir, 'detect.json')).framework
+              .name,
+            opportunity,
+            llm: llmScopeOf(io),
+            trace: io.trace,
+          })
+        : await io.trace.span('patch', opportunity.rule, () =>
+            applyTemplate(repoRoot(io), opportunity),
+          );
       if ('rejected' in outcome) {
         refused.push({
           opportunity,
@@ -434,6 +480,10 @@ interface Planned {
   candidate: Candidate;
 }
 
+function llmScopeOf(io: StageIo): LlmCallScope {
+  return requireLlmScope(io.llmScope);
+}
+
 /** Per-op readings keep their harness, so validation can flag results an empty function matches. */
 const readBench = readBenchOutput;
 
@@ -457,19 +507,6 @@ export async function readOptimizeResult(runDir: string): Promise<OptimizeResult
     artifactsDir,
     durationMs: Date.now() - state.startedAt,
   };
-}
-
-async function readJson<T>(dir: string, name: string): Promise<T> {
-  const file = join(dir, name);
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as T;
-  } catch (err) {
-    throw new PatchbayError(
-      'OPTIMIZE_STAGE_OUT_OF_ORDER',
-      `${name} is missing or unreadable in ${dir}: the stage that writes it has not run (${(err as Error).message})`,
-      { file },
-    );
-  }
 }
 
 function toProposal(
@@ -511,6 +548,7 @@ function toProposal(
     diff: candidate.diff,
     files: candidate.files,
     risk: attempt.opportunity.risk,
+    ...(candidate.llmReasoning ? { llmReasoning: candidate.llmReasoning } : {}),
     metrics,
     speedup: best,
     confidence: proven ? 'proven' : 'low',
@@ -559,8 +597,4 @@ function benchFailed(output: string): PatchbayError {
     `the benchmark failed during calibration: ${output.trim().split('\n').slice(-3).join(' | ')}`,
     { step: 'bench' },
   );
-}
-
-async function writeJson(path: string, value: unknown): Promise<void> {
-  await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
 }

@@ -20,7 +20,7 @@ interface AgentLlmFlags {
 }
 
 /** The first line of stdin, `{ settings: { PATCHBAY_…: value } }`, then stdin is let go. */
-async function readSettings(): Promise<Record<string, string>> {
+export async function readSettings(): Promise<Record<string, string>> {
   const lines = createInterface({ input: process.stdin });
   try {
     for await (const line of lines) {

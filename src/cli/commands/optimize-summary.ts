@@ -1,3 +1,4 @@
+import type { LlmReasoning } from '../../contracts/index.js';
 /** What `patchbay optimize` prints for a person: the progress line and the summary at the end. */
 import type { OptimizeProgress, OptimizeResult } from '../../optimizer/index.js';
 import { out } from '../output.js';
@@ -33,7 +34,19 @@ export function whyNoProposal(result: OptimizeResult): string {
   return parts.join('; ');
 }
 
-export function printSummary(result: OptimizeResult): void {
+/** `--verbose`: what the model said and spent, indented under the line it explains. */
+function printReasoning(reasoning: readonly LlmReasoning[] | undefined): void {
+  for (const r of reasoning ?? []) {
+    const cost = r.costUsd === null ? 'unpriced' : `$${r.costUsd.toFixed(4)}`;
+    out.line(
+      `      ${r.purpose} · ${r.provider}/${r.model} · ${r.inputTokens} in, ${r.outputTokens} out (${r.reasoningTokens} reasoning) · ${cost}`,
+    );
+    for (const line of r.reasoning.trim().split('\n').slice(0, 12)) out.line(`        ${line}`);
+  }
+}
+
+export function printSummary(result: OptimizeResult, options: { verbose?: boolean } = {}): void {
+  const verbose = options.verbose === true;
   const counts = { accepted: 0, rejected: 0, 'safe-refactor': 0 };
   for (const a of result.attempts) counts[a.outcome]++;
   out.line(
@@ -55,6 +68,7 @@ export function printSummary(result: OptimizeResult): void {
       out.line(
         `${p.id.padEnd(27)} ${speedup.padStart(8)}   ${(best?.pValue.toExponential(1) ?? '-').padEnd(8)} ${p.rule.padEnd(29)} ${p.file}:${p.line}`,
       );
+      if (verbose) printReasoning(p.llmReasoning);
     }
     out.line('');
     out.line(
@@ -66,6 +80,7 @@ export function printSummary(result: OptimizeResult): void {
   for (const a of rejected) {
     const o = a.opportunity;
     out.line(`  ${o.rule} ${o.file}:${o.line}: ${a.outcome}: ${a.reason}`);
+    if (verbose) printReasoning(o.llmReasoning);
   }
   out.note(`artifacts: ${result.artifactsDir}`);
 }

@@ -15,7 +15,9 @@ import { openStore, ulid } from '../../store/index.js';
 import { createStageParser } from '../../engine/index.js';
 import { createContext, type CliContext } from '../context.js';
 import { out } from '../output.js';
+import { readSettings } from './agent-llm.js';
 import { followOptimization } from './optimize-follow.js';
+import { llmSettingsFor, stageLlmScope } from './optimize-llm.js';
 import { printSummary, progressLine } from './optimize-summary.js';
 
 interface OptimizeFlags {
@@ -31,6 +33,8 @@ interface OptimizeFlags {
   repo?: string;
   ref?: string;
   includeSafeRefactors?: boolean;
+  llm?: boolean;
+  verbose?: boolean;
   follow?: string;
 }
 
@@ -65,6 +69,11 @@ export function registerOptimize(program: Command): void {
       '--include-safe-refactors',
       'also propose changes no benchmark could prove (build and tests pass), as low confidence',
     )
+    .option(
+      '--llm',
+      'also let the configured model (PATCHBAY_LLM_*) find opportunities and write patches, proven like the templates',
+    )
+    .option('--verbose', "show the model's reasoning and cost for each proposal (with --llm)")
     .option('--json', 'print the proposals as JSON')
     .option(
       '--apply <proposal>',
@@ -104,7 +113,10 @@ export function registerOptimize(program: Command): void {
         minSpeedup: (numberFlag('min-speedup', flags.minSpeedup, 0, 1000) ?? 3) / 100,
         samples: numberFlag('samples', flags.samples, 3, 1000),
         includeSafeRefactors: flags.includeSafeRefactors === true,
+        llm: flags.llm === true,
       });
+      // Refused before any work: the model half needs a provider (and its key).
+      const llmEnv = settings.llm ? llmSettingsFor(ctx.config) : undefined;
       await startOptimization(runDir, {
         id,
         source: isGitUrl(source) ? source : resolve(source),
@@ -116,7 +128,7 @@ export function registerOptimize(program: Command): void {
       const interactive = process.stderr.isTTY;
       let last = '';
       for (const stage of OptimizeStage.options) {
-        await runStageProcess(stage, runDir, env, (p) => {
+        await runStageProcess(stage, runDir, env, llmEnv, (p) => {
           if (interactive) {
             out.stderr(`\r\x1b[2K${progressLine(p)}`);
             return;
@@ -129,7 +141,7 @@ export function registerOptimize(program: Command): void {
       if (interactive) out.stderr('\n');
       const result = await readOptimizeResult(runDir);
       if (flags.json) out.json(result.proposals);
-      else printSummary(result);
+      else printSummary(result, { verbose: flags.verbose === true });
     });
 
   program
@@ -143,6 +155,7 @@ export function registerOptimize(program: Command): void {
     )
     .option('--ref <ref>', 'with --source: the commit, branch or tag')
     .option('--settings <json>', 'with --source: OptimizeSettings as JSON')
+    .option('--settings-stdin', 'read the model settings from the first line of stdin')
     .action(async (stage: string, flags: StageFlags, command: Command) => {
       const ctx = createContext(command);
       const emit = (line: Record<string, unknown>): boolean =>
@@ -165,10 +178,14 @@ export function registerOptimize(program: Command): void {
             settings: resolveSettings({ ...settings, minSpeedup: settings.minSpeedup / 100 }),
           });
         }
+        const modelSettings = flags.settingsStdin ? await readSettings() : undefined;
         await runOptimizeStage(parsed.data, {
           runDir,
           env: ctx.config.childEnvBase,
           log: ctx.logger('warn'),
+          ...(modelSettings
+            ? { llmScope: () => stageLlmScope(modelSettings, ctx.logger('warn'), emit) }
+            : {}),
           onProgress: (p) => emit({ type: 'progress', ...p }),
         });
         emit({ type: 'result', ok: true, stage });
@@ -253,6 +270,7 @@ interface StageFlags {
   source?: string;
   ref?: string;
   settings?: string;
+  settingsStdin?: boolean;
 }
 
 function parseSettings(json: string | undefined): OptimizeSettings {
@@ -283,17 +301,27 @@ async function runStageProcess(
   stage: OptimizeStage,
   runDir: string,
   env: Record<string, string>,
+  llmEnv: Record<string, string> | undefined,
   onProgress: (p: OptimizeProgress) => void,
 ): Promise<void> {
   const child = spawn(
     process.execPath,
-    [process.argv[1]!, 'optimize-stage', stage, '--dir', runDir],
-    { env, stdio: ['ignore', 'pipe', 'inherit'] },
+    [
+      process.argv[1]!,
+      'optimize-stage',
+      stage,
+      '--dir',
+      runDir,
+      ...(llmEnv ? ['--settings-stdin'] : []),
+    ],
+    { env, stdio: [llmEnv ? 'pipe' : 'ignore', 'pipe', 'inherit'] },
   );
+  // The model settings, keys included, on stdin: never in argv or the stage's children's env.
+  if (llmEnv) child.stdin!.end(`${JSON.stringify({ settings: llmEnv })}\n`);
   // The same reader of the stage's NDJSON as the server's stage runs use.
   const parser = createStageParser();
   let details: Record<string, unknown> | undefined;
-  const lines = createInterface({ input: child.stdout });
+  const lines = createInterface({ input: child.stdout! });
   const closed = once(lines, 'close');
   lines.on('line', (line) => {
     for (const event of parser.line(line)) {

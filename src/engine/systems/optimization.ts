@@ -4,10 +4,12 @@ import {
   type OptimizeStage,
   type Run,
 } from '../../contracts/index.js';
+import { configuredProviders } from '../../llm/index.js';
 import type { Logger } from '../../observability/index.js';
 import { DEFAULT_RUN_QUEUE, newRunRecord, toRun, type RunRecord } from '../../store/index.js';
 import {
   assertOptimizerAllowed,
+  LLM_FLAG,
   nextStage,
   stageCommand,
   stageKind,
@@ -67,6 +69,13 @@ export function createOptimizationSystem(
   async function startOptimization(repoId: string, request: OptimizeRequest): Promise<Run> {
     if (res.lifecycle.stopping) throw new PatchbayError('SERVER_SHUTTING_DOWN');
     assertOptimizerAllowed(config.allowedCommands);
+    // Refused now, not three stages later: the model half needs a configured provider.
+    if (request.llm && configuredProviders(config).length === 0) {
+      throw new PatchbayError(
+        'LLM_NOT_CONFIGURED',
+        'llm: true needs a model provider: set PATCHBAY_LLM_PROVIDER and its key (docs/llm.md)',
+      );
+    }
     const { repo, ref, sha } = await creation.assertRef(repoId, request.ref);
     // Every stage gets the whole budget of minutes plus an hour for install and build; the
     // validate stage stops taking candidates at maxMinutes from the start.
@@ -101,7 +110,7 @@ export function createOptimizationSystem(
         ref: done.ref,
         workspaceOf: done.workspaceOf ?? done.id,
       },
-      stageCommand(next),
+      stageCommand(next, undefined, done.command?.includes(LLM_FLAG) === true),
       done.timeoutMs,
     );
     record.parentId = done.parentId ?? done.id;

@@ -1,9 +1,17 @@
 import { getAgent, StderrTail, type LaunchPlan } from '../../agents/index.js';
 import { loadPty, supervise } from '../../exec/index.js';
+import { llmChildEnv } from '../../config/index.js';
 import type { Logger } from '../../observability/index.js';
 import { toRun, type RunRecord } from '../../store/index.js';
 import { createAgentStream } from '../agent-stream.js';
-import { createStageParser, stageArgv, stageOf, storeStageOutputs } from '../optimizations.js';
+import {
+  createStageParser,
+  LLM_FLAG,
+  stageArgv,
+  stageOf,
+  storeStageOutputs,
+  type StageLlmCall,
+} from '../optimizations.js';
 import { explainAgentExit, outcomeOf } from '../outcome.js';
 import type { createRunLauncher } from '../run-containment.js';
 import type { createRunWorkspaces } from '../run-workspaces.js';
@@ -43,6 +51,24 @@ export function createProcessRunner(
     }
   }
 
+  /**
+   * An optimizer stage: this installation's `optimize-stage`. With the model on (`llm: true`)
+   * its model settings, keys included, go in on stdin: never in argv or the env its children
+   * (the repository's own commands) inherit.
+   */
+  function stagePlan(record: RunRecord): LaunchPlan {
+    const argv = stageArgv(record);
+    if (!argv.includes(LLM_FLAG)) return { argv, stdin: 'ignore' };
+    return { argv, stdin: 'pipe', input: `${JSON.stringify({ settings: llmChildEnv(config) })}\n` };
+  }
+
+  /** A stage's model call into the ledger (budgets count it); a failure is logged, not fatal. */
+  function recordStageCall(record: RunRecord, call: StageLlmCall, log: Logger): void {
+    store.llmCalls
+      .insert({ ...call, runId: record.id, repoId: record.repoId ?? null })
+      .catch((err: unknown) => log.error({ err, purpose: call.purpose }, 'llm call not recorded'));
+  }
+
   return async function runProcess(
     record: RunRecord,
     entry: ActiveRun,
@@ -52,7 +78,7 @@ export function createProcessRunner(
     const adapter = getAgent(record.agent);
     const stage = stageOf(record);
     const plan: LaunchPlan = stage
-      ? { argv: stageArgv(record), stdin: 'ignore' }
+      ? stagePlan(record)
       : adapter.plan(record, agentContext(config, record.env));
     const parser = stage ? createStageParser() : adapter.createParser?.();
     const pty = record.pty ? await loadPty() : undefined;
@@ -71,7 +97,15 @@ export function createProcessRunner(
     const agentStream = parser
       ? createAgentStream(
           parser,
-          (event) => writer.append(runId, event.type, event.data, event.raw),
+          (event) => {
+            if (stage && event.type === 'usage' && event.data.llmCall) {
+              const { llmCall, ...summary } = event.data;
+              recordStageCall(record, llmCall as StageLlmCall, log);
+              writer.append(runId, event.type, summary, event.raw);
+              return;
+            }
+            writer.append(runId, event.type, event.data, event.raw);
+          },
           // The agent reported its final result: from now on the post-result grace runs.
           () => markResult(),
         )
