@@ -91,6 +91,9 @@ async function* oneTry(
   const result = streamText({
     model: await adapter.createModel(endpoint, model),
     messages: toModelMessages(request.messages),
+    // System messages come only from our own code (never from a model or a tool result):
+    // allowed, so the SDK does not print its warning into every stage's and agent's stderr.
+    allowSystemInMessages: true,
     ...(tools && { tools }),
     ...(request.maxOutputTokens !== undefined && { maxOutputTokens: request.maxOutputTokens }),
     ...(request.temperature !== undefined && { temperature: request.temperature }),
