@@ -125,7 +125,7 @@ describe('patchbay optimize --llm', () => {
       }),
     );
     const result = await runCli(
-      ['optimize', FIXTURE, '--llm', '--verbose', '--samples', '8', '--max-candidates', '5'],
+      ['optimize', FIXTURE, '--llm', '--verbose', '--samples', '6', '--max-candidates', '5'],
       {
         env: {
           ...env,
