@@ -34,7 +34,19 @@ export interface McpServerOptions {
 const INSTRUCTIONS =
   'Patchbay runs commands and coding agents on workspaces and records everything they do. start_run (or send_message, start_optimization) answers at once with a queued run; wait_for_run waits at most ~25 s per call and says `done: false` while it still runs; read_events and get_diff show what it did. Errors carry a stable code (e.g. RUN_NOT_FOUND) in structuredContent.error.code.';
 
+/** tools/list entries, built once per tool: `/mcp` makes a server per request. */
+const listings = new WeakMap<ToolDefinition, Tool>();
+
 function listing(tool: ToolDefinition): Tool {
+  let entry = listings.get(tool);
+  if (!entry) {
+    entry = describeTool(tool);
+    listings.set(tool, entry);
+  }
+  return entry;
+}
+
+function describeTool(tool: ToolDefinition): Tool {
   return {
     name: tool.name,
     title: tool.title,
