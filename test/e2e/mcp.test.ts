@@ -23,6 +23,8 @@ import {
 const WAIT_LIMIT_MS = 2500;
 const settings = {
   PATCHBAY_MCP_WAIT_LIMIT_MS: String(WAIT_LIMIT_MS),
+  // Runs started over MCP obey the allow-list like any other.
+  PATCHBAY_ALLOWED_COMMANDS: 'sh,sleep,true',
   PATCHBAY_AGENT_CLAUDE_BIN: FAKE_CLAUDE,
 };
 
@@ -194,6 +196,9 @@ describe.each(transports)('MCP tools over $name', ({ connect, dataDir }) => {
     expect((await call(client, 'get_diff', { id: shell.id })).code).toBe('RUN_DIFF_NOT_AVAILABLE');
     expect((await call(client, 'start_optimization', { repoId: 'repo_nope' })).code).toBe(
       'REPO_NOT_FOUND',
+    );
+    expect((await call(client, 'start_run', { command: ['curl', 'example.com'] })).code).toBe(
+      'COMMAND_NOT_ALLOWED',
     );
     expect((await call(client, 'start_run', { agent: 'shell' })).code).toBe('RUN_COMMAND_REQUIRED');
     const missing = await client.readResource({ uri: 'patchbay://runs/run_nope/summary' }).then(
