@@ -209,7 +209,7 @@ describe.each(transports)('MCP tools over $name', ({ connect, dataDir }) => {
     expect(missing?.data?.code).toBe('RUN_NOT_FOUND');
   });
 
-  it('registers a repository, runs on a worktree of it, and shows the diff', async () => {
+  it('registers a repository, runs on a worktree of it, shows the diff, starts an optimization', async () => {
     const repo = await ok(client, 'register_repo', { path: `${dataDir()}/workspaces/app` });
     expect(repo.id).toMatch(/^repo_/);
     const { repos } = await ok(client, 'list_repos');
@@ -228,6 +228,14 @@ describe.each(transports)('MCP tools over $name', ({ connect, dataDir }) => {
     const summary = await readJson(client, `patchbay://runs/${run.id}/summary`);
     expect(summary.changedFiles).toEqual(diff.files);
 
+    // An optimization starts as its first stage run (this repository has nothing to optimize).
+    const started = await call(client, 'start_optimization', { repoId: repo.id });
+    expect(started.ok, started.text).toBe(true);
+    expect(started.ms).toBeLessThan(500);
+    expect(started.value).toMatchObject({ kind: 'optimize.detect', repoId: repo.id });
+    await waitUntilDone(client, started.value.id);
+    const stages = await ok(client, 'list_runs', { parentId: started.value.id });
+    expect(stages.runs.every((r: Json) => r.parentId === started.value.id)).toBe(true);
     const proposals = await ok(client, 'list_proposals', { repoId: repo.id });
     expect(proposals).toEqual({ proposals: [], nextCursor: null });
   });
