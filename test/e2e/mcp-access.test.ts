@@ -169,3 +169,19 @@ describe.each([
     expect((await ok(client, 'list_repos')).repos).toEqual([]);
   });
 });
+
+describe('a server that stops', () => {
+  it('ends a wait in progress at once instead of holding it to its 25 s limit', async () => {
+    const server = await startServer({ env: { PATCHBAY_API_TOKENS: TOKEN }, token: TOKEN });
+    const client = await connectHttp(server.url, { authorization: `Bearer ${TOKEN}` });
+    const run = await ok(client, 'start_run', { command: ['sleep', '60'] });
+    const started = performance.now();
+    const waiting = call(client, 'wait_for_run', { id: run.id });
+    await server.api.waitForProcess(run.id);
+    await server.stop();
+    const outcome = await waiting;
+    expect(performance.now() - started).toBeLessThan(15_000);
+    // The shutdown interrupts the run first; the wait sees that end and answers it.
+    expect(outcome.value).toMatchObject({ done: true, status: 'interrupted' });
+  });
+});
