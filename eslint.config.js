@@ -7,11 +7,12 @@ import tseslint from 'typescript-eslint';
 /**
  * Module layering (docs: ARCHITECTURE.md). A module may import only the modules below it
  * in this list, plus itself. `client` sits beside the list: it may import only `contracts`,
- * and only `cli` may import it.
+ * and only `cli` and `mcp` (whose tools call the HTTP API through it) may import it.
  */
 const LAYERS = [
   'cli',
   'server',
+  'mcp',
   'engine',
   'optimizer',
   'intake',
@@ -32,7 +33,7 @@ const MODULES = [...LAYERS, 'client'];
 function allowedImports(module) {
   if (module === 'client') return ['contracts'];
   const below = LAYERS.slice(LAYERS.indexOf(module) + 1);
-  return module === 'cli' ? [...below, 'client'] : below;
+  return module === 'cli' || module === 'mcp' ? [...below, 'client'] : below;
 }
 
 /**

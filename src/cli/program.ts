@@ -6,6 +6,7 @@ import { registerControl } from './commands/control.js';
 import { registerDiff } from './commands/diff.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerLogs } from './commands/logs.js';
+import { registerMcp } from './commands/mcp.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerOptimize } from './commands/optimize.js';
 import { registerRepos } from './commands/repos.js';
@@ -60,6 +61,7 @@ export function createProgram(): Command {
   registerDoctor(program);
   registerDiff(program);
   registerAgentLlm(program);
+  registerMcp(program);
   addConnectionOptions(program);
   return program;
 }

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import {
   type Budget,
   type ChangedFileList,
@@ -13,6 +14,8 @@ import {
   type CreateRepoRequest,
   type PostMessageRequest,
   type CreateRunRequest,
+  type OptimizeRequest,
+  type ProposalList,
   type Repo,
   type RepoList,
   type HealthBody,
@@ -185,6 +188,19 @@ export function createClient(options: ClientOptions) {
     streamEvents,
     createRepo: (body: CreateRepoRequest) => request<Repo>('POST', '/v1/repos', body),
     listRepos: () => request<RepoList>('GET', '/v1/repos'),
+    /** Starts an optimization of a repository: answers with its first stage run (its id is the optimization's). */
+    optimize: (repoId: string, body: z.input<typeof OptimizeRequest> = {}) =>
+      request<Run>('POST', `/v1/repos/${encodeURIComponent(repoId)}/optimize`, body),
+    listProposals: (
+      query: { repoId?: string; optimizationId?: string; limit?: number; cursor?: string } = {},
+    ) => {
+      const params = new URLSearchParams();
+      for (const [key, value] of Object.entries(query)) {
+        if (value !== undefined) params.set(key, String(value));
+      }
+      const qs = params.toString();
+      return request<ProposalList>('GET', `/v1/proposals${qs ? `?${qs}` : ''}`);
+    },
     listWorkers: () => request<WorkerList>('GET', '/v1/workers'),
     deleteRepo: (id: string) => request<Repo>('DELETE', `/v1/repos/${encodeURIComponent(id)}`),
     createConversation: (body: CreateConversationRequest) =>

@@ -8,6 +8,7 @@ import { deliverySettings } from './settings/delivery.js';
 import { executionSettings, type CredentialAgent } from './settings/execution.js';
 import { eventSettings, storeQueueSettings } from './settings/infrastructure.js';
 import { llmSettings } from './settings/llm.js';
+import { mcpSettings } from './settings/mcp.js';
 import { observabilitySettings } from './settings/observability.js';
 import { budgetSettings, conversationSettings, runLimitSettings } from './settings/runs.js';
 import { authSettings, requestLimitSettings, serverSettings } from './settings/server.js';
@@ -25,6 +26,7 @@ export const settings = {
   ...llmSettings,
   ...deliverySettings,
   ...requestLimitSettings,
+  ...mcpSettings,
   ...eventSettings,
 };
 
@@ -115,4 +117,6 @@ export interface ResolvedConfig {
   runCreateRateLimit: number;
   authFailureLimit: number;
   eventFlushMs: number;
+  mcpReadOnly: boolean;
+  mcpWaitLimitMs: number;
 }

@@ -409,6 +409,30 @@ export const errorCatalog = {
     kind: 'user',
     message: 'The answer would be larger than the server sends in one message; ask for less.',
   },
+  // --- MCP ----------------------------------------------------------------------------
+  MCP_TOOL_NOT_FOUND: {
+    status: 404,
+    kind: 'user',
+    message: 'No such MCP tool; tools/list names the tools this server has.',
+  },
+  MCP_TOOL_READ_ONLY: {
+    status: 403,
+    kind: 'user',
+    message:
+      'This MCP server is read-only (PATCHBAY_MCP_READ_ONLY or --read-only): tools that change something cannot be called.',
+  },
+  MCP_RESOURCE_NOT_FOUND: {
+    status: 404,
+    kind: 'user',
+    message:
+      'No such MCP resource; resources/templates/list names the URI templates this server reads.',
+  },
+  MCP_METHOD_NOT_ALLOWED: {
+    status: 405,
+    kind: 'user',
+    message:
+      'The MCP endpoint is stateless: POST each JSON-RPC message to /mcp; there is no session stream to GET or session to DELETE.',
+  },
   RUN_SECRETS_UNREADABLE: {
     status: 500,
     kind: 'operational',

@@ -13,6 +13,7 @@ import type { Logger } from '../observability/index.js';
 import { SIGNED_ARTIFACT_PREFIX } from './artifact-urls.js';
 import { createTokenChecker } from './auth.js';
 import { requestGuardFor } from './origin.js';
+import { registerMcpRoute } from './mcp.js';
 import { landingPage, unauthorizedPage, wantsHtml } from './pages.js';
 import { createFailureThrottle } from './rate-limit.js';
 import type { ServerDeps } from './deps.js';
@@ -39,7 +40,8 @@ declare module 'fastify' {
 
 /**
  * Builds the Fastify app: auth, request ids, security headers, rate limits, the error
- * body, OpenAPI at /docs, REST + SSE under /v1, and JSON-RPC over WebSocket at /v1/ws.
+ * body, OpenAPI at /docs, REST + SSE under /v1, JSON-RPC over WebSocket at /v1/ws, and MCP
+ * (Streamable HTTP) at /mcp.
  */
 export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -191,6 +193,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(scheduleRoutes(deps));
   await app.register(optimizerRoutes(deps));
   await app.register(llmRoutes(deps));
+  registerMcpRoute(app, deps);
 
   app.get('/v1/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
     handleJsonRpcSocket(socket, deps, request.clientKey, request.log as Logger);

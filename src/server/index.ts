@@ -3,3 +3,4 @@ export { assertSafeBind, isLoopbackHost } from './auth.js';
 export type { ServerDeps } from './deps.js';
 export { startServer, type RunningServer, type StartServerOptions } from './serve.js';
 export { startWorker, type RunningWorker, type StartWorkerOptions } from './worker.js';
+export { localMcpBackend } from './mcp.js';

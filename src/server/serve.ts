@@ -50,6 +50,11 @@ export interface StartServerOptions {
   listen?: boolean;
   /** Take runs from the queue here (default). False: an API node; needs PATCHBAY_QUEUE_URL. */
   worker?: boolean;
+  /**
+   * Start the queued runs other processes left (default). False for a server inside a CLI
+   * command (`patchbay mcp` embedded), which runs only what it is asked to.
+   */
+  adoptQueuedRuns?: boolean;
 }
 
 /** Separate API nodes and workers share runs, events and control verbs over Redis only. */
@@ -191,6 +196,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     tracing: backends.tracing,
     reporter: backends.reporter,
     role: worker ? 'server' : 'api',
+    ...(options.adoptQueuedRuns === false ? { adoptQueuedRuns: false } : {}),
   });
   const deps: ServerDeps = {
     config,
