@@ -253,7 +253,10 @@ export function createEngine(options: EngineOptions): Engine {
     dispatcher,
     reactions,
   });
-  const validation = createValidationSystem(res, { launcher });
+  const validation = createValidationSystem(res, {
+    launcher,
+    gitOptions: workspaces.gitOptions,
+  });
   const execution = createExecutionSystem(res, {
     conversations,
     workspaces,

@@ -33,7 +33,11 @@ function makeRepo(dataDir: string): string {
   const path = join(dataDir, 'workspaces', 'gated');
   mkdirSync(path, { recursive: true });
   writeFileSync(join(path, 'README.md'), '# gated\n');
-  writeFileSync(join(path, 'build.sh'), 'echo "building"\n');
+  // The build leaves products git does not ignore: they must not become the agent's work.
+  writeFileSync(
+    join(path, 'build.sh'),
+    'echo "building"\necho built > build-output.txt\necho "stamped by the build" >> README.md\n',
+  );
   writeFileSync(
     join(path, 'test.sh'),
     [
@@ -138,9 +142,15 @@ describe('validation gates after an agent run on a repository', () => {
     const list = await server.api.request('GET', `/v1/repos/${repo.id}/runs?limit=5`);
     const summary = (list.body.runs as Json[]).find((r) => r.id === run.id);
     expect(summary.validation).toEqual(validation);
-    // The diff is the agent's edit.
+    // The diff is the agent's edit, without what the build wrote.
     const diff = await server.api.request('GET', `/v1/runs/${run.id}/diff`);
     expect(diff.text).toContain('+edit the notes');
+    expect(diff.text).toContain('+edited by fake-claude');
+    expect(diff.text).not.toContain('build-output.txt');
+    expect(diff.text).not.toContain('stamped by the build');
+    expect(gitIn(repoPath, 'show', '--stat', '--format=', String(run.headCommit))).not.toContain(
+      'build-output',
+    );
   });
 
   it('fix: the failing output goes back to the agent in its session; the gates pass after one round', async () => {

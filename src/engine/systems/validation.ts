@@ -3,6 +3,7 @@ import { isPatchbayError, type GateResult, type ValidateMode } from '../../contr
 import type { Logger } from '../../observability/index.js';
 import { detectGates, type RepoGate } from '../../optimizer/index.js';
 import type { RunPatch, RunRecord } from '../../store/index.js';
+import { restoreWorktree, snapshotWorktree, type GitOptions } from '../../workspaces/index.js';
 import { fixPrompt, type FailedGate } from '../gate-report.js';
 import { runGate, skippedGate, type GateRun } from '../gate-runner.js';
 import { outcomeOf } from '../outcome.js';
@@ -35,8 +36,40 @@ export interface AgentSession {
  * session, up to `maxFixRounds`, and the gates run again after each. A failing gate never
  * fails the run: its result is recorded (`validation`) for whoever delivers it.
  */
-export function createValidationSystem(res: EngineResources, deps: { launcher: RunLauncher }) {
+export function createValidationSystem(
+  res: EngineResources,
+  deps: { launcher: RunLauncher; gitOptions: GitOptions },
+) {
   const { writer } = res;
+
+  /**
+   * Runs one round of gates and then undoes what they did to files git does not ignore (a
+   * lockfile an install rewrote, a build output missing from .gitignore): the run's diff and
+   * commit, and the agent's next turn, see the agent's work only.
+   */
+  async function cleanRound(
+    record: RunRecord,
+    entry: ActiveRun,
+    log: Logger,
+    gates: RepoGate[],
+    round: number,
+  ): ReturnType<typeof runRound> {
+    const workdir = record.workdir!;
+    const before = await snapshotWorktree(workdir, deps.gitOptions).catch((err: unknown) => {
+      log.warn({ err }, 'could not snapshot the worktree before the gates');
+      return null;
+    });
+    const ran = await runRound(record, entry, log, gates, round);
+    if (before) {
+      try {
+        const undone = await restoreWorktree(workdir, before, deps.gitOptions);
+        if (undone.length > 0) log.info({ round, files: undone.length }, 'gate changes undone');
+      } catch (err) {
+        log.warn({ err }, 'could not undo what the gates changed in the worktree');
+      }
+    }
+    return ran;
+  }
 
   /** Agent runs on a repository are validated; commands in a directory and stages are not. */
   const applies = (record: RunRecord): boolean =>
@@ -115,7 +148,7 @@ export function createValidationSystem(res: EngineResources, deps: { launcher: R
     let fixRounds = 0;
     let sessionId = session.sessionId;
     for (;;) {
-      const { results, failed, stoppedBy } = await runRound(
+      const { results, failed, stoppedBy } = await cleanRound(
         record,
         entry,
         log,
