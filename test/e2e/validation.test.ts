@@ -243,6 +243,48 @@ describe('validation gates after an agent run on a repository', () => {
     expect(cli.stderr).toContain('gates: build passed, test passed');
   });
 
+  it(".patchbay.json's validate block is the repository's default; fixing stops at maxFixRounds", async () => {
+    const path = join(server.dataDir, 'workspaces', 'never-green');
+    mkdirSync(path, { recursive: true });
+    writeFileSync(join(path, 'test.sh'), 'echo "not ok 1 - never passes"\nexit 1\n');
+    writeFileSync(
+      join(path, '.patchbay.json'),
+      JSON.stringify({
+        commands: { test: 'sh test.sh' },
+        validate: { mode: 'fix', maxFixRounds: 1 },
+      }),
+    );
+    gitIn(path, 'init', '-q', '-b', 'main');
+    gitIn(path, 'add', '.');
+    gitIn(path, 'commit', '-q', '-m', 'initial');
+    const registered = await server.api.request('POST', '/v1/repos', { path });
+    expect(registered.status, registered.text).toBe(201);
+    const run = await server.api.createRun({
+      agent: 'claude',
+      prompt: 'edit something',
+      repo: registered.body.id,
+      wait: true,
+    });
+    expect(run.status, JSON.stringify(run.error)).toBe('succeeded');
+    expect(run.validate).toBe('fix');
+    expect(run.fixRounds).toBe(1);
+    expect((run.validation as Json[]).map((g) => [g.gate, g.status, g.round])).toEqual([
+      ['test', 'failed', 1],
+    ]);
+    const events = await server.api.events(run.id);
+    expect(events.filter((e) => e.type === 'result')).toHaveLength(2);
+    // The request wins over the file.
+    const reported = await server.api.createRun({
+      agent: 'claude',
+      prompt: 'edit something else',
+      repo: registered.body.id,
+      validate: 'report',
+      wait: true,
+    });
+    expect(reported.validate).toBe('report');
+    expect(reported.fixRounds).toBe(0);
+  });
+
   it('cancel during a gate stops it and everything it started', async () => {
     const { mark, arg } = escapeMark();
     try {
