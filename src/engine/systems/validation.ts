@@ -5,7 +5,7 @@ import { detectGates, type RepoGate } from '../../optimizer/index.js';
 import type { RunPatch, RunRecord } from '../../store/index.js';
 import { restoreWorktree, snapshotWorktree, type GitOptions } from '../../workspaces/index.js';
 import { fixPrompt, type FailedGate } from '../gate-report.js';
-import { runGate, skippedGate, type GateRun } from '../gate-runner.js';
+import { runGate, skippedGate } from '../gate-runner.js';
 import { outcomeOf } from '../outcome.js';
 import type { RunLauncher } from '../run-containment.js';
 import type { FinishOutcome } from './finishing.js';
@@ -75,14 +75,17 @@ export function createValidationSystem(
   const applies = (record: RunRecord): boolean =>
     record.kind === 'agent' && record.repoId !== null && record.workdir !== null;
 
-  /** One round: every gate in order; after a failed install the rest cannot run. */
+  /**
+   * One round: every gate in order; after a failed install the rest cannot run. A stop
+   * (cancel, shutdown, drain) or an interrupt skips the gates after the one it stopped.
+   */
   async function runRound(
     record: RunRecord,
     entry: ActiveRun,
     log: Logger,
     gates: RepoGate[],
     round: number,
-  ): Promise<{ results: GateResult[]; failed: FailedGate[]; stoppedBy?: GateRun }> {
+  ): Promise<{ results: GateResult[]; failed: FailedGate[] }> {
     const results: GateResult[] = [];
     const failed: FailedGate[] = [];
     let blocked = false;
@@ -93,26 +96,12 @@ export function createValidationSystem(
       }
       const ran = await runGate(res, deps.launcher, { record, entry, log, gate, round });
       results.push(ran.result);
-      if (ran.exit.reason === 'cancelled' && (stopRequested(entry) || entry.interruptRequested)) {
-        blocked = true;
-        if (stopRequested(entry))
-          return { results: fill(results, gates, record, round), failed, stoppedBy: ran };
-        continue;
-      }
       if (ran.result.status !== 'passed') {
         failed.push({ result: ran.result, output: ran.output });
         if (gate.gate === 'install') blocked = true;
       }
     }
     return { results, failed };
-  }
-
-  /** The gates after `results` (which stopped early) recorded as skipped. */
-  function fill(results: GateResult[], gates: RepoGate[], record: RunRecord, round: number) {
-    for (const gate of gates.slice(results.length)) {
-      results.push(skippedGate(res, record.id, gate, round));
-    }
-    return results;
   }
 
   /** The gates and the repository's defaults; null (with an `error` event) when unreadable. */
@@ -148,21 +137,11 @@ export function createValidationSystem(
     let fixRounds = 0;
     let sessionId = session.sessionId;
     for (;;) {
-      const { results, failed, stoppedBy } = await cleanRound(
-        record,
-        entry,
-        log,
-        detected.gates,
-        round,
-      );
+      const { results, failed } = await cleanRound(record, entry, log, detected.gates, round);
       const patch: RunPatch = { validateMode: mode, validation: results, fixRounds };
-      if (stoppedBy) {
-        const stopped = outcomeOf(stoppedBy.exit, {
-          shuttingDown: entry.shuttingDown,
-          maxOutputBytes: record.maxOutputBytes,
-        });
-        return { patch, stopped };
-      }
+      // Stopped during the gates (or before them, once the agent was done): the run ends as a
+      // stopped process would have, not `succeeded`.
+      if (stopRequested(entry)) return { patch, stopped: stoppedOutcome(entry, record) };
       if (failed.length === 0 || !canFix || round >= maxRounds || entry.interruptRequested) {
         return { patch };
       }
@@ -201,6 +180,22 @@ export function createValidationSystem(
   }
 
   return { validate };
+}
+
+/** How a run stopped between or during its gates ends: cancelled, or interrupted by a shutdown. */
+function stoppedOutcome(entry: ActiveRun, record: RunRecord): FinishOutcome {
+  const exit = {
+    reason: 'cancelled' as const,
+    exitCode: null,
+    signal: null,
+    outputBytes: 0,
+    droppedBytes: 0,
+    durationMs: 0,
+  };
+  return outcomeOf(exit, {
+    shuttingDown: entry.shuttingDown,
+    maxOutputBytes: record.maxOutputBytes,
+  });
 }
 
 export type ValidationSystem = ReturnType<typeof createValidationSystem>;
