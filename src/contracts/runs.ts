@@ -334,9 +334,9 @@ export const Run = z.object({
   /** How the run is validated (repository runs); null for runs without a repository. */
   validate: ValidateMode.nullable(),
   /**
-   * Each gate's result after the agent's last turn (see docs/validation.md); null when the run
-   * was not validated (off, no repository, or it did not succeed). A failing gate does not
-   * fail the run.
+   * Each gate's result after the agent's last turn (see docs/validation.md); null when no gate
+   * ran (`off`, no repository, the agent's turn did not succeed). A failing gate does not fail
+   * the run.
    */
   validation: z.array(GateResult).nullable(),
   /** Follow-up turns the agent got to fix failing gates (`validate: fix`). */

@@ -36,7 +36,14 @@ function makeRepo(dataDir: string): string {
   // The build leaves products git does not ignore: they must not become the agent's work.
   writeFileSync(
     join(path, 'build.sh'),
-    'echo "building"\necho built > build-output.txt\necho "stamped by the build" >> README.md\n',
+    [
+      'echo "building"',
+      // What a gate's environment holds: CI, and never the agent's provider key.
+      'echo "CI=$CI key=${ANTHROPIC_API_KEY:-none}"',
+      'echo built > build-output.txt',
+      'echo "stamped by the build" >> README.md',
+      '',
+    ].join('\n'),
   );
   writeFileSync(
     join(path, 'test.sh'),
@@ -72,7 +79,11 @@ describe('validation gates after an agent run on a repository', () => {
   beforeAll(async () => {
     const dataDir = tempDir();
     repoPath = makeRepo(dataDir);
-    server = await startServer({ dataDir, env: { PATCHBAY_AGENT_CLAUDE_BIN: CLAUDE } });
+    // The agent gets its provider key from the server's environment; the gates must not.
+    server = await startServer({
+      dataDir,
+      env: { PATCHBAY_AGENT_CLAUDE_BIN: CLAUDE, ANTHROPIC_API_KEY: 'sk-ant-gate-test' },
+    });
     const res = await server.api.request('POST', '/v1/repos', { path: repoPath });
     expect(res.status, res.text).toBe(201);
     repo = res.body;
@@ -133,6 +144,11 @@ describe('validation gates after an agent run on a repository', () => {
     expect(log.headers.get('content-type')).toContain('text/plain');
     expect(log.text).toContain('ok 1 - readme exists');
     expect(log.text).toContain(`not ok 2`);
+    const buildLog = await server.api.request(
+      'GET',
+      `/v1/artifacts/${String(validation[0].logArtifact)}`,
+    );
+    expect(buildLog.text).toContain('CI=true key=none');
     const listed = await server.api.request('GET', `/v1/artifacts?runId=${run.id}`);
     expect((listed.body.artifacts as Json[]).map((a) => a.name).sort()).toEqual([
       'gate-0-build.log',
