@@ -114,6 +114,7 @@ export async function runGate(
     round,
   };
   writer.append(runId, 'gate', { ...result, phase: 'finished' });
+  res.metrics.gateDuration.observe({ gate: gate.gate, status }, exit.durationMs / 1000);
   log.info({ gate: gate.gate, round, status, ms: result.durationMs }, 'validation gate');
   return { result, output, exit };
 }

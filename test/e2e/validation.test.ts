@@ -154,6 +154,10 @@ describe('validation gates after an agent run on a repository', () => {
       'gate-0-build.log',
       'gate-0-test.log',
     ]);
+    const metrics = await server.api.request('GET', '/metrics');
+    expect(metrics.text).toMatch(
+      /patchbay_gate_duration_seconds_count\{gate="test",status="failed"\} [1-9]/,
+    );
     // Run summaries carry the gates too.
     const list = await server.api.request('GET', `/v1/repos/${repo.id}/runs?limit=5`);
     const summary = (list.body.runs as Json[]).find((r) => r.id === run.id);
