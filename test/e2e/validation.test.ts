@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapeMark, killWithArg, processesWithArg } from '../helpers/processes.js';
+import { requirePidNamespace } from '../helpers/services.js';
 import {
   cleanupAll,
   gitIn,
@@ -50,7 +51,10 @@ function makeRepo(dataDir: string): string {
     [
       'echo "running 2 tests"',
       'if grep -q hang-gate AGENT_NOTES.md 2>/dev/null; then',
-      '  sleep "1000.$GATE_MARK" & echo "gate waiting"; wait',
+      '  sleep "1000.$GATE_MARK" &',
+      // With GATE_ESCAPE, a second one leaves the process group as a daemon would.
+      '  if [ -n "$GATE_ESCAPE" ]; then setsid sleep "1000.$GATE_MARK" </dev/null >/dev/null 2>&1 & fi',
+      '  echo "gate waiting"; wait',
       'fi',
       'echo "ok 1 - readme exists"',
       `if grep -q ${MARKER} AGENT_NOTES.md 2>/dev/null; then echo "ok 2 - notes"; exit 0; fi`,
@@ -305,17 +309,20 @@ describe('validation gates after an agent run on a repository', () => {
     expect(reported.fixRounds).toBe(0);
   });
 
-  it('cancel during a gate stops it and everything it started', async () => {
+  it('cancel during a gate stops it and everything it started, escapees included', async () => {
     const { mark, arg } = escapeMark();
+    // A gate is contained like the agent: in a PID namespace (the server's default where one
+    // can be made), a process that left the gate's group goes with it.
+    const escape = (await requirePidNamespace()) !== null;
     try {
       const run = await server.api.createRun({
         agent: 'claude',
         prompt: 'edit hang-gate',
         repo: repo.id,
-        env: { GATE_MARK: mark },
+        env: { GATE_MARK: mark, ...(escape ? { GATE_ESCAPE: '1' } : {}) },
       });
       await waitFor(
-        () => processesWithArg(arg).length === 1,
+        () => processesWithArg(arg).length === (escape ? 2 : 1),
         'the test gate to start its sleep',
         30_000,
       );
