@@ -307,6 +307,17 @@ describe('validation gates after an agent run on a repository', () => {
     });
     expect(reported.validate).toBe('report');
     expect(reported.fixRounds).toBe(0);
+    // A command cannot take a follow-up turn: the repository's `fix` reports for it.
+    const shell = await server.api.createRun({
+      command: ['true'],
+      repo: registered.body.id,
+      wait: true,
+    });
+    expect(shell.status).toBe('succeeded');
+    expect(shell.validate).toBe('report');
+    expect((shell.validation as Json[]).map((g) => [g.gate, g.status, g.round])).toEqual([
+      ['test', 'failed', 0],
+    ]);
   });
 
   it('cancel during a gate stops it and everything it started, escapees included', async () => {

@@ -128,11 +128,13 @@ export function createValidationSystem(
     }
     const detected = await gatesOf(record, log);
     if (!detected) return { patch: {} };
-    const mode: ValidateMode = record.validateMode ?? detected.defaults.mode ?? 'report';
-    if (mode === 'off') return { patch: { validateMode: 'off' } };
+    const asked: ValidateMode = record.validateMode ?? detected.defaults.mode ?? 'report';
+    if (asked === 'off') return { patch: { validateMode: 'off' } };
+    // The request's `fix` was refused for such an agent; the repository's default reports.
+    const canFix = asked === 'fix' && getAgent(record.agent).capabilities.resume;
+    const mode: ValidateMode = canFix ? 'fix' : 'report';
     const maxRounds =
       record.maxFixRounds ?? detected.defaults.maxFixRounds ?? DEFAULT_MAX_FIX_ROUNDS;
-    const canFix = mode === 'fix' && getAgent(record.agent).capabilities.resume;
     let round = 0;
     let fixRounds = 0;
     let sessionId = session.sessionId;
