@@ -33,7 +33,10 @@ export function printEvent(
   const d = event.data;
   switch (event.type) {
     case 'output':
-      if (d.stream === 'stderr') out.stderr(String(d.text));
+      // A validation gate's output is not the run's answer: stderr, never stdout.
+      if (d.gate !== undefined) {
+        if (!options.quiet) out.stderr(String(d.text));
+      } else if (d.stream === 'stderr') out.stderr(String(d.text));
       else out.stdout(String(d.text));
       return;
     case 'dropped':
@@ -73,6 +76,13 @@ export function printEvent(
     case 'artifact':
       if (!options.quiet) out.note(`artifact ${String(d.name)}: ${String(d.id)}`);
       return;
+    case 'gate': {
+      if (options.quiet) return;
+      const round = typeof d.round === 'number' && d.round > 0 ? ` (fix round ${d.round})` : '';
+      if (d.phase === 'started') out.note(`gate ${String(d.gate)}${round}: ${String(d.command)}`);
+      else out.note(`gate ${String(d.gate)}${round}: ${String(d.status)}`);
+      return;
+    }
     case 'result':
       if (state.openLine) out.stdout('\n');
       state.openLine = false;
@@ -144,6 +154,15 @@ export function describeEnd(run: Run): string {
 }
 
 /** What a repository run left: its branch and the files it changed, one per line. */
+/** One line on a validated run's gates: `gates: build passed, test failed (1 fix round)`. */
+export function describeGates(run: Run): string | null {
+  if (!run.validation || run.validation.length === 0) return null;
+  const gates = run.validation.map((g) => `${g.gate} ${g.status}`).join(', ');
+  const rounds =
+    run.fixRounds > 0 ? ` (${run.fixRounds} fix round${run.fixRounds > 1 ? 's' : ''})` : '';
+  return `gates: ${gates}${rounds}`;
+}
+
 export function describeChanges(branch: string, files: ChangedFile[]): string[] {
   const style = styleOf('stderr');
   const lines = [`branch ${style.bold(branch)}: ${files.length} file(s) changed`];

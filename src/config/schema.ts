@@ -65,6 +65,7 @@ export interface ResolvedConfig {
   outputPolicy: 'kill' | 'truncate';
   outputTailBytes: number;
   outputDropRate: number;
+  gateTimeoutMs: number;
   /** Always set: defaults to `<dataDir>/workspaces`. */
   workspaceRoots: string[];
   allowedCommands: string[] | undefined;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RunError, RunStatus } from './runs.js';
+import { GateName, GateStatus, RunError, RunStatus } from './runs.js';
 
 /** Normalized event types: one schema for every agent (ARCHITECTURE.md). */
 export const RunEventType = z.enum([
@@ -15,6 +15,7 @@ export const RunEventType = z.enum([
   'dropped',
   'progress',
   'artifact',
+  'gate',
 ]);
 export type RunEventType = z.infer<typeof RunEventType>;
 
@@ -35,6 +36,8 @@ export const OutputEventData = z.object({
   text: z.string(),
   /** Set on output flushed from the tail buffer after a truncation. */
   tail: z.boolean().optional(),
+  /** Output of a validation gate (not of the agent): its name. */
+  gate: GateName.optional(),
 });
 export type OutputEventData = z.infer<typeof OutputEventData>;
 
@@ -63,6 +66,22 @@ export const ArtifactEventData = z.object({
   bytes: z.number().int(),
 });
 export type ArtifactEventData = z.infer<typeof ArtifactEventData>;
+
+/**
+ * A validation gate started (`phase: started`) or ended (`finished`, with its status, exit
+ * code, duration and the artifact id of its log). `round` 0 follows the agent's own turn.
+ */
+export const GateEventData = z.object({
+  gate: GateName,
+  command: z.string(),
+  round: z.number().int(),
+  phase: z.enum(['started', 'finished']),
+  status: GateStatus.optional(),
+  exitCode: z.number().int().nullable().optional(),
+  durationMs: z.number().int().optional(),
+  logArtifact: z.string().nullable().optional(),
+});
+export type GateEventData = z.infer<typeof GateEventData>;
 
 /** A stored event. `seq` starts at 1 per run and is the SSE id. */
 export const RunEvent = z.object({

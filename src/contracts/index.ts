@@ -18,6 +18,10 @@ export {
   ChangedFile,
   ChangedFileList,
   CreateRunRequest,
+  GateName,
+  GateResult,
+  GateStatus,
+  ValidateMode,
   isActiveStatus,
   isTerminalStatus,
   ListRunsQuery,
@@ -42,6 +46,7 @@ export {
   StatusEventData,
   ProgressEventData,
   ArtifactEventData,
+  GateEventData,
 } from './events.js';
 export { ErrorBody, HealthBody, RunIdParams } from './http.js';
 export { RunReaction, RunReactionList } from './reactions.js';

@@ -51,6 +51,36 @@ export const PermissionDenial = z.object({
 export type PermissionDenial = z.infer<typeof PermissionDenial>;
 
 export const OutputPolicy = z.enum(['kill', 'truncate']);
+
+/**
+ * What Patchbay does after an agent run on a repository: `off` runs no checks, `report` runs
+ * the repository's own checks (install, build, typecheck, lint, test) and records each gate,
+ * `fix` also sends a failing gate's output back to the agent as a follow-up turn.
+ */
+export const ValidateMode = z.enum(['off', 'report', 'fix']);
+export type ValidateMode = z.infer<typeof ValidateMode>;
+
+/** The checks a repository run is validated with, in the order they run. */
+export const GateName = z.enum(['install', 'build', 'typecheck', 'lint', 'test']);
+export type GateName = z.infer<typeof GateName>;
+
+export const GateStatus = z.enum(['passed', 'failed', 'skipped', 'timed_out']);
+export type GateStatus = z.infer<typeof GateStatus>;
+
+/** One gate's result on a run (of the last round, when the agent was given fix rounds). */
+export const GateResult = z.object({
+  gate: GateName,
+  /** The command it ran (`sh -c`), as detected or pinned in `.patchbay.json`. */
+  command: z.string(),
+  status: GateStatus,
+  exitCode: z.number().int().nullable(),
+  durationMs: z.number().int(),
+  /** Artifact id of its output (`GET /v1/artifacts/:id`); null for a skipped gate. */
+  logArtifact: z.string().nullable(),
+  /** 0 for the gates after the agent's own turn, k after its k-th fix round. */
+  round: z.number().int(),
+});
+export type GateResult = z.infer<typeof GateResult>;
 export type OutputPolicy = z.infer<typeof OutputPolicy>;
 
 const envName = z
@@ -186,6 +216,16 @@ export const CreateRunRequest = z
       .describe(
         'Times the run may start again from the beginning when its worker is lost or drained (default 0: it ends `interrupted`; agents are not idempotent).',
       ),
+    validate: ValidateMode.optional().describe(
+      "Repository runs: check the result with the repository's own install, build, typecheck, lint and tests (`report`, default, or `validate.mode` of its `.patchbay.json`), also give the agent failing output to fix (`fix`), or not (`off`).",
+    ),
+    maxFixRounds: z
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .optional()
+      .describe('With `validate: fix`: follow-up turns the agent gets at most (default 2).'),
     callbackUrl: z.string().max(4096).optional(),
     wait: z
       .boolean()
@@ -291,6 +331,16 @@ export const Run = z.object({
    * was asked, whatever its status. Empty when there were none (or before it ended).
    */
   permissionDenials: z.array(PermissionDenial),
+  /** How the run is validated (repository runs); null for runs without a repository. */
+  validate: ValidateMode.nullable(),
+  /**
+   * Each gate's result after the agent's last turn (see docs/validation.md); null when no gate
+   * ran (`off`, no repository, the agent's turn did not succeed). A failing gate does not fail
+   * the run.
+   */
+  validation: z.array(GateResult).nullable(),
+  /** Follow-up turns the agent got to fix failing gates (`validate: fix`). */
+  fixRounds: z.number().int(),
 });
 export type Run = z.infer<typeof Run>;
 

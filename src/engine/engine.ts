@@ -47,6 +47,7 @@ import { createFinishingSystem } from './systems/finishing.js';
 import { createOptimizationSystem } from './systems/optimization.js';
 import { createQueries } from './systems/queries.js';
 import { createRecoverySystem, type WorkerInfo } from './systems/recovery.js';
+import { createValidationSystem } from './systems/validation.js';
 import { agentContext, type ActiveRun, type EngineResources } from './systems/resources.js';
 
 export type { WorkerInfo };
@@ -252,7 +253,17 @@ export function createEngine(options: EngineOptions): Engine {
     dispatcher,
     reactions,
   });
-  const execution = createExecutionSystem(res, { conversations, workspaces, launcher, finishing });
+  const validation = createValidationSystem(res, {
+    launcher,
+    gitOptions: workspaces.gitOptions,
+  });
+  const execution = createExecutionSystem(res, {
+    conversations,
+    workspaces,
+    launcher,
+    finishing,
+    validation,
+  });
   const optimization = createOptimizationSystem(res, { creation, finishing });
   const control = createControlSystem(res, { dispatcher, finishing, remote: options.control });
   let draining = false;

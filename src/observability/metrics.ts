@@ -21,6 +21,7 @@ export interface Metrics {
   readonly callbackDeliveries: Counter<'outcome'>;
   readonly reactions: Counter<'reaction' | 'outcome'>;
   readonly budgetRefusals: Counter<'scope' | 'limit'>;
+  readonly gateDuration: Histogram<'gate' | 'status'>;
 }
 
 export function createMetrics(): Metrics {
@@ -106,6 +107,13 @@ export function createMetrics(): Metrics {
       name: 'patchbay_budget_refusals_total',
       help: 'Runs refused because a budget was exhausted, by scope (global or a repository id) and limit.',
       labelNames: ['scope', 'limit'],
+      registers: [registry],
+    }),
+    gateDuration: new Histogram({
+      name: 'patchbay_gate_duration_seconds',
+      help: 'Validation gates of repository runs (install, build, typecheck, lint, test) by outcome.',
+      labelNames: ['gate', 'status'],
+      buckets: [0.5, 1, 5, 15, 60, 300, 900],
       registers: [registry],
     }),
     callbackDeliveries: new Counter({

@@ -1,6 +1,7 @@
 export { loadTypeScript, type TypeScript } from './typescript.js';
 export { runBaseline, type Baseline, type BaselineStep } from './baseline.js';
 export { detectRepo } from './detect.js';
+export { detectGates, type RepoGate, type RepoGates } from './gates.js';
 export { decide, mannWhitneyU, noiseFloor, lowerBoundSpeedup } from './stats.js';
 export { parseBenchOutput, benchmarkTimeNs } from './bench-output.js';
 export { validateCandidate, type ValidationResult } from './validate.js';

@@ -1,11 +1,13 @@
 import type {
   AgentName,
   AgentPermissions,
+  GateResult,
   OutputPolicy,
   PermissionDenial,
   Run,
   RunKind,
   RunStatus,
+  ValidateMode,
 } from '../contracts/index.js';
 import { newRunId } from './ids.js';
 
@@ -94,6 +96,14 @@ export interface RunRecord {
   sessionCostUsd: number | null;
   /** AGENT_RATE_LIMITED: how long the provider said to wait, when it said. */
   errorRetryAfterMs: number | null;
+  /** The validation the request asked for; null: the repository's `.patchbay.json`, else `report`. */
+  validateMode: ValidateMode | null;
+  /** With `fix`: follow-up turns at most; null: `.patchbay.json`, else 2. */
+  maxFixRounds: number | null;
+  /** Each gate's result once validated; null when not validated. */
+  validation: GateResult[] | null;
+  /** Follow-up turns the agent got to fix failing gates. */
+  fixRounds: number;
 }
 
 export interface ChangedFile {
@@ -146,6 +156,8 @@ export type NewRunFields = Pick<
       | 'traceId'
       | 'traceSpanId'
       | 'agentPermissions'
+      | 'validateMode'
+      | 'maxFixRounds'
     >
   >;
 
@@ -174,6 +186,8 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     traceId: null,
     traceSpanId: null,
     agentPermissions: 'edit',
+    validateMode: null,
+    maxFixRounds: null,
     ...fields,
     attempt: 1,
     sandbox: null,
@@ -203,6 +217,8 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     sessionUsage: null,
     sessionCostUsd: null,
     errorRetryAfterMs: null,
+    validation: null,
+    fixRounds: 0,
   };
 }
 
@@ -267,5 +283,9 @@ export function toRun(record: RunRecord): Run {
     traceId: record.traceId,
     agentPermissions: record.agentPermissions,
     permissionDenials: record.permissionDenials ?? [],
+    // The mode is known for repository runs: what the request asked, else resolved at the end.
+    validate: record.repoId && record.kind === 'agent' ? (record.validateMode ?? 'report') : null,
+    validation: record.validation,
+    fixRounds: record.fixRounds,
   };
 }

@@ -2,11 +2,13 @@ import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
 import type {
   AgentName,
   AgentPermissions,
+  GateResult,
   OutputPolicy,
   PermissionDenial,
   RunEvent,
   RunKind,
   RunStatus,
+  ValidateMode,
 } from '../contracts/index.js';
 import type { Dialect } from './db.js';
 import { eventRow } from './events-repository.js';
@@ -61,6 +63,9 @@ export type RunPatch = Partial<
     | 'sessionUsage'
     | 'sessionCostUsd'
     | 'errorRetryAfterMs'
+    | 'validation'
+    | 'fixRounds'
+    | 'validateMode'
     | 'branch'
     | 'baseCommit'
     | 'headCommit'
@@ -158,6 +163,10 @@ function fromRow(row: Selectable<RunsTable>, box: SecretBox): RunRecord {
     sessionUsage: row.session_usage ? (JSON.parse(row.session_usage) as RunUsage) : null,
     sessionCostUsd: row.session_cost_usd === null ? null : Number(row.session_cost_usd),
     errorRetryAfterMs: row.error_retry_after_ms ?? null,
+    validateMode: (row.validate_mode as ValidateMode | null) ?? null,
+    maxFixRounds: row.max_fix_rounds ?? null,
+    validation: row.validation ? (JSON.parse(row.validation) as GateResult[]) : null,
+    fixRounds: num(row.fix_rounds ?? 0),
   };
 }
 
@@ -193,6 +202,11 @@ function patchToRow(patch: RunPatch): Updateable<RunsTable> {
   }
   if (patch.sessionCostUsd !== undefined) row.session_cost_usd = patch.sessionCostUsd;
   if (patch.errorRetryAfterMs !== undefined) row.error_retry_after_ms = patch.errorRetryAfterMs;
+  if (patch.validateMode !== undefined) row.validate_mode = patch.validateMode;
+  if (patch.validation !== undefined) {
+    row.validation = patch.validation ? JSON.stringify(patch.validation) : null;
+  }
+  if (patch.fixRounds !== undefined) row.fix_rounds = patch.fixRounds;
   if (patch.branch !== undefined) row.branch = patch.branch;
   if (patch.baseCommit !== undefined) row.base_commit = patch.baseCommit;
   if (patch.headCommit !== undefined) row.head_commit = patch.headCommit;
@@ -333,6 +347,10 @@ async function insertRun(db: Kysely<Database>, run: RunRecord, box: SecretBox): 
       session_usage: run.sessionUsage ? JSON.stringify(run.sessionUsage) : null,
       session_cost_usd: run.sessionCostUsd,
       error_retry_after_ms: run.errorRetryAfterMs,
+      validate_mode: run.validateMode,
+      max_fix_rounds: run.maxFixRounds,
+      validation: run.validation ? JSON.stringify(run.validation) : null,
+      fix_rounds: run.fixRounds,
     })
     .execute();
 }

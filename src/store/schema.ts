@@ -78,6 +78,12 @@ export interface RunsTable {
   session_usage: string | null;
   session_cost_usd: number | null;
   error_retry_after_ms: number | null;
+  /** `off`, `report` or `fix` as the request asked; null: `.patchbay.json`, else `report`. */
+  validate_mode: string | null;
+  max_fix_rounds: number | null;
+  /** JSON GateResult[] once validated. */
+  validation: string | null;
+  fix_rounds: number | null;
 }
 
 /** A file an optimizer stage produced, copied out of its workspace into the data dir. */

@@ -1,4 +1,5 @@
 export { createRunDirectory, isWithin, resolveTrustedWorkdir } from './trusted-roots.js';
+export { restoreWorktree, snapshotWorktree } from './worktree-snapshot.js';
 export {
   commitAll,
   createWorktree,

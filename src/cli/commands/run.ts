@@ -8,7 +8,14 @@ import {
 } from '../../contracts/index.js';
 import { createContext, type CliContext } from '../context.js';
 import { openEmbedded } from '../embedded.js';
-import { describeChanges, describeEnd, exitCodeOf, out, printEvent } from '../output.js';
+import {
+  describeChanges,
+  describeEnd,
+  describeGates,
+  exitCodeOf,
+  out,
+  printEvent,
+} from '../output.js';
 
 /** Flags that describe a run request (shared by `run` and `schedules add`). */
 export interface RunFlags {
@@ -25,6 +32,8 @@ export interface RunFlags {
   idleTimeout?: string;
   maxOutput?: string;
   outputPolicy?: string;
+  validate?: string;
+  maxFixRounds?: string;
   env: string[];
   pty?: boolean;
   follow?: boolean;
@@ -80,6 +89,10 @@ export function buildRequest(words: string[], flags: RunFlags): CreateRunRequest
   const maxOutput = toInt(flags.maxOutput, '--max-output');
   if (maxOutput) request.maxOutputBytes = maxOutput;
   if (flags.outputPolicy) request.outputPolicy = flags.outputPolicy as 'kill' | 'truncate';
+  // The server checks the value: a wrong one is refused with the list of modes.
+  if (flags.validate) request.validate = flags.validate as CreateRunRequest['validate'];
+  const rounds = toInt(flags.maxFixRounds, '--max-fix-rounds');
+  if (rounds) request.maxFixRounds = rounds;
   const env = parseEnv(flags.env);
   if (env) request.env = env;
   if (flags.pty) request.pty = true;
@@ -183,6 +196,8 @@ async function finish(
       for (const line of describeChanges(run.branch, files)) out.note(line);
       if (files.length > 0) out.note(`see the diff: patchbay diff ${run.id}`);
     }
+    const gates = describeGates(run);
+    if (gates && !flags.quiet) out.note(gates);
   }
   return exitCodeOf(run);
 }
@@ -203,6 +218,11 @@ export function addRunRequestOptions(command: Command): Command {
     .option('--idle-timeout <ms>', 'idle timeout in milliseconds')
     .option('--max-output <bytes>', 'output cap in bytes')
     .option('--output-policy <policy>', 'kill | truncate')
+    .option(
+      '--validate <mode>',
+      "repository runs: off | report (default) | fix: check the result with the repo's own build, lint and tests",
+    )
+    .option('--max-fix-rounds <n>', 'with --validate fix: follow-up turns at most (default 2)')
     .option(
       '-e, --env <KEY=VALUE>',
       'extra environment variable (repeatable)',

@@ -89,6 +89,14 @@ export const runLimitSettings = {
     description:
       'With `truncate`, past the cap: the most bytes per second read and dropped; a child printing faster waits on its full pipe. 0 = no limit.',
   }),
+  gateTimeoutMs: setting({
+    key: 'gateTimeoutMs',
+    env: 'PATCHBAY_GATE_TIMEOUT_MS',
+    schema: durationMs.default(15 * MINUTE),
+    defaultText: '900000 (15 min)',
+    description:
+      "Wall-clock limit of each validation gate of a repository run (install, build, typecheck, lint, test); one that runs longer is stopped and recorded `timed_out`. Its silence limit is the run's `idleTimeoutMs`.",
+  }),
 };
 
 /** What a conversation carries into its next session. */

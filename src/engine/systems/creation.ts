@@ -82,6 +82,7 @@ export function createCreationSystem(
       }
       await assertRef(request.repo, request.ref);
     }
+    assertValidateRequest(request, adapter, follow);
     const workdir = request.workdir
       ? await resolveTrustedWorkdir(request.workdir, config.workspaceRoots)
       : null;
@@ -124,6 +125,8 @@ export function createCreationSystem(
       args: [...(request.args ?? []), ...(adapter.requestArgs?.(request) ?? [])],
       resumeSessionId: request.resumeSessionId ?? null,
       agentPermissions: request.agentPermissions ?? 'edit',
+      validateMode: request.validate ?? null,
+      maxFixRounds: request.maxFixRounds ?? null,
       repoId: request.repo ?? null,
       ref: request.ref ?? null,
       autoCommit: request.autoCommit ?? true,
@@ -185,6 +188,34 @@ export function createCreationSystem(
   }
 
   return { createRun, validateRun, enqueueNew, assertRef };
+}
+
+/**
+ * `validate` and `maxFixRounds` are for runs on a repository (its own or the one of the run it
+ * follows); `fix` needs an agent that can continue its session for the follow-up turns.
+ */
+function assertValidateRequest(
+  request: ParsedCreateRunRequest,
+  adapter: ReturnType<typeof getAgent>,
+  follow: RunRecord | undefined,
+): void {
+  const onRepo = request.repo !== undefined || (follow?.repoId ?? null) !== null;
+  for (const field of ['validate', 'maxFixRounds'] as const) {
+    if (request[field] !== undefined && !onRepo) {
+      throw invalidBodyField(
+        field,
+        'repository runs only',
+        `${field} is for runs on a repository (give repo, or workspaceOf a repository run)`,
+      );
+    }
+  }
+  if (request.validate === 'fix' && !adapter.capabilities.resume) {
+    throw invalidBodyField(
+      'validate',
+      'the agent cannot take a follow-up turn',
+      `validate: fix gives the agent the failing checks in a follow-up turn of its session; the ${adapter.name} agent cannot continue a session (use report)`,
+    );
+  }
 }
 
 export type CreationSystem = ReturnType<typeof createCreationSystem>;

@@ -13,6 +13,7 @@ import { UNREADABLE_SECRET } from '../../store/index.js';
 import { assertCommandAllowed } from '../../agents/index.js';
 import type { FinishingSystem } from './finishing.js';
 import { createProcessRunner } from './process.js';
+import type { ValidationSystem } from './validation.js';
 import {
   agentContext,
   ensureTracked,
@@ -34,6 +35,7 @@ export function createExecutionSystem(
     workspaces: ReturnType<typeof createRunWorkspaces>;
     launcher: ReturnType<typeof createRunLauncher>;
     finishing: FinishingSystem;
+    validation: ValidationSystem;
   },
 ) {
   const { config, store, tracing, reporter, log: baseLog } = res;

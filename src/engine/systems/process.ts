@@ -1,8 +1,8 @@
-import { getAgent, StderrTail, type LaunchPlan } from '../../agents/index.js';
-import { loadPty, supervise } from '../../exec/index.js';
+import { getAgent, StderrTail, type AgentFacts, type LaunchPlan } from '../../agents/index.js';
 import { llmChildEnv } from '../../config/index.js';
+import { loadPty, supervise, type ExitInfo } from '../../exec/index.js';
 import type { Logger } from '../../observability/index.js';
-import { toRun, type RunRecord } from '../../store/index.js';
+import { toRun, type RunPatch, type RunRecord } from '../../store/index.js';
 import { createAgentStream } from '../agent-stream.js';
 import {
   createStageParser,
@@ -15,15 +15,33 @@ import {
 import { explainAgentExit, outcomeOf } from '../outcome.js';
 import type { createRunLauncher } from '../run-containment.js';
 import type { createRunWorkspaces } from '../run-workspaces.js';
-import { usageShare } from '../usage-share.js';
-import type { FinishingSystem } from './finishing.js';
+import { usageShare, type UsageShare } from '../usage-share.js';
+import type { FinishingSystem, FinishOutcome } from './finishing.js';
 import { agentContext, stopRequested, type ActiveRun, type EngineResources } from './resources.js';
+import type { ValidationSystem } from './validation.js';
+
+/** One process of a run (the agent's turn, or a follow-up turn) and how it ended. */
+export interface AgentTurn {
+  exit: ExitInfo;
+  outcome: FinishOutcome;
+  facts: AgentFacts | undefined;
+  /** Its usage and cost (its share, for a CLI that reports for its whole session). */
+  share: UsageShare;
+}
+
+/** A turn after the first: the prompt it gets and the session it continues. */
+export interface FollowUpTurn {
+  prompt: string;
+  resumeSessionId: string;
+}
 
 /**
  * A claimed run's process, from spawn to its end: the launch plan (the agent's argv, or an
  * optimizer stage), the environment (clean base, the agent's credentials, the run's own env),
  * containment, the supervisor with its limits, output into events (through the agent's parser
- * when it has one), then the outcome and what the agent reported, stored by finishing.
+ * when it has one), then the outcome. A succeeded repository run is validated (validation.ts,
+ * which may give the agent follow-up turns through `runTurn`); what changed, what the agent
+ * reported and the gates are then stored by finishing.
  */
 export function createProcessRunner(
   res: EngineResources,
@@ -31,10 +49,11 @@ export function createProcessRunner(
     workspaces: ReturnType<typeof createRunWorkspaces>;
     launcher: ReturnType<typeof createRunLauncher>;
     finishing: FinishingSystem;
+    validation: ValidationSystem;
   },
 ) {
   const { config, store, writer, tracing, metrics } = res;
-  const { launcher, finishing, workspaces } = deps;
+  const { launcher, finishing, workspaces, validation } = deps;
 
   /**
    * A stage's files, stored before its end is (a client that saw the end can fetch them), each
@@ -69,27 +88,26 @@ export function createProcessRunner(
       .catch((err: unknown) => log.error({ err, purpose: call.purpose }, 'llm call not recorded'));
   }
 
-  return async function runProcess(
+  /**
+   * One process of the run to its end. The first announces the run as started; a follow-up
+   * turn runs the same agent on its prompt, continuing its session, in the same workspace.
+   */
+  async function runTurn(
     record: RunRecord,
     entry: ActiveRun,
     log: Logger,
-  ): Promise<void> {
+    pty: Awaited<ReturnType<typeof loadPty>> | undefined,
+    previous: Pick<RunRecord, 'sessionUsage' | 'sessionCostUsd'> | undefined,
+    followUp?: FollowUpTurn,
+  ): Promise<AgentTurn> {
     const runId = record.id;
     const adapter = getAgent(record.agent);
     const stage = stageOf(record);
+    const turnRecord = followUp ? { ...record, ...followUp } : record;
     const plan: LaunchPlan = stage
       ? stagePlan(record)
-      : adapter.plan(record, agentContext(config, record.env));
+      : adapter.plan(turnRecord, agentContext(config, record.env));
     const parser = stage ? createStageParser() : adapter.createParser?.();
-    const pty = record.pty ? await loadPty() : undefined;
-    if (record.pty && !pty) {
-      await finishing.finalize(runId, {
-        status: 'failed',
-        errorCode: 'PTY_UNAVAILABLE',
-        errorMessage: 'node-pty is not installed on this server',
-      });
-      return;
-    }
     let lastDropped = 0;
     let markResult = (): void => undefined;
     // A coding agent's stderr end: its own words when it exits without a result.
@@ -157,6 +175,7 @@ export function createProcessRunner(
       log,
     );
     entry.proc = proc;
+    entry.softInterrupt = undefined;
     const stdin = plan.stdin === 'pipe' ? proc.stdin : null;
     if (stdin) {
       // A CLI that exits before reading its input (or after the interrupt) must not crash us.
@@ -176,7 +195,10 @@ export function createProcessRunner(
       // The agent answered: with stdin closed it has nothing more to wait for, and exits.
       stdin?.end();
     };
-    if (proc.pid !== undefined) {
+    if (proc.pid !== undefined && followUp) {
+      await store.runs.update(runId, { pid: proc.pid, pgid: proc.pgid! });
+      if (stopRequested(entry)) proc.cancel();
+    } else if (proc.pid !== undefined) {
       await res.withRunLock(runId, async () => {
         await store.runs.update(runId, { pid: proc.pid!, pgid: proc.pgid! });
         const stopping = stopRequested(entry) || entry.interruptRequested;
@@ -199,10 +221,6 @@ export function createProcessRunner(
     if (exit.signal !== null) procSpan.setAttribute('process.exit.signal', exit.signal);
     procSpan.end();
     agentStream?.end();
-    if (entry.requeueRequested && !entry.cancelRequested) {
-      await finishing.requeueRun(record.id, `the worker on ${res.owner.hostname} was drained`);
-      return;
-    }
     const facts = parser?.facts;
     const outcome = explainAgentExit(
       outcomeOf(exit, {
@@ -224,23 +242,100 @@ export function createProcessRunner(
       outcome.errorCode === 'AGENT_RATE_LIMITED' && facts?.retryAfterMs !== undefined
         ? Math.round(facts.retryAfterMs)
         : undefined;
+    const share = facts
+      ? usageShare(facts, previous)
+      : { usage: null, costUsd: null, sessionUsage: null, sessionCostUsd: null };
+    return { exit, outcome: { ...outcome, retryAfterMs }, facts, share };
+  }
+
+  return async function runProcess(
+    record: RunRecord,
+    entry: ActiveRun,
+    log: Logger,
+  ): Promise<void> {
+    const runId = record.id;
+    const pty = record.pty ? await loadPty() : undefined;
+    if (record.pty && !pty) {
+      await finishing.finalize(runId, {
+        status: 'failed',
+        errorCode: 'PTY_UNAVAILABLE',
+        errorMessage: 'node-pty is not installed on this server',
+      });
+      return;
+    }
+    const stage = stageOf(record);
+    // A CLI that reports for its whole session: this run's share against the run it resumed.
+    const resumed = record.resumeSessionId
+      ? await store.runs.lastOfSession(record.agent, record.resumeSessionId, runId)
+      : undefined;
+    const first = await runTurn(record, entry, log, pty ?? undefined, resumed);
+    const turns = [first];
+    let outcome = first.outcome;
+    let validated: RunPatch = {};
+    if (!entry.requeueRequested && first.outcome.status === 'succeeded') {
+      const result = await validation.validate(record, entry, log, {
+        sessionId: first.facts?.sessionId ?? null,
+        followUp: async (turn) => {
+          const before = turns.at(-1)!.share;
+          const next = await runTurn(record, entry, log, pty ?? undefined, before, turn);
+          turns.push(next);
+          return next;
+        },
+      });
+      if (result.stopped) outcome = result.stopped;
+      validated = result.patch;
+    }
+    if (entry.requeueRequested && !entry.cancelRequested) {
+      await finishing.requeueRun(record.id, `the worker on ${res.owner.hostname} was drained`);
+      return;
+    }
     const changes = record.baseCommit ? await workspaces.recordChanges(record, log) : {};
     if (stage) await storeStageArtifacts(record, log);
-    // A CLI that reports for its whole session: this run's share against the run it resumed.
-    const previous =
-      facts?.usageScope === 'session' && record.resumeSessionId
-        ? await store.runs.lastOfSession(record.agent, record.resumeSessionId, runId)
-        : undefined;
-    await finishing.finalize(runId, { ...outcome, retryAfterMs }, exit, {
+    await finishing.finalize(runId, outcome, summedExit(turns), {
       ...changes,
-      ...(facts && {
-        sessionId: facts.sessionId ?? null,
-        resultText: facts.resultText ?? null,
-        ...usageShare(facts, previous),
-        numTurns: facts.numTurns ?? null,
-        permissionDenials: facts.permissionDenials ?? [],
-        ...(facts.model ? { model: facts.model } : {}),
-      }),
+      ...validated,
+      ...reportedFacts(turns),
     });
+  };
+}
+
+/** The run's exit as finishing records it: the last process's code, every turn's output. */
+function summedExit(turns: AgentTurn[]): ExitInfo {
+  return {
+    ...turns.at(-1)!.exit,
+    outputBytes: turns.reduce((n, t) => n + t.exit.outputBytes, 0),
+    droppedBytes: turns.reduce((n, t) => n + t.exit.droppedBytes, 0),
+  };
+}
+
+/** What the agent reported over its turns: the last answer and session, the summed usage. */
+function reportedFacts(turns: AgentTurn[]): RunPatch {
+  const withFacts = turns.filter((t) => t.facts !== undefined);
+  if (withFacts.length === 0) return {};
+  const lastWith = <K extends keyof AgentFacts>(key: K): AgentFacts[K] | undefined =>
+    withFacts.map((t) => t.facts![key]).findLast((v) => v !== undefined);
+  const shares = withFacts.map((t) => t.share);
+  const usages = shares.map((s) => s.usage).filter((u) => u !== null);
+  const costs = shares.map((s) => s.costUsd).filter((c) => c !== null);
+  const turnsCounted = withFacts.map((t) => t.facts!.numTurns).filter((n) => n !== undefined);
+  const model = lastWith('model');
+  return {
+    sessionId: lastWith('sessionId') ?? null,
+    resultText: lastWith('resultText') ?? null,
+    usage:
+      usages.length === 0
+        ? null
+        : usages.reduce((a, u) => ({
+            input: a.input + u.input,
+            output: a.output + u.output,
+            cacheRead: a.cacheRead + u.cacheRead,
+            cacheWrite: a.cacheWrite + u.cacheWrite,
+          })),
+    costUsd: costs.length === 0 ? null : costs.reduce((a, c) => a + c, 0),
+    sessionUsage: shares.at(-1)!.sessionUsage,
+    sessionCostUsd: shares.at(-1)!.sessionCostUsd,
+    numTurns: turnsCounted.length === 0 ? null : turnsCounted.reduce((a, n) => a + n, 0),
+    permissionDenials: withFacts.flatMap((t) => t.facts!.permissionDenials ?? []),
+    ...(model ? { model } : {}),
   };
 }

@@ -6,6 +6,7 @@ import {
   Framework,
   LlmRepoSettings,
   PatchbayError,
+  ValidateMode,
   type Evidence,
 } from '../../contracts/index.js';
 import { readLocatedJsonFile } from './json-lines.js';
@@ -36,6 +37,16 @@ export const RepoOverrides = z.strictObject({
   commands: z.partialRecord(CommandKind, z.string().trim().min(1).nullable()).optional(),
   /** The repository's model provider and model (read by src/llm, not the optimizer). */
   llm: LlmRepoSettings.optional(),
+  /**
+   * How its agent runs are validated when the request does not say (read by the engine, see
+   * docs/validation.md): the mode and, for `fix`, the follow-up turns at most.
+   */
+  validate: z
+    .strictObject({
+      mode: ValidateMode.optional(),
+      maxFixRounds: z.number().int().min(1).max(10).optional(),
+    })
+    .optional(),
 });
 export type RepoOverrides = z.infer<typeof RepoOverrides>;
 
