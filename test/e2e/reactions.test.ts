@@ -184,7 +184,14 @@ describe.each(topologies)('reactions on $name', (topology) => {
       onTestFinished(() => shared.drop());
       const receiver = await startReceiver();
       onTestFinished(() => receiver.close());
-      const env = { ...BASE_ENV, ...shared.env, PATCHBAY_MAX_CONCURRENT_RUNS: '4' };
+      // Healthy processes here: a lease long enough that a starved event loop on a loaded
+      // machine does not look like a dead process (the 1.5 s lease is for the kill -9 cases).
+      const env = {
+        ...BASE_ENV,
+        ...shared.env,
+        PATCHBAY_MAX_CONCURRENT_RUNS: '4',
+        PATCHBAY_RUN_LEASE_MS: '15000',
+      };
       const servers = await Promise.all(
         [0, 1, 2].map(() => startServer({ dataDir: shared.dataDir, env })),
       );
