@@ -139,9 +139,11 @@ async function waitUntil(ok: () => boolean, timeoutMs: number): Promise<boolean>
 async function stream(server: BenchServer, wsUrl: string, durationS: number) {
   const c = await Client.open(wsUrl);
   const samples: number[] = [];
+  const timeline: [number, number][] = [];
   const sampler = setInterval(() => {
     const r = readRss(server.pid);
     if (r) samples.push(r.rss);
+    if (r) timeline.push([Math.round(performance.now()), round(r.rss / MB, 1)]);
   }, 250);
   const idle = readRss(server.pid)?.rss ?? 0;
   const started = await c.call('execute', {
@@ -151,10 +153,25 @@ async function stream(server: BenchServer, wsUrl: string, durationS: number) {
   if (started.error) throw new Error(`execute refused: ${JSON.stringify(started.error)}`);
   server.trackGroup(started.result.pgid);
   const t0 = performance.now();
-  await sleep(durationS * 1000);
+  for (let left = durationS; left > 0; left -= 10) {
+    await sleep(Math.min(10, left) * 1000);
+    const at = (performance.now() - t0) / 1000;
+    line(
+      `after ${Math.round(at)} s`,
+      `${round(c.outputBytes / at / 1000, 1)} kB/s received, RSS ${round((readRss(server.pid)?.rss ?? 0) / MB, 1)} MB`,
+    );
+  }
   const bytes = c.outputBytes;
   const seconds = (performance.now() - t0) / 1000;
-  await c.call('control', { type: 'CANCEL' });
+  const asked = performance.now();
+  const cancel = await c.call('control', { type: 'CANCEL' }, 120_000);
+  const cancelAnswerMs = round(performance.now() - asked);
+  if (flag('timeline')) {
+    for (const [t, mb] of timeline.filter(([t]) => t > asked - 3000)) {
+      line(`t ${Math.round(t - asked)} ms from CANCEL`, `${mb} MB`);
+    }
+  }
+  if (cancel.result?.status !== 'canceled') throw new Error(`CANCEL: ${JSON.stringify(cancel)}`);
   clearInterval(sampler);
   const hwm = readRss(server.pid)?.hwm ?? 0;
   c.close();
@@ -166,6 +183,7 @@ async function stream(server: BenchServer, wsUrl: string, durationS: number) {
     receivedBytes: bytes,
     receivedKBps: round(bytes / seconds / 1000, 1),
     samples: samples.length,
+    cancelAnswerMs,
     peak,
   };
 }
@@ -213,6 +231,7 @@ await main('cc-executor', async (startedAt) => {
     line('server RSS idle / peak sampled', `${s.idleRssMB} / ${s.peakSampledRssMB} MB`);
     line('server VmHWM', `${s.vmHwmMB} MB`);
     line('received', `${s.receivedBytes} B (${s.receivedKBps} kB/s)`);
+    line('CANCEL answered in', `${s.cancelAnswerMs} ms`);
 
     heading(`cc-executor control: ${sessions} sessions × ${repetitions} PAUSE → RESUME → CANCEL`);
     const clients = await Promise.all(Array.from({ length: sessions }, () => Client.open(wsUrl)));

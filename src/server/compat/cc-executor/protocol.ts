@@ -133,6 +133,22 @@ export function outputMessages(type: 'stdout' | 'stderr', line: string): OutputM
   }));
 }
 
+const OUTPUT_HEAD = '{"jsonrpc":"2.0","method":"process.output","params":{"type":';
+
+/**
+ * The `process.output` notifications of one line, serialized. A short line (nearly every one)
+ * is written straight into its text: a process printing 25 000 lines a second would otherwise
+ * make as many object trees for the garbage collector.
+ */
+export function outputFrames(type: 'stdout' | 'stderr', line: string): string[] {
+  if (line.length <= MAX_CHUNK_CHARS) {
+    return [
+      `${OUTPUT_HEAD}"${type}","data":${JSON.stringify(line)},"truncated":false,"chunk_index":null,"total_chunks":null}}`,
+    ];
+  }
+  return outputMessages(type, line).map((m) => JSON.stringify(notification('process.output', m)));
+}
+
 /**
  * Reassembles lines from output events (which split text wherever the pipe did), per stream.
  * A partial line is handed out when `flush` is called (idle output, or the end).

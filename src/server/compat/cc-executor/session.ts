@@ -19,7 +19,7 @@ import {
   exitCodeOf,
   LineAssembler,
   notification,
-  outputMessages,
+  outputFrames,
   rpcError,
   statusUpdate,
   type RpcId,
@@ -31,6 +31,8 @@ export const MAX_SESSIONS = 100;
 const SEND_HIGH_WATER = 256 * 1024;
 /** A partial line (no newline yet) is sent after this long without more output. */
 const PARTIAL_LINE_MS = 1000;
+/** Events handled before the stream of one session lets the event loop take other work. */
+const YIELD_EVERY = 64;
 
 export interface CcExecutorShared {
   deps: ServerDeps;
@@ -92,12 +94,13 @@ export function handleCcExecutorSession(
   let starting = false;
   let lastPong = Date.now();
 
-  const send = (message: unknown): void => {
+  const sendText = (text: string): void => {
     if (closed || socket.readyState !== socket.OPEN) return;
-    socket.send(JSON.stringify(message), (err) => {
-      if (err) log.debug({ err }, 'cc-executor send failed');
-    });
+    // No callback per message (thousands a second when a process prints short lines): a failed
+    // write closes the socket, which ends the session.
+    socket.send(text);
   };
+  const send = (message: unknown): void => sendText(JSON.stringify(message));
   const notify = (method: string, params: unknown): void => send(notification(method, params));
   const waitForBuffer = async (): Promise<void> => {
     while (!closed && socket.bufferedAmount > SEND_HIGH_WATER) {
@@ -116,14 +119,18 @@ export function handleCcExecutorSession(
   const pump = async (current: Job, started: (err?: PatchbayError) => void): Promise<void> => {
     const lines = new LineAssembler();
     let idle: NodeJS.Timeout | undefined;
-    const sendLines = (type: 'stdout' | 'stderr', list: string[]): void => {
-      for (const line of list)
-        for (const m of outputMessages(type, line)) notify('process.output', m);
+    /** Each line's notifications, waiting whenever the client has not read enough yet. */
+    const sendLines = async (type: 'stdout' | 'stderr', list: string[]): Promise<void> => {
+      for (const line of list) {
+        for (const frame of outputFrames(type, line)) sendText(frame);
+        if (socket.bufferedAmount > SEND_HIGH_WATER) await waitForBuffer();
+      }
     };
     const flushPartial = (): void => {
-      for (const [type, text] of lines.flush()) sendLines(type, [text]);
+      for (const [type, text] of lines.flush()) void sendLines(type, [text]);
     };
     let announced = false;
+    let sinceYield = 0;
     try {
       const cursor = await deps.engine.openCursor(current.runId, 0);
       current.cursor = cursor;
@@ -134,12 +141,18 @@ export function handleCcExecutorSession(
         for (const event of batch) {
           if (event.type === 'output') {
             const stream = event.data.stream === 'stderr' ? 'stderr' : 'stdout';
-            sendLines(stream, lines.push(stream, String(event.data.text ?? '')));
+            await sendLines(stream, lines.push(stream, String(event.data.text ?? '')));
           } else if (event.type === 'status') {
             announced =
               (await onStatus(current, event, announced, started, flushPartial)) || announced;
           }
           await waitForBuffer();
+          // A backlog of events resolves cursor reads without ever leaving the microtask queue:
+          // let I/O in (a CANCEL, a pong, other sessions) every few events.
+          if (++sinceYield >= YIELD_EVERY) {
+            sinceYield = 0;
+            await new Promise((r) => setImmediate(r));
+          }
         }
         if (lines.hasPending) idle = setTimeout(flushPartial, PARTIAL_LINE_MS).unref();
       }
@@ -149,6 +162,9 @@ export function handleCcExecutorSession(
       if (!announced) started(toPatchbayError(err));
     } finally {
       clearTimeout(idle);
+      // The session closed before the process started: the execute call gets no answer, but
+      // must not wait forever either.
+      if (!announced) started(new PatchbayError('INTERNAL_ERROR', 'the session closed'));
       current.done = true;
       current.cursor?.close();
     }
