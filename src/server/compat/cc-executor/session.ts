@@ -31,8 +31,8 @@ export const MAX_SESSIONS = 100;
 const SEND_HIGH_WATER = 256 * 1024;
 /** A partial line (no newline yet) is sent after this long without more output. */
 const PARTIAL_LINE_MS = 1000;
-/** Events handled before the stream of one session lets the event loop take other work. */
-const YIELD_EVERY = 64;
+/** Lines sent before the stream of one session lets the event loop take other work. */
+const YIELD_EVERY = 256;
 
 export interface CcExecutorShared {
   deps: ServerDeps;
@@ -120,17 +120,24 @@ export function handleCcExecutorSession(
     const lines = new LineAssembler();
     let idle: NodeJS.Timeout | undefined;
     /** Each line's notifications, waiting whenever the client has not read enough yet. */
+    let sinceYield = 0;
     const sendLines = async (type: 'stdout' | 'stderr', list: string[]): Promise<void> => {
       for (const line of list) {
         for (const frame of outputFrames(type, line)) sendText(frame);
         if (socket.bufferedAmount > SEND_HIGH_WATER) await waitForBuffer();
+        // A backlog (one event can hold thousands of lines, and cursor reads of a backlog never
+        // leave the microtask queue) would keep everything else out: let I/O in (a CANCEL, a
+        // pong, the run's own exit, other sessions) every few hundred lines.
+        if (++sinceYield >= YIELD_EVERY) {
+          sinceYield = 0;
+          await new Promise((r) => setImmediate(r));
+        }
       }
     };
     const flushPartial = (): void => {
       for (const [type, text] of lines.flush()) void sendLines(type, [text]);
     };
     let announced = false;
-    let sinceYield = 0;
     try {
       const cursor = await deps.engine.openCursor(current.runId, 0);
       current.cursor = cursor;
@@ -147,12 +154,6 @@ export function handleCcExecutorSession(
               (await onStatus(current, event, announced, started, flushPartial)) || announced;
           }
           await waitForBuffer();
-          // A backlog of events resolves cursor reads without ever leaving the microtask queue:
-          // let I/O in (a CANCEL, a pong, other sessions) every few events.
-          if (++sinceYield >= YIELD_EVERY) {
-            sinceYield = 0;
-            await new Promise((r) => setImmediate(r));
-          }
         }
         if (lines.hasPending) idle = setTimeout(flushPartial, PARTIAL_LINE_MS).unref();
       }
