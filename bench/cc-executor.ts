@@ -175,7 +175,8 @@ async function stream(server: BenchServer, wsUrl: string, durationS: number) {
   clearInterval(sampler);
   const hwm = readRss(server.pid)?.hwm ?? 0;
   c.close();
-  const peak = Math.max(...samples);
+  // As the flood benchmark: the higher of the samples and the kernel's high-water mark.
+  const peak = Math.max(...samples, hwm);
   return {
     idleRssMB: round(idle / MB, 1),
     peakSampledRssMB: round(peak / MB, 1),
@@ -287,9 +288,9 @@ await main('cc-executor', async (startedAt) => {
         },
         targets: [
           {
-            name: 'peak server RSS while streaming',
+            name: 'peak server RSS while streaming (samples and VmHWM)',
             target: '< 100 MB',
-            actual: s.peakSampledRssMB,
+            actual: round(s.peak / MB, 1),
             unit: 'MB',
             pass: s.peak < RSS_TARGET_BYTES,
           },

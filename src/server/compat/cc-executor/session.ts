@@ -34,6 +34,14 @@ const PARTIAL_LINE_MS = 1000;
 /** Lines sent before the stream of one session lets the event loop take other work. */
 const YIELD_EVERY = 256;
 
+/** The TCP socket under a `ws` WebSocket (not public API: absent, frames are written one by one). */
+function rawSocket(ws: WebSocket): { cork(): void; uncork(): void } | undefined {
+  const tcp = (ws as unknown as { _socket?: { cork?: unknown; uncork?: unknown } })._socket;
+  return tcp && typeof tcp.cork === 'function' && typeof tcp.uncork === 'function'
+    ? (tcp as { cork(): void; uncork(): void })
+    : undefined;
+}
+
 export interface CcExecutorShared {
   deps: ServerDeps;
   /** Open sessions of this server, for the limit and /healthz. */
@@ -119,19 +127,28 @@ export function handleCcExecutorSession(
   const pump = async (current: Job, started: (err?: PatchbayError) => void): Promise<void> => {
     const lines = new LineAssembler();
     let idle: NodeJS.Timeout | undefined;
-    /** Each line's notifications, waiting whenever the client has not read enough yet. */
     let sinceYield = 0;
+    /** Each line's notifications, waiting whenever the client has not read enough yet. */
     const sendLines = async (type: 'stdout' | 'stderr', list: string[]): Promise<void> => {
-      for (const line of list) {
-        for (const frame of outputFrames(type, line)) sendText(frame);
-        if (socket.bufferedAmount > SEND_HIGH_WATER) await waitForBuffer();
-        // A backlog (one event can hold thousands of lines, and cursor reads of a backlog never
-        // leave the microtask queue) would keep everything else out: let I/O in (a CANCEL, a
-        // pong, the run's own exit, other sessions) every few hundred lines.
-        if (++sinceYield >= YIELD_EVERY) {
-          sinceYield = 0;
-          await new Promise((r) => setImmediate(r));
+      // One write for many frames: a frame per line is one system call per line otherwise.
+      const tcp = rawSocket(socket);
+      tcp?.cork();
+      try {
+        for (const line of list) {
+          for (const frame of outputFrames(type, line)) sendText(frame);
+          // A backlog (one event can hold thousands of lines, and cursor reads of a backlog
+          // never leave the microtask queue) would keep everything else out: let I/O in (a
+          // CANCEL, a pong, the run's own exit, other sessions) every few hundred lines.
+          if (++sinceYield >= YIELD_EVERY || socket.bufferedAmount > SEND_HIGH_WATER) {
+            sinceYield = 0;
+            tcp?.uncork();
+            await new Promise((r) => setImmediate(r));
+            await waitForBuffer();
+            tcp?.cork();
+          }
         }
+      } finally {
+        tcp?.uncork();
       }
     };
     const flushPartial = (): void => {
