@@ -205,6 +205,16 @@ describe('cc_executor WebSocket protocol', () => {
     for (const c of sessions) expect(c.of('process.completed')).toEqual([]);
   });
 
+  it('ends the process of a session whose client goes away', async () => {
+    const c = await connect();
+    const res = await c.execute('echo up && sleep 60');
+    const pid = res.result.pid as number;
+    trackPids(pid);
+    await waitFor(() => c.stdout() === 'up\n', 'the first line', 30_000);
+    c.close();
+    await waitFor(() => !isAlive(pid), 'the abandoned process to be gone', 15_000);
+  });
+
   it('sends ping and closes a session that answers none for two intervals', async () => {
     const quiet = await connect({ answerPings: false });
     const polite = await connect();
