@@ -24,7 +24,9 @@ const DEFAULT = ['flood', 'throughput', 'latency', 'fanout', 'burst'] as const;
  * ended the hard way and searches /proc after each (about 5 min); crash kill -9s and restarts a
  * server 30 times (about 3 min); agents-real runs the real claude, codex and gemini CLIs (installed
  * by `npm run test:agents-real`) 22 times each, by hand and through Patchbay (1-2 min); edits applies
- * 1 000 generated edits in process (a few seconds, no server).
+ * 1 000 generated edits in process (a few seconds, no server); cc-executor streams 50 kB/s through
+ * the cc_executor WebSocket for 60 s and runs 300 PAUSE → RESUME → CANCEL cycles (needs `pv`,
+ * about 3 min; `BENCH_QUICK=1` for a short pass).
  */
 const BY_NAME = [
   'worktree',
@@ -36,6 +38,7 @@ const BY_NAME = [
   'crash',
   'agents-real',
   'edits',
+  'cc-executor',
 ] as const;
 const ALL = [...DEFAULT, ...BY_NAME] as const;
 /** A benchmark that runs longer than this is killed and counted as failed. */
@@ -86,6 +89,8 @@ function headline(name: string, r: unknown): string {
       return `after kill -9 + restart, runs left unfinished flood/queue/callback ${g('flood.stuckRuns')}/${g('queue.stuckRuns')}/${g('callback.stuckRuns')}, event gaps ${g('queue.eventProblems')}, callback problems ${g('callback.callbackProblems')}`;
     case 'edits':
       return `${g('correctPercent')} % of ${g('edits')} drifted edits applied correctly, ${g('refused')} refused, ${g('wrongPlace')} at a wrong place`;
+    case 'cc-executor':
+      return `peak RSS ${g('stream.peakSampledRssMB')} MB at ${g('stream.receivedKBps')} kB/s; ${g('control.passed')}/${g('control.cycles')} PAUSE → RESUME → CANCEL cycles passed, ${g('control.orphans')} orphans`;
     default:
       return '';
   }

@@ -1,5 +1,11 @@
 export { getAgent, listAgents } from './registry.js';
-export { assertCommandAllowed, shellAgent } from './shell/shell-agent.js';
+export {
+  assertArgvAllowed,
+  assertCommandAllowed,
+  assertScriptAllowed,
+  shellAgent,
+} from './shell/shell-agent.js';
+export { commandsOfScript } from './shell/shell-script.js';
 export type {
   AgentAdapter,
   AgentCapabilities,

@@ -4,6 +4,7 @@
  * does docs/config.md (`npm run docs`; a test fails when it is stale).
  */
 import type { LlmProviderName } from '../contracts/index.js';
+import { compatSettings, type CompatLayer } from './settings/compat.js';
 import { deliverySettings } from './settings/delivery.js';
 import { executionSettings, type CredentialAgent } from './settings/execution.js';
 import { eventSettings, storeQueueSettings } from './settings/infrastructure.js';
@@ -28,6 +29,7 @@ export const settings = {
   ...requestLimitSettings,
   ...mcpSettings,
   ...eventSettings,
+  ...compatSettings,
 };
 
 export type SettingKey = keyof typeof settings;
@@ -120,4 +122,7 @@ export interface ResolvedConfig {
   eventFlushMs: number;
   mcpReadOnly: boolean;
   mcpWaitLimitMs: number;
+  /** Compatibility layers served (PATCHBAY_COMPAT). */
+  compat: CompatLayer[];
+  ccExecutorHeartbeatMs: number;
 }

@@ -94,6 +94,12 @@ export const errorCatalog = {
     kind: 'user',
     message: 'The executable is not in PATCHBAY_ALLOWED_COMMANDS.',
   },
+  COMMAND_SCRIPT_UNCHECKABLE: {
+    status: 403,
+    kind: 'user',
+    message:
+      'With PATCHBAY_ALLOWED_COMMANDS set, a shell string runs only when each of its commands can be read and is allowed; this one uses a construct that cannot be checked (details.reason).',
+  },
   WORKDIR_NOT_TRUSTED: {
     status: 403,
     kind: 'user',
@@ -432,6 +438,33 @@ export const errorCatalog = {
     kind: 'user',
     message:
       'The MCP endpoint is stateless: POST each JSON-RPC message to /mcp; there is no session stream to GET or session to DELETE.',
+  },
+  // --- compatibility layers -----------------------------------------------------------
+  CC_EXECUTOR_PROCESS_RUNNING: {
+    status: 409,
+    kind: 'user',
+    message: 'A process is already running in this cc-executor session; one runs at a time.',
+  },
+  CC_EXECUTOR_NO_PROCESS: {
+    status: 404,
+    kind: 'user',
+    message: 'No process is running in this cc-executor session.',
+  },
+  CC_EXECUTOR_SESSION_LIMIT: {
+    status: 429,
+    kind: 'user',
+    message: 'The cc-executor layer has as many WebSocket sessions open as it allows.',
+  },
+  CC_EXECUTOR_EXECUTION_NOT_FOUND: {
+    status: 404,
+    kind: 'user',
+    message:
+      'Execution not found (cc-executor executions are kept in memory by the server that ran them).',
+  },
+  CC_EXECUTOR_EXECUTION_NOT_RUNNING: {
+    status: 400,
+    kind: 'user',
+    message: 'Execution is not running.',
   },
   RUN_SECRETS_UNREADABLE: {
     status: 500,

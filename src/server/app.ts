@@ -19,6 +19,7 @@ import { createFailureThrottle } from './rate-limit.js';
 import type { ServerDeps } from './deps.js';
 import { registerDocs } from './docs.js';
 import { errorBody, sendError, toPatchbayError } from './errors.js';
+import { registerCompat } from './compat/index.js';
 import { budgetRoutes } from './routes/budgets.js';
 import { healthRoutes } from './routes/health.js';
 import { llmRoutes } from './routes/llm.js';
@@ -198,6 +199,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   app.get('/v1/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
     handleJsonRpcSocket(socket, deps, request.clientKey, request.log as Logger);
   });
+  await registerCompat(app, deps);
 
   return app;
 }

@@ -202,14 +202,22 @@ describe('allowed commands', () => {
     const disguised = join(dir, 'echo');
     symlinkSync('/bin/sh', disguised); // named like an allowed command, but it is sh
     for (const command of [
-      ['sh', '-c', 'echo pwned'],
+      ['sh', '-c', 'id'],
+      ['sh', '-c', 'echo pwned; id'],
+      ['sh', '-e', '-c', 'echo pwned'],
       ['/bin/sh', '-c', 'echo pwned'],
       [disguised, '-c', 'echo pwned'],
       ['bash', '-c', 'echo pwned'],
     ]) {
       const res = await server.api.request('POST', '/v1/runs', { command });
-      expect(res.status, command[0]).toBe(403);
-      expect(res.body.error.code, command[0]).toBe('COMMAND_NOT_ALLOWED');
+      expect(res.status, command.join(' ')).toBe(403);
+      expect(res.body.error.code, command.join(' ')).toBe('COMMAND_NOT_ALLOWED');
+    }
+    // A script the allow-list cannot be applied to is refused as such.
+    for (const script of ['echo $(id)', 'echo `id`', 'PATH=/tmp echo x', '(id)']) {
+      const res = await server.api.request('POST', '/v1/runs', { command: ['sh', '-c', script] });
+      expect(res.status, script).toBe(403);
+      expect(res.body.error.code, script).toBe('COMMAND_SCRIPT_UNCHECKABLE');
     }
     const list = await server.api.request('GET', '/v1/runs');
     expect(list.status).toBe(200);
@@ -220,6 +228,13 @@ describe('allowed commands', () => {
     const run = await server.api.createRun({ command: ['echo', 'allowed'], wait: true });
     expect(run.status).toBe('succeeded');
     expect(await server.api.output(run.id)).toBe('allowed\n');
+    // sh -c, with sh off the list, runs a script whose every command is on it.
+    const script = await server.api.createRun({
+      command: ['sh', '-c', 'echo one && true; echo two'],
+      wait: true,
+    });
+    expect(script.status).toBe('succeeded');
+    expect(await server.api.output(script.id)).toBe('one\ntwo\n');
   });
 });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CreateRunRequest } from '../../contracts/index.js';
-import { assertCommandAllowed, shellAgent } from './shell-agent.js';
+import { assertArgvAllowed, assertCommandAllowed, shellAgent } from './shell-agent.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pb-shell-'));
 /** The `ls` the child's PATH finds. */
@@ -101,5 +101,21 @@ describe('shell agent', () => {
       argv: ['sh', '-c', 'echo $HOME'],
       stdin: 'ignore',
     });
+  });
+});
+
+describe('sh -c under an allow-list', () => {
+  const check = (argv: string[], allowed = ['ls', 'echo']) =>
+    code(assertArgvAllowed(argv, { ...ctx, allowedCommands: allowed }));
+
+  it('runs a script whose every command is allowed, refuses one that is not or cannot be read', async () => {
+    expect(await check(['sh', '-c', 'ls -la && echo done'])).toBe('ok');
+    expect(await check(['sh', '-c', 'ls; rm -rf x'])).toBe('COMMAND_NOT_ALLOWED');
+    expect(await check(['sh', '-c', 'echo $(rm -rf x)'])).toBe('COMMAND_SCRIPT_UNCHECKABLE');
+    // Only the exact `sh -c <script>` form: other shells and flags stay refused.
+    expect(await check(['bash', '-c', 'ls'])).toBe('COMMAND_NOT_ALLOWED');
+    expect(await check(['sh', '-ec', 'ls'])).toBe('COMMAND_NOT_ALLOWED');
+    // A listed sh runs anything, as before.
+    expect(await check(['sh', '-c', 'rm -rf x'], ['sh'])).toBe('ok');
   });
 });

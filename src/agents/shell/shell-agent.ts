@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { PatchbayError } from '../../contracts/index.js';
 import { findExecutable } from '../find-executable.js';
 import type { AgentAdapter, AgentContext } from '../types.js';
+import { commandsOfScript } from './shell-script.js';
 
 /**
  * Enforces PATCHBAY_ALLOWED_COMMANDS. A bare name must be on the list. A path is accepted
@@ -35,6 +36,38 @@ export async function assertCommandAllowed(
   }
 }
 
+/**
+ * Applies PATCHBAY_ALLOWED_COMMANDS to every command of a `sh -c` string (see
+ * commandsOfScript: a string it cannot read is refused). No list: anything.
+ * @throws PatchbayError COMMAND_SCRIPT_UNCHECKABLE, COMMAND_NOT_ALLOWED
+ */
+export async function assertScriptAllowed(script: string, context: AgentContext): Promise<void> {
+  if (!context.allowedCommands) return;
+  for (const command of commandsOfScript(script)) await assertCommandAllowed(command, context);
+}
+
+/** `sh -c <script>` with `sh` as the child's PATH finds it: the script is what runs. */
+function shellScriptOf(command: string[]): string | undefined {
+  return command.length === 3 && command[0] === 'sh' && command[1] === '-c'
+    ? command[2]
+    : undefined;
+}
+
+/**
+ * PATCHBAY_ALLOWED_COMMANDS for a shell run's argv. With a list that does not name `sh`,
+ * `sh -c <script>` runs when every command of the script is allowed (the cc-executor layer's
+ * shell strings); a listed `sh` runs anything, as any listed executable does.
+ * @throws PatchbayError COMMAND_NOT_ALLOWED, COMMAND_SCRIPT_UNCHECKABLE
+ */
+export async function assertArgvAllowed(command: string[], context: AgentContext): Promise<void> {
+  const script = shellScriptOf(command);
+  if (script !== undefined && context.allowedCommands && !context.allowedCommands.includes('sh')) {
+    await assertScriptAllowed(script, context);
+    return;
+  }
+  await assertCommandAllowed(command[0]!, context);
+}
+
 /** Runs `command` as given: an argv array, no shell in between. */
 export const shellAgent: AgentAdapter = {
   name: 'shell',
@@ -49,7 +82,7 @@ export const shellAgent: AgentAdapter = {
         fields: [{ path: 'command', message: 'NUL byte' }],
       });
     }
-    await assertCommandAllowed(command[0], context);
+    await assertArgvAllowed(command, context);
   },
   plan(run) {
     return { argv: run.command ?? [], stdin: 'ignore' };

@@ -10,7 +10,7 @@ import type { createRunLauncher } from '../run-containment.js';
 import type { createRunWorkspaces } from '../run-workspaces.js';
 import { startRunSpans } from '../run-tracing.js';
 import { UNREADABLE_SECRET } from '../../store/index.js';
-import { assertCommandAllowed } from '../../agents/index.js';
+import { assertArgvAllowed } from '../../agents/index.js';
 import type { FinishingSystem } from './finishing.js';
 import { createProcessRunner } from './process.js';
 import type { ValidationSystem } from './validation.js';
@@ -95,7 +95,7 @@ export function createExecutionSystem(
     if (!config.allowedCommands) return;
     if (stageOf(record)) assertOptimizerAllowed(config.allowedCommands);
     else if (record.agent === 'shell' && record.command?.[0]) {
-      await assertCommandAllowed(record.command[0], agentContext(config, record.env));
+      await assertArgvAllowed(record.command, agentContext(config, record.env));
     }
   }
 
