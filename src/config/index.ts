@@ -10,6 +10,7 @@ export {
 } from './load.js';
 export { settings, type ResolvedConfig, type SettingKey } from './schema.js';
 export { agentCredentialEnv, type CredentialAgent } from './settings/execution.js';
+export { CompatLayer } from './settings/compat.js';
 export type { SettingSpec } from './settings/spec.js';
 export { llmChildEnv } from './llm-env.js';
 export { PACKAGE_NAME, packageVersion } from './version.js';

@@ -4,6 +4,7 @@
  * does docs/config.md (`npm run docs`; a test fails when it is stale).
  */
 import type { LlmProviderName } from '../contracts/index.js';
+import { compatSettings, type CompatLayer } from './settings/compat.js';
 import { deliverySettings } from './settings/delivery.js';
 import { executionSettings, type CredentialAgent } from './settings/execution.js';
 import { eventSettings, storeQueueSettings } from './settings/infrastructure.js';
@@ -26,6 +27,7 @@ export const settings = {
   ...deliverySettings,
   ...requestLimitSettings,
   ...eventSettings,
+  ...compatSettings,
 };
 
 export type SettingKey = keyof typeof settings;
@@ -115,4 +117,10 @@ export interface ResolvedConfig {
   runCreateRateLimit: number;
   authFailureLimit: number;
   eventFlushMs: number;
+  compat: CompatLayer[];
+  cursorRunnerRepositoriesPath: string | undefined;
+  cursorRunnerAgent: 'claude' | 'cursor' | 'codex' | 'gemini';
+  cursorRunnerWebhookSecret: string | undefined;
+  cursorRunnerTaskOperator: boolean;
+  cursorRunnerTaskPollMs: number;
 }

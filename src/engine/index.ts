@@ -6,6 +6,7 @@ export {
   type BudgetScopeRef,
 } from './budgets.js';
 export { deliverCallback, signPayload, type CallbackOptions } from './callbacks.js';
+export { assertSafeCallbackUrl } from './callback-target.js';
 export {
   createEngine,
   type Engine,

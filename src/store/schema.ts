@@ -277,7 +277,55 @@ export interface ScheduleFiresTable {
   run_status: string | null;
 }
 
+/** cursor-runner compat: a conversation as its clients know it (src/server/compat/cursor-runner). */
+export interface CursorRunnerConversationsTable {
+  id: string;
+  /** `conversation` (prompts run through Patchbay conversations) or `agent` (messages only). */
+  kind: string;
+  queue_type: string | null;
+  agent_id: string | null;
+  title: string | null;
+  status: string | null;
+  /** JSON object. */
+  metadata: string | null;
+  /** JSON AgentMessage[] of an `agent` conversation. */
+  messages: string | null;
+  created_at: string;
+  last_accessed_at: string;
+}
+
+/** The Patchbay conversation a cursor-runner conversation uses in one workspace. */
+export interface CursorRunnerLinksTable {
+  conversation_id: string;
+  /** `repo:<id>`, `dir:<path>` or `none`. */
+  workspace: string;
+  patchbay_conversation_id: string;
+  created_at: string;
+}
+
+export interface CursorRunnerLastConversationsTable {
+  queue_type: string;
+  conversation_id: string;
+}
+
+export interface CursorRunnerTasksTable {
+  id: number;
+  prompt: string;
+  sort_order: number;
+  /** 0 ready, 1 complete, 2 archived, 3 backlogged, 4 in progress. */
+  status: number;
+  uuid: string | null;
+  /** The run the task operator started for it, last. */
+  run_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
+  cursor_runner_conversations: CursorRunnerConversationsTable;
+  cursor_runner_links: CursorRunnerLinksTable;
+  cursor_runner_last_conversations: CursorRunnerLastConversationsTable;
+  cursor_runner_tasks: CursorRunnerTasksTable;
   artifacts: ArtifactsTable;
   proposals: ProposalsTable;
   workers: WorkersTable;
