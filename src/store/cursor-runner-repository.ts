@@ -1,9 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type {
-  CursorRunnerConversationsTable,
-  CursorRunnerTasksTable,
-  Database,
-} from './schema.js';
+import type { CursorRunnerConversationsTable, CursorRunnerTasksTable, Database } from './schema.js';
 
 /** A cursor-runner conversation row (its messages come from the Patchbay conversations). */
 export interface CursorRunnerConversationRecord {
@@ -151,9 +147,7 @@ export function createCursorRunnerRepository(db: Kysely<Database>): CursorRunner
           ...(patch.metadata !== undefined
             ? { metadata: patch.metadata ? JSON.stringify(patch.metadata) : null }
             : {}),
-          ...(patch.lastAccessedAt !== undefined
-            ? { last_accessed_at: patch.lastAccessedAt }
-            : {}),
+          ...(patch.lastAccessedAt !== undefined ? { last_accessed_at: patch.lastAccessedAt } : {}),
         })
         .where('id', '=', id)
         .execute();
@@ -273,7 +267,10 @@ export function createCursorRunnerRepository(db: Kysely<Database>): CursorRunner
       return this.getTask(id);
     },
     async deleteTask(id) {
-      const result = await db.deleteFrom('cursor_runner_tasks').where('id', '=', id).executeTakeFirst();
+      const result = await db
+        .deleteFrom('cursor_runner_tasks')
+        .where('id', '=', id)
+        .executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
     },
   };

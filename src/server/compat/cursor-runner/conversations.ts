@@ -36,9 +36,7 @@ export interface ConversationDeps {
 
 /** A `repository` that is one directory name, or a path of names, never `..` or absolute. */
 function isPlainName(name: string): boolean {
-  return (
-    !isAbsolute(name) && name.split(/[\\/]/).every((part) => part !== '' && part !== '..')
-  );
+  return !isAbsolute(name) && name.split(/[\\/]/).every((part) => part !== '' && part !== '..');
 }
 
 /**
@@ -132,7 +130,10 @@ export function createConversationMap(deps: ConversationDeps) {
     },
     /** Where `repository` is: a registered repository (name or id) or a directory under the root. */
     async workspace(repository: string | undefined): Promise<Workspace> {
-      if (!repository) return root ? { key: `dir:${root}`, create: { workdir: root } } : { key: 'none', create: {} };
+      if (!repository)
+        return root
+          ? { key: `dir:${root}`, create: { workdir: root } }
+          : { key: 'none', create: {} };
       const registered = (await store.repos.list()).find(
         (r) => r.name === repository || r.id === repository,
       );

@@ -11,8 +11,22 @@ export interface FileNode {
 
 /** What cursor-runner's tree leaves out: VCS, dependencies, build output, caches, logs. */
 const IGNORED = new Set([
-  '.git', 'node_modules', '.next', 'dist', 'build', '.cache', 'coverage', '.nyc_output',
-  '.vscode', '.idea', '__pycache__', '.pytest_cache', '.mypy_cache', 'venv', 'env', '.env',
+  '.git',
+  'node_modules',
+  '.next',
+  'dist',
+  'build',
+  '.cache',
+  'coverage',
+  '.nyc_output',
+  '.vscode',
+  '.idea',
+  '__pycache__',
+  '.pytest_cache',
+  '.mypy_cache',
+  'venv',
+  'env',
+  '.env',
   '.DS_Store',
 ]);
 const ignored = (name: string): boolean =>

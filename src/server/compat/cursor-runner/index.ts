@@ -33,7 +33,9 @@ export function cursorRunnerCredential(
   secret: string | undefined,
 ): boolean {
   return (
-    secret !== undefined && isCursorRunnerPath(request.url) && secretMatches(providedSecret(request), secret)
+    secret !== undefined &&
+    isCursorRunnerPath(request.url) &&
+    secretMatches(providedSecret(request), secret)
   );
 }
 
@@ -92,20 +94,28 @@ export async function registerCursorRunner(app: FastifyInstance, deps: ServerDep
       scope.get(`${prefix}/working-directory/files`, { schema: { hide: true } }, async () => {
         const ws = await conversations.workspace(undefined);
         if (!ws.create.workdir) {
-          throw new CompatFailure(500, 'PATCHBAY_CURSOR_RUNNER_REPOSITORIES_PATH is not configured');
+          throw new CompatFailure(
+            500,
+            'PATCHBAY_CURSOR_RUNNER_REPOSITORIES_PATH is not configured',
+          );
         }
         return buildFileTree(ws.create.workdir);
       });
     }
-    scope.get('/repositories/api/:repository/files', { schema: { hide: true } }, async (request) => {
-      const { repository } = request.params as { repository: string };
-      const ws = await conversations.workspace(repository).catch(() => {
-        throw new CompatFailure(404, `Repository '${repository}' not found`, 'REPO_NOT_FOUND');
-      });
-      const dir = ws.create.workdir ?? (await store.repos.get(ws.create.repo!))?.path;
-      if (!dir) throw new CompatFailure(404, `Repository '${repository}' not found`, 'REPO_NOT_FOUND');
-      return buildFileTree(dir);
-    });
+    scope.get(
+      '/repositories/api/:repository/files',
+      { schema: { hide: true } },
+      async (request) => {
+        const { repository } = request.params as { repository: string };
+        const ws = await conversations.workspace(repository).catch(() => {
+          throw new CompatFailure(404, `Repository '${repository}' not found`, 'REPO_NOT_FOUND');
+        });
+        const dir = ws.create.workdir ?? (await store.repos.get(ws.create.repo!))?.path;
+        if (!dir)
+          throw new CompatFailure(404, `Repository '${repository}' not found`, 'REPO_NOT_FOUND');
+        return buildFileTree(dir);
+      },
+    );
 
     registerFeeds(
       scope,

@@ -3,13 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from '../../../observability/index.js';
 import type { ConversationMap } from './conversations.js';
 import type { Execution, ExecuteParams, Outcome } from './execution.js';
-import {
-  CompatFailure,
-  ExecuteBody,
-  QueueType,
-  newRequestId,
-  timestamp,
-} from './wire.js';
+import { CompatFailure, ExecuteBody, QueueType, newRequestId, timestamp } from './wire.js';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
@@ -31,7 +25,11 @@ function readBody(body: unknown, iterate: boolean): ExecuteParams & { callbackUr
   const parsed = ExecuteBody.safeParse(body ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new CompatFailure(400, `${issue.path.join('.') || 'body'}: ${issue.message}`, 'VALIDATION_FAILED');
+    throw new CompatFailure(
+      400,
+      `${issue.path.join('.') || 'body'}: ${issue.message}`,
+      'VALIDATION_FAILED',
+    );
   }
   const b = parsed.data;
   const requestId = b.id ?? newRequestId();
@@ -68,20 +66,28 @@ export function registerCursorRoutes(
   const requireSecret = async (request: FastifyRequest): Promise<void> => {
     if (!deps.webhookSecret) return;
     if (!secretMatches(providedSecret(request), deps.webhookSecret)) {
-      throw new CompatFailure(401, 'Unauthorized - invalid or missing webhook secret', 'UNAUTHORIZED');
+      throw new CompatFailure(
+        401,
+        'Unauthorized - invalid or missing webhook secret',
+        'UNAUTHORIZED',
+      );
     }
   };
 
   for (const iterate of [false, true]) {
     const path = iterate ? '/cursor/iterate' : '/cursor/execute';
-    app.post(path, { preHandler: requireSecret, schema: { hide: true } }, async (request, reply) => {
-      const params = readBody(request.body, iterate);
-      const started = Date.now();
-      const prepared = await execution.prepare(params);
-      const first = await execution.start(prepared);
-      const outcome = await execution.finish(params, prepared, first, started);
-      return reply.code(outcome.status).send(outcome.body);
-    });
+    app.post(
+      path,
+      { preHandler: requireSecret, schema: { hide: true } },
+      async (request, reply) => {
+        const params = readBody(request.body, iterate);
+        const started = Date.now();
+        const prepared = await execution.prepare(params);
+        const first = await execution.start(prepared);
+        const outcome = await execution.finish(params, prepared, first, started);
+        return reply.code(outcome.status).send(outcome.body);
+      },
+    );
 
     app.post(
       `${path}/async`,
@@ -94,18 +100,16 @@ export function registerCursorRoutes(
         const first = await execution.start(prepared);
         void execution
           .finish(params, prepared, first, started)
-          .catch(
-            (err: unknown): Outcome => ({
-              status: 500,
-              body: {
-                success: false,
-                requestId: params.requestId,
-                error: (err as Error).message,
-                timestamp: timestamp(),
-                runId: first.id,
-              },
-            }),
-          )
+          .catch((err: unknown): Outcome => ({
+            status: 500,
+            body: {
+              success: false,
+              requestId: params.requestId,
+              error: (err as Error).message,
+              timestamp: timestamp(),
+              runId: first.id,
+            },
+          }))
           .then((outcome) => (cb ? execution.callback(cb, outcome) : undefined))
           .catch((err: unknown) =>
             log.error({ err, requestId: params.requestId }, 'cursor-runner request failed'),
@@ -135,11 +139,13 @@ export function registerCursorRoutes(
   // A stub in cursor-runner too: acknowledged (200, so Telegram does not resend) and logged.
   app.post('/telegram/webhook', { schema: { hide: true } }, async (request, reply) => {
     const update = (request.body ?? {}) as Record<string, unknown>;
-    const updateType = ['message', 'edited_message', 'callback_query'].find(
-      (k) => update[k] !== undefined,
-    ) ?? 'unknown';
+    const updateType =
+      ['message', 'edited_message', 'callback_query'].find((k) => update[k] !== undefined) ??
+      'unknown';
     log.info({ updateType }, 'cursor-runner: telegram update received');
-    return reply.code(200).send({ success: true, received: true, updateType, timestamp: timestamp() });
+    return reply
+      .code(200)
+      .send({ success: true, received: true, updateType, timestamp: timestamp() });
   });
 }
 

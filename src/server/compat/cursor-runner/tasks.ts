@@ -115,7 +115,11 @@ export function startTaskOperator(deps: {
   async function runOne(): Promise<boolean> {
     const next = (await repo.listTasks(TaskStatus.ready))[0];
     if (!next) return false;
-    const taken = await repo.updateTask(next.id, { status: TaskStatus.inProgress }, TaskStatus.ready);
+    const taken = await repo.updateTask(
+      next.id,
+      { status: TaskStatus.inProgress },
+      TaskStatus.ready,
+    );
     if (!taken) return true;
     const tlog = log.child({ taskId: next.id });
     const params = {
