@@ -7,6 +7,7 @@ export {
 } from './budgets.js';
 export { deliverCallback, signPayload, type CallbackOptions } from './callbacks.js';
 export { assertSafeCallbackUrl } from './callback-target.js';
+export { ReactionGaveUp, type Reaction, type ReactionContext } from './reactions/types.js';
 export {
   createEngine,
   type Engine,

@@ -1,5 +1,28 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { CursorRunnerConversationsTable, CursorRunnerTasksTable, Database } from './schema.js';
+import { ulid } from './ids.js';
+import type {
+  CursorRunnerConversationsTable,
+  CursorRunnerRequestsTable,
+  CursorRunnerTasksTable,
+  Database,
+} from './schema.js';
+import { plainSecretBox, type SecretBox } from './secret-box.js';
+
+/** A cursor-runner request: its current run, and what follows that run's end. */
+export interface CursorRunnerRequestRecord {
+  id: string;
+  requestId: string;
+  runId: string;
+  params: Record<string, unknown>;
+  iterations: number;
+  callbackUrl: string | null;
+  callbackSecret: string | null;
+  taskId: number | null;
+  status: 'running' | 'done';
+  outcome: { status: number; body: Record<string, unknown> } | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
 
 /** A cursor-runner conversation row (its messages come from the Patchbay conversations). */
 export interface CursorRunnerConversationRecord {
@@ -28,6 +51,20 @@ export interface CursorRunnerTaskRecord {
 }
 
 export interface CursorRunnerRepository {
+  insertRequest(
+    r: Omit<CursorRunnerRequestRecord, 'id' | 'status' | 'outcome' | 'finishedAt'>,
+  ): Promise<CursorRunnerRequestRecord>;
+  getRequest(id: string): Promise<CursorRunnerRequestRecord | undefined>;
+  /** The request whose current run is `runId`. */
+  requestOfRun(runId: string): Promise<CursorRunnerRequestRecord | undefined>;
+  /** Moves a running request from run `from` to its next turn's run; false when it was not at `from`. */
+  advanceRequest(id: string, from: string, to: string): Promise<boolean>;
+  /** Ends a running request at run `at` with its answer; false when it was not running there. */
+  finishRequest(
+    id: string,
+    at: string,
+    outcome: NonNullable<CursorRunnerRequestRecord['outcome']>,
+  ): Promise<boolean>;
   insertConversation(c: CursorRunnerConversationRecord): Promise<void>;
   getConversation(id: string): Promise<CursorRunnerConversationRecord | undefined>;
   listConversations(kind: 'conversation' | 'agent'): Promise<CursorRunnerConversationRecord[]>;
@@ -102,8 +139,92 @@ function taskFromRow(row: Selectable<CursorRunnerTasksTable>): CursorRunnerTaskR
 /** Ids are max + 1, taken again when two inserts race for the same one. */
 const INSERT_TRIES = 5;
 
-export function createCursorRunnerRepository(db: Kysely<Database>): CursorRunnerRepository {
+function requestFromRow(
+  row: Selectable<CursorRunnerRequestsTable>,
+  secrets: SecretBox,
+): CursorRunnerRequestRecord {
   return {
+    id: row.id,
+    requestId: row.request_id,
+    runId: row.run_id,
+    params: json(row.params, {}),
+    iterations: Number(row.iterations),
+    callbackUrl: row.callback_url,
+    callbackSecret: row.callback_secret === null ? null : secrets.open(row.callback_secret),
+    taskId: row.task_id === null ? null : Number(row.task_id),
+    status: row.status as CursorRunnerRequestRecord['status'],
+    outcome: json(row.outcome, null),
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+export function createCursorRunnerRepository(
+  db: Kysely<Database>,
+  secrets: SecretBox = plainSecretBox,
+): CursorRunnerRepository {
+  return {
+    async insertRequest(r) {
+      const id = `crq_${ulid()}`;
+      await db
+        .insertInto('cursor_runner_requests')
+        .values({
+          id,
+          request_id: r.requestId,
+          run_id: r.runId,
+          params: JSON.stringify(r.params),
+          iterations: r.iterations,
+          callback_url: r.callbackUrl,
+          callback_secret: r.callbackSecret === null ? null : secrets.seal(r.callbackSecret),
+          task_id: r.taskId,
+          status: 'running',
+          outcome: null,
+          started_at: r.startedAt,
+          finished_at: null,
+        })
+        .execute();
+      return (await this.getRequest(id))!;
+    },
+    async getRequest(id) {
+      const row = await db
+        .selectFrom('cursor_runner_requests')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row ? requestFromRow(row, secrets) : undefined;
+    },
+    async requestOfRun(runId) {
+      const row = await db
+        .selectFrom('cursor_runner_requests')
+        .selectAll()
+        .where('run_id', '=', runId)
+        .executeTakeFirst();
+      return row ? requestFromRow(row, secrets) : undefined;
+    },
+    async advanceRequest(id, from, to) {
+      const result = await db
+        .updateTable('cursor_runner_requests')
+        .set((eb) => ({ run_id: to, iterations: eb('iterations', '+', 1) }))
+        .where('id', '=', id)
+        .where('run_id', '=', from)
+        .where('status', '=', 'running')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+    async finishRequest(id, at, outcome) {
+      const result = await db
+        .updateTable('cursor_runner_requests')
+        .set({
+          status: 'done',
+          outcome: JSON.stringify(outcome),
+          finished_at: new Date().toISOString(),
+        })
+        .where('id', '=', id)
+        .where('run_id', '=', at)
+        .where('status', '=', 'running')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
     async insertConversation(c) {
       await db
         .insertInto('cursor_runner_conversations')

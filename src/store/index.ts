@@ -85,6 +85,7 @@ export type {
 export type { LlmCallRecord, LlmCallRepository } from './llm-calls-repository.js';
 export type {
   CursorRunnerConversationRecord,
+  CursorRunnerRequestRecord,
   CursorRunnerRepository,
   CursorRunnerTaskRecord,
 } from './cursor-runner-repository.js';

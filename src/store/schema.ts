@@ -64,6 +64,8 @@ export interface RunsTable {
   /** 1 for the first start; +1 per retry after a lost worker or a drain. */
   attempt: number;
   schedule_id: string | null;
+  /** The compatibility layer that made the run (migration 0020). */
+  origin: string | null;
   /** `agent`, or `optimize.<stage>`; null in rows from before migration 0011 means `agent`. */
   kind: string | null;
   parent_id: string | null;
@@ -321,7 +323,30 @@ export interface CursorRunnerTasksTable {
   updated_at: string;
 }
 
+/** A cursor-runner request in flight or done: its current run and what follows its end. */
+export interface CursorRunnerRequestsTable {
+  id: string;
+  /** The client's `id`, or one made up as cursor-runner did. */
+  request_id: string;
+  /** The run of its current turn. */
+  run_id: string;
+  /** JSON RequestParams (compat/cursor-runner/requests.ts). */
+  params: string;
+  iterations: number;
+  callback_url: string | null;
+  /** Sealed with the store's secret box. */
+  callback_secret: string | null;
+  task_id: number | null;
+  /** running | done */
+  status: string;
+  /** JSON of the answer (cursor-runner's body and status) once done. */
+  outcome: string | null;
+  started_at: string;
+  finished_at: string | null;
+}
+
 export interface Database {
+  cursor_runner_requests: CursorRunnerRequestsTable;
   cursor_runner_conversations: CursorRunnerConversationsTable;
   cursor_runner_links: CursorRunnerLinksTable;
   cursor_runner_last_conversations: CursorRunnerLastConversationsTable;

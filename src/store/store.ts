@@ -143,7 +143,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     artifacts: createArtifactRepository(handle.db),
     proposals: createProposalRepository(handle.db),
     llmCalls: createLlmCallRepository(handle.db),
-    cursorRunner: createCursorRunnerRepository(handle.db),
+    cursorRunner: createCursorRunnerRepository(handle.db, options.secrets),
     async ping() {
       try {
         await sql`select 1`.execute(handle.db);

@@ -1,6 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ResolvedConfig } from '../../config/index.js';
+import type { Engine, Reaction } from '../../engine/index.js';
+import type { Logger, Metrics } from '../../observability/index.js';
+import type { Store } from '../../store/index.js';
 import type { ServerDeps } from '../deps.js';
 import { cursorRunnerCredential, registerCursorRunner } from './cursor-runner/index.js';
+import { cursorRunnerReaction } from './cursor-runner/reaction.js';
 
 /**
  * The compatibility layers PATCHBAY_COMPAT turns on, each in its own folder: clients of the
@@ -19,4 +24,37 @@ export function hasCompatCredential(request: FastifyRequest, deps: ServerDeps): 
     deps.config.compat.includes('cursor-runner') &&
     cursorRunnerCredential(request, deps.config.cursorRunnerWebhookSecret)
   );
+}
+
+/**
+ * The reactions of the enabled layers, for the engine of every process sharing the store (a
+ * server, an API node, a worker): any of them may take a reaction's row. `bind` hands them the
+ * engine once it is made.
+ */
+export function compatReactions(options: {
+  config: ResolvedConfig;
+  store: Store;
+  log: Logger;
+  metrics: Metrics;
+}): { reactions: Reaction[]; bind(engine: Engine): void } {
+  let bound: Engine | undefined;
+  const engine = (): Engine => {
+    if (!bound) throw new Error('compat reactions used before the engine was made');
+    return bound;
+  };
+  const reactions = options.config.compat.includes('cursor-runner')
+    ? [
+        cursorRunnerReaction({
+          ...options,
+          log: options.log.child({ compat: 'cursor-runner' }),
+          engine,
+        }),
+      ]
+    : [];
+  return {
+    reactions,
+    bind(e) {
+      bound = e;
+    },
+  };
 }

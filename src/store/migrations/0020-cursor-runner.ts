@@ -4,6 +4,9 @@ import type { Kysely } from 'kysely';
 // (each mapped onto one Patchbay conversation per workspace), the "last conversation" of each
 // queue, the voice agent's conversations (stored messages only) and the task list.
 export async function up(db: Kysely<unknown>): Promise<void> {
+  // Which compatibility layer made a run: its reaction (the next turn, the callback) follows
+  // the run's end.
+  await db.schema.alterTable('runs').addColumn('origin', 'text').execute();
   await db.schema
     .createTable('cursor_runner_conversations')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -47,6 +50,27 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
+  // A request in flight: its current run, and what it needs once that run ends.
+  await db.schema
+    .createTable('cursor_runner_requests')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('request_id', 'text', (c) => c.notNull())
+    .addColumn('run_id', 'text', (c) => c.notNull())
+    .addColumn('params', 'text', (c) => c.notNull())
+    .addColumn('iterations', 'integer', (c) => c.notNull())
+    .addColumn('callback_url', 'text')
+    .addColumn('callback_secret', 'text')
+    .addColumn('task_id', 'integer')
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('outcome', 'text')
+    .addColumn('started_at', 'text', (c) => c.notNull())
+    .addColumn('finished_at', 'text')
+    .execute();
+  await db.schema
+    .createIndex('cursor_runner_requests_run_idx')
+    .on('cursor_runner_requests')
+    .columns(['run_id'])
+    .execute();
   await db.schema
     .createIndex('cursor_runner_tasks_ready_idx')
     .on('cursor_runner_tasks')
@@ -55,8 +79,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropTable('cursor_runner_requests').execute();
   await db.schema.dropTable('cursor_runner_tasks').execute();
   await db.schema.dropTable('cursor_runner_last_conversations').execute();
   await db.schema.dropTable('cursor_runner_links').execute();
   await db.schema.dropTable('cursor_runner_conversations').execute();
+  await db.schema.alterTable('runs').dropColumn('origin').execute();
 }

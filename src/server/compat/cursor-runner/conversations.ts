@@ -29,7 +29,8 @@ export interface Workspace {
 
 export interface ConversationDeps {
   config: ResolvedConfig;
-  engine: Engine;
+  /** The engine, once made (see ExecutionDeps). */
+  engine: () => Engine;
   store: Store;
   hub: FeedHub;
 }
@@ -54,7 +55,7 @@ export function createConversationMap(deps: ConversationDeps) {
   async function view(record: CursorRunnerConversationRecord): Promise<CursorRunnerConversation> {
     const ids = await repo.listLinks(record.id);
     const all: ConversationMessage[] = [];
-    for (const id of ids) all.push(...(await engine.getConversation(id)).messages);
+    for (const id of ids) all.push(...(await engine().getConversation(id)).messages);
     all.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     const messages = all.map((m) => ({
       role: m.role === 'user' ? ('user' as const) : ('assistant' as const),
@@ -154,7 +155,7 @@ export function createConversationMap(deps: ConversationDeps) {
     async patchbayConversation(conversationId: string, ws: Workspace): Promise<string> {
       const known = await repo.getLink(conversationId, ws.key);
       if (known) return known;
-      const made = await engine.createConversation({
+      const made = await engine().createConversation({
         agent: config.cursorRunnerAgent,
         title: `cursor-runner ${conversationId}`,
         ...ws.create,

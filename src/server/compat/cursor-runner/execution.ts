@@ -1,8 +1,8 @@
 import type { ResolvedConfig } from '../../../config/index.js';
 import type { Run } from '../../../contracts/index.js';
-import { assertSafeCallbackUrl, deliverCallback, type Engine } from '../../../engine/index.js';
-import type { Logger, Metrics } from '../../../observability/index.js';
-import type { Store } from '../../../store/index.js';
+import { assertSafeCallbackUrl, type Engine } from '../../../engine/index.js';
+import type { Logger } from '../../../observability/index.js';
+import type { CursorRunnerRequestRecord, RunRecord, Store } from '../../../store/index.js';
 import type { ConversationMap } from './conversations.js';
 import {
   CompatFailure,
@@ -24,6 +24,17 @@ export interface ExecuteParams {
   maxIterations?: number;
 }
 
+/** What a stored request keeps of its parameters (the `params` of its row). */
+export interface RequestParams {
+  prompt: string;
+  repository: string | null;
+  branchName: string | null;
+  maxIterations: number | null;
+  /** The cursor-runner conversation, and the Patchbay conversation its turns run in. */
+  conversationId: string;
+  patchbayId: string;
+}
+
 export interface Callback {
   url: string;
   secret: string | undefined;
@@ -34,12 +45,17 @@ export interface Outcome {
   body: SuccessBody | FailureBody;
 }
 
+/** The runs' `origin`: their reaction is this layer's (reaction.ts). */
+export const ORIGIN = 'cursor-runner';
+
 /** What a turn after the first says, as cursor-runner's iterate did. */
 export const CONTINUE_PROMPT =
   'If an error or issue occurred above, please resume this solution by debugging or resolving previous issues as much as possible. Try new approaches.';
 
 /** Output kept per stream in a response (the run's events keep all of it). */
 const MAX_TEXT = 1024 * 1024;
+/** How often a waiting request looks whether its reaction has ended it. */
+const WAIT_POLL_MS = 100;
 
 /** Run ends that another turn cannot mend. */
 const FINAL_ERRORS = new Set([
@@ -65,26 +81,42 @@ export function splitCallback(raw: string, configured: string | undefined): Call
   return { url: url.toString(), secret: secret || undefined };
 }
 
-export interface ExecutionDeps {
-  config: ResolvedConfig;
-  engine: Engine;
-  store: Store;
-  log: Logger;
-  metrics: Metrics;
-  conversations: ConversationMap;
-  version: string;
+/** Whether a request goes on after the turn that just ended (iterate only). */
+export function continues(request: CursorRunnerRequestRecord, turn: RunRecord): boolean {
+  const max = (request.params as unknown as RequestParams).maxIterations;
+  return (
+    max !== null &&
+    request.iterations < max &&
+    turn.status === 'failed' &&
+    !FINAL_ERRORS.has(turn.errorCode ?? '')
+  );
 }
 
-/** Runs cursor-runner requests as runs of Patchbay conversations, and answers as it did. */
+export interface ExecutionDeps {
+  config: ResolvedConfig;
+  /** The engine (bound once made: the reaction that uses this is given to the engine first). */
+  engine: () => Engine;
+  store: Store;
+  log: Logger;
+  conversations: ConversationMap;
+}
+
+/**
+ * Runs cursor-runner requests as runs of Patchbay conversations and answers as it did. A
+ * request is a row (`cursor_runner_requests`) pointing at the run of its current turn; the
+ * layer's reaction (reaction.ts) follows each turn's end wherever it ran: the next turn, or the
+ * answer and the callback. The HTTP side only starts requests and waits for their answers.
+ */
 export function createExecution(deps: ExecutionDeps) {
-  const { config, engine, log, conversations } = deps;
+  const { config, store, conversations } = deps;
+  const repo = store.cursorRunner;
 
   /** stdout and stderr text of a run, from its events. */
   async function texts(runId: string): Promise<{ stdout: string; stderr: string }> {
     const out = { stdout: '', stderr: '' };
     let after = 0;
     for (;;) {
-      const page = await engine.listEvents(runId, after, 1000);
+      const page = await deps.engine().listEvents(runId, after, 1000);
       for (const e of page.events) {
         if (e.type !== 'output') continue;
         const stream = e.data.stream === 'stderr' ? 'stderr' : 'stdout';
@@ -96,72 +128,33 @@ export function createExecution(deps: ExecutionDeps) {
     return out;
   }
 
-  /** Checks the request and finds where it runs, before anything is started. */
-  async function prepare(params: ExecuteParams) {
-    if (!params.prompt) throw new CompatFailure(400, 'prompt is required', 'VALIDATION_FAILED');
-    const ws = await conversations.workspace(params.repository);
-    const conversationId = await conversations.resolve(params.conversationId, params.queueType);
-    const patchbayId = await conversations.patchbayConversation(conversationId, ws);
-    return { prompt: params.prompt, conversationId, patchbayId };
-  }
-
-  /** Starts a turn: the run is created (and refused: budgets, agent missing) now. */
-  async function start(patchbayId: string, prompt: string): Promise<Run> {
-    const run = await engine.postMessage(patchbayId, { prompt });
-    void conversations.changed(patchbayId, 'message_added');
+  /** A turn of a request: a run of its Patchbay conversation, marked as this layer's. */
+  async function startTurn(p: RequestParams, prompt: string): Promise<Run> {
+    const run = await deps
+      .engine()
+      .createRun({ prompt, conversationId: p.patchbayId }, { origin: ORIGIN });
     return run;
   }
 
-  async function turn(patchbayId: string, prompt: string, started?: Run): Promise<Run> {
-    const run = started ?? (await start(patchbayId, prompt));
-    const ended = await engine.waitForRun(run.id);
-    void conversations.changed(
-      patchbayId,
-      ended.error?.code === 'AGENT_CONTEXT_WINDOW_EXCEEDED' ? 'summarized' : 'message_added',
-    );
-    return ended;
-  }
-
-  /**
-   * Runs the request to its end: one turn (execute), or up to maxIterations turns (iterate),
-   * each continuing the session of the one before, while a turn fails with something another
-   * turn may mend. Answers with cursor-runner's body and status.
-   */
-  async function finish(
-    params: ExecuteParams,
-    prepared: Awaited<ReturnType<typeof prepare>>,
-    first: Run,
-    started: number,
-  ): Promise<Outcome> {
-    const max = params.maxIterations;
-    let last = await turn(prepared.patchbayId, prepared.prompt, first);
-    let iterations = 1;
-    while (
-      max !== undefined &&
-      iterations < max &&
-      last.status === 'failed' &&
-      !FINAL_ERRORS.has(last.error?.code ?? '')
-    ) {
-      last = await turn(prepared.patchbayId, CONTINUE_PROMPT);
-      iterations++;
-    }
+  /** cursor-runner's answer for a request whose last turn is `last`. */
+  async function answer(request: CursorRunnerRequestRecord, last: Run): Promise<Outcome> {
+    const p = request.params as unknown as RequestParams;
+    const max = p.maxIterations;
     const { stdout, stderr } = await texts(last.id);
     const output = last.resultText ?? stdout;
-    const duration = `${Date.now() - started}ms`;
     const common = {
-      requestId: params.requestId,
-      repository: params.repository ?? null,
-      duration,
+      requestId: request.requestId,
+      repository: p.repository,
+      duration: `${Date.now() - Date.parse(request.startedAt)}ms`,
       timestamp: timestamp(),
       runId: last.id,
-      conversationId: prepared.conversationId,
-      ...(max !== undefined ? { iterations, maxIterations: max } : {}),
+      conversationId: p.conversationId,
+      ...(max !== null ? { iterations: request.iterations, maxIterations: max } : {}),
     };
     const errorText = last.error ? `${last.error.code}: ${last.error.message}` : null;
     // A turn that ended with an exit code answers as cursor-runner did (success: true, the
     // code inside); one killed or never started (timeout, cancel, setup) is a failure.
-    const iterateFailed = max !== undefined && last.status !== 'succeeded';
-    if (last.exitCode === null || iterateFailed) {
+    if (last.exitCode === null || (max !== null && last.status !== 'succeeded')) {
       const body: FailureBody = {
         success: false,
         ...common,
@@ -170,53 +163,68 @@ export function createExecution(deps: ExecutionDeps) {
         output,
         ...(last.error ? { code: last.error.code } : {}),
       };
-      return { status: max !== undefined ? 422 : 500, body } satisfies Outcome;
+      return { status: max !== null ? 422 : 500, body };
     }
     const body: SuccessBody = {
       success: true,
       ...common,
-      ...(params.branchName ? { branchName: params.branchName } : {}),
-      command: [config.cursorRunnerAgent, '--print', '--force', prepared.prompt],
+      ...(p.branchName ? { branchName: p.branchName } : {}),
+      command: [config.cursorRunnerAgent, '--print', '--force', p.prompt],
       output,
       error: stderr || (last.status === 'succeeded' ? null : errorText),
       exitCode: last.exitCode,
     };
-    return { status: 200, body } satisfies Outcome;
-  }
-
-  /** POSTs the outcome to the callback in cursor-runner's format; retried and recorded. */
-  async function callback(cb: Callback, outcome: Outcome): Promise<void> {
-    const runId = outcome.body.runId;
-    if (!runId) return;
-    const headers: Record<string, string> = { 'user-agent': 'cursor-runner/1.0' };
-    if (cb.secret) {
-      headers['x-webhook-secret'] = cb.secret;
-      headers['x-cursor-runner-secret'] = cb.secret;
-    }
-    const run = await engine.getRun(runId);
-    await deliverCallback(run, cb.url, {
-      options: {
-        secret: undefined,
-        maxAttempts: config.callbackMaxAttempts,
-        backoffMs: config.callbackBackoffMs,
-        timeoutMs: config.callbackTimeoutMs,
-        userAgent: 'cursor-runner/1.0',
-        allowPrivate: config.allowPrivateCallbackUrls,
-      },
-      repository: deps.store.callbacks,
-      log: log.child({ runId, requestId: outcome.body.requestId }),
-      metrics: deps.metrics,
-      payload: { body: JSON.stringify(outcome.body), headers },
-    });
+    return { status: 200, body };
   }
 
   return {
-    prepare,
-    /** Starts the first turn of a prepared request. */
-    start: (prepared: Awaited<ReturnType<typeof prepare>>) =>
-      start(prepared.patchbayId, prepared.prompt),
-    finish,
-    callback,
+    answer,
+    startTurn,
+    /**
+     * Checks a request and starts its first turn: refusals (no prompt, unknown repository,
+     * budgets, agent missing) are thrown before anything runs. Returns the stored request.
+     */
+    async begin(
+      params: ExecuteParams,
+      options: { callback?: Callback; taskId?: number } = {},
+    ): Promise<CursorRunnerRequestRecord> {
+      if (!params.prompt) throw new CompatFailure(400, 'prompt is required', 'VALIDATION_FAILED');
+      const startedAt = new Date().toISOString();
+      const ws = await conversations.workspace(params.repository);
+      const conversationId = await conversations.resolve(params.conversationId, params.queueType);
+      const patchbayId = await conversations.patchbayConversation(conversationId, ws);
+      const p: RequestParams = {
+        prompt: params.prompt,
+        repository: params.repository ?? null,
+        branchName: params.branchName ?? null,
+        maxIterations: params.maxIterations ?? null,
+        conversationId,
+        patchbayId,
+      };
+      const run = await startTurn(p, p.prompt);
+      return repo.insertRequest({
+        requestId: params.requestId,
+        runId: run.id,
+        params: p as unknown as Record<string, unknown>,
+        iterations: 1,
+        callbackUrl: options.callback?.url ?? null,
+        callbackSecret: options.callback?.secret ?? null,
+        taskId: options.taskId ?? null,
+        startedAt,
+      });
+    },
+    /** Waits until the request's reaction has answered it (after its last turn). */
+    async wait(id: string): Promise<Outcome> {
+      for (;;) {
+        const request = await repo.getRequest(id);
+        if (!request) throw new CompatFailure(500, `request ${id} is gone`);
+        if (request.status === 'done' && request.outcome) {
+          return request.outcome as unknown as Outcome;
+        }
+        await deps.engine().waitForRun(request.runId);
+        await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
+      }
+    },
     /** The callback URL, checked as a run's would be; throws cursor-runner's 400. */
     async checkCallback(raw: string): Promise<Callback> {
       const cb = splitCallback(raw, config.cursorRunnerWebhookSecret);

@@ -48,16 +48,25 @@ export async function registerCursorRunner(app: FastifyInstance, deps: ServerDep
   const { config, engine, store, log } = deps;
   const clog = log.child({ compat: 'cursor-runner' });
   const hub = createFeedHub(clog);
-  const conversations = createConversationMap({ config, engine, store, hub });
+  const conversations = createConversationMap({ config, engine: () => engine, store, hub });
   const execution = createExecution({
     config,
-    engine,
+    engine: () => engine,
     store,
     log: clog,
-    metrics: deps.metrics,
     conversations,
-    version: deps.version,
   });
+  // The feeds follow the runs of linked conversations, wherever the request came from.
+  const feedsOff = [
+    engine.events.on('runCreated', ({ run }) => {
+      if (run.conversationId) void conversations.changed(run.conversationId, 'message_added');
+    }),
+    engine.events.on('runFinished', ({ run }) => {
+      if (!run.conversationId) return;
+      const overflow = run.error?.code === 'AGENT_CONTEXT_WINDOW_EXCEEDED';
+      void conversations.changed(run.conversationId, overflow ? 'summarized' : 'message_added');
+    }),
+  ];
   const operator = config.cursorRunnerTaskOperator
     ? startTaskOperator({ store, execution, log: clog, pollMs: config.cursorRunnerTaskPollMs })
     : undefined;
@@ -77,6 +86,7 @@ export async function registerCursorRunner(app: FastifyInstance, deps: ServerDep
     });
     scope.addHook('onClose', async () => {
       operator?.stop();
+      for (const off of feedsOff) off();
       hub.closeAll();
     });
 

@@ -58,7 +58,7 @@ export function registerConversationRoutes(
     log: Logger;
   },
 ): void {
-  const { conversations, execution, hub, log } = deps;
+  const { conversations, execution, hub } = deps;
   const repo = deps.store.cursorRunner;
 
   for (const prefix of ['/api', '/conversations/api']) {
@@ -101,21 +101,14 @@ export function registerConversationRoutes(
           conversationId,
           queueType: 'api' as const,
         };
-        const started = Date.now();
-        const prepared = await execution.prepare(params);
-        const first = await execution.start(prepared);
-        void execution
-          .finish(params, prepared, first, started)
-          .catch((err: unknown) =>
-            log.error({ err, requestId: params.requestId }, 'cursor-runner message failed'),
-          );
+        const begun = await execution.begin(params);
         return reply.headers(noStore).send({
           success: true,
           message: 'Message accepted, processing asynchronously',
           requestId: params.requestId,
           conversationId,
           timestamp: timestamp(),
-          runId: first.id,
+          runId: begun.runId,
         });
       },
     );

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from '../../../observability/index.js';
 import type { ConversationMap } from './conversations.js';
-import type { Execution, ExecuteParams, Outcome } from './execution.js';
+import type { Execution, ExecuteParams } from './execution.js';
 import { CompatFailure, ExecuteBody, QueueType, newRequestId, timestamp } from './wire.js';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
@@ -81,10 +81,8 @@ export function registerCursorRoutes(
       { preHandler: requireSecret, schema: { hide: true } },
       async (request, reply) => {
         const params = readBody(request.body, iterate);
-        const started = Date.now();
-        const prepared = await execution.prepare(params);
-        const first = await execution.start(prepared);
-        const outcome = await execution.finish(params, prepared, first, started);
+        const begun = await execution.begin(params);
+        const outcome = await execution.wait(begun.id);
         return reply.code(outcome.status).send(outcome.body);
       },
     );
@@ -94,33 +92,16 @@ export function registerCursorRoutes(
       { preHandler: requireSecret, schema: { hide: true } },
       async (request, reply) => {
         const { callbackUrl, ...params } = readBody(request.body, iterate);
-        const started = Date.now();
-        const cb = callbackUrl ? await execution.checkCallback(callbackUrl) : undefined;
-        const prepared = await execution.prepare(params);
-        const first = await execution.start(prepared);
-        void execution
-          .finish(params, prepared, first, started)
-          .catch((err: unknown): Outcome => ({
-            status: 500,
-            body: {
-              success: false,
-              requestId: params.requestId,
-              error: (err as Error).message,
-              timestamp: timestamp(),
-              runId: first.id,
-            },
-          }))
-          .then((outcome) => (cb ? execution.callback(cb, outcome) : undefined))
-          .catch((err: unknown) =>
-            log.error({ err, requestId: params.requestId }, 'cursor-runner request failed'),
-          );
+        const callback = callbackUrl ? await execution.checkCallback(callbackUrl) : undefined;
+        // The answer goes to the callback from the reaction that ends the request.
+        const begun = await execution.begin(params, callback ? { callback } : {});
         return reply.code(200).send({
           success: true,
           message: 'Request accepted, processing asynchronously',
           requestId: params.requestId,
           timestamp: timestamp(),
-          runId: first.id,
-          conversationId: prepared.conversationId,
+          runId: begun.runId,
+          conversationId: (begun.params as { conversationId?: string }).conversationId,
         });
       },
     );

@@ -130,19 +130,16 @@ export function startTaskOperator(deps: {
       conversationId: undefined,
       queueType: 'default' as const,
     };
-    let status = TaskStatus.backlogged;
     try {
-      const started = Date.now();
-      const prepared = await execution.prepare(params);
-      const first = await execution.start(prepared);
-      await repo.updateTask(next.id, { runId: first.id });
-      const outcome = await execution.finish(params, prepared, first, started);
-      if (outcome.body.success && outcome.body.exitCode === 0) status = TaskStatus.complete;
-      tlog.info({ runId: first.id, status }, 'task operator: task done');
+      const begun = await execution.begin(params, { taskId: next.id });
+      await repo.updateTask(next.id, { runId: begun.runId });
+      // The request's reaction marks the task complete or backlogged when its run ended.
+      const outcome = await execution.wait(begun.id);
+      tlog.info({ runId: begun.runId, success: outcome.body.success }, 'task operator: task done');
     } catch (err) {
       tlog.warn({ err }, 'task operator: the task could not run; backlogged');
+      await repo.updateTask(next.id, { status: TaskStatus.backlogged }, TaskStatus.inProgress);
     }
-    await repo.updateTask(next.id, { status }, TaskStatus.inProgress);
     return true;
   }
 
