@@ -3,7 +3,7 @@
  * client that knows only cursor-runner's wire format, with Cursor's CLI played by the scripted
  * fake that prints its real stream-json (test/fixtures/agents/fake-cursor.sh).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,7 +58,7 @@ let client: CursorRunnerClient;
 function env(extra: Record<string, string> = {}): Record<string, string> {
   return {
     PATCHBAY_COMPAT: 'cursor-runner',
-    PATCHBAY_AGENT_CURSOR_BIN: join(ROOT, 'test/fixtures/agents/fake-cursor.sh'),
+    PATCHBAY_AGENT_CURSOR_BIN: join(root, 'cursor-agent'),
     PATCHBAY_WORKSPACE_ROOTS: root,
     PATCHBAY_CURSOR_RUNNER_REPOSITORIES_PATH: join(root, 'repositories'),
     PATCHBAY_CURSOR_RUNNER_WEBHOOK_SECRET: SECRET,
@@ -71,6 +71,13 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 beforeAll(async () => {
   root = tempDir('patchbay-cr-');
   dataDir = tempDir('patchbay-cr-data-');
+  // Cursor's fake, which takes its time on prompts that say `slow`.
+  const bin = join(root, 'cursor-agent');
+  writeFileSync(
+    bin,
+    `#!/bin/sh\ncase "$*" in *slow*) sleep 60 ;; esac\nexec ${join(ROOT, 'test/fixtures/agents/fake-cursor.sh')} "$@"\n`,
+  );
+  chmodSync(bin, 0o755);
   const app = join(root, 'repositories', 'app');
   mkdirSync(join(app, 'src'), { recursive: true });
   mkdirSync(join(app, 'node_modules', 'dep'), { recursive: true });
@@ -294,6 +301,51 @@ describe('cursor-runner compat', () => {
     expect(list.body.map((c) => c.conversationId)).toEqual(expect.arrayContaining([id, conv]));
     expect((await client.request('GET', '/api/no-such-conversation')).status).toBe(404);
   }, 90_000);
+
+  it('a request outlives its server: after kill -9, the next server answers its callback', async () => {
+    const receiver = await startReceiver([200]);
+    try {
+      const accepted = await client.executeAsync({
+        id: 'req-crash',
+        repository: 'app',
+        prompt: 'slow work',
+        callbackUrl: `${receiver.url}/crash`,
+      });
+      const runId = (accepted.body as unknown as { runId: string }).runId;
+      await waitFor(
+        async () =>
+          ((await (await fetch(`${server.url}/v1/runs/${runId}`)).json()) as { status: string })
+            .status === 'running',
+        'the slow run to start',
+        30_000,
+      );
+      await server.crash();
+      server = await startServer({ env: env(), dataDir });
+      client = new CursorRunnerClient(server.url, SECRET);
+      await waitFor(
+        () => receiver.received.length >= 1,
+        'the callback from the next server',
+        60_000,
+      );
+      expect(receiver.received[0]!.body).toMatchObject({
+        success: false,
+        requestId: 'req-crash',
+        repository: 'app',
+        exitCode: 1,
+        runId,
+      });
+      const reactions = (await (
+        await fetch(`${server.url}/v1/runs/${runId}/reactions`)
+      ).json()) as {
+        reactions: { name: string; status: string }[];
+      };
+      expect(reactions.reactions).toContainEqual(
+        expect.objectContaining({ name: 'cursor-runner', status: 'succeeded' }),
+      );
+    } finally {
+      await receiver.close();
+    }
+  }, 120_000);
 
   it('agent conversations over HTTP and their feed', async () => {
     const made = await client.request<{ conversationId: string }>('POST', '/api/agent/new', {
