@@ -3,7 +3,7 @@
  * client that knows only cursor-runner's wire format, with Cursor's CLI played by the scripted
  * fake that prints its real stream-json (test/fixtures/agents/fake-cursor.sh).
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,6 +83,8 @@ beforeAll(async () => {
   mkdirSync(join(app, 'node_modules', 'dep'), { recursive: true });
   writeFileSync(join(app, 'README.md'), '# app\n');
   writeFileSync(join(app, 'src', 'index.ts'), 'export {};\n');
+  // A repository that is a link to a directory outside the trusted root.
+  symlinkSync(tempDir('patchbay-cr-outside-'), join(root, 'repositories', 'evil'));
   server = await startServer({ env: env(), dataDir });
   client = new CursorRunnerClient(server.url, SECRET);
 }, 60_000);
@@ -403,6 +405,12 @@ describe('cursor-runner compat', () => {
     ]);
     expect(tree.body.some((n) => n.name === 'node_modules')).toBe(false);
     expect((await client.request('GET', '/repositories/api/nope/files')).status).toBe(404);
+    const outside = await client.request<{ code: string }>('GET', '/repositories/api/evil/files');
+    expect(outside.status).toBe(403);
+    expect(outside.body.code).toBe('WORKDIR_NOT_TRUSTED');
+    const run = await client.execute({ repository: 'evil', prompt: 'list the files' });
+    expect(run.status).toBe(403);
+    expect(run.body.success).toBe(false);
     const wd = await client.request<{ name: string }[]>('GET', '/api/working-directory/files');
     expect(wd.body.map((n) => n.name)).toContain('app');
 

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { isPatchbayError } from '../../../contracts/index.js';
+import { resolveTrustedWorkdir } from '../../../workspaces/index.js';
 import type { ServerDeps } from '../../deps.js';
 import { createConversationMap } from './conversations.js';
 import { createExecution } from './execution.js';
@@ -99,7 +100,10 @@ export async function registerCursorRunner(app: FastifyInstance, deps: ServerDep
     registerTaskRoutes(scope, store);
     registerConversationRoutes(scope, { store, conversations, execution, hub, log: clog });
 
-    // Trees of the repositories root (cursor-runner showed its parent: see docs/compat.md).
+    // Trees of the repositories root (cursor-runner showed its parent: see docs/compat.md),
+    // never of a directory a link leads outside the trusted roots (WORKDIR_NOT_TRUSTED).
+    const trusted = (dir: string): Promise<string> =>
+      resolveTrustedWorkdir(dir, config.workspaceRoots);
     for (const prefix of ['/api', '/conversations/api']) {
       scope.get(`${prefix}/working-directory/files`, { schema: { hide: true } }, async () => {
         const ws = await conversations.workspace(undefined);
@@ -109,7 +113,7 @@ export async function registerCursorRunner(app: FastifyInstance, deps: ServerDep
             'PATCHBAY_CURSOR_RUNNER_REPOSITORIES_PATH is not configured',
           );
         }
-        return buildFileTree(ws.create.workdir);
+        return buildFileTree(await trusted(ws.create.workdir));
       });
     }
     scope.get(
@@ -123,7 +127,8 @@ export async function registerCursorRunner(app: FastifyInstance, deps: ServerDep
         const dir = ws.create.workdir ?? (await store.repos.get(ws.create.repo!))?.path;
         if (!dir)
           throw new CompatFailure(404, `Repository '${repository}' not found`, 'REPO_NOT_FOUND');
-        return buildFileTree(dir);
+        // A registered repository's own checkout; a directory through a link is checked.
+        return buildFileTree(ws.create.workdir ? await trusted(dir) : dir);
       },
     );
 
