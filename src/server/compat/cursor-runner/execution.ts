@@ -222,6 +222,26 @@ export function createExecution(deps: ExecutionDeps) {
           return request.outcome as unknown as Outcome;
         }
         await deps.engine().waitForRun(request.runId);
+        // A reaction that gave up will never answer: say so rather than wait for ever.
+        const reaction = (await deps.engine().listReactions(request.runId)).find(
+          (r) => r.name === ORIGIN,
+        );
+        if (reaction?.status === 'failed') {
+          const current = await repo.getRequest(id);
+          if (current?.status === 'done' && current.outcome) {
+            return current.outcome as unknown as Outcome;
+          }
+          return {
+            status: 500,
+            body: {
+              success: false,
+              requestId: request.requestId,
+              error: `the request could not be finished: ${reaction.lastError ?? 'unknown error'}`,
+              timestamp: timestamp(),
+              runId: request.runId,
+            },
+          };
+        }
         await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
       }
     },
