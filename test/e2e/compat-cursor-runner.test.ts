@@ -214,6 +214,12 @@ describe('cursor-runner compat', () => {
       maxIterations: 3,
       exitCode: 0,
     });
+    // The second turn resumed the session the first one left.
+    const second = (await (
+      await fetch(`${server.url}/v1/runs/${(sync.body as { runId?: string }).runId}`)
+    ).json()) as { resumeSessionId: string | null; prompt: string };
+    expect(second.resumeSessionId).toBe('chat-err');
+    expect(second.prompt).toContain('please resume this solution');
 
     const receiver = await startReceiver([200]);
     try {
