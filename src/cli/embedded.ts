@@ -1,5 +1,6 @@
 import { createEngine, type Engine } from '../engine/index.js';
 import { createMetrics } from '../observability/index.js';
+import { compatReactions } from '../server/index.js';
 import { openStore, secretBoxFor, type Store } from '../store/index.js';
 import type { CliContext } from './context.js';
 
@@ -19,14 +20,19 @@ export async function openEmbedded(ctx: CliContext): Promise<Embedded> {
     secrets: secretBoxFor(ctx.config),
   });
   const log = ctx.logger(ctx.config.logLevel === 'info' ? 'warn' : ctx.config.logLevel);
+  const metrics = createMetrics();
+  // This process may take any reaction of the store's queue: it knows the server's.
+  const compat = compatReactions({ config: ctx.config, store, log, metrics });
   const engine = createEngine({
     config: ctx.config,
     store,
     log,
-    metrics: createMetrics(),
+    metrics,
     version: ctx.version,
     adoptQueuedRuns: false,
+    reactions: compat.reactions,
   });
+  compat.bind(engine);
   await engine.start();
   return {
     engine,

@@ -125,4 +125,9 @@ export interface ResolvedConfig {
   /** Compatibility layers served (PATCHBAY_COMPAT). */
   compat: CompatLayer[];
   ccExecutorHeartbeatMs: number;
+  cursorRunnerRepositoriesPath: string | undefined;
+  cursorRunnerAgent: 'claude' | 'cursor' | 'codex' | 'gemini';
+  cursorRunnerWebhookSecret: string | undefined;
+  cursorRunnerTaskOperator: boolean;
+  cursorRunnerTaskPollMs: number;
 }

@@ -391,6 +391,8 @@ export const QueueHealth = z.object({
     waiting: z.number().int(),
     limit: z.number().int(),
     available: z.number().int(),
+    /** `limit` again, under the name cursor-runner's clients read. */
+    maxConcurrent: z.number().int(),
   }),
   /** Every run queue, across all processes sharing the queue. */
   queues: z.record(

@@ -50,6 +50,11 @@ export async function deliverCallback(
     tracing?: Tracing;
     /** The span to hang the delivery under; default the active one. */
     parent?: TraceIds | null;
+    /**
+     * Another body and headers than the run's (a compatibility layer speaking its own wire
+     * format); delivered, retried and recorded the same way, and not signed.
+     */
+    payload?: { body: string; headers: Record<string, string> };
   },
 ): Promise<boolean> {
   const tracing = deps.tracing ?? tracingOff;
@@ -79,15 +84,18 @@ async function deliver(
   traceHeaders: Record<string, string>,
 ): Promise<boolean> {
   const { options, repository, log, metrics } = deps;
-  const body = JSON.stringify(run);
+  const body = deps.payload?.body ?? JSON.stringify(run);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': options.userAgent,
     'x-patchbay-event': 'run.finished',
     'x-patchbay-run-id': run.id,
     ...traceHeaders,
+    ...deps.payload?.headers,
   };
-  if (options.secret) headers['x-patchbay-signature'] = signPayload(options.secret, body);
+  if (options.secret && !deps.payload) {
+    headers['x-patchbay-signature'] = signPayload(options.secret, body);
+  }
 
   for (let attempt = deps.firstAttempt ?? 1; attempt <= options.maxAttempts; attempt++) {
     if (deps.signal?.aborted) return false;

@@ -37,6 +37,7 @@ import type { EventCursor, EventCursorOptions } from './event-cursor.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { callbackReaction } from './reactions/callback.js';
 import { createReactionRunner } from './reactions/runner.js';
+import type { Reaction } from './reactions/types.js';
 import { createRunLauncher } from './run-containment.js';
 import { createRunWorkspaces } from './run-workspaces.js';
 import { createSchedules, type RunOrigin, type Schedules } from './schedules.js';
@@ -85,6 +86,11 @@ export interface EngineOptions {
   tracing?: Tracing;
   /** Where unexpected failures of runs are reported (default nowhere). */
   reporter?: ErrorReporter;
+  /**
+   * Reactions beyond the engine's own (the callback), e.g. a compatibility layer's. Every process
+   * sharing the store must be given the same ones: any of them may take a reaction's row.
+   */
+  reactions?: readonly Reaction[];
 }
 
 export interface QueueStats {
@@ -233,7 +239,10 @@ export function createEngine(options: EngineOptions): Engine {
   });
   const workspaces = createRunWorkspaces({ config, store, log });
   const launcher = createRunLauncher({ config, store, log });
-  const reactions = createReactionRunner(res, [callbackReaction(res)]);
+  const reactions = createReactionRunner(res, [
+    callbackReaction(res),
+    ...(options.reactions ?? []),
+  ]);
   const creation = createCreationSystem(res, {
     budgets,
     conversations,

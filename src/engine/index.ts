@@ -6,6 +6,8 @@ export {
   type BudgetScopeRef,
 } from './budgets.js';
 export { deliverCallback, signPayload, type CallbackOptions } from './callbacks.js';
+export { assertSafeCallbackUrl } from './callback-target.js';
+export { ReactionGaveUp, type Reaction, type ReactionContext } from './reactions/types.js';
 export {
   createEngine,
   type Engine,

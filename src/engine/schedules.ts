@@ -32,6 +32,8 @@ import { redactRun, withStoredEnv } from './schedule-env.js';
 /** Where a run came from, recorded on it. */
 export interface RunOrigin {
   scheduleId?: string;
+  /** The compatibility layer making the run (its reaction follows the run's end). */
+  origin?: string;
 }
 
 export interface SchedulesOptions {

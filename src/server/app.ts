@@ -12,6 +12,7 @@ import { PatchbayError } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
 import { SIGNED_ARTIFACT_PREFIX } from './artifact-urls.js';
 import { createTokenChecker } from './auth.js';
+import { hasCompatCredential, registerCompat } from './compat/index.js';
 import { requestGuardFor } from './origin.js';
 import { registerMcpRoute } from './mcp.js';
 import { landingPage, unauthorizedPage, wantsHtml } from './pages.js';
@@ -19,7 +20,6 @@ import { createFailureThrottle } from './rate-limit.js';
 import type { ServerDeps } from './deps.js';
 import { registerDocs } from './docs.js';
 import { errorBody, sendError, toPatchbayError } from './errors.js';
-import { registerCompat } from './compat/index.js';
 import { budgetRoutes } from './routes/budgets.js';
 import { healthRoutes } from './routes/health.js';
 import { llmRoutes } from './routes/llm.js';
@@ -96,8 +96,13 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
     request.clientKey = `ip:${request.ip}`;
     // Before auth: a rebinding or cross-site page is refused whatever it sends.
     guard.check(request);
-    // A signed artifact URL is its own credential (checked by its route).
-    if (tokens.enabled && !request.url.startsWith(SIGNED_ARTIFACT_PREFIX)) {
+    // A signed artifact URL is its own credential (checked by its route), and so is a
+    // compatibility layer's secret on that layer's paths.
+    if (
+      tokens.enabled &&
+      !request.url.startsWith(SIGNED_ARTIFACT_PREFIX) &&
+      !hasCompatCredential(request, deps)
+    ) {
       failedAuth.assertAllowed(request.clientKey);
       try {
         request.clientKey = tokens.check(request.headers.authorization);
@@ -195,11 +200,11 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(optimizerRoutes(deps));
   await app.register(llmRoutes(deps));
   registerMcpRoute(app, deps);
+  await registerCompat(app, deps);
 
   app.get('/v1/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
     handleJsonRpcSocket(socket, deps, request.clientKey, request.log as Logger);
   });
-  await registerCompat(app, deps);
 
   return app;
 }

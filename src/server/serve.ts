@@ -23,6 +23,7 @@ import {
 import { createBullmqQueue, probeRedis, type ConnectionState } from '../queue/index.js';
 import { maskUrlPassword, openStore, secretBoxFor, type Store } from '../store/index.js';
 import { buildApp } from './app.js';
+import { compatReactions } from './compat/index.js';
 import { assertSafeBind } from './auth.js';
 import { listenError } from './listen-errors.js';
 import type { ServerDeps } from './deps.js';
@@ -186,6 +187,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   if (!worker && !config.queueUrl) throw needsSharedQueue('serve --no-worker');
   const backends = await openBackends(config, log);
   const { store, metrics } = backends;
+  const compat = compatReactions({ config, store, log, metrics });
   const engine = createEngine({
     config,
     store,
@@ -197,7 +199,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     reporter: backends.reporter,
     role: worker ? 'server' : 'api',
     ...(options.adoptQueuedRuns === false ? { adoptQueuedRuns: false } : {}),
+    reactions: compat.reactions,
   });
+  compat.bind(engine);
   const deps: ServerDeps = {
     config,
     engine,

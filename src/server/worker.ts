@@ -4,6 +4,7 @@ import { isPatchbayError } from '../contracts/index.js';
 import { createEngine, type Engine } from '../engine/index.js';
 import type { ErrorReporter, Logger } from '../observability/index.js';
 import { createTokenChecker } from './auth.js';
+import { compatReactions } from './compat/index.js';
 import { listenError } from './listen-errors.js';
 import { needsSharedQueue, openBackends } from './serve.js';
 
@@ -39,6 +40,12 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const { config, log, version } = options;
   if (!config.queueUrl) throw needsSharedQueue('patchbay worker');
   const backends = await openBackends(config, log);
+  const compat = compatReactions({
+    config,
+    store: backends.store,
+    log,
+    metrics: backends.metrics,
+  });
   const engine = createEngine({
     config,
     store: backends.store,
@@ -51,7 +58,9 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     role: 'worker',
     ...(options.queues ? { queues: options.queues } : {}),
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    reactions: compat.reactions,
   });
+  compat.bind(engine);
   try {
     await engine.start();
   } catch (err) {

@@ -83,3 +83,9 @@ export type {
   ProposalRepository,
 } from './artifacts-repository.js';
 export type { LlmCallRecord, LlmCallRepository } from './llm-calls-repository.js';
+export type {
+  CursorRunnerConversationRecord,
+  CursorRunnerRequestRecord,
+  CursorRunnerRepository,
+  CursorRunnerTaskRecord,
+} from './cursor-runner-repository.js';

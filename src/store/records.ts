@@ -78,6 +78,8 @@ export interface RunRecord {
   attempt: number;
   /** The schedule that started the run. */
   scheduleId: string | null;
+  /** The compatibility layer that made the run (`cursor-runner`), whose reaction follows it. */
+  origin: string | null;
   kind: RunKind;
   /** An optimization's stage runs point at its first stage run. */
   parentId: string | null;
@@ -151,6 +153,7 @@ export type NewRunFields = Pick<
       | 'queue'
       | 'retries'
       | 'scheduleId'
+      | 'origin'
       | 'kind'
       | 'parentId'
       | 'traceId'
@@ -181,6 +184,7 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     queue: DEFAULT_RUN_QUEUE,
     retries: 0,
     scheduleId: null,
+    origin: null,
     kind: 'agent',
     parentId: null,
     traceId: null,

@@ -64,6 +64,8 @@ export interface RunsTable {
   /** 1 for the first start; +1 per retry after a lost worker or a drain. */
   attempt: number;
   schedule_id: string | null;
+  /** The compatibility layer that made the run (migration 0020). */
+  origin: string | null;
   /** `agent`, or `optimize.<stage>`; null in rows from before migration 0011 means `agent`. */
   kind: string | null;
   parent_id: string | null;
@@ -283,7 +285,78 @@ export interface ScheduleFiresTable {
   run_status: string | null;
 }
 
+/** cursor-runner compat: a conversation as its clients know it (src/server/compat/cursor-runner). */
+export interface CursorRunnerConversationsTable {
+  id: string;
+  /** `conversation` (prompts run through Patchbay conversations) or `agent` (messages only). */
+  kind: string;
+  queue_type: string | null;
+  agent_id: string | null;
+  title: string | null;
+  status: string | null;
+  /** JSON object. */
+  metadata: string | null;
+  /** JSON AgentMessage[] of an `agent` conversation. */
+  messages: string | null;
+  created_at: string;
+  last_accessed_at: string;
+}
+
+/** The Patchbay conversation a cursor-runner conversation uses in one workspace. */
+export interface CursorRunnerLinksTable {
+  conversation_id: string;
+  /** `repo:<id>`, `dir:<path>` or `none`. */
+  workspace: string;
+  patchbay_conversation_id: string;
+  created_at: string;
+}
+
+export interface CursorRunnerLastConversationsTable {
+  queue_type: string;
+  conversation_id: string;
+}
+
+export interface CursorRunnerTasksTable {
+  id: number;
+  prompt: string;
+  sort_order: number;
+  /** 0 ready, 1 complete, 2 archived, 3 backlogged, 4 in progress. */
+  status: number;
+  uuid: string | null;
+  /** The run the task operator started for it, last. */
+  run_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A cursor-runner request in flight or done: its current run and what follows its end. */
+export interface CursorRunnerRequestsTable {
+  id: string;
+  /** The client's `id`, or one made up as cursor-runner did. */
+  request_id: string;
+  /** The run of its current turn. */
+  run_id: string;
+  /** JSON RequestParams (compat/cursor-runner/requests.ts). */
+  params: string;
+  iterations: number;
+  callback_url: string | null;
+  /** Sealed with the store's secret box. */
+  callback_secret: string | null;
+  task_id: number | null;
+  /** running | done */
+  status: string;
+  /** JSON of the answer (cursor-runner's body and status) once done. */
+  outcome: string | null;
+  started_at: string;
+  finished_at: string | null;
+}
+
 export interface Database {
+  cursor_runner_requests: CursorRunnerRequestsTable;
+  cursor_runner_conversations: CursorRunnerConversationsTable;
+  cursor_runner_links: CursorRunnerLinksTable;
+  cursor_runner_last_conversations: CursorRunnerLastConversationsTable;
+  cursor_runner_tasks: CursorRunnerTasksTable;
   artifacts: ArtifactsTable;
   proposals: ProposalsTable;
   workers: WorkersTable;

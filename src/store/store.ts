@@ -8,6 +8,10 @@ import {
 } from './artifacts-repository.js';
 import { createBudgetRepository, type BudgetRepository } from './budgets-repository.js';
 import { createCallbackRepository, type CallbackRepository } from './callbacks-repository.js';
+import {
+  createCursorRunnerRepository,
+  type CursorRunnerRepository,
+} from './cursor-runner-repository.js';
 import { createReactionRepository, type ReactionRepository } from './reactions-repository.js';
 import {
   createConversationRepository,
@@ -48,6 +52,8 @@ export interface Store {
   readonly proposals: ProposalRepository;
   /** The ledger of model calls: usage and cost of each. */
   readonly llmCalls: LlmCallRepository;
+  /** The cursor-runner compatibility layer's conversations, queues and tasks. */
+  readonly cursorRunner: CursorRunnerRepository;
   /** Resolves when the database answers a trivial query; throws STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -137,6 +143,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     artifacts: createArtifactRepository(handle.db),
     proposals: createProposalRepository(handle.db),
     llmCalls: createLlmCallRepository(handle.db),
+    cursorRunner: createCursorRunnerRepository(handle.db, options.secrets),
     async ping() {
       try {
         await sql`select 1`.execute(handle.db);

@@ -47,7 +47,13 @@ describe('concurrency limit', () => {
     }
     expect(samples.some((s) => s.running === 2 && s.waiting >= 1)).toBe(true);
     const idle = await api.request('GET', '/health/queue');
-    expect(idle.body.queue).toEqual({ running: 0, waiting: 0, limit: 2, available: 2 });
+    expect(idle.body.queue).toEqual({
+      running: 0,
+      waiting: 0,
+      limit: 2,
+      available: 2,
+      maxConcurrent: 2,
+    });
     expect(idle.body.warning).toBeNull();
 
     // At most two [startedAt, finishedAt) intervals overlap at any start instant.

@@ -135,6 +135,7 @@ export function createCreationSystem(
       ...(request.queue ? { queue: request.queue } : {}),
       retries: request.retries ?? 0,
       scheduleId: origin.scheduleId ?? null,
+      origin: origin.origin ?? null,
       ...(follow && {
         workdir: follow.workdir,
         repoId: follow.repoId,

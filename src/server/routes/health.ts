@@ -106,7 +106,13 @@ export function healthRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
         return {
           status: 'ok' as const,
           service: 'patchbay' as const,
-          queue: { running, waiting, limit, available: Math.max(0, limit - running) },
+          queue: {
+            running,
+            waiting,
+            limit,
+            available: Math.max(0, limit - running),
+            maxConcurrent: limit,
+          },
           queues,
           workers,
           warning,
