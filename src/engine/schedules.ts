@@ -14,6 +14,7 @@ import type { Logger } from '../observability/index.js';
 import type { JobQueue, QueueWorker } from '../queue/index.js';
 import {
   newScheduleId,
+  type ReplyTarget,
   type RunRecord,
   type SchedulePatch,
   type ScheduleRecord,
@@ -32,6 +33,10 @@ import { redactRun, withStoredEnv } from './schedule-env.js';
 /** Where a run came from, recorded on it. */
 export interface RunOrigin {
   scheduleId?: string;
+  /** The generic trigger that fired it. */
+  triggerId?: string;
+  /** Where its answer goes when it ends (a chat). */
+  replyTo?: ReplyTarget;
 }
 
 export interface SchedulesOptions {

@@ -1,6 +1,7 @@
 import type {
   AgentName,
   AgentPermissions,
+  CallbackFormat,
   OutputPolicy,
   PermissionDenial,
   Run,
@@ -94,6 +95,22 @@ export interface RunRecord {
   sessionCostUsd: number | null;
   /** AGENT_RATE_LIMITED: how long the provider said to wait, when it said. */
   errorRetryAfterMs: number | null;
+  /** The generic trigger that started the run. */
+  triggerId: string | null;
+  /** How its callback is signed: `patchbay` (X-Patchbay-Signature) or `standard-webhooks`. */
+  callbackFormat: CallbackFormat;
+  /** Where the run's answer is sent when it ends (a reaction does it); null: nowhere. */
+  replyTo: ReplyTarget | null;
+}
+
+/** A channel a run's answer goes back to. Chat ids are kept as text (they exceed 2^31). */
+export interface ReplyTarget {
+  channel: 'telegram';
+  /** The configured bot's name (PATCHBAY_TELEGRAM_BOTS key). */
+  bot: string;
+  chatId: string;
+  /** The message that asked: the answer replies to it. */
+  messageId: number | null;
 }
 
 export interface ChangedFile {
@@ -146,6 +163,9 @@ export type NewRunFields = Pick<
       | 'traceId'
       | 'traceSpanId'
       | 'agentPermissions'
+      | 'triggerId'
+      | 'callbackFormat'
+      | 'replyTo'
     >
   >;
 
@@ -174,6 +194,9 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     traceId: null,
     traceSpanId: null,
     agentPermissions: 'edit',
+    triggerId: null,
+    callbackFormat: 'patchbay',
+    replyTo: null,
     ...fields,
     attempt: 1,
     sandbox: null,
@@ -262,6 +285,8 @@ export function toRun(record: RunRecord): Run {
     retries: record.retries,
     attempt: record.attempt,
     scheduleId: record.scheduleId,
+    triggerId: record.triggerId,
+    callbackFormat: record.callbackFormat,
     kind: record.kind,
     parentId: record.parentId,
     traceId: record.traceId,

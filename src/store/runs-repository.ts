@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
 import type {
   AgentName,
   AgentPermissions,
+  CallbackFormat,
   OutputPolicy,
   PermissionDenial,
   RunEvent,
@@ -15,6 +16,7 @@ import { sumLlmUsdSince } from './llm-calls-repository.js';
 import {
   DEFAULT_RUN_QUEUE,
   type ChangedFile,
+  type ReplyTarget,
   type RunOwner,
   type RunRecord,
   type RunUsage,
@@ -29,6 +31,8 @@ export interface ListRunsOptions {
   before?: string;
   /** Only runs this schedule started. */
   scheduleId?: string;
+  /** Only runs this trigger started. */
+  triggerId?: string;
   repoId?: string;
   kind?: RunKind;
   parentId?: string;
@@ -158,6 +162,9 @@ function fromRow(row: Selectable<RunsTable>, box: SecretBox): RunRecord {
     sessionUsage: row.session_usage ? (JSON.parse(row.session_usage) as RunUsage) : null,
     sessionCostUsd: row.session_cost_usd === null ? null : Number(row.session_cost_usd),
     errorRetryAfterMs: row.error_retry_after_ms ?? null,
+    triggerId: row.trigger_id ?? null,
+    callbackFormat: (row.callback_format as CallbackFormat | null) ?? 'patchbay',
+    replyTo: row.reply_to ? (JSON.parse(row.reply_to) as ReplyTarget) : null,
   };
 }
 
@@ -333,6 +340,9 @@ async function insertRun(db: Kysely<Database>, run: RunRecord, box: SecretBox): 
       session_usage: run.sessionUsage ? JSON.stringify(run.sessionUsage) : null,
       session_cost_usd: run.sessionCostUsd,
       error_retry_after_ms: run.errorRetryAfterMs,
+      trigger_id: run.triggerId,
+      callback_format: run.callbackFormat === 'patchbay' ? null : run.callbackFormat,
+      reply_to: run.replyTo ? JSON.stringify(run.replyTo) : null,
     })
     .execute();
 }
@@ -420,11 +430,12 @@ export function createRunRepository(
         .executeTakeFirst();
       return row ? toRecord(row) : undefined;
     },
-    async list({ statuses, limit, before, scheduleId, repoId, kind, parentId }) {
+    async list({ statuses, limit, before, scheduleId, triggerId, repoId, kind, parentId }) {
       let q = db.selectFrom('runs').selectAll().orderBy('id', 'desc').limit(limit);
       if (statuses && statuses.length > 0) q = q.where('status', 'in', statuses);
       if (before) q = q.where('id', '<', before);
       if (scheduleId) q = q.where('schedule_id', '=', scheduleId);
+      if (triggerId) q = q.where('trigger_id', '=', triggerId);
       if (repoId) q = q.where('repo_id', '=', repoId);
       if (kind === 'agent')
         q = q.where((eb) => eb.or([eb('kind', 'is', null), eb('kind', '=', kind)]));

@@ -29,6 +29,8 @@ import { createRunRepository, type RunRepository } from './runs-repository.js';
 import { createWorkerRepository, type WorkerRepository } from './workers-repository.js';
 import { createScheduleRepository, type ScheduleRepository } from './schedules-repository.js';
 import type { SecretBox } from './secret-box.js';
+import { createTelegramRepository, type TelegramRepository } from './telegram-repository.js';
+import { createTriggerRepository, type TriggerRepository } from './triggers-repository.js';
 
 export interface Store {
   readonly dialect: Dialect;
@@ -48,6 +50,10 @@ export interface Store {
   readonly proposals: ProposalRepository;
   /** The ledger of model calls: usage and cost of each. */
   readonly llmCalls: LlmCallRepository;
+  /** Generic triggers and their accepted deliveries. */
+  readonly triggers: TriggerRepository;
+  /** Telegram chats' conversations, updates seen and answer parts sent. */
+  readonly telegram: TelegramRepository;
   /** Resolves when the database answers a trivial query; throws STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -137,6 +143,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     artifacts: createArtifactRepository(handle.db),
     proposals: createProposalRepository(handle.db),
     llmCalls: createLlmCallRepository(handle.db),
+    triggers: createTriggerRepository(handle.db, options.secrets),
+    telegram: createTelegramRepository(handle.db),
     async ping() {
       try {
         await sql`select 1`.execute(handle.db);

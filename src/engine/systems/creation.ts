@@ -86,6 +86,9 @@ export function createCreationSystem(
       ? await resolveTrustedWorkdir(request.workdir, config.workspaceRoots)
       : null;
     if (request.pty) await requirePty();
+    if (request.callbackFormat === 'standard-webhooks' && !config.webhookSecret) {
+      throw new PatchbayError('CALLBACK_SECRET_MISSING');
+    }
     if (request.callbackUrl) {
       await assertSafeCallbackUrl(request.callbackUrl, {
         allowPrivate: config.allowPrivateCallbackUrls,
@@ -132,6 +135,9 @@ export function createCreationSystem(
       ...(request.queue ? { queue: request.queue } : {}),
       retries: request.retries ?? 0,
       scheduleId: origin.scheduleId ?? null,
+      triggerId: origin.triggerId ?? null,
+      replyTo: origin.replyTo ?? null,
+      callbackFormat: request.callbackFormat ?? 'patchbay',
       ...(follow && {
         workdir: follow.workdir,
         repoId: follow.repoId,
