@@ -24,7 +24,8 @@ const DEFAULT = ['flood', 'throughput', 'latency', 'fanout', 'burst'] as const;
  * ended the hard way and searches /proc after each (about 5 min); crash kill -9s and restarts a
  * server 30 times (about 3 min); agents-real runs the real claude, codex and gemini CLIs (installed
  * by `npm run test:agents-real`) 22 times each, by hand and through Patchbay (1-2 min); edits applies
- * 1 000 generated edits in process (a few seconds, no server).
+ * 1 000 generated edits in process (a few seconds, no server); triggers fires 200 signed
+ * deliveries 50 at a time against as many POST /v1/runs (about 10 s).
  */
 const BY_NAME = [
   'worktree',
@@ -36,6 +37,7 @@ const BY_NAME = [
   'crash',
   'agents-real',
   'edits',
+  'triggers',
 ] as const;
 const ALL = [...DEFAULT, ...BY_NAME] as const;
 /** A benchmark that runs longer than this is killed and counted as failed. */
@@ -86,6 +88,8 @@ function headline(name: string, r: unknown): string {
       return `after kill -9 + restart, runs left unfinished flood/queue/callback ${g('flood.stuckRuns')}/${g('queue.stuckRuns')}/${g('callback.stuckRuns')}, event gaps ${g('queue.eventProblems')}, callback problems ${g('callback.callbackProblems')}`;
     case 'edits':
       return `${g('correctPercent')} % of ${g('edits')} drifted edits applied correctly, ${g('refused')} refused, ${g('wrongPlace')} at a wrong place`;
+    case 'triggers':
+      return `fire→202 p50 ${g('ackMs.p50')} / p99 ${g('ackMs.p99')} ms vs POST /v1/runs p50 ${g('createRunBaselineMs.p50')} / p99 ${g('createRunBaselineMs.p99')} ms; ${g('distinctRuns')} runs`;
     default:
       return '';
   }
