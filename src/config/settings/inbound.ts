@@ -28,7 +28,8 @@ export const TelegramBot = z
   .strict();
 export type TelegramBot = z.output<typeof TelegramBot>;
 
-const botName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'bot names are A-Z, a-z, 0-9, _ and -');
+/** A bot's name is the last segment of its webhook path. */
+const BOT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 export const inboundSettings = {
   triggerToleranceMs: setting({
@@ -52,7 +53,16 @@ export const inboundSettings = {
             return v; // refused below as "expected object"
           }
         },
-        z.record(botName, TelegramBot),
+        z.record(z.string(), TelegramBot).superRefine((bots, ctx) => {
+          for (const name of Object.keys(bots)) {
+            if (!BOT_NAME.test(name)) {
+              ctx.addIssue({
+                code: 'custom',
+                message: `"${name}": bot names are 1 to 64 of A-Z, a-z, 0-9, _ and -`,
+              });
+            }
+          }
+        }),
       )
       .default({}),
     defaultText: '{} (no bot)',
