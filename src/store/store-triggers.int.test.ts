@@ -9,6 +9,9 @@ import { runRecord, useDialectStore } from '../../test/helpers/store-contract.js
 import { newTriggerId } from './ids.js';
 import type { Store } from './store.js';
 
+const EPOCH = '1970-01-01T00:00:00.000Z';
+const FUTURE = '2999-01-01T00:00:00.000Z';
+
 describe.each(storeDialects)('store contract: triggers ($name)', (dialect) => {
   let store: Store;
   let skip = false;
@@ -43,18 +46,24 @@ describe.each(storeDialects)('store contract: triggers ($name)', (dialect) => {
 
     // Claimed by one of many at once.
     const claims = await Promise.all(
-      Array.from({ length: 5 }, () => store.triggers.claimDelivery(id, 'msg_1', at)),
+      Array.from({ length: 5 }, () => store.triggers.claimDelivery(id, 'msg_1', at, EPOCH)),
     );
     expect(claims.filter(Boolean)).toHaveLength(1);
     await store.triggers.settleDelivery(id, 'msg_1', { runId: 'run_1' });
-    expect(await store.triggers.claimDelivery(id, 'msg_1', at)).toBe(false);
+    // Started: never again, however old.
+    expect(await store.triggers.claimDelivery(id, 'msg_1', at, FUTURE)).toBe(false);
 
-    expect(await store.triggers.claimDelivery(id, 'msg_2', at)).toBe(true);
+    expect(await store.triggers.claimDelivery(id, 'msg_2', at, EPOCH)).toBe(true);
     await store.triggers.settleDelivery(id, 'msg_2', { errorCode: 'E', errorMessage: 'no' });
-    expect(await store.triggers.claimDelivery(id, 'msg_2', new Date().toISOString())).toBe(true);
-    expect(await store.triggers.claimDelivery(id, 'msg_2', at)).toBe(false);
+    expect(await store.triggers.claimDelivery(id, 'msg_2', new Date().toISOString(), EPOCH)).toBe(
+      true,
+    );
+    // Pending and fresh: being handled. Pending and older than the cut-off: its process died.
+    expect(await store.triggers.claimDelivery(id, 'msg_2', at, EPOCH)).toBe(false);
+    expect(await store.triggers.claimDelivery(id, 'msg_2', FUTURE, FUTURE)).toBe(true);
+    expect(await store.triggers.claimDelivery(id, 'msg_2', FUTURE, FUTURE)).toBe(false);
     // The same id under another trigger is another message.
-    expect(await store.triggers.claimDelivery(newTriggerId(), 'msg_1', at)).toBe(true);
+    expect(await store.triggers.claimDelivery(newTriggerId(), 'msg_1', at, EPOCH)).toBe(true);
 
     const deliveries = await store.triggers.listDeliveries(id, 10);
     expect(deliveries.map((d) => [d.webhookId, d.outcome, d.runId])).toEqual(

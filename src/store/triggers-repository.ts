@@ -28,9 +28,15 @@ export interface TriggerRepository {
   /**
    * The replay guard: records that delivery `webhookId` of the trigger is being handled. True
    * for exactly one caller per (trigger, webhook-id), whichever process; a delivery that was
-   * refused (no run) may be claimed again by a resend.
+   * refused (no run), or left `pending` before `staleBefore` (its process died while making
+   * the run), may be claimed again by a resend.
    */
-  claimDelivery(triggerId: string, webhookId: string, receivedAt: string): Promise<boolean>;
+  claimDelivery(
+    triggerId: string,
+    webhookId: string,
+    receivedAt: string,
+    staleBefore: string,
+  ): Promise<boolean>;
   /** What a claimed delivery did. */
   settleDelivery(
     triggerId: string,
@@ -121,7 +127,7 @@ export function createTriggerRepository(
         return Number(result.numDeletedRows) === 1;
       });
     },
-    async claimDelivery(triggerId, webhookId, receivedAt) {
+    async claimDelivery(triggerId, webhookId, receivedAt, staleBefore) {
       const result = await db
         .insertInto('trigger_deliveries')
         .values({
@@ -142,7 +148,15 @@ export function createTriggerRepository(
               error_code: null,
               error_message: null,
             })
-            .where('trigger_deliveries.outcome', '=', 'refused'),
+            .where((eb) =>
+              eb.or([
+                eb('trigger_deliveries.outcome', '=', 'refused'),
+                eb.and([
+                  eb('trigger_deliveries.outcome', '=', 'pending'),
+                  eb('trigger_deliveries.received_at', '<', staleBefore),
+                ]),
+              ]),
+            ),
         )
         .executeTakeFirst();
       return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;

@@ -41,6 +41,11 @@ export function telegramReplyReaction(
       const sent = await store.telegram.sentParts(record.id);
       for (const [i, text] of parts.entries()) {
         if (sent.has(i)) continue;
+        // Telegram refuses an empty message; a part of blank lines carries nothing anyway.
+        if (text.trim() === '') {
+          await store.telegram.recordSent(record.id, i, 'blank');
+          continue;
+        }
         try {
           const messageId = await api.sendMessage(target.chatId, text, {
             replyTo: i === 0 ? target.messageId : null,

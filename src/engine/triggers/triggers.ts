@@ -31,6 +31,11 @@ export interface TriggersOptions {
   publicUrl: string | undefined;
 }
 
+/**
+ * A delivery still `pending` after this long was being handled by a process that died before
+ * it made the run (making one takes milliseconds): a resend may claim it again.
+ */
+const STALE_PENDING_MS = 60_000;
 /** The latest deliveries a trigger's GET shows. */
 const RECENT_DELIVERIES = 20;
 
@@ -153,7 +158,14 @@ export function createTriggers(options: TriggersOptions) {
           throw new PatchbayError('VALIDATION_FAILED', 'the delivery body is not JSON');
         }
       }
-      if (!(await store.triggers.claimDelivery(t.id, webhook.id, new Date().toISOString()))) {
+      const now = Date.now();
+      const claimed = await store.triggers.claimDelivery(
+        t.id,
+        webhook.id,
+        new Date(now).toISOString(),
+        new Date(now - STALE_PENDING_MS).toISOString(),
+      );
+      if (!claimed) {
         throw new PatchbayError('TRIGGER_WEBHOOK_REPLAYED', undefined, { webhookId: webhook.id });
       }
       try {
