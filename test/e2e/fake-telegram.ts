@@ -26,7 +26,8 @@ export async function startFakeTelegram(token: string) {
   const sent: SentMessage[] = [];
   /** Every call, answered or refused, with when it came. */
   const calls: { method: string; at: number; status: number }[] = [];
-  const failNext: ApiError[] = [];
+  /** Answers for the next sendMessage calls, in order: an error, or null for the normal answer. */
+  const failNext: (ApiError | null)[] = [];
   let nextId = 100;
 
   const server: Server = createServer((req, res) => {

@@ -12,6 +12,7 @@ import {
   cleanupAll,
   gitIn,
   ROOT,
+  sleep,
   startServer,
   tempDir,
   waitFor,
@@ -221,6 +222,33 @@ describe('Telegram', () => {
     expect(reactions.body.reactions).toMatchObject([
       { name: 'telegram-reply', status: 'succeeded' },
     ]);
+  });
+
+  it('retries a reply cut short by a 5xx, sending only the parts still missing', async () => {
+    // The first part goes through, the second meets a server error: the reaction fails this
+    // try and the next one (after its backoff) sends parts 2 and 3, not part 1 again.
+    telegram.failNext.push(null, { error_code: 502, description: 'Bad Gateway' });
+    const { asked, first } = await ask('long 9000');
+    const parts = await waitFor(
+      () => {
+        const mine = telegram.sent.filter((m) => m.messageId >= first.messageId);
+        return mine.length >= 3 ? mine : null;
+      },
+      'the rest of the answer after a retry',
+      30_000,
+    );
+    await sleep(500); // a duplicate part would come right after
+    const again = telegram.sent.filter((m) => m.messageId >= first.messageId);
+    expect(again).toHaveLength(3);
+    expect(parts[0]!.replyTo).toBe(asked);
+    const run = await latestRun();
+    expect(again.map((p) => p.text).join('')).toBe(run.resultText);
+    const reactions = await server.api.request('GET', `/v1/runs/${run.id}/reactions`);
+    expect(reactions.body.reactions[0]).toMatchObject({
+      name: 'telegram-reply',
+      status: 'succeeded',
+    });
+    expect(reactions.body.reactions[0].attempts.length).toBeGreaterThanOrEqual(2);
   });
 
   it('never writes the bot token to its output', () => {
