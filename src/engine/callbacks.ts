@@ -90,11 +90,11 @@ async function deliver(
   };
   // Standard Webhooks: the id stays the same on every attempt (receivers dedupe on it), the
   // timestamp and signature are those of the attempt. Runs ask for it only with a secret set.
-  const standard = run.callbackFormat === 'standard-webhooks' && options.secret;
-  const key = standard ? signingKey(options.secret!) : undefined;
-  if (options.secret && !standard) {
-    headers['x-patchbay-signature'] = signPayload(options.secret, body);
-  }
+  const key =
+    run.callbackFormat === 'standard-webhooks' && options.secret
+      ? signingKey(options.secret)
+      : undefined;
+  if (options.secret && !key) headers['x-patchbay-signature'] = signPayload(options.secret, body);
 
   for (let attempt = deps.firstAttempt ?? 1; attempt <= options.maxAttempts; attempt++) {
     if (deps.signal?.aborted) return false;
