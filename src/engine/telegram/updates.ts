@@ -11,6 +11,7 @@ import {
 } from '../../contracts/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { Store } from '../../store/index.js';
+import { createKeyedLock } from '../keyed-lock.js';
 import type { RunOrigin } from '../schedules.js';
 import { createBotApi, type BotApi } from './bot-api.js';
 
@@ -58,6 +59,7 @@ export function createTelegram(options: TelegramOptions) {
   const { store } = options;
   const log = options.log.child({ component: 'telegram' });
   const apis = new Map<string, BotApi>();
+  const withChatLock = createKeyedLock();
 
   /** @throws PatchbayError TELEGRAM_BOT_NOT_FOUND */
   function bot(name: string): TelegramBot {
@@ -143,7 +145,8 @@ export function createTelegram(options: TelegramOptions) {
       const command = /^\/([a-z_]+)(?:@\w+)?(?:\s+([\s\S]*))?$/i.exec(text);
       let prompt = text;
       if (command) {
-        const [, verb, rest] = command;
+        const [, word, rest] = command;
+        const verb = word!.toLowerCase();
         if (verb === 'start' || verb === 'help') {
           notify(name, chatId, HELP);
           return { action: 'help' };
@@ -158,7 +161,10 @@ export function createTelegram(options: TelegramOptions) {
         }
       }
       try {
-        const started = await startRun(name, chatId, message.message_id, prompt);
+        // One chat's messages one at a time: two first messages must not make two conversations.
+        const started = await withChatLock(`${name}\u0000${chatId}`, () =>
+          startRun(name, chatId, message.message_id, prompt),
+        );
         rlog.info(started, 'telegram message started a run');
         return { action: 'run', ...started };
       } catch (err) {
