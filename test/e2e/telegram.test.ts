@@ -189,6 +189,20 @@ describe('Telegram', () => {
     ]);
   });
 
+  it('puts first messages sent at once into one conversation', async () => {
+    expect((await post(textUpdate('/new').update)).body.action).toBe('new');
+    const burst = Array.from({ length: 6 }, (_, i) => textUpdate(`one of six, ${i}`));
+    const answers = await Promise.all(burst.map((m) => post(m.update)));
+    expect(answers.map((r) => r.body.action)).toEqual(Array(6).fill('run'));
+    await waitFor(
+      () => burst.every((m) => telegram.sent.some((s) => s.replyTo === m.messageId)),
+      'six answers',
+      60_000,
+    );
+    const runs = (await server.api.request('GET', '/v1/runs?limit=6')).body.runs as Json[];
+    expect(new Set(runs.map((r) => r.conversationId)).size).toBe(1);
+  });
+
   it('splits an answer over 4,096 characters into several messages, losing nothing', async () => {
     const { asked, first } = await ask('long 9000');
     const parts = await waitFor(() => {
