@@ -93,6 +93,9 @@ describe.concurrent('generic triggers', () => {
     expect(old.status).toBe(401);
     expect(old.body.error.code).toBe('TRIGGER_SIGNATURE_INVALID');
     expect((await fire(t.id, body, signed(rotated.body.secret, body))).status).toBe(202);
+    await server.api.request('PATCH', `/v1/triggers/${t.id}`, { enabled: false });
+    const disabled = await fire(t.id, body, signed(rotated.body.secret, body));
+    expect([disabled.status, disabled.body.error.code]).toEqual([409, 'TRIGGER_DISABLED']);
 
     const del = await server.api.request('DELETE', `/v1/triggers/${t.id}`);
     expect(del.status).toBe(204);
