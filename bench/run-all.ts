@@ -26,7 +26,8 @@ const DEFAULT = ['flood', 'throughput', 'latency', 'fanout', 'burst'] as const;
  * by `npm run test:agents-real`) 22 times each, by hand and through Patchbay (1-2 min); edits applies
  * 1 000 generated edits in process (a few seconds, no server); cc-executor streams 50 kB/s through
  * the cc_executor WebSocket for 60 s and runs 300 PAUSE → RESUME → CANCEL cycles (needs `pv`,
- * about 3 min; `BENCH_QUICK=1` for a short pass).
+ * about 3 min; `BENCH_QUICK=1` for a short pass); triggers fires 200 signed
+ * deliveries 50 at a time against as many POST /v1/runs (about 10 s).
  */
 const BY_NAME = [
   'worktree',
@@ -39,6 +40,7 @@ const BY_NAME = [
   'agents-real',
   'edits',
   'cc-executor',
+  'triggers',
 ] as const;
 const ALL = [...DEFAULT, ...BY_NAME] as const;
 /** A benchmark that runs longer than this is killed and counted as failed. */
@@ -91,6 +93,8 @@ function headline(name: string, r: unknown): string {
       return `${g('correctPercent')} % of ${g('edits')} drifted edits applied correctly, ${g('refused')} refused, ${g('wrongPlace')} at a wrong place`;
     case 'cc-executor':
       return `peak RSS ${g('stream.peakSampledRssMB')} MB at ${g('stream.receivedKBps')} kB/s; ${g('control.passed')}/${g('control.cycles')} PAUSE → RESUME → CANCEL cycles passed, ${g('control.orphans')} orphans`;
+    case 'triggers':
+      return `fire→202 p50 ${g('ackMs.p50')} / p99 ${g('ackMs.p99')} ms vs POST /v1/runs p50 ${g('createRunBaselineMs.p50')} / p99 ${g('createRunBaselineMs.p99')} ms; ${g('distinctRuns')} runs`;
     default:
       return '';
   }

@@ -31,6 +31,12 @@ import {
   type ScheduleList,
   type ScheduleWithFires,
   type UpdateScheduleRequest,
+  type CreateTriggerRequest,
+  type Trigger,
+  type TriggerList,
+  type TriggerWithDeliveries,
+  type TriggerWithSecret,
+  type UpdateTriggerRequest,
 } from '../contracts/index.js';
 
 export interface ClientOptions {
@@ -152,6 +158,8 @@ export function createClient(options: ClientOptions) {
         limit?: number;
         cursor?: string;
         scheduleId?: string;
+        /** Only the runs this trigger started. */
+        triggerId?: string;
         /** Only the stage runs of this optimization. */
         parentId?: string;
       } = {},
@@ -159,6 +167,7 @@ export function createClient(options: ClientOptions) {
       const params = new URLSearchParams();
       if (query.status?.length) params.set('status', query.status.join(','));
       if (query.scheduleId) params.set('scheduleId', query.scheduleId);
+      if (query.triggerId) params.set('triggerId', query.triggerId);
       if (query.parentId) params.set('parentId', query.parentId);
       if (query.limit) params.set('limit', String(query.limit));
       if (query.cursor) params.set('cursor', query.cursor);
@@ -224,6 +233,19 @@ export function createClient(options: ClientOptions) {
       request<Schedule>('PATCH', `/v1/schedules/${encodeURIComponent(id)}`, body),
     async deleteSchedule(id: string): Promise<void> {
       const res = await send('DELETE', `/v1/schedules/${encodeURIComponent(id)}`);
+      if (!res.ok) throw errorFromResponse(res.status, await res.text());
+    },
+    /** Answers the trigger's signing secret, the only time it is shown. */
+    createTrigger: (body: CreateTriggerRequest) =>
+      request<TriggerWithSecret>('POST', '/v1/triggers', body),
+    listTriggers: () => request<TriggerList>('GET', '/v1/triggers'),
+    getTrigger: (id: string) =>
+      request<TriggerWithDeliveries>('GET', `/v1/triggers/${encodeURIComponent(id)}`),
+    /** With `rotateSecret: true` the answer holds the new secret. */
+    updateTrigger: (id: string, body: UpdateTriggerRequest) =>
+      request<Trigger | TriggerWithSecret>('PATCH', `/v1/triggers/${encodeURIComponent(id)}`, body),
+    async deleteTrigger(id: string): Promise<void> {
+      const res = await send('DELETE', `/v1/triggers/${encodeURIComponent(id)}`);
       if (!res.ok) throw errorFromResponse(res.status, await res.text());
     },
   };

@@ -13,4 +13,5 @@ export { agentCredentialEnv, type CredentialAgent } from './settings/execution.j
 export { CompatLayer } from './settings/compat.js';
 export type { SettingSpec } from './settings/spec.js';
 export { llmChildEnv } from './llm-env.js';
+export type { TelegramBot } from './settings/inbound.js';
 export { PACKAGE_NAME, packageVersion } from './version.js';

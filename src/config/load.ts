@@ -186,6 +186,10 @@ export function secretValues(config: ResolvedConfig): string[] {
   for (const [key, spec] of Object.entries(settings)) {
     if (!spec.secret) continue;
     const value = (config as unknown as Record<string, unknown>)[key];
+    if (spec.secretsOf) {
+      out.push(...(spec.secretsOf as (v: unknown) => string[])(value));
+      continue;
+    }
     const values =
       typeof value === 'string'
         ? [value]

@@ -6,6 +6,7 @@
 import type { LlmProviderName } from '../contracts/index.js';
 import { compatSettings, type CompatLayer } from './settings/compat.js';
 import { deliverySettings } from './settings/delivery.js';
+import { inboundSettings, type TelegramBot } from './settings/inbound.js';
 import { executionSettings, type CredentialAgent } from './settings/execution.js';
 import { eventSettings, storeQueueSettings } from './settings/infrastructure.js';
 import { llmSettings } from './settings/llm.js';
@@ -26,6 +27,7 @@ export const settings = {
   ...budgetSettings,
   ...llmSettings,
   ...deliverySettings,
+  ...inboundSettings,
   ...requestLimitSettings,
   ...mcpSettings,
   ...eventSettings,
@@ -115,6 +117,10 @@ export interface ResolvedConfig {
   callbackMaxAttempts: number;
   callbackBackoffMs: number;
   callbackTimeoutMs: number;
+  triggerToleranceMs: number;
+  /** Telegram bots by name. */
+  telegramBots: Record<string, TelegramBot>;
+  telegramApiUrl: string;
   bodyLimitBytes: number;
   requestTimeoutMs: number;
   runCreateRateLimit: number;

@@ -46,6 +46,7 @@ export const PostMessageRequest = CreateRunRequest.pick({
   autoCommit: true,
   network: true,
   callbackUrl: true,
+  callbackFormat: true,
   wait: true,
 })
   .required({ prompt: true })

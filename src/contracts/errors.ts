@@ -158,6 +158,12 @@ export const errorCatalog = {
     kind: 'user',
     message: 'callbackUrl must be an absolute http(s) URL.',
   },
+  CALLBACK_SECRET_MISSING: {
+    status: 400,
+    kind: 'user',
+    message:
+      'callbackFormat `standard-webhooks` signs every callback: set PATCHBAY_WEBHOOK_SECRET (e.g. `whsec_` + 32 random bytes in base64) on the server.',
+  },
   CALLBACK_URL_FORBIDDEN: {
     status: 400,
     kind: 'user',
@@ -334,6 +340,60 @@ export const errorCatalog = {
     status: 400,
     kind: 'user',
     message: "A conversation's runs all use the agent it was created with.",
+  },
+  // --- triggers and inbound webhooks -----------------------------------------------------
+  TRIGGER_NOT_FOUND: { status: 404, kind: 'user', message: 'No trigger with this id.' },
+  TRIGGER_DISABLED: {
+    status: 409,
+    kind: 'user',
+    message: 'The trigger is disabled: enable it (PATCH `enabled: true`) to start runs again.',
+  },
+  TRIGGER_TEMPLATE_INVALID: {
+    status: 400,
+    kind: 'user',
+    message:
+      'The run template is invalid: `{{` must open a placeholder such as `{{payload.issue.title}}`, in prompt, model, ref or env values only; see details.',
+  },
+  TRIGGER_RUN_INVALID: {
+    status: 422,
+    kind: 'user',
+    message:
+      'The signed payload was accepted, but the run it maps to is invalid (a field missing or out of range); see details.',
+  },
+  TRIGGER_SIGNATURE_MISSING: {
+    status: 401,
+    kind: 'user',
+    message:
+      'Standard Webhooks headers are required: webhook-id, webhook-timestamp and webhook-signature.',
+  },
+  TRIGGER_SIGNATURE_INVALID: {
+    status: 401,
+    kind: 'user',
+    message:
+      "No signature in webhook-signature matches: sign `<webhook-id>.<webhook-timestamp>.<body>` with HMAC-SHA256 and the trigger's secret (base64 after `whsec_`).",
+  },
+  TRIGGER_TIMESTAMP_EXPIRED: {
+    status: 401,
+    kind: 'user',
+    message:
+      'webhook-timestamp is outside the replay window (PATCHBAY_TRIGGER_TOLERANCE_MS, 5 minutes by default, either way): sign with the current time.',
+  },
+  TRIGGER_WEBHOOK_REPLAYED: {
+    status: 401,
+    kind: 'user',
+    message:
+      'This webhook-id was already accepted for this trigger: its run was started once and is not started again.',
+  },
+  TELEGRAM_BOT_NOT_FOUND: {
+    status: 404,
+    kind: 'user',
+    message: 'No Telegram bot of this name is configured (PATCHBAY_TELEGRAM_BOTS).',
+  },
+  TELEGRAM_SECRET_INVALID: {
+    status: 401,
+    kind: 'user',
+    message:
+      "X-Telegram-Bot-Api-Secret-Token is missing or does not match the bot's webhookSecret (the secret_token given to setWebhook).",
   },
   // --- schedules ----------------------------------------------------------------------
   SCHEDULE_NOT_FOUND: { status: 404, kind: 'user', message: 'No schedule with this id.' },

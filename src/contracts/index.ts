@@ -15,6 +15,7 @@ export {
   PermissionDenial,
   CallbackDelivery,
   CallbackDeliveryList,
+  CallbackFormat,
   ChangedFile,
   ChangedFileList,
   CreateRunRequest,
@@ -94,6 +95,20 @@ export {
   type ParsedCreateScheduleRequest,
   type ParsedUpdateScheduleRequest,
 } from './schedules.js';
+export {
+  CreateTriggerRequest,
+  Trigger,
+  TriggerDelivery,
+  TriggerFireResult,
+  TriggerIdParams,
+  TriggerList,
+  TriggerRunRequest,
+  TriggerWithDeliveries,
+  TriggerWithSecret,
+  UpdateTriggerRequest,
+  type ParsedCreateTriggerRequest,
+  type ParsedUpdateTriggerRequest,
+} from './triggers.js';
 export {
   Candidate,
   CommandKind,

@@ -50,6 +50,14 @@ export const PermissionDenial = z.object({
 });
 export type PermissionDenial = z.infer<typeof PermissionDenial>;
 
+/**
+ * How a run's callback is signed: `patchbay` (`X-Patchbay-Signature: sha256=<hex>` of the
+ * body) or `standard-webhooks` (`webhook-id`, `webhook-timestamp`, `webhook-signature`, see
+ * https://www.standardwebhooks.com).
+ */
+export const CallbackFormat = z.enum(['patchbay', 'standard-webhooks']);
+export type CallbackFormat = z.infer<typeof CallbackFormat>;
+
 export const OutputPolicy = z.enum(['kill', 'truncate']);
 
 /**
@@ -227,6 +235,9 @@ export const CreateRunRequest = z
       .optional()
       .describe('With `validate: fix`: follow-up turns the agent gets at most (default 2).'),
     callbackUrl: z.string().max(4096).optional(),
+    callbackFormat: CallbackFormat.optional().describe(
+      'How the callback is signed: `patchbay` (default, `X-Patchbay-Signature`) or `standard-webhooks` (needs PATCHBAY_WEBHOOK_SECRET).',
+    ),
     wait: z
       .boolean()
       .optional()
@@ -270,6 +281,7 @@ export const Run = z.object({
   outputPolicy: OutputPolicy,
   pty: z.boolean(),
   callbackUrl: z.string().nullable(),
+  callbackFormat: CallbackFormat,
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
@@ -312,6 +324,8 @@ export const Run = z.object({
   attempt: z.number().int(),
   /** The schedule that started this run, if one did. */
   scheduleId: z.string().nullable(),
+  /** The trigger (`POST /v1/triggers/:id/fire`) that started this run, if one did. */
+  triggerId: z.string().nullable(),
   /**
    * `agent` for a run of an agent or command; `optimize.<stage>` for a stage of an
    * optimization (`POST /v1/repos/:id/optimize`).
@@ -371,6 +385,7 @@ export const ListRunsQuery = z
     limit: z.coerce.number().int().min(1).max(200).default(50),
     cursor: z.string().max(200).optional().describe('nextCursor of the previous page.'),
     scheduleId: z.string().min(1).max(100).optional().describe('Only runs this schedule started.'),
+    triggerId: z.string().min(1).max(100).optional().describe('Only runs this trigger started.'),
     kind: RunKind.optional().describe('Only runs of this kind.'),
     repoId: z.string().min(1).max(100).optional().describe('Only runs of this repository.'),
     parentId: z

@@ -10,6 +10,7 @@ import {
 import type { CallbackRepository } from '../store/index.js';
 import { AddressRefusedError } from '../workspaces/index.js';
 import { postCallback } from './callback-target.js';
+import { signingKey, standardWebhookHeaders } from './standard-webhooks.js';
 
 export interface CallbackOptions {
   secret: string | undefined;
@@ -93,9 +94,14 @@ async function deliver(
     ...traceHeaders,
     ...deps.payload?.headers,
   };
-  if (options.secret && !deps.payload) {
+  // Standard Webhooks: the id stays the same on every attempt (receivers dedupe on it), the
+  // timestamp and signature are those of the attempt. Runs ask for it only with a secret set.
+  const key =
+    run.callbackFormat === 'standard-webhooks' && options.secret
+      ? signingKey(options.secret)
+      : undefined;
+  if (options.secret && !key && !deps.payload)
     headers['x-patchbay-signature'] = signPayload(options.secret, body);
-  }
 
   for (let attempt = deps.firstAttempt ?? 1; attempt <= options.maxAttempts; attempt++) {
     if (deps.signal?.aborted) return false;
@@ -105,7 +111,11 @@ async function deliver(
     let refused = false;
     try {
       status = await postCallback(url, {
-        headers: { ...headers, 'x-patchbay-attempt': String(attempt) },
+        headers: {
+          ...headers,
+          ...(key ? standardWebhookHeaders(key, `${run.id}-finished`, body) : {}),
+          'x-patchbay-attempt': String(attempt),
+        },
         body,
         timeoutMs: options.timeoutMs,
         allowPrivate: options.allowPrivate,

@@ -38,9 +38,12 @@ import { createKeyedLock } from './keyed-lock.js';
 import { callbackReaction } from './reactions/callback.js';
 import { createReactionRunner } from './reactions/runner.js';
 import type { Reaction } from './reactions/types.js';
+import { telegramReplyReaction } from './reactions/telegram-reply.js';
+import { createTelegram, type Telegram } from './telegram/updates.js';
 import { createRunLauncher } from './run-containment.js';
 import { createRunWorkspaces } from './run-workspaces.js';
 import { createSchedules, type RunOrigin, type Schedules } from './schedules.js';
+import { createTriggers, type Triggers } from './triggers/triggers.js';
 import { createControlSystem } from './systems/control.js';
 import { createCreationSystem } from './systems/creation.js';
 import { createExecutionSystem } from './systems/execution.js';
@@ -106,6 +109,10 @@ export interface Engine {
   readonly events: Pick<DomainEvents, 'on'>;
   /** Schedules and the clock that fires them (running once the engine has started). */
   readonly schedules: Schedules;
+  /** Generic triggers: run templates fired by Standard Webhooks signed POSTs. */
+  readonly triggers: Triggers;
+  /** Telegram bots: their updates start or continue conversations. */
+  readonly telegram: Telegram;
   createRun(request: ParsedCreateRunRequest, origin?: RunOrigin): Promise<Run>;
   /**
    * Starts an optimization of a registered repository: queues its first stage run
@@ -239,8 +246,18 @@ export function createEngine(options: EngineOptions): Engine {
   });
   const workspaces = createRunWorkspaces({ config, store, log });
   const launcher = createRunLauncher({ config, store, log });
+  // Its runs and conversations are made by systems composed below, once an update comes.
+  const telegram = createTelegram({
+    store,
+    log,
+    bots: config.telegramBots,
+    apiUrl: config.telegramApiUrl,
+    createRun: (request, origin) => creation.createRun(request, origin),
+    createConversation: (request) => engine.createConversation(request),
+  });
   const reactions = createReactionRunner(res, [
     callbackReaction(res),
+    telegramReplyReaction(res, telegram),
     ...(options.reactions ?? []),
   ]);
   const creation = createCreationSystem(res, {
@@ -255,6 +272,14 @@ export function createEngine(options: EngineOptions): Engine {
     queue,
     createRun: creation.createRun,
     validateRun: creation.validateRun,
+  });
+  const triggers = createTriggers({
+    store,
+    log,
+    createRun: creation.createRun,
+    validateRun: creation.validateRun,
+    toleranceMs: config.triggerToleranceMs,
+    publicUrl: config.publicUrl,
   });
   const finishing = createFinishingSystem(res, {
     conversations,
@@ -324,10 +349,12 @@ export function createEngine(options: EngineOptions): Engine {
     if (ownQueue) await queue.close();
   }
 
-  return {
+  const engine: Engine = {
     instanceId,
     events: res.events,
     schedules,
+    triggers,
+    telegram,
     createRun: creation.createRun,
     optimize: optimization.startOptimization,
     getRun: queries.getRun,
@@ -406,4 +433,5 @@ export function createEngine(options: EngineOptions): Engine {
       await stopEngine();
     },
   };
+  return engine;
 }

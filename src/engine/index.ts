@@ -35,3 +35,4 @@ export {
   type Schedules,
 } from './schedules.js';
 export { runDiffPath } from './run-workspaces.js';
+export type { Triggers } from './triggers/triggers.js';

@@ -14,6 +14,7 @@ import type { Logger } from '../observability/index.js';
 import type { JobQueue, QueueWorker } from '../queue/index.js';
 import {
   newScheduleId,
+  type ReplyTarget,
   type RunRecord,
   type SchedulePatch,
   type ScheduleRecord,
@@ -34,6 +35,10 @@ export interface RunOrigin {
   scheduleId?: string;
   /** The compatibility layer making the run (its reaction follows the run's end). */
   origin?: string;
+  /** The generic trigger that fired it. */
+  triggerId?: string;
+  /** Where its answer goes when it ends (a chat). */
+  replyTo?: ReplyTarget;
 }
 
 export interface SchedulesOptions {

@@ -29,6 +29,14 @@ describe('scrub', () => {
   });
 });
 
+describe('Telegram Bot API URLs', () => {
+  it('lose the bot token they carry in their path', () => {
+    expect(scrubText('POST https://api.telegram.org/bot123456:AAE-x_y/sendMessage failed')).toBe(
+      `POST https://api.telegram.org/bot${REDACTED}/sendMessage failed`,
+    );
+  });
+});
+
 describe('parseDsn', () => {
   it('derives the envelope URL and key, keeping a path prefix', () => {
     expect(parseDsn('https://pub@o1.ingest.example.com/42')).toEqual({

@@ -70,6 +70,8 @@ export function redactUrl(url: string): string {
 const textPatterns: [RegExp, string][] = [
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, `$1 ${REDACTED}`],
   [/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@:]*:[^\s/@]*@/gi, `$1${REDACTED}@`],
+  // Telegram Bot API URLs carry the bot token in their path.
+  [/\/bot\d+:[A-Za-z0-9_-]+/g, `/bot${REDACTED}`],
 ];
 
 /** Replaces credentials in a string: the patterns above and every known secret value. */

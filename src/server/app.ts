@@ -28,6 +28,8 @@ import { optimizerRoutes } from './routes/optimizer.js';
 import { repoRoutes } from './routes/repos.js';
 import { runRoutes } from './routes/runs.js';
 import { scheduleRoutes } from './routes/schedules.js';
+import { telegramRoutes, TELEGRAM_WEBHOOK_PATH } from './routes/telegram.js';
+import { TRIGGER_FIRE_PATH, triggerRoutes } from './routes/triggers.js';
 import { registerRequestTracing } from './request-tracing.js';
 import { docsContentSecurityPolicy, pickRequestId, securityHeaders } from './security.js';
 import { handleJsonRpcSocket } from './ws/json-rpc.js';
@@ -83,6 +85,14 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
 
   const tokens = createTokenChecker(deps.config.apiTokens);
+  /**
+   * Requests that carry their own credential instead of a bearer token: a signed artifact URL
+   * (checked by its route), a trigger delivery (its Standard Webhooks signature) and a Telegram
+   * update (the bot's secret token). Their routes refuse anything not so authenticated.
+   */
+  const selfAuthenticated = (method: string, url: string): boolean =>
+    url.startsWith(SIGNED_ARTIFACT_PREFIX) ||
+    (method === 'POST' && (TRIGGER_FIRE_PATH.test(url) || TELEGRAM_WEBHOOK_PATH.test(url)));
   // First, so that refused requests (auth, rate limits) are traced too.
   registerRequestTracing(app, deps.tracing);
   const guard = requestGuardFor(deps.config);
@@ -96,11 +106,11 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
     request.clientKey = `ip:${request.ip}`;
     // Before auth: a rebinding or cross-site page is refused whatever it sends.
     guard.check(request);
-    // A signed artifact URL is its own credential (checked by its route), and so is a
-    // compatibility layer's secret on that layer's paths.
+    // Routes that are their own credential (a signed artifact URL, a signed trigger delivery, a
+    // webhook with its secret header) and a compatibility layer's secret on its own paths.
     if (
       tokens.enabled &&
-      !request.url.startsWith(SIGNED_ARTIFACT_PREFIX) &&
+      !selfAuthenticated(request.method, request.url) &&
       !hasCompatCredential(request, deps)
     ) {
       failedAuth.assertAllowed(request.clientKey);
@@ -197,6 +207,8 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(conversationRoutes(deps));
   await app.register(budgetRoutes(deps));
   await app.register(scheduleRoutes(deps));
+  await app.register(triggerRoutes(deps));
+  await app.register(telegramRoutes(deps));
   await app.register(optimizerRoutes(deps));
   await app.register(llmRoutes(deps));
   registerMcpRoute(app, deps);

@@ -70,3 +70,7 @@ export function newReactionId(): string {
 export function newReactionAttemptId(): string {
   return `rxa_${ulid()}`;
 }
+
+export function newTriggerId(): string {
+  return `trg_${ulid()}`;
+}

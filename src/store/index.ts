@@ -13,7 +13,16 @@ export {
 } from './db.js';
 export { EventWriter, type EventWriterOptions } from './event-writer.js';
 export type { EventRepository } from './events-repository.js';
-export { newConversationId, newRepoId, newRunId, newScheduleId, ulid } from './ids.js';
+export {
+  newConversationId,
+  newRepoId,
+  newRunId,
+  newScheduleId,
+  newTriggerId,
+  ulid,
+} from './ids.js';
+export type { TriggerPatch, TriggerRecord, TriggerRepository } from './triggers-repository.js';
+export type { TelegramRepository } from './telegram-repository.js';
 export type {
   ConversationPatch,
   ConversationRepository,
@@ -32,6 +41,7 @@ export {
   newRunRecord,
   toRun,
   type NewRunFields,
+  type ReplyTarget,
   type RunOwner,
   type RunRecord,
   type RunUsage,

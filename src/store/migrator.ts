@@ -18,6 +18,7 @@ import * as m0014 from './migrations/0014-reactions.js';
 import * as m0015 from './migrations/0015-llm-calls.js';
 import * as m0017 from './migrations/0017-validation.js';
 import * as m0020 from './migrations/0020-cursor-runner.js';
+import * as m0019 from './migrations/0019-triggers.js';
 
 /** Migrations in order. Names are permanent: never rename or edit a shipped one. */
 export const migrations: Record<string, Migration> = {
@@ -38,6 +39,7 @@ export const migrations: Record<string, Migration> = {
   '0015-llm-calls': m0015,
   '0017-validation': m0017,
   '0020-cursor-runner': m0020,
+  '0019-triggers': m0019,
 };
 
 export interface MigrationStatus {

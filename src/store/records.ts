@@ -2,6 +2,7 @@ import type {
   AgentName,
   AgentPermissions,
   GateResult,
+  CallbackFormat,
   OutputPolicy,
   PermissionDenial,
   Run,
@@ -106,6 +107,22 @@ export interface RunRecord {
   validation: GateResult[] | null;
   /** Follow-up turns the agent got to fix failing gates. */
   fixRounds: number;
+  /** The generic trigger that started the run. */
+  triggerId: string | null;
+  /** How its callback is signed: `patchbay` (X-Patchbay-Signature) or `standard-webhooks`. */
+  callbackFormat: CallbackFormat;
+  /** Where the run's answer is sent when it ends (a reaction does it); null: nowhere. */
+  replyTo: ReplyTarget | null;
+}
+
+/** A channel a run's answer goes back to. Chat ids are kept as text (they exceed 2^31). */
+export interface ReplyTarget {
+  channel: 'telegram';
+  /** The configured bot's name (PATCHBAY_TELEGRAM_BOTS key). */
+  bot: string;
+  chatId: string;
+  /** The message that asked: the answer replies to it. */
+  messageId: number | null;
 }
 
 export interface ChangedFile {
@@ -161,6 +178,9 @@ export type NewRunFields = Pick<
       | 'agentPermissions'
       | 'validateMode'
       | 'maxFixRounds'
+      | 'triggerId'
+      | 'callbackFormat'
+      | 'replyTo'
     >
   >;
 
@@ -192,6 +212,9 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     agentPermissions: 'edit',
     validateMode: null,
     maxFixRounds: null,
+    triggerId: null,
+    callbackFormat: 'patchbay',
+    replyTo: null,
     ...fields,
     attempt: 1,
     sandbox: null,
@@ -282,6 +305,8 @@ export function toRun(record: RunRecord): Run {
     retries: record.retries,
     attempt: record.attempt,
     scheduleId: record.scheduleId,
+    triggerId: record.triggerId,
+    callbackFormat: record.callbackFormat,
     kind: record.kind,
     parentId: record.parentId,
     traceId: record.traceId,

@@ -3,6 +3,7 @@ import type {
   AgentName,
   AgentPermissions,
   GateResult,
+  CallbackFormat,
   OutputPolicy,
   PermissionDenial,
   RunEvent,
@@ -17,6 +18,7 @@ import { sumLlmUsdSince } from './llm-calls-repository.js';
 import {
   DEFAULT_RUN_QUEUE,
   type ChangedFile,
+  type ReplyTarget,
   type RunOwner,
   type RunRecord,
   type RunUsage,
@@ -31,6 +33,8 @@ export interface ListRunsOptions {
   before?: string;
   /** Only runs this schedule started. */
   scheduleId?: string;
+  /** Only runs this trigger started. */
+  triggerId?: string;
   repoId?: string;
   kind?: RunKind;
   parentId?: string;
@@ -168,6 +172,9 @@ function fromRow(row: Selectable<RunsTable>, box: SecretBox): RunRecord {
     maxFixRounds: row.max_fix_rounds ?? null,
     validation: row.validation ? (JSON.parse(row.validation) as GateResult[]) : null,
     fixRounds: num(row.fix_rounds ?? 0),
+    triggerId: row.trigger_id ?? null,
+    callbackFormat: (row.callback_format as CallbackFormat | null) ?? 'patchbay',
+    replyTo: row.reply_to ? (JSON.parse(row.reply_to) as ReplyTarget) : null,
   };
 }
 
@@ -353,6 +360,9 @@ async function insertRun(db: Kysely<Database>, run: RunRecord, box: SecretBox): 
       max_fix_rounds: run.maxFixRounds,
       validation: run.validation ? JSON.stringify(run.validation) : null,
       fix_rounds: run.fixRounds,
+      trigger_id: run.triggerId,
+      callback_format: run.callbackFormat === 'patchbay' ? null : run.callbackFormat,
+      reply_to: run.replyTo ? JSON.stringify(run.replyTo) : null,
     })
     .execute();
 }
@@ -440,11 +450,12 @@ export function createRunRepository(
         .executeTakeFirst();
       return row ? toRecord(row) : undefined;
     },
-    async list({ statuses, limit, before, scheduleId, repoId, kind, parentId }) {
+    async list({ statuses, limit, before, scheduleId, triggerId, repoId, kind, parentId }) {
       let q = db.selectFrom('runs').selectAll().orderBy('id', 'desc').limit(limit);
       if (statuses && statuses.length > 0) q = q.where('status', 'in', statuses);
       if (before) q = q.where('id', '<', before);
       if (scheduleId) q = q.where('schedule_id', '=', scheduleId);
+      if (triggerId) q = q.where('trigger_id', '=', triggerId);
       if (repoId) q = q.where('repo_id', '=', repoId);
       if (kind === 'agent')
         q = q.where((eb) => eb.or([eb('kind', 'is', null), eb('kind', '=', kind)]));

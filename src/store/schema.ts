@@ -86,6 +86,12 @@ export interface RunsTable {
   /** JSON GateResult[] once validated. */
   validation: string | null;
   fix_rounds: number | null;
+  /** The generic trigger that started the run. */
+  trigger_id: string | null;
+  /** `patchbay` (null in rows from before migration 0019) or `standard-webhooks`. */
+  callback_format: string | null;
+  /** JSON ReplyTarget: the channel the run's answer is sent back to (Telegram). */
+  reply_to: string | null;
 }
 
 /** A file an optimizer stage produced, copied out of its workspace into the data dir. */
@@ -373,6 +379,59 @@ export interface Database {
   callback_deliveries: CallbackDeliveriesTable;
   reactions: ReactionsTable;
   reaction_attempts: ReactionAttemptsTable;
+  triggers: TriggersTable;
+  trigger_deliveries: TriggerDeliveriesTable;
+  telegram_chats: TelegramChatsTable;
+  telegram_updates: TelegramUpdatesTable;
+  telegram_sent: TelegramSentTable;
+}
+
+/** A generic trigger: a run template started by a signed POST. */
+export interface TriggersTable {
+  id: string;
+  name: string | null;
+  /** The `whsec_…` signing secret, sealed with the secrets key. */
+  secret: string;
+  /** JSON of the run template (env values sealed). */
+  run_request: string;
+  enabled: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One accepted (signed, fresh) delivery of a trigger; (trigger_id, webhook_id) is the replay guard. */
+export interface TriggerDeliveriesTable {
+  trigger_id: string;
+  webhook_id: string;
+  received_at: string;
+  /** pending | started | refused */
+  outcome: string;
+  run_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+/** The conversation a Telegram chat is in (null after `/new`). */
+export interface TelegramChatsTable {
+  bot: string;
+  chat_id: string;
+  conversation_id: string | null;
+  updated_at: string;
+}
+
+/** Updates already handled, so a redelivered one starts nothing twice. */
+export interface TelegramUpdatesTable {
+  bot: string;
+  update_id: string;
+  received_at: string;
+}
+
+/** Parts of a run's answer already sent to its chat (a retry sends only the rest). */
+export interface TelegramSentTable {
+  run_id: string;
+  part: number;
+  message_id: string;
+  sent_at: string;
 }
 
 /** Something done because a run reached a state, one row per (run, reaction): the outbox. */

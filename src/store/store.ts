@@ -33,6 +33,8 @@ import { createRunRepository, type RunRepository } from './runs-repository.js';
 import { createWorkerRepository, type WorkerRepository } from './workers-repository.js';
 import { createScheduleRepository, type ScheduleRepository } from './schedules-repository.js';
 import type { SecretBox } from './secret-box.js';
+import { createTelegramRepository, type TelegramRepository } from './telegram-repository.js';
+import { createTriggerRepository, type TriggerRepository } from './triggers-repository.js';
 
 export interface Store {
   readonly dialect: Dialect;
@@ -54,6 +56,10 @@ export interface Store {
   readonly llmCalls: LlmCallRepository;
   /** The cursor-runner compatibility layer's conversations, queues and tasks. */
   readonly cursorRunner: CursorRunnerRepository;
+  /** Generic triggers and their accepted deliveries. */
+  readonly triggers: TriggerRepository;
+  /** Telegram chats' conversations, updates seen and answer parts sent. */
+  readonly telegram: TelegramRepository;
   /** Resolves when the database answers a trivial query; throws STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -144,6 +150,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     proposals: createProposalRepository(handle.db),
     llmCalls: createLlmCallRepository(handle.db),
     cursorRunner: createCursorRunnerRepository(handle.db, options.secrets),
+    triggers: createTriggerRepository(handle.db, options.secrets),
+    telegram: createTelegramRepository(handle.db),
     async ping() {
       try {
         await sql`select 1`.execute(handle.db);

@@ -20,6 +20,8 @@ export interface SettingSpec<T extends z.ZodType = z.ZodType> {
   readonly description: string;
   /** Secrets are redacted in logs and `patchbay doctor`. */
   readonly secret?: boolean;
+  /** A structured secret setting: the values in it that are secrets (the rest are not). */
+  readonly secretsOf?: (value: z.output<T>) => string[];
 }
 
 export const port = z.coerce.number().int().min(0).max(65_535);

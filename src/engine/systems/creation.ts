@@ -87,6 +87,9 @@ export function createCreationSystem(
       ? await resolveTrustedWorkdir(request.workdir, config.workspaceRoots)
       : null;
     if (request.pty) await requirePty();
+    if (request.callbackFormat === 'standard-webhooks' && !config.webhookSecret) {
+      throw new PatchbayError('CALLBACK_SECRET_MISSING');
+    }
     if (request.callbackUrl) {
       await assertSafeCallbackUrl(request.callbackUrl, {
         allowPrivate: config.allowPrivateCallbackUrls,
@@ -136,6 +139,9 @@ export function createCreationSystem(
       retries: request.retries ?? 0,
       scheduleId: origin.scheduleId ?? null,
       origin: origin.origin ?? null,
+      triggerId: origin.triggerId ?? null,
+      replyTo: origin.replyTo ?? null,
+      callbackFormat: request.callbackFormat ?? 'patchbay',
       ...(follow && {
         workdir: follow.workdir,
         repoId: follow.repoId,

@@ -34,6 +34,7 @@ export function createQueries(
       limit: query.limit + 1,
       before: query.cursor,
       scheduleId: query.scheduleId,
+      triggerId: query.triggerId,
       kind: query.kind,
       parentId: query.parentId,
       repoId: query.repoId,
