@@ -14,7 +14,13 @@ export { createClaudeParser } from './claude/parser.js';
 export { createCodexParser } from './codex/parser.js';
 export { createCursorParser } from './cursor/parser.js';
 export { createGeminiParser } from './gemini/parser.js';
-export type { AgentFacts, NormalizedEvent, StreamParser, TokenUsage } from './stream-parser.js';
+export type {
+  AgentFacts,
+  AgentLlmCall,
+  NormalizedEvent,
+  StreamParser,
+  TokenUsage,
+} from './stream-parser.js';
 export { findExecutable } from './find-executable.js';
 export { StderrTail, stripAnsi } from './stderr-tail.js';
 export { cliFacts, compareVersions, parseCliVersion, type CliFacts } from './cli-facts.js';

@@ -51,6 +51,11 @@ export interface LaunchInput {
    * nest inside bwrap (Codex's) leaves the confinement to Patchbay's. Absent: unknown (none).
    */
   sandbox?: 'none' | 'bwrap' | null;
+  /**
+   * For an adapter with a `sessionArtifact`, resuming: the messages the session's runs stored
+   * so far (oldest first), loaded by the engine.
+   */
+  sessionMessages?: unknown[];
 }
 
 export interface LaunchPlan {
@@ -80,6 +85,12 @@ export interface AgentAdapter {
    * log in nor resume). Directories here, single files in `stateFiles`.
    */
   readonly stateDirs?: readonly string[];
+  /**
+   * An agent that keeps its session in the server, not in a CLI's own files (the llm agent):
+   * the artifact name each run's `AgentFacts.sessionMessages` are stored under (the session's
+   * whole transcript so far), handed back as `LaunchInput.sessionMessages` on resume.
+   */
+  readonly sessionArtifact?: string;
   /** State files relative to HOME, each with the content a new one starts with. */
   readonly stateFiles?: Readonly<Record<string, string>>;
   /**

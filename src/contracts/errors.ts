@@ -206,6 +206,12 @@ export const errorCatalog = {
     kind: 'user',
     message: "The agent's turn was interrupted on request; its session can be resumed.",
   },
+  AGENT_SESSION_NOT_FOUND: {
+    status: 404,
+    kind: 'user',
+    message:
+      'The session to resume is not stored here: no earlier run of this agent kept its transcript (the llm agent keeps it as a transcript.json artifact).',
+  },
   AGENT_CONTEXT_WINDOW_EXCEEDED: {
     status: 502,
     kind: 'operational',
@@ -384,6 +390,18 @@ export const errorCatalog = {
     kind: 'operational',
     message:
       'The model provider answered with something that is not a valid answer (an unexpected status, a malformed body or stream, or no answer in time).',
+  },
+  LLM_PATCH_NOT_APPLIED: {
+    status: 422,
+    kind: 'user',
+    message:
+      "The llm agent's patch did not apply: an edit's old text is missing or ambiguous in its file, or a file it names is not one the request gave; nothing was changed.",
+  },
+  LLM_PATCH_INVALID: {
+    status: 422,
+    kind: 'user',
+    message:
+      "The llm agent's patch applied but left a JavaScript or TypeScript file that does not parse; the files were put back as they were.",
   },
   // --- JSON-RPC -----------------------------------------------------------------------
   RPC_PARSE_ERROR: { status: 400, kind: 'user', message: 'The message is not valid JSON.' },

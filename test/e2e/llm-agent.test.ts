@@ -148,9 +148,44 @@ describe('the llm agent, end to end', () => {
       name: 'read_file',
       input: { path: 'src/app.js' },
     });
-    expect(
-      events.find((e) => e.type === 'message' && (e.data as Json).role === 'assistant')?.data,
-    ).toMatchObject({ text: 'Reading the file.' });
+    // Streamed: the text in the pieces the model sent, then whole (as the CLIs' events are).
+    const said = events
+      .filter((e) => e.type === 'message' && (e.data as Json).role === 'assistant')
+      .map((e) => e.data as Json);
+    expect(said.slice(0, 3)).toEqual([
+      { role: 'assistant', text: 'Reading t', subtype: 'delta' },
+      { role: 'assistant', text: 'he file.', subtype: 'delta' },
+      { role: 'assistant', text: 'Reading the file.' },
+    ]);
+    // One ledger row per call, under the run, as the run's usage events say.
+    const ledger = await server.api.request('GET', `/v1/runs/${run.id}/llm-calls`);
+    expect(ledger.status).toBe(200);
+    const calls = ledger.body.calls as Json[];
+    expect(calls).toHaveLength(5);
+    expect(calls[0]).toMatchObject({
+      runId: run.id,
+      repoId: repo.id,
+      purpose: 'agent',
+      provider: 'openai',
+      model: MODEL,
+      inputTokens: 1000,
+      outputTokens: 50,
+      outcome: 'succeeded',
+      attempts: 1,
+      rawUsage: expect.objectContaining({ prompt_tokens: 1000 }),
+    });
+    expect(calls.reduce((sum, c) => sum + Number(c.costUsd), 0)).toBeCloseTo(run.costUsd!, 9);
+    const page = await server.api.request(
+      'GET',
+      `/v1/llm/calls?runId=${run.id}&repo=${repo.id}&limit=3`,
+    );
+    expect(page.body.calls).toHaveLength(3);
+    const rest = await server.api.request(
+      'GET',
+      `/v1/llm/calls?runId=${run.id}&limit=3&cursor=${page.body.nextCursor}`,
+    );
+    expect(rest.body.calls).toHaveLength(2);
+    expect(rest.body.nextCursor).toBeNull();
     expect(events.findLast((e) => e.type === 'result')?.data).toMatchObject({
       ok: true,
       numTurns: 5,
@@ -205,6 +240,9 @@ describe('the llm agent, end to end', () => {
     expect(run.error?.code).toBe('AGENT_AUTH_FAILED');
     expect(run.error?.message).toContain('LLM_AUTH_FAILED');
     expect(run.error?.message).not.toContain(KEY);
+    // The refused call is in the ledger too, with its outcome.
+    const ledger = await server.api.request('GET', `/v1/runs/${run.id}/llm-calls`);
+    expect(ledger.body.calls).toMatchObject([{ outcome: 'LLM_AUTH_FAILED', costUsd: null }]);
   });
 
   it('with full permissions runs commands, which cannot see the model key, even in its parent', async () => {

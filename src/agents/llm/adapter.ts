@@ -43,19 +43,18 @@ function permissionArgs(permissions: AgentPermissions, allowed: string[] | undef
  * [--max-turns n] [--max-cost-usd x] -- <prompt>`, run as a supervised child like any CLI
  * agent (sandbox, timeouts, pause/cancel, output caps and events unchanged). The model
  * settings (AgentContext.llm.env, keys included) reach it as the first line of its stdin:
- * never in argv or its environment.
+ * never in argv or its environment; so does the transcript of a session it resumes (stored by
+ * the server as each run's `transcript.json`).
  */
 export const llmAgent: AgentAdapter = {
   name: 'llm',
-  capabilities: { resume: false, interrupt: false, usage: true, cost: true, streamingText: false },
+  capabilities: { resume: true, interrupt: true, usage: true, cost: true, streamingText: true },
+  sessionArtifact: 'transcript.json',
   async validate(request) {
     if (!request.prompt) {
       throw new PatchbayError('RUN_PROMPT_REQUIRED', 'the llm agent needs a prompt', {
         field: 'prompt',
       });
-    }
-    if (request.resumeSessionId) {
-      throw new PatchbayError('VALIDATION_FAILED', 'the llm agent cannot resume yet');
     }
     if (request.pty) {
       // Its settings go in on stdin: a terminal would echo them into the output.
@@ -98,7 +97,12 @@ export const llmAgent: AgentAdapter = {
       // On stdin, not in the env: a command the model runs could read its parent's initial
       // environment (/proc/<pid>/environ), never what the parent read from a pipe.
       stdin: 'pipe',
-      input: `${JSON.stringify({ settings: context.llm.env })}\n`,
+      input: `${JSON.stringify({
+        settings: context.llm.env,
+        ...(run.resumeSessionId
+          ? { session: { id: run.resumeSessionId, messages: run.sessionMessages ?? [] } }
+          : {}),
+      })}\n`,
     };
   },
   createParser: createLlmParser,

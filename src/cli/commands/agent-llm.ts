@@ -19,14 +19,17 @@ interface AgentLlmFlags {
   settingsStdin?: boolean;
 }
 
-/** The first line of stdin, `{ settings: { PATCHBAY_…: value } }`, then stdin is let go. */
-async function readSettings(): Promise<Record<string, string>> {
+/**
+ * The first line of stdin, `{ settings: { PATCHBAY_…: value }, session?: { id, messages } }`
+ * (the session: the one to resume, with its stored transcript), then stdin is let go.
+ */
+async function readSettings(): Promise<SettingsLine> {
   const lines = createInterface({ input: process.stdin });
   try {
     for await (const line of lines) {
       const parsed = SettingsLine.safeParse(JSON.parse(line));
       if (!parsed.success) break;
-      return parsed.data.settings;
+      return parsed.data;
     }
   } catch {
     // not JSON: refused below
@@ -37,7 +40,11 @@ async function readSettings(): Promise<Record<string, string>> {
   throw new PatchbayError('VALIDATION_FAILED', 'the first line of stdin is not the settings');
 }
 
-const SettingsLine = z.object({ settings: z.record(z.string(), z.string()) });
+const SettingsLine = z.object({
+  settings: z.record(z.string(), z.string()),
+  session: z.object({ id: z.string(), messages: z.array(z.unknown()) }).optional(),
+});
+type SettingsLine = z.infer<typeof SettingsLine>;
 
 function positive(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -75,13 +82,21 @@ export function registerAgentLlm(program: Command): void {
     .action(async (words: string[], flags: AgentLlmFlags) => {
       const emit = (line: object): boolean => out.stdout(`${JSON.stringify(line)}\n`);
       // The server's settings, then the run's own env over them (a run may name its model).
-      const settings = flags.settingsStdin ? await readSettings() : {};
-      const config = loadConfig({ envOnly: true, envDefaults: settings });
+      const input = flags.settingsStdin ? await readSettings() : { settings: {} };
+      const config = loadConfig({ envOnly: true, envDefaults: input.settings });
       const log = createLogger({ level: 'warn', format: 'json' });
       const maxTurns = positive(flags.maxTurns, '--max-turns');
       const maxCostUsd = positive(flags.maxCostUsd, '--max-cost-usd');
+      // Interrupt (SIGINT to the run's process group): the call or tool under way stops, the
+      // session is kept, the result line still comes.
+      const interrupt = new AbortController();
+      process.on('SIGINT', () => interrupt.abort(new Error('interrupted')));
       const { ok } = await runLlmAgent({
-        client: createLlmClient({ config, log }),
+        client: (ledger) => createLlmClient({ config, log, ledger }),
+        signal: interrupt.signal,
+        ...(input.session
+          ? { resume: { sessionId: input.session.id, messages: input.session.messages } }
+          : {}),
         cwd: process.cwd(),
         prompt: words.join(' '),
         ...(flags.model ? { model: flags.model } : {}),

@@ -1,7 +1,13 @@
 import { getAgent, StderrTail, type LaunchPlan } from '../../agents/index.js';
 import { loadPty, supervise } from '../../exec/index.js';
 import type { Logger } from '../../observability/index.js';
+import { isPatchbayError } from '../../contracts/index.js';
 import { toRun, type RunRecord } from '../../store/index.js';
+import {
+  createRunLedgerWriter,
+  loadSessionMessages,
+  storeSessionMessages,
+} from '../agent-sessions.js';
 import { createAgentStream } from '../agent-stream.js';
 import { createStageParser, stageArgv, stageOf, storeStageOutputs } from '../optimizations.js';
 import { explainAgentExit, outcomeOf } from '../outcome.js';
@@ -43,6 +49,26 @@ export function createProcessRunner(
     }
   }
 
+  /** The session's transcript, stored before the run's end (a resume may follow at once). */
+  async function storeSession(
+    record: RunRecord,
+    name: string,
+    messages: unknown[],
+    log: Logger,
+  ): Promise<void> {
+    try {
+      const a = await storeSessionMessages(
+        { store, dataDir: config.dataDir },
+        record,
+        name,
+        messages,
+      );
+      writer.append(record.id, 'artifact', a);
+    } catch (err) {
+      log.error({ err }, 'could not store the session transcript');
+    }
+  }
+
   return async function runProcess(
     record: RunRecord,
     entry: ActiveRun,
@@ -51,9 +77,32 @@ export function createProcessRunner(
     const runId = record.id;
     const adapter = getAgent(record.agent);
     const stage = stageOf(record);
+    // An agent whose session the server keeps gets its transcript back when resuming.
+    const sessionArtifact = stage ? undefined : adapter.sessionArtifact;
+    let sessionMessages: unknown[] | undefined;
+    if (sessionArtifact && record.resumeSessionId) {
+      try {
+        sessionMessages = await loadSessionMessages(
+          { store, dataDir: config.dataDir },
+          record,
+          sessionArtifact,
+        );
+      } catch (err) {
+        if (!isPatchbayError(err)) throw err;
+        await finishing.finalize(runId, {
+          status: 'failed',
+          errorCode: err.code,
+          errorMessage: err.message,
+        });
+        return;
+      }
+    }
     const plan: LaunchPlan = stage
       ? { argv: stageArgv(record), stdin: 'ignore' }
-      : adapter.plan(record, agentContext(config, record.env));
+      : adapter.plan(
+          sessionMessages ? { ...record, sessionMessages } : record,
+          agentContext(config, record.env),
+        );
     const parser = stage ? createStageParser() : adapter.createParser?.();
     const pty = record.pty ? await loadPty() : undefined;
     if (record.pty && !pty) {
@@ -68,10 +117,14 @@ export function createProcessRunner(
     let markResult = (): void => undefined;
     // A coding agent's stderr end: its own words when it exits without a result.
     const stderrTail = !stage && record.agent !== 'shell' ? new StderrTail() : undefined;
+    const ledger = createRunLedgerWriter(store, record, log);
     const agentStream = parser
       ? createAgentStream(
           parser,
-          (event) => writer.append(runId, event.type, event.data, event.raw),
+          (event) => {
+            writer.append(runId, event.type, event.data, event.raw);
+            if (event.llmCall) ledger.write(event.llmCall);
+          },
           // The agent reported its final result: from now on the post-result grace runs.
           () => markResult(),
         )
@@ -192,6 +245,15 @@ export function createProcessRunner(
         : undefined;
     const changes = record.baseCommit ? await workspaces.recordChanges(record, log) : {};
     if (stage) await storeStageArtifacts(record, log);
+    await ledger.flushed();
+    if (sessionArtifact && facts?.sessionMessages) {
+      await storeSession(
+        record,
+        sessionArtifact,
+        [...(sessionMessages ?? []), ...facts.sessionMessages],
+        log,
+      );
+    }
     // A CLI that reports for its whole session: this run's share against the run it resumed.
     const previous =
       facts?.usageScope === 'session' && record.resumeSessionId
