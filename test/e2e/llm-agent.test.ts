@@ -174,7 +174,10 @@ describe('the llm agent, end to end', () => {
       attempts: 1,
       rawUsage: expect.objectContaining({ prompt_tokens: 1000 }),
     });
-    expect(calls.reduce((sum, c) => sum + Number(c.costUsd), 0)).toBeCloseTo(run.costUsd!, 9);
+    expect(calls.reduce((sum: number, c) => sum + Number(c.costUsd), 0)).toBeCloseTo(
+      Number(run.costUsd),
+      9,
+    );
     const page = await server.api.request(
       'GET',
       `/v1/llm/calls?runId=${run.id}&repo=${repo.id}&limit=3`,
