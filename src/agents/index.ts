@@ -36,3 +36,4 @@ export {
 } from './cli-check.js';
 export { createLlmParser } from './llm/parser.js';
 export { runLlmAgent, type LlmAgentOptions } from './llm/loop.js';
+export { runLlmPatch, syntaxErrors, type LlmPatchOptions } from './llm/patch.js';

@@ -109,6 +109,8 @@ export interface AgentAdapter {
    * `maxCostUsd`), stored after the run's `args`. Absent: such fields are refused.
    */
   requestArgs?(request: ParsedCreateRunRequest): string[];
+  /** The run's total timeout when the request gives none (default: PATCHBAY_RUN_TIMEOUT_MS). */
+  defaultTimeoutMs?(request: ParsedCreateRunRequest): number | undefined;
   /** The process to start for a stored run. */
   plan(run: LaunchInput, context: AgentContext): LaunchPlan;
   /** Agents that print NDJSON: a fresh parser per run. Absent: stdout is plain output. */

@@ -1,10 +1,10 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { runLlmAgent } from '../../agents/index.js';
+import { runLlmAgent, runLlmPatch } from '../../agents/index.js';
 import { loadConfig } from '../../config/index.js';
 import { PatchbayError } from '../../contracts/index.js';
-import { createLlmClient } from '../../llm/index.js';
+import { createLlmClient, type LlmLedger } from '../../llm/index.js';
 import { createLogger } from '../../observability/index.js';
 import { out } from '../output.js';
 
@@ -17,6 +17,8 @@ interface AgentLlmFlags {
   allowedCommands?: string;
   commandTimeoutMs?: string;
   settingsStdin?: boolean;
+  mode?: string;
+  file: string[];
 }
 
 /**
@@ -46,6 +48,8 @@ const SettingsLine = z.object({
 });
 type SettingsLine = z.infer<typeof SettingsLine>;
 
+const collect = (value: string, all: string[]): string[] => [...all, value];
+
 function positive(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -71,6 +75,8 @@ export function registerAgentLlm(program: Command): void {
     .option('--model <model>', 'model to call (default: the configured one)')
     .option('--max-turns <n>', 'model calls at most')
     .option('--max-cost-usd <usd>', "cap on the calls' cost")
+    .option('--mode <mode>', '`agent` (turns with tools) or `patch` (one call, edits to --file)')
+    .option('--file <path>', 'with --mode patch: a file it may edit (repeatable)', collect, [])
     .option('--settings-stdin', 'read the model settings from the first line of stdin')
     .option('--read-only', 'only the tools that change nothing')
     .option('--commands', 'let the model run commands')
@@ -91,8 +97,22 @@ export function registerAgentLlm(program: Command): void {
       // session is kept, the result line still comes.
       const interrupt = new AbortController();
       process.on('SIGINT', () => interrupt.abort(new Error('interrupted')));
+      const client = (ledger: LlmLedger) => createLlmClient({ config, log, ledger });
+      if (flags.mode === 'patch') {
+        const { ok } = await runLlmPatch({
+          client,
+          signal: interrupt.signal,
+          cwd: process.cwd(),
+          prompt: words.join(' '),
+          files: flags.file,
+          ...(flags.model ? { model: flags.model } : {}),
+          emit,
+        });
+        if (!ok) process.exitCode = 1;
+        return;
+      }
       const { ok } = await runLlmAgent({
-        client: (ledger) => createLlmClient({ config, log, ledger }),
+        client,
         signal: interrupt.signal,
         ...(input.session
           ? { resume: { sessionId: input.session.id, messages: input.session.messages } }
