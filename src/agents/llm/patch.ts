@@ -7,10 +7,9 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import type { Diagnostic } from 'typescript';
+import type * as TypeScript from 'typescript';
 import { PatchbayError } from '../../contracts/index.js';
 import { applyEdits, type FileEdit, type LlmTool } from '../../llm/index.js';
-import { loadTypeScript } from '../../optimizer/index.js';
 import { repositoryInstructions } from './context.js';
 import { createSession, type SessionOptions } from './session.js';
 import { createWorkspace, type Workspace } from './workspace.js';
@@ -53,6 +52,13 @@ const SUBMIT: LlmTool = {
   },
 };
 
+/** The compiler, loaded on the first JS/TS file checked (it is ~10 MB of heap). */
+let typescript: Promise<typeof TypeScript> | undefined;
+const loadTypeScript = (): Promise<typeof TypeScript> =>
+  (typescript ??= import('typescript').then(
+    (m) => ((m as unknown as { default?: typeof TypeScript }).default ?? m) as typeof TypeScript,
+  ));
+
 const JS_TS = new Set(['.js', '.jsx', '.mjs', '.cjs', '.ts', '.tsx', '.mts', '.cts']);
 
 /** The first syntax error of each JS/TS file that no longer parses. */
@@ -73,8 +79,9 @@ export async function syntaxErrors(files: Map<string, string>): Promise<string[]
             : ts.ScriptKind.JS;
     const source = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, kind);
     // The parser's own diagnostics: syntax only, no type checking (internal, but stable).
-    const diagnostics = (source as unknown as { parseDiagnostics?: readonly Diagnostic[] })
-      .parseDiagnostics;
+    const diagnostics = (
+      source as unknown as { parseDiagnostics?: readonly TypeScript.Diagnostic[] }
+    ).parseDiagnostics;
     const first = diagnostics?.[0];
     if (first) {
       const { line, character } = source.getLineAndCharacterOfPosition(first.start ?? 0);
