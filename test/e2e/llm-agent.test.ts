@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { requireBwrap } from '../helpers/services.js';
+import { waitFor } from '../helpers/wait.js';
 import { chatErrors, chatStream } from '../fixtures/llm-servers/openai.js';
 import { startScriptedServer, type ScriptedServer } from '../fixtures/llm-servers/server.js';
 import {
@@ -277,6 +278,53 @@ describe('the llm agent, end to end', () => {
     const offered = (model.requests[0]!.body as Json).tools.map((t: Json) => t.function.name);
     expect(offered).not.toContain('run_command');
     expect(offered).toContain('write_file');
+  });
+
+  it('an interrupt during a command stops it, keeps the session; an unknown session is refused', async () => {
+    model.enqueue(turn('s1', 'run_command', { argv: ['sleep', '60'] }));
+    const run = await server.api.request('POST', '/v1/runs', {
+      agent: 'llm',
+      prompt: 'wait a minute',
+      repo: repo.id,
+      agentPermissions: 'full',
+    });
+    await waitFor(
+      async () => (await server.api.events(run.body.id)).some((e) => e.type === 'tool_call'),
+      'the command started',
+      30_000,
+    );
+    const started = Date.now();
+    await server.api.request('POST', `/v1/runs/${run.body.id}/interrupt`);
+    const stopped = await server.api.waitForStatus(run.body.id, undefined, 30_000);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(stopped.status).toBe('cancelled');
+    expect(stopped.error?.code).toBe('AGENT_TURN_INTERRUPTED');
+    const results = (await server.api.events(run.body.id)).filter((e) => e.type === 'tool_result');
+    expect(results).toMatchObject([{ data: { isError: true } }]);
+
+    // Resumed by its session id, in the same worktree: the model sees the interrupted command.
+    model.reset();
+    model.enqueue(turn('s2', 'finish', { summary: 'resumed' }));
+    const resumed = await server.api.createRun({
+      agent: 'llm',
+      prompt: 'go on',
+      workspaceOf: run.body.id,
+      resumeSessionId: stopped.sessionId,
+      wait: true,
+    });
+    expect(resumed.status, JSON.stringify(resumed.error)).toBe('succeeded');
+    expect(resumed.sessionId).toBe(stopped.sessionId);
+    expect(JSON.stringify(model.requests[0]!.body)).toContain('wait a minute');
+
+    const unknown = await server.api.createRun({
+      agent: 'llm',
+      prompt: 'go on',
+      repo: repo.id,
+      resumeSessionId: 'llm-nope',
+      wait: true,
+    });
+    expect(unknown.status).toBe('failed');
+    expect(unknown.error?.code).toBe('AGENT_SESSION_NOT_FOUND');
   });
 
   it('refuses unknown args, and limits given to another agent or twice, before anything runs', async () => {
