@@ -246,13 +246,11 @@ export function createProcessRunner(
     const changes = record.baseCommit ? await workspaces.recordChanges(record, log) : {};
     if (stage) await storeStageArtifacts(record, log);
     await ledger.flushed();
-    if (sessionArtifact && facts?.sessionMessages) {
-      await storeSession(
-        record,
-        sessionArtifact,
-        [...(sessionMessages ?? []), ...facts.sessionMessages],
-        log,
-      );
+    // Whenever the run named its session, even with nothing new: the session's last run is
+    // where the next resume looks.
+    if (sessionArtifact && facts?.sessionId) {
+      const messages = [...(sessionMessages ?? []), ...(facts.sessionMessages ?? [])];
+      await storeSession(record, sessionArtifact, messages, log);
     }
     // A CLI that reports for its whole session: this run's share against the run it resumed.
     const previous =
