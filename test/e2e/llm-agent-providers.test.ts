@@ -222,6 +222,13 @@ describe.each(PROVIDERS)('the llm agent with $name', (p) => {
       events: held.events.slice(0, 1),
       hold: true,
     });
+    // A budget on the repository: what it counts today before this run, and during it.
+    await server.api.request('PUT', `/v1/budgets/repos/${repo.id}`, { maxUsdPerDay: 1000 });
+    const usdToday = async (): Promise<number> => {
+      const all = (await server.api.request('GET', '/v1/budgets')).body.budgets as Json[];
+      return Number(all.find((b) => b.repoId === repo.id)?.usage.usdToday);
+    };
+    const before = await usdToday();
     const first = await server.api.request('POST', `/v1/conversations/${conv.body.id}/messages`, {
       prompt: 'remember the word kumquat',
     });
@@ -232,6 +239,16 @@ describe.each(PROVIDERS)('the llm agent with $name', (p) => {
       'the first call recorded',
       30_000,
     );
+    // The run's first call counts against the budget while the run is still going.
+    const [firstCall] = await waitFor(async () => {
+      const calls = (await server.api.request('GET', `/v1/runs/${first.body.id}/llm-calls`)).body
+        .calls as Json[];
+      return calls.length === 1 ? calls : undefined;
+    }, 'the first ledger row');
+    // (Budgets show USD to 4 decimals.)
+    const counted = (await usdToday()) - before;
+    expect(counted).toBeGreaterThan(0);
+    expect(Math.abs(counted - Number(firstCall.costUsd))).toBeLessThanOrEqual(0.00006);
     const res = await server.api.request('POST', `/v1/runs/${first.body.id}/interrupt`);
     expect(res.status, res.text).toBe(200);
     const stopped = await server.api.waitForStatus(first.body.id, undefined, 30_000);
