@@ -133,6 +133,7 @@ describe('the llm agent, end to end', () => {
     const system = String((first.messages as Json[])[0].content);
     expect(system).toContain('src/app.js (13 lines)');
     expect(system).toContain('Keep functions small.');
+    expect(system).toContain('Languages: JavaScript (1 file).');
     expect(first.messages[1]).toMatchObject({ role: 'user', content: 'swap the operands of add' });
     expect(toolMessages(model, 1)[0]).toContain('export function add(a, b) {');
     expect(toolMessages(model, 2)[1]).toContain('matched indentation');
