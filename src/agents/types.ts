@@ -2,6 +2,7 @@ import type {
   AgentName,
   AgentPermissions,
   ErrorCode,
+  LlmRepoSettings,
   ParsedCreateRunRequest,
 } from '../contracts/index.js';
 import type { StreamParser } from './stream-parser.js';
@@ -56,6 +57,8 @@ export interface LaunchInput {
    * so far (oldest first), loaded by the engine.
    */
   sessionMessages?: unknown[];
+  /** A repository run's repository: its id and model choice (`PUT /v1/repos/:id/llm`). */
+  repo?: { id: string; llm: LlmRepoSettings | null };
 }
 
 export interface LaunchPlan {

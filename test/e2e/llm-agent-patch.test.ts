@@ -104,6 +104,28 @@ describe('the llm agent in patch mode', () => {
     }
   });
 
+  it("calls the repository's model (its settings), and the request's over it", async () => {
+    const set = await server.api.request('PATCH', `/v1/repos/${repo.id}`, {
+      llm: { model: 'gpt-5-nano' },
+    });
+    expect(set.status, set.text).toBe(200);
+    try {
+      const edit = [{ path: 'src/app.js', oldText: 'const y = 1;', newText: 'const y = 2;' }];
+      model.enqueue(patch(edit));
+      const run = await create({ prompt: 'y to 2', files: ['src/app.js'], autoCommit: false });
+      expect(run.status, JSON.stringify(run.error)).toBe('succeeded');
+      expect((model.requests[0]!.body as Json).model).toBe('gpt-5-nano');
+      const calls = (await server.api.request('GET', `/v1/runs/${run.id}/llm-calls`)).body.calls;
+      expect(calls[0]).toMatchObject({ model: 'gpt-5-nano', repoId: repo.id });
+      model.reset();
+      model.enqueue(patch(edit));
+      await create({ prompt: 'y to 2', files: ['src/app.js'], model: 'gpt-5-mini' });
+      expect((model.requests[0]!.body as Json).model).toBe('gpt-5-mini');
+    } finally {
+      await server.api.request('PATCH', `/v1/repos/${repo.id}`, { llm: null });
+    }
+  });
+
   it('refuses a patch request without files, and files without patch mode', async () => {
     const none = await server.api.request('POST', '/v1/runs', {
       agent: 'llm',

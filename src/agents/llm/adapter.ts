@@ -150,6 +150,7 @@ export const llmAgent: AgentAdapter = {
         ...(run.resumeSessionId
           ? { session: { id: run.resumeSessionId, messages: run.sessionMessages ?? [] } }
           : {}),
+        ...(run.repo ? { repo: run.repo } : {}),
       })}\n`,
     };
   },

@@ -3,8 +3,13 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { runLlmAgent, runLlmPatch } from '../../agents/index.js';
 import { loadConfig } from '../../config/index.js';
-import { PatchbayError } from '../../contracts/index.js';
-import { createLlmClient, type LlmLedger } from '../../llm/index.js';
+import { LlmRepoSettings, PatchbayError } from '../../contracts/index.js';
+import {
+  createLlmClient,
+  readRepoLlmFile,
+  type LlmClient,
+  type LlmLedger,
+} from '../../llm/index.js';
 import { createLogger } from '../../observability/index.js';
 import { out } from '../output.js';
 
@@ -45,6 +50,8 @@ async function readSettings(): Promise<SettingsLine> {
 const SettingsLine = z.object({
   settings: z.record(z.string(), z.string()),
   session: z.object({ id: z.string(), messages: z.array(z.unknown()) }).optional(),
+  /** A repository run's repository: its model choice, under the request's and over ours. */
+  repo: z.object({ id: z.string(), llm: LlmRepoSettings.nullable() }).optional(),
 });
 type SettingsLine = z.infer<typeof SettingsLine>;
 
@@ -97,7 +104,24 @@ export function registerAgentLlm(program: Command): void {
       // session is kept, the result line still comes.
       const interrupt = new AbortController();
       process.on('SIGINT', () => interrupt.abort(new Error('interrupted')));
-      const client = (ledger: LlmLedger) => createLlmClient({ config, log, ledger });
+      const client = (ledger: LlmLedger): LlmClient => {
+        const repo = input.repo;
+        const llm = createLlmClient({
+          config,
+          log,
+          ledger,
+          // The repository's settings, then its .patchbay.json (the worktree's copy).
+          repoLayers: async () => ({
+            repo: repo?.llm ?? null,
+            repoFile: await readRepoLlmFile(process.cwd()),
+          }),
+        });
+        if (!repo) return llm;
+        return {
+          complete: (request) => llm.complete({ ...request, repoId: repo.id }),
+          stream: (request) => llm.stream({ ...request, repoId: repo.id }),
+        };
+      };
       if (flags.mode === 'patch') {
         const { ok } = await runLlmPatch({
           client,

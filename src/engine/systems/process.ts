@@ -100,7 +100,16 @@ export function createProcessRunner(
     const plan: LaunchPlan = stage
       ? { argv: stageArgv(record), stdin: 'ignore' }
       : adapter.plan(
-          sessionMessages ? { ...record, sessionMessages } : record,
+          {
+            ...record,
+            ...(sessionMessages && { sessionMessages }),
+            ...(record.repoId && {
+              repo: {
+                id: record.repoId,
+                llm: (await store.repos.get(record.repoId))?.llm ?? null,
+              },
+            }),
+          },
           agentContext(config, record.env),
         );
     const parser = stage ? createStageParser() : adapter.createParser?.();
