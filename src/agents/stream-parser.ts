@@ -19,6 +19,30 @@ export interface NormalizedEvent {
   type: RunEventType;
   data: Record<string, unknown>;
   raw: string;
+  /** A model call this event reports, for the server's ledger (the built-in llm agent). */
+  llmCall?: AgentLlmCall;
+}
+
+/**
+ * One model call an agent made itself, as the child reported it: the server records it in
+ * its ledger (`llm_calls`) under the run's id and repository.
+ */
+export interface AgentLlmCall {
+  purpose: string;
+  provider: string;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  reasoningTokens: number;
+  costUsd: number | null;
+  latencyMs: number;
+  attempts: number;
+  /** `succeeded` or the code the call ended with. */
+  outcome: string;
+  rawUsage: unknown;
+  createdAt: string;
 }
 
 export interface TokenUsage {
@@ -53,6 +77,11 @@ export interface AgentFacts {
   permissionDenials?: PermissionDenial[];
   /** For AGENT_RATE_LIMITED: when the provider said to try again, when it did. */
   retryAfterMs?: number;
+  /**
+   * What the agent added to its session this run (the llm agent's transcript messages), for
+   * agents whose adapter names a `sessionArtifact`: stored with the run, handed back on resume.
+   */
+  sessionMessages?: unknown[];
 }
 
 /** Parses one CLI's NDJSON stream. Stateful (one per run); never throws on bad input. */

@@ -2,6 +2,7 @@ import type {
   AgentName,
   AgentPermissions,
   ErrorCode,
+  LlmRepoSettings,
   ParsedCreateRunRequest,
 } from '../contracts/index.js';
 import type { StreamParser } from './stream-parser.js';
@@ -51,6 +52,13 @@ export interface LaunchInput {
    * nest inside bwrap (Codex's) leaves the confinement to Patchbay's. Absent: unknown (none).
    */
   sandbox?: 'none' | 'bwrap' | null;
+  /**
+   * For an adapter with a `sessionArtifact`, resuming: the messages the session's runs stored
+   * so far (oldest first), loaded by the engine.
+   */
+  sessionMessages?: unknown[];
+  /** A repository run's repository: its id and model choice (`PUT /v1/repos/:id/llm`). */
+  repo?: { id: string; llm: LlmRepoSettings | null };
 }
 
 export interface LaunchPlan {
@@ -80,6 +88,12 @@ export interface AgentAdapter {
    * log in nor resume). Directories here, single files in `stateFiles`.
    */
   readonly stateDirs?: readonly string[];
+  /**
+   * An agent that keeps its session in the server, not in a CLI's own files (the llm agent):
+   * the artifact name each run's `AgentFacts.sessionMessages` are stored under (the session's
+   * whole transcript so far), handed back as `LaunchInput.sessionMessages` on resume.
+   */
+  readonly sessionArtifact?: string;
   /** State files relative to HOME, each with the content a new one starts with. */
   readonly stateFiles?: Readonly<Record<string, string>>;
   /**
@@ -98,6 +112,8 @@ export interface AgentAdapter {
    * `maxCostUsd`), stored after the run's `args`. Absent: such fields are refused.
    */
   requestArgs?(request: ParsedCreateRunRequest): string[];
+  /** The run's total timeout when the request gives none (default: PATCHBAY_RUN_TIMEOUT_MS). */
+  defaultTimeoutMs?(request: ParsedCreateRunRequest): number | undefined;
   /** The process to start for a stored run. */
   plan(run: LaunchInput, context: AgentContext): LaunchPlan;
   /** Agents that print NDJSON: a fresh parser per run. Absent: stdout is plain output. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CreateRunRequest, RunStatus } from './runs.js';
 
 /** Agents that keep sessions: a conversation is one of their sessions over many runs. */
-export const ConversationAgent = z.enum(['claude', 'cursor', 'codex', 'gemini']);
+export const ConversationAgent = z.enum(['claude', 'cursor', 'codex', 'gemini', 'llm']);
 export type ConversationAgent = z.infer<typeof ConversationAgent>;
 
 /** Body of `POST /v1/conversations`. Where the conversation works is fixed at creation. */

@@ -6,15 +6,10 @@
  * misbehaved: retry or fix the deployment), `unexpected` (a bug: report it).
  * `docs/errors.md` is generated from this table and a test keeps it in sync.
  */
-export type ErrorKind = 'user' | 'operational' | 'unexpected';
+import type { ErrorDefinition, ErrorKind } from './error-definition.js';
+import { integrationErrors } from './errors-integrations.js';
 
-export interface ErrorDefinition {
-  /** HTTP status used when the error answers a request. */
-  readonly status: number;
-  readonly kind: ErrorKind;
-  /** Default human message; a thrown error may give a more specific one. */
-  readonly message: string;
-}
+export type { ErrorDefinition, ErrorKind } from './error-definition.js';
 
 export const errorCatalog = {
   // --- requests -----------------------------------------------------------------------
@@ -218,6 +213,12 @@ export const errorCatalog = {
     kind: 'user',
     message: "The agent's turn was interrupted on request; its session can be resumed.",
   },
+  AGENT_SESSION_NOT_FOUND: {
+    status: 404,
+    kind: 'user',
+    message:
+      'The session to resume is not stored here: no earlier run of this agent kept its transcript (the llm agent keeps it as a transcript.json artifact).',
+  },
   AGENT_CONTEXT_WINDOW_EXCEEDED: {
     status: 502,
     kind: 'operational',
@@ -341,60 +342,7 @@ export const errorCatalog = {
     kind: 'user',
     message: "A conversation's runs all use the agent it was created with.",
   },
-  // --- triggers and inbound webhooks -----------------------------------------------------
-  TRIGGER_NOT_FOUND: { status: 404, kind: 'user', message: 'No trigger with this id.' },
-  TRIGGER_DISABLED: {
-    status: 409,
-    kind: 'user',
-    message: 'The trigger is disabled: enable it (PATCH `enabled: true`) to start runs again.',
-  },
-  TRIGGER_TEMPLATE_INVALID: {
-    status: 400,
-    kind: 'user',
-    message:
-      'The run template is invalid: `{{` must open a placeholder such as `{{payload.issue.title}}`, in prompt, model, ref or env values only; see details.',
-  },
-  TRIGGER_RUN_INVALID: {
-    status: 422,
-    kind: 'user',
-    message:
-      'The signed payload was accepted, but the run it maps to is invalid (a field missing or out of range); see details.',
-  },
-  TRIGGER_SIGNATURE_MISSING: {
-    status: 401,
-    kind: 'user',
-    message:
-      'Standard Webhooks headers are required: webhook-id, webhook-timestamp and webhook-signature.',
-  },
-  TRIGGER_SIGNATURE_INVALID: {
-    status: 401,
-    kind: 'user',
-    message:
-      "No signature in webhook-signature matches: sign `<webhook-id>.<webhook-timestamp>.<body>` with HMAC-SHA256 and the trigger's secret (base64 after `whsec_`).",
-  },
-  TRIGGER_TIMESTAMP_EXPIRED: {
-    status: 401,
-    kind: 'user',
-    message:
-      'webhook-timestamp is outside the replay window (PATCHBAY_TRIGGER_TOLERANCE_MS, 5 minutes by default, either way): sign with the current time.',
-  },
-  TRIGGER_WEBHOOK_REPLAYED: {
-    status: 401,
-    kind: 'user',
-    message:
-      'This webhook-id was already accepted for this trigger: its run was started once and is not started again.',
-  },
-  TELEGRAM_BOT_NOT_FOUND: {
-    status: 404,
-    kind: 'user',
-    message: 'No Telegram bot of this name is configured (PATCHBAY_TELEGRAM_BOTS).',
-  },
-  TELEGRAM_SECRET_INVALID: {
-    status: 401,
-    kind: 'user',
-    message:
-      "X-Telegram-Bot-Api-Secret-Token is missing or does not match the bot's webhookSecret (the secret_token given to setWebhook).",
-  },
+  ...integrationErrors,
   // --- schedules ----------------------------------------------------------------------
   SCHEDULE_NOT_FOUND: { status: 404, kind: 'user', message: 'No schedule with this id.' },
   SCHEDULE_INVALID: {
@@ -451,6 +399,18 @@ export const errorCatalog = {
     message:
       'The model provider answered with something that is not a valid answer (an unexpected status, a malformed body or stream, or no answer in time).',
   },
+  LLM_PATCH_NOT_APPLIED: {
+    status: 422,
+    kind: 'user',
+    message:
+      "The llm agent's patch did not apply: an edit's old text is missing or ambiguous in its file, or a file it names is not one the request gave; nothing was changed.",
+  },
+  LLM_PATCH_INVALID: {
+    status: 422,
+    kind: 'user',
+    message:
+      "The llm agent's patch applied but left a JavaScript or TypeScript file that does not parse; the files were put back as they were.",
+  },
   // --- JSON-RPC -----------------------------------------------------------------------
   RPC_PARSE_ERROR: { status: 400, kind: 'user', message: 'The message is not valid JSON.' },
   RPC_INVALID_REQUEST: {
@@ -474,57 +434,6 @@ export const errorCatalog = {
     status: 413,
     kind: 'user',
     message: 'The answer would be larger than the server sends in one message; ask for less.',
-  },
-  // --- MCP ----------------------------------------------------------------------------
-  MCP_TOOL_NOT_FOUND: {
-    status: 404,
-    kind: 'user',
-    message: 'No such MCP tool; tools/list names the tools this server has.',
-  },
-  MCP_TOOL_READ_ONLY: {
-    status: 403,
-    kind: 'user',
-    message:
-      'This MCP server is read-only (PATCHBAY_MCP_READ_ONLY or --read-only): tools that change something cannot be called.',
-  },
-  MCP_RESOURCE_NOT_FOUND: {
-    status: 404,
-    kind: 'user',
-    message:
-      'No such MCP resource; resources/templates/list names the URI templates this server reads.',
-  },
-  MCP_METHOD_NOT_ALLOWED: {
-    status: 405,
-    kind: 'user',
-    message:
-      'The MCP endpoint is stateless: POST each JSON-RPC message to /mcp; there is no session stream to GET or session to DELETE.',
-  },
-  // --- compatibility layers -----------------------------------------------------------
-  CC_EXECUTOR_PROCESS_RUNNING: {
-    status: 409,
-    kind: 'user',
-    message: 'A process is already running in this cc-executor session; one runs at a time.',
-  },
-  CC_EXECUTOR_NO_PROCESS: {
-    status: 404,
-    kind: 'user',
-    message: 'No process is running in this cc-executor session.',
-  },
-  CC_EXECUTOR_SESSION_LIMIT: {
-    status: 429,
-    kind: 'user',
-    message: 'The cc-executor layer has as many WebSocket sessions open as it allows.',
-  },
-  CC_EXECUTOR_EXECUTION_NOT_FOUND: {
-    status: 404,
-    kind: 'user',
-    message:
-      'Execution not found (cc-executor executions are kept in memory by the server that ran them).',
-  },
-  CC_EXECUTOR_EXECUTION_NOT_RUNNING: {
-    status: 400,
-    kind: 'user',
-    message: 'Execution is not running.',
   },
   RUN_SECRETS_UNREADABLE: {
     status: 500,

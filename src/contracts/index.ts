@@ -135,6 +135,9 @@ export {
 } from './optimizer.js';
 export {
   LlmModel,
+  ListLlmCallsQuery,
+  LlmCall,
+  LlmCallList,
   LlmModelList,
   LlmModelPrices,
   LlmProviderModels,

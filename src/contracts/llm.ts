@@ -68,3 +68,45 @@ export type LlmProviderModels = z.infer<typeof LlmProviderModels>;
 
 export const LlmModelList = z.object({ providers: z.array(LlmProviderModels) });
 export type LlmModelList = z.infer<typeof LlmModelList>;
+
+/** One model call as the ledger keeps it. */
+export const LlmCall = z.object({
+  id: z.string(),
+  runId: z.string().nullable(),
+  repoId: z.string().nullable(),
+  purpose: z.string().describe('What the call was for: `agent`, `optimizer.discover`…'),
+  provider: z.string(),
+  model: z.string(),
+  inputTokens: z.number().int().describe('Every input token, cache reads and writes included.'),
+  outputTokens: z.number().int().describe('Every output token, reasoning included.'),
+  cacheReadTokens: z.number().int(),
+  cacheWriteTokens: z.number().int(),
+  reasoningTokens: z.number().int(),
+  costUsd: z.number().nullable().describe('Null when the price table does not know the model.'),
+  latencyMs: z.number().int(),
+  attempts: z.number().int(),
+  outcome: z.string().describe('`succeeded`, or the error code the call ended with.'),
+  rawUsage: z.unknown().describe("The provider's usage object, as it came."),
+  createdAt: z.string(),
+});
+export type LlmCall = z.infer<typeof LlmCall>;
+
+export const ListLlmCallsQuery = z
+  .object({
+    runId: z.string().min(1).max(100).optional(),
+    repo: z.string().min(1).max(100).optional().describe('Repository id.'),
+    since: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe('Calls made at or after this time.'),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    cursor: z.string().max(200).optional().describe('nextCursor of the previous page.'),
+  })
+  .strict();
+export type ListLlmCallsQuery = z.infer<typeof ListLlmCallsQuery>;
+
+export const LlmCallList = z.object({
+  calls: z.array(LlmCall).describe('Newest first.'),
+  nextCursor: z.string().nullable(),
+});
+export type LlmCallList = z.infer<typeof LlmCallList>;

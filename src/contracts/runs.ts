@@ -138,6 +138,20 @@ export const CreateRunRequest = z
       .describe(
         "The llm agent only: cap in USD on the run's model calls, checked before each call. Stored in `args`.",
       ),
+    mode: z
+      .enum(['agent', 'patch'])
+      .optional()
+      .describe(
+        'The llm agent only: `agent` (default) works in turns with tools; `patch` makes one call that returns edits for `files`, applied and checked (they must apply; touched JS/TS files must parse), 180 s default timeout. Stored in `args`.',
+      ),
+    files: z
+      .array(z.string().min(1).max(1024))
+      .min(1)
+      .max(20)
+      .optional()
+      .describe(
+        'With `mode: "patch"`: the files (relative to the workspace) the patch may edit, sent whole to the model.',
+      ),
     resumeSessionId: z
       .string()
       .regex(/^[A-Za-z0-9._:-]{1,200}$/)

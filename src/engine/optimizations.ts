@@ -3,7 +3,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AgentFacts, NormalizedEvent, StreamParser } from '../agents/index.js';
+import {
+  LlmCallLine,
+  llmCallUsageEvent,
+  type AgentFacts,
+  type NormalizedEvent,
+  type StreamParser,
+} from '../agents/index.js';
 import {
   isErrorCode,
   PatchbayError,
@@ -13,7 +19,7 @@ import {
   type OptimizeRequest,
   type RunKind,
 } from '../contracts/index.js';
-import type { ArtifactRecord, LlmCallRecord, RunRecord, Store } from '../store/index.js';
+import type { ArtifactRecord, RunRecord, Store } from '../store/index.js';
 import { ulid } from '../store/index.js';
 import { PACKAGE_NAME } from '../config/index.js';
 
@@ -111,26 +117,6 @@ export function stageArgv(record: Pick<RunRecord, 'command'>): string[] {
  * Reads `patchbay optimize-stage` NDJSON: `progress` lines become progress events, `error` the
  * run's error (its code, e.g. OPTIMIZE_BASELINE_FAILED, becomes the run's), `result` the end.
  */
-/** What a stage prints for each model call: the ledger's row, less what only the engine knows. */
-export type StageLlmCall = Omit<LlmCallRecord, 'runId' | 'repoId'> & {
-  runId?: string | null;
-  repoId?: string | null;
-};
-
-function isStageLlmCall(value: unknown): value is StageLlmCall {
-  const v = value as Partial<StageLlmCall> | null;
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof v.id === 'string' &&
-    typeof v.purpose === 'string' &&
-    typeof v.provider === 'string' &&
-    typeof v.model === 'string' &&
-    typeof v.inputTokens === 'number' &&
-    typeof v.outputTokens === 'number'
-  );
-}
-
 export function createStageParser(): StreamParser {
   const facts: AgentFacts = { finished: false, isError: false };
   return {
@@ -156,18 +142,10 @@ export function createStageParser(): StreamParser {
           data: { code: data.code, message: data.message, details: data.details },
           raw,
         });
-      } else if (type === 'llm_call' && isStageLlmCall(data.call)) {
-        // A model call of the stage (`llm: true`): a usage event, and a row for the ledger
+      } else if (type === 'llm_call' && LlmCallLine.safeParse(msg).success) {
+        // A model call of the stage (`llm: true`): a usage event carrying the ledger's row
         // (written by the engine, which owns the store; the stage process has no database).
-        const {
-          id: _id,
-          runId: _run,
-          repoId: _repo,
-          rawUsage: _raw,
-          createdAt: _at,
-          ...summary
-        } = data.call;
-        events.push({ type: 'usage', data: { ...summary, llmCall: data.call }, raw });
+        events.push(llmCallUsageEvent(LlmCallLine.parse(msg), raw));
       } else if (type === 'result') {
         facts.finished = true;
         facts.resultText = `${String(data.stage)} done`;

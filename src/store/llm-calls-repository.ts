@@ -52,8 +52,20 @@ function fromRow(row: Selectable<LlmCallsTable>): LlmCallRecord {
   };
 }
 
+export interface LlmCallFilter {
+  runId?: string;
+  repoId?: string;
+  /** Calls made at or after this ISO time. */
+  since?: string;
+  /** Newest first: calls older than this one (an id, the previous page's last). */
+  before?: string;
+  limit: number;
+}
+
 export interface LlmCallRepository {
   insert(call: LlmCallRecord): Promise<void>;
+  /** Calls, newest first, filtered; ids sort by creation (`llm_<ulid>`). */
+  list(filter: LlmCallFilter): Promise<LlmCallRecord[]>;
   /** A run's calls, oldest first. */
   listByRun(runId: string): Promise<LlmCallRecord[]>;
   /** USD of a run's calls so far (unpriced calls count 0). */
@@ -85,6 +97,32 @@ export function createLlmCallRepository(db: Kysely<Database>): LlmCallRepository
           created_at: call.createdAt,
         })
         .execute();
+    },
+    async list({ runId, repoId, since, before, limit }) {
+      let q = db.selectFrom('llm_calls').selectAll();
+      if (runId !== undefined) q = q.where('run_id', '=', runId);
+      if (repoId !== undefined) q = q.where('repo_id', '=', repoId);
+      if (since !== undefined) q = q.where('created_at', '>=', since);
+      if (before !== undefined) {
+        const cursor = await db
+          .selectFrom('llm_calls')
+          .select(['created_at', 'id'])
+          .where('id', '=', before)
+          .executeTakeFirst();
+        if (!cursor) return [];
+        q = q.where((eb) =>
+          eb.or([
+            eb('created_at', '<', cursor.created_at),
+            eb.and([eb('created_at', '=', cursor.created_at), eb('id', '<', cursor.id)]),
+          ]),
+        );
+      }
+      const rows = await q
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.map(fromRow);
     },
     async listByRun(runId) {
       const rows = await db

@@ -56,6 +56,52 @@ describe.each(storeDialects)('store contract ($name)', (dialect) => {
     expect(await store.llmCalls.sumUsdOfRun('run_none')).toBe(0);
   });
 
+  it('lists calls newest first, by run, repository and time, in pages', async ({
+    skip: skipTest,
+  }) => {
+    if (skip) skipTest();
+    const run = runRecord();
+    await store.runs.insert(run);
+    const tag = Math.random().toString(36).slice(2);
+    const base = {
+      runId: run.id,
+      repoId: `repo_${tag}`,
+      purpose: 'agent',
+      provider: 'openai',
+      model: 'gpt-5-mini',
+      inputTokens: 1,
+      outputTokens: 1,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      reasoningTokens: 0,
+      costUsd: 0.001,
+      latencyMs: 1,
+      attempts: 1,
+      outcome: 'succeeded',
+      rawUsage: null,
+    };
+    // Two calls in the same millisecond: the id orders them.
+    const at = ['2031-01-01T00:00:01.000Z', '2031-01-01T00:00:02.000Z', '2031-01-01T00:00:02.000Z'];
+    const ids = at.map((_, i) => `llm_${tag}_${i}`);
+    for (const [i, createdAt] of at.entries()) {
+      await store.llmCalls.insert({ ...base, id: ids[i]!, createdAt });
+    }
+    await store.llmCalls.insert({
+      ...base,
+      id: `llm_${tag}_x`,
+      runId: null,
+      repoId: null,
+      createdAt: at[0]!,
+    });
+    const page1 = await store.llmCalls.list({ runId: run.id, limit: 2 });
+    expect(page1.map((c) => c.id)).toEqual([ids[2], ids[1]]);
+    const page2 = await store.llmCalls.list({ runId: run.id, before: ids[1], limit: 2 });
+    expect(page2.map((c) => c.id)).toEqual([ids[0]]);
+    const byRepo = await store.llmCalls.list({ repoId: `repo_${tag}`, since: at[1], limit: 10 });
+    expect(byRepo.map((c) => c.id)).toEqual([ids[2], ids[1]]);
+    expect(await store.llmCalls.list({ before: 'llm_none', limit: 5 })).toEqual([]);
+  });
+
   it("keeps a repository's provider and model, and clears them", async ({ skip: skipTest }) => {
     if (skip) skipTest();
     const id = `repo_${Math.random().toString(36).slice(2)}`;

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { requireBwrap } from '../helpers/services.js';
+import { waitFor } from '../helpers/wait.js';
 import { chatErrors, chatStream } from '../fixtures/llm-servers/openai.js';
 import { startScriptedServer, type ScriptedServer } from '../fixtures/llm-servers/server.js';
 import {
@@ -132,6 +133,7 @@ describe('the llm agent, end to end', () => {
     const system = String((first.messages as Json[])[0].content);
     expect(system).toContain('src/app.js (13 lines)');
     expect(system).toContain('Keep functions small.');
+    expect(system).toContain('Languages: JavaScript (1 file).');
     expect(first.messages[1]).toMatchObject({ role: 'user', content: 'swap the operands of add' });
     expect(toolMessages(model, 1)[0]).toContain('export function add(a, b) {');
     expect(toolMessages(model, 2)[1]).toContain('matched indentation');
@@ -148,9 +150,47 @@ describe('the llm agent, end to end', () => {
       name: 'read_file',
       input: { path: 'src/app.js' },
     });
-    expect(
-      events.find((e) => e.type === 'message' && (e.data as Json).role === 'assistant')?.data,
-    ).toMatchObject({ text: 'Reading the file.' });
+    // Streamed: the text in the pieces the model sent, then whole (as the CLIs' events are).
+    const said = events
+      .filter((e) => e.type === 'message' && (e.data as Json).role === 'assistant')
+      .map((e) => e.data as Json);
+    expect(said.slice(0, 3)).toEqual([
+      { role: 'assistant', text: 'Reading t', subtype: 'delta' },
+      { role: 'assistant', text: 'he file.', subtype: 'delta' },
+      { role: 'assistant', text: 'Reading the file.' },
+    ]);
+    // One ledger row per call, under the run, as the run's usage events say.
+    const ledger = await server.api.request('GET', `/v1/runs/${run.id}/llm-calls`);
+    expect(ledger.status).toBe(200);
+    const calls = ledger.body.calls as Json[];
+    expect(calls).toHaveLength(5);
+    expect(calls[0]).toMatchObject({
+      runId: run.id,
+      repoId: repo.id,
+      purpose: 'agent',
+      provider: 'openai',
+      model: MODEL,
+      inputTokens: 1000,
+      outputTokens: 50,
+      outcome: 'succeeded',
+      attempts: 1,
+      rawUsage: expect.objectContaining({ prompt_tokens: 1000 }),
+    });
+    expect(calls.reduce((sum: number, c) => sum + Number(c.costUsd), 0)).toBeCloseTo(
+      Number(run.costUsd),
+      9,
+    );
+    const page = await server.api.request(
+      'GET',
+      `/v1/llm/calls?runId=${run.id}&repo=${repo.id}&limit=3`,
+    );
+    expect(page.body.calls).toHaveLength(3);
+    const rest = await server.api.request(
+      'GET',
+      `/v1/llm/calls?runId=${run.id}&limit=3&cursor=${page.body.nextCursor}`,
+    );
+    expect(rest.body.calls).toHaveLength(2);
+    expect(rest.body.nextCursor).toBeNull();
     expect(events.findLast((e) => e.type === 'result')?.data).toMatchObject({
       ok: true,
       numTurns: 5,
@@ -205,6 +245,9 @@ describe('the llm agent, end to end', () => {
     expect(run.error?.code).toBe('AGENT_AUTH_FAILED');
     expect(run.error?.message).toContain('LLM_AUTH_FAILED');
     expect(run.error?.message).not.toContain(KEY);
+    // The refused call is in the ledger too, with its outcome.
+    const ledger = await server.api.request('GET', `/v1/runs/${run.id}/llm-calls`);
+    expect(ledger.body.calls).toMatchObject([{ outcome: 'LLM_AUTH_FAILED', costUsd: null }]);
   });
 
   it('with full permissions runs commands, which cannot see the model key, even in its parent', async () => {
@@ -236,6 +279,53 @@ describe('the llm agent, end to end', () => {
     const offered = (model.requests[0]!.body as Json).tools.map((t: Json) => t.function.name);
     expect(offered).not.toContain('run_command');
     expect(offered).toContain('write_file');
+  });
+
+  it('an interrupt during a command stops it, keeps the session; an unknown session is refused', async () => {
+    model.enqueue(turn('s1', 'run_command', { argv: ['sleep', '60'] }));
+    const run = await server.api.request('POST', '/v1/runs', {
+      agent: 'llm',
+      prompt: 'wait a minute',
+      repo: repo.id,
+      agentPermissions: 'full',
+    });
+    await waitFor(
+      async () => (await server.api.events(run.body.id)).some((e) => e.type === 'tool_call'),
+      'the command started',
+      30_000,
+    );
+    const started = Date.now();
+    await server.api.request('POST', `/v1/runs/${run.body.id}/interrupt`);
+    const stopped = await server.api.waitForStatus(run.body.id, undefined, 30_000);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(stopped.status).toBe('cancelled');
+    expect(stopped.error?.code).toBe('AGENT_TURN_INTERRUPTED');
+    const results = (await server.api.events(run.body.id)).filter((e) => e.type === 'tool_result');
+    expect(results).toMatchObject([{ data: { isError: true } }]);
+
+    // Resumed by its session id, in the same worktree: the model sees the interrupted command.
+    model.reset();
+    model.enqueue(turn('s2', 'finish', { summary: 'resumed' }));
+    const resumed = await server.api.createRun({
+      agent: 'llm',
+      prompt: 'go on',
+      workspaceOf: run.body.id,
+      resumeSessionId: stopped.sessionId,
+      wait: true,
+    });
+    expect(resumed.status, JSON.stringify(resumed.error)).toBe('succeeded');
+    expect(resumed.sessionId).toBe(stopped.sessionId);
+    expect(JSON.stringify(model.requests[0]!.body)).toContain('wait a minute');
+
+    const unknown = await server.api.createRun({
+      agent: 'llm',
+      prompt: 'go on',
+      repo: repo.id,
+      resumeSessionId: 'llm-nope',
+      wait: true,
+    });
+    expect(unknown.status).toBe('failed');
+    expect(unknown.error?.code).toBe('AGENT_SESSION_NOT_FOUND');
   });
 
   it('refuses unknown args, and limits given to another agent or twice, before anything runs', async () => {

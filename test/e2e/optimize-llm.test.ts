@@ -297,7 +297,7 @@ describe('POST /v1/repos/:id/optimize {llm: true}', () => {
       ]);
       const patchCalls = await usage('optimize.patch');
       expect(patchCalls).toMatchObject([
-        { purpose: 'optimizer.patch', provider: 'openai', model: MODEL, inputTokens: 2_000 },
+        { purpose: 'optimizer.patch', provider: 'openai', model: MODEL, input: 2_000 },
       ]);
       // The ledger has them: the repository's budget counts their cost today.
       const cost = [...(await usage('optimize.scan')), ...patchCalls].reduce(

@@ -1,9 +1,11 @@
 /**
  * What the model is told about the repository before its first turn: a map of the tree (to
- * depth 3, with line counts) and the repository's own instructions for agents, when present.
+ * depth 3, with line counts), its languages and declared commands, and the repository's own
+ * instructions for agents, when present.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { detectedCommands, languagesOf } from './repo-facts.js';
 import type { Workspace } from './workspace.js';
 
 const MAP_DEPTH = 3;
@@ -30,9 +32,13 @@ async function lineCount(path: string): Promise<number | null> {
  * `path (N lines)` for files up to MAP_DEPTH folders deep, `dir/ (N files)` for what is deeper,
  * from git's list of files (ignored ones left out).
  */
-export async function repositoryMap(ws: Workspace): Promise<string> {
+async function filesOf(ws: Workspace): Promise<string[]> {
   const out = await ws.git(['ls-files', '--cached', '--others', '--exclude-standard']);
-  const files = out.split('\n').filter(Boolean).sort();
+  return out.split('\n').filter(Boolean).sort();
+}
+
+export async function repositoryMap(ws: Workspace, listed?: string[]): Promise<string> {
+  const files = listed ?? (await filesOf(ws));
   const entries: string[] = [];
   const deep = new Map<string, number>();
   for (const file of files) {
@@ -69,9 +75,16 @@ export async function repositoryInstructions(ws: Workspace): Promise<string> {
 
 export async function systemPrompt(ws: Workspace): Promise<string> {
   const instructions = await repositoryInstructions(ws);
+  const files = await filesOf(ws);
+  const languages = languagesOf(files);
+  const commands = await detectedCommands(ws.root, files);
   return [
     'You are a coding agent working in a git repository. Use the tools to read the code and change it; paths are relative to the repository root. Edit with `replace` or `apply_patch` (copy oldText from the file as it is, with enough lines to be unique) or `write_file` for new files. When a tool answers with an error, read it and try again. When the task is done, call `finish` with a short summary.',
-    `# Repository map\n\n${await repositoryMap(ws)}`,
+    `# Repository map\n\n${await repositoryMap(ws, files)}`,
+    ...(languages ? [`Languages: ${languages}.`] : []),
+    ...(commands.length > 0
+      ? [`Commands this repository declares:\n${commands.map((c) => `- ${c}`).join('\n')}`]
+      : []),
     ...(instructions ? [`# The repository's instructions\n\n${instructions}`] : []),
   ].join('\n\n');
 }

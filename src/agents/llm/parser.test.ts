@@ -3,27 +3,55 @@ import { createLlmParser, runErrorCode } from './parser.js';
 
 const usage = { input: 10, output: 2, cacheRead: 0, cacheWrite: 0 };
 const line = (value: object) => JSON.stringify(value);
+const call = {
+  type: 'llm_call',
+  purpose: 'agent',
+  provider: 'openai',
+  model: 'gpt-5-mini',
+  ...usage,
+  reasoning: 1,
+  costUsd: null,
+  latencyMs: 12,
+  attempts: 1,
+  outcome: 'succeeded',
+  rawUsage: { prompt_tokens: 10 },
+  createdAt: '2026-01-01T00:00:00.000Z',
+};
 
 describe('llm agent parser', () => {
   it('turns the protocol into normalized events and facts', () => {
     const p = createLlmParser();
     const events = [
-      line({ type: 'init', sessionId: 'llm-1', provider: 'openai', model: 'gpt-5-mini' }),
+      line({ type: 'init', sessionId: 'llm-1' }),
+      line({ type: 'message', text: 'Read', delta: true }),
       line({ type: 'thinking', text: 'hmm' }),
       line({ type: 'message', text: 'Reading.' }),
       line({ type: 'tool_call', id: 'c1', name: 'read_file', input: { path: 'a' } }),
       line({ type: 'tool_result', id: 'c1', name: 'read_file', output: 'x', isError: false }),
-      line({ type: 'usage', ...usage, costUsd: null }),
+      line(call),
+      line({ type: 'transcript', message: { role: 'user', content: 'go' } }),
       line({ type: 'result', ok: true, text: 'done', numTurns: 1, usage, costUsd: 0.001 }),
       'not json',
     ].flatMap((l) => p.line(l));
     expect(events.map((e) => [e.type, e.data])).toEqual([
-      ['message', { role: 'system', subtype: 'init', text: '', provider: 'openai' }],
+      ['message', { role: 'system', subtype: 'init', text: '', sessionId: 'llm-1' }],
+      ['message', { role: 'assistant', text: 'Read', subtype: 'delta' }],
       ['thinking', { text: 'hmm' }],
       ['message', { role: 'assistant', text: 'Reading.' }],
       ['tool_call', { id: 'c1', name: 'read_file', input: { path: 'a' } }],
       ['tool_result', { id: 'c1', output: 'x', isError: false }],
-      ['usage', { ...usage, estimated: false }],
+      [
+        'usage',
+        {
+          ...usage,
+          reasoning: 1,
+          estimated: false,
+          provider: 'openai',
+          model: 'gpt-5-mini',
+          latencyMs: 12,
+          outcome: 'succeeded',
+        },
+      ],
       ['result', { ok: true, text: 'done', numTurns: 1 }],
       ['output', { stream: 'stdout', text: 'not json\n' }],
     ]);
@@ -36,6 +64,15 @@ describe('llm agent parser', () => {
       numTurns: 1,
       usage,
       costUsd: 0.001,
+      sessionMessages: [{ role: 'user', content: 'go' }],
+    });
+    // The call's ledger row rides on its usage event, for the server to write.
+    expect(events.find((e) => e.type === 'usage')?.llmCall).toMatchObject({
+      purpose: 'agent',
+      inputTokens: 10,
+      reasoningTokens: 1,
+      costUsd: null,
+      rawUsage: { prompt_tokens: 10 },
     });
   });
 

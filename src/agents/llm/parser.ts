@@ -1,7 +1,46 @@
 import { isErrorCode, type ErrorCode } from '../../contracts/index.js';
 import { createJsonLineParser } from '../stream-json.js';
 import type { NormalizedEvent, StreamParser } from '../stream-parser.js';
-import { AgentLine } from './protocol.js';
+import { AgentLine, type LlmCallLine } from './protocol.js';
+
+/** A call's `usage` event, carrying its ledger row for the server. */
+/** A child's `llm_call` line: the run's `usage` event, carrying the ledger's row. */
+export function llmCallUsageEvent(line: LlmCallLine, raw: string): NormalizedEvent {
+  return {
+    type: 'usage',
+    data: {
+      purpose: line.purpose,
+      input: line.input,
+      output: line.output,
+      cacheRead: line.cacheRead,
+      cacheWrite: line.cacheWrite,
+      reasoning: line.reasoning,
+      ...(line.costUsd !== null ? { costUsd: line.costUsd } : {}),
+      estimated: false,
+      provider: line.provider,
+      model: line.model,
+      latencyMs: line.latencyMs,
+      outcome: line.outcome,
+    },
+    raw,
+    llmCall: {
+      purpose: line.purpose,
+      provider: line.provider,
+      model: line.model,
+      inputTokens: line.input,
+      outputTokens: line.output,
+      cacheReadTokens: line.cacheRead,
+      cacheWriteTokens: line.cacheWrite,
+      reasoningTokens: line.reasoning,
+      costUsd: line.costUsd,
+      latencyMs: line.latencyMs,
+      attempts: line.attempts,
+      outcome: line.outcome,
+      rawUsage: line.rawUsage ?? null,
+      createdAt: line.createdAt,
+    },
+  };
+}
 
 /**
  * A model client's failure as the run's code: the same AGENT_* codes a CLI agent's run ends
@@ -31,18 +70,39 @@ export function createLlmParser(): StreamParser {
     switch (line.type) {
       case 'init':
         facts.sessionId = line.sessionId;
-        facts.model = line.model;
         return [
           {
             type: 'message',
-            data: { role: 'system', subtype: 'init', text: '', provider: line.provider },
+            data: {
+              role: 'system',
+              subtype: 'init',
+              text: '',
+              sessionId: line.sessionId,
+              ...(line.resumed ? { resumed: true } : {}),
+            },
             raw,
           },
         ];
       case 'message':
-        return [{ type: 'message', data: { role: 'assistant', text: line.text }, raw }];
+        return [
+          {
+            type: 'message',
+            data: {
+              role: 'assistant',
+              text: line.text,
+              ...(line.delta ? { subtype: 'delta' } : {}),
+            },
+            raw,
+          },
+        ];
       case 'thinking':
-        return [{ type: 'thinking', data: { text: line.text }, raw }];
+        return [
+          {
+            type: 'thinking',
+            data: { text: line.text, ...(line.delta ? { subtype: 'delta' } : {}) },
+            raw,
+          },
+        ];
       case 'tool_call':
         return [
           {
@@ -59,16 +119,12 @@ export function createLlmParser(): StreamParser {
             raw,
           },
         ];
-      case 'usage': {
-        const { type: _type, costUsd, ...tokens } = line;
-        return [
-          {
-            type: 'usage',
-            data: { ...tokens, ...(costUsd !== null ? { costUsd } : {}), estimated: false },
-            raw,
-          },
-        ];
-      }
+      case 'llm_call':
+        facts.model = line.model;
+        return [llmCallUsageEvent(line, raw)];
+      case 'transcript':
+        (facts.sessionMessages ??= []).push(line.message);
+        return [];
       case 'result': {
         facts.finished = true;
         facts.isError = !line.ok;

@@ -17,7 +17,7 @@ export function registerConversations(program: Command): void {
   conversations
     .command('new')
     .description('Start a conversation')
-    .requiredOption('--agent <name>', 'claude | cursor | codex | gemini')
+    .requiredOption('--agent <name>', 'claude | cursor | codex | gemini | llm')
     .option('--repo <id>', 'work on this repository (the first run makes its worktree)')
     .option('--ref <ref>', 'where that worktree starts')
     .option('--workdir <dir>', 'or work in this directory (inside a trusted root)')

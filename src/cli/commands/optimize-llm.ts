@@ -5,6 +5,7 @@
  */
 import { llmChildEnv, loadConfig, type ResolvedConfig } from '../../config/index.js';
 import { PatchbayError } from '../../contracts/index.js';
+import { llmCallLineOf } from '../../agents/index.js';
 import { configuredProviders, createLlmClient } from '../../llm/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { LlmCallScope } from '../../optimizer/index.js';
@@ -37,7 +38,7 @@ export function stageLlmScope(
     ledger: {
       async insert(call) {
         spent += call.costUsd ?? 0;
-        emit({ type: 'llm_call', call });
+        emit(llmCallLineOf(call));
       },
       sumUsdOfRun: async () => spent,
     },

@@ -178,7 +178,7 @@ export function registerOptimize(program: Command): void {
             settings: resolveSettings({ ...settings, minSpeedup: settings.minSpeedup / 100 }),
           });
         }
-        const modelSettings = flags.settingsStdin ? await readSettings() : undefined;
+        const modelSettings = flags.settingsStdin ? (await readSettings()).settings : undefined;
         await runOptimizeStage(parsed.data, {
           runDir,
           env: ctx.config.childEnvBase,

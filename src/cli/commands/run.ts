@@ -205,7 +205,7 @@ async function finish(
 /** Declares the flags `buildRequest` reads. */
 export function addRunRequestOptions(command: Command): Command {
   return command
-    .option('--agent <name>', 'shell (default) | claude | cursor | codex | gemini')
+    .option('--agent <name>', 'shell (default) | claude | cursor | codex | gemini | llm')
     .option('--workdir <dir>', 'directory to run in (inside a trusted root)')
     .option('--repo <id>', 'run in a fresh worktree of this repository')
     .option('--ref <ref>', "where that worktree starts (default: the repo's default branch)")

@@ -51,7 +51,7 @@ export function createCreationSystem(
     const adapter = getAgent(request.agent ?? 'shell');
     await adapter.validate(request, agentContext(config, request.env ?? {}));
     if (!adapter.requestArgs) {
-      for (const field of ['maxTurns', 'maxCostUsd'] as const) {
+      for (const field of ['maxTurns', 'maxCostUsd', 'mode', 'files'] as const) {
         if (request[field] !== undefined) {
           throw invalidBodyField(field, 'llm agent only', `${field} is for the llm agent only`);
         }
@@ -119,7 +119,7 @@ export function createCreationSystem(
       workdir,
       env: request.env ?? {},
       pty: request.pty ?? false,
-      timeoutMs: request.timeoutMs ?? config.runTimeoutMs,
+      timeoutMs: request.timeoutMs ?? adapter.defaultTimeoutMs?.(request) ?? config.runTimeoutMs,
       idleTimeoutMs: request.idleTimeoutMs ?? config.idleTimeoutMs,
       maxOutputBytes: request.maxOutputBytes ?? config.maxOutputBytes,
       outputPolicy: request.outputPolicy ?? config.outputPolicy,

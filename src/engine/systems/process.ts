@@ -2,7 +2,13 @@ import { getAgent, StderrTail, type AgentFacts, type LaunchPlan } from '../../ag
 import { llmChildEnv } from '../../config/index.js';
 import { loadPty, supervise, type ExitInfo } from '../../exec/index.js';
 import type { Logger } from '../../observability/index.js';
+import { isPatchbayError } from '../../contracts/index.js';
 import { toRun, type RunPatch, type RunRecord } from '../../store/index.js';
+import {
+  createRunLedgerWriter,
+  loadSessionMessages,
+  storeSessionMessages,
+} from '../agent-sessions.js';
 import { createAgentStream } from '../agent-stream.js';
 import {
   createStageParser,
@@ -10,7 +16,6 @@ import {
   stageArgv,
   stageOf,
   storeStageOutputs,
-  type StageLlmCall,
 } from '../optimizations.js';
 import { explainAgentExit, outcomeOf } from '../outcome.js';
 import type { createRunLauncher } from '../run-containment.js';
@@ -27,6 +32,12 @@ export interface AgentTurn {
   facts: AgentFacts | undefined;
   /** Its usage and cost (its share, for a CLI that reports for its whole session). */
   share: UsageShare;
+}
+
+/** What every turn of a run shares: the ledger's writer, the transcript it resumed. */
+interface TurnShared {
+  ledger: ReturnType<typeof createRunLedgerWriter>;
+  sessionMessages?: unknown[];
 }
 
 /** A turn after the first: the prompt it gets and the session it continues. */
@@ -81,11 +92,24 @@ export function createProcessRunner(
     return { argv, stdin: 'pipe', input: `${JSON.stringify({ settings: llmChildEnv(config) })}\n` };
   }
 
-  /** A stage's model call into the ledger (budgets count it); a failure is logged, not fatal. */
-  function recordStageCall(record: RunRecord, call: StageLlmCall, log: Logger): void {
-    store.llmCalls
-      .insert({ ...call, runId: record.id, repoId: record.repoId ?? null })
-      .catch((err: unknown) => log.error({ err, purpose: call.purpose }, 'llm call not recorded'));
+  /** The session's transcript, stored before the run's end (a resume may follow at once). */
+  async function storeSession(
+    record: RunRecord,
+    name: string,
+    messages: unknown[],
+    log: Logger,
+  ): Promise<void> {
+    try {
+      const a = await storeSessionMessages(
+        { store, dataDir: config.dataDir },
+        record,
+        name,
+        messages,
+      );
+      writer.append(record.id, 'artifact', a);
+    } catch (err) {
+      log.error({ err }, 'could not store the session transcript');
+    }
   }
 
   /**
@@ -98,6 +122,7 @@ export function createProcessRunner(
     log: Logger,
     pty: Awaited<ReturnType<typeof loadPty>> | undefined,
     previous: Pick<RunRecord, 'sessionUsage' | 'sessionCostUsd'> | undefined,
+    shared: TurnShared,
     followUp?: FollowUpTurn,
   ): Promise<AgentTurn> {
     const runId = record.id;
@@ -106,7 +131,19 @@ export function createProcessRunner(
     const turnRecord = followUp ? { ...record, ...followUp } : record;
     const plan: LaunchPlan = stage
       ? stagePlan(record)
-      : adapter.plan(turnRecord, agentContext(config, record.env));
+      : adapter.plan(
+          {
+            ...turnRecord,
+            ...(shared.sessionMessages && { sessionMessages: shared.sessionMessages }),
+            ...(record.repoId && {
+              repo: {
+                id: record.repoId,
+                llm: (await store.repos.get(record.repoId))?.llm ?? null,
+              },
+            }),
+          },
+          agentContext(config, record.env),
+        );
     const parser = stage ? createStageParser() : adapter.createParser?.();
     let lastDropped = 0;
     let markResult = (): void => undefined;
@@ -116,13 +153,8 @@ export function createProcessRunner(
       ? createAgentStream(
           parser,
           (event) => {
-            if (stage && event.type === 'usage' && event.data.llmCall) {
-              const { llmCall, ...summary } = event.data;
-              recordStageCall(record, llmCall as StageLlmCall, log);
-              writer.append(runId, event.type, summary, event.raw);
-              return;
-            }
             writer.append(runId, event.type, event.data, event.raw);
+            if (event.llmCall) shared.ledger.write(event.llmCall);
           },
           // The agent reported its final result: from now on the post-result grace runs.
           () => markResult(),
@@ -268,7 +300,29 @@ export function createProcessRunner(
     const resumed = record.resumeSessionId
       ? await store.runs.lastOfSession(record.agent, record.resumeSessionId, runId)
       : undefined;
-    const first = await runTurn(record, entry, log, pty ?? undefined, resumed);
+    // An agent whose session the server keeps gets its transcript back when resuming.
+    const sessionArtifact = stage ? undefined : getAgent(record.agent).sessionArtifact;
+    let sessionMessages: unknown[] | undefined;
+    if (sessionArtifact && record.resumeSessionId) {
+      try {
+        sessionMessages = await loadSessionMessages(
+          { store, dataDir: config.dataDir },
+          record,
+          sessionArtifact,
+        );
+      } catch (err) {
+        if (!isPatchbayError(err)) throw err;
+        await finishing.finalize(runId, {
+          status: 'failed',
+          errorCode: err.code,
+          errorMessage: err.message,
+        });
+        return;
+      }
+    }
+    const ledger = createRunLedgerWriter(store, record, log);
+    const shared: TurnShared = { ledger, ...(sessionMessages ? { sessionMessages } : {}) };
+    const first = await runTurn(record, entry, log, pty ?? undefined, resumed, shared);
     const turns = [first];
     let outcome = first.outcome;
     let validated: RunPatch = {};
@@ -277,7 +331,7 @@ export function createProcessRunner(
         sessionId: first.facts?.sessionId ?? null,
         followUp: async (turn) => {
           const before = turns.at(-1)!.share;
-          const next = await runTurn(record, entry, log, pty ?? undefined, before, turn);
+          const next = await runTurn(record, entry, log, pty ?? undefined, before, shared, turn);
           turns.push(next);
           return next;
         },
@@ -291,6 +345,14 @@ export function createProcessRunner(
     }
     const changes = record.baseCommit ? await workspaces.recordChanges(record, log) : {};
     if (stage) await storeStageArtifacts(record, log);
+    await ledger.flushed();
+    // Whenever the run named its session, even with nothing new: the session's last run is
+    // where the next resume looks.
+    const facts = turns.at(-1)!.facts;
+    if (sessionArtifact && facts?.sessionId) {
+      const messages = [...(sessionMessages ?? []), ...(facts.sessionMessages ?? [])];
+      await storeSession(record, sessionArtifact, messages, log);
+    }
     await finishing.finalize(runId, outcome, summedExit(turns), {
       ...changes,
       ...validated,
