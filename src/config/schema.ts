@@ -5,6 +5,7 @@
  */
 import type { LlmProviderName } from '../contracts/index.js';
 import { deliverySettings } from './settings/delivery.js';
+import { githubSettings } from './settings/github.js';
 import { executionSettings, type CredentialAgent } from './settings/execution.js';
 import { eventSettings, storeQueueSettings } from './settings/infrastructure.js';
 import { llmSettings } from './settings/llm.js';
@@ -24,6 +25,7 @@ export const settings = {
   ...budgetSettings,
   ...llmSettings,
   ...deliverySettings,
+  ...githubSettings,
   ...requestLimitSettings,
   ...eventSettings,
 };
@@ -115,4 +117,17 @@ export interface ResolvedConfig {
   runCreateRateLimit: number;
   authFailureLimit: number;
   eventFlushMs: number;
+  githubToken: string | undefined;
+  githubAppId: number | undefined;
+  githubAppPrivateKeyFile: string | undefined;
+  githubWebhookSecret: string | undefined;
+  githubApiUrl: string;
+  githubUrl: string;
+  githubTriggerPhrase: string;
+  githubTriggerLabels: string[];
+  githubAgent: 'claude' | 'cursor' | 'codex' | 'gemini';
+  githubDeliver: 'branch' | 'draft_pr' | 'pr';
+  githubPrLabels: string[];
+  githubDeliveryMaxAttempts: number;
+  githubDeliveryBackoffMs: number;
 }

@@ -46,6 +46,7 @@ export const PostMessageRequest = CreateRunRequest.pick({
   autoCommit: true,
   network: true,
   callbackUrl: true,
+  deliver: true,
   wait: true,
 })
   .required({ prompt: true })

@@ -18,6 +18,7 @@ export {
   ChangedFile,
   ChangedFileList,
   CreateRunRequest,
+  Deliver,
   isActiveStatus,
   isTerminalStatus,
   ListRunsQuery,

@@ -57,11 +57,16 @@ const envName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _');
 
-/** Body of `POST /v1/runs` and params of the JSON-RPC `run.create`. */
+/** What a repository run delivers when it ends (see docs/github.md). */
+export const Deliver = z.enum(['none', 'branch', 'draft_pr', 'pr', 'actions']);
+export type Deliver = z.infer<typeof Deliver>;
+
 /** A run queue's name: lowercase letters, digits, `-` and `_`. */
 export const RunQueueName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lowercase letters, digits, - and _ (at most 64)');
+
+/** Body of `POST /v1/runs` and params of the JSON-RPC `run.create`. */
 
 export const CreateRunRequest = z
   .object({
@@ -187,6 +192,9 @@ export const CreateRunRequest = z
         'Times the run may start again from the beginning when its worker is lost or drained (default 0: it ends `interrupted`; agents are not idempotent).',
       ),
     callbackUrl: z.string().max(4096).optional(),
+    deliver: Deliver.optional().describe(
+      'Repository runs: what to deliver at the end (default `none`): push the run branch (`branch`), open a draft pull request (`draft_pr`), a ready one when every validation gate passed (`pr`), or dispatch the Patchbay GitHub Action (`actions`). See docs/github.md.',
+    ),
     wait: z
       .boolean()
       .optional()
@@ -291,6 +299,9 @@ export const Run = z.object({
    * was asked, whatever its status. Empty when there were none (or before it ended).
    */
   permissionDenials: z.array(PermissionDenial),
+  /** What the run delivers when it ends, and the last failure of that delivery (retried). */
+  deliver: Deliver,
+  deliveryError: z.string().nullable(),
 });
 export type Run = z.infer<typeof Run>;
 

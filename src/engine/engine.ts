@@ -25,6 +25,7 @@ import {
   type Metrics,
   type Tracing,
 } from '../observability/index.js';
+import { createGithubClient, type GithubClient } from '../github/index.js';
 import { createEmbeddedQueue, type JobQueue } from '../queue/index.js';
 import { EventWriter, ulid, type Store, type WorkerRole } from '../store/index.js';
 import { createBudgets } from './budgets.js';
@@ -36,6 +37,7 @@ import { createLocalEventBus, type EventBus, type EventListener } from './event-
 import type { EventCursor, EventCursorOptions } from './event-cursor.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { callbackReaction } from './reactions/callback.js';
+import { githubDeliveryReaction } from './reactions/github-delivery.js';
 import { createReactionRunner } from './reactions/runner.js';
 import { createRunLauncher } from './run-containment.js';
 import { createRunWorkspaces } from './run-workspaces.js';
@@ -84,6 +86,8 @@ export interface EngineOptions {
   tracing?: Tracing;
   /** Where unexpected failures of runs are reported (default nowhere). */
   reporter?: ErrorReporter;
+  /** GitHub as configured (default: from `config`). */
+  github?: GithubClient;
 }
 
 export interface QueueStats {
@@ -95,6 +99,8 @@ export interface QueueStats {
 /** The run lifecycle, as the server, the WebSocket layer and the embedded CLI see it. */
 export interface Engine {
   readonly instanceId: string;
+  /** GitHub as this server is configured to reach it (deliveries, webhooks). */
+  readonly github: GithubClient;
   /** Facts about runs' lives (created, started, finished, …) for the rest of the process. */
   readonly events: Pick<DomainEvents, 'on'>;
   /** Schedules and the clock that fires them (running once the engine has started). */
@@ -232,7 +238,13 @@ export function createEngine(options: EngineOptions): Engine {
   });
   const workspaces = createRunWorkspaces({ config, store, log });
   const launcher = createRunLauncher({ config, store, log });
-  const reactions = createReactionRunner(res, [callbackReaction(res)]);
+  const github =
+    options.github ??
+    createGithubClient({ config, log, installationOf: (name) => store.repos.installationOf(name) });
+  const reactions = createReactionRunner(res, [
+    callbackReaction(res),
+    githubDeliveryReaction(res, github),
+  ]);
   const creation = createCreationSystem(res, {
     budgets,
     conversations,
@@ -306,6 +318,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   return {
     instanceId,
+    github,
     events: res.events,
     schedules,
     createRun: creation.createRun,

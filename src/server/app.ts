@@ -19,6 +19,7 @@ import type { ServerDeps } from './deps.js';
 import { registerDocs } from './docs.js';
 import { errorBody, sendError, toPatchbayError } from './errors.js';
 import { budgetRoutes } from './routes/budgets.js';
+import { GITHUB_WEBHOOK_PATH, githubRoutes } from './routes/github.js';
 import { healthRoutes } from './routes/health.js';
 import { llmRoutes } from './routes/llm.js';
 import { conversationRoutes } from './routes/conversations.js';
@@ -93,8 +94,12 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
     request.clientKey = `ip:${request.ip}`;
     // Before auth: a rebinding or cross-site page is refused whatever it sends.
     guard.check(request);
-    // A signed artifact URL is its own credential (checked by its route).
-    if (tokens.enabled && !request.url.startsWith(SIGNED_ARTIFACT_PREFIX)) {
+    // A signed artifact URL is its own credential (checked by its route), and so is a GitHub
+    // delivery (its X-Hub-Signature-256).
+    const selfAuthenticated =
+      request.url.startsWith(SIGNED_ARTIFACT_PREFIX) ||
+      (request.method === 'POST' && request.url === GITHUB_WEBHOOK_PATH);
+    if (tokens.enabled && !selfAuthenticated) {
       failedAuth.assertAllowed(request.clientKey);
       try {
         request.clientKey = tokens.check(request.headers.authorization);
@@ -191,6 +196,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(scheduleRoutes(deps));
   await app.register(optimizerRoutes(deps));
   await app.register(llmRoutes(deps));
+  await app.register(githubRoutes(deps));
 
   app.get('/v1/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
     handleJsonRpcSocket(socket, deps, request.clientKey, request.log as Logger);

@@ -83,3 +83,8 @@ export type {
   ProposalRepository,
 } from './artifacts-repository.js';
 export type { LlmCallRecord, LlmCallRepository } from './llm-calls-repository.js';
+export type {
+  DeliveryRepository,
+  DeliveryState,
+  WebhookDeliveryRepository,
+} from './github-repository.js';

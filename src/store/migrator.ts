@@ -16,6 +16,7 @@ import * as m0012 from './migrations/0012-run-trace.js';
 import * as m0013 from './migrations/0013-agent-policy.js';
 import * as m0014 from './migrations/0014-reactions.js';
 import * as m0015 from './migrations/0015-llm-calls.js';
+import * as m0018 from './migrations/0018-github.js';
 
 /** Migrations in order. Names are permanent: never rename or edit a shipped one. */
 export const migrations: Record<string, Migration> = {
@@ -34,6 +35,7 @@ export const migrations: Record<string, Migration> = {
   '0013-agent-policy': m0013,
   '0014-reactions': m0014,
   '0015-llm-calls': m0015,
+  '0018-github': m0018,
 };
 
 export interface MigrationStatus {

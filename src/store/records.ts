@@ -1,6 +1,7 @@
 import type {
   AgentName,
   AgentPermissions,
+  Deliver,
   OutputPolicy,
   PermissionDenial,
   Run,
@@ -94,6 +95,10 @@ export interface RunRecord {
   sessionCostUsd: number | null;
   /** AGENT_RATE_LIMITED: how long the provider said to wait, when it said. */
   errorRetryAfterMs: number | null;
+  /** What the run delivers at its end (docs/github.md). */
+  deliver: Deliver;
+  /** The last failure of that delivery; null once it succeeded (or before it was tried). */
+  deliveryError: string | null;
 }
 
 export interface ChangedFile {
@@ -146,6 +151,7 @@ export type NewRunFields = Pick<
       | 'traceId'
       | 'traceSpanId'
       | 'agentPermissions'
+      | 'deliver'
     >
   >;
 
@@ -174,6 +180,7 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     traceId: null,
     traceSpanId: null,
     agentPermissions: 'edit',
+    deliver: 'none',
     ...fields,
     attempt: 1,
     sandbox: null,
@@ -203,6 +210,7 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     sessionUsage: null,
     sessionCostUsd: null,
     errorRetryAfterMs: null,
+    deliveryError: null,
   };
 }
 
@@ -267,5 +275,7 @@ export function toRun(record: RunRecord): Run {
     traceId: record.traceId,
     agentPermissions: record.agentPermissions,
     permissionDenials: record.permissionDenials ?? [],
+    deliver: record.deliver,
+    deliveryError: record.deliveryError,
   };
 }

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
 import type {
   AgentName,
   AgentPermissions,
+  Deliver,
   OutputPolicy,
   PermissionDenial,
   RunEvent,
@@ -70,6 +71,7 @@ export type RunPatch = Partial<
     | 'resumeSessionId'
     | 'repoId'
     | 'attempt'
+    | 'deliveryError'
   >
 >;
 
@@ -158,6 +160,8 @@ function fromRow(row: Selectable<RunsTable>, box: SecretBox): RunRecord {
     sessionUsage: row.session_usage ? (JSON.parse(row.session_usage) as RunUsage) : null,
     sessionCostUsd: row.session_cost_usd === null ? null : Number(row.session_cost_usd),
     errorRetryAfterMs: row.error_retry_after_ms ?? null,
+    deliver: (row.deliver as Deliver | null) ?? 'none',
+    deliveryError: row.delivery_error ?? null,
   };
 }
 
@@ -201,6 +205,7 @@ function patchToRow(patch: RunPatch): Updateable<RunsTable> {
   if (patch.resumeSessionId !== undefined) row.resume_session_id = patch.resumeSessionId;
   if (patch.repoId !== undefined) row.repo_id = patch.repoId;
   if (patch.attempt !== undefined) row.attempt = patch.attempt;
+  if (patch.deliveryError !== undefined) row.delivery_error = patch.deliveryError;
   if (patch.changedFiles !== undefined)
     row.changed_files = patch.changedFiles ? JSON.stringify(patch.changedFiles) : null;
   return row as Updateable<RunsTable>;
@@ -333,6 +338,8 @@ async function insertRun(db: Kysely<Database>, run: RunRecord, box: SecretBox): 
       session_usage: run.sessionUsage ? JSON.stringify(run.sessionUsage) : null,
       session_cost_usd: run.sessionCostUsd,
       error_retry_after_ms: run.errorRetryAfterMs,
+      deliver: run.deliver === 'none' ? null : run.deliver,
+      delivery_error: run.deliveryError,
     })
     .execute();
 }

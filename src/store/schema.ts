@@ -78,6 +78,10 @@ export interface RunsTable {
   session_usage: string | null;
   session_cost_usd: number | null;
   error_retry_after_ms: number | null;
+  /** What the run delivers at its end: none (null), branch, draft_pr, pr, actions. */
+  deliver: string | null;
+  /** The last failure of its delivery (cleared once it succeeds). */
+  delivery_error: string | null;
 }
 
 /** A file an optimizer stage produced, copied out of its workspace into the data dir. */
@@ -141,6 +145,25 @@ export interface ReposTable {
   /** The repository's own model choice (null: the server's default). */
   llm_provider: string | null;
   llm_model: string | null;
+  /** `owner/name` on GitHub, its numeric id and the App installation that reaches it. */
+  github: string | null;
+  github_id: BigIntColumn | null;
+  github_installation_id: BigIntColumn | null;
+}
+
+/** What a run's delivery has done so far (JSON DeliveryState), one row per run. */
+export interface RunDeliveriesTable {
+  run_id: string;
+  state: string;
+  updated_at: string;
+}
+
+/** Inbound webhook deliveries seen (dedupe on the sender's delivery id). */
+export interface WebhookDeliveriesTable {
+  id: string;
+  source: string;
+  event: string;
+  received_at: string;
 }
 
 export interface ConversationsTable {
@@ -294,6 +317,8 @@ export interface Database {
   callback_deliveries: CallbackDeliveriesTable;
   reactions: ReactionsTable;
   reaction_attempts: ReactionAttemptsTable;
+  run_deliveries: RunDeliveriesTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 /** Something done because a run reached a state, one row per (run, reaction): the outbox. */

@@ -21,6 +21,12 @@ import {
   type Dialect,
 } from './db.js';
 import { createEventRepository, type EventRepository } from './events-repository.js';
+import {
+  createDeliveryRepository,
+  createWebhookDeliveryRepository,
+  type DeliveryRepository,
+  type WebhookDeliveryRepository,
+} from './github-repository.js';
 import { createJobRepository, type JobRepository } from './jobs-repository.js';
 import { createLlmCallRepository, type LlmCallRepository } from './llm-calls-repository.js';
 import { migrateToLatest, migrationLockFile } from './migrator.js';
@@ -48,6 +54,10 @@ export interface Store {
   readonly proposals: ProposalRepository;
   /** The ledger of model calls: usage and cost of each. */
   readonly llmCalls: LlmCallRepository;
+  /** What each run's GitHub delivery has done (see DeliveryState). */
+  readonly deliveries: DeliveryRepository;
+  /** Inbound webhook delivery ids seen (dedupe). */
+  readonly webhookDeliveries: WebhookDeliveryRepository;
   /** Resolves when the database answers a trivial query; throws STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -137,6 +147,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     artifacts: createArtifactRepository(handle.db),
     proposals: createProposalRepository(handle.db),
     llmCalls: createLlmCallRepository(handle.db),
+    deliveries: createDeliveryRepository(handle.db),
+    webhookDeliveries: createWebhookDeliveryRepository(handle.db),
     async ping() {
       try {
         await sql`select 1`.execute(handle.db);

@@ -85,6 +85,12 @@ export function createCreationSystem(
     const workdir = request.workdir
       ? await resolveTrustedWorkdir(request.workdir, config.workspaceRoots)
       : null;
+    if (request.deliver && request.deliver !== 'none' && !request.repo && !follow?.repoId) {
+      throw new PatchbayError(
+        'DELIVERY_NOT_POSSIBLE',
+        `deliver: ${request.deliver} needs a repository run (repo, or a conversation on one)`,
+      );
+    }
     if (request.pty) await requirePty();
     if (request.callbackUrl) {
       await assertSafeCallbackUrl(request.callbackUrl, {
@@ -124,6 +130,7 @@ export function createCreationSystem(
       args: [...(request.args ?? []), ...(adapter.requestArgs?.(request) ?? [])],
       resumeSessionId: request.resumeSessionId ?? null,
       agentPermissions: request.agentPermissions ?? 'edit',
+      deliver: request.deliver ?? 'none',
       repoId: request.repo ?? null,
       ref: request.ref ?? null,
       autoCommit: request.autoCommit ?? true,
