@@ -38,10 +38,17 @@ export function mentions(text: string, phrase: string): boolean {
   return new RegExp(`(^|[^\\w@-])${escaped}(?![\\w-])`, 'i').test(text);
 }
 
-/** The request in a comment: the text with the phrase taken out. */
+/**
+ * The request in a comment: what follows the phrase (`Hey @patchbay: fix the test` → `fix the
+ * test`), or, when nothing follows it, the comment without the phrase.
+ */
 export function requestOf(text: string, phrase: string): string {
   const escaped = phrase.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return text.replace(new RegExp(`(^|[^\\w@-])${escaped}(?![\\w-])[,:]?\\s*`, 'gi'), '$1').trim();
+  const pattern = new RegExp(`(^|[^\\w@-])${escaped}(?![\\w-])[,:]?\\s*`, 'i');
+  const m = pattern.exec(text);
+  if (!m) return text.trim();
+  const after = text.slice(m.index + m[0].length).trim();
+  return after || text.replace(new RegExp(pattern.source, 'gi'), '$1').trim();
 }
 
 type Payload = Record<string, any>;
