@@ -120,8 +120,7 @@ export const errorCatalog = {
   GITHUB_WEBHOOK_UNAUTHORIZED: {
     status: 401,
     kind: 'user',
-    message:
-      'The webhook delivery is not signed with the configured secret (X-Hub-Signature-256).',
+    message: 'The webhook delivery is not signed with the configured secret (X-Hub-Signature-256).',
   },
   GITHUB_API_FAILED: {
     status: 502,

@@ -56,7 +56,10 @@ export function createRepoService(deps: {
       },
     }).catch(async (err: unknown) => {
       await rm(dest, { recursive: true, force: true });
-      throw new PatchbayError('REPO_CLONE_FAILED', `could not clone ${name} from GitHub: ${(err as Error).message}`);
+      throw new PatchbayError(
+        'REPO_CLONE_FAILED',
+        `could not clone ${name} from GitHub: ${(err as Error).message}`,
+      );
     });
   }
 
@@ -100,10 +103,14 @@ export function createRepoService(deps: {
       try {
         await cloneFromGithub(facts.fullName, path);
         const head = await headBranch(path, gitOptions);
-        if (!facts.defaultBranch) await store.repos.setGithub(id, { github: facts.fullName, defaultBranch: head });
+        if (!facts.defaultBranch)
+          await store.repos.setGithub(id, { github: facts.fullName, defaultBranch: head });
       } catch (err) {
         // Registered all the same: the next event or a fetch clones it.
-        log.warn({ err, repository: facts.fullName }, 'could not clone a repository of an installation');
+        log.warn(
+          { err, repository: facts.fullName },
+          'could not clone a repository of an installation',
+        );
       }
       log.info({ repoId: id, repository: facts.fullName }, 'repository registered from GitHub');
       return get(id);
@@ -126,7 +133,8 @@ export function createRepoService(deps: {
         await cloneRepo(target, path, gitOptions);
         managed = true;
       }
-      const source = request.path ?? (request.url ? new URL(request.url).pathname : request.github!);
+      const source =
+        request.path ?? (request.url ? new URL(request.url).pathname : request.github!);
       const repo: Repo = {
         id,
         name: request.name ?? (basename(source).replace(/\.git$/, '') || id),

@@ -138,7 +138,10 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
       } catch {
         // not JSON: keep the text
       }
-      throw new GithubApiError(res.status, `${method} ${new URL(url).pathname}: ${res.status} ${message}`);
+      throw new GithubApiError(
+        res.status,
+        `${method} ${new URL(url).pathname}: ${res.status} ${message}`,
+      );
     }
     return (text ? JSON.parse(text) : undefined) as T;
   }

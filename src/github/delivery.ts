@@ -62,7 +62,10 @@ export async function deliverRun(ctx: DeliveryContext): Promise<DeliveryState> {
   const prior = await priorDelivery(ctx);
   const root = record.workspaceOf ?? record.id;
   const chain = [...ctx.earlier, record];
-  const asked = chain.map((r) => r.prompt ?? '').filter(Boolean).join('\n\n');
+  const asked = chain
+    .map((r) => r.prompt ?? '')
+    .filter(Boolean)
+    .join('\n\n');
   const remoteBranch =
     state.remoteBranch ?? prior?.remoteBranch ?? runBranchName(chain[0]!.prompt ?? '', root);
   const save = async (patch: DeliveryState) => {

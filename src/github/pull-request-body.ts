@@ -50,9 +50,7 @@ export function pullRequestBody(facts: PullRequestFacts): string {
   lines.push('### What the agent did', '', facts.answer?.trim() || '_(no final answer)_', '');
   lines.push('### Validation', '', ...gateLines(facts.gates), '');
   lines.push('### Usage', '', usageLine(facts), '');
-  lines.push(
-    facts.runUrl ? `Run [\`${facts.runId}\`](${facts.runUrl})` : `Run \`${facts.runId}\``,
-  );
+  lines.push(facts.runUrl ? `Run [\`${facts.runId}\`](${facts.runUrl})` : `Run \`${facts.runId}\``);
   return lines.join('\n');
 }
 
@@ -90,7 +88,9 @@ export function statusComment(state: {
   if (state.status === 'working') return `${PATCHBAY_MARKER}\n⏳ Patchbay is working… (run ${run})`;
   const lines = [
     PATCHBAY_MARKER,
-    state.status === 'succeeded' ? `✅ Patchbay finished (run ${run}).` : `❌ Patchbay run ${run} failed.`,
+    state.status === 'succeeded'
+      ? `✅ Patchbay finished (run ${run}).`
+      : `❌ Patchbay run ${run} failed.`,
     '',
   ];
   if (state.error) lines.push(`Error: ${state.error}`, '');
@@ -103,7 +103,7 @@ export function statusComment(state: {
 
 /** `patchbay/<slug>-<run id>`: a few words of the request, then the run. */
 export function runBranchName(asked: string, runId: string): string {
-  const slug = asked
+  const slug = (asked.trim().split('\n')[0] ?? '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')

@@ -58,7 +58,9 @@ export async function pushRunBranch(options: PushOptions): Promise<PushResult> {
     options.repoPath,
     gitOptions,
   );
-  const theirs = (await git(['rev-parse', 'refs/patchbay/remote-tip'], options.repoPath, options.git)).trim();
+  const theirs = (
+    await git(['rev-parse', 'refs/patchbay/remote-tip'], options.repoPath, options.git)
+  ).trim();
   const tree = await git(
     ['merge-tree', '--write-tree', options.commit, theirs],
     options.repoPath,
@@ -121,4 +123,4 @@ function withToken(options: GitOptions, token: string): GitOptions {
 }
 
 const isNonFastForward = (message: string): boolean =>
-  /non-fast-forward|fetch first|\[rejected\]/.test(message);
+  /non-fast-forward|fetch first|\[rejected\]|Updates were rejected/.test(message);

@@ -4,7 +4,11 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * Whether `header` (`X-Hub-Signature-256: sha256=<hex>`) is the HMAC-SHA256 of the raw body
  * under `secret`, compared in constant time.
  */
-export function isValidSignature(secret: string, body: Buffer, header: string | undefined): boolean {
+export function isValidSignature(
+  secret: string,
+  body: Buffer,
+  header: string | undefined,
+): boolean {
   const match = /^sha256=([0-9a-f]{64})$/i.exec(header ?? '');
   if (!match) return false;
   const expected = createHmac('sha256', secret).update(body).digest();

@@ -16,14 +16,16 @@ type RunDecision = Extract<TriggerDecision, { kind: 'run' }>;
  * comment, review or review comment on it) for a sender with write permission, with a status
  * comment on GitHub that the run's delivery then keeps up to date.
  */
-export function createGithubIntake(deps: Pick<ServerDeps, 'config' | 'engine' | 'repos' | 'store' | 'log'>) {
+export function createGithubIntake(
+  deps: Pick<ServerDeps, 'config' | 'engine' | 'repos' | 'store' | 'log'>,
+) {
   const { config, engine, repos, store } = deps;
   const log = deps.log.child({ source: 'github-webhook' });
   const github = engine.github;
   let chain: Promise<void> = Promise.resolve();
   let pending = 0;
 
-  async function handle(event: string, deliveryId: string, payload: Record<string, any>) {
+  async function handle(event: string, deliveryId: string, payload: Record<string, unknown>) {
     const decision = decideTrigger(event, payload, {
       phrase: config.githubTriggerPhrase,
       labels: config.githubTriggerLabels,
@@ -66,7 +68,10 @@ export function createGithubIntake(deps: Pick<ServerDeps, 'config' | 'engine' | 
       return;
     }
     if (!(await mayTrigger(d.repository, d.sender))) {
-      log.info({ repository: d.repository, sender: d.sender }, 'sender without write permission: ignored');
+      log.info(
+        { repository: d.repository, sender: d.sender },
+        'sender without write permission: ignored',
+      );
       return;
     }
     // A follow-up when the event is on a pull request Patchbay opened.
@@ -112,7 +117,10 @@ export function createGithubIntake(deps: Pick<ServerDeps, 'config' | 'engine' | 
       trigger,
       ...(statusCommentId !== undefined && { statusCommentId }),
     });
-    log.info({ runId: run.id, repository: d.repository, origin: d.origin, deliveryId }, 'run started from GitHub');
+    log.info(
+      { runId: run.id, repository: d.repository, origin: d.origin, deliveryId },
+      'run started from GitHub',
+    );
     if (statusCommentId !== undefined) {
       const runUrl = config.publicUrl ? `${config.publicUrl}/v1/runs/${run.id}` : null;
       await github
@@ -150,7 +158,7 @@ export function createGithubIntake(deps: Pick<ServerDeps, 'config' | 'engine' | 
 
   return {
     /** Queues the work of a delivery and returns at once; deliveries are handled in order. */
-    enqueue(event: string, deliveryId: string, payload: Record<string, any>): void {
+    enqueue(event: string, deliveryId: string, payload: Record<string, unknown>): void {
       pending += 1;
       chain = chain
         .then(() => handle(event, deliveryId, payload))

@@ -79,7 +79,11 @@ export function createRepoRepository(db: Kysely<Database>): RepoRepository {
       return Number(result.numUpdatedRows) === 1;
     },
     async findByGithub(fullName) {
-      const rows = await db.selectFrom('repos').selectAll().where('github', 'is not', null).execute();
+      const rows = await db
+        .selectFrom('repos')
+        .selectAll()
+        .where('github', 'is not', null)
+        .execute();
       const row = rows.find((r) => r.github!.toLowerCase() === fullName.toLowerCase());
       return row ? fromRow(row) : undefined;
     },

@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { example, startFakeGithub, type FakeGithub } from '../fixtures/github/fake-github.js';
@@ -133,7 +134,9 @@ describe('the webhook endpoint', () => {
   it('ignores a trigger from a user without write permission', async () => {
     const before = (await runsOfRepo()).length;
     const commentsBefore = fake.comments.length;
-    expect((await deliver('issue_comment', issueComment('mallory', 7, '@patchbay edit it'))).status).toBe(202);
+    expect(
+      (await deliver('issue_comment', issueComment('mallory', 7, '@patchbay edit it'))).status,
+    ).toBe(202);
     await waitFor(
       () => fake.requests.some((r) => r.path.endsWith('/collaborators/mallory/permission')),
       'the permission check',
@@ -157,7 +160,12 @@ describe('a comment trigger, then a review comment', () => {
       issueComment('alice', 1, 'Hey @patchbay: edit the README please'),
     );
     expect(res.status).toBe(202);
-    const pr = await waitFor(() => fake.pulls.find((p) => p.repo === REPO), 'a pull request', 60_000);
+    // Labels follow the pull request's creation: wait for both.
+    const pr = await waitFor(
+      () => fake.pulls.find((p) => p.repo === REPO && p.labels.length === 2),
+      'a labelled pull request',
+      60_000,
+    );
     prNumber = pr.number;
     branch = pr.head;
     expect(branch).toMatch(/^patchbay\/edit-the-readme-please-run_[0-9a-z]{26}$/);
@@ -196,8 +204,18 @@ describe('a comment trigger, then a review comment', () => {
     const p = example('pull_request_review_comment', 'created');
     p.repository = { ...p.repository, full_name: REPO };
     p.sender = { ...p.sender, login: 'alice', type: 'User' };
-    p.pull_request = { ...p.pull_request, number: prNumber, head: { ...p.pull_request.head, ref: branch } };
-    p.comment = { ...p.comment, id: 777001, body: 'edit again: also mention the licence', path: 'README.md', line: 1 };
+    p.pull_request = {
+      ...p.pull_request,
+      number: prNumber,
+      head: { ...p.pull_request.head, ref: branch },
+    };
+    p.comment = {
+      ...p.comment,
+      id: 777001,
+      body: 'edit again: also mention the licence',
+      path: 'README.md',
+      line: 1,
+    };
     expect((await deliver('pull_request_review_comment', p)).status).toBe(202);
     const reply = await waitFor(
       () => fake.comments.find((c) => c.inReplyTo === 777001),
@@ -237,7 +255,11 @@ describe('a comment trigger, then a review comment', () => {
       'the follow-up to be pushed',
       60_000,
     );
-    const log = execFileSync('git', ['log', '--format=%s', tip], { cwd: bare, env: GIT_ENV, encoding: 'utf8' });
+    const log = execFileSync('git', ['log', '--format=%s', tip], {
+      cwd: bare,
+      env: GIT_ENV,
+      encoding: 'utf8',
+    });
     expect(log).toContain('human commit');
     expect(log).toContain(`Merge ${branch} from GitHub`);
     expect(fake.pulls.filter((x) => x.repo === REPO)).toHaveLength(1);
@@ -286,11 +308,15 @@ describe('failures after the commit are retried and lose nothing', () => {
     const reaction = await settledReaction(run.id);
     expect(reaction.status).toBe('succeeded');
     expect(reaction.attempts.length).toBeGreaterThanOrEqual(2);
-    const branches = execFileSync('git', ['branch', '--list', 'patchbay/edit-for-the-failing-push-*'], {
-      cwd: fake.repos.get(REPO)!.bare,
-      env: GIT_ENV,
-      encoding: 'utf8',
-    });
+    const branches = execFileSync(
+      'git',
+      ['branch', '--list', 'patchbay/edit-for-the-failing-push-*'],
+      {
+        cwd: fake.repos.get(REPO)!.bare,
+        env: GIT_ENV,
+        encoding: 'utf8',
+      },
+    );
     expect(branches.trim()).not.toBe('');
   }, 90_000);
 
@@ -303,4 +329,33 @@ describe('failures after the commit are retried and lose nothing', () => {
     expect(fake.tokensMinted()).toBeGreaterThan(minted);
     expect(fake.pulls.some((p) => p.body.includes('edit for the expired token'))).toBe(true);
   }, 90_000);
+});
+
+describe('every recorded GitHub payload', () => {
+  it('is accepted or ignored without error', async () => {
+    const all = createRequire(import.meta.url)('@octokit/webhooks-examples') as {
+      name: string;
+      examples: Json[];
+    }[];
+    const errorsBefore = server.stderr().split('webhook handling failed').length;
+    let count = 0;
+    for (const { name, examples } of all) {
+      for (const payload of examples) {
+        const res = await deliver(name, payload);
+        expect(res.status, `${name}.${payload.action ?? ''}`).toBe(202);
+        count += 1;
+      }
+    }
+    expect(count).toBeGreaterThan(300);
+    // Deliveries are handled in order: once a last one is, every one before it was.
+    const sentinel = issueComment('sentinel-user', 99, '@patchbay edit nothing');
+    await deliver('issue_comment', sentinel);
+    await waitFor(
+      () => fake.requests.some((r) => r.path.endsWith('/collaborators/sentinel-user/permission')),
+      'every delivery to be handled',
+      120_000,
+    );
+    expect(server.stderr().split('webhook handling failed').length).toBe(errorsBefore);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  }, 180_000);
 });

@@ -6,9 +6,7 @@
 import { z } from 'zod';
 import { list, positiveInt, durationMs, setting } from './spec.js';
 
-const baseUrl = z
-  .url({ protocol: /^https?$/ })
-  .transform((u) => u.replace(/\/+$/, ''));
+const baseUrl = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
 
 export const githubSettings = {
   githubToken: setting({
@@ -49,7 +47,8 @@ export const githubSettings = {
     env: 'PATCHBAY_GITHUB_API_URL',
     schema: baseUrl.default('https://api.github.com'),
     defaultText: 'https://api.github.com',
-    description: 'GitHub REST base URL (GitHub Enterprise: `https://<host>/api/v3`). GraphQL is found beside it.',
+    description:
+      'GitHub REST base URL (GitHub Enterprise: `https://<host>/api/v3`). GraphQL is found beside it.',
   }),
   githubUrl: setting({
     key: 'githubUrl',

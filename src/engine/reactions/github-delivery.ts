@@ -8,7 +8,10 @@ export function githubNameOf(url: string | null, githubUrl: string): string | un
   if (!url) return undefined;
   const prefix = `${githubUrl}/`;
   if (!url.startsWith(prefix)) return undefined;
-  const name = url.slice(prefix.length).replace(/\.git$/, '').replace(/\/+$/, '');
+  const name = url
+    .slice(prefix.length)
+    .replace(/\.git$/, '')
+    .replace(/\/+$/, '');
   return /^[^/]+\/[^/]+$/.test(name) ? name : undefined;
 }
 

@@ -37,17 +37,25 @@ export function githubRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
         const secret = deps.config.githubWebhookSecret;
         const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const signature = request.headers['x-hub-signature-256'];
-        if (!secret || !isValidSignature(secret, raw, typeof signature === 'string' ? signature : undefined)) {
+        if (
+          !secret ||
+          !isValidSignature(secret, raw, typeof signature === 'string' ? signature : undefined)
+        ) {
           throw new PatchbayError('GITHUB_WEBHOOK_UNAUTHORIZED');
         }
         const event = String(request.headers['x-github-event'] ?? '');
         const deliveryId = String(request.headers['x-github-delivery'] ?? '');
         if (!event || !deliveryId) {
-          throw new PatchbayError('VALIDATION_FAILED', 'X-GitHub-Event and X-GitHub-Delivery are required');
+          throw new PatchbayError(
+            'VALIDATION_FAILED',
+            'X-GitHub-Event and X-GitHub-Delivery are required',
+          );
         }
         let payload: Record<string, unknown>;
         try {
-          const text = request.headers['content-type']?.startsWith('application/x-www-form-urlencoded')
+          const text = request.headers['content-type']?.startsWith(
+            'application/x-www-form-urlencoded',
+          )
             ? (new URLSearchParams(raw.toString('utf8')).get('payload') ?? '')
             : raw.toString('utf8');
           payload = JSON.parse(text) as Record<string, unknown>;
