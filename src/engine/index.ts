@@ -33,3 +33,4 @@ export {
   type Schedules,
 } from './schedules.js';
 export { runDiffPath } from './run-workspaces.js';
+export { githubNameOf } from './reactions/github-delivery.js';

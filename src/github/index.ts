@@ -27,3 +27,4 @@ export {
   type TriggerDecision,
   type TriggerSettings,
 } from './triggers.js';
+export { openProposalPullRequest, proposalBody, speedupText } from './proposal-pr.js';
