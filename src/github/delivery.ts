@@ -98,6 +98,13 @@ export async function deliverRun(ctx: DeliveryContext): Promise<DeliveryState> {
     if (delivered && wantsPullRequest(record.deliver)) {
       pullRequest = await ensurePullRequest(ctx, { remoteBranch, asked, current: pullRequest });
       await save({ pullRequest });
+      // Once per pull request, whichever run of the chain gets there (a try may stop between).
+      if (ctx.prLabels.length > 0 && !state.labelled && !prior?.labelled) {
+        await github.rest(full, 'POST', `/repos/${full}/issues/${pullRequest.number}/labels`, {
+          labels: ctx.prLabels,
+        });
+        await save({ labelled: true });
+      }
     }
     if (delivered && record.deliver === 'actions' && !state.dispatchedAt) {
       await github.rest(full, 'POST', `/repos/${full}/dispatches`, {
@@ -160,11 +167,6 @@ async function ensurePullRequest(
     });
     current = fromAnswer(created);
     await ctx.deliveries.update(record.id, { pullRequest: current });
-    if (ctx.prLabels.length > 0) {
-      await github.rest(full, 'POST', `/repos/${full}/issues/${current.number}/labels`, {
-        labels: ctx.prLabels,
-      });
-    }
     ctx.log.info({ pullRequest: current.url, draft }, 'pull request opened');
     return current;
   }

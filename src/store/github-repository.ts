@@ -26,6 +26,8 @@ export interface DeliveryState {
   /** The local branch pushed (a merge branch when the remote one had moved). */
   pushedFrom?: string;
   pullRequest?: { number: number; url: string; nodeId: string; draft: boolean };
+  /** The configured labels were put on the pull request. */
+  labelled?: boolean;
   /** The reply posted in the review thread. */
   replyCommentId?: number;
   /** The repository_dispatch sent (`deliver: actions`). */

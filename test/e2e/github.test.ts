@@ -331,6 +331,32 @@ describe('failures after the commit are retried and lose nothing', () => {
   }, 90_000);
 });
 
+describe('POST /v1/repos with github', () => {
+  it('clones owner/name from GitHub with the App and remembers the name', async () => {
+    fake.addRepo('octo/other', { alice: 'write' });
+    const res = await server.api.request('POST', '/v1/repos', { github: 'octo/other' });
+    expect(res.status).toBe(201);
+    expect(res.body.github).toBe('octo/other');
+    expect(res.body.name).toBe('other');
+    expect(res.body.defaultBranch).toBe('main');
+    const files = await server.api.request('GET', `/v1/repos/${res.body.id}/files`);
+    expect(files.body.entries.map((e: Json) => e.name)).toContain('README.md');
+    const bad = await server.api.request('POST', '/v1/repos', { github: 'not a name' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('VALIDATION_FAILED');
+  }, 60_000);
+
+  it('refuses deliver on a run without a repository', async () => {
+    const res = await server.api.request('POST', '/v1/runs', {
+      agent: 'shell',
+      command: ['true'],
+      deliver: 'pr',
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('DELIVERY_NOT_POSSIBLE');
+  });
+});
+
 describe('every recorded GitHub payload', () => {
   it('is accepted or ignored without error', async () => {
     const all = createRequire(import.meta.url)('@octokit/webhooks-examples') as {

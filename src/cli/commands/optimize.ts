@@ -32,6 +32,7 @@ interface OptimizeFlags {
   ref?: string;
   includeSafeRefactors?: boolean;
   follow?: string;
+  pr?: boolean;
 }
 
 /** A positive number from a flag, or a VALIDATION_FAILED naming the flag. */
@@ -66,6 +67,10 @@ export function registerOptimize(program: Command): void {
       'also propose changes no benchmark could prove (build and tests pass), as low confidence',
     )
     .option('--json', 'print the proposals as JSON')
+    .option(
+      '--pr',
+      "open a pull request per proposal on the repository's GitHub, with its evidence",
+    )
     .option(
       '--apply <proposal>',
       'commit a proposal on a new branch patchbay/optimize-<id> of the repository (your checkout stays on its branch)',
@@ -130,6 +135,17 @@ export function registerOptimize(program: Command): void {
       const result = await readOptimizeResult(runDir);
       if (flags.json) out.json(result.proposals);
       else printSummary(result);
+      if (flags.pr && result.proposals.length > 0) {
+        if (isGitUrl(source)) {
+          throw new PatchbayError('DELIVERY_NOT_POSSIBLE', '--pr needs a local repository path');
+        }
+        const { openProposalPullRequests } = await import('./optimize-pr.js');
+        await openProposalPullRequests(ctx.config, ctx.logger(), {
+          repoPath: resolve(source),
+          optimizationId: id,
+          proposals: result.proposals,
+        });
+      }
     });
 
   program
