@@ -297,6 +297,13 @@ describe('failures after the commit are retried and lose nothing', () => {
     expect(reaction.attempts[0].error).toContain('502');
     const after = await server.api.getRun(run.id);
     expect(after.deliveryError).toBeNull();
+    // The commit stayed on the local run branch all along.
+    const local = execFileSync('git', ['rev-parse', after.branch], {
+      cwd: join(server.dataDir, 'repos', after.repoId),
+      env: GIT_ENV,
+      encoding: 'utf8',
+    }).trim();
+    expect(local).toBe(after.headCommit);
     const pr = fake.pulls.find((p) => p.body.includes('edit for the 5xx case'))!;
     // `pr` with no gates: ready for review at once.
     expect(pr.draft).toBe(false);
