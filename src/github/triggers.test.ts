@@ -45,6 +45,20 @@ describe('decideTrigger', () => {
     expect(decideTrigger('issue_comment', p, settings).kind).toBe('ignore');
   });
 
+  it('takes a review with changes requested as a follow-up, not an approval', () => {
+    const review = (state: string) => ({
+      action: 'submitted',
+      review: { body: 'rename the helper', state },
+      pull_request: { number: 5, head: { ref: 'patchbay/x-run_01m98eah0j3wbnccd8qx642sqz' } },
+      repository,
+      sender,
+    });
+    expect(
+      decideTrigger('pull_request_review', review('changes_requested'), settings),
+    ).toMatchObject({ kind: 'run', origin: 'review', number: 5, prompt: 'rename the helper' });
+    expect(decideTrigger('pull_request_review', review('approved'), settings).kind).toBe('ignore');
+  });
+
   it('recognises the run of a Patchbay branch', () => {
     expect(runIdOfBranch('patchbay/fix-it-run_01m98eah0j3wbnccd8qx642sqz')).toBe(
       'run_01M98EAH0J3WBNCCD8QX642SQZ',

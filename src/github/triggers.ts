@@ -130,6 +130,10 @@ export function decideTrigger(
       if (payload.action !== 'submitted' || isBot(payload)) return ignore('not a submitted review');
       const body = String(payload.review?.body ?? '').trim();
       if (!body) return ignore('a review without a body');
+      // An approval is not a request for more work.
+      if (String(payload.review?.state ?? '').toLowerCase() === 'approved') {
+        return ignore('an approving review');
+      }
       const pr = payload.pull_request ?? {};
       return {
         kind: 'run',
