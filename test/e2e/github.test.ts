@@ -298,8 +298,8 @@ describe('failures after the commit are retried and lose nothing', () => {
     const after = await server.api.getRun(run.id);
     expect(after.deliveryError).toBeNull();
     // The commit stayed on the local run branch all along.
-    const local = execFileSync('git', ['rev-parse', after.branch], {
-      cwd: join(server.dataDir, 'repos', after.repoId),
+    const local = execFileSync('git', ['rev-parse', String(after.branch)], {
+      cwd: join(server.dataDir, 'repos', String(after.repoId)),
       env: GIT_ENV,
       encoding: 'utf8',
     }).trim();
