@@ -338,6 +338,29 @@ describe('failures after the commit are retried and lose nothing', () => {
   }, 90_000);
 });
 
+describe('deliver: actions', () => {
+  it('pushes the branch and dispatches the Patchbay workflow with the run, branch and prompt', async () => {
+    const repo = ((await server.api.request('GET', '/v1/repos')).body.repos as Json[]).find(
+      (r) => r.github === REPO,
+    );
+    const run = await server.api.createRun({
+      agent: 'claude',
+      prompt: 'edit for the action',
+      repo: repo.id,
+      deliver: 'actions',
+    });
+    const dispatch = await waitFor(
+      () => fake.requests.find((r) => r.path === `/repos/${REPO}/dispatches`),
+      'a repository_dispatch',
+      60_000,
+    );
+    const body = dispatch.body as Json;
+    expect(body.event_type).toBe('patchbay-run');
+    expect(body.client_payload).toMatchObject({ run_id: run.id, prompt: 'edit for the action' });
+    expect(fake.branchTip(REPO, body.client_payload.branch)).toBeDefined();
+  }, 90_000);
+});
+
 describe('POST /v1/repos with github', () => {
   it('clones owner/name from GitHub with the App and remembers the name', async () => {
     fake.addRepo('octo/other', { alice: 'write' });
