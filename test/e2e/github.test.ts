@@ -338,6 +338,44 @@ describe('failures after the commit are retried and lose nothing', () => {
   }, 90_000);
 });
 
+describe('a conversation over the API', () => {
+  it('opens a draft, and a follow-up with deliver pr marks the same PR ready (GraphQL)', async () => {
+    const repo = ((await server.api.request('GET', '/v1/repos')).body.repos as Json[]).find(
+      (r) => r.github === REPO,
+    );
+    const conv = await server.api.request('POST', '/v1/conversations', {
+      agent: 'claude',
+      repo: repo.id,
+    });
+    expect(conv.status, conv.text).toBe(201);
+    const post = (prompt: string, deliverAs: string) =>
+      server.api.request('POST', `/v1/conversations/${conv.body.id}/messages`, {
+        prompt,
+        deliver: deliverAs,
+      });
+    const first = await post('edit in a conversation', 'draft_pr');
+    expect(first.status, first.text).toBe(202);
+    const draft = await waitFor(
+      () => fake.pulls.find((p) => p.body.includes('edit in a conversation')),
+      'the draft pull request',
+      60_000,
+    );
+    expect(draft.draft).toBe(true);
+    await server.api.waitForStatus(first.body.id, ['succeeded'], 30_000);
+    const second = await post('edit it further', 'pr');
+    expect(second.status, second.text).toBe(202);
+    await waitFor(() => !draft.draft, 'the pull request to be marked ready', 60_000);
+    expect(draft.body).toContain('edit it further');
+    expect(fake.pulls.filter((p) => p.body.includes('edit in a conversation'))).toHaveLength(1);
+    expect(
+      fake.requests.some(
+        (r) =>
+          r.path === '/graphql' && JSON.stringify(r.body).includes('markPullRequestReadyForReview'),
+      ),
+    ).toBe(true);
+  }, 120_000);
+});
+
 describe('deliver: actions', () => {
   it('pushes the branch and dispatches the Patchbay workflow with the run, branch and prompt', async () => {
     const repo = ((await server.api.request('GET', '/v1/repos')).body.repos as Json[]).find(
