@@ -7,6 +7,7 @@ import type { LlmProviderName } from '../contracts/index.js';
 import { compatSettings, type CompatLayer } from './settings/compat.js';
 import { deliverySettings } from './settings/delivery.js';
 import { inboundSettings, type TelegramBot } from './settings/inbound.js';
+import { githubSettings } from './settings/github.js';
 import { executionSettings, type CredentialAgent } from './settings/execution.js';
 import { eventSettings, storeQueueSettings } from './settings/infrastructure.js';
 import { llmSettings } from './settings/llm.js';
@@ -28,6 +29,7 @@ export const settings = {
   ...llmSettings,
   ...deliverySettings,
   ...inboundSettings,
+  ...githubSettings,
   ...requestLimitSettings,
   ...mcpSettings,
   ...eventSettings,
@@ -136,4 +138,17 @@ export interface ResolvedConfig {
   cursorRunnerWebhookSecret: string | undefined;
   cursorRunnerTaskOperator: boolean;
   cursorRunnerTaskPollMs: number;
+  githubToken: string | undefined;
+  githubAppId: number | undefined;
+  githubAppPrivateKeyFile: string | undefined;
+  githubWebhookSecret: string | undefined;
+  githubApiUrl: string;
+  githubUrl: string;
+  githubTriggerPhrase: string;
+  githubTriggerLabels: string[];
+  githubAgent: 'claude' | 'cursor' | 'codex' | 'gemini';
+  githubDeliver: 'branch' | 'draft_pr' | 'pr';
+  githubPrLabels: string[];
+  githubDeliveryMaxAttempts: number;
+  githubDeliveryBackoffMs: number;
 }

@@ -47,6 +47,7 @@ export const PostMessageRequest = CreateRunRequest.pick({
   network: true,
   callbackUrl: true,
   callbackFormat: true,
+  deliver: true,
   wait: true,
 })
   .required({ prompt: true })

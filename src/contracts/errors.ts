@@ -112,6 +112,28 @@ export const errorCatalog = {
     message: 'A PTY was requested but node-pty is not installed on this server.',
   },
   REPO_NOT_FOUND: { status: 404, kind: 'user', message: 'No repository with this id.' },
+  GITHUB_NOT_CONFIGURED: {
+    status: 400,
+    kind: 'user',
+    message:
+      'GitHub is not configured: set PATCHBAY_GITHUB_TOKEN, or a GitHub App (PATCHBAY_GITHUB_APP_ID and PATCHBAY_GITHUB_APP_PRIVATE_KEY_FILE).',
+  },
+  GITHUB_WEBHOOK_UNAUTHORIZED: {
+    status: 401,
+    kind: 'user',
+    message: 'The webhook delivery is not signed with the configured secret (X-Hub-Signature-256).',
+  },
+  GITHUB_API_FAILED: {
+    status: 502,
+    kind: 'operational',
+    message: 'GitHub answered with an error.',
+  },
+  DELIVERY_NOT_POSSIBLE: {
+    status: 400,
+    kind: 'user',
+    message:
+      'This run cannot deliver that way: deliver needs a repository run on a repository registered with its GitHub name (`github: owner/name`).',
+  },
   REPO_REF_NOT_FOUND: {
     status: 400,
     kind: 'user',

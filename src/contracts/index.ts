@@ -23,6 +23,7 @@ export {
   GateResult,
   GateStatus,
   ValidateMode,
+  Deliver,
   isActiveStatus,
   isTerminalStatus,
   ListRunsQuery,

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { LlmRepoSettings } from './llm.js';
 
+/** `owner/name` as GitHub spells it. */
+export const GithubRepoName = z
+  .string()
+  .regex(/^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/, 'owner/name');
+
 /** Body of `POST /v1/repos`: exactly one of `url` (cloned) or `path` (used in place). */
 export const CreateRepoRequest = z
   .object({
@@ -27,12 +32,17 @@ export const CreateRepoRequest = z
       .max(200)
       .optional()
       .describe("Defaults to the repository's HEAD branch."),
+    github: GithubRepoName.optional().describe(
+      'The repository on GitHub (`owner/name`): cloned from PATCHBAY_GITHUB_URL when neither url nor path is given, and where runs deliver branches and pull requests.',
+    ),
   })
   .strict()
-  .refine((r) => (r.url === undefined) !== (r.path === undefined), {
-    message: 'give exactly one of url or path',
-    path: ['url'],
-  });
+  .refine(
+    (r) =>
+      [r.url, r.path].filter((v) => v !== undefined).length === 1 ||
+      (r.url === undefined && r.path === undefined && r.github !== undefined),
+    { message: 'give exactly one of url or path (or only github)', path: ['url'] },
+  );
 export type CreateRepoRequest = z.infer<typeof CreateRepoRequest>;
 
 export const Repo = z.object({
@@ -46,6 +56,9 @@ export const Repo = z.object({
   createdAt: z.string(),
   /** The repository's own provider and model (`PATCH /v1/repos/:id`); null: the server's. */
   llm: LlmRepoSettings.nullable().optional(),
+  /** `owner/name` on GitHub (null: not a GitHub repository) and GitHub's id for it. */
+  github: z.string().nullable().optional(),
+  githubId: z.number().int().nullable().optional(),
 });
 export type Repo = z.infer<typeof Repo>;
 

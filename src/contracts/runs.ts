@@ -95,11 +95,16 @@ const envName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _');
 
-/** Body of `POST /v1/runs` and params of the JSON-RPC `run.create`. */
+/** What a repository run delivers when it ends (see docs/github.md). */
+export const Deliver = z.enum(['none', 'branch', 'draft_pr', 'pr', 'actions']);
+export type Deliver = z.infer<typeof Deliver>;
+
 /** A run queue's name: lowercase letters, digits, `-` and `_`. */
 export const RunQueueName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lowercase letters, digits, - and _ (at most 64)');
+
+/** Body of `POST /v1/runs` and params of the JSON-RPC `run.create`. */
 
 export const CreateRunRequest = z
   .object({
@@ -252,6 +257,9 @@ export const CreateRunRequest = z
     callbackFormat: CallbackFormat.optional().describe(
       'How the callback is signed: `patchbay` (default, `X-Patchbay-Signature`) or `standard-webhooks` (needs PATCHBAY_WEBHOOK_SECRET).',
     ),
+    deliver: Deliver.optional().describe(
+      'Repository runs: what to deliver at the end (default `none`): push the run branch (`branch`), open a draft pull request (`draft_pr`), a ready one when every validation gate passed (`pr`), or dispatch the Patchbay GitHub Action (`actions`). See docs/github.md.',
+    ),
     wait: z
       .boolean()
       .optional()
@@ -369,6 +377,9 @@ export const Run = z.object({
   validation: z.array(GateResult).nullable(),
   /** Follow-up turns the agent got to fix failing gates (`validate: fix`). */
   fixRounds: z.number().int(),
+  /** What the run delivers when it ends, and the last failure of that delivery (retried). */
+  deliver: Deliver,
+  deliveryError: z.string().nullable(),
 });
 export type Run = z.infer<typeof Run>;
 

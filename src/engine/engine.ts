@@ -25,6 +25,7 @@ import {
   type Metrics,
   type Tracing,
 } from '../observability/index.js';
+import { createGithubClient, type GithubClient } from '../github/index.js';
 import { createEmbeddedQueue, type JobQueue } from '../queue/index.js';
 import { EventWriter, ulid, type Store, type WorkerRole } from '../store/index.js';
 import { createBudgets } from './budgets.js';
@@ -36,6 +37,7 @@ import { createLocalEventBus, type EventBus, type EventListener } from './event-
 import type { EventCursor, EventCursorOptions } from './event-cursor.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { callbackReaction } from './reactions/callback.js';
+import { githubDeliveryReaction } from './reactions/github-delivery.js';
 import { createReactionRunner } from './reactions/runner.js';
 import type { Reaction } from './reactions/types.js';
 import { telegramReplyReaction } from './reactions/telegram-reply.js';
@@ -94,6 +96,8 @@ export interface EngineOptions {
    * sharing the store must be given the same ones: any of them may take a reaction's row.
    */
   reactions?: readonly Reaction[];
+  /** GitHub as configured (default: from `config`). */
+  github?: GithubClient;
 }
 
 export interface QueueStats {
@@ -105,6 +109,8 @@ export interface QueueStats {
 /** The run lifecycle, as the server, the WebSocket layer and the embedded CLI see it. */
 export interface Engine {
   readonly instanceId: string;
+  /** GitHub as this server is configured to reach it (deliveries, webhooks). */
+  readonly github: GithubClient;
   /** Facts about runs' lives (created, started, finished, …) for the rest of the process. */
   readonly events: Pick<DomainEvents, 'on'>;
   /** Schedules and the clock that fires them (running once the engine has started). */
@@ -255,9 +261,13 @@ export function createEngine(options: EngineOptions): Engine {
     createRun: (request, origin) => creation.createRun(request, origin),
     createConversation: (request) => engine.createConversation(request),
   });
+  const github =
+    options.github ??
+    createGithubClient({ config, log, installationOf: (name) => store.repos.installationOf(name) });
   const reactions = createReactionRunner(res, [
     callbackReaction(res),
     telegramReplyReaction(res, telegram),
+    githubDeliveryReaction(res, github),
     ...(options.reactions ?? []),
   ]);
   const creation = createCreationSystem(res, {
@@ -351,6 +361,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   const engine: Engine = {
     instanceId,
+    github,
     events: res.events,
     schedules,
     triggers,

@@ -36,3 +36,4 @@ export {
 } from './schedules.js';
 export { runDiffPath } from './run-workspaces.js';
 export type { Triggers } from './triggers/triggers.js';
+export { githubNameOf } from './reactions/github-delivery.js';

@@ -21,6 +21,7 @@ import type { ServerDeps } from './deps.js';
 import { registerDocs } from './docs.js';
 import { errorBody, sendError, toPatchbayError } from './errors.js';
 import { budgetRoutes } from './routes/budgets.js';
+import { GITHUB_WEBHOOK_PATH, githubRoutes } from './routes/github.js';
 import { healthRoutes } from './routes/health.js';
 import { llmRoutes } from './routes/llm.js';
 import { conversationRoutes } from './routes/conversations.js';
@@ -92,7 +93,10 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
    */
   const selfAuthenticated = (method: string, url: string): boolean =>
     url.startsWith(SIGNED_ARTIFACT_PREFIX) ||
-    (method === 'POST' && (TRIGGER_FIRE_PATH.test(url) || TELEGRAM_WEBHOOK_PATH.test(url)));
+    (method === 'POST' &&
+      (TRIGGER_FIRE_PATH.test(url) ||
+        TELEGRAM_WEBHOOK_PATH.test(url) ||
+        url === GITHUB_WEBHOOK_PATH));
   // First, so that refused requests (auth, rate limits) are traced too.
   registerRequestTracing(app, deps.tracing);
   const guard = requestGuardFor(deps.config);
@@ -213,6 +217,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(llmRoutes(deps));
   registerMcpRoute(app, deps);
   await registerCompat(app, deps);
+  await app.register(githubRoutes(deps));
 
   app.get('/v1/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
     handleJsonRpcSocket(socket, deps, request.clientKey, request.log as Logger);

@@ -205,7 +205,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const deps: ServerDeps = {
     config,
     engine,
-    repos: createRepoService({ config, store, log }),
+    repos: createRepoService({ config, store, log, github: engine.github }),
     budgets: createBudgets({ store, config, metrics }),
     store,
     log,

@@ -99,3 +99,8 @@ export type {
   CursorRunnerRepository,
   CursorRunnerTaskRecord,
 } from './cursor-runner-repository.js';
+export type {
+  DeliveryRepository,
+  DeliveryState,
+  WebhookDeliveryRepository,
+} from './github-repository.js';

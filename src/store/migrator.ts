@@ -16,9 +16,10 @@ import * as m0012 from './migrations/0012-run-trace.js';
 import * as m0013 from './migrations/0013-agent-policy.js';
 import * as m0014 from './migrations/0014-reactions.js';
 import * as m0015 from './migrations/0015-llm-calls.js';
-import * as m0017 from './migrations/0017-validation.js';
-import * as m0020 from './migrations/0020-cursor-runner.js';
-import * as m0019 from './migrations/0019-triggers.js';
+import * as m0016 from './migrations/0016-validation.js';
+import * as m0017 from './migrations/0017-github.js';
+import * as m0018 from './migrations/0018-triggers.js';
+import * as m0019 from './migrations/0019-cursor-runner.js';
 
 /** Migrations in order. Names are permanent: never rename or edit a shipped one. */
 export const migrations: Record<string, Migration> = {
@@ -37,9 +38,10 @@ export const migrations: Record<string, Migration> = {
   '0013-agent-policy': m0013,
   '0014-reactions': m0014,
   '0015-llm-calls': m0015,
-  '0017-validation': m0017,
-  '0020-cursor-runner': m0020,
-  '0019-triggers': m0019,
+  '0016-validation': m0016,
+  '0017-github': m0017,
+  '0018-triggers': m0018,
+  '0019-cursor-runner': m0019,
 };
 
 export interface MigrationStatus {

@@ -3,6 +3,7 @@ import type {
   AgentPermissions,
   GateResult,
   CallbackFormat,
+  Deliver,
   OutputPolicy,
   PermissionDenial,
   Run,
@@ -113,6 +114,10 @@ export interface RunRecord {
   callbackFormat: CallbackFormat;
   /** Where the run's answer is sent when it ends (a reaction does it); null: nowhere. */
   replyTo: ReplyTarget | null;
+  /** What the run delivers at its end (docs/github.md). */
+  deliver: Deliver;
+  /** The last failure of that delivery; null once it succeeded (or before it was tried). */
+  deliveryError: string | null;
 }
 
 /** A channel a run's answer goes back to. Chat ids are kept as text (they exceed 2^31). */
@@ -181,6 +186,7 @@ export type NewRunFields = Pick<
       | 'triggerId'
       | 'callbackFormat'
       | 'replyTo'
+      | 'deliver'
     >
   >;
 
@@ -215,6 +221,7 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     triggerId: null,
     callbackFormat: 'patchbay',
     replyTo: null,
+    deliver: 'none',
     ...fields,
     attempt: 1,
     sandbox: null,
@@ -246,6 +253,7 @@ export function newRunRecord(fields: NewRunFields): RunRecord {
     errorRetryAfterMs: null,
     validation: null,
     fixRounds: 0,
+    deliveryError: null,
   };
 }
 
@@ -316,5 +324,7 @@ export function toRun(record: RunRecord): Run {
     validate: record.repoId && record.kind === 'agent' ? (record.validateMode ?? 'report') : null,
     validation: record.validation,
     fixRounds: record.fixRounds,
+    deliver: record.deliver,
+    deliveryError: record.deliveryError,
   };
 }

@@ -11,6 +11,8 @@ function fromRow(row: Selectable<ReposTable>): Repo {
     defaultBranch: row.default_branch,
     managed: Number(row.managed) === 1,
     createdAt: row.created_at,
+    github: row.github ?? null,
+    githubId: row.github_id === null || row.github_id === undefined ? null : Number(row.github_id),
     llm:
       row.llm_provider === null && row.llm_model === null
         ? null
@@ -30,6 +32,15 @@ export interface RepoRepository {
   delete(id: string): Promise<boolean>;
   /** Sets (or with null clears) the repository's model choice; false when there is no such repo. */
   setLlm(id: string, llm: LlmRepoSettings | null): Promise<boolean>;
+  /** The repository registered for `owner/name` on GitHub (case-insensitive). */
+  findByGithub(fullName: string): Promise<Repo | undefined>;
+  /** Records GitHub's facts about a repository (App installation events). */
+  setGithub(
+    id: string,
+    facts: { github: string; githubId?: number; installationId?: number; defaultBranch?: string },
+  ): Promise<void>;
+  /** The App installation that reaches `owner/name`, when an event told us. */
+  installationOf(fullName: string): Promise<number | undefined>;
 }
 
 export function createRepoRepository(db: Kysely<Database>): RepoRepository {
@@ -47,6 +58,8 @@ export function createRepoRepository(db: Kysely<Database>): RepoRepository {
           created_at: repo.createdAt,
           llm_provider: repo.llm?.provider ?? null,
           llm_model: repo.llm?.model ?? null,
+          github: repo.github ?? null,
+          github_id: repo.githubId ?? null,
         })
         .execute();
     },
@@ -64,6 +77,38 @@ export function createRepoRepository(db: Kysely<Database>): RepoRepository {
         .where('id', '=', id)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
+    },
+    async findByGithub(fullName) {
+      const rows = await db
+        .selectFrom('repos')
+        .selectAll()
+        .where('github', 'is not', null)
+        .execute();
+      const row = rows.find((r) => r.github!.toLowerCase() === fullName.toLowerCase());
+      return row ? fromRow(row) : undefined;
+    },
+    async setGithub(id, facts) {
+      await db
+        .updateTable('repos')
+        .set({
+          github: facts.github,
+          ...(facts.githubId !== undefined && { github_id: facts.githubId }),
+          ...(facts.installationId !== undefined && {
+            github_installation_id: facts.installationId,
+          }),
+          ...(facts.defaultBranch !== undefined && { default_branch: facts.defaultBranch }),
+        })
+        .where('id', '=', id)
+        .execute();
+    },
+    async installationOf(fullName) {
+      const rows = await db
+        .selectFrom('repos')
+        .select(['github', 'github_installation_id'])
+        .where('github_installation_id', 'is not', null)
+        .execute();
+      const row = rows.find((r) => r.github?.toLowerCase() === fullName.toLowerCase());
+      return row ? Number(row.github_installation_id) : undefined;
     },
     async delete(id) {
       const result = await db.deleteFrom('repos').where('id', '=', id).executeTakeFirst();

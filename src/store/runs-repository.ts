@@ -4,6 +4,7 @@ import type {
   AgentPermissions,
   GateResult,
   CallbackFormat,
+  Deliver,
   OutputPolicy,
   PermissionDenial,
   RunEvent,
@@ -79,6 +80,7 @@ export type RunPatch = Partial<
     | 'resumeSessionId'
     | 'repoId'
     | 'attempt'
+    | 'deliveryError'
   >
 >;
 
@@ -175,6 +177,8 @@ function fromRow(row: Selectable<RunsTable>, box: SecretBox): RunRecord {
     triggerId: row.trigger_id ?? null,
     callbackFormat: (row.callback_format as CallbackFormat | null) ?? 'patchbay',
     replyTo: row.reply_to ? (JSON.parse(row.reply_to) as ReplyTarget) : null,
+    deliver: (row.deliver as Deliver | null) ?? 'none',
+    deliveryError: row.delivery_error ?? null,
   };
 }
 
@@ -223,6 +227,7 @@ function patchToRow(patch: RunPatch): Updateable<RunsTable> {
   if (patch.resumeSessionId !== undefined) row.resume_session_id = patch.resumeSessionId;
   if (patch.repoId !== undefined) row.repo_id = patch.repoId;
   if (patch.attempt !== undefined) row.attempt = patch.attempt;
+  if (patch.deliveryError !== undefined) row.delivery_error = patch.deliveryError;
   if (patch.changedFiles !== undefined)
     row.changed_files = patch.changedFiles ? JSON.stringify(patch.changedFiles) : null;
   return row as Updateable<RunsTable>;
@@ -363,6 +368,8 @@ async function insertRun(db: Kysely<Database>, run: RunRecord, box: SecretBox): 
       trigger_id: run.triggerId,
       callback_format: run.callbackFormat === 'patchbay' ? null : run.callbackFormat,
       reply_to: run.replyTo ? JSON.stringify(run.replyTo) : null,
+      deliver: run.deliver === 'none' ? null : run.deliver,
+      delivery_error: run.deliveryError,
     })
     .execute();
 }

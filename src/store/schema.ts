@@ -64,7 +64,7 @@ export interface RunsTable {
   /** 1 for the first start; +1 per retry after a lost worker or a drain. */
   attempt: number;
   schedule_id: string | null;
-  /** The compatibility layer that made the run (migration 0020). */
+  /** The compatibility layer that made the run (migration 0019). */
   origin: string | null;
   /** `agent`, or `optimize.<stage>`; null in rows from before migration 0011 means `agent`. */
   kind: string | null;
@@ -88,10 +88,14 @@ export interface RunsTable {
   fix_rounds: number | null;
   /** The generic trigger that started the run. */
   trigger_id: string | null;
-  /** `patchbay` (null in rows from before migration 0019) or `standard-webhooks`. */
+  /** `patchbay` (null in rows from before migration 0018) or `standard-webhooks`. */
   callback_format: string | null;
   /** JSON ReplyTarget: the channel the run's answer is sent back to (Telegram). */
   reply_to: string | null;
+  /** What the run delivers at its end: none (null), branch, draft_pr, pr, actions. */
+  deliver: string | null;
+  /** The last failure of its delivery (cleared once it succeeds). */
+  delivery_error: string | null;
 }
 
 /** A file an optimizer stage produced, copied out of its workspace into the data dir. */
@@ -155,6 +159,25 @@ export interface ReposTable {
   /** The repository's own model choice (null: the server's default). */
   llm_provider: string | null;
   llm_model: string | null;
+  /** `owner/name` on GitHub, its numeric id and the App installation that reaches it. */
+  github: string | null;
+  github_id: BigIntColumn | null;
+  github_installation_id: BigIntColumn | null;
+}
+
+/** What a run's delivery has done so far (JSON DeliveryState), one row per run. */
+export interface RunDeliveriesTable {
+  run_id: string;
+  state: string;
+  updated_at: string;
+}
+
+/** Inbound webhook deliveries seen (dedupe on the sender's delivery id). */
+export interface WebhookDeliveriesTable {
+  id: string;
+  source: string;
+  event: string;
+  received_at: string;
 }
 
 export interface ConversationsTable {
@@ -384,6 +407,8 @@ export interface Database {
   telegram_chats: TelegramChatsTable;
   telegram_updates: TelegramUpdatesTable;
   telegram_sent: TelegramSentTable;
+  run_deliveries: RunDeliveriesTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 /** A generic trigger: a run template started by a signed POST. */

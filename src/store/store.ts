@@ -25,6 +25,12 @@ import {
   type Dialect,
 } from './db.js';
 import { createEventRepository, type EventRepository } from './events-repository.js';
+import {
+  createDeliveryRepository,
+  createWebhookDeliveryRepository,
+  type DeliveryRepository,
+  type WebhookDeliveryRepository,
+} from './github-repository.js';
 import { createJobRepository, type JobRepository } from './jobs-repository.js';
 import { createLlmCallRepository, type LlmCallRepository } from './llm-calls-repository.js';
 import { migrateToLatest, migrationLockFile } from './migrator.js';
@@ -60,6 +66,10 @@ export interface Store {
   readonly triggers: TriggerRepository;
   /** Telegram chats' conversations, updates seen and answer parts sent. */
   readonly telegram: TelegramRepository;
+  /** What each run's GitHub delivery has done (see DeliveryState). */
+  readonly deliveries: DeliveryRepository;
+  /** Inbound webhook delivery ids seen (dedupe). */
+  readonly webhookDeliveries: WebhookDeliveryRepository;
   /** Resolves when the database answers a trivial query; throws STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -152,6 +162,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     cursorRunner: createCursorRunnerRepository(handle.db, options.secrets),
     triggers: createTriggerRepository(handle.db, options.secrets),
     telegram: createTelegramRepository(handle.db),
+    deliveries: createDeliveryRepository(handle.db),
+    webhookDeliveries: createWebhookDeliveryRepository(handle.db),
     async ping() {
       try {
         await sql`select 1`.execute(handle.db);

@@ -36,6 +36,7 @@ interface OptimizeFlags {
   llm?: boolean;
   verbose?: boolean;
   follow?: string;
+  pr?: boolean;
 }
 
 /** A positive number from a flag, or a VALIDATION_FAILED naming the flag. */
@@ -75,6 +76,10 @@ export function registerOptimize(program: Command): void {
     )
     .option('--verbose', "show the model's reasoning and cost for each proposal (with --llm)")
     .option('--json', 'print the proposals as JSON')
+    .option(
+      '--pr',
+      "open a pull request per proposal on the repository's GitHub, with its evidence",
+    )
     .option(
       '--apply <proposal>',
       'commit a proposal on a new branch patchbay/optimize-<id> of the repository (your checkout stays on its branch)',
@@ -142,6 +147,17 @@ export function registerOptimize(program: Command): void {
       const result = await readOptimizeResult(runDir);
       if (flags.json) out.json(result.proposals);
       else printSummary(result, { verbose: flags.verbose === true });
+      if (flags.pr && result.proposals.length > 0) {
+        if (isGitUrl(source)) {
+          throw new PatchbayError('DELIVERY_NOT_POSSIBLE', '--pr needs a local repository path');
+        }
+        const { openProposalPullRequests } = await import('./optimize-pr.js');
+        await openProposalPullRequests(ctx.config, ctx.logger(), {
+          repoPath: resolve(source),
+          optimizationId: id,
+          proposals: result.proposals,
+        });
+      }
     });
 
   program

@@ -86,6 +86,12 @@ export function createCreationSystem(
     const workdir = request.workdir
       ? await resolveTrustedWorkdir(request.workdir, config.workspaceRoots)
       : null;
+    if (request.deliver && request.deliver !== 'none' && !request.repo && !follow?.repoId) {
+      throw new PatchbayError(
+        'DELIVERY_NOT_POSSIBLE',
+        `deliver: ${request.deliver} needs a repository run (repo, or a conversation on one)`,
+      );
+    }
     if (request.pty) await requirePty();
     if (request.callbackFormat === 'standard-webhooks' && !config.webhookSecret) {
       throw new PatchbayError('CALLBACK_SECRET_MISSING');
@@ -130,6 +136,7 @@ export function createCreationSystem(
       agentPermissions: request.agentPermissions ?? 'edit',
       validateMode: request.validate ?? null,
       maxFixRounds: request.maxFixRounds ?? null,
+      deliver: request.deliver ?? 'none',
       repoId: request.repo ?? null,
       ref: request.ref ?? null,
       autoCommit: request.autoCommit ?? true,

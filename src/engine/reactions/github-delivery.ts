@@ -1,0 +1,78 @@
+import { PatchbayError } from '../../contracts/index.js';
+import { deliverRun, GithubApiError, PushRefused, type GithubClient } from '../../github/index.js';
+import type { EngineResources } from '../systems/resources.js';
+import { ReactionGaveUp, type Reaction } from './types.js';
+
+/** `owner/name` of a GitHub clone URL under `githubUrl`, if it is one. */
+export function githubNameOf(url: string | null, githubUrl: string): string | undefined {
+  if (!url) return undefined;
+  const prefix = `${githubUrl}/`;
+  if (!url.startsWith(prefix)) return undefined;
+  const name = url
+    .slice(prefix.length)
+    .replace(/\.git$/, '')
+    .replace(/\/+$/, '');
+  return /^[^/]+\/[^/]+$/.test(name) ? name : undefined;
+}
+
+/**
+ * Delivers a repository run that asked for it (`deliver`): push its branch, open or update
+ * its pull request, report back where it was asked (see github/delivery.ts). A failure after
+ * the commit (push refused, GitHub 5xx, an expired token) leaves the branch in the local
+ * repository, puts the failure on the run (`deliveryError`) and is tried again; each try
+ * goes on from what the last one recorded.
+ */
+export function githubDeliveryReaction(
+  res: Pick<EngineResources, 'config' | 'store'>,
+  github: GithubClient,
+): Reaction {
+  const { config, store } = res;
+  const gitOptions = { env: config.childEnvBase, timeoutMs: config.cloneTimeoutMs };
+  return {
+    name: 'github-delivery',
+    appliesTo: (record) => record.repoId !== null && record.deliver !== 'none',
+    maxAttempts: config.githubDeliveryMaxAttempts,
+    backoffMs: config.githubDeliveryBackoffMs,
+    async perform({ record, attempt, log }) {
+      try {
+        const repo = record.repoId ? await store.repos.get(record.repoId) : undefined;
+        const full = repo?.github ?? githubNameOf(repo?.url ?? null, config.githubUrl);
+        if (!repo || !full) {
+          throw new ReactionGaveUp('the repository has no GitHub name: nothing to deliver to');
+        }
+        if (!github.configured) throw new PatchbayError('GITHUB_NOT_CONFIGURED');
+        const root = record.workspaceOf ?? record.id;
+        const chain =
+          root === record.id
+            ? []
+            : [await store.runs.get(root), ...(await store.runs.listByWorkspace(root))];
+        const earlier = chain
+          .filter((r): r is NonNullable<typeof r> => r !== undefined && r.id < record.id)
+          .sort((a, b) => (a.id < b.id ? -1 : 1));
+        await deliverRun({
+          record,
+          earlier,
+          repo: { path: repo.path, defaultBranch: repo.defaultBranch, github: full },
+          attempt,
+          github,
+          deliveries: store.deliveries,
+          git: gitOptions,
+          prLabels: config.githubPrLabels,
+          runUrl: (id) => (config.publicUrl ? `${config.publicUrl}/v1/runs/${id}` : null),
+          log,
+        });
+        if (record.deliveryError) await store.runs.update(record.id, { deliveryError: null });
+      } catch (err) {
+        const message = (err as Error).message;
+        await store.runs.update(record.id, { deliveryError: message }).catch(() => undefined);
+        const final =
+          err instanceof ReactionGaveUp ||
+          err instanceof PushRefused ||
+          err instanceof PatchbayError ||
+          (err instanceof GithubApiError && !err.retryable);
+        if (final && !(err instanceof ReactionGaveUp)) throw new ReactionGaveUp(message);
+        throw err;
+      }
+    },
+  };
+}

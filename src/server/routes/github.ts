@@ -1,0 +1,137 @@
+import os from 'node:os';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ErrorBody, PatchbayError } from '../../contracts/index.js';
+import { githubNameOf } from '../../engine/index.js';
+import { isValidSignature, openProposalPullRequest } from '../../github/index.js';
+import type { ServerDeps } from '../deps.js';
+import { createGithubIntake } from '../github-intake.js';
+
+/** The path GitHub delivers to; authenticated by its signature, not a bearer token. */
+export const GITHUB_WEBHOOK_PATH = '/v1/webhooks/github';
+
+const Ack = z.object({ ok: z.boolean(), duplicate: z.boolean().optional() });
+
+const ProposalPullRequest = z.object({
+  number: z.number().int(),
+  url: z.string(),
+  branch: z.string(),
+  draft: z.boolean(),
+});
+
+/**
+ * `POST /v1/webhooks/github`: checks X-Hub-Signature-256 against the raw body (constant
+ * time; 401 when missing or wrong), remembers X-GitHub-Delivery (a redelivery is
+ * acknowledged and not handled again), answers 202 at once and handles the event after.
+ */
+export function githubRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
+  const intake = createGithubIntake(deps);
+  return async (app) => {
+    // The signature covers the bytes GitHub sent: keep them rather than parsed JSON.
+    app.addContentTypeParser(
+      ['application/json', 'application/x-www-form-urlencoded'],
+      { parseAs: 'buffer' },
+      (_request, body, done) => done(null, body),
+    );
+    app.post(
+      GITHUB_WEBHOOK_PATH,
+      {
+        schema: {
+          tags: ['github'],
+          summary: 'GitHub webhook deliveries (App or repository webhook), signed with its secret',
+          response: { 200: Ack, 202: Ack, 400: ErrorBody, 401: ErrorBody },
+        },
+      },
+      async (request, reply) => {
+        const secret = deps.config.githubWebhookSecret;
+        const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        const signature = request.headers['x-hub-signature-256'];
+        if (
+          !secret ||
+          !isValidSignature(secret, raw, typeof signature === 'string' ? signature : undefined)
+        ) {
+          throw new PatchbayError('GITHUB_WEBHOOK_UNAUTHORIZED');
+        }
+        const event = String(request.headers['x-github-event'] ?? '');
+        const deliveryId = String(request.headers['x-github-delivery'] ?? '');
+        if (!event || !deliveryId) {
+          throw new PatchbayError(
+            'VALIDATION_FAILED',
+            'X-GitHub-Event and X-GitHub-Delivery are required',
+          );
+        }
+        let payload: Record<string, unknown>;
+        try {
+          const text = request.headers['content-type']?.startsWith(
+            'application/x-www-form-urlencoded',
+          )
+            ? (new URLSearchParams(raw.toString('utf8')).get('payload') ?? '')
+            : raw.toString('utf8');
+          payload = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          throw new PatchbayError('VALIDATION_FAILED', 'the delivery body is not JSON');
+        }
+        if (!(await deps.store.webhookDeliveries.remember(deliveryId, 'github', event))) {
+          return reply.code(200).send({ ok: true, duplicate: true });
+        }
+        intake.enqueue(event, deliveryId, payload);
+        return reply.code(202).send({ ok: true });
+      },
+    );
+
+    app.post(
+      '/v1/optimizations/:id/proposals/:pid/pull-request',
+      {
+        schema: {
+          tags: ['optimizer'],
+          summary:
+            "Open a pull request with a proposal's change and its evidence (medians, n, CI, noise floor, reproduce, attempts)",
+          params: z.object({
+            id: z.string().min(1).max(100),
+            pid: z.string().min(1).max(100),
+          }),
+          response: {
+            201: ProposalPullRequest,
+            400: ErrorBody,
+            401: ErrorBody,
+            404: ErrorBody,
+            502: ErrorBody,
+          },
+        },
+      },
+      async (request, reply) => {
+        const { config, store, engine } = deps;
+        const proposal = await store.proposals.get(request.params.pid);
+        if (!proposal || proposal.optimizationId !== request.params.id) {
+          throw new PatchbayError(
+            'PROPOSAL_NOT_FOUND',
+            `no proposal ${request.params.pid} in optimization ${request.params.id}`,
+          );
+        }
+        const repo = proposal.repoId ? await store.repos.get(proposal.repoId) : undefined;
+        const full = repo?.github ?? githubNameOf(repo?.url ?? null, config.githubUrl);
+        if (!repo || !full) {
+          throw new PatchbayError(
+            'DELIVERY_NOT_POSSIBLE',
+            'the repository of this proposal has no GitHub name (register it with github: owner/name)',
+          );
+        }
+        if (!engine.github.configured) throw new PatchbayError('GITHUB_NOT_CONFIGURED');
+        const pr = await openProposalPullRequest({
+          proposal,
+          repo: { path: repo.path, defaultBranch: repo.defaultBranch, github: full },
+          github: engine.github,
+          git: { env: config.childEnvBase, timeoutMs: config.cloneTimeoutMs },
+          runUrl: config.publicUrl
+            ? `${config.publicUrl}/v1/runs/${proposal.optimizationId}`
+            : null,
+          machine: `${process.platform} ${process.arch}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`,
+        }).catch((err: unknown) => {
+          if (err instanceof PatchbayError) throw err;
+          throw new PatchbayError('GITHUB_API_FAILED', (err as Error).message);
+        });
+        return reply.code(201).send(pr);
+      },
+    );
+  };
+}
