@@ -156,6 +156,13 @@ export const SpeedupVerdict = z.object({
   noiseFloor: z.number(),
   accepted: z.boolean(),
   reason: z.string(),
+  /**
+   * Judged as one of a family (family.ts): Holm-adjusted p of "faster by at least the bar",
+   * the number of hypotheses it was corrected over, and the adjusted p of "slower by the bar".
+   */
+  adjustedPValue: z.number().optional(),
+  hypotheses: z.number().int().optional(),
+  slowerAdjustedPValue: z.number().optional(),
 });
 export type SpeedupVerdict = z.infer<typeof SpeedupVerdict>;
 

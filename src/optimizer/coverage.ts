@@ -36,6 +36,12 @@ export interface CoverageFinding {
   ran: string[];
   /** Changed files no coverage mapped to, and why that matters, when there are any. */
   note?: string;
+  /**
+   * The benchmarks whose own measurement ran the changed lines, when the coverage could be
+   * split by benchmark (one snapshot per printed result); absent when it could not, and then
+   * every benchmark of the command is judged.
+   */
+  benchmarks?: string[];
   /** The benchmark run with coverage on, and reading and mapping what it wrote. */
   runMs: number;
   analysisMs: number;

@@ -10,7 +10,6 @@ import {
   type PatchRejection,
   type Proposal,
   type ProposalMetric,
-  type SpeedupVerdict,
 } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
 import { ulid } from '../store/index.js';
@@ -20,7 +19,8 @@ import { readBenchOutput } from './bench-output.js';
 import { benchEntryPoints, detectRepo } from './detect.js';
 import { applyTemplate } from './patch/apply.js';
 import { scanRepo } from './scan/index.js';
-import { decide, noiseFloor } from './stats.js';
+import { judgeFamily } from './family.js';
+import { noiseFloor } from './stats.js';
 import { runStep } from './steps.js';
 import { createTrace, mergeTraces, type Trace, type TraceFile } from './trace.js';
 import { validateCandidate, type ValidationMath, type ValidationResult } from './validate.js';
@@ -335,8 +335,7 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
     const deadline = state.startedAt + maxMinutes * 60_000;
     const math: ValidationMath = {
       read: readBench,
-      decide: (base, candidate): SpeedupVerdict =>
-        decide({ base, candidate, alpha, minSpeedup, noiseFloor: floor }),
+      judge: (members) => judgeFamily(members, { alpha, minSpeedup, noiseFloor: floor }),
     };
     const attempts: Attempt[] = [...refused];
     const workRoot = join(io.runDir, 'candidates');
@@ -485,7 +484,8 @@ function toProposal(
 ): Proposal {
   const candidate = candidates.find((c) => c.candidate.id === attempt.candidateId)!.candidate;
   // A benchmark an empty function matches proves nothing (mitata's optimized-out heuristic).
-  const counted = attempt.validation!.benchmarks.filter((b) => !b.optimizedOut);
+  // Only the family the decision was made on: not optimized out, runs the change.
+  const counted = attempt.validation!.benchmarks.filter((b) => b.judged);
   const metrics: ProposalMetric[] = counted.map((b) => ({
     benchmark: b.name,
     baseMedianNs: b.verdict.baseMedian,

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CommandKind } from '../contracts/index.js';
 import { createSilentLogger } from '../observability/index.js';
 import { readBenchOutput } from './bench-output.js';
-import { decide } from './stats.js';
+import { judgeFamily } from './family.js';
 import { validateCandidate, type ValidationMath } from './validate.js';
 import { committedBaseline, optimizerTestEnv } from '../../test/helpers/optimizer.js';
 
@@ -26,7 +26,7 @@ afterEach(() => {
 /** What the optimizer does: harness readers with per-op times, the real statistics. */
 const math: ValidationMath = {
   read: readBenchOutput,
-  decide: (base, candidate) => decide({ base, candidate }),
+  judge: (members) => judgeFamily(members),
 };
 
 /** `files` as a committed repository, its baseline run, and a candidate maker. */

@@ -8,6 +8,7 @@ import type { Baseline } from './baseline.js';
 import type { BenchHarness, BenchReading } from './bench-output.js';
 import { benchCoverage, type CoverageFinding } from './coverage.js';
 import { isOptimizedOut, noopCostOnce, noopFloorNs, type NoopCost } from './noop.js';
+import type { FamilyMember, FamilyVerdict } from './family.js';
 import { median, OPTIMIZED_OUT_FACTOR } from './stats.js';
 import { runOnceMoreIfTests, runStep } from './steps.js';
 import { createTrace, type Trace } from './trace.js';
@@ -21,8 +22,11 @@ export interface ValidationMath {
    * whole command's time) stands in when the output has no result a reader knows.
    */
   read(output: string, elapsedMs: number): BenchReading[];
-  /** base vs candidate samples (lower is better) → the verdict at the run's bar. */
-  decide(base: number[], candidate: number[]): SpeedupVerdict;
+  /**
+   * Base vs candidate samples (lower is better) of every benchmark judged together → the
+   * family's verdict at the run's bar, corrected for the number of benchmarks (family.ts).
+   */
+  judge(members: FamilyMember[]): FamilyVerdict;
 }
 
 export interface BenchmarkOutcome {
@@ -30,8 +34,13 @@ export interface BenchmarkOutcome {
   base: number[];
   candidate: number[];
   verdict: SpeedupVerdict;
-  /** The candidate is significantly slower here (the same test, the other way round). */
+  /** The candidate is proven slower here by the bar (the family's correction applied). */
   regression: boolean;
+  /**
+   * Part of the family the decision was made on: runs the changed code (as far as coverage
+   * tells benchmarks apart) and is not optimized out.
+   */
+  judged: boolean;
   /**
    * The median time per operation of either side is within 1.4× of an empty function's
    * (mitata's "optimized out" heuristic): the engine has probably removed the work, so this
@@ -239,28 +248,44 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
       return out;
     };
 
-    const benchmarks: BenchmarkOutcome[] = [];
+    // The family: benchmarks that run the changed code (when coverage can tell them apart)
+    // and are not optimized out. The rest get a verdict for the record, judged on their own.
+    const runsChange = (name: string): boolean =>
+      coverage?.benchmarks === undefined || coverage.benchmarks.includes(name);
+    const paired: { name: string; base: number[]; candidate: number[]; out: boolean }[] = [];
     for (const [name, b] of base) {
       const c = cand.get(name);
       if (!c || c.length === 0) continue;
-      benchmarks.push({
-        name,
-        base: b,
-        candidate: c,
-        verdict: math.decide(b, c),
-        regression: math.decide(c, b).accepted,
-        optimizedOut: flag(name),
-      });
+      paired.push({ name, base: b, candidate: c, out: flag(name) });
     }
-    if (benchmarks.length === 0) {
+    if (paired.length === 0) {
       return result('rejected', 'the benchmark printed no result this harness reader knows', steps);
     }
-    const flagged = benchmarks.filter((x) => x.optimizedOut).map((x) => x.name);
+    const inFamily = paired.filter((x) => !x.out && runsChange(x.name));
+    const family = math.judge(inFamily);
+    const aside = math.judge(paired.filter((x) => !inFamily.includes(x)));
+    const verdicts = new Map(
+      [...family.members, ...aside.members].map((m) => [m.name, m] as const),
+    );
+    const benchmarks: BenchmarkOutcome[] = paired.map((x) => ({
+      name: x.name,
+      base: x.base,
+      candidate: x.candidate,
+      verdict: verdicts.get(x.name)!.verdict,
+      regression: inFamily.includes(x) && verdicts.get(x.name)!.regression,
+      optimizedOut: x.out,
+      judged: inFamily.includes(x),
+    }));
+    const flagged = paired.filter((x) => x.out).map((x) => x.name);
+    const elsewhere = paired.filter((x) => !x.out && !runsChange(x.name)).map((x) => x.name);
     const emptyFunction = `${OPTIMIZED_OUT_FACTOR}× an empty function's ${[...floors].map(formatNs).join(' / ')}`;
     // The decision's caveats, said with it rather than only in the record.
     const caveats = [
       ...(flagged.length > 0
         ? [`ignored as optimized out (within ${emptyFunction}): ${flagged.join(', ')}`]
+        : []),
+      ...(elsewhere.length > 0
+        ? [`not judged, they never run the change: ${elsewhere.join(', ')}`]
         : []),
       ...(coverage.executed === 'unknown'
         ? [`not known whether the benchmark runs the change: ${coverage.note ?? 'no coverage'}`]
@@ -268,8 +293,7 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
     ];
     const withCaveats = (reason: string): string =>
       caveats.length > 0 ? `${reason}; ${caveats.join('; ')}` : reason;
-    const counted = benchmarks.filter((x) => !x.optimizedOut);
-    if (counted.length === 0) {
+    if (inFamily.length === 0 && flagged.length > 0 && elsewhere.length === 0) {
       return result(
         'rejected',
         `every benchmark runs within ${emptyFunction} (${flagged.join(', ')}): the engine has probably optimized the work out, so none can show a speedup`,
@@ -277,30 +301,9 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
         benchmarks,
       );
     }
-    const regressions = counted.filter((x) => x.regression).map((x) => x.name);
-    const wins = counted.filter((x) => x.verdict.accepted);
-    if (regressions.length > 0) {
-      return result(
-        'rejected',
-        withCaveats(`slower on ${regressions.join(', ')}`),
-        steps,
-        benchmarks,
-      );
-    }
-    if (wins.length === 0) {
-      const best = counted.reduce((a, x) =>
-        x.verdict.lowerBoundSpeedup > a.verdict.lowerBoundSpeedup ? x : a,
-      );
-      return result(
-        'rejected',
-        withCaveats(`no proven speedup: ${best.name}: ${best.verdict.reason}`),
-        steps,
-        benchmarks,
-      );
-    }
     return result(
-      'accepted',
-      withCaveats(wins.map((w) => `${w.name}: ${w.verdict.reason}`).join('; ')),
+      family.accepted ? 'accepted' : 'rejected',
+      withCaveats(family.reason),
       steps,
       benchmarks,
     );
