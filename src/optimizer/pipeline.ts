@@ -270,7 +270,7 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
           }
         }
       });
-      floor = noiseFloor([...runs.values()].flatMap((values) => aaSplits(values)));
+      floor = calibrationFloor(runs);
     }
     await writeJson(join(artifactsDir, 'calibration.json'), {
       noiseFloor: floor,
@@ -333,10 +333,7 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
       'calibration.json',
     );
     const deadline = state.startedAt + maxMinutes * 60_000;
-    const math: ValidationMath = {
-      read: readBench,
-      judge: (members) => judgeFamily(members, { alpha, minSpeedup, noiseFloor: floor }),
-    };
+    const math = validationMath({ alpha, minSpeedup }, floor);
     const attempts: Attempt[] = [...refused];
     const workRoot = join(io.runDir, 'candidates');
     const perCandidate: number[] = [];
@@ -435,6 +432,30 @@ interface Planned {
 
 /** Per-op readings keep their harness, so validation can flag results an empty function matches. */
 const readBench = readBenchOutput;
+
+/**
+ * The reader and the decision validation uses, at the run's α and minimum speedup and the
+ * repository's A/A floor (bench/optimizer.ts measures exactly this).
+ */
+export function validationMath(
+  settings: Pick<ResolvedOptimizeSettings, 'alpha' | 'minSpeedup'>,
+  floor: number,
+): ValidationMath {
+  return {
+    read: readBench,
+    judge: (members) =>
+      judgeFamily(members, {
+        alpha: settings.alpha,
+        minSpeedup: settings.minSpeedup,
+        noiseFloor: floor,
+      }),
+  };
+}
+
+/** The A/A floor of calibration runs (per benchmark, its base readings in run order). */
+export function calibrationFloor(runs: ReadonlyMap<string, readonly number[]>): number {
+  return noiseFloor([...runs.values()].flatMap((values) => aaSplits(values)));
+}
 
 /** Everything the stages wrote, as one result (after `propose`). */
 export async function readOptimizeResult(runDir: string): Promise<OptimizeResult> {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Candidate, CommandKind, SpeedupVerdict } from '../contracts/index.js';
+import type { Candidate, CommandKind } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
 import { git } from '../workspaces/index.js';
 import type { Baseline } from './baseline.js';
@@ -9,7 +9,8 @@ import type { BenchHarness, BenchReading } from './bench-output.js';
 import { benchCoverage, type CoverageFinding } from './coverage.js';
 import { isOptimizedOut, noopCostOnce, noopFloorNs, type NoopCost } from './noop.js';
 import type { FamilyMember, FamilyVerdict } from './family.js';
-import { median, OPTIMIZED_OUT_FACTOR } from './stats.js';
+import { judgeCandidate, type BenchmarkOutcome } from './decision.js';
+import { median } from './stats.js';
 import { runOnceMoreIfTests, runStep } from './steps.js';
 import { createTrace, type Trace } from './trace.js';
 
@@ -29,25 +30,7 @@ export interface ValidationMath {
   judge(members: FamilyMember[]): FamilyVerdict;
 }
 
-export interface BenchmarkOutcome {
-  name: string;
-  base: number[];
-  candidate: number[];
-  verdict: SpeedupVerdict;
-  /** The candidate is proven slower here by the bar (the family's correction applied). */
-  regression: boolean;
-  /**
-   * Part of the family the decision was made on: runs the changed code (as far as coverage
-   * tells benchmarks apart) and is not optimized out.
-   */
-  judged: boolean;
-  /**
-   * The median time per operation of either side is within 1.4× of an empty function's
-   * (mitata's "optimized out" heuristic): the engine has probably removed the work, so this
-   * benchmark counts neither for nor against the candidate. Never set for whole-command times.
-   */
-  optimizedOut: boolean;
-}
+export type { BenchmarkOutcome };
 
 export type ValidationStatus = 'accepted' | 'rejected' | 'safe-refactor';
 
@@ -248,65 +231,15 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
       return out;
     };
 
-    // The family: benchmarks that run the changed code (when coverage can tell them apart)
-    // and are not optimized out. The rest get a verdict for the record, judged on their own.
-    const runsChange = (name: string): boolean =>
-      coverage?.benchmarks === undefined || coverage.benchmarks.includes(name);
-    const paired: { name: string; base: number[]; candidate: number[]; out: boolean }[] = [];
-    for (const [name, b] of base) {
-      const c = cand.get(name);
-      if (!c || c.length === 0) continue;
-      paired.push({ name, base: b, candidate: c, out: flag(name) });
-    }
-    if (paired.length === 0) {
-      return result('rejected', 'the benchmark printed no result this harness reader knows', steps);
-    }
-    const inFamily = paired.filter((x) => !x.out && runsChange(x.name));
-    const family = math.judge(inFamily);
-    const aside = math.judge(paired.filter((x) => !inFamily.includes(x)));
-    const verdicts = new Map(
-      [...family.members, ...aside.members].map((m) => [m.name, m] as const),
-    );
-    const benchmarks: BenchmarkOutcome[] = paired.map((x) => ({
-      name: x.name,
-      base: x.base,
-      candidate: x.candidate,
-      verdict: verdicts.get(x.name)!.verdict,
-      regression: inFamily.includes(x) && verdicts.get(x.name)!.regression,
-      optimizedOut: x.out,
-      judged: inFamily.includes(x),
-    }));
-    const flagged = paired.filter((x) => x.out).map((x) => x.name);
-    const elsewhere = paired.filter((x) => !x.out && !runsChange(x.name)).map((x) => x.name);
-    const emptyFunction = `${OPTIMIZED_OUT_FACTOR}× an empty function's ${[...floors].map(formatNs).join(' / ')}`;
-    // The decision's caveats, said with it rather than only in the record.
-    const caveats = [
-      ...(flagged.length > 0
-        ? [`ignored as optimized out (within ${emptyFunction}): ${flagged.join(', ')}`]
-        : []),
-      ...(elsewhere.length > 0
-        ? [`not judged, they never run the change: ${elsewhere.join(', ')}`]
-        : []),
-      ...(coverage.executed === 'unknown'
-        ? [`not known whether the benchmark runs the change: ${coverage.note ?? 'no coverage'}`]
-        : []),
-    ];
-    const withCaveats = (reason: string): string =>
-      caveats.length > 0 ? `${reason}; ${caveats.join('; ')}` : reason;
-    if (inFamily.length === 0 && flagged.length > 0 && elsewhere.length === 0) {
-      return result(
-        'rejected',
-        `every benchmark runs within ${emptyFunction} (${flagged.join(', ')}): the engine has probably optimized the work out, so none can show a speedup`,
-        steps,
-        benchmarks,
-      );
-    }
-    return result(
-      family.accepted ? 'accepted' : 'rejected',
-      withCaveats(family.reason),
-      steps,
-      benchmarks,
-    );
+    const judged = judgeCandidate({
+      base,
+      candidate: cand,
+      optimizedOut: flag,
+      emptyFunction: () => [...floors].map(formatNs).join(' / '),
+      coverage,
+      math,
+    });
+    return result(judged.status, judged.reason, steps, judged.benchmarks);
   } finally {
     await git(['worktree', 'remove', '--force', dir], baseline.root, { env }).catch(() => '');
     await rm(dir, { recursive: true, force: true });
