@@ -12,4 +12,5 @@ export { settings, type ResolvedConfig, type SettingKey } from './schema.js';
 export { agentCredentialEnv, type CredentialAgent } from './settings/execution.js';
 export type { SettingSpec } from './settings/spec.js';
 export { llmChildEnv } from './llm-env.js';
+export { runChildEnv, stageProcessEnv, type ChildEnvLayers } from './child-env.js';
 export { PACKAGE_NAME, packageVersion } from './version.js';

@@ -10,6 +10,7 @@ import {
   PatchbayError,
   type Proposal,
 } from '../../contracts/index.js';
+import { stageProcessEnv } from '../../config/index.js';
 import type { OptimizeProgress } from '../../optimizer/index.js';
 import { openStore, ulid } from '../../store/index.js';
 import { createStageParser } from '../../engine/index.js';
@@ -80,7 +81,8 @@ export function registerOptimize(program: Command): void {
     )
     .action(async (target: string | undefined, flags: OptimizeFlags, command: Command) => {
       const ctx = createContext(command);
-      const env = ctx.config.childEnvBase;
+      // The stage processes get what a server's stage run gets (child-env.ts).
+      const env = stageProcessEnv(ctx.config);
       if (flags.apply) {
         await applyCommand(ctx.config, flags.apply, flags);
         return;
