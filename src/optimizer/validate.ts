@@ -11,7 +11,7 @@ import { isOptimizedOut, noopCostOnce, noopFloorNs, type NoopCost } from './noop
 import type { FamilyMember, FamilyVerdict } from './family.js';
 import { judgeCandidate, type BenchmarkOutcome } from './decision.js';
 import { median } from './stats.js';
-import { runOnceMoreIfTests, runStep } from './steps.js';
+import { runOnceMoreIfTests, runStep, stepEnv } from './steps.js';
 import { createTrace, type Trace } from './trace.js';
 
 export type { BenchReading };
@@ -125,7 +125,14 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
       if (!command) continue;
       const { step: run, flaky } = await runOnceMoreIfTests(kind, (name) =>
         trace.span('validate', `${candidate.id} ${name}`, () =>
-          runStep({ name, command, cwd: dir, env, log, timeoutMs: options.stepTimeoutMs }),
+          runStep({
+            name,
+            command,
+            cwd: dir,
+            env: stepEnv(kind, env),
+            log,
+            timeoutMs: options.stepTimeoutMs,
+          }),
         ),
       );
       steps.push({
