@@ -1,5 +1,6 @@
 import type { ResolvedConfig } from './schema.js';
 import { executionSettings } from './settings/execution.js';
+import { serverSettings } from './settings/server.js';
 
 /** What a child's environment is made of, lowest first; each layer wins over the ones before. */
 export interface ChildEnvLayers {
@@ -38,11 +39,13 @@ export function runChildEnv(
  * where the default list would drop what the operator added (`NODE_EXTRA_CA_CERTS`, say).
  */
 export function stageProcessEnv(
-  config: Pick<ResolvedConfig, 'childEnvBase' | 'childEnvAllowlist'>,
+  config: Pick<ResolvedConfig, 'childEnvBase' | 'childEnvAllowlist' | 'dataDir'>,
   layers: ChildEnvLayers = {},
 ): Record<string, string> {
   return {
     ...runChildEnv(config, layers),
     [executionSettings.childEnvAllowlist.env]: config.childEnvAllowlist.join(','),
+    // Where the stage stores what outlives it (A/A calibrations); its steps never see it.
+    [serverSettings.dataDir.env]: config.dataDir,
   };
 }

@@ -177,10 +177,10 @@ export type OptimizeStage = z.infer<typeof OptimizeStage>;
  */
 export const optimizeStageArtifacts: Record<OptimizeStage, readonly string[]> = {
   detect: ['detect.json', 'trace.detect.json'],
-  baseline: ['logs.txt', 'baseline.json', 'calibration.json', 'trace.baseline.json'],
+  baseline: ['logs.txt', 'baseline.json', 'trace.baseline.json'],
   scan: ['opportunities.json', 'trace.scan.json'],
   patch: ['candidates.json', 'trace.patch.json'],
-  validate: ['attempts.json', 'trace.validate.json'],
+  validate: ['calibration.json', 'attempts.json', 'trace.validate.json'],
   propose: ['proposals.json', 'trace.json'],
 };
 

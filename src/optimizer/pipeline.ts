@@ -20,8 +20,7 @@ import { benchEntryPoints, detectRepo } from './detect.js';
 import { applyTemplate } from './patch/apply.js';
 import { scanRepo } from './scan/index.js';
 import { judgeFamily } from './family.js';
-import { noiseFloor } from './stats.js';
-import { runStep } from './steps.js';
+import { calibrate, calibrationFloor, aaSplits, type Calibration } from './calibrate.js';
 import { createTrace, mergeTraces, type Trace, type TraceFile } from './trace.js';
 import { validateCandidate, type ValidationMath, type ValidationResult } from './validate.js';
 import { prepareWorkingCopy } from './working-copy.js';
@@ -80,6 +79,8 @@ export interface OptimizeOptions {
   /** Propose safe refactors (no benchmark proved them) too, labelled confidence `low`. */
   includeSafeRefactors?: boolean;
   onProgress?: (progress: OptimizeProgress) => void;
+  /** See StageContext.calibrationDir. */
+  calibrationDir?: string;
 }
 
 export interface Attempt {
@@ -122,10 +123,15 @@ export interface StageContext {
   env: Record<string, string>;
   log: Logger;
   onProgress?: (progress: OptimizeProgress) => void;
+  /**
+   * Where complete A/A calibrations are stored and reused per repository and commit
+   * (`<dataDir>/optimizer/calibrations`); not stored when absent.
+   */
+  calibrationDir?: string;
 }
 
 /**
- * `patchbay optimize`: detect → baseline (with the A/A calibration) → scan → patch → validate
+ * `patchbay optimize`: detect → baseline → scan → patch → validate (A/A calibration first)
  * → propose, offline, with deterministic templates only. Works on its own copy of the source
  * (the user's checkout is never touched). Each stage reads what the ones before it wrote under
  * `runDir`, so the server runs each as its own run, possibly in another process (see
@@ -140,7 +146,13 @@ export async function optimize(options: OptimizeOptions): Promise<OptimizeResult
     ...(options.ref ? { ref: options.ref } : {}),
     settings: resolveSettings(options),
   });
-  const context: StageContext = { runDir, env, log, ...(onProgress ? { onProgress } : {}) };
+  const context: StageContext = {
+    runDir,
+    env,
+    log,
+    ...(onProgress ? { onProgress } : {}),
+    ...(options.calibrationDir ? { calibrationDir: options.calibrationDir } : {}),
+  };
   for (const stage of OptimizeStageName.options) await runOptimizeStage(stage, context);
   return readOptimizeResult(runDir);
 }
@@ -245,37 +257,12 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
 
   async baseline(io) {
     const { env, log, trace, artifactsDir } = io;
-    const { samples } = io.state.settings;
     const root = repoRoot(io);
     const detected = await readJson<DetectResult>(artifactsDir, 'detect.json');
     io.progress({ stage: 'baseline', message: 'install, build, typecheck, tests, benchmark' });
     await runBaseline({ root, detect: detected, artifactsDir, env, log, trace });
 
-    // A/A: the unchanged code against itself, interleaved like a candidate would be. Its
-    // largest apparent "speedup" is the bar this repository's noise sets.
-    let floor = 0;
-    const runs = new Map<string, number[]>();
-    const bench = detected.commands.bench?.command;
-    if (bench) {
-      io.progress({
-        stage: 'calibrate',
-        message: `A/A: ${samples * 2} benchmark runs of the base`,
-      });
-      await trace.span('calibrate', `A/A ×${samples * 2}`, async () => {
-        for (let i = 0; i < samples * 2; i++) {
-          const run = await runStep({ name: 'bench', command: bench, cwd: root, env, log });
-          if (!run.ok) throw benchFailed(run.output);
-          for (const r of readBench(run.output, run.durationMs)) {
-            runs.set(r.name, [...(runs.get(r.name) ?? []), r.value]);
-          }
-        }
-      });
-      floor = calibrationFloor(runs);
-    }
-    await writeJson(join(artifactsDir, 'calibration.json'), {
-      noiseFloor: floor,
-      runs: Object.fromEntries(runs),
-    });
+    // The A/A calibration waits for the validate stage: only a candidate needs it.
   },
 
   async scan(io) {
@@ -328,22 +315,23 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
       'candidates.json',
     );
     const baseline = await readJson<Baseline>(artifactsDir, 'baseline.json');
-    const { noiseFloor: floor } = await readJson<{ noiseFloor: number }>(
-      artifactsDir,
-      'calibration.json',
-    );
     const deadline = state.startedAt + maxMinutes * 60_000;
+    const calibration = await calibrateFor(io, baseline, candidates.length, deadline);
+    await writeJson(join(artifactsDir, 'calibration.json'), calibration);
+    const floor = calibration.noiseFloor;
     const math = validationMath({ alpha, minSpeedup }, floor);
     const attempts: Attempt[] = [...refused];
     const workRoot = join(io.runDir, 'candidates');
     const perCandidate: number[] = [];
     for (const [index, { opportunity, candidate }] of candidates.entries()) {
-      if (Date.now() > deadline) {
+      if (Date.now() > deadline || calibration.unavailable) {
         attempts.push({
           opportunity,
           candidateId: candidate.id,
           outcome: 'rejected',
-          reason: `not validated: the optimization reached its limit of ${maxMinutes} minutes`,
+          reason: calibration.unavailable
+            ? `not validated: ${calibration.unavailable}`
+            : `not validated: the optimization reached its limit of ${maxMinutes} minutes`,
         });
         continue;
       }
@@ -430,6 +418,44 @@ interface Planned {
   candidate: Candidate;
 }
 
+/**
+ * The A/A calibration the validate stage judges with: none without a candidate or a benchmark
+ * (floor 0, nothing to judge), else a stored one of the same code or a new one, bounded by the
+ * optimization's deadline (calibrate.ts).
+ */
+async function calibrateFor(
+  io: StageIo,
+  baseline: Baseline,
+  candidates: number,
+  deadline: number,
+): Promise<Calibration> {
+  const bench = baseline.detect.commands.bench?.command;
+  if (!bench || candidates === 0) {
+    return { noiseFloor: 0, runs: {}, source: 'skipped', createdAt: new Date().toISOString() };
+  }
+  const { samples } = io.state.settings;
+  const commit = (await git(['rev-parse', 'HEAD'], baseline.root, { env: io.env })).trim();
+  return calibrate({
+    root: baseline.root,
+    bench,
+    samples,
+    env: io.env,
+    log: io.log,
+    trace: io.trace,
+    deadline,
+    ...(io.calibrationDir ? { cacheDir: io.calibrationDir } : {}),
+    source: io.state.source,
+    commit,
+    onRun: (done, total) =>
+      io.progress({
+        stage: 'calibrate',
+        message: `A/A: benchmark run ${done + 1} of ${total} of the base`,
+      }),
+  });
+}
+
+export { aaSplits, calibrationFloor };
+
 /** Per-op readings keep their harness, so validation can flag results an empty function matches. */
 const readBench = readBenchOutput;
 
@@ -450,11 +476,6 @@ export function validationMath(
         noiseFloor: floor,
       }),
   };
-}
-
-/** The A/A floor of calibration runs (per benchmark, its base readings in run order). */
-export function calibrationFloor(runs: ReadonlyMap<string, readonly number[]>): number {
-  return noiseFloor([...runs.values()].flatMap((values) => aaSplits(values)));
 }
 
 /** Everything the stages wrote, as one result (after `propose`). */
@@ -544,42 +565,6 @@ function toProposal(
     },
     timeline: context.timeline,
   };
-}
-
-/**
- * Five A/A comparisons out of one series of base runs: alternate runs, first half against
- * second half (drift), and three seeded shuffles. The statistics want several comparisons for
- * a floor (a single one misses the noise often); re-splitting the same runs gives them without
- * running the benchmark five times as often. They are not independent, so the floor is a
- * careful estimate, not an exact quantile.
- */
-export function aaSplits(values: readonly number[]): { a: number[]; b: number[] }[] {
-  const half = Math.floor(values.length / 2);
-  const splits = [
-    { a: values.filter((_, i) => i % 2 === 0), b: values.filter((_, i) => i % 2 === 1) },
-    { a: values.slice(0, half), b: values.slice(half) },
-  ];
-  let seed = 0x9e3779b9;
-  const random = (): number => {
-    // xorshift32: deterministic, so a run's floor can be recomputed from its samples.
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 2 ** 32;
-  };
-  for (let k = 0; k < 3; k++) {
-    const order = values.map((v) => ({ v, r: random() })).sort((x, y) => x.r - y.r);
-    splits.push({ a: order.slice(0, half).map((o) => o.v), b: order.slice(half).map((o) => o.v) });
-  }
-  return splits.filter((s) => s.a.length >= 2 && s.b.length >= 2);
-}
-
-function benchFailed(output: string): PatchbayError {
-  return new PatchbayError(
-    'OPTIMIZE_BASELINE_FAILED',
-    `the benchmark failed during calibration: ${output.trim().split('\n').slice(-3).join(' | ')}`,
-    { step: 'bench' },
-  );
 }
 
 async function writeJson(path: string, value: unknown): Promise<void> {

@@ -171,6 +171,8 @@ export function registerOptimize(program: Command): void {
           runDir,
           env: ctx.config.childEnvBase,
           log: ctx.logger('warn'),
+          // Reused by the next optimization of the same commit (calibrate.ts).
+          calibrationDir: join(ctx.config.dataDir, 'optimizer', 'calibrations'),
           onProgress: (p) => emit({ type: 'progress', ...p }),
         });
         emit({ type: 'result', ok: true, stage });
