@@ -22,7 +22,14 @@ const v8 = require('node:v8');
 const fs = require('node:fs');
 const path = require('node:path');
 const dir = process.env.PATCHBAY_COVERAGE_SEGMENTS;
-if (dir && process.env.NODE_V8_COVERAGE && typeof v8.takeCoverage === 'function') {
+// Package managers and other tools from node_modules (npm's banner) print no benchmark, and a
+// snapshot of their hundreds of scripts is slow: only a script of the repository is split.
+let main = process.argv[1] || '';
+try {
+  main = fs.realpathSync(main);
+} catch {}
+const tool = /[\\/]node_modules[\\/]/.test(main);
+if (dir && !tool && process.env.NODE_V8_COVERAGE && typeof v8.takeCoverage === 'function') {
   const write = process.stdout.write.bind(process.stdout);
   const log = path.join(dir, 'segments-' + process.pid + '.jsonl');
   let taken = 0;
