@@ -213,7 +213,9 @@ export const OptimizeSettings = z
       .min(1)
       .max(24 * 60)
       .default(60)
-      .describe('No new candidate is validated after this many minutes from the start.'),
+      .describe(
+        'No calibration run starts and no new candidate is validated after this many minutes from the start.',
+      ),
     minSpeedup: z
       .number()
       .min(0)

@@ -59,7 +59,7 @@ export function registerOptimize(program: Command): void {
     .option('--ref <ref>', 'with a git repository: the commit, branch or tag (default: HEAD)')
     .option('--max-candidates <n>', 'candidates validated at most', '10')
     .option('--max-proposals <n>', 'proposals kept at most', '5')
-    .option('--max-minutes <n>', 'stop taking candidates after this long', '60')
+    .option('--max-minutes <n>', 'stop calibrating and taking candidates after this long', '60')
     .option('--min-speedup <percent>', 'smallest speedup worth proposing, in %', '3')
     .option('--samples <n>', 'benchmark processes per side (base and candidate)', '20')
     .option(
