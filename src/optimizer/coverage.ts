@@ -36,6 +36,8 @@ export interface CoverageFinding {
   changed: string[];
   /** The changed lines the benchmark ran (by the rule above). */
   ran: string[];
+  /** The most times one of them ran (V8's block count), when any did. */
+  hits?: number;
   /** Changed files no coverage mapped to, and why that matters, when there are any. */
   note?: string;
   /**
@@ -317,11 +319,16 @@ export function assessCoverage(
   );
   const changed: string[] = [];
   const ran: string[] = [];
+  let hits = 0;
   for (const changedFile of files) {
     const lines = byLine.get(changedFile.file)!;
     changed.push(...lineSpans(changedFile.file, changedFile.lines));
     const ranLines = changedFile.lines.filter((l) =>
-      lines.get(l)!.some((h) => h.count > 0 && (h.inFunction || !inFunctions)),
+      lines.get(l)!.some((h) => {
+        const counts = h.count > 0 && (h.inFunction || !inFunctions);
+        if (counts) hits = Math.max(hits, h.count);
+        return counts;
+      }),
     );
     ran.push(...lineSpans(changedFile.file, ranLines));
   }
@@ -331,7 +338,7 @@ export function assessCoverage(
       ? `no coverage maps to ${unmapped.join(', ')} (compiled output without source maps, code transformed in memory, or a file the benchmark never loads)`
       : undefined;
   const executed = ran.length > 0 ? true : unmapped.length > 0 ? 'unknown' : false;
-  return { executed, changed, ran, ...(note ? { note } : {}) };
+  return { executed, changed, ran, ...(hits > 0 ? { hits } : {}), ...(note ? { note } : {}) };
 }
 
 /** `realpath`, or undefined for a path that does not exist. */
@@ -350,6 +357,12 @@ function filePath(url: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * A benchmark is judged only when its own stretch ran a changed line at least this often: code
+ * run once (a setup call, a table built on first use) is not what the benchmark measures.
+ */
+export const MIN_HITS_PER_BENCHMARK = 2;
 
 export interface CheckCoverageOptions {
   /** The candidate's worktree; the diff's paths are relative to it. */
@@ -456,7 +469,11 @@ export async function checkCoverage(options: CheckCoverageOptions): Promise<Cove
       ? await benchmarksRunningChange(
           options.segmentsDir,
           written.map((w) => w.file),
-          (file) => assessCoverage(files, perFile.get(file) ?? []).executed === true,
+          (file) => {
+            // Code a benchmark ran once (its setup) cannot make its measured loop faster.
+            const stretch = assessCoverage(files, perFile.get(file) ?? []);
+            return stretch.executed === true && (stretch.hits ?? 0) >= MIN_HITS_PER_BENCHMARK;
+          },
         )
       : undefined;
   return {

@@ -85,7 +85,9 @@ export function judgeCandidate(input: JudgeCandidateInput): {
       ? [`ignored as optimized out (within ${emptyFunction}): ${flagged.join(', ')}`]
       : []),
     ...(elsewhere.length > 0
-      ? [`not judged, coverage shows they never run the change: ${elsewhere.join(', ')}`]
+      ? [
+          `not judged, coverage shows they do not run the change (or only once): ${elsewhere.join(', ')}`,
+        ]
       : []),
     ...(coverage.executed === 'unknown'
       ? [`not known whether the benchmark runs the change: ${coverage.note ?? 'no coverage'}`]
