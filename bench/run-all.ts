@@ -73,7 +73,7 @@ function headline(name: string, r: unknown): string {
     case 'scan':
       return `scanner ${g('scanner.linesPerSecond')} lines/s vs oxlint ${g('oxlint.singleThread.linesPerSecond')} (ratio ${g('ratioScannerToOxlintSingleThread')})`;
     case 'optimizer':
-      return `validation cost ${g('costRatio')}× a bare test run; A/A false acceptances ${g('falseAcceptances')}/${g('aaTrials')}; planted 10 % detected ${g('planted10Detected')}/${g('planted10Trials')}`;
+      return `A/A false accepts ${g('falseAcceptances')}/${g('aaTrials')} (old rule with the floor forced to 0: ${g('forcedFloorOldRuleAcceptances')}); planted 10 % detected ${g('planted10Detected')}/${g('planted10Trials')}`;
     case 'schedules':
       return `${get(r, 'parameters.schedules')} schedules: /health p50 ${g('healthMs.p50')} / p99 ${g('healthMs.p99')} ms, event-loop delay p99 ${g('eventLoopDelayMs.p99')} ms, server CPU ${g('serverCpuPercent')} %`;
     case 'hygiene':

@@ -14,4 +14,5 @@ export { CompatLayer } from './settings/compat.js';
 export type { SettingSpec } from './settings/spec.js';
 export { llmChildEnv } from './llm-env.js';
 export type { TelegramBot } from './settings/inbound.js';
+export { runChildEnv, stageProcessEnv, type ChildEnvLayers } from './child-env.js';
 export { PACKAGE_NAME, packageVersion } from './version.js';

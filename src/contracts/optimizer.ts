@@ -181,6 +181,13 @@ export const SpeedupVerdict = z.object({
   noiseFloor: z.number(),
   accepted: z.boolean(),
   reason: z.string(),
+  /**
+   * Judged as one of a family (family.ts): Holm-adjusted p of "faster by at least the bar",
+   * the number of hypotheses it was corrected over, and the adjusted p of "slower by the bar".
+   */
+  adjustedPValue: z.number().optional(),
+  hypotheses: z.number().int().optional(),
+  slowerAdjustedPValue: z.number().optional(),
 });
 export type SpeedupVerdict = z.infer<typeof SpeedupVerdict>;
 
@@ -195,10 +202,10 @@ export type OptimizeStage = z.infer<typeof OptimizeStage>;
  */
 export const optimizeStageArtifacts: Record<OptimizeStage, readonly string[]> = {
   detect: ['detect.json', 'trace.detect.json'],
-  baseline: ['logs.txt', 'baseline.json', 'calibration.json', 'trace.baseline.json'],
+  baseline: ['logs.txt', 'baseline.json', 'trace.baseline.json'],
   scan: ['opportunities.json', 'trace.scan.json'],
   patch: ['candidates.json', 'trace.patch.json'],
-  validate: ['attempts.json', 'trace.validate.json'],
+  validate: ['calibration.json', 'attempts.json', 'trace.validate.json'],
   propose: ['proposals.json', 'trace.json'],
 };
 
@@ -231,7 +238,9 @@ export const OptimizeSettings = z
       .min(1)
       .max(24 * 60)
       .default(60)
-      .describe('No new candidate is validated after this many minutes from the start.'),
+      .describe(
+        'No calibration run starts and no new candidate is validated after this many minutes from the start.',
+      ),
     minSpeedup: z
       .number()
       .min(0)

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PatchbayError, type CommandKind, type DetectResult } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
-import { formatStepLog, runOnceMoreIfTests, runStep, type StepResult } from './steps.js';
+import { formatStepLog, runOnceMoreIfTests, runStep, stepEnv, type StepResult } from './steps.js';
 import { createTrace, type Trace } from './trace.js';
 
 /** The order the baseline runs the detected commands in. Lint is informative only. */
@@ -64,9 +64,16 @@ export async function runBaseline(options: BaselineOptions): Promise<Baseline> {
   let benchOutput: string | null = null;
   let failure: { kind: CommandKind; step: StepResult } | undefined;
 
-  const run = async (name: string, command: string): Promise<StepResult> => {
+  const run = async (kind: CommandKind, name: string, command: string): Promise<StepResult> => {
     const step = await trace.span('baseline', name, () =>
-      runStep({ name, command, cwd: root, env, log, timeoutMs: options.stepTimeoutMs }),
+      runStep({
+        name,
+        command,
+        cwd: root,
+        env: stepEnv(kind, env),
+        log,
+        timeoutMs: options.stepTimeoutMs,
+      }),
     );
     logs.push(formatStepLog(step));
     log.info({ step: name, ok: step.ok, ms: step.durationMs }, 'baseline step');
@@ -76,7 +83,9 @@ export async function runBaseline(options: BaselineOptions): Promise<Baseline> {
   for (const kind of ORDER) {
     const detected = detect.commands[kind];
     if (!detected) continue;
-    const { step, flaky } = await runOnceMoreIfTests(kind, (name) => run(name, detected.command));
+    const { step, flaky } = await runOnceMoreIfTests(kind, (name) =>
+      run(kind, name, detected.command),
+    );
     if (flaky) flakyTests = true;
     steps.push({
       kind,

@@ -131,6 +131,19 @@ describe('parseBenchOutput', () => {
     expect(output.benchmarks[4]?.samples).toBe(1);
   });
 
+  it('reads the measured benchmark.js entry, never a warm-up with 0 runs sampled', () => {
+    // Warm-up entries in front of the measured one on the same line, after a `\r` redraw or
+    // a space, and a benchmark that never ran: the first entry used to be taken (a floor of 86 %).
+    const output = parseBenchOutput(fixture('benchmarkjs-warmup.txt'));
+    expect(output.harness).toBe('benchmark.js');
+    expect(summary(output.benchmarks)).toEqual([
+      ['parse - simple', 2146532, 'ops/s', 'hz'],
+      ['parse - 100 keys', 11872, 'ops/s', 'hz'],
+      ['stringify', 3904228, 'ops/s', 'hz'],
+    ]);
+    expect(output.benchmarks.map((b) => b.samples)).toEqual([93, 90, 96]);
+  });
+
   it('reads benchmark.js lines through ANSI colours', () => {
     const output = parseBenchOutput(
       '\u001b[32mfast\u001b[39m x 1,000 ops/sec ±1.00% (90 runs sampled)\n',

@@ -459,25 +459,35 @@ function fromTableText(text: string): BenchOutput | undefined {
 
 // --- benchmark.js ------------------------------------------------------------------------------
 
-const BENCHMARK_JS_LINE =
-  /^\s*(.+?) x ([\d,]+(?:\.\d+)?) ops\/sec (?:±|\+\/-)\s*([\d.]+)% \((\d+) runs? sampled\)/;
+/** One `String(benchmark)` entry; a line may hold several (progress rewritten with `\r`). */
+const BENCHMARK_JS_ENTRY =
+  /(?:^|[\s\r])\s*([^\r]+?) x ([\d,]+(?:\.\d+)?) ops\/sec (?:±|\+\/-)\s*([\d.]+)% \((\d+) runs? sampled\)/g;
 
+/**
+ * benchmark.js prints `String(bench)` per benchmark. A line (up to `\n`) can carry more than
+ * one entry: scripts that redraw a progress line with `\r`, or print a warm-up pass before the
+ * measured one, leave `x 0 ops/sec … (0 runs sampled)` or an early partial entry in front of
+ * the measured result. The measured entry is the last one on the line with runs sampled;
+ * entries with 0 runs sampled measured nothing and are never read.
+ */
 function fromBenchmarkJs(text: string): BenchOutput | undefined {
   const benchmarks: BenchmarkValue[] = [];
   for (const line of text.split('\n')) {
-    const match = BENCHMARK_JS_LINE.exec(line);
-    if (!match) continue;
-    const [, name, hz, , runs] = match;
-    const value = Number((hz as string).replace(/,/g, ''));
-    if (!(value > 0)) continue;
-    benchmarks.push({
-      name: (name as string).trim(),
-      value,
-      unit: 'ops/s',
-      lowerIsBetter: false,
-      statistic: 'hz',
-      samples: Number(runs),
-    });
+    let measured: BenchmarkValue | undefined;
+    for (const match of line.matchAll(BENCHMARK_JS_ENTRY)) {
+      const [, name, hz, , runs] = match;
+      const value = Number((hz as string).replace(/,/g, ''));
+      if (!(value > 0) || Number(runs) === 0) continue;
+      measured = {
+        name: (name as string).trim(),
+        value,
+        unit: 'ops/s',
+        lowerIsBetter: false,
+        statistic: 'hz',
+        samples: Number(runs),
+      };
+    }
+    if (measured) benchmarks.push(measured);
   }
   return benchmarks.length > 0 ? { harness: 'benchmark.js', benchmarks } : undefined;
 }

@@ -3,6 +3,8 @@ import { isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Logger } from '../observability/index.js';
+import { changedLines, lineSpans } from './coverage-diff.js';
+import { benchmarksRunningChange, segmentHookEnv } from './coverage-segments.js';
 import { runStep, type StepResult } from './steps.js';
 
 /**
@@ -34,118 +36,22 @@ export interface CoverageFinding {
   changed: string[];
   /** The changed lines the benchmark ran (by the rule above). */
   ran: string[];
+  /** The most times one of them ran (V8's block count), when any did. */
+  hits?: number;
   /** Changed files no coverage mapped to, and why that matters, when there are any. */
   note?: string;
+  /**
+   * The benchmarks whose own measurement ran the changed lines, when the coverage could be
+   * split by benchmark (one snapshot per printed result); absent when it could not, and then
+   * every benchmark of the command is judged.
+   */
+  benchmarks?: string[];
   /** The benchmark run with coverage on, and reading and mapping what it wrote. */
   runMs: number;
   analysisMs: number;
 }
 
-// --- the diff ----------------------------------------------------------------------------
-
-/**
- * The lines a unified diff adds, 1-based in the new file, per repo-relative path (only the
- * `files` given; deleted files have none). A change that only deletes lines marks its
- * neighbours in the new file, the code around the hole, so it is not invisible.
- *
- * @example changedLines(diff, ['src/fib.js']) // Map { 'src/fib.js' => [4, 5, 6, 7] }
- */
-export function changedLines(diff: string, files: readonly string[]): Map<string, number[]> {
-  const wanted = new Set(files.map((f) => f.replace(/^\.\//, '')));
-  const out = new Map<string, Set<number>>();
-  let lines: Set<number> | undefined;
-  let oldLeft = 0;
-  let newLeft = 0;
-  let next = 0;
-  // The current run of -/+ lines: did it add anything, and where did it start?
-  let runStart = -1;
-  let runAdded = false;
-  const endRun = (): void => {
-    if (runStart !== -1 && !runAdded && lines) {
-      if (runStart > 1) lines.add(runStart - 1);
-      lines.add(runStart);
-    }
-    runStart = -1;
-    runAdded = false;
-  };
-  for (const line of diff.split('\n')) {
-    if (oldLeft > 0 || newLeft > 0) {
-      const tag = line[0];
-      if (tag === '\\') continue; // "\ No newline at end of file"
-      if (tag === '+') {
-        if (runStart === -1) runStart = next;
-        runAdded = true;
-        lines?.add(next);
-        next++;
-        newLeft--;
-      } else if (tag === '-') {
-        if (runStart === -1) runStart = next;
-        oldLeft--;
-      } else {
-        endRun();
-        next++;
-        oldLeft--;
-        newLeft--;
-      }
-      if (oldLeft <= 0 && newLeft <= 0) endRun();
-      continue;
-    }
-    const hunk = /^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(line);
-    if (hunk) {
-      oldLeft = hunk[1] === undefined ? 1 : Number(hunk[1]);
-      next = Number(hunk[2]);
-      newLeft = hunk[3] === undefined ? 1 : Number(hunk[3]);
-      continue;
-    }
-    if (line.startsWith('+++ ')) {
-      const path = unquote(line.slice(4).trim());
-      const file = path === '/dev/null' ? undefined : path.replace(/^b\//, '');
-      lines = undefined;
-      if (file !== undefined && wanted.has(file)) {
-        lines = out.get(file) ?? new Set();
-        out.set(file, lines);
-      }
-    }
-  }
-  return new Map([...out].map(([file, set]) => [file, [...set].sort((a, b) => a - b)]));
-}
-
-/** git quotes unusual paths C-style: `"b/sp\303\244ce.js"` (octal bytes of UTF-8). */
-function unquote(path: string): string {
-  if (!path.startsWith('"') || !path.endsWith('"')) return path;
-  const bytes: number[] = [];
-  const body = path.slice(1, -1);
-  const escapes: Record<string, number> = { n: 10, t: 9, '"': 34, '\\': 92 };
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i] as string;
-    if (c !== '\\') {
-      bytes.push(...Buffer.from(c));
-      continue;
-    }
-    const octal = /^[0-7]{3}/.exec(body.slice(i + 1));
-    if (octal) {
-      bytes.push(parseInt(octal[0], 8));
-      i += 3;
-    } else {
-      bytes.push(escapes[body[i + 1] as string] ?? body.charCodeAt(i + 1));
-      i += 1;
-    }
-  }
-  return Buffer.from(bytes).toString('utf8');
-}
-
-/** `[3, 4, 5, 9]` → `['f:3-5', 'f:9']`. */
-export function lineSpans(file: string, lines: readonly number[]): string[] {
-  const spans: string[] = [];
-  let i = 0;
-  while (i < lines.length) {
-    let j = i;
-    while (j + 1 < lines.length && (lines[j + 1] as number) === (lines[j] as number) + 1) j++;
-    spans.push(i === j ? `${file}:${lines[i]}` : `${file}:${lines[i]}-${lines[j]}`);
-    i = j + 1;
-  }
-  return spans;
-}
+export { changedLines, lineSpans } from './coverage-diff.js';
 
 // --- V8 coverage as node writes it ---------------------------------------------------------
 
@@ -174,6 +80,8 @@ type SourceMapEntry = z.infer<typeof SourceMapEntry>;
 
 /** One coverage-*.json: the scripts of one process and node's source-map cache. */
 export interface ProcessCoverage {
+  /** The file's name: `coverage-<pid>-<ms>-<n>.json`. */
+  file: string;
   result: ScriptCoverage[];
   sourceMaps: Map<string, SourceMapEntry>;
 }
@@ -215,7 +123,7 @@ export async function readCoverageDir(dir: string): Promise<ProcessCoverage[]> {
         if (parsed.success) sourceMaps.set(url, parsed.data);
       }
     }
-    out.push({ result: scripts, sourceMaps });
+    out.push({ file: name, result: scripts, sourceMaps });
   }
   return out;
 }
@@ -411,11 +319,16 @@ export function assessCoverage(
   );
   const changed: string[] = [];
   const ran: string[] = [];
+  let hits = 0;
   for (const changedFile of files) {
     const lines = byLine.get(changedFile.file)!;
     changed.push(...lineSpans(changedFile.file, changedFile.lines));
     const ranLines = changedFile.lines.filter((l) =>
-      lines.get(l)!.some((h) => h.count > 0 && (h.inFunction || !inFunctions)),
+      lines.get(l)!.some((h) => {
+        const counts = h.count > 0 && (h.inFunction || !inFunctions);
+        if (counts) hits = Math.max(hits, h.count);
+        return counts;
+      }),
     );
     ran.push(...lineSpans(changedFile.file, ranLines));
   }
@@ -425,7 +338,7 @@ export function assessCoverage(
       ? `no coverage maps to ${unmapped.join(', ')} (compiled output without source maps, code transformed in memory, or a file the benchmark never loads)`
       : undefined;
   const executed = ran.length > 0 ? true : unmapped.length > 0 ? 'unknown' : false;
-  return { executed, changed, ran, ...(note ? { note } : {}) };
+  return { executed, changed, ran, ...(hits > 0 ? { hits } : {}), ...(note ? { note } : {}) };
 }
 
 /** `realpath`, or undefined for a path that does not exist. */
@@ -445,6 +358,12 @@ function filePath(url: string): string | undefined {
   }
 }
 
+/**
+ * A benchmark is judged only when its own stretch ran a changed line at least this often: code
+ * run once (a setup call, a table built on first use) is not what the benchmark measures.
+ */
+export const MIN_HITS_PER_BENCHMARK = 2;
+
 export interface CheckCoverageOptions {
   /** The candidate's worktree; the diff's paths are relative to it. */
   root: string;
@@ -452,6 +371,8 @@ export interface CheckCoverageOptions {
   files: readonly string[];
   /** Where the benchmark's NODE_V8_COVERAGE output is. */
   coverageDir: string;
+  /** Where the per-line snapshot hook logged (coverage-segments.ts), when it ran. */
+  segmentsDir?: string;
 }
 
 /**
@@ -487,13 +408,34 @@ export async function checkCoverage(options: CheckCoverageOptions): Promise<Cove
   };
 
   const scripts: ResolvedScript[] = [];
-  for (const written of await readCoverageDir(options.coverageDir)) {
-    for (const coverage of written.result) {
+  const perFile = new Map<string, ResolvedScript[]>();
+  const written = await readCoverageDir(options.coverageDir);
+  // A snapshot after the first (coverage-segments.ts) leaves out the module's own function,
+  // which started before it: the script's length and its count-0 body come from another.
+  const tops = new Map<string, number>();
+  for (const { result } of written) {
+    for (const c of result) {
+      const length = scriptLength(c);
+      if (length !== undefined) tops.set(c.url, Math.max(length, tops.get(c.url) ?? 0));
+    }
+  }
+  const complete = (c: ScriptCoverage): ScriptCoverage => {
+    const length = tops.get(c.url);
+    if (scriptLength(c) !== undefined || length === undefined) return c;
+    const top = { functionName: '', ranges: [{ startOffset: 0, endOffset: length, count: 0 }] };
+    return { ...c, functions: [top, ...c.functions] };
+  };
+  for (const { file, result: raw, sourceMaps } of written) {
+    const result = raw.map(complete);
+    // Per file as well: with the snapshot hook, each file is one stretch of the benchmark.
+    const own: ResolvedScript[] = [];
+    perFile.set(file, own);
+    for (const coverage of result) {
       const realPath = await resolve(coverage.url);
       if (!inRoot(realPath)) continue;
-      const entry = written.sourceMaps.get(coverage.url);
+      const entry = sourceMaps.get(coverage.url);
       if (!entry) {
-        scripts.push({ coverage, realPath });
+        own.push({ coverage, realPath });
         continue;
       }
       // Node already resolves `sources` to absolute URLs; a relative one is taken against
@@ -509,7 +451,7 @@ export async function checkCoverage(options: CheckCoverageOptions): Promise<Cove
           }
         }),
       );
-      scripts.push({
+      own.push({
         coverage,
         realPath,
         sourceMap: {
@@ -520,8 +462,26 @@ export async function checkCoverage(options: CheckCoverageOptions): Promise<Cove
       });
     }
   }
+  for (const own of perFile.values()) scripts.push(...own);
   const finding = assessCoverage(files, scripts);
-  return { ...finding, runMs: 0, analysisMs: Math.round(performance.now() - started) };
+  const benchmarks =
+    finding.executed === true && options.segmentsDir
+      ? await benchmarksRunningChange(
+          options.segmentsDir,
+          written.map((w) => w.file),
+          (file) => {
+            // Code a benchmark ran once (its setup) cannot make its measured loop faster.
+            const stretch = assessCoverage(files, perFile.get(file) ?? []);
+            return stretch.executed === true && (stretch.hits ?? 0) >= MIN_HITS_PER_BENCHMARK;
+          },
+        )
+      : undefined;
+  return {
+    ...finding,
+    ...(benchmarks ? { benchmarks } : {}),
+    runMs: 0,
+    analysisMs: Math.round(performance.now() - started),
+  };
 }
 
 export interface BenchCoverageOptions extends Omit<CheckCoverageOptions, 'coverageDir'> {
@@ -541,20 +501,23 @@ export async function benchCoverage(
   options: BenchCoverageOptions,
 ): Promise<{ run: StepResult; finding?: CoverageFinding }> {
   const dir = resolvePath(options.coverageDir);
+  const segmentsDir = `${dir}.segments`;
   await mkdir(dir, { recursive: true });
   try {
+    const hook = await segmentHookEnv(segmentsDir, options.env);
     const run = await runStep({
       name: 'bench (coverage)',
       command: options.command,
       cwd: options.root,
-      env: { ...options.env, NODE_V8_COVERAGE: dir },
+      env: { ...options.env, ...hook, NODE_V8_COVERAGE: dir },
       log: options.log,
       timeoutMs: options.timeoutMs,
     });
     if (!run.ok) return { run };
-    const finding = await checkCoverage({ ...options, coverageDir: dir });
+    const finding = await checkCoverage({ ...options, coverageDir: dir, segmentsDir });
     return { run, finding: { ...finding, runMs: run.durationMs } };
   } finally {
     await rm(dir, { recursive: true, force: true });
+    await rm(segmentsDir, { recursive: true, force: true });
   }
 }

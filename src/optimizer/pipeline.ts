@@ -1,19 +1,16 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import {
   OptimizeStage as OptimizeStageName,
-  PatchbayError,
   type Candidate,
   type DetectResult,
   type Opportunity,
   type PatchRejection,
   type Proposal,
   type ProposalMetric,
-  type SpeedupVerdict,
 } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
-import { ulid } from '../store/index.js';
 import { git } from '../workspaces/index.js';
 import { runBaseline, type Baseline } from './baseline.js';
 import { readBenchOutput } from './bench-output.js';
@@ -27,12 +24,20 @@ import {
 } from './llm/index.js';
 import { applyTemplate } from './patch/apply.js';
 import { scanRepo } from './scan/index.js';
-import { decide, noiseFloor } from './stats.js';
-import { runStep } from './steps.js';
+import { judgeFamily } from './family.js';
+import { calibrate, calibrationFloor, aaSplits, type Calibration } from './calibrate.js';
 import { createTrace, mergeTraces, type Trace, type TraceFile } from './trace.js';
 import { validateCandidate, type ValidationMath, type ValidationResult } from './validate.js';
 import { prepareWorkingCopy } from './working-copy.js';
 import { readJson, writeJson } from './stage-files.js';
+import {
+  resolveSettings,
+  startOptimization,
+  type OptimizeState,
+  type ResolvedOptimizeSettings,
+} from './optimization-state.js';
+
+export { resolveSettings, startOptimization, type ResolvedOptimizeSettings };
 
 /** What progress reports: the six stages, and the steps within them worth naming. */
 export type OptimizeStage = OptimizeStageName | 'prepare' | 'calibrate';
@@ -46,22 +51,6 @@ export interface OptimizeProgress {
   elapsedMs: number;
   /** Remaining time, once validation has timed a candidate. */
   etaMs?: number;
-}
-
-/** Settings with their defaults applied; `minSpeedup` a fraction here, not a percent. */
-export interface ResolvedOptimizeSettings {
-  bench?: string;
-  test?: string;
-  maxCandidates: number;
-  maxProposals: number;
-  maxMinutes: number;
-  minSpeedup: number;
-  samples: number;
-  alpha: number;
-  /** Propose safe refactors too (confidence `low`). */
-  includeSafeRefactors: boolean;
-  /** Let the configured model find opportunities and write their patches too. */
-  llm: boolean;
 }
 
 export interface OptimizeOptions {
@@ -94,6 +83,8 @@ export interface OptimizeOptions {
   /** The model client for `llm` runs, made on first use. */
   llmScope?: () => LlmCallScope;
   onProgress?: (progress: OptimizeProgress) => void;
+  /** See StageContext.calibrationDir. */
+  calibrationDir?: string;
 }
 
 export interface Attempt {
@@ -120,16 +111,6 @@ export interface OptimizeResult {
   durationMs: number;
 }
 
-/** What every stage reads first: `<runDir>/optimize.json`, written when the optimization starts. */
-interface OptimizeState {
-  id: string;
-  source: string;
-  ref: string | null;
-  settings: ResolvedOptimizeSettings;
-  /** Epoch ms: the budget of minutes and the progress clock count from here. */
-  startedAt: number;
-}
-
 export interface StageContext {
   /** The optimization's directory (see OptimizeOptions.runDir). */
   runDir: string;
@@ -138,10 +119,15 @@ export interface StageContext {
   /** The model client, made on first use: only optimizations with `llm` ask for it. */
   llmScope?: () => LlmCallScope;
   onProgress?: (progress: OptimizeProgress) => void;
+  /**
+   * Where complete A/A calibrations are stored and reused per repository and commit
+   * (`<dataDir>/optimizer/calibrations`); not stored when absent.
+   */
+  calibrationDir?: string;
 }
 
 /**
- * `patchbay optimize`: detect → baseline (with the A/A calibration) → scan → patch → validate
+ * `patchbay optimize`: detect → baseline → scan → patch → validate (A/A calibration first)
  * → propose, offline, with deterministic templates only. Works on its own copy of the source
  * (the user's checkout is never touched). Each stage reads what the ones before it wrote under
  * `runDir`, so the server runs each as its own run, possibly in another process (see
@@ -162,46 +148,10 @@ export async function optimize(options: OptimizeOptions): Promise<OptimizeResult
     log,
     ...(options.llmScope ? { llmScope: options.llmScope } : {}),
     ...(onProgress ? { onProgress } : {}),
+    ...(options.calibrationDir ? { calibrationDir: options.calibrationDir } : {}),
   };
   for (const stage of OptimizeStageName.options) await runOptimizeStage(stage, context);
   return readOptimizeResult(runDir);
-}
-
-export function resolveSettings(
-  options: Partial<Omit<ResolvedOptimizeSettings, 'bench' | 'test'>> & {
-    bench?: string | undefined;
-    test?: string | undefined;
-  },
-): ResolvedOptimizeSettings {
-  return {
-    ...(options.bench ? { bench: options.bench } : {}),
-    ...(options.test ? { test: options.test } : {}),
-    maxCandidates: options.maxCandidates ?? 10,
-    maxProposals: options.maxProposals ?? 5,
-    maxMinutes: options.maxMinutes ?? 60,
-    minSpeedup: options.minSpeedup ?? 0.03,
-    samples: options.samples ?? 20,
-    alpha: options.alpha ?? 0.05,
-    includeSafeRefactors: options.includeSafeRefactors ?? false,
-    llm: options.llm ?? false,
-  };
-}
-
-/** Writes `<runDir>/optimize.json`: what the stages share. Returns the optimization id. */
-export async function startOptimization(
-  runDir: string,
-  init: { id?: string; source: string; ref?: string; settings: ResolvedOptimizeSettings },
-): Promise<string> {
-  await mkdir(join(runDir, 'artifacts'), { recursive: true });
-  const state: OptimizeState = {
-    id: init.id ?? `opt_${ulid()}`,
-    source: init.source,
-    ref: init.ref ?? null,
-    settings: init.settings,
-    startedAt: Date.now(),
-  };
-  await writeJson(join(runDir, 'optimize.json'), state);
-  return state.id;
 }
 
 /**
@@ -268,37 +218,12 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
 
   async baseline(io) {
     const { env, log, trace, artifactsDir } = io;
-    const { samples } = io.state.settings;
     const root = repoRoot(io);
     const detected = await readJson<DetectResult>(artifactsDir, 'detect.json');
     io.progress({ stage: 'baseline', message: 'install, build, typecheck, tests, benchmark' });
     await runBaseline({ root, detect: detected, artifactsDir, env, log, trace });
 
-    // A/A: the unchanged code against itself, interleaved like a candidate would be. Its
-    // largest apparent "speedup" is the bar this repository's noise sets.
-    let floor = 0;
-    const runs = new Map<string, number[]>();
-    const bench = detected.commands.bench?.command;
-    if (bench) {
-      io.progress({
-        stage: 'calibrate',
-        message: `A/A: ${samples * 2} benchmark runs of the base`,
-      });
-      await trace.span('calibrate', `A/A ×${samples * 2}`, async () => {
-        for (let i = 0; i < samples * 2; i++) {
-          const run = await runStep({ name: 'bench', command: bench, cwd: root, env, log });
-          if (!run.ok) throw benchFailed(run.output);
-          for (const r of readBench(run.output, run.durationMs)) {
-            runs.set(r.name, [...(runs.get(r.name) ?? []), r.value]);
-          }
-        }
-      });
-      floor = noiseFloor([...runs.values()].flatMap((values) => aaSplits(values)));
-    }
-    await writeJson(join(artifactsDir, 'calibration.json'), {
-      noiseFloor: floor,
-      runs: Object.fromEntries(runs),
-    });
+    // The A/A calibration waits for the validate stage: only a candidate needs it.
   },
 
   async scan(io) {
@@ -374,26 +299,23 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
       'candidates.json',
     );
     const baseline = await readJson<Baseline>(artifactsDir, 'baseline.json');
-    const { noiseFloor: floor } = await readJson<{ noiseFloor: number }>(
-      artifactsDir,
-      'calibration.json',
-    );
     const deadline = state.startedAt + maxMinutes * 60_000;
-    const math: ValidationMath = {
-      read: readBench,
-      decide: (base, candidate): SpeedupVerdict =>
-        decide({ base, candidate, alpha, minSpeedup, noiseFloor: floor }),
-    };
+    const calibration = await calibrateFor(io, baseline, candidates.length, deadline);
+    await writeJson(join(artifactsDir, 'calibration.json'), calibration);
+    const floor = calibration.noiseFloor;
+    const math = validationMath({ alpha, minSpeedup }, floor);
     const attempts: Attempt[] = [...refused];
     const workRoot = join(io.runDir, 'candidates');
     const perCandidate: number[] = [];
     for (const [index, { opportunity, candidate }] of candidates.entries()) {
-      if (Date.now() > deadline) {
+      if (Date.now() > deadline || calibration.unavailable) {
         attempts.push({
           opportunity,
           candidateId: candidate.id,
           outcome: 'rejected',
-          reason: `not validated: the optimization reached its limit of ${maxMinutes} minutes`,
+          reason: calibration.unavailable
+            ? `not validated: ${calibration.unavailable}`
+            : `not validated: the optimization reached its limit of ${maxMinutes} minutes`,
         });
         continue;
       }
@@ -484,8 +406,65 @@ function llmScopeOf(io: StageIo): LlmCallScope {
   return requireLlmScope(io.llmScope);
 }
 
+/**
+ * The A/A calibration the validate stage judges with: none without a candidate or a benchmark
+ * (floor 0, nothing to judge), else a stored one of the same code or a new one, bounded by the
+ * optimization's deadline (calibrate.ts).
+ */
+async function calibrateFor(
+  io: StageIo,
+  baseline: Baseline,
+  candidates: number,
+  deadline: number,
+): Promise<Calibration> {
+  const bench = baseline.detect.commands.bench?.command;
+  if (!bench || candidates === 0) {
+    return { noiseFloor: 0, runs: {}, source: 'skipped', createdAt: new Date().toISOString() };
+  }
+  const { samples } = io.state.settings;
+  const commit = (await git(['rev-parse', 'HEAD'], baseline.root, { env: io.env })).trim();
+  return calibrate({
+    root: baseline.root,
+    bench,
+    samples,
+    env: io.env,
+    log: io.log,
+    trace: io.trace,
+    deadline,
+    ...(io.calibrationDir ? { cacheDir: io.calibrationDir } : {}),
+    source: io.state.source,
+    commit,
+    onRun: (done, total) =>
+      io.progress({
+        stage: 'calibrate',
+        message: `A/A: benchmark run ${done + 1} of ${total} of the base`,
+      }),
+  });
+}
+
+export { aaSplits, calibrationFloor };
+
 /** Per-op readings keep their harness, so validation can flag results an empty function matches. */
 const readBench = readBenchOutput;
+
+/**
+ * The reader and the decision validation uses, at the run's α and minimum speedup and the
+ * repository's A/A floor (bench/optimizer.ts measures exactly this).
+ */
+export function validationMath(
+  settings: Pick<ResolvedOptimizeSettings, 'alpha' | 'minSpeedup'>,
+  floor: number,
+): ValidationMath {
+  return {
+    read: readBench,
+    judge: (members) =>
+      judgeFamily(members, {
+        alpha: settings.alpha,
+        minSpeedup: settings.minSpeedup,
+        noiseFloor: floor,
+      }),
+  };
+}
 
 /** Everything the stages wrote, as one result (after `propose`). */
 export async function readOptimizeResult(runDir: string): Promise<OptimizeResult> {
@@ -522,7 +501,8 @@ function toProposal(
 ): Proposal {
   const candidate = candidates.find((c) => c.candidate.id === attempt.candidateId)!.candidate;
   // A benchmark an empty function matches proves nothing (mitata's optimized-out heuristic).
-  const counted = attempt.validation!.benchmarks.filter((b) => !b.optimizedOut);
+  // Only the family the decision was made on: not optimized out, runs the change.
+  const counted = attempt.validation!.benchmarks.filter((b) => b.judged);
   const metrics: ProposalMetric[] = counted.map((b) => ({
     benchmark: b.name,
     baseMedianNs: b.verdict.baseMedian,
@@ -561,40 +541,4 @@ function toProposal(
     },
     timeline: context.timeline,
   };
-}
-
-/**
- * Five A/A comparisons out of one series of base runs: alternate runs, first half against
- * second half (drift), and three seeded shuffles. The statistics want several comparisons for
- * a floor (a single one misses the noise often); re-splitting the same runs gives them without
- * running the benchmark five times as often. They are not independent, so the floor is a
- * careful estimate, not an exact quantile.
- */
-export function aaSplits(values: readonly number[]): { a: number[]; b: number[] }[] {
-  const half = Math.floor(values.length / 2);
-  const splits = [
-    { a: values.filter((_, i) => i % 2 === 0), b: values.filter((_, i) => i % 2 === 1) },
-    { a: values.slice(0, half), b: values.slice(half) },
-  ];
-  let seed = 0x9e3779b9;
-  const random = (): number => {
-    // xorshift32: deterministic, so a run's floor can be recomputed from its samples.
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 2 ** 32;
-  };
-  for (let k = 0; k < 3; k++) {
-    const order = values.map((v) => ({ v, r: random() })).sort((x, y) => x.r - y.r);
-    splits.push({ a: order.slice(0, half).map((o) => o.v), b: order.slice(half).map((o) => o.v) });
-  }
-  return splits.filter((s) => s.a.length >= 2 && s.b.length >= 2);
-}
-
-function benchFailed(output: string): PatchbayError {
-  return new PatchbayError(
-    'OPTIMIZE_BASELINE_FAILED',
-    `the benchmark failed during calibration: ${output.trim().split('\n').slice(-3).join(' | ')}`,
-    { step: 'bench' },
-  );
 }

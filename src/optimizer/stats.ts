@@ -374,11 +374,32 @@ export interface DecideInput {
   noiseMargin?: number;
 }
 
-function percent(x: number): string {
+/**
+ * The bar a speedup (and, the other way round, a slowdown) must clear: max(minSpeedup, A/A
+ * floor + margin), with the words that say which applied.
+ */
+export function speedupBar(input: {
+  minSpeedup?: number;
+  noiseFloor?: number;
+  noiseMargin?: number;
+}): { threshold: number; floor: number; text: string } {
+  const minSpeedup = input.minSpeedup ?? DEFAULT_MIN_SPEEDUP;
+  const floor = Math.max(0, input.noiseFloor ?? 0);
+  const margin = input.noiseMargin ?? DEFAULT_NOISE_MARGIN;
+  const raisedBar = floor > 0 ? floor + margin : 0;
+  const threshold = Math.max(minSpeedup, raisedBar);
+  const text =
+    raisedBar > minSpeedup
+      ? `bar ${percent(threshold)} (A/A noise floor ${percent(floor)} + margin ${percent(margin)})`
+      : `bar ${percent(threshold)} (minimum speedup)`;
+  return { threshold, floor, text };
+}
+
+export function percent(x: number): string {
   return `${(x * 100).toFixed(1)}%`;
 }
 
-function formatP(p: number): string {
+export function formatP(p: number): string {
   return p < 0.001 ? p.toExponential(1) : p.toFixed(3);
 }
 
@@ -392,14 +413,7 @@ function formatP(p: number): string {
 export function decide(input: DecideInput): SpeedupVerdict {
   const alpha = input.alpha ?? DEFAULT_ALPHA;
   const minSpeedup = input.minSpeedup ?? DEFAULT_MIN_SPEEDUP;
-  const floor = Math.max(0, input.noiseFloor ?? 0);
-  const margin = input.noiseMargin ?? DEFAULT_NOISE_MARGIN;
-  const raisedBar = floor > 0 ? floor + margin : 0;
-  const threshold = Math.max(minSpeedup, raisedBar);
-  const barText =
-    raisedBar > minSpeedup
-      ? `bar ${percent(threshold)} (A/A noise floor ${percent(floor)} + margin ${percent(margin)})`
-      : `bar ${percent(threshold)} (minimum speedup)`;
+  const { threshold, floor, text: barText } = speedupBar({ ...input, minSpeedup });
 
   // A crashed or unparsable process leaves NaN: it is no sample, not an outlier.
   const [base, candidate] = trimOutliersPooled(

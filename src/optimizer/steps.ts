@@ -73,6 +73,17 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
   };
 }
 
+/**
+ * The environment of a step of `kind`: build, typecheck, lint and test steps run with CI=true
+ * (unless the environment already says), so that test runners do not start in watch mode or
+ * wait for a key (vitest, jest, react-scripts) and tools print no interactive progress. Install
+ * and bench steps get the environment as it is: some benchmark scripts measure less under CI.
+ */
+export function stepEnv(kind: string, env: Record<string, string>): Record<string, string> {
+  if (kind === 'install' || kind === 'bench') return env;
+  return { ...env, CI: env.CI ?? 'true' };
+}
+
 /** A step's entry in logs.txt: a header, the output, the outcome. */
 export function formatStepLog(step: StepResult): string {
   const outcome = step.ok

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CommandKind } from '../contracts/index.js';
 import { createSilentLogger } from '../observability/index.js';
 import { readBenchOutput } from './bench-output.js';
-import { decide } from './stats.js';
+import { judgeFamily } from './family.js';
 import { validateCandidate, type ValidationMath } from './validate.js';
 import { committedBaseline, optimizerTestEnv } from '../../test/helpers/optimizer.js';
 
@@ -26,7 +26,7 @@ afterEach(() => {
 /** What the optimizer does: harness readers with per-op times, the real statistics. */
 const math: ValidationMath = {
   read: readBenchOutput,
-  decide: (base, candidate) => decide({ base, candidate }),
+  judge: (members) => judgeFamily(members),
 };
 
 /** `files` as a committed repository, its baseline run, and a candidate maker. */
@@ -176,9 +176,14 @@ describe('benchmarks within 1.4× of an empty function', () => {
     expect(empty.optimizedOut).toBe(true);
     expect(real.optimizedOut).toBe(false);
     expect(result.status).toBe('rejected');
-    expect(result.reason).toMatch(/^no proven speedup: real: /);
+    // `real` never calls the changed function: coverage split by benchmark leaves it unjudged.
+    expect(real.judged).toBe(false);
+    expect(result.reason).toMatch(/^no benchmark to judge the candidate on; /);
     expect(result.reason).toMatch(
-      /ignored as optimized out \(within 1\.4× an empty function's [\d.]+ ns\): empty$/,
+      /ignored as optimized out \(within 1\.4× an empty function's [\d.]+ ns\): empty; /,
+    );
+    expect(result.reason).toMatch(
+      /not judged, coverage shows they do not run the change \(or only once\): real$/,
     );
     // The no-op was measured in its own process, timed both ways, and kept for the run.
     expect(result.noop!.batchedNs).toBeGreaterThan(0);

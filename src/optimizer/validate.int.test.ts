@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CommandKind } from '../contracts/index.js';
 import { createSilentLogger } from '../observability/index.js';
-import { decide } from './stats.js';
+import { judgeFamily } from './family.js';
 import { validateCandidate, type ValidationMath } from './validate.js';
 import { committedBaseline, optimizerTestEnv } from '../../test/helpers/optimizer.js';
 
@@ -23,7 +23,7 @@ const math: ValidationMath = {
       name: m[1]!,
       value: 1 / Number(m[2]!.replaceAll(',', '')),
     })),
-  decide: (base, candidate) => decide({ base, candidate }),
+  judge: (members) => judgeFamily(members),
 };
 
 /** The fixture as a committed git repository, its baseline run, and a diff maker. */

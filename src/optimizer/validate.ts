@@ -1,15 +1,17 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Candidate, CommandKind, SpeedupVerdict } from '../contracts/index.js';
+import type { Candidate, CommandKind } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
 import { git } from '../workspaces/index.js';
 import type { Baseline } from './baseline.js';
 import type { BenchHarness, BenchReading } from './bench-output.js';
 import { benchCoverage, type CoverageFinding } from './coverage.js';
 import { isOptimizedOut, noopCostOnce, noopFloorNs, type NoopCost } from './noop.js';
-import { median, OPTIMIZED_OUT_FACTOR } from './stats.js';
-import { runOnceMoreIfTests, runStep } from './steps.js';
+import type { FamilyMember, FamilyVerdict } from './family.js';
+import { judgeCandidate, type BenchmarkOutcome } from './decision.js';
+import { median } from './stats.js';
+import { runOnceMoreIfTests, runStep, stepEnv } from './steps.js';
 import { createTrace, type Trace } from './trace.js';
 
 export type { BenchReading };
@@ -21,24 +23,14 @@ export interface ValidationMath {
    * whole command's time) stands in when the output has no result a reader knows.
    */
   read(output: string, elapsedMs: number): BenchReading[];
-  /** base vs candidate samples (lower is better) → the verdict at the run's bar. */
-  decide(base: number[], candidate: number[]): SpeedupVerdict;
+  /**
+   * Base vs candidate samples (lower is better) of every benchmark judged together → the
+   * family's verdict at the run's bar, corrected for the number of benchmarks (family.ts).
+   */
+  judge(members: FamilyMember[]): FamilyVerdict;
 }
 
-export interface BenchmarkOutcome {
-  name: string;
-  base: number[];
-  candidate: number[];
-  verdict: SpeedupVerdict;
-  /** The candidate is significantly slower here (the same test, the other way round). */
-  regression: boolean;
-  /**
-   * The median time per operation of either side is within 1.4× of an empty function's
-   * (mitata's "optimized out" heuristic): the engine has probably removed the work, so this
-   * benchmark counts neither for nor against the candidate. Never set for whole-command times.
-   */
-  optimizedOut: boolean;
-}
+export type { BenchmarkOutcome };
 
 export type ValidationStatus = 'accepted' | 'rejected' | 'safe-refactor';
 
@@ -133,7 +125,14 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
       if (!command) continue;
       const { step: run, flaky } = await runOnceMoreIfTests(kind, (name) =>
         trace.span('validate', `${candidate.id} ${name}`, () =>
-          runStep({ name, command, cwd: dir, env, log, timeoutMs: options.stepTimeoutMs }),
+          runStep({
+            name,
+            command,
+            cwd: dir,
+            env: stepEnv(kind, env),
+            log,
+            timeoutMs: options.stepTimeoutMs,
+          }),
         ),
       );
       steps.push({
@@ -239,71 +238,15 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
       return out;
     };
 
-    const benchmarks: BenchmarkOutcome[] = [];
-    for (const [name, b] of base) {
-      const c = cand.get(name);
-      if (!c || c.length === 0) continue;
-      benchmarks.push({
-        name,
-        base: b,
-        candidate: c,
-        verdict: math.decide(b, c),
-        regression: math.decide(c, b).accepted,
-        optimizedOut: flag(name),
-      });
-    }
-    if (benchmarks.length === 0) {
-      return result('rejected', 'the benchmark printed no result this harness reader knows', steps);
-    }
-    const flagged = benchmarks.filter((x) => x.optimizedOut).map((x) => x.name);
-    const emptyFunction = `${OPTIMIZED_OUT_FACTOR}× an empty function's ${[...floors].map(formatNs).join(' / ')}`;
-    // The decision's caveats, said with it rather than only in the record.
-    const caveats = [
-      ...(flagged.length > 0
-        ? [`ignored as optimized out (within ${emptyFunction}): ${flagged.join(', ')}`]
-        : []),
-      ...(coverage.executed === 'unknown'
-        ? [`not known whether the benchmark runs the change: ${coverage.note ?? 'no coverage'}`]
-        : []),
-    ];
-    const withCaveats = (reason: string): string =>
-      caveats.length > 0 ? `${reason}; ${caveats.join('; ')}` : reason;
-    const counted = benchmarks.filter((x) => !x.optimizedOut);
-    if (counted.length === 0) {
-      return result(
-        'rejected',
-        `every benchmark runs within ${emptyFunction} (${flagged.join(', ')}): the engine has probably optimized the work out, so none can show a speedup`,
-        steps,
-        benchmarks,
-      );
-    }
-    const regressions = counted.filter((x) => x.regression).map((x) => x.name);
-    const wins = counted.filter((x) => x.verdict.accepted);
-    if (regressions.length > 0) {
-      return result(
-        'rejected',
-        withCaveats(`slower on ${regressions.join(', ')}`),
-        steps,
-        benchmarks,
-      );
-    }
-    if (wins.length === 0) {
-      const best = counted.reduce((a, x) =>
-        x.verdict.lowerBoundSpeedup > a.verdict.lowerBoundSpeedup ? x : a,
-      );
-      return result(
-        'rejected',
-        withCaveats(`no proven speedup: ${best.name}: ${best.verdict.reason}`),
-        steps,
-        benchmarks,
-      );
-    }
-    return result(
-      'accepted',
-      withCaveats(wins.map((w) => `${w.name}: ${w.verdict.reason}`).join('; ')),
-      steps,
-      benchmarks,
-    );
+    const judged = judgeCandidate({
+      base,
+      candidate: cand,
+      optimizedOut: flag,
+      emptyFunction: () => [...floors].map(formatNs).join(' / '),
+      coverage,
+      math,
+    });
+    return result(judged.status, judged.reason, steps, judged.benchmarks);
   } finally {
     await git(['worktree', 'remove', '--force', dir], baseline.root, { env }).catch(() => '');
     await rm(dir, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import {
   PatchbayError,
   type Proposal,
 } from '../../contracts/index.js';
+import { stageProcessEnv } from '../../config/index.js';
 import type { OptimizeProgress } from '../../optimizer/index.js';
 import { openStore, ulid } from '../../store/index.js';
 import { createStageParser } from '../../engine/index.js';
@@ -63,7 +64,7 @@ export function registerOptimize(program: Command): void {
     .option('--ref <ref>', 'with a git repository: the commit, branch or tag (default: HEAD)')
     .option('--max-candidates <n>', 'candidates validated at most', '10')
     .option('--max-proposals <n>', 'proposals kept at most', '5')
-    .option('--max-minutes <n>', 'stop taking candidates after this long', '60')
+    .option('--max-minutes <n>', 'stop calibrating and taking candidates after this long', '60')
     .option('--min-speedup <percent>', 'smallest speedup worth proposing, in %', '3')
     .option('--samples <n>', 'benchmark processes per side (base and candidate)', '20')
     .option(
@@ -94,7 +95,8 @@ export function registerOptimize(program: Command): void {
     )
     .action(async (target: string | undefined, flags: OptimizeFlags, command: Command) => {
       const ctx = createContext(command);
-      const env = ctx.config.childEnvBase;
+      // The stage processes get what a server's stage run gets (child-env.ts).
+      const env = stageProcessEnv(ctx.config);
       if (flags.apply) {
         await applyCommand(ctx.config, flags.apply, flags);
         return;
@@ -202,6 +204,8 @@ export function registerOptimize(program: Command): void {
           ...(modelSettings
             ? { llmScope: () => stageLlmScope(modelSettings, ctx.logger('warn'), emit) }
             : {}),
+          // Reused by the next optimization of the same commit (calibrate.ts).
+          calibrationDir: join(ctx.config.dataDir, 'optimizer', 'calibrations'),
           onProgress: (p) => emit({ type: 'progress', ...p }),
         });
         emit({ type: 'result', ok: true, stage });

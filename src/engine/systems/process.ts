@@ -1,5 +1,5 @@
 import { getAgent, StderrTail, type AgentFacts, type LaunchPlan } from '../../agents/index.js';
-import { llmChildEnv } from '../../config/index.js';
+import { llmChildEnv, runChildEnv, stageProcessEnv } from '../../config/index.js';
 import { loadPty, supervise, type ExitInfo } from '../../exec/index.js';
 import type { Logger } from '../../observability/index.js';
 import { isPatchbayError } from '../../contracts/index.js';
@@ -167,7 +167,9 @@ export function createProcessRunner(
       !stage && record.agent in config.agentCredentialValues
         ? config.agentCredentialValues[record.agent as keyof typeof config.agentCredentialValues]
         : {};
-    const env = { ...plan.env, ...config.childEnvBase, ...credentials, ...record.env };
+    // A stage also carries the allowlist, so its own steps get this very base (child-env.ts).
+    const layers = { defaults: plan.env, credentials, own: record.env };
+    const env = stage ? stageProcessEnv(config, layers) : runChildEnv(config, layers);
     const { argv, wrapped } = await launcher.argvFor(record, plan.argv, env, adapter);
     const procSpan = tracing.startSpan('agent.process', {
       attributes: { 'patchbay.run.id': runId, 'process.executable.name': plan.argv[0]! },

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { stepEnv } from '../steps.js';
 import {
   classifyScript,
   parseInvocation,
   renderScript,
+  renderTestScript,
   renderWorkspacesScript,
 } from './commands.js';
 
@@ -60,6 +62,43 @@ describe('renderScript', () => {
     expect(renderScript('yarn', 'info')).toBe('yarn run info');
     expect(renderScript('npm', 'test')).toBe('npm run test');
     expect(renderScript('bun', 'build')).toBe('bun run build');
+  });
+});
+
+describe('renderTestScript', () => {
+  const ci = (command: string) => ({
+    file: '.github/workflows/ci.yml',
+    line: 9,
+    text: command,
+    command,
+  });
+
+  it('leaves npm pre/post hooks out unless CI runs the script through npm', () => {
+    const scripts = { test: 'node --test', posttest: 'eslint .', pretest: 'echo hi' };
+    expect(renderTestScript('npm', 'test', scripts, [])).toBe('npm run test --ignore-scripts');
+    expect(renderTestScript('npm', 'test', scripts, [ci('npm test')])).toBe('npm run test');
+    expect(renderTestScript('npm', 'test', { test: 'node --test' }, [])).toBe('npm run test');
+  });
+
+  it('runs a bare vitest once, never in watch mode', () => {
+    expect(renderTestScript('npm', 'test', { test: 'vitest' }, [])).toBe('npm run test -- --run');
+    expect(renderTestScript('npm', 'test', { test: 'vitest --coverage' }, [])).toBe(
+      'npm run test -- --run',
+    );
+    expect(renderTestScript('npm', 'test', { test: 'vitest run' }, [])).toBe('npm run test');
+    expect(renderTestScript('npm', 'test', { test: 'vitest && tsd' }, [])).toBe('npm run test');
+    expect(renderTestScript('pnpm', 'test', { test: 'vitest', posttest: 'x' }, [])).toBe(
+      'pnpm test',
+    );
+  });
+});
+
+describe('stepEnv', () => {
+  it('sets CI=true for the steps that run tests and tools, not for install or bench', () => {
+    expect(stepEnv('test', { PATH: '/bin' })).toEqual({ PATH: '/bin', CI: 'true' });
+    expect(stepEnv('build', { CI: '1' })).toEqual({ CI: '1' });
+    expect(stepEnv('bench', { PATH: '/bin' })).toEqual({ PATH: '/bin' });
+    expect(stepEnv('install', {})).toEqual({});
   });
 });
 

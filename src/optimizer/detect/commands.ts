@@ -96,6 +96,35 @@ export function renderScript(manager: PackageManagerName, name: string): string 
   }
 }
 
+/** `vitest` alone (or with options) is watch mode outside CI; `run` and `bench` are not. */
+const BARE_VITEST = /^vitest(?:\s+(?!run\b|bench\b|watch\b|dev\b)-[^&|;<>]*)?$/;
+
+/**
+ * How the optimizer runs the test script `name`: as tests, once. With npm, its `pre<name>`
+ * and `post<name>` hooks are left out (`--ignore-scripts`, which npm still lets run the script
+ * itself) unless a CI workflow runs the script through npm, hooks and all: a `posttest` lint
+ * or a `pretest` coverage upload is not a test, and a lint failure must not count as a
+ * broken candidate (a `pretest` build is covered by the build step, which runs first). A
+ * script that is `vitest` without a subcommand gets `--run`, so it never waits in watch mode
+ * (the steps also run with CI=true, which the other runners honour).
+ */
+export function renderTestScript(
+  manager: PackageManagerName,
+  name: string,
+  scripts: Readonly<Record<string, string>>,
+  workflows: readonly WorkflowCommand[],
+): string {
+  const plain = renderScript(manager, name);
+  if (manager !== 'npm') return plain;
+  const hasHooks = Object.hasOwn(scripts, `pre${name}`) || Object.hasOwn(scripts, `post${name}`);
+  const ciRunsHooks = workflows.some((w) => {
+    const invocation = parseInvocation(w.command, scripts);
+    return invocation?.type === 'script' && invocation.script === name;
+  });
+  const command = hasHooks && !ciRunsHooks ? `${plain} --ignore-scripts` : plain;
+  return BARE_VITEST.test((scripts[name] ?? '').trim()) ? `${command} -- --run` : command;
+}
+
 /** A word for `sh`: as is when it is plain, else single-quoted. */
 function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
@@ -388,7 +417,10 @@ export function resolveCommands(input: ResolveCommandsInput): Commands {
     const best = scored[0];
     if (best && pkg) {
       commands[kind] = {
-        command: renderScript(manager, best.c.name),
+        command:
+          kind === 'test'
+            ? renderTestScript(manager, best.c.name, scripts, workflows)
+            : renderScript(manager, best.c.name),
         confidence: round(best.confidence),
         source: 'package.json',
         evidence: [...pkg.evidence('scripts', best.c.name), ...best.c.ci],
