@@ -41,6 +41,7 @@ const BY_NAME = [
   'edits',
   'cc-executor',
   'triggers',
+  'mcp',
 ] as const;
 const ALL = [...DEFAULT, ...BY_NAME] as const;
 /** A benchmark that runs longer than this is killed and counted as failed. */
@@ -93,6 +94,8 @@ function headline(name: string, r: unknown): string {
       return `${g('correctPercent')} % of ${g('edits')} drifted edits applied correctly, ${g('refused')} refused, ${g('wrongPlace')} at a wrong place`;
     case 'cc-executor':
       return `peak RSS ${g('stream.peakSampledRssMB')} MB at ${g('stream.receivedKBps')} kB/s; ${g('control.passed')}/${g('control.cycles')} PAUSE → RESUME → CANCEL cycles passed, ${g('control.orphans')} orphans`;
+    case 'mcp':
+      return `start_run p99 over HTTP ${g('http.start.p99')} ms, over stdio ${g('stdioRemote.start.p99')} ms (< 500)`;
     case 'triggers':
       return `fire→202 p50 ${g('ackMs.p50')} / p99 ${g('ackMs.p99')} ms vs POST /v1/runs p50 ${g('createRunBaselineMs.p50')} / p99 ${g('createRunBaselineMs.p99')} ms; ${g('distinctRuns')} runs`;
     default:

@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const RESULTS_DIR = join(ROOT, 'bench', 'results');
-const BIN = join(ROOT, 'bin', 'patchbay.js');
+export const BIN = join(ROOT, 'bin', 'patchbay.js');
 
 // ---------------------------------------------------------------- options
 
@@ -200,13 +200,18 @@ export async function startBenchServer(
     }),
   );
   const url = `http://127.0.0.1:${port}`;
+  const token = env.PATCHBAY_API_TOKENS?.split(',')[0];
   const deadline = Date.now() + 20_000;
   let early: { code: number | null; signal: string | null } | undefined;
   void exited.then((e) => (early = e));
   for (;;) {
     if (early) throw new Error(`server exited during start (${JSON.stringify(early)}):\n${tail}`);
     try {
-      const res = await httpRequest('GET', `${url}/health`, undefined, { timeoutMs: 1000 });
+      const res = await httpRequest('GET', `${url}/health`, undefined, {
+        timeoutMs: 1000,
+        // A server with tokens answers its probes only with one.
+        ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+      });
       if (res.status === 200) break;
     } catch {
       // not listening yet

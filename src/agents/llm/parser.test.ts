@@ -43,6 +43,7 @@ describe('llm agent parser', () => {
       [
         'usage',
         {
+          purpose: 'agent',
           ...usage,
           reasoning: 1,
           estimated: false,

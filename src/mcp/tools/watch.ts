@@ -52,12 +52,16 @@ async function waitForRun(id: string, limitMs: number, ctx: ToolContext) {
     ctx.signal.addEventListener('abort', cancel, { once: true });
     await ctx.progress(run.lastSeq, `waiting: the run is ${run.status}`);
     let sentAt = Date.now();
+    let lastSent = run.lastSeq;
+    let endSent = false;
     try {
       for await (const event of ctx.backend.follow(id, run.lastSeq, abort.signal)) {
         const now = Date.now();
         if (event.type === 'status' || now - sentAt >= PROGRESS_INTERVAL_MS) {
           sentAt = now;
+          lastSent = event.seq;
           await ctx.progress(event.seq, describeEvent(event));
+          endSent ||= event.type === 'status' && isTerminalStatus(event.data.status as RunStatus);
         }
       }
     } catch (err) {
@@ -67,6 +71,10 @@ async function waitForRun(id: string, limitMs: number, ctx: ToolContext) {
       ctx.signal.removeEventListener('abort', cancel);
     }
     run = await api.getRun(id);
+    // The run ended between the limit and this read: the client still hears how it ended.
+    if (isTerminalStatus(run.status as RunStatus) && !endSent) {
+      await ctx.progress(Math.max(run.lastSeq, lastSent + 1), `status: ${run.status}`);
+    }
   }
   const done = isTerminalStatus(run.status as RunStatus);
   const waitedMs = Date.now() - started;
