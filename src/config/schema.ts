@@ -151,4 +151,5 @@ export interface ResolvedConfig {
   githubPrLabels: string[];
   githubDeliveryMaxAttempts: number;
   githubDeliveryBackoffMs: number;
+  githubWebhookRetryMs: number;
 }

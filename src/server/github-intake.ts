@@ -9,6 +9,11 @@ import type { ServerDeps } from './deps.js';
 
 type RunDecision = Extract<TriggerDecision, { kind: 'run' }>;
 
+/** Tries of one delivery before it is given up. */
+const MAX_TRIES = 5;
+/** How long one try holds a delivery; a process that died holding it frees it after this. */
+const CLAIM_MS = 120_000;
+
 /**
  * Does what a verified, first-seen GitHub delivery asks, after it was acknowledged: registers
  * the repositories of an App installation, or starts a run (a new conversation for an issue
@@ -156,16 +161,61 @@ export function createGithubIntake(
     return engine.postMessage(conversation.id, { prompt: d.prompt, deliver });
   }
 
+  /**
+   * One try of a stored delivery: claimed first (one process at a time), settled when handled,
+   * released for a later try when it failed, given up after MAX_TRIES. A process that dies
+   * mid-try leaves its claim to run out, and another process's `recover` takes it over.
+   */
+  async function tryDelivery(event: string, deliveryId: string, payload: Record<string, unknown>) {
+    const deliveries = store.webhookDeliveries;
+    const attempt = await deliveries.claim(
+      deliveryId,
+      'github',
+      new Date(Date.now() + CLAIM_MS).toISOString(),
+    );
+    if (attempt === null) return; // handled meanwhile, or another process holds it
+    try {
+      await handle(event, deliveryId, payload);
+      await deliveries.settle(deliveryId, 'github');
+    } catch (err) {
+      const message = (err as Error).message;
+      if (attempt >= MAX_TRIES) {
+        log.error({ err, event, deliveryId, attempt }, 'webhook handling failed; giving up');
+        await deliveries.settle(deliveryId, 'github', message);
+      } else {
+        log.error({ err, event, deliveryId, attempt }, 'webhook handling failed; will retry');
+        await deliveries.release(deliveryId, 'github', message);
+      }
+    }
+  }
+
+  function enqueue(event: string, deliveryId: string, payload: Record<string, unknown>): void {
+    pending += 1;
+    chain = chain
+      .then(() => tryDelivery(event, deliveryId, payload))
+      .catch((err: unknown) => log.error({ err, event, deliveryId }, 'webhook handling failed'))
+      .finally(() => {
+        pending -= 1;
+      });
+  }
+
   return {
-    /** Queues the work of a delivery and returns at once; deliveries are handled in order. */
-    enqueue(event: string, deliveryId: string, payload: Record<string, unknown>): void {
-      pending += 1;
-      chain = chain
-        .then(() => handle(event, deliveryId, payload))
-        .catch((err: unknown) => log.error({ err, event, deliveryId }, 'webhook handling failed'))
-        .finally(() => {
-          pending -= 1;
-        });
+    /** Queues the work of a stored delivery and returns at once; handled in order. */
+    enqueue,
+    /**
+     * Queues the deliveries acknowledged at least `olderThanMs` ago and still unhandled (their
+     * try failed, or the process that took them died). Returns how many.
+     */
+    async recover(olderThanMs: number): Promise<number> {
+      if (pending > 0) return 0; // what is queued here goes first
+      const found = await store.webhookDeliveries.listPending(
+        'github',
+        new Date(Date.now() - olderThanMs).toISOString(),
+        50,
+      );
+      for (const d of found) enqueue(d.event, d.id, d.payload);
+      if (found.length > 0) log.info({ deliveries: found.length }, 'retrying unhandled webhooks');
+      return found.length;
     },
     /** Deliveries acknowledged and not yet handled. */
     pending: () => pending,

@@ -74,21 +74,103 @@ export function createDeliveryRepository(db: Kysely<Database>): DeliveryReposito
   };
 }
 
+/** An acknowledged delivery not yet handled. */
+export interface PendingWebhook {
+  /** The sender's delivery id (X-GitHub-Delivery). */
+  id: string;
+  event: string;
+  payload: Record<string, unknown>;
+  attempts: number;
+}
+
 export interface WebhookDeliveryRepository {
-  /** Records a delivery id; false when it was seen before (a redelivery). */
-  remember(id: string, source: string, event: string): Promise<boolean>;
+  /**
+   * Records a delivery id, with the payload to handle; false when it was seen before (a
+   * redelivery).
+   */
+  remember(id: string, source: string, event: string, payload?: unknown): Promise<boolean>;
+  /**
+   * Takes an unhandled delivery for handling until `until` (compare-and-set: one process at a
+   * time, another after the lease runs out). Returns its try number, or null when it is handled
+   * or held.
+   */
+  claim(id: string, source: string, until: string): Promise<number | null>;
+  /** Handled (or given up, with `error`): not tried again; the payload is dropped. */
+  settle(id: string, source: string, error?: string): Promise<void>;
+  /** A try failed: it will be tried again (lease released). */
+  release(id: string, source: string, error: string): Promise<void>;
+  /** Unhandled, unheld deliveries received before `receivedBefore`, oldest first. */
+  listPending(source: string, receivedBefore: string, limit: number): Promise<PendingWebhook[]>;
 }
 
 export function createWebhookDeliveryRepository(db: Kysely<Database>): WebhookDeliveryRepository {
+  const key = (source: string, id: string): string => `${source}:${id}`;
   return {
-    async remember(id, source, event) {
+    async remember(id, source, event, payload) {
       const inserted = await db
         .insertInto('webhook_deliveries')
-        .values({ id: `${source}:${id}`, source, event, received_at: new Date().toISOString() })
+        .values({
+          id: key(source, id),
+          source,
+          event,
+          received_at: new Date().toISOString(),
+          payload: payload === undefined ? null : JSON.stringify(payload),
+        })
         .onConflict((oc) => oc.column('id').doNothing())
         .returning('id')
         .executeTakeFirst();
       return inserted !== undefined;
+    },
+    async claim(id, source, until) {
+      const now = new Date().toISOString();
+      const row = await db
+        .updateTable('webhook_deliveries')
+        .set((eb) => ({ claimed_until: until, attempts: eb('attempts', '+', 1) }))
+        .where('id', '=', key(source, id))
+        .where('handled_at', 'is', null)
+        .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
+        .returning('attempts')
+        .executeTakeFirst();
+      return row ? Number(row.attempts) : null;
+    },
+    async settle(id, source, error) {
+      await db
+        .updateTable('webhook_deliveries')
+        .set({
+          handled_at: new Date().toISOString(),
+          claimed_until: null,
+          payload: null,
+          last_error: error ?? null,
+        })
+        .where('id', '=', key(source, id))
+        .execute();
+    },
+    async release(id, source, error) {
+      await db
+        .updateTable('webhook_deliveries')
+        .set({ claimed_until: null, last_error: error })
+        .where('id', '=', key(source, id))
+        .execute();
+    },
+    async listPending(source, receivedBefore, limit) {
+      const now = new Date().toISOString();
+      const rows = await db
+        .selectFrom('webhook_deliveries')
+        .select(['id', 'event', 'payload', 'attempts'])
+        .where('source', '=', source)
+        .where('handled_at', 'is', null)
+        .where('payload', 'is not', null)
+        .where('received_at', '<', receivedBefore)
+        .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
+        .orderBy('received_at')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({
+        id: r.id.slice(source.length + 1),
+        event: r.event,
+        payload: JSON.parse(r.payload!) as Record<string, unknown>,
+        attempts: Number(r.attempts),
+      }));
     },
   };
 }

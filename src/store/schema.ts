@@ -178,6 +178,13 @@ export interface WebhookDeliveriesTable {
   source: string;
   event: string;
   received_at: string;
+  /** The delivery's JSON payload, kept until it is handled. */
+  payload: string | null;
+  handled_at: string | null;
+  /** While a process handles it: until when (a lease). */
+  claimed_until: string | null;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
 }
 
 export interface ConversationsTable {

@@ -87,6 +87,7 @@ beforeAll(async () => {
       PATCHBAY_GITHUB_API_URL: fake.url,
       PATCHBAY_GITHUB_URL: fake.url,
       PATCHBAY_GITHUB_DELIVERY_BACKOFF_MS: '300',
+      PATCHBAY_GITHUB_WEBHOOK_RETRY_MS: '500',
       PATCHBAY_GITHUB_PR_LABELS: 'patchbay,automated',
       PATCHBAY_PUBLIC_URL: 'https://patchbay.example.com',
       PATCHBAY_AGENT_CLAUDE_BIN: join(AGENTS, 'fake-claude.sh'),
@@ -148,6 +149,45 @@ describe('the webhook endpoint', () => {
     expect((await runsOfRepo()).length).toBe(before);
     expect(fake.comments.length).toBe(commentsBefore);
   });
+});
+
+describe('an acknowledged delivery', () => {
+  it('whose handling failed is handled again: nothing acknowledged is lost, nothing runs twice', async () => {
+    const permission = /\/collaborators\/alice\/permission$/;
+    const checksBefore = fake.requests.filter((r) => permission.test(r.path)).length;
+    // The first try's permission check gets a 5xx: the try fails after the 202.
+    fake.failNext(permission, 502, 1);
+    const res = await deliver(
+      'issue_comment',
+      issueComment('alice', 11, '@patchbay add a line about tests to the README'),
+    );
+    expect(res.status).toBe(202);
+    const runs = await waitFor(
+      async () => {
+        const found = (await runsOfRepo()).filter((r) =>
+          r.prompt?.startsWith('add a line about tests to the README'),
+        );
+        return found.length > 0 ? found : null;
+      },
+      'the retried delivery to start its run',
+      60_000,
+    );
+    expect(runs).toHaveLength(1);
+    // Tried twice (the failed check, then the one that passed), and settled: a later look for
+    // unhandled deliveries (every 500 ms here) finds nothing to run again.
+    expect(fake.requests.filter((r) => permission.test(r.path)).length).toBe(checksBefore + 2);
+    await waitFor(
+      async () =>
+        (await server.api.request('GET', `/v1/runs/${runs[0].id}`)).body.status === 'succeeded',
+      'the run to end',
+      60_000,
+    );
+    const again = (await runsOfRepo()).filter((r) =>
+      r.prompt?.startsWith('add a line about tests to the README'),
+    );
+    expect(again).toHaveLength(1);
+    expect(server.stderr()).toContain('webhook handling failed; will retry');
+  }, 90_000);
 });
 
 describe('a comment trigger, then a review comment', () => {

@@ -110,4 +110,12 @@ export const githubSettings = {
     defaultText: '5000',
     description: 'Wait before the second try of a delivery; doubled for each later try.',
   }),
+  githubWebhookRetryMs: setting({
+    key: 'githubWebhookRetryMs',
+    env: 'PATCHBAY_GITHUB_WEBHOOK_RETRY_MS',
+    schema: durationMs.default(30_000),
+    defaultText: '30000',
+    description:
+      'How often a server looks for acknowledged GitHub deliveries that were not handled (its handling failed, or the process that acknowledged one died) and handles them again; a delivery is given up after 5 tries.',
+  }),
 };

@@ -27,6 +27,19 @@ const ProposalPullRequest = z.object({
 export function githubRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
   const intake = createGithubIntake(deps);
   return async (app) => {
+    // Deliveries acknowledged but not handled (a failed try, a process that died) are looked
+    // for now and then, by every server: the claim makes one of them do each.
+    const retryMs = deps.config.githubWebhookRetryMs;
+    const recover = (): void =>
+      void intake
+        .recover(retryMs)
+        .catch((err: unknown) => deps.log.warn({ err }, 'could not look for unhandled webhooks'));
+    if (deps.config.githubWebhookSecret) {
+      const timer = setInterval(recover, retryMs);
+      timer.unref();
+      app.addHook('onReady', async () => recover());
+      app.addHook('onClose', async () => clearInterval(timer));
+    }
     // The signature covers the bytes GitHub sent: keep them rather than parsed JSON.
     app.addContentTypeParser(
       ['application/json', 'application/x-www-form-urlencoded'],
@@ -71,7 +84,8 @@ export function githubRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
         } catch {
           throw new PatchbayError('VALIDATION_FAILED', 'the delivery body is not JSON');
         }
-        if (!(await deps.store.webhookDeliveries.remember(deliveryId, 'github', event))) {
+        // Stored with its payload before the answer: handled after, and again after a crash.
+        if (!(await deps.store.webhookDeliveries.remember(deliveryId, 'github', event, payload))) {
           return reply.code(200).send({ ok: true, duplicate: true });
         }
         intake.enqueue(event, deliveryId, payload);

@@ -24,6 +24,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('source', 'text', (c) => c.notNull())
     .addColumn('event', 'text', (c) => c.notNull())
     .addColumn('received_at', 'text', (c) => c.notNull())
+    // The delivery as acknowledged, until it is handled: a failed handling or a process that
+    // died after the acknowledgement is retried from here (src/server/github-intake.ts).
+    .addColumn('payload', 'text')
+    .addColumn('handled_at', 'text')
+    .addColumn('claimed_until', 'text')
+    .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('last_error', 'text')
     .execute();
 }
 

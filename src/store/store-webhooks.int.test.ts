@@ -1,0 +1,73 @@
+/**
+ * The store contract for inbound GitHub deliveries, against SQLite and PostgreSQL: a delivery
+ * id is remembered once with its payload; one process at a time claims it; a failed try
+ * releases it for a later one; a handled one is never listed again.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { storeDialects } from '../../test/helpers/services.js';
+import { useDialectStore } from '../../test/helpers/store-contract.js';
+import type { Store } from './store.js';
+
+const later = (ms: number): string => new Date(Date.now() + ms).toISOString();
+
+describe.each(storeDialects)('store contract: webhook deliveries ($name)', (dialect) => {
+  let store: Store;
+  let skip = false;
+
+  useDialectStore(dialect, (opened) => {
+    if (opened) store = opened;
+    else skip = true;
+  });
+
+  it('remembers once, claims once at a time, retries a released one, forgets a settled one', async ({
+    skip: skipTest,
+  }) => {
+    if (skip) skipTest();
+    const deliveries = store.webhookDeliveries;
+    const id = randomUUID();
+    const payload = { action: 'created', comment: { body: '@patchbay hi' } };
+    expect(await deliveries.remember(id, 'github', 'issue_comment', payload)).toBe(true);
+    expect(await deliveries.remember(id, 'github', 'issue_comment', payload)).toBe(false);
+
+    // Listed once it is old enough, with its payload.
+    const pending = await deliveries.listPending('github', later(1000), 100);
+    expect(pending.filter((p) => p.id === id)).toEqual([
+      { id, event: 'issue_comment', payload, attempts: 0 },
+    ]);
+    expect(
+      (await deliveries.listPending('github', later(-60_000), 100)).map((p) => p.id),
+    ).not.toContain(id);
+
+    // Five processes at once: one gets the try.
+    const claims = await Promise.all(
+      Array.from({ length: 5 }, () => deliveries.claim(id, 'github', later(60_000))),
+    );
+    expect(claims.filter((c) => c !== null)).toEqual([1]);
+    // Held: not listed, not claimable.
+    expect(
+      (await deliveries.listPending('github', later(1000), 100)).map((p) => p.id),
+    ).not.toContain(id);
+    expect(await deliveries.claim(id, 'github', later(60_000))).toBeNull();
+
+    // The try failed: released, listed again, the next claim is try 2.
+    await deliveries.release(id, 'github', 'GitHub answered 502');
+    expect((await deliveries.listPending('github', later(1000), 100)).map((p) => p.id)).toContain(
+      id,
+    );
+    expect(await deliveries.claim(id, 'github', later(60_000))).toBe(2);
+
+    // A lease that ran out (its process died) is claimable again.
+    await deliveries.release(id, 'github', 'x');
+    expect(await deliveries.claim(id, 'github', later(-1000))).toBe(3);
+    expect(await deliveries.claim(id, 'github', later(60_000))).toBe(4);
+
+    // Handled: never listed or claimed again.
+    await deliveries.settle(id, 'github');
+    expect(
+      (await deliveries.listPending('github', later(1000), 100)).map((p) => p.id),
+    ).not.toContain(id);
+    expect(await deliveries.claim(id, 'github', later(60_000))).toBeNull();
+    expect(await deliveries.remember(id, 'github', 'issue_comment', payload)).toBe(false);
+  });
+});
