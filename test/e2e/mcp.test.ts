@@ -128,10 +128,12 @@ describe.each(transports)('MCP tools over $name', ({ connect, dataDir }) => {
     }
     expect(waited.value.done).toBe(true);
     expect(waited.value.run).toMatchObject({ id, status: 'succeeded', exitCode: 0 });
-    // The run was active while the calls waited: the client heard about it as it went, and
-    // how it ended.
+    // The run was active while the calls waited: the client heard about it as it went (the
+    // wait's start, then the run's events). Which events make it before the answer depends on
+    // timing (the embedded server under load has missed the final status once): not asserted.
     expect(progress.length).toBeGreaterThanOrEqual(2);
-    expect(progress.some((p) => /status: succeeded/.test(p.message ?? ''))).toBe(true);
+    expect(progress[0]!.message).toMatch(/^waiting: the run is (queued|running)$/);
+    expect(progress.some((p) => /^(status|stdout): /.test(p.message ?? ''))).toBe(true);
 
     // Pages of two, following lastSeq, until done.
     const seen: Json[] = [];
