@@ -1,4 +1,5 @@
 import type { ErrorCode, PermissionDenial, RunEventType } from '../contracts/index.js';
+import type { LlmCallRecord } from '../store/index.js';
 
 /**
  * What an agent adapter turns one line of its CLI's stdout into: zero or more normalized
@@ -27,23 +28,7 @@ export interface NormalizedEvent {
  * One model call an agent made itself, as the child reported it: the server records it in
  * its ledger (`llm_calls`) under the run's id and repository.
  */
-export interface AgentLlmCall {
-  purpose: string;
-  provider: string;
-  model: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  reasoningTokens: number;
-  costUsd: number | null;
-  latencyMs: number;
-  attempts: number;
-  /** `succeeded` or the code the call ended with. */
-  outcome: string;
-  rawUsage: unknown;
-  createdAt: string;
-}
+export type AgentLlmCall = Omit<LlmCallRecord, 'id' | 'runId' | 'repoId'>;
 
 export interface TokenUsage {
   input: number;

@@ -257,6 +257,10 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
     const refused: Attempt[] = [];
     const candidates: Planned[] = [];
     const seen = new Set<string>();
+    // What the model's patches are written for: read once, only when it writes any.
+    const framework = io.state.settings.llm
+      ? (await readJson<DetectResult>(io.artifactsDir, 'detect.json')).framework.name
+      : 'unknown';
     for (const opportunity of opportunities) {
       if (candidates.length >= maxCandidates) break;
       const byModel = opportunity.source === 'llm' && io.state.settings.llm;
@@ -264,8 +268,7 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
       const outcome = byModel
         ? await patchOrRefusal({
             root: repoRoot(io),
-            framework: (await readJson<DetectResult>(io.artifactsDir, 'detect.json')).framework
-              .name,
+            framework,
             opportunity,
             llm: llmScopeOf(io),
             trace: io.trace,

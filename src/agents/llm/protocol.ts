@@ -9,6 +9,7 @@
  * server stores with the run so a later run resumes the session.
  */
 import { z } from 'zod';
+import type { AgentLlmCall } from '../stream-parser.js';
 
 const Usage = z.object({
   input: z.number(),
@@ -43,22 +44,7 @@ export type LlmCallLine = z.infer<typeof LlmCallLine>;
  * The line a child prints for one call its model client made (the llm agent's, an optimizer
  * stage's): the ledger's row less what only the server knows (id, run, repository).
  */
-export function llmCallLineOf(call: {
-  purpose: string;
-  provider: string;
-  model: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  reasoningTokens: number;
-  costUsd: number | null;
-  latencyMs: number;
-  attempts: number;
-  outcome: string;
-  rawUsage?: unknown;
-  createdAt: string;
-}): LlmCallLine {
+export function llmCallLineOf(call: AgentLlmCall): LlmCallLine {
   return {
     type: 'llm_call',
     purpose: call.purpose,

@@ -197,12 +197,17 @@ export function registerOptimize(program: Command): void {
           });
         }
         const modelSettings = flags.settingsStdin ? (await readSettings()).settings : undefined;
+        let llmScope: ReturnType<typeof stageLlmScope> | undefined;
         await runOptimizeStage(parsed.data, {
           runDir,
           env: ctx.config.childEnvBase,
           log: ctx.logger('warn'),
           ...(modelSettings
-            ? { llmScope: () => stageLlmScope(modelSettings, ctx.logger('warn'), emit) }
+            ? {
+                // One client for the stage: its config is loaded and its spend counted once.
+                llmScope: () =>
+                  (llmScope ??= stageLlmScope(modelSettings, ctx.logger('warn'), emit)),
+              }
             : {}),
           // Reused by the next optimization of the same commit (calibrate.ts).
           calibrationDir: join(ctx.config.dataDir, 'optimizer', 'calibrations'),
