@@ -152,4 +152,6 @@ export interface ResolvedConfig {
   githubDeliveryMaxAttempts: number;
   githubDeliveryBackoffMs: number;
   githubWebhookRetryMs: number;
+  /** Handled inbound webhook delivery ids older than this are deleted. */
+  webhookDeliveryRetentionMs: number;
 }

@@ -52,6 +52,7 @@ export {
 } from './events.js';
 export { ErrorBody, HealthBody, RunIdParams } from './http.js';
 export { RunReaction, RunReactionList } from './reactions.js';
+export { ActionsOutcome, ActionsReportAck, RunDelivery } from './delivery.js';
 export { assertNever } from './assert-never.js';
 export {
   CreateRepoRequest,

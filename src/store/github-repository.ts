@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
+import type { ActionsOutcome } from '../contracts/index.js';
 import type { Database } from './schema.js';
+import { plainSecretBox, type SecretBox } from './secret-box.js';
 
 /**
  * What a run's GitHub delivery knows and has done, kept per run so that a retried try goes on
@@ -32,6 +34,13 @@ export interface DeliveryState {
   replyCommentId?: number;
   /** The repository_dispatch sent (`deliver: actions`). */
   dispatchedAt?: string;
+  /**
+   * The key the dispatch handed to the GitHub Action to sign its report with (`whsec_…`,
+   * sealed at rest); never shown by the API.
+   */
+  actionsSecret?: string;
+  /** What the GitHub Action reported when it ended (`POST /v1/webhooks/actions/:runId`). */
+  actions?: ActionsOutcome;
 }
 
 export interface DeliveryRepository {
@@ -40,14 +49,26 @@ export interface DeliveryRepository {
   update(runId: string, patch: DeliveryState): Promise<DeliveryState>;
 }
 
-export function createDeliveryRepository(db: Kysely<Database>): DeliveryRepository {
+export function createDeliveryRepository(
+  db: Kysely<Database>,
+  box: SecretBox = plainSecretBox,
+): DeliveryRepository {
+  // The Action's signing key is sealed like runs' env values; the rest is plain JSON.
+  const parse = (text: string): DeliveryState => {
+    const state = JSON.parse(text) as DeliveryState;
+    return state.actionsSecret ? { ...state, actionsSecret: box.open(state.actionsSecret) } : state;
+  };
+  const serialise = (state: DeliveryState): string =>
+    JSON.stringify(
+      state.actionsSecret ? { ...state, actionsSecret: box.seal(state.actionsSecret) } : state,
+    );
   async function get(runId: string): Promise<DeliveryState | undefined> {
     const row = await db
       .selectFrom('run_deliveries')
       .select('state')
       .where('run_id', '=', runId)
       .executeTakeFirst();
-    return row ? (JSON.parse(row.state) as DeliveryState) : undefined;
+    return row ? parse(row.state) : undefined;
   }
   return {
     get,
@@ -58,8 +79,8 @@ export function createDeliveryRepository(db: Kysely<Database>): DeliveryReposito
           .select('state')
           .where('run_id', '=', runId)
           .executeTakeFirst();
-        const state = { ...(row ? (JSON.parse(row.state) as DeliveryState) : {}), ...patch };
-        const values = { state: JSON.stringify(state), updated_at: new Date().toISOString() };
+        const state = { ...(row ? parse(row.state) : {}), ...patch };
+        const values = { state: serialise(state), updated_at: new Date().toISOString() };
         if (row) {
           await tx.updateTable('run_deliveries').set(values).where('run_id', '=', runId).execute();
         } else {
@@ -101,6 +122,12 @@ export interface WebhookDeliveryRepository {
   release(id: string, source: string, error: string): Promise<void>;
   /** Unhandled, unheld deliveries received before `receivedBefore`, oldest first. */
   listPending(source: string, receivedBefore: string, limit: number): Promise<PendingWebhook[]>;
+  /**
+   * Forgets handled deliveries (of every source) received before `receivedBefore`: a
+   * redelivery that old is no longer refused. Unhandled ones are kept for their retries.
+   * Returns how many were deleted.
+   */
+  prune(receivedBefore: string): Promise<number>;
 }
 
 export function createWebhookDeliveryRepository(db: Kysely<Database>): WebhookDeliveryRepository {
@@ -171,6 +198,14 @@ export function createWebhookDeliveryRepository(db: Kysely<Database>): WebhookDe
         payload: JSON.parse(r.payload!) as Record<string, unknown>,
         attempts: Number(r.attempts),
       }));
+    },
+    async prune(receivedBefore) {
+      const result = await db
+        .deleteFrom('webhook_deliveries')
+        .where('handled_at', 'is not', null)
+        .where('received_at', '<', receivedBefore)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
   };
 }

@@ -70,4 +70,33 @@ describe.each(storeDialects)('store contract: webhook deliveries ($name)', (dial
     expect(await deliveries.claim(id, 'github', later(60_000))).toBeNull();
     expect(await deliveries.remember(id, 'github', 'issue_comment', payload)).toBe(false);
   });
+
+  it('prunes handled delivery ids older than the retention window, and only those', async ({
+    skip: skipTest,
+  }) => {
+    if (skip) skipTest();
+    const deliveries = store.webhookDeliveries;
+    const handled = randomUUID();
+    const unhandled = randomUUID();
+    const report = randomUUID();
+    expect(await deliveries.remember(handled, 'github', 'ping', {})).toBe(true);
+    expect(await deliveries.remember(unhandled, 'github', 'issue_comment', { a: 1 })).toBe(true);
+    expect(await deliveries.remember(report, 'actions', 'report')).toBe(true);
+    await deliveries.settle(handled, 'github');
+    await deliveries.settle(report, 'actions');
+
+    // Received after the cutoff: kept, still refused as redeliveries.
+    await deliveries.prune(later(-60_000));
+    expect(await deliveries.remember(handled, 'github', 'ping', {})).toBe(false);
+    expect(await deliveries.remember(report, 'actions', 'report')).toBe(false);
+
+    // Older than the cutoff: the handled ones of every source go, the unhandled one stays.
+    expect(await deliveries.prune(later(1000))).toBeGreaterThanOrEqual(2);
+    expect((await deliveries.listPending('github', later(1000), 100)).map((p) => p.id)).toContain(
+      unhandled,
+    );
+    expect(await deliveries.remember(unhandled, 'github', 'issue_comment', { a: 1 })).toBe(false);
+    expect(await deliveries.remember(handled, 'github', 'ping', {})).toBe(true);
+    expect(await deliveries.remember(report, 'actions', 'report')).toBe(true);
+  });
 });

@@ -162,7 +162,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     cursorRunner: createCursorRunnerRepository(handle.db, options.secrets),
     triggers: createTriggerRepository(handle.db, options.secrets),
     telegram: createTelegramRepository(handle.db),
-    deliveries: createDeliveryRepository(handle.db),
+    deliveries: createDeliveryRepository(handle.db, options.secrets),
     webhookDeliveries: createWebhookDeliveryRepository(handle.db),
     async ping() {
       try {

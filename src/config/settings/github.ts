@@ -118,4 +118,12 @@ export const githubSettings = {
     description:
       'How often a server looks for acknowledged GitHub deliveries that were not handled (its handling failed, or the process that acknowledged one died) and handles them again; a delivery is given up after 5 tries.',
   }),
+  webhookDeliveryRetentionMs: setting({
+    key: 'webhookDeliveryRetentionMs',
+    env: 'PATCHBAY_WEBHOOK_DELIVERY_RETENTION_MS',
+    schema: durationMs.default(7 * 24 * 3_600_000),
+    defaultText: '604800000',
+    description:
+      "How long the id of a handled inbound webhook delivery (GitHub `X-GitHub-Delivery`, a GitHub Action report's `webhook-id`) is kept to refuse a redelivery; older ones are deleted hourly. GitHub redelivers up to 3 days back, so keep it above that.",
+  }),
 };
