@@ -37,7 +37,7 @@ import { createLocalEventBus, type EventBus, type EventListener } from './event-
 import type { EventCursor, EventCursorOptions } from './event-cursor.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { callbackReaction } from './reactions/callback.js';
-import { githubDeliveryReaction } from './reactions/github-delivery.js';
+import { githubCommitAuthorship, githubDeliveryReaction } from './reactions/github-delivery.js';
 import { createReactionRunner } from './reactions/runner.js';
 import type { Reaction } from './reactions/types.js';
 import { telegramReplyReaction } from './reactions/telegram-reply.js';
@@ -250,7 +250,11 @@ export function createEngine(options: EngineOptions): Engine {
     workspaceRoots: config.workspaceRoots,
     summaryMessages: config.conversationSummaryMessages,
   });
-  const workspaces = createRunWorkspaces({ config, store, log });
+  const github =
+    options.github ??
+    createGithubClient({ config, log, installationOf: (name) => store.repos.installationOf(name) });
+  const authorship = githubCommitAuthorship(res, github);
+  const workspaces = createRunWorkspaces({ config, store, log, authorship });
   const launcher = createRunLauncher({ config, store, log });
   // Its runs and conversations are made by systems composed below, once an update comes.
   const telegram = createTelegram({
@@ -261,13 +265,10 @@ export function createEngine(options: EngineOptions): Engine {
     createRun: (request, origin) => creation.createRun(request, origin),
     createConversation: (request) => engine.createConversation(request),
   });
-  const github =
-    options.github ??
-    createGithubClient({ config, log, installationOf: (name) => store.repos.installationOf(name) });
   const reactions = createReactionRunner(res, [
     callbackReaction(res),
     telegramReplyReaction(res, telegram),
-    githubDeliveryReaction(res, github),
+    githubDeliveryReaction(res, github, authorship),
     ...(options.reactions ?? []),
   ]);
   const creation = createCreationSystem(res, {

@@ -3,6 +3,7 @@ import { mkdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ResolvedConfig } from '../config/index.js';
 import { isTerminalStatus, PatchbayError } from '../contracts/index.js';
+import { withCoAuthors, type CommitAuthorship } from '../github/index.js';
 import type { Logger } from '../observability/index.js';
 import type { RunPatch, RunRecord, Store } from '../store/index.js';
 import { commitAll, createWorktree, diffAgainstBase, git } from '../workspaces/index.js';
@@ -15,7 +16,13 @@ export const runDiffPath = (dataDir: string, runId: string): string =>
  * The workspaces of repository runs: a worktree per run (or per chain of follow-up runs),
  * the record of what a run changed, and the sweep that removes expired workspaces.
  */
-export function createRunWorkspaces(deps: { config: ResolvedConfig; store: Store; log: Logger }) {
+export function createRunWorkspaces(deps: {
+  config: ResolvedConfig;
+  store: Store;
+  log: Logger;
+  /** Who the run's commit is by, when not Patchbay (a GitHub App's bot; see github/identity). */
+  authorship?: (record: RunRecord) => Promise<CommitAuthorship | undefined>;
+}) {
   const { config, store, log } = deps;
   const gitOptions = { env: config.childEnvBase, timeoutMs: config.cloneTimeoutMs };
   const diffPath = (runId: string): string => runDiffPath(config.dataDir, runId);
@@ -52,10 +59,17 @@ export function createRunWorkspaces(deps: { config: ResolvedConfig; store: Store
       );
       await mkdir(dirname(diffPath(record.id)), { recursive: true });
       await writeFile(diffPath(record.id), diff);
-      const headCommit =
-        record.autoCommit && files.length > 0
-          ? await commitAll(record.workdir!, `patchbay: changes of run ${record.id}`, gitOptions)
-          : null;
+      let headCommit: string | null = null;
+      if (record.autoCommit && files.length > 0) {
+        const by = await deps.authorship?.(record);
+        headCommit = await commitAll(
+          record.workdir!,
+          withCoAuthors(`patchbay: changes of run ${record.id}`, by?.coAuthors ?? []),
+          gitOptions,
+          ['.'],
+          by?.author,
+        );
+      }
       return { changedFiles: files, headCommit };
     } catch (err) {
       runLog.error({ err }, 'could not record the run changes');

@@ -6,6 +6,14 @@ export {
   type GithubClientOptions,
   type HttpMethod,
 } from './client.js';
+export {
+  createCommitIdentities,
+  noreplyEmail,
+  withCoAuthors,
+  type CommitAuthorship,
+  type CommitIdentities,
+  type CommitIdentity,
+} from './identity.js';
 export { deliverRun, runGates, type DeliveryContext } from './delivery.js';
 export {
   allGatesPassed,

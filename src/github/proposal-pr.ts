@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { StoredProposal } from '../contracts/index.js';
 import { commitAll, git, type GitOptions } from '../workspaces/index.js';
 import type { GithubClient } from './client.js';
+import type { CommitIdentity } from './identity.js';
 import { PATCHBAY_MARKER } from './pull-request-body.js';
 import { pushRunBranch } from './push.js';
 
@@ -105,6 +106,8 @@ export async function openProposalPullRequest(args: {
   git: GitOptions;
   runUrl: string | null;
   machine: string;
+  /** Who the commit is by (the App's bot; default Patchbay). */
+  author?: CommitIdentity;
 }): Promise<{ number: number; url: string; branch: string; draft: boolean }> {
   const { proposal, repo, github } = args;
   const full = repo.github;
@@ -128,6 +131,8 @@ export async function openProposalPullRequest(args: {
       tree,
       `perf: ${proposal.summary}\n\nProposal ${proposal.id} of optimization ${proposal.optimizationId}.`,
       args.git,
+      ['.'],
+      args.author,
     );
     if (!commit) throw new Error('the proposal changes nothing on its commit');
     await pushRunBranch({
@@ -139,6 +144,7 @@ export async function openProposalPullRequest(args: {
       url: github.cloneUrl(full),
       token: await github.gitToken(full),
       git: args.git,
+      ...(args.author && { author: args.author }),
     });
   } finally {
     await git(['worktree', 'remove', '--force', tree], repo.path, args.git).catch(() => '');

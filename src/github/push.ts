@@ -1,4 +1,4 @@
-import { git, type GitOptions } from '../workspaces/index.js';
+import { git, PATCHBAY_COMMITTER, type GitOptions } from '../workspaces/index.js';
 
 /** A push Patchbay must not make, or cannot make whatever it tries: not worth another try. */
 export class PushRefused extends Error {
@@ -17,6 +17,8 @@ export interface PushOptions {
   url: string;
   token: string;
   git: GitOptions;
+  /** Who a merge commit is by (default Patchbay). */
+  author?: { name: string; email: string };
 }
 
 export interface PushResult {
@@ -74,9 +76,9 @@ export async function pushRunBranch(options: PushOptions): Promise<PushResult> {
     await git(
       [
         '-c',
-        'user.name=Patchbay',
+        `user.name=${(options.author ?? PATCHBAY_COMMITTER).name}`,
         '-c',
-        'user.email=patchbay@localhost',
+        `user.email=${(options.author ?? PATCHBAY_COMMITTER).email}`,
         'commit-tree',
         tree.split('\n')[0]!.trim(),
         '-p',

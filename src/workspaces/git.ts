@@ -110,15 +110,20 @@ export function parseNumstat(text: string): ChangedFile[] {
   return files;
 }
 
+/** Who Patchbay commits as when no one else is named. */
+export const PATCHBAY_COMMITTER = { name: 'Patchbay', email: 'patchbay@localhost' } as const;
+
 /**
- * Commits every change under `paths` (default: the whole worktree) as Patchbay, hooks skipped;
- * returns the new commit, or null when nothing changed.
+ * Commits every change under `paths` (default: the whole worktree) as `author` (author and
+ * committer; default Patchbay), hooks skipped; returns the new commit, or null when nothing
+ * changed.
  */
 export async function commitAll(
   worktree: string,
   message: string,
   options: GitOptions = {},
   paths: readonly string[] = ['.'],
+  author: { name: string; email: string } = PATCHBAY_COMMITTER,
 ): Promise<string | null> {
   await git(['add', '-A', '--', ...paths], worktree, options);
   const status = await git(['status', '--porcelain'], worktree, options);
@@ -126,9 +131,9 @@ export async function commitAll(
   await git(
     [
       '-c',
-      'user.name=Patchbay',
+      `user.name=${author.name}`,
       '-c',
-      'user.email=patchbay@localhost',
+      `user.email=${author.email}`,
       'commit',
       '--no-verify',
       '-q',

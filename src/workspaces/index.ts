@@ -6,6 +6,7 @@ export {
   diffAgainstBase,
   git,
   parseNumstat,
+  PATCHBAY_COMMITTER,
   removeWorktree,
   type ChangedFile,
   type GitOptions,

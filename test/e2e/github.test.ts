@@ -10,7 +10,12 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { example, startFakeGithub, type FakeGithub } from '../fixtures/github/fake-github.js';
+import {
+  example,
+  startFakeGithub,
+  type FakeGithub,
+  type FakeUser,
+} from '../fixtures/github/fake-github.js';
 import {
   cleanupAll,
   GIT_ENV,
@@ -30,6 +35,15 @@ const AGENTS = join(ROOT, 'test', 'fixtures', 'agents');
 let fake: FakeGithub;
 let server: ServerHandle;
 let dir: string;
+let alice: FakeUser;
+
+/** Author, committer and message of `commit` in the remote. */
+const commitOf = (commit: string) =>
+  execFileSync('git', ['log', '-1', '--format=%an <%ae>%n%cn <%ce>%n%B', commit], {
+    cwd: fake.repos.get(REPO)!.bare,
+    env: GIT_ENV,
+    encoding: 'utf8',
+  });
 
 const sign = (body: string) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
 
@@ -79,6 +93,7 @@ beforeAll(async () => {
     appPublicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   });
   fake.addRepo(REPO, { alice: 'write', mallory: 'read' });
+  alice = fake.addUser('alice', 'Alice Liddell');
   server = await startServer({
     env: {
       PATCHBAY_GITHUB_APP_ID: String(APP_ID),
@@ -225,6 +240,17 @@ describe('a comment trigger, then a review comment', () => {
       encoding: 'utf8',
     });
     expect(readme).toContain('edited by fake-claude');
+    // Committed by the App's bot account, crediting the GitHub user who asked.
+    const bot = `${fake.bot.login} <${fake.bot.id}+${fake.bot.login}@users.noreply.github.com>`;
+    expect(bot).toBe('patchbay-test[bot] <41898282+patchbay-test[bot]@users.noreply.github.com>');
+    const [author, committer, ...message] = commitOf(tip!).split('\n');
+    expect(author).toBe(bot);
+    expect(committer).toBe(bot);
+    expect(message.join('\n').trim()).toMatch(
+      new RegExp(
+        `\\n\\nCo-authored-by: Alice Liddell <${alice.id}\\+alice@users\\.noreply\\.github\\.com>$`,
+      ),
+    );
     // One run, one status comment: posted as "working…", then edited with the result.
     const runs = (await runsOfRepo()).filter((r) => r.prompt?.startsWith('edit the README please'));
     expect(runs).toHaveLength(1);
@@ -302,6 +328,10 @@ describe('a comment trigger, then a review comment', () => {
     });
     expect(log).toContain('human commit');
     expect(log).toContain(`Merge ${branch} from GitHub`);
+    // The merge commit Patchbay made is the bot's too.
+    expect(commitOf(tip).split('\n')[0]).toBe(
+      `${fake.bot.login} <${fake.bot.id}+${fake.bot.login}@users.noreply.github.com>`,
+    );
     expect(fake.pulls.filter((x) => x.repo === REPO)).toHaveLength(1);
   }, 90_000);
 });
@@ -347,6 +377,15 @@ describe('failures after the commit are retried and lose nothing', () => {
     const pr = fake.pulls.find((p) => p.body.includes('edit for the 5xx case'))!;
     // `pr` with no gates: ready for review at once.
     expect(pr.draft).toBe(false);
+    // Asked over the API: the bot's commit, with no one to credit.
+    const message = commitOf(fake.branchTip(REPO, pr.head)!);
+    expect(message.split('\n')[0]).toBe(
+      `${fake.bot.login} <${fake.bot.id}+${fake.bot.login}@users.noreply.github.com>`,
+    );
+    expect(message).not.toContain('Co-authored-by');
+    // The App's slug and bot account were asked once for every commit so far.
+    expect(fake.requests.filter((r) => r.path === '/app')).toHaveLength(1);
+    expect(fake.requests.filter((r) => r.path.startsWith('/users/patchbay-test'))).toHaveLength(1);
   }, 90_000);
 
   it('a rejected git push (5xx from the remote) is retried', async () => {

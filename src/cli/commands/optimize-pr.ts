@@ -1,7 +1,11 @@
 import type { ResolvedConfig } from '../../config/index.js';
 import { PatchbayError, type Proposal } from '../../contracts/index.js';
 import { githubNameOf } from '../../engine/index.js';
-import { createGithubClient, openProposalPullRequest } from '../../github/index.js';
+import {
+  createCommitIdentities,
+  createGithubClient,
+  openProposalPullRequest,
+} from '../../github/index.js';
 import type { Logger } from '../../observability/index.js';
 import { git } from '../../workspaces/index.js';
 import { out } from '../output.js';
@@ -37,8 +41,10 @@ export async function openProposalPullRequests(
   )
     .trim()
     .replace(/^origin\//, '');
+  const author = (await createCommitIdentities(github, log).authorship(full))?.author;
   for (const proposal of args.proposals) {
     const pr = await openProposalPullRequest({
+      ...(author && { author }),
       proposal: {
         ...proposal,
         optimizationId: args.optimizationId,

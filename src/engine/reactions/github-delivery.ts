@@ -1,5 +1,13 @@
 import { PatchbayError } from '../../contracts/index.js';
-import { deliverRun, GithubApiError, PushRefused, type GithubClient } from '../../github/index.js';
+import {
+  createCommitIdentities,
+  deliverRun,
+  GithubApiError,
+  PushRefused,
+  type CommitAuthorship,
+  type GithubClient,
+} from '../../github/index.js';
+import type { RunRecord } from '../../store/index.js';
 import type { EngineResources } from '../systems/resources.js';
 import { ReactionGaveUp, type Reaction } from './types.js';
 
@@ -16,6 +24,27 @@ export function githubNameOf(url: string | null, githubUrl: string): string | un
 }
 
 /**
+ * Who a repository run's commit is by: with a GitHub App, on a repository known on GitHub,
+ * the App's `<slug>[bot]`, crediting the GitHub user who asked for the run (a webhook
+ * trigger's sender) with a `Co-authored-by:` trailer. Every run of such a repository, not
+ * only delivered ones: a follow-up that delivers pushes the commits of the runs before it.
+ */
+export function githubCommitAuthorship(
+  res: Pick<EngineResources, 'config' | 'store' | 'log'>,
+  github: GithubClient,
+): (record: RunRecord) => Promise<CommitAuthorship | undefined> {
+  const identities = createCommitIdentities(github, res.log);
+  return async (record) => {
+    if (!github.isApp || !record.repoId) return undefined;
+    const repo = await res.store.repos.get(record.repoId);
+    const full = repo?.github ?? githubNameOf(repo?.url ?? null, res.config.githubUrl);
+    if (!full) return undefined;
+    const requester = (await res.store.deliveries.get(record.id))?.trigger?.sender;
+    return identities.authorship(full, requester);
+  };
+}
+
+/**
  * Delivers a repository run that asked for it (`deliver`): push its branch, open or update
  * its pull request, report back where it was asked (see github/delivery.ts). A failure after
  * the commit (push refused, GitHub 5xx, an expired token) leaves the branch in the local
@@ -25,6 +54,7 @@ export function githubNameOf(url: string | null, githubUrl: string): string | un
 export function githubDeliveryReaction(
   res: Pick<EngineResources, 'config' | 'store'>,
   github: GithubClient,
+  authorship: (record: RunRecord) => Promise<CommitAuthorship | undefined> = async () => undefined,
 ): Reaction {
   const { config, store } = res;
   const gitOptions = { env: config.childEnvBase, timeoutMs: config.cloneTimeoutMs };
@@ -49,7 +79,9 @@ export function githubDeliveryReaction(
         const earlier = chain
           .filter((r): r is NonNullable<typeof r> => r !== undefined && r.id < record.id)
           .sort((a, b) => (a.id < b.id ? -1 : 1));
+        const author = (await authorship(record))?.author;
         await deliverRun({
+          ...(author && { author }),
           record,
           earlier,
           repo: { path: repo.path, defaultBranch: repo.defaultBranch, github: full },
@@ -59,6 +91,8 @@ export function githubDeliveryReaction(
           git: gitOptions,
           prLabels: config.githubPrLabels,
           runUrl: (id) => (config.publicUrl ? `${config.publicUrl}/v1/runs/${id}` : null),
+          reportUrl: (id) =>
+            config.publicUrl ? `${config.publicUrl}/v1/webhooks/actions/${id}` : null,
           log,
         });
         if (record.deliveryError) await store.runs.update(record.id, { deliveryError: null });
