@@ -7,6 +7,24 @@ import type { ErrorDefinition } from './error-definition.js';
 
 export const integrationErrors = {
   // --- triggers and inbound webhooks -----------------------------------------------------
+  ACTIONS_REPORT_UNAUTHORIZED: {
+    status: 401,
+    kind: 'user',
+    message:
+      "The GitHub Action's report is not signed with the key its run's dispatch handed out (client_payload.report_secret, Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature), or no dispatch of this run expects one.",
+  },
+  ACTIONS_REPORT_EXPIRED: {
+    status: 401,
+    kind: 'user',
+    message:
+      "The report's webhook-timestamp is outside the replay window (PATCHBAY_TRIGGER_TOLERANCE_MS, 5 minutes by default, either way): sign it with the current time.",
+  },
+  ACTIONS_REPORT_REPLAYED: {
+    status: 401,
+    kind: 'user',
+    message:
+      'This webhook-id was already accepted for this run: the report was recorded once and is not recorded again.',
+  },
   TRIGGER_NOT_FOUND: { status: 404, kind: 'user', message: 'No trigger with this id.' },
   TRIGGER_DISABLED: {
     status: 409,

@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import type { Deliver } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
 import type { DeliveryRepository, DeliveryState, RunRecord } from '../store/index.js';
 import { git, type GitOptions } from '../workspaces/index.js';
 import type { GithubClient } from './client.js';
+import type { CommitIdentity } from './identity.js';
 import {
   allGatesPassed,
   pullRequestBody,
@@ -27,7 +29,17 @@ export interface DeliveryContext {
   prLabels: readonly string[];
   runUrl: (runId: string) => string | null;
   log: Logger;
+  /** Who a merge commit made to push is by (the App's bot; default Patchbay). */
+  author?: CommitIdentity;
+  /** Where the GitHub Action reports (`deliver: actions`): absolute, or null when unknown. */
+  reportUrl?: (runId: string) => string | null;
 }
+
+/**
+ * A Standard Webhooks key (`whsec_` + 32 random bytes, base64) for one run's GitHub Action
+ * to sign its report with.
+ */
+export const newReportSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
 
 interface PullRequestAnswer {
   number: number;
@@ -88,6 +100,7 @@ export async function deliverRun(ctx: DeliveryContext): Promise<DeliveryState> {
         url: github.cloneUrl(full),
         token,
         git: ctx.git,
+        ...(ctx.author && { author: ctx.author }),
       });
       ctx.log.info({ remoteBranch, commit: pushed.commit, merged: pushed.merged }, 'branch pushed');
       await save({ pushedCommit: tip, pushedFrom: pushed.localBranch });
@@ -107,9 +120,18 @@ export async function deliverRun(ctx: DeliveryContext): Promise<DeliveryState> {
       }
     }
     if (delivered && record.deliver === 'actions' && !state.dispatchedAt) {
+      // The key the Action signs its report with: made once, so a retried dispatch hands out
+      // the same one, and kept (sealed) to verify the report.
+      if (!state.actionsSecret) await save({ actionsSecret: newReportSecret() });
       await github.rest(full, 'POST', `/repos/${full}/dispatches`, {
         event_type: 'patchbay-run',
-        client_payload: { run_id: record.id, branch: remoteBranch, prompt: record.prompt ?? '' },
+        client_payload: {
+          run_id: record.id,
+          branch: remoteBranch,
+          prompt: record.prompt ?? '',
+          report_url: ctx.reportUrl?.(record.id) ?? null,
+          report_secret: state.actionsSecret,
+        },
       });
       await save({ dispatchedAt: new Date().toISOString() });
     }

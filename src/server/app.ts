@@ -21,7 +21,7 @@ import type { ServerDeps } from './deps.js';
 import { registerDocs } from './docs.js';
 import { errorBody, sendError, toPatchbayError } from './errors.js';
 import { budgetRoutes } from './routes/budgets.js';
-import { GITHUB_WEBHOOK_PATH, githubRoutes } from './routes/github.js';
+import { ACTIONS_REPORT_PATH, GITHUB_WEBHOOK_PATH, githubRoutes } from './routes/github.js';
 import { healthRoutes } from './routes/health.js';
 import { llmRoutes } from './routes/llm.js';
 import { conversationRoutes } from './routes/conversations.js';
@@ -88,14 +88,16 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   const tokens = createTokenChecker(deps.config.apiTokens);
   /**
    * Requests that carry their own credential instead of a bearer token: a signed artifact URL
-   * (checked by its route), a trigger delivery (its Standard Webhooks signature) and a Telegram
-   * update (the bot's secret token). Their routes refuse anything not so authenticated.
+   * (checked by its route), a trigger delivery and a GitHub Action's report (their Standard
+   * Webhooks signatures), a GitHub delivery (its HMAC) and a Telegram update (the bot's secret
+   * token). Their routes refuse anything not so authenticated.
    */
   const selfAuthenticated = (method: string, url: string): boolean =>
     url.startsWith(SIGNED_ARTIFACT_PREFIX) ||
     (method === 'POST' &&
       (TRIGGER_FIRE_PATH.test(url) ||
         TELEGRAM_WEBHOOK_PATH.test(url) ||
+        ACTIONS_REPORT_PATH.test(url) ||
         url === GITHUB_WEBHOOK_PATH));
   // First, so that refused requests (auth, rate limits) are traced too.
   registerRequestTracing(app, deps.tracing);

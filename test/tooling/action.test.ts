@@ -60,10 +60,19 @@ describe('action/action.yml', () => {
     }
   });
 
-  it('reports with an HMAC-SHA256 signature of the body', () => {
+  it('reports with its own script, signed with the key the dispatch handed out', () => {
     const report = action.runs.steps.find((s) => s.name === 'Report to Patchbay');
     expect(report?.if).toContain('always()');
-    expect(report?.run).toContain("createHmac('sha256'");
-    expect(report?.run).toContain('x-patchbay-signature');
+    expect(report?.run).toBe('node "$GITHUB_ACTION_PATH/report.mjs"');
+    const script = readFileSync(join(ROOT, 'action', 'report.mjs'), 'utf8');
+    for (const header of ['webhook-id', 'webhook-timestamp', 'webhook-signature']) {
+      expect(script).toContain(`'${header}'`);
+    }
+    // A dispatch of a `deliver: actions` run fills these in without the workflow naming them.
+    for (const key of ['run-id', 'branch', 'report-url', 'report-secret']) {
+      expect(action.inputs[key]?.default, key).toMatch(/github\.event\.client_payload\./);
+    }
+    // The key never shows in the job's log.
+    expect(action.runs.steps[0]?.run).toContain('::add-mask::');
   });
 });

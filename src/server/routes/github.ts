@@ -1,14 +1,23 @@
 import os from 'node:os';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ErrorBody, PatchbayError } from '../../contracts/index.js';
-import { githubNameOf } from '../../engine/index.js';
-import { isValidSignature, openProposalPullRequest } from '../../github/index.js';
+import { ActionsReportAck, ErrorBody, PatchbayError, RunDelivery } from '../../contracts/index.js';
+import { createActionsReports, githubNameOf } from '../../engine/index.js';
+import {
+  createCommitIdentities,
+  isValidSignature,
+  openProposalPullRequest,
+} from '../../github/index.js';
 import type { ServerDeps } from '../deps.js';
 import { createGithubIntake } from '../github-intake.js';
 
 /** The path GitHub delivers to; authenticated by its signature, not a bearer token. */
 export const GITHUB_WEBHOOK_PATH = '/v1/webhooks/github';
+/** Where the GitHub Action of a `deliver: actions` run reports; authenticated by its signature. */
+export const ACTIONS_REPORT_PATH = /^\/v1\/webhooks\/actions\/[^/?#]+(?:[?#]|$)/;
+
+/** How often old webhook delivery ids are deleted. */
+const PRUNE_EVERY_MS = 3_600_000;
 
 const Ack = z.object({ ok: z.boolean(), duplicate: z.boolean().optional() });
 
@@ -26,6 +35,12 @@ const ProposalPullRequest = z.object({
  */
 export function githubRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
   const intake = createGithubIntake(deps);
+  const identities = createCommitIdentities(deps.engine.github, deps.log);
+  const reports = createActionsReports({
+    store: deps.store,
+    log: deps.log.child({ source: 'actions-report' }),
+    toleranceMs: deps.config.triggerToleranceMs,
+  });
   return async (app) => {
     // Deliveries acknowledged but not handled (a failed try, a process that died) are looked
     // for now and then, by every server: the claim makes one of them do each.
@@ -40,6 +55,19 @@ export function githubRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
       app.addHook('onReady', async () => recover());
       app.addHook('onClose', async () => clearInterval(timer));
     }
+    // Delivery ids are kept to refuse redeliveries, not forever: handled ones older than the
+    // retention window go, at start and then hourly (every server may; deleting is idempotent).
+    const prune = (): void => {
+      const cutoff = new Date(Date.now() - deps.config.webhookDeliveryRetentionMs).toISOString();
+      void deps.store.webhookDeliveries
+        .prune(cutoff)
+        .then((n) => n > 0 && deps.log.info({ deleted: n }, 'old webhook delivery ids pruned'))
+        .catch((err: unknown) => deps.log.warn({ err }, 'could not prune webhook delivery ids'));
+    };
+    const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
+    pruneTimer.unref();
+    app.addHook('onReady', async () => prune());
+    app.addHook('onClose', async () => clearInterval(pruneTimer));
     // The signature covers the bytes GitHub sent: keep them rather than parsed JSON.
     app.addContentTypeParser(
       ['application/json', 'application/x-www-form-urlencoded'],
@@ -94,6 +122,64 @@ export function githubRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
     );
 
     app.post(
+      '/v1/webhooks/actions/:runId',
+      {
+        schema: {
+          tags: ['github'],
+          summary:
+            'The report of the GitHub Action a `deliver: actions` run dispatched (Standard Webhooks, signed with the key the dispatch handed out; no bearer token)',
+          params: z.object({ runId: z.string().min(1).max(100) }),
+          security: [],
+          response: { 200: ActionsReportAck, 400: ErrorBody, 401: ErrorBody },
+        },
+      },
+      async (request) => {
+        const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        await reports.record(request.params.runId, request.headers, raw);
+        return { runId: request.params.runId, recorded: true as const };
+      },
+    );
+
+    app.get(
+      '/v1/runs/:id/delivery',
+      {
+        schema: {
+          tags: ['runs'],
+          summary:
+            "Where a run's delivery stands: the branch pushed, the pull request, the GitHub Action dispatched and what it reported",
+          params: z.object({ id: z.string().min(1).max(100) }),
+          response: { 200: RunDelivery, 401: ErrorBody, 404: ErrorBody },
+        },
+      },
+      async (request) => {
+        const record = await deps.store.runs.get(request.params.id);
+        if (!record) {
+          throw new PatchbayError('RUN_NOT_FOUND', `no run ${request.params.id}`, {
+            id: request.params.id,
+          });
+        }
+        const state = (await deps.store.deliveries.get(record.id)) ?? {};
+        return {
+          runId: record.id,
+          deliver: record.deliver,
+          deliveryError: record.deliveryError,
+          repository: state.repository ?? null,
+          branch: state.remoteBranch ?? null,
+          pushedCommit: state.pushedCommit ?? null,
+          pullRequest: state.pullRequest
+            ? {
+                number: state.pullRequest.number,
+                url: state.pullRequest.url,
+                draft: state.pullRequest.draft,
+              }
+            : null,
+          dispatchedAt: state.dispatchedAt ?? null,
+          actions: state.actions ?? null,
+        };
+      },
+    );
+
+    app.post(
       '/v1/optimizations/:id/proposals/:pid/pull-request',
       {
         schema: {
@@ -131,7 +217,9 @@ export function githubRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
           );
         }
         if (!engine.github.configured) throw new PatchbayError('GITHUB_NOT_CONFIGURED');
+        const author = (await identities.authorship(full))?.author;
         const pr = await openProposalPullRequest({
+          ...(author && { author }),
           proposal,
           repo: { path: repo.path, defaultBranch: repo.defaultBranch, github: full },
           github: engine.github,
