@@ -210,6 +210,15 @@ export function createClient(options: ClientOptions) {
       const qs = params.toString();
       return request<ProposalList>('GET', `/v1/proposals${qs ? `?${qs}` : ''}`);
     },
+    /**
+     * Opens (or finds) the pull request of a proposal on the repository's GitHub, with its
+     * evidence in the body.
+     */
+    openProposalPullRequest: (optimizationId: string, proposalId: string) =>
+      request<{ number: number; url: string; branch: string; draft: boolean }>(
+        'POST',
+        `/v1/optimizations/${encodeURIComponent(optimizationId)}/proposals/${encodeURIComponent(proposalId)}/pull-request`,
+      ),
     listWorkers: () => request<WorkerList>('GET', '/v1/workers'),
     deleteRepo: (id: string) => request<Repo>('DELETE', `/v1/repos/${encodeURIComponent(id)}`),
     createConversation: (body: CreateConversationRequest) =>

@@ -1,8 +1,9 @@
 /**
  * An optimizer proposal as a pull request, end to end: a real `patchbay serve` optimizes a
- * repository it cloned from the fake GitHub (`github: owner/name`, token auth), then
- * `POST /v1optimizations/:id/proposals/:pid/pull-request` pushes the change and opens a PR
- * whose body carries the evidence.
+ * repository it cloned from the fake GitHub (`github: owner/name`, token auth); the real CLI
+ * follows it (`patchbay optimize --follow <id> --pr`) and has the server push the change and
+ * open a PR whose body carries the evidence; `POST /v1/optimizations/:id/proposals/:pid/
+ * pull-request` then answers that same PR.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -11,9 +12,9 @@ import { startFakeGithub, type FakeGithub } from '../fixtures/github/fake-github
 import {
   cleanupAll,
   GIT_ENV,
+  runCli,
   startServer,
   tempDir,
-  waitFor,
   type Json,
   type ServerHandle,
 } from './helpers.js';
@@ -44,7 +45,7 @@ afterAll(async () => {
 });
 
 describe('optimizer proposals as pull requests', () => {
-  it('opens one PR per proposal with the evidence, and the same PR when asked again', async () => {
+  it('patchbay optimize --follow --pr opens one PR per proposal with the evidence; the API answers the same PR', async () => {
     const repo = await server.api.request('POST', '/v1/repos', { github: 'octo/lib-math' });
     expect(repo.status, repo.text).toBe(201);
     const started = await server.api.request('POST', `/v1/repos/${repo.body.id}/optimize`, {
@@ -53,28 +54,23 @@ describe('optimizer proposals as pull requests', () => {
     });
     expect(started.status, started.text).toBe(202);
     const optimizationId = started.body.id;
-    const proposals = await waitFor(
-      async () => {
-        const runs: Json[] = (
-          await server.api.request('GET', `/v1/runs?parentId=${optimizationId}&limit=20`)
-        ).body.runs;
-        const bad = runs.find((r) =>
-          ['failed', 'cancelled', 'timed_out', 'interrupted'].includes(r.status),
-        );
-        if (bad)
-          throw new Error(`stage ${bad.kind} ended ${bad.status}: ${JSON.stringify(bad.error)}`);
-        if (!runs.some((r) => r.kind === 'optimize.propose' && r.status === 'succeeded'))
-          return null;
-        return (await server.api.request('GET', `/v1/proposals?repoId=${repo.body.id}`)).body
-          .proposals as Json[];
-      },
-      'the optimization to propose',
-      280_000,
-      500,
-    );
+    // As a user would: follow the optimization from the terminal and ask for the PRs.
+    const cli = await runCli(['optimize', '--follow', optimizationId, '--pr'], {
+      env: { PATCHBAY_URL: server.url },
+      timeoutMs: 280_000,
+    });
+    expect(cli.code, `${cli.stdout}\n${cli.stderr}`).toBe(0);
+    const proposals = (await server.api.request('GET', `/v1/proposals?repoId=${repo.body.id}`)).body
+      .proposals as Json[];
     expect(proposals.length).toBeGreaterThan(0);
+    // One PR per proposal, each named in the CLI's output.
+    expect(fake.pulls).toHaveLength(proposals.length);
+    const output = `${cli.stdout}${cli.stderr}`;
+    for (const pull of fake.pulls)
+      expect(output).toContain(`${fake.url}/octo/lib-math/pull/${pull.number}`);
     const p = proposals[0];
     const path = `/v1/optimizations/${optimizationId}/proposals/${p.id}/pull-request`;
+    // The API answers the PR the CLI had opened (201, the same number), not a second one.
     const res = await server.api.request('POST', path);
     expect(res.status, res.text).toBe(201);
     expect(res.body.branch).toBe(`patchbay/optimize-${String(p.id).toLowerCase()}`);
@@ -95,7 +91,7 @@ describe('optimizer proposals as pull requests', () => {
     expect(parent).toBe(p.evidence.commit);
     const again = await server.api.request('POST', path);
     expect(again.body.number).toBe(res.body.number);
-    expect(fake.pulls).toHaveLength(1);
+    expect(fake.pulls).toHaveLength(proposals.length);
     const wrong = await server.api.request(
       'POST',
       `/v1/optimizations/run_nope/proposals/${p.id}/pull-request`,

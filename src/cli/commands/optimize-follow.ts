@@ -30,7 +30,7 @@ async function nextStageRun(
 export async function followOptimization(
   ctx: CliContext,
   id: string,
-  flags: { json?: boolean },
+  flags: { json?: boolean; pr?: boolean },
 ): Promise<void> {
   const first = await ctx.client.getRun(id);
   if (stageOfKind(first.kind) === null) {
@@ -61,13 +61,32 @@ export async function followOptimization(
     }
     run = next;
   }
-  if (!flags.json) {
-    out.note(`optimization ${optimizationId}: ${describeEnd(run)}`);
-    if (run.status === 'succeeded') {
-      out.note(
-        `proposals: GET /v1/proposals?optimizationId=${optimizationId}; apply one with patchbay optimize --apply <proposal> --repo <checkout>`,
-      );
-    }
+  if (!flags.json) out.note(`optimization ${optimizationId}: ${describeEnd(run)}`);
+  if (flags.pr && run.status === 'succeeded') {
+    await openPullRequests(ctx, optimizationId, flags);
+  } else if (!flags.json && run.status === 'succeeded') {
+    out.note(
+      `proposals: GET /v1/proposals?optimizationId=${optimizationId}; apply one with patchbay optimize --apply <proposal> --repo <checkout>`,
+    );
   }
   process.exitCode = exitCodeOf(run);
+}
+
+/**
+ * `--follow <id> --pr`: the server opens a pull request per proposal of the optimization
+ * (on the repository's GitHub, evidence in the body); each is printed (one JSON line each
+ * with --json).
+ */
+async function openPullRequests(
+  ctx: CliContext,
+  optimizationId: string,
+  flags: { json?: boolean },
+): Promise<void> {
+  const { proposals } = await ctx.client.listProposals({ optimizationId, limit: 100 });
+  if (proposals.length === 0 && !flags.json) out.note('no proposals: no pull request to open');
+  for (const proposal of proposals) {
+    const pr = await ctx.client.openProposalPullRequest(optimizationId, proposal.id);
+    if (flags.json) out.stdout(`${JSON.stringify({ proposalId: proposal.id, ...pr })}\n`);
+    else out.note(`${pr.draft ? 'draft ' : ''}pull request ${pr.url} (${pr.branch})`);
+  }
 }

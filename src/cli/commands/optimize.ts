@@ -79,7 +79,7 @@ export function registerOptimize(program: Command): void {
     .option('--json', 'print the proposals as JSON')
     .option(
       '--pr',
-      "open a pull request per proposal on the repository's GitHub, with its evidence",
+      "open a pull request per proposal on the repository's GitHub, with its evidence (with --follow: the server opens them once the optimization succeeded)",
     )
     .option(
       '--apply <proposal>',
