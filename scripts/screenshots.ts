@@ -15,6 +15,7 @@ import {
   openPage,
   PHONE,
   startDashboard,
+  waitFor,
 } from '../test/dashboard/harness.js';
 import { AGENT_BINS, seedPages } from '../test/dashboard/seed-pages.js';
 
@@ -60,7 +61,11 @@ async function main(): Promise<void> {
         );
         await page.goto(`${dash.url}${shot.path}`);
         await page.locator('main h1').first().waitFor({ timeout: 20_000 });
-        await page.waitForLoadState('networkidle');
+        await waitFor(
+          async () => (await page.getByText('Loading…').count()) === 0,
+          `${shot.path} to finish loading`,
+          20_000,
+        );
         await page.screenshot({ path: join(OUT, `${shot.name}.png`), fullPage: true });
         process.stdout.write(`docs/dashboard/${shot.name}.png\n`);
       } finally {

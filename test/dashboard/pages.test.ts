@@ -57,6 +57,16 @@ async function visit(
   }
 }
 
+/** The page's heading is up and nothing on it still says it is loading. */
+async function settled(page: Page): Promise<void> {
+  await page.locator('main h1').first().waitFor({ timeout: 20_000 });
+  await waitFor(
+    async () => (await page.getByText('Loading…').count()) === 0,
+    'the page to finish loading',
+    20_000,
+  );
+}
+
 const text = (page: Page, id: string) => page.locator(tid(id)).innerText({ timeout: 20_000 });
 
 describe('conversations', () => {
@@ -96,7 +106,10 @@ describe('repositories', () => {
       await row.getByRole('link').click();
       await page.waitForURL(new RegExp(`/repos/${seed.repoId}$`));
       const files = page.locator(tid(testIds.repo.file));
-      await page.locator(`${tid(testIds.repo.file)}[data-type="dir"]`, { hasText: 'src' }).click();
+      await page
+        .locator(`${tid(testIds.repo.file)}[data-type="dir"]`, { hasText: 'src' })
+        .getByRole('link')
+        .click();
       await page.waitForURL(/path=src/);
       await files.filter({ hasText: 'fib.js' }).waitFor({ timeout: 20_000 });
       await page.getByRole('tab', { name: 'Runs' }).click();
@@ -252,8 +265,7 @@ describe('accessibility and small screens', () => {
         await visit(
           path,
           async (page) => {
-            await page.locator('main h1').first().waitFor({ timeout: 20_000 });
-            await page.waitForLoadState('networkidle');
+            await settled(page);
             for (const v of await axeScan(page)) {
               failures.push(`${path}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.join(', ')}`);
             }

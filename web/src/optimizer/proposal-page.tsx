@@ -48,8 +48,13 @@ export default function ProposalPage({ params }: PageProps) {
   const attempt = attempts ? attemptOf(attempts, proposal) : undefined;
   const metrics = proposal.metrics;
   const best = [...metrics].sort((a, b) => b.lowerBoundSpeedup - a.lowerBoundSpeedup)[0];
-  const selected = metrics.find((m) => m.benchmark === benchmark) ?? best;
-  const samples = attempt?.validation?.benchmarks.find((b) => b.name === selected?.benchmark);
+  // Every benchmark that ran has samples; the decision (and so the interval) used the judged ones.
+  const measured = attempt?.validation?.benchmarks ?? [];
+  const names = measured.length > 0 ? measured.map((b) => b.name) : metrics.map((m) => m.benchmark);
+  const shown = names.includes(benchmark) ? benchmark : (best?.benchmark ?? names[0] ?? '');
+  const samples = measured.find((b) => b.name === shown);
+  // The interval of the benchmark shown when it was judged, else of the best one.
+  const judged = metrics.find((m) => m.benchmark === shown) ?? best;
   return (
     <section data-testid={ids.page} className="opt-proposal">
       <p className="muted">
@@ -80,20 +85,21 @@ export default function ProposalPage({ params }: PageProps) {
       <p>{proposal.explanation}</p>
       <PullRequestAction proposal={proposal} />
 
-      {selected ? (
+      {shown ? (
         <>
           <h2>Samples</h2>
-          {metrics.length > 1 ? (
+          {names.length > 1 ? (
             <label className="opt-inline">
               Benchmark{' '}
               <select
                 data-testid={ids.benchmark}
-                value={selected.benchmark}
+                value={shown}
                 onChange={(e) => setBenchmark(e.target.value)}
               >
-                {metrics.map((m) => (
-                  <option key={m.benchmark} value={m.benchmark}>
-                    {m.benchmark}
+                {names.map((name) => (
+                  <option key={name} value={name}>
+                    {name}
+                    {metrics.some((m) => m.benchmark === name) ? '' : ' (not judged)'}
                   </option>
                 ))}
               </select>
@@ -101,7 +107,7 @@ export default function ProposalPage({ params }: PageProps) {
           ) : null}
           {samples ? (
             <SamplePlot
-              name={selected.benchmark}
+              name={shown}
               base={samples.base}
               candidate={samples.candidate}
               testId={ids.plot}
@@ -109,11 +115,25 @@ export default function ProposalPage({ params }: PageProps) {
           ) : (
             <p className="muted">The samples of this benchmark are not in the stored artifacts.</p>
           )}
-          <h2>Speedup against the noise</h2>
+          {samples && !samples.judged ? (
+            <p className="muted">
+              Not judged:{' '}
+              {samples.optimizedOut
+                ? 'it runs as fast as an empty function (optimized out).'
+                : 'coverage shows it does not run the changed code.'}
+            </p>
+          ) : null}
+        </>
+      ) : null}
+      {judged ? (
+        <>
+          <h2>
+            Speedup against the noise <span className="muted">({judged.benchmark})</span>
+          </h2>
           <SpeedupInterval
-            estimate={selected.baseMedianNs / selected.candidateMedianNs}
-            lowerBound={selected.lowerBoundSpeedup}
-            threshold={selected.threshold}
+            estimate={judged.baseMedianNs / judged.candidateMedianNs}
+            lowerBound={judged.lowerBoundSpeedup}
+            threshold={judged.threshold}
             noiseFloor={proposal.evidence.noiseFloor}
             confidence={1 - proposal.evidence.alpha}
             testId={ids.interval}
