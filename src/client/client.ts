@@ -4,7 +4,7 @@ import {
   type ChangedFileList,
   type BudgetLimits,
   type BudgetList,
-  ErrorBody,
+  type ErrorBody,
   isErrorCode,
   PatchbayError,
   type Conversation,
@@ -278,9 +278,9 @@ function causeMessage(err: unknown): string {
 /** Rebuilds the server's PatchbayError from an error body. */
 export function errorFromResponse(status: number, text: string): PatchbayError {
   try {
-    const parsed = ErrorBody.safeParse(JSON.parse(text));
-    if (parsed.success) {
-      const { code, message, details, requestId } = parsed.data.error;
+    const parsed = asErrorBody(JSON.parse(text));
+    if (parsed) {
+      const { code, message, details, requestId } = parsed.error;
       const detailObj = {
         ...(typeof details === 'object' && details ? details : {}),
         requestId,
@@ -296,6 +296,21 @@ export function errorFromResponse(status: number, text: string): PatchbayError {
   return new PatchbayError('INTERNAL_ERROR', `HTTP ${status}: ${text.slice(0, 200)}`, {
     httpStatus: status,
   });
+}
+
+/**
+ * The error body's shape, checked by hand: the dashboard bundles this client, and a zod
+ * schema here would ship zod's runtime to the browser for one check.
+ */
+function asErrorBody(value: unknown): ErrorBody | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const error = (value as { error?: unknown }).error;
+  if (typeof error !== 'object' || error === null) return null;
+  const { code, message, requestId, details } = error as Record<string, unknown>;
+  if (typeof code !== 'string' || typeof message !== 'string' || typeof requestId !== 'string') {
+    return null;
+  }
+  return { error: { code, message, requestId, ...(details === undefined ? {} : { details }) } };
 }
 
 /** Parses a text/event-stream body into run events (ignores comments and retry lines). */

@@ -53,6 +53,7 @@ export {
 export { ErrorBody, HealthBody, RunIdParams } from './http.js';
 export { RunReaction, RunReactionList } from './reactions.js';
 export { assertNever } from './assert-never.js';
+export { testIds, type TestIds } from './test-ids.js';
 export {
   CreateRepoRequest,
   Repo,
