@@ -32,6 +32,8 @@ import { conversationRoutes } from './routes/conversations.js';
 import { optimizerRoutes } from './routes/optimizer.js';
 import { repoRoutes } from './routes/repos.js';
 import { runRoutes } from './routes/runs.js';
+import { runLogRoutes } from './routes/run-log.js';
+import { settingsRoutes } from './routes/settings.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { telegramRoutes, TELEGRAM_WEBHOOK_PATH } from './routes/telegram.js';
 import { TRIGGER_FIRE_PATH, triggerRoutes } from './routes/triggers.js';
@@ -188,6 +190,8 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes(deps));
   await app.register(runRoutes(deps));
+  await app.register(runLogRoutes(deps));
+  await app.register(settingsRoutes(deps));
   await app.register(repoRoutes(deps));
   await app.register(conversationRoutes(deps));
   await app.register(budgetRoutes(deps));
