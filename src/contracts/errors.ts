@@ -28,7 +28,7 @@ export const errorCatalog = {
     status: 403,
     kind: 'user',
     message:
-      'A browser request that changes something with a session cookie must come from this server\'s own page (Origin / Sec-Fetch-Site) and carry the header X-Patchbay-CSRF: 1.',
+      "A browser request that changes something with a session cookie must come from this server's own page (Origin / Sec-Fetch-Site) and carry the header X-Patchbay-CSRF: 1.",
   },
   AUTH_NOT_ENABLED: {
     status: 409,

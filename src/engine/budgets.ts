@@ -312,7 +312,9 @@ export function createBudgets(options: BudgetsOptions) {
           const inDay = rows.filter((r) => r.createdAt >= w.start && r.createdAt < w.resetAt);
           const llmUsd = Math.max(0, llmSince[i]! - (llmSince[i + 1] ?? 0));
           const u = summarizeUsage(0, inDay, t, prices, llmUsd);
-          const local = new Date(Date.parse(w.start) + offsetMs(Date.parse(w.start), config.budgetTimezone));
+          const local = new Date(
+            Date.parse(w.start) + offsetMs(Date.parse(w.start), config.budgetTimezone),
+          );
           return {
             day: local.toISOString().slice(0, 10),
             start: w.start,

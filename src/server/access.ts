@@ -12,12 +12,7 @@ import type { Dashboard } from './dashboard.js';
 import type { ServerDeps } from './deps.js';
 import { requestGuardFor } from './origin.js';
 import { createFailureThrottle } from './rate-limit.js';
-import {
-  assertCsrfSafe,
-  createSessionAuth,
-  sessionCookie,
-  sessionCookieOf,
-} from './sessions.js';
+import { assertCsrfSafe, createSessionAuth, sessionCookie, sessionCookieOf } from './sessions.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -82,11 +82,13 @@ export function runLogRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
             after = page.lastSeq;
           }
         }
-        return reply
-          .type('text/plain; charset=utf-8')
-          .header('content-disposition', `inline; filename="${id}.log"`)
-          // A stream skips the response serializer; the schema documents what it carries.
-          .send(Readable.from(text()) as unknown as string);
+        return (
+          reply
+            .type('text/plain; charset=utf-8')
+            .header('content-disposition', `inline; filename="${id}.log"`)
+            // A stream skips the response serializer; the schema documents what it carries.
+            .send(Readable.from(text()) as unknown as string)
+        );
       },
     );
   };
