@@ -4,7 +4,13 @@ import {
   type ChangedFileList,
   type BudgetLimits,
   type BudgetList,
+  type BudgetUsageHistory,
   type ErrorBody,
+  type LogLines,
+  type LogSearchResult,
+  type SessionState,
+  type SettingList,
+  type AgentName,
   isErrorCode,
   PatchbayError,
   type Conversation,
@@ -38,6 +44,13 @@ import {
   type TriggerWithSecret,
   type UpdateTriggerRequest,
 } from '../contracts/index.js';
+
+/**
+ * The CSRF header (contracts' CSRF_HEADER), spelled here so that the dashboard, which bundles
+ * this client, does not load the contracts' zod schemas for one string; the type keeps the two
+ * the same.
+ */
+const CSRF_HEADER: SessionState['csrfHeader'] = 'x-patchbay-csrf';
 
 export interface ClientOptions {
   /** e.g. http://127.0.0.1:7070 */
@@ -82,6 +95,9 @@ export function createClient(options: ClientOptions) {
         method,
         headers: headers({
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          // In a browser logged in with a session cookie, requests that change something
+          // must carry it (see docs/dashboard.md); bearer clients are unaffected.
+          ...(method === 'GET' || method === 'HEAD' ? {} : { [CSRF_HEADER]: '1' }),
           ...extraHeaders,
         }),
         body: body === undefined ? null : JSON.stringify(body),
@@ -162,13 +178,29 @@ export function createClient(options: ClientOptions) {
         triggerId?: string;
         /** Only the stage runs of this optimization. */
         parentId?: string;
+        repoId?: string;
+        conversationId?: string;
+        agent?: AgentName;
+        /** ISO instants: created at or after, and before. */
+        createdAfter?: string;
+        createdBefore?: string;
       } = {},
     ) => {
       const params = new URLSearchParams();
       if (query.status?.length) params.set('status', query.status.join(','));
-      if (query.scheduleId) params.set('scheduleId', query.scheduleId);
-      if (query.triggerId) params.set('triggerId', query.triggerId);
-      if (query.parentId) params.set('parentId', query.parentId);
+      for (const key of [
+        'scheduleId',
+        'triggerId',
+        'parentId',
+        'repoId',
+        'conversationId',
+        'agent',
+        'createdAfter',
+        'createdBefore',
+      ] as const) {
+        const value = query[key];
+        if (value) params.set(key, value);
+      }
       if (query.limit) params.set('limit', String(query.limit));
       if (query.cursor) params.set('cursor', query.cursor);
       const qs = params.toString();
@@ -179,6 +211,25 @@ export function createClient(options: ClientOptions) {
         'GET',
         `/v1/runs/${encodeURIComponent(id)}/events?after=${after}&limit=${limit}`,
       ),
+    /** Case-insensitive search over a run's whole log: matching line numbers and text. */
+    searchRunLog: (id: string, q: string, limit?: number) =>
+      request<LogSearchResult>(
+        'GET',
+        `/v1/runs/${encodeURIComponent(id)}/log/search?${new URLSearchParams({ q, ...(limit ? { limit: String(limit) } : {}) }).toString()}`,
+      ),
+    /** Lines `start` (1-based) to `start + count - 1` of a run's log, e.g. around a match. */
+    getRunLogLines: (id: string, start: number, count = 200) =>
+      request<LogLines>(
+        'GET',
+        `/v1/runs/${encodeURIComponent(id)}/log/lines?start=${start}&count=${count}`,
+      ),
+    /** A run's whole log as plain text (for copy and download). */
+    async getRunLogText(id: string): Promise<string> {
+      const res = await send('GET', `/v1/runs/${encodeURIComponent(id)}/log`);
+      const text = await res.text();
+      if (!res.ok) throw errorFromResponse(res.status, text);
+      return text;
+    },
     /** A repository run's unified diff against its base commit (RUN_DIFF_NOT_AVAILABLE otherwise). */
     async getRunDiff(id: string): Promise<string> {
       const res = await send('GET', `/v1/runs/${encodeURIComponent(id)}/diff`);
@@ -220,6 +271,21 @@ export function createClient(options: ClientOptions) {
     postMessage: (id: string, body: PostMessageRequest) =>
       request<Run>('POST', `/v1/conversations/${encodeURIComponent(id)}/messages`, body),
     listBudgets: () => request<BudgetList>('GET', '/v1/budgets'),
+    /** Use per budget day over the last `days` (default 30), of all runs or one repository's. */
+    budgetUsage: (query: { days?: number; repo?: string } = {}) => {
+      const params = new URLSearchParams();
+      if (query.days) params.set('days', String(query.days));
+      if (query.repo) params.set('repo', query.repo);
+      const qs = params.toString();
+      return request<BudgetUsageHistory>('GET', `/v1/budgets/usage${qs ? `?${qs}` : ''}`);
+    },
+    /** The server's effective configuration, secrets masked. */
+    getSettings: () => request<SettingList>('GET', '/v1/settings'),
+    /** Whether auth is on and this client is logged in (never 401). */
+    session: () => request<SessionState>('GET', '/v1/auth/session'),
+    /** Browser login: exchanges a token for a session cookie (set by the answer). */
+    login: (token: string) => request<SessionState>('POST', '/v1/auth/login', { token }),
+    logout: () => request<SessionState>('POST', '/v1/auth/logout'),
     /** Sets (replaces) the global budget, or a repository's (id or name) with `repo`. */
     setBudget: (limits: BudgetLimits, repo?: string) =>
       request<Budget>('PUT', budgetPath(repo), limits),

@@ -146,3 +146,18 @@ export {
   LlmProviderName,
   LlmRepoSettings,
 } from './llm.js';
+export {
+  BudgetDay,
+  BudgetUsageHistory,
+  BudgetUsageQuery,
+  CSRF_HEADER,
+  EffectiveSetting,
+  LoginRequest,
+  LogLine,
+  LogLines,
+  LogLinesQuery,
+  LogSearchQuery,
+  LogSearchResult,
+  SessionState,
+  SettingList,
+} from './dashboard.js';
