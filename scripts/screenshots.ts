@@ -56,8 +56,7 @@ async function main(): Promise<void> {
         // The theme is the shell's stored choice: set it before the app reads it.
         await page.goto(`${dash.url}/`);
         await page.evaluate(
-          (theme) => theme && window.localStorage.setItem('patchbay.theme', theme),
-          shot.theme ?? '',
+          shot.theme ? `localStorage.setItem('patchbay.theme', '${shot.theme}')` : 'undefined',
         );
         await page.goto(`${dash.url}${shot.path}`);
         await page.locator('main h1').first().waitFor({ timeout: 20_000 });

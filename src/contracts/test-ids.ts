@@ -3,7 +3,10 @@
  * tests in test/dashboard/, so a renamed id breaks the build, not a test at run time.
  * Plain data: the dashboard imports it at run time (it must never pull in zod).
  */
+import { pageTestIds } from './test-ids-pages.js';
+
 export const testIds = {
+  ...pageTestIds,
   app: {
     nav: 'app-nav',
     navLink: 'app-nav-link',

@@ -269,9 +269,9 @@ describe('accessibility and small screens', () => {
             for (const v of await axeScan(page)) {
               failures.push(`${path}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.join(', ')}`);
             }
-            const overflow = await page.evaluate(
-              () => document.documentElement.scrollWidth - window.innerWidth,
-            );
+            const overflow = (await page.evaluate(
+              'document.documentElement.scrollWidth - window.innerWidth',
+            )) as number;
             if (overflow > 1) failures.push(`${path}: ${overflow}px wider than the window`);
           },
           viewport,

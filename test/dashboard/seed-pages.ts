@@ -132,7 +132,6 @@ export async function seedOptimization(
           createdAt: at(0),
           startedAt: at(1),
           finishedAt: at(40),
-          durationMs: 39_000,
           exitCode: 0,
         },
       );

@@ -4,6 +4,7 @@
  * label. Adding a page is adding a `RouteDef` here (see web/README.md).
  */
 import { lazy, type ComponentType, type LazyExoticComponent } from 'react';
+import { otherPages } from './other-pages.ts';
 
 export interface PageProps {
   /** The `:name` parts of the matched path. */
@@ -25,6 +26,8 @@ export const routes: readonly RouteDef[] = [
     nav: { label: 'Runs', section: '/runs' },
   },
   { path: '/runs/:id', page: lazy(() => import('./runs/run-page.tsx')) },
+  // The other pages (conversations to settings): one chunk each, like the runs pages.
+  ...otherPages,
   { path: '/login', page: lazy(() => import('./pages/login-page.tsx')) },
 ];
 

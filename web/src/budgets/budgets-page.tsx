@@ -3,7 +3,6 @@ import { testIds } from '../../../src/contracts/test-ids.ts';
 import type { Budget, BudgetLimits } from '../../../src/contracts/index.js';
 import { api, errorText } from '../data/api.ts';
 import { useResource } from '../data/use-resource.ts';
-import { pagesApi } from '../pages-lib/api.ts';
 import { LoadState } from '../pages-lib/bits.tsx';
 import { useQueryParam } from '../router.tsx';
 import { formatTime } from '../runs/format.ts';
@@ -31,7 +30,7 @@ export default function BudgetsPage() {
   const list = useResource('budgets', () => api.listBudgets());
   const repos = useResource('repos', () => api.listRepos());
   const usage = useResource(`usage:${days}:${repo}`, () =>
-    pagesApi.budgetUsage({ days, ...(repo ? { repo } : {}) }),
+    api.budgetUsage({ days, ...(repo ? { repo } : {}) }),
   );
   const scope = repo ? list.data?.budgets.find((b) => b.repoId === repo) : undefined;
   const global = list.data?.budgets.find((b) => b.scope === 'global');

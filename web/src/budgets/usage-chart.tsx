@@ -1,4 +1,4 @@
-import type { BudgetDay } from '../pages-lib/api.ts';
+import type { BudgetDay } from '../../../src/contracts/index.js';
 
 export type UsageMetric = 'runs' | 'agentMinutes' | 'usd';
 

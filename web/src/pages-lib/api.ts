@@ -50,31 +50,6 @@ export interface PullRequest {
   draft: boolean;
 }
 
-/** One setting in effect (`GET /v1/settings`); a secret's value arrives masked. */
-export interface EffectiveSetting {
-  key: string;
-  env: string;
-  value: unknown;
-  secret: boolean;
-  defaultText: string;
-  description: string;
-}
-
-/** Use of one budget day (`GET /v1/budgets/usage`), oldest first, the last is today. */
-export interface BudgetDay {
-  day: string;
-  start: string;
-  runs: number;
-  agentMinutes: number;
-  usd: number;
-  estimatedUsd: number;
-}
-export interface BudgetUsageHistory {
-  timezone: string;
-  scope: string;
-  days: BudgetDay[];
-}
-
 export const pagesApi = {
   listRuns: (q: RunsQuery = {}) =>
     call<RunList>(
@@ -101,8 +76,5 @@ export const pagesApi = {
       'POST',
       `/v1/optimizations/${encodeURIComponent(optimizationId)}/proposals/${encodeURIComponent(proposalId)}/pull-request`,
     ),
-  settings: () => call<{ settings: EffectiveSetting[] }>('GET', '/v1/settings'),
-  budgetUsage: (q: { days?: number; repo?: string } = {}) =>
-    call<BudgetUsageHistory>('GET', `/v1/budgets/usage${qs(q)}`),
   get: <T>(path: string) => call<T>('GET', path),
 };

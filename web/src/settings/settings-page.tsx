@@ -1,6 +1,7 @@
 import { testIds } from '../../../src/contracts/test-ids.ts';
 import { useResource } from '../data/use-resource.ts';
-import { pagesApi, type EffectiveSetting } from '../pages-lib/api.ts';
+import type { EffectiveSetting } from '../../../src/contracts/index.js';
+import { api } from '../data/api.ts';
 import { LoadState } from '../pages-lib/bits.tsx';
 import { useQueryParam } from '../router.tsx';
 import '../pages-lib/pages.css';
@@ -15,7 +16,7 @@ const ids = testIds.settings;
 export default function SettingsPage() {
   const [q, setQ] = useQueryParam('q');
   const [changed, setChanged] = useQueryParam('changed');
-  const list = useResource('settings', () => pagesApi.settings());
+  const list = useResource('settings', () => api.getSettings());
   const needle = q.trim().toLowerCase();
   const rows = (list.data?.settings ?? []).filter(
     (s) =>
