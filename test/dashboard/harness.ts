@@ -51,7 +51,8 @@ function assertWebBuilt(): void {
 /** Starts a real server (with `options`) and answers the URL the browser should open. */
 export async function startDashboard(options: ServerOptions = {}): Promise<Dashboard> {
   assertWebBuilt();
-  const server = await startServer(options);
+  // A loaded 2-core box can take longer than startServer's own deadline: one more try.
+  const server = await startServer(options).catch(() => startServer(options));
   if (await servesApp(server.url)) {
     return { url: server.url, server, stop: () => server.stop().then(() => undefined) };
   }
@@ -99,7 +100,13 @@ async function startBridge(target: string): Promise<{ server: Server; url: strin
         port: upstream.port,
         method: req.method,
         path: req.url,
-        headers: { ...req.headers, host: upstream.host },
+        // The bridge stands in for the server's own origin: the page's requests are
+        // same-origin requests to the server.
+        headers: {
+          ...req.headers,
+          host: upstream.host,
+          ...(req.headers.origin ? { origin: upstream.origin } : {}),
+        },
       },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
