@@ -14,7 +14,11 @@ const SECRETS = {
   PATCHBAY_OPENAI_API_KEY: 'sk-test-secret-77e2',
   PATCHBAY_OTLP_HEADERS: 'x-api-key=otlp-secret-0b3d',
   PATCHBAY_TELEGRAM_BOTS: JSON.stringify({
-    ops: { token: '123:tg-secret-9a8b', webhookSecret: 'tg-hook-secret-5c6d7e8f', allowedChatIds: [1] },
+    ops: {
+      token: '123:tg-secret-9a8b',
+      webhookSecret: 'tg-hook-secret-5c6d7e8f',
+      allowedChatIds: [1],
+    },
   }),
 };
 
@@ -113,7 +117,8 @@ describe('dashboard API', () => {
       if (name === 'PATCHBAY_TELEGRAM_BOTS') continue;
       expect(res.text, name).not.toContain(value.split('=').pop()!);
     }
-    for (const s of ['tg-secret-9a8b', 'tg-hook-secret-5c6d7e8f']) expect(res.text).not.toContain(s);
+    for (const s of ['tg-secret-9a8b', 'tg-hook-secret-5c6d7e8f'])
+      expect(res.text).not.toContain(s);
     const byEnv = new Map<string, { value: unknown; secret: boolean }>(
       res.body.settings.map((s: { env: string; value: unknown; secret: boolean }) => [s.env, s]),
     );
@@ -124,7 +129,7 @@ describe('dashboard API', () => {
     expect(byEnv.get('PATCHBAY_ANTHROPIC_API_KEY')!.value).toBeNull();
     // A structured secret keeps its shape; only the secrets in it are masked.
     expect(byEnv.get('PATCHBAY_TELEGRAM_BOTS')!.value).toMatchObject({
-      ops: { token: '********', webhookSecret: '********', allowedChatIds: [1] },
+      ops: { token: '********', webhookSecret: '********', allowedChatIds: ['1'] },
     });
     expect(byEnv.get('PATCHBAY_DATA_DIR')!.value).toBe(server.dataDir);
   });
@@ -144,6 +149,16 @@ describe('dashboard API', () => {
     const unknown = await server.api.request('GET', '/v1/budgets/usage?repo=nope');
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('REPO_NOT_FOUND');
+  });
+
+  it('says how old each worker heartbeat is, by the server clock', async () => {
+    const res = await server.api.request('GET', '/v1/workers');
+    expect(res.status).toBe(200);
+    const self = res.body.workers.find((w: { role: string }) => w.role === 'server');
+    expect(self.heartbeatAgeMs).toBeGreaterThanOrEqual(0);
+    expect(self.heartbeatAgeMs).toBeLessThan(60_000);
+    const queue = await server.api.request('GET', '/health/queue');
+    expect(queue.body.queues).toHaveProperty('default');
   });
 
   it('filters runs by conversation, agent and creation time', async () => {
