@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import {
   CSRF_HEADER,
   ErrorBody,
@@ -45,7 +45,7 @@ export function registerAccess(
   app: FastifyInstance,
   deps: ServerDeps,
   options: AccessOptions,
-): void {
+): FastifyPluginAsyncZod {
   const tokens = createTokenChecker(deps.config.apiTokens);
   const guard = requestGuardFor(deps.config);
   const failedAuth = createFailureThrottle({ max: deps.config.authFailureLimit, windowMs: 60_000 });
@@ -124,85 +124,87 @@ export function registerAccess(
     reply.header('set-cookie', sessionCookie('', 0, secure(request)));
   };
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 409: ErrorBody, 429: ErrorBody };
-  const typed = app.withTypeProvider<ZodTypeProvider>();
 
-  typed.post(
-    '/v1/auth/login',
-    {
-      schema: {
-        tags: ['auth'],
-        summary: 'Exchange an API token for a dashboard session cookie',
-        description: `Checks the token (constant time) and sets an HttpOnly, SameSite=Strict session cookie (Secure over https) that the API, SSE and WebSocket accept instead of the bearer token. Browser requests only: it needs this server's Origin and the header \`${CSRF_HEADER}: 1\`. Wrong tokens count toward PATCHBAY_AUTH_FAILURE_LIMIT.`,
-        body: LoginRequest,
-        response: { 200: SessionState, ...errors },
+  // The session routes, registered by the caller once the OpenAPI plugin listens for routes.
+  return async (typed) => {
+    typed.post(
+      '/v1/auth/login',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Exchange an API token for a dashboard session cookie',
+          description: `Checks the token (constant time) and sets an HttpOnly, SameSite=Strict session cookie (Secure over https) that the API, SSE and WebSocket accept instead of the bearer token. Browser requests only: it needs this server's Origin and the header \`${CSRF_HEADER}: 1\`. Wrong tokens count toward PATCHBAY_AUTH_FAILURE_LIMIT.`,
+          body: LoginRequest,
+          response: { 200: SessionState, ...errors },
+        },
       },
-    },
-    async (request, reply) => {
-      if (!tokens.enabled) throw new PatchbayError('AUTH_NOT_ENABLED');
-      failedAuth.assertAllowed(request.clientKey);
-      assertCsrfSafe(request);
-      let made: Awaited<ReturnType<typeof sessions.login>>;
-      try {
-        made = await sessions.login(request.body.token);
-      } catch (err) {
-        failedAuth.fail(request.clientKey);
-        throw err;
-      }
-      const maxAge = Math.floor(deps.config.sessionTtlMs / 1000);
-      reply.header('set-cookie', sessionCookie(made.id, maxAge, secure(request)));
-      request.log.info({ identity: made.session.identity }, 'dashboard login');
-      return state(true, 'cookie', made.session.expiresAt);
-    },
-  );
-
-  typed.post(
-    '/v1/auth/logout',
-    {
-      schema: {
-        tags: ['auth'],
-        summary: 'End the dashboard session and clear its cookie',
-        response: { 200: SessionState, ...errors },
-      },
-    },
-    async (request, reply) => {
-      const cookie = sessionCookieOf(request.headers);
-      if (cookie !== undefined) {
+      async (request, reply) => {
+        if (!tokens.enabled) throw new PatchbayError('AUTH_NOT_ENABLED');
+        failedAuth.assertAllowed(request.clientKey);
         assertCsrfSafe(request);
-        await sessions.logout(cookie);
-      }
-      clearCookie(request, reply);
-      return state(false, null, null);
-    },
-  );
-
-  typed.get(
-    '/v1/auth/session',
-    {
-      schema: {
-        tags: ['auth'],
-        summary: 'Whether auth is on, and whether this request is logged in',
-        description:
-          'Never 401: the login page asks it first. With a bearer token, a wrong one counts toward PATCHBAY_AUTH_FAILURE_LIMIT.',
-        response: { 200: SessionState, ...errors },
-      },
-    },
-    async (request, reply) => {
-      if (!tokens.enabled) return state(true, null, null);
-      failedAuth.assertAllowed(request.clientKey);
-      const authorization = request.headers.authorization;
-      if (authorization !== undefined) {
+        let made: Awaited<ReturnType<typeof sessions.login>>;
         try {
-          tokens.check(authorization);
-          return state(true, 'bearer', null);
-        } catch {
+          made = await sessions.login(request.body.token);
+        } catch (err) {
           failedAuth.fail(request.clientKey);
-          return state(false, null, null);
+          throw err;
         }
-      }
-      const cookie = sessionCookieOf(request.headers);
-      const session = cookie === undefined ? undefined : await sessions.resolve(cookie);
-      if (cookie !== undefined && !session) clearCookie(request, reply);
-      return session ? state(true, 'cookie', session.expiresAt) : state(false, null, null);
-    },
-  );
+        const maxAge = Math.floor(deps.config.sessionTtlMs / 1000);
+        reply.header('set-cookie', sessionCookie(made.id, maxAge, secure(request)));
+        request.log.info({ identity: made.session.identity }, 'dashboard login');
+        return state(true, 'cookie', made.session.expiresAt);
+      },
+    );
+
+    typed.post(
+      '/v1/auth/logout',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'End the dashboard session and clear its cookie',
+          response: { 200: SessionState, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const cookie = sessionCookieOf(request.headers);
+        if (cookie !== undefined) {
+          assertCsrfSafe(request);
+          await sessions.logout(cookie);
+        }
+        clearCookie(request, reply);
+        return state(false, null, null);
+      },
+    );
+
+    typed.get(
+      '/v1/auth/session',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Whether auth is on, and whether this request is logged in',
+          description:
+            'Never 401: the login page asks it first. With a bearer token, a wrong one counts toward PATCHBAY_AUTH_FAILURE_LIMIT.',
+          response: { 200: SessionState, ...errors },
+        },
+      },
+      async (request, reply) => {
+        if (!tokens.enabled) return state(true, null, null);
+        failedAuth.assertAllowed(request.clientKey);
+        const authorization = request.headers.authorization;
+        if (authorization !== undefined) {
+          try {
+            tokens.check(authorization);
+            return state(true, 'bearer', null);
+          } catch {
+            failedAuth.fail(request.clientKey);
+            return state(false, null, null);
+          }
+        }
+        const cookie = sessionCookieOf(request.headers);
+        const session = cookie === undefined ? undefined : await sessions.resolve(cookie);
+        if (cookie !== undefined && !session) clearCookie(request, reply);
+        return session ? state(true, 'cookie', session.expiresAt) : state(false, null, null);
+      },
+    );
+  };
 }

@@ -107,7 +107,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   // First, so that refused requests (auth, rate limits) are traced too.
   registerRequestTracing(app, deps.tracing);
   const dashboard = createDashboard(deps.config.webDir);
-  registerAccess(app, deps, { selfAuthenticated, dashboard });
+  const authRoutes = registerAccess(app, deps, { selfAuthenticated, dashboard });
 
   app.addHook('onSend', async (request, reply, payload) => {
     for (const [name, value] of Object.entries(securityHeaders)) {
@@ -189,6 +189,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes(deps));
+  await app.register(authRoutes);
   await app.register(runRoutes(deps));
   await app.register(runLogRoutes(deps));
   await app.register(settingsRoutes(deps));

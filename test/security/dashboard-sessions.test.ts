@@ -261,6 +261,25 @@ describe('dashboard sessions: expiry, removed tokens, throttled logins', () => {
   });
 });
 
+describe('dashboard sessions behind https', () => {
+  it('marks the cookie Secure when PATCHBAY_PUBLIC_URL is https (a TLS proxy in front)', async () => {
+    const publicUrl = 'https://patchbay.example.com';
+    const server = await startServer({
+      env: { PATCHBAY_API_TOKENS: TOKEN, PATCHBAY_PUBLIC_URL: publicUrl },
+      token: TOKEN,
+    });
+    const res = await anonymous(server)(
+      'POST',
+      '/v1/auth/login',
+      { token: TOKEN },
+      { origin: publicUrl, 'sec-fetch-site': 'same-origin', 'x-patchbay-csrf': '1' },
+    );
+    expect(res.status, res.text).toBe(200);
+    expect(res.headers.get('set-cookie')).toMatch(/; Secure$/);
+    await server.stop();
+  });
+});
+
 describe('dashboard sessions without tokens', () => {
   it('says auth is off, and login is refused with AUTH_NOT_ENABLED', async () => {
     const server = await startServer();
