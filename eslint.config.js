@@ -187,5 +187,32 @@ export default defineConfig(
     files: ['src/config/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
+  {
+    // The dashboard: only the typed client and the contracts' types (zod must not reach the
+    // browser), and the test ids, which are plain data.
+    name: 'patchbay/web',
+    files: ['web/src/**/*.ts', 'web/src/**/*.tsx'],
+    rules: {
+      'no-console': 'error',
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'zod', message: 'The dashboard never ships zod: import types only.' }],
+          patterns: [
+            {
+              regex: '^(?:\\.\\./)+src/(?!client/index\\.js$|contracts/)',
+              message:
+                'web/ imports only src/client/index.js and src/contracts/ (ARCHITECTURE.md).',
+            },
+            {
+              regex: '^(?:\\.\\./)+src/contracts/(?!test-ids\\.ts$)',
+              allowTypeImports: true,
+              message: 'web/ takes only types from src/contracts/ (test-ids.ts excepted).',
+            },
+          ],
+        },
+      ],
+    },
+  },
   ...boundaryConfigs,
 );

@@ -4,7 +4,13 @@ import {
   type ChangedFileList,
   type BudgetLimits,
   type BudgetList,
-  ErrorBody,
+  type BudgetUsageHistory,
+  type ErrorBody,
+  type LogLines,
+  type LogSearchResult,
+  type SessionState,
+  type SettingList,
+  type AgentName,
   isErrorCode,
   PatchbayError,
   type Conversation,
@@ -38,6 +44,13 @@ import {
   type TriggerWithSecret,
   type UpdateTriggerRequest,
 } from '../contracts/index.js';
+
+/**
+ * The CSRF header (contracts' CSRF_HEADER), spelled here so that the dashboard, which bundles
+ * this client, does not load the contracts' zod schemas for one string; the type keeps the two
+ * the same.
+ */
+const CSRF_HEADER: SessionState['csrfHeader'] = 'x-patchbay-csrf';
 
 export interface ClientOptions {
   /** e.g. http://127.0.0.1:7070 */
@@ -82,6 +95,9 @@ export function createClient(options: ClientOptions) {
         method,
         headers: headers({
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          // In a browser logged in with a session cookie, requests that change something
+          // must carry it (see docs/dashboard.md); bearer clients are unaffected.
+          ...(method === 'GET' || method === 'HEAD' ? {} : { [CSRF_HEADER]: '1' }),
           ...extraHeaders,
         }),
         body: body === undefined ? null : JSON.stringify(body),
@@ -162,13 +178,29 @@ export function createClient(options: ClientOptions) {
         triggerId?: string;
         /** Only the stage runs of this optimization. */
         parentId?: string;
+        repoId?: string;
+        conversationId?: string;
+        agent?: AgentName;
+        /** ISO instants: created at or after, and before. */
+        createdAfter?: string;
+        createdBefore?: string;
       } = {},
     ) => {
       const params = new URLSearchParams();
       if (query.status?.length) params.set('status', query.status.join(','));
-      if (query.scheduleId) params.set('scheduleId', query.scheduleId);
-      if (query.triggerId) params.set('triggerId', query.triggerId);
-      if (query.parentId) params.set('parentId', query.parentId);
+      for (const key of [
+        'scheduleId',
+        'triggerId',
+        'parentId',
+        'repoId',
+        'conversationId',
+        'agent',
+        'createdAfter',
+        'createdBefore',
+      ] as const) {
+        const value = query[key];
+        if (value) params.set(key, value);
+      }
       if (query.limit) params.set('limit', String(query.limit));
       if (query.cursor) params.set('cursor', query.cursor);
       const qs = params.toString();
@@ -179,6 +211,25 @@ export function createClient(options: ClientOptions) {
         'GET',
         `/v1/runs/${encodeURIComponent(id)}/events?after=${after}&limit=${limit}`,
       ),
+    /** Case-insensitive search over a run's whole log: matching line numbers and text. */
+    searchRunLog: (id: string, q: string, limit?: number) =>
+      request<LogSearchResult>(
+        'GET',
+        `/v1/runs/${encodeURIComponent(id)}/log/search?${new URLSearchParams({ q, ...(limit ? { limit: String(limit) } : {}) }).toString()}`,
+      ),
+    /** Lines `start` (1-based) to `start + count - 1` of a run's log, e.g. around a match. */
+    getRunLogLines: (id: string, start: number, count = 200) =>
+      request<LogLines>(
+        'GET',
+        `/v1/runs/${encodeURIComponent(id)}/log/lines?start=${start}&count=${count}`,
+      ),
+    /** A run's whole log as plain text (for copy and download). */
+    async getRunLogText(id: string): Promise<string> {
+      const res = await send('GET', `/v1/runs/${encodeURIComponent(id)}/log`);
+      const text = await res.text();
+      if (!res.ok) throw errorFromResponse(res.status, text);
+      return text;
+    },
     /** A repository run's unified diff against its base commit (RUN_DIFF_NOT_AVAILABLE otherwise). */
     async getRunDiff(id: string): Promise<string> {
       const res = await send('GET', `/v1/runs/${encodeURIComponent(id)}/diff`);
@@ -229,6 +280,21 @@ export function createClient(options: ClientOptions) {
     postMessage: (id: string, body: PostMessageRequest) =>
       request<Run>('POST', `/v1/conversations/${encodeURIComponent(id)}/messages`, body),
     listBudgets: () => request<BudgetList>('GET', '/v1/budgets'),
+    /** Use per budget day over the last `days` (default 30), of all runs or one repository's. */
+    budgetUsage: (query: { days?: number; repo?: string } = {}) => {
+      const params = new URLSearchParams();
+      if (query.days) params.set('days', String(query.days));
+      if (query.repo) params.set('repo', query.repo);
+      const qs = params.toString();
+      return request<BudgetUsageHistory>('GET', `/v1/budgets/usage${qs ? `?${qs}` : ''}`);
+    },
+    /** The server's effective configuration, secrets masked. */
+    getSettings: () => request<SettingList>('GET', '/v1/settings'),
+    /** Whether auth is on and this client is logged in (never 401). */
+    session: () => request<SessionState>('GET', '/v1/auth/session'),
+    /** Browser login: exchanges a token for a session cookie (set by the answer). */
+    login: (token: string) => request<SessionState>('POST', '/v1/auth/login', { token }),
+    logout: () => request<SessionState>('POST', '/v1/auth/logout'),
     /** Sets (replaces) the global budget, or a repository's (id or name) with `repo`. */
     setBudget: (limits: BudgetLimits, repo?: string) =>
       request<Budget>('PUT', budgetPath(repo), limits),
@@ -287,9 +353,9 @@ function causeMessage(err: unknown): string {
 /** Rebuilds the server's PatchbayError from an error body. */
 export function errorFromResponse(status: number, text: string): PatchbayError {
   try {
-    const parsed = ErrorBody.safeParse(JSON.parse(text));
-    if (parsed.success) {
-      const { code, message, details, requestId } = parsed.data.error;
+    const parsed = asErrorBody(JSON.parse(text));
+    if (parsed) {
+      const { code, message, details, requestId } = parsed.error;
       const detailObj = {
         ...(typeof details === 'object' && details ? details : {}),
         requestId,
@@ -305,6 +371,21 @@ export function errorFromResponse(status: number, text: string): PatchbayError {
   return new PatchbayError('INTERNAL_ERROR', `HTTP ${status}: ${text.slice(0, 200)}`, {
     httpStatus: status,
   });
+}
+
+/**
+ * The error body's shape, checked by hand: the dashboard bundles this client, and a zod
+ * schema here would ship zod's runtime to the browser for one check.
+ */
+function asErrorBody(value: unknown): ErrorBody | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const error = (value as { error?: unknown }).error;
+  if (typeof error !== 'object' || error === null) return null;
+  const { code, message, requestId, details } = error as Record<string, unknown>;
+  if (typeof code !== 'string' || typeof message !== 'string' || typeof requestId !== 'string') {
+    return null;
+  }
+  return { error: { code, message, requestId, ...(details === undefined ? {} : { details }) } };
 }
 
 /** Parses a text/event-stream body into run events (ignores comments and retry lines). */

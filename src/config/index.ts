@@ -9,6 +9,7 @@ export {
   type LoadConfigOptions,
 } from './load.js';
 export { settings, type ResolvedConfig, type SettingKey } from './schema.js';
+export { effectiveSettings, MASK } from './effective.js';
 export { agentCredentialEnv, type CredentialAgent } from './settings/execution.js';
 export { CompatLayer } from './settings/compat.js';
 export type { SettingSpec } from './settings/spec.js';

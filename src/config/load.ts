@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { PatchbayError } from '../contracts/index.js';
 import { settings, type ResolvedConfig, type SettingKey } from './schema.js';
 import { agentCredentialEnv } from './settings/execution.js';
+import { packageRoot } from './version.js';
 
 export const CONFIG_FILE_NAME = 'patchbay.config.json';
 export const CONFIG_PATH_ENV = 'PATCHBAY_CONFIG';
@@ -120,6 +121,10 @@ export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
 
   const dataDir = resolve(cwd, expandHome(values.dataDir as string));
   const databaseUrl = (values.databaseUrl as string | undefined) ?? join(dataDir, 'patchbay.db');
+  const webDir = resolve(
+    cwd,
+    expandHome((values.webDir as string | undefined) ?? join(packageRoot(), 'dist', 'web')),
+  );
   const roots = (values.workspaceRoots as string[] | undefined) ?? [join(dataDir, 'workspaces')];
   const allowlist = values.childEnvAllowlist as string[];
   const childEnvBase: Record<string, string> = {};
@@ -143,8 +148,14 @@ export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
   return {
     ...(values as Omit<
       ResolvedConfig,
-      'dataDir' | 'databaseUrl' | 'workspaceRoots' | 'childEnvBase' | 'agentCredentialValues'
+      | 'dataDir'
+      | 'databaseUrl'
+      | 'workspaceRoots'
+      | 'childEnvBase'
+      | 'agentCredentialValues'
+      | 'webDir'
     >),
+    webDir,
     agentCredentialValues,
     dataDir,
     databaseUrl,

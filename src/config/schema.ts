@@ -56,6 +56,9 @@ export interface ResolvedConfig {
   workerGraceMs: number;
   workerHealthPort: number | undefined;
   apiTokens: string[];
+  sessionTtlMs: number;
+  /** Always set: defaults to the package's dist/web. */
+  webDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   logFormat: 'auto' | 'json' | 'pretty';
   otlpEndpoint: string | undefined;

@@ -21,7 +21,19 @@ export const errorCatalog = {
   UNAUTHORIZED: {
     status: 401,
     kind: 'user',
-    message: 'A valid bearer token is required (Authorization: Bearer <token>).',
+    message:
+      'A valid bearer token (Authorization: Bearer <token>) or dashboard session cookie is required.',
+  },
+  CSRF_CHECK_FAILED: {
+    status: 403,
+    kind: 'user',
+    message:
+      "A browser request that changes something with a session cookie must come from this server's own page (Origin / Sec-Fetch-Site) and carry the header X-Patchbay-CSRF: 1.",
+  },
+  AUTH_NOT_ENABLED: {
+    status: 409,
+    kind: 'user',
+    message: 'This server has no PATCHBAY_API_TOKENS: there is nothing to log in to.',
   },
   ROUTE_NOT_FOUND: { status: 404, kind: 'user', message: 'No such route.' },
   PAYLOAD_TOO_LARGE: {

@@ -54,6 +54,7 @@ export { ErrorBody, HealthBody, RunIdParams } from './http.js';
 export { RunReaction, RunReactionList } from './reactions.js';
 export { ActionsOutcome, ActionsReportAck, RunDelivery } from './delivery.js';
 export { assertNever } from './assert-never.js';
+export { testIds, type TestIds } from './test-ids.js';
 export {
   CreateRepoRequest,
   Repo,
@@ -146,3 +147,18 @@ export {
   LlmProviderName,
   LlmRepoSettings,
 } from './llm.js';
+export {
+  BudgetDay,
+  BudgetUsageHistory,
+  BudgetUsageQuery,
+  CSRF_HEADER,
+  EffectiveSetting,
+  LoginRequest,
+  LogLine,
+  LogLines,
+  LogLinesQuery,
+  LogSearchQuery,
+  LogSearchResult,
+  SessionState,
+  SettingList,
+} from './dashboard.js';

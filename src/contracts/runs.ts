@@ -413,6 +413,21 @@ export const ListRunsQuery = z
     triggerId: z.string().min(1).max(100).optional().describe('Only runs this trigger started.'),
     kind: RunKind.optional().describe('Only runs of this kind.'),
     repoId: z.string().min(1).max(100).optional().describe('Only runs of this repository.'),
+    conversationId: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('Only the runs of this conversation.'),
+    agent: AgentName.optional().describe('Only runs of this agent.'),
+    createdAfter: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe('Only runs created at or after this instant (ISO 8601).'),
+    createdBefore: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe('Only runs created before this instant (ISO 8601).'),
     parentId: z
       .string()
       .min(1)

@@ -17,6 +17,11 @@ export const Worker = z.object({
   running: z.array(z.string()),
   startedAt: z.string(),
   heartbeatAt: z.string(),
+  /**
+   * Milliseconds since `heartbeatAt` by the answering server's clock (`GET /v1/workers`), so a
+   * browser with a skewed clock still shows the right age.
+   */
+  heartbeatAgeMs: z.number().int().optional(),
   stoppedAt: z.string().nullable(),
 });
 export type Worker = z.infer<typeof Worker>;

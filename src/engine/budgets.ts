@@ -8,6 +8,7 @@ import {
   type BudgetLimits,
   type BudgetList,
   type BudgetUsage,
+  type BudgetUsageHistory,
   type Repo,
 } from '../contracts/index.js';
 import type { Metrics } from '../observability/index.js';
@@ -286,6 +287,46 @@ export function createBudgets(options: BudgetsOptions) {
   }
 
   return {
+    /**
+     * Use per budget day over the last `days` days (today included, so far), of every run or
+     * one repository's: what a chart of use over time needs. Figures count as the budget
+     * checks count them (runs by the day they were created).
+     */
+    async usageHistory(days: number, repo?: string): Promise<BudgetUsageHistory> {
+      const scope = repo === undefined ? 'global' : (await resolveRepo(repo)).id;
+      const repoId = repoOf(scope);
+      const t = now();
+      const windows: DayWindow[] = [dayWindow(t, config.budgetTimezone)];
+      while (windows.length < days) {
+        windows.unshift(dayWindow(Date.parse(windows[0]!.start) - 1, config.budgetTimezone));
+      }
+      const rows = await store.runs.listUsageSince(windows[0]!.start, repoId);
+      // The ledger's model calls no run's cost covers, per day: differences of "since".
+      const llmSince = await Promise.all(
+        windows.map((w) => store.runs.llmUsdSince(w.start, repoId)),
+      );
+      return {
+        timezone: config.budgetTimezone,
+        scope,
+        days: windows.map((w, i) => {
+          const inDay = rows.filter((r) => r.createdAt >= w.start && r.createdAt < w.resetAt);
+          const llmUsd = Math.max(0, llmSince[i]! - (llmSince[i + 1] ?? 0));
+          const u = summarizeUsage(0, inDay, t, prices, llmUsd);
+          const local = new Date(
+            Date.parse(w.start) + offsetMs(Date.parse(w.start), config.budgetTimezone),
+          );
+          return {
+            day: local.toISOString().slice(0, 10),
+            start: w.start,
+            runs: u.runsToday,
+            agentMinutes: u.agentMinutesToday,
+            usd: u.usdToday,
+            estimatedUsd: u.estimatedUsdToday,
+          };
+        }),
+      };
+    },
+
     async list(): Promise<BudgetList> {
       const budgets = await store.budgets.list();
       return {

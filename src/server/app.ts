@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -11,12 +16,11 @@ import {
 import { PatchbayError } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
 import { SIGNED_ARTIFACT_PREFIX } from './artifact-urls.js';
-import { createTokenChecker } from './auth.js';
+import { registerAccess } from './access.js';
 import { hasCompatCredential, registerCompat } from './compat/index.js';
-import { requestGuardFor } from './origin.js';
+import { createDashboard } from './dashboard.js';
 import { registerMcpRoute } from './mcp.js';
 import { landingPage, unauthorizedPage, wantsHtml } from './pages.js';
-import { createFailureThrottle } from './rate-limit.js';
 import type { ServerDeps } from './deps.js';
 import { registerDocs } from './docs.js';
 import { errorBody, sendError, toPatchbayError } from './errors.js';
@@ -28,6 +32,8 @@ import { conversationRoutes } from './routes/conversations.js';
 import { optimizerRoutes } from './routes/optimizer.js';
 import { repoRoutes } from './routes/repos.js';
 import { runRoutes } from './routes/runs.js';
+import { runLogRoutes } from './routes/run-log.js';
+import { settingsRoutes } from './routes/settings.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { telegramRoutes, TELEGRAM_WEBHOOK_PATH } from './routes/telegram.js';
 import { TRIGGER_FIRE_PATH, triggerRoutes } from './routes/triggers.js';
@@ -85,50 +91,24 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   // The API speaks JSON only: a text body is refused with 415 rather than half-parsed.
   app.removeContentTypeParser('text/plain');
 
-  const tokens = createTokenChecker(deps.config.apiTokens);
   /**
    * Requests that carry their own credential instead of a bearer token: a signed artifact URL
-   * (checked by its route), a trigger delivery and a GitHub Action's report (their Standard
-   * Webhooks signatures), a GitHub delivery (its HMAC) and a Telegram update (the bot's secret
-   * token). Their routes refuse anything not so authenticated.
+   * (checked by its route), a trigger delivery (its Standard Webhooks signature), a Telegram
+   * update (the bot's secret token), a GitHub webhook (its signature), and a compatibility
+   * layer's secret on its own paths. Their routes refuse anything not so authenticated.
    */
-  const selfAuthenticated = (method: string, url: string): boolean =>
-    url.startsWith(SIGNED_ARTIFACT_PREFIX) ||
-    (method === 'POST' &&
-      (TRIGGER_FIRE_PATH.test(url) ||
-        TELEGRAM_WEBHOOK_PATH.test(url) ||
-        ACTIONS_REPORT_PATH.test(url) ||
-        url === GITHUB_WEBHOOK_PATH));
+  const selfAuthenticated = (request: FastifyRequest): boolean =>
+    request.url.startsWith(SIGNED_ARTIFACT_PREFIX) ||
+    (request.method === 'POST' &&
+      (TRIGGER_FIRE_PATH.test(request.url) ||
+        TELEGRAM_WEBHOOK_PATH.test(request.url) ||
+        ACTIONS_REPORT_PATH.test(request.url) ||
+        request.url === GITHUB_WEBHOOK_PATH)) ||
+    hasCompatCredential(request, deps);
   // First, so that refused requests (auth, rate limits) are traced too.
   registerRequestTracing(app, deps.tracing);
-  const guard = requestGuardFor(deps.config);
-  const failedAuth = createFailureThrottle({
-    max: deps.config.authFailureLimit,
-    windowMs: 60_000,
-  });
-
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-    request.clientKey = `ip:${request.ip}`;
-    // Before auth: a rebinding or cross-site page is refused whatever it sends.
-    guard.check(request);
-    // Routes that are their own credential (a signed artifact URL, a signed trigger delivery, a
-    // webhook with its secret header) and a compatibility layer's secret on its own paths.
-    if (
-      tokens.enabled &&
-      !selfAuthenticated(request.method, request.url) &&
-      !hasCompatCredential(request, deps)
-    ) {
-      failedAuth.assertAllowed(request.clientKey);
-      try {
-        request.clientKey = tokens.check(request.headers.authorization);
-      } catch (err) {
-        // A wrong token is a guess; no token at all is not (a browser, a probe, a typo).
-        if (request.headers.authorization) failedAuth.fail(request.clientKey);
-        throw err;
-      }
-    }
-  });
+  const dashboard = createDashboard(deps.config.webDir);
+  const authRoutes = registerAccess(app, deps, { selfAuthenticated, dashboard });
 
   app.addHook('onSend', async (request, reply, payload) => {
     for (const [name, value] of Object.entries(securityHeaders)) {
@@ -171,12 +151,14 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   const home = landingPage(deps.version);
-  app.get('/', { schema: { hide: true } }, (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(home),
-  );
+  app.get('/', { schema: { hide: true } }, async (request, reply) => {
+    if (dashboard.available()) return dashboard.serveIndex(request, reply);
+    return reply.type('text/html; charset=utf-8').send(home);
+  });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply
+  app.setNotFoundHandler(async (request, reply) => {
+    if (await dashboard.serve(request, reply)) return reply;
+    return reply
       .code(404)
       .send(
         errorBody(
@@ -186,8 +168,8 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
           ),
           request.id,
         ),
-      ),
-  );
+      );
+  });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -208,7 +190,10 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes(deps));
+  await app.register(authRoutes);
   await app.register(runRoutes(deps));
+  await app.register(runLogRoutes(deps));
+  await app.register(settingsRoutes(deps));
   await app.register(repoRoutes(deps));
   await app.register(conversationRoutes(deps));
   await app.register(budgetRoutes(deps));

@@ -1,5 +1,6 @@
 /**
- * The two small HTML pages a person may meet in a browser: what this server is (at `/`), and
+ * The two small HTML pages a person may meet in a browser: what this server is (at `/`, while
+ * the dashboard is not built), and
  * why the API asks for a token. Plain HTML, no script, style or external resource, so the
  * server's strict Content-Security-Policy (`default-src 'none'`) serves them unchanged.
  */
@@ -25,14 +26,18 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** `GET /`: what this is and where to go next. */
+/** `GET /` when the dashboard is not built: what this is, how to get the dashboard. */
 export function landingPage(version: string): string {
   return page(
     'Patchbay',
     `<h1>Patchbay ${escapeHtml(version)}</h1>
 <p>A self-hosted control plane for AI coding agents: this server runs agents and commands on
-repositories, streams what they do, and delivers the result. It has no web pages yet; it is
-driven through its API and the <code>patchbay</code> command.</p>
+repositories, streams what they do, and delivers the result.</p>
+<p>The web dashboard is not built, so this page is all <code>/</code> shows. Build it with
+<code>npm install &amp;&amp; npm run build</code> in a checkout of Patchbay (it is written to
+<code>dist/web/</code>), or point <code>PATCHBAY_WEB_DIR</code> at a built copy, then restart
+<code>patchbay serve</code>. Until then the server is driven through its API and the
+<code>patchbay</code> command.</p>
 <ul>
 <li><a href="/docs">API documentation</a> (OpenAPI: <a href="/docs/json">/docs/json</a>)</li>
 <li><a href="/health">/health</a>: liveness; <a href="/ready">/ready</a>: store and queue answer;
@@ -56,6 +61,8 @@ that header when you open a page, so this page is all it can show.</p>
 (the OpenAPI document; any tool that reads it can browse the API).</li>
 <li>With the CLI: set <code>PATCHBAY_TOKEN</code> (or pass <code>--token</code>) and
 <code>PATCHBAY_URL</code> (or <code>--url http://&lt;server&gt;</code>).</li>
+<li>In a browser: log in to the dashboard at <a href="/">/</a> with a token; the session cookie
+then opens these pages too.</li>
 <li>Without tokens, the server listens on loopback only and answers every page without one.</li>
 </ul>`,
   );

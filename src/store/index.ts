@@ -54,6 +54,7 @@ export type {
   RunUsageRow,
 } from './runs-repository.js';
 export type { BudgetRecord, BudgetRepository } from './budgets-repository.js';
+export type { SessionRecord, SessionRepository } from './sessions-repository.js';
 export { openStore, type OpenStoreOptions, type Store } from './store.js';
 export {
   createSecretBox,

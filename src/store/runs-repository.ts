@@ -39,6 +39,11 @@ export interface ListRunsOptions {
   repoId?: string;
   kind?: RunKind;
   parentId?: string;
+  conversationId?: string;
+  agent?: AgentName;
+  /** ISO instants (UTC, as stored): created at or after, and before. */
+  createdAfter?: string;
+  createdBefore?: string;
 }
 
 export type RunPatch = Partial<
@@ -457,8 +462,13 @@ export function createRunRepository(
         .executeTakeFirst();
       return row ? toRecord(row) : undefined;
     },
-    async list({ statuses, limit, before, scheduleId, triggerId, repoId, kind, parentId }) {
+    async list(options) {
+      const { statuses, limit, before, scheduleId, triggerId, repoId, kind, parentId } = options;
       let q = db.selectFrom('runs').selectAll().orderBy('id', 'desc').limit(limit);
+      if (options.conversationId) q = q.where('conversation_id', '=', options.conversationId);
+      if (options.agent) q = q.where('agent', '=', options.agent);
+      if (options.createdAfter) q = q.where('created_at', '>=', options.createdAfter);
+      if (options.createdBefore) q = q.where('created_at', '<', options.createdBefore);
       if (statuses && statuses.length > 0) q = q.where('status', 'in', statuses);
       if (before) q = q.where('id', '<', before);
       if (scheduleId) q = q.where('schedule_id', '=', scheduleId);

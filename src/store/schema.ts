@@ -416,6 +416,18 @@ export interface Database {
   telegram_sent: TelegramSentTable;
   run_deliveries: RunDeliveriesTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  dashboard_sessions: DashboardSessionsTable;
+}
+
+/** A dashboard login (migration 0021): the hash of the cookie's session id, never the id. */
+export interface DashboardSessionsTable {
+  id_hash: string;
+  /** Fingerprint of the API token the session was made with. */
+  identity: string;
+  /** JSON array of scopes. */
+  scopes: string;
+  created_at: string;
+  expires_at: string;
 }
 
 /** A generic trigger: a run template started by a signed POST. */

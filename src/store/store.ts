@@ -38,6 +38,7 @@ import { createRepoRepository, type RepoRepository } from './repos-repository.js
 import { createRunRepository, type RunRepository } from './runs-repository.js';
 import { createWorkerRepository, type WorkerRepository } from './workers-repository.js';
 import { createScheduleRepository, type ScheduleRepository } from './schedules-repository.js';
+import { createSessionRepository, type SessionRepository } from './sessions-repository.js';
 import type { SecretBox } from './secret-box.js';
 import { createTelegramRepository, type TelegramRepository } from './telegram-repository.js';
 import { createTriggerRepository, type TriggerRepository } from './triggers-repository.js';
@@ -70,6 +71,8 @@ export interface Store {
   readonly deliveries: DeliveryRepository;
   /** Inbound webhook delivery ids seen (dedupe). */
   readonly webhookDeliveries: WebhookDeliveryRepository;
+  /** Dashboard login sessions (hashed ids, expiry). */
+  readonly sessions: SessionRepository;
   /** Resolves when the database answers a trivial query; throws STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -164,6 +167,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     telegram: createTelegramRepository(handle.db),
     deliveries: createDeliveryRepository(handle.db, options.secrets),
     webhookDeliveries: createWebhookDeliveryRepository(handle.db),
+    sessions: createSessionRepository(handle.db),
     async ping() {
       try {
         await sql`select 1`.execute(handle.db);

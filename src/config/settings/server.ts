@@ -66,6 +66,14 @@ export const serverSettings = {
     description:
       'Further host names the server answers to without PATCHBAY_API_TOKENS (comma-separated). Any other `Host` is refused with HOST_NOT_ALLOWED, so a DNS-rebinding web page cannot reach the API.',
   }),
+  webDir: setting({
+    key: 'webDir',
+    env: 'PATCHBAY_WEB_DIR',
+    schema: z.string().min(1).optional(),
+    defaultText: "(the package's dist/web, written by `npm run build`)",
+    description:
+      'Directory of the built dashboard that `patchbay serve` serves at `/`. When it has no index.html, `/` says how to build it.',
+  }),
   allowedOrigins: setting({
     key: 'allowedOrigins',
     env: 'PATCHBAY_ALLOWED_ORIGINS',
@@ -84,8 +92,16 @@ export const authSettings = {
     schema: list.default([]),
     defaultText: '(none)',
     description:
-      'Comma-separated bearer tokens. When set, every route (SSE and WebSocket included) needs `Authorization: Bearer <token>`; the CLI sends the first one.',
+      'Comma-separated bearer tokens. When set, every route (SSE and WebSocket included) needs `Authorization: Bearer <token>` or a dashboard session cookie (see docs/dashboard.md); the CLI sends the first one.',
     secret: true,
+  }),
+  sessionTtlMs: setting({
+    key: 'sessionTtlMs',
+    env: 'PATCHBAY_SESSION_TTL_MS',
+    schema: durationMs.default(12 * 3_600_000),
+    defaultText: '43200000 (12 h)',
+    description:
+      'How long a dashboard login lasts: the session cookie made by `POST /v1/auth/login` stops working this long after the login (log in again). Expired sessions are pruned from the store.',
   }),
 };
 

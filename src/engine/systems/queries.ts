@@ -38,6 +38,11 @@ export function createQueries(
       kind: query.kind,
       parentId: query.parentId,
       repoId: query.repoId,
+      conversationId: query.conversationId,
+      agent: query.agent,
+      // Stored as toISOString() text: compare in the same form, whatever offset was given.
+      createdAfter: query.createdAfter && new Date(query.createdAfter).toISOString(),
+      createdBefore: query.createdBefore && new Date(query.createdBefore).toISOString(),
     });
     const page = records.slice(0, query.limit);
     return {

@@ -4,6 +4,8 @@ import {
   BudgetLimits,
   BudgetList,
   BudgetRepoParams,
+  BudgetUsageHistory,
+  BudgetUsageQuery,
   ErrorBody,
 } from '../../contracts/index.js';
 import type { ServerDeps } from '../deps.js';
@@ -23,6 +25,20 @@ export function budgetRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
         },
       },
       async () => budgets.list(),
+    );
+    app.get(
+      '/v1/budgets/usage',
+      {
+        schema: {
+          tags: ['budgets'],
+          summary: 'Use per day (runs, agent minutes, USD) over the last days',
+          description:
+            'One entry per budget day (midnight to midnight in PATCHBAY_BUDGET_TIMEZONE), oldest first, today last; counted as budgets count (runs by the day they were created). With `repo`, only that repository’s runs.',
+          querystring: BudgetUsageQuery,
+          response: { 200: BudgetUsageHistory, ...errors },
+        },
+      },
+      async (request) => budgets.usageHistory(request.query.days, request.query.repo),
     );
     app.put(
       '/v1/budgets/global',

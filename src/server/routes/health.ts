@@ -129,7 +129,16 @@ export function healthRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
           response: { 200: WorkerList },
         },
       },
-      async () => ({ workers: await deps.engine.listWorkers() }),
+      async () => {
+        const now = Date.now();
+        const workers = await deps.engine.listWorkers();
+        return {
+          workers: workers.map((w) => ({
+            ...w,
+            heartbeatAgeMs: Math.max(0, now - Date.parse(w.heartbeatAt)),
+          })),
+        };
+      },
     );
 
     app.get(
