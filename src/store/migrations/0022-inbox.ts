@@ -48,7 +48,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('waiting_on_user', 'integer', (c) => c.notNull())
     .addColumn('source_created_at', 'text', (c) => c.notNull())
     .addColumn('source_updated_at', 'text', (c) => c.notNull())
-    .addColumn('score', 'real', (c) => c.notNull())
+    .addColumn('score', 'double precision', (c) => c.notNull())
     // JSON ScoreInputs: what the score was made of.
     .addColumn('score_inputs', 'text', (c) => c.notNull())
     .addColumn('horizon_proposed', 'text', (c) => c.notNull())
@@ -60,7 +60,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     // JSON of the triage fields before the last change (undo restores them exactly).
     .addColumn('previous', 'text')
     .addColumn('suggested_duplicate_of', 'text')
-    .addColumn('suggested_similarity', 'real')
+    .addColumn('suggested_similarity', 'double precision')
     .addColumn('archived', 'integer', (c) => c.notNull())
     .addColumn('run_id', 'text')
     .addColumn('pr_url', 'text')
@@ -107,7 +107,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('from_task_id', 'text', (c) => c.notNull())
     // identifier | similarity | manual
     .addColumn('method', 'text', (c) => c.notNull())
-    .addColumn('similarity', 'real')
+    .addColumn('similarity', 'double precision')
     // JSON: the merged task's row and the source refs it had, to restore on undo.
     .addColumn('snapshot', 'text', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
@@ -138,15 +138,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     // sender | source
     .addColumn('scope', 'text', (c) => c.notNull())
     .addColumn('key', 'text', (c) => c.notNull())
-    .addColumn('weight', 'real', (c) => c.notNull())
+    .addColumn('weight', 'double precision', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('inbox_affinity_pk', ['scope', 'key'])
     .execute();
   await db.schema
     .createTable('inbox_thresholds')
     .addColumn('embedder', 'text', (c) => c.primaryKey())
-    .addColumn('merge_threshold', 'real', (c) => c.notNull())
-    .addColumn('suggest_threshold', 'real', (c) => c.notNull())
+    .addColumn('merge_threshold', 'double precision', (c) => c.notNull())
+    .addColumn('suggest_threshold', 'double precision', (c) => c.notNull())
     .addColumn('pairs', 'integer', (c) => c.notNull())
     .addColumn('calibrated_at', 'text', (c) => c.notNull())
     .execute();
