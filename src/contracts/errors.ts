@@ -7,6 +7,7 @@
  * `docs/errors.md` is generated from this table and a test keeps it in sync.
  */
 import type { ErrorDefinition, ErrorKind } from './error-definition.js';
+import { inboxErrors } from './errors-inbox.js';
 import { integrationErrors } from './errors-integrations.js';
 
 export type { ErrorDefinition, ErrorKind } from './error-definition.js';
@@ -377,6 +378,7 @@ export const errorCatalog = {
     message: "A conversation's runs all use the agent it was created with.",
   },
   ...integrationErrors,
+  ...inboxErrors,
   // --- schedules ----------------------------------------------------------------------
   SCHEDULE_NOT_FOUND: { status: 404, kind: 'user', message: 'No schedule with this id.' },
   SCHEDULE_INVALID: {

@@ -39,6 +39,17 @@ export const redactPaths = [
   'req.headers.cookie',
   'req.headers["x-api-key"]',
   'headers.authorization',
+  // Inbox connector credentials (OAuth tokens) and the PKCE verifier, wherever they are logged.
+  'accessToken',
+  'refreshToken',
+  'credentials',
+  'codeVerifier',
+  'inboxKeys',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.credentials',
+  '*.codeVerifier',
+  '*.inboxKeys',
 ];
 
 export const REDACTED = '[redacted]';

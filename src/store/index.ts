@@ -105,3 +105,19 @@ export type {
   DeliveryState,
   WebhookDeliveryRepository,
 } from './github-repository.js';
+export type {
+  EdgeKind,
+  MergeRecord,
+  TaskIdentifiers,
+  TaskRecord,
+  TaskRepository,
+  TaskSourceRecord,
+  TriageFields,
+} from './inbox-repository.js';
+export type {
+  ConnectorPatch,
+  ConnectorRecord,
+  ConnectorRepository,
+  ConnectorStatus,
+} from './connectors-repository.js';
+export { createKeyring, DEFAULT_KEY_ID, keyringFor, type Keyring } from './keyring.js';

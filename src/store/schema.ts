@@ -1,4 +1,16 @@
 import type { ColumnType } from 'kysely';
+import type {
+  InboxAffinityTable,
+  InboxAuditTable,
+  InboxConnectorsTable,
+  InboxEdgesTable,
+  InboxIdentifiersTable,
+  InboxMergesTable,
+  InboxOauthStatesTable,
+  InboxTaskSourcesTable,
+  InboxTasksTable,
+  InboxThresholdsTable,
+} from './schema-inbox.js';
 
 /**
  * Database tables as Kysely sees them. Everything is dialect-neutral: JSON lives in text
@@ -388,6 +400,16 @@ export interface CursorRunnerRequestsTable {
 }
 
 export interface Database {
+  inbox_connectors: InboxConnectorsTable;
+  inbox_oauth_states: InboxOauthStatesTable;
+  inbox_tasks: InboxTasksTable;
+  inbox_task_sources: InboxTaskSourcesTable;
+  inbox_identifiers: InboxIdentifiersTable;
+  inbox_merges: InboxMergesTable;
+  inbox_audit: InboxAuditTable;
+  inbox_edges: InboxEdgesTable;
+  inbox_affinity: InboxAffinityTable;
+  inbox_thresholds: InboxThresholdsTable;
   cursor_runner_requests: CursorRunnerRequestsTable;
   cursor_runner_conversations: CursorRunnerConversationsTable;
   cursor_runner_links: CursorRunnerLinksTable;
@@ -507,3 +529,4 @@ export interface ReactionAttemptsTable {
   started_at: string;
   finished_at: string;
 }
+

@@ -32,25 +32,39 @@ export const plainSecretBox: SecretBox = {
   open: (stored) => (stored.startsWith(PREFIX) ? UNREADABLE_SECRET : stored),
 };
 
+/**
+ * AES-256-GCM of `value` under `key` (32 bytes), a fresh 12-byte IV each time, `aad` (when
+ * given) bound into the tag: base64url of IV ‖ tag ‖ ciphertext.
+ */
+export function gcmSeal(key: Buffer, value: string, aad?: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  if (aad !== undefined) cipher.setAAD(Buffer.from(aad, 'utf8'));
+  const sealed = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
+}
+
+/** What gcmSeal made, opened. Throws when the key, the AAD or a single byte differs. */
+export function gcmOpen(key: Buffer, sealed: string, aad?: string): string {
+  const raw = Buffer.from(sealed, 'base64url');
+  if (raw.length < 28) throw new Error('sealed value too short');
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+  if (aad !== undefined) decipher.setAAD(Buffer.from(aad, 'utf8'));
+  decipher.setAuthTag(raw.subarray(12, 28));
+  return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+}
+
 export function createSecretBox(key: Buffer): SecretBox {
   if (key.length !== 32) throw new Error('a secrets key is 32 bytes');
   return {
     sealing: true,
     seal(value) {
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
-      const sealed = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
-      return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
+      return PREFIX + gcmSeal(key, value);
     },
     open(stored) {
       if (!stored.startsWith(PREFIX)) return stored;
       try {
-        const raw = Buffer.from(stored.slice(PREFIX.length), 'base64url');
-        const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
-        decipher.setAuthTag(raw.subarray(12, 28));
-        return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString(
-          'utf8',
-        );
+        return gcmOpen(key, stored.slice(PREFIX.length));
       } catch {
         return UNREADABLE_SECRET;
       }

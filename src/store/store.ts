@@ -24,6 +24,9 @@ import {
   type DatabaseHandle,
   type Dialect,
 } from './db.js';
+import { createConnectorRepository, type ConnectorRepository } from './connectors-repository.js';
+import { createTaskRepository, type TaskRepository } from './inbox-repository.js';
+import type { Keyring } from './keyring.js';
 import { createEventRepository, type EventRepository } from './events-repository.js';
 import {
   createDeliveryRepository,
@@ -73,6 +76,10 @@ export interface Store {
   readonly webhookDeliveries: WebhookDeliveryRepository;
   /** Dashboard login sessions (hashed ids, expiry). */
   readonly sessions: SessionRepository;
+  /** Inbox tasks, their sources, merges, audit, edges and learned weights. */
+  readonly tasks: TaskRepository;
+  /** Inbox connectors with their sealed credentials and cursors. */
+  readonly connectors: ConnectorRepository;
   /** Resolves when the database answers a trivial query; throws STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -84,6 +91,8 @@ export interface OpenStoreOptions {
   migrate?: boolean;
   /** Seals secrets at rest (runs' env values); default: stored as given. */
   secrets?: SecretBox;
+  /** Seals inbox connector credentials (null or unset: credentials are refused). */
+  keyring?: Keyring | null;
   /**
    * PostgreSQL: how long to keep trying to reach the server before giving up with
    * STORE_UNAVAILABLE (default: one try). SQLite opens a file and needs no wait.
@@ -168,6 +177,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     deliveries: createDeliveryRepository(handle.db, options.secrets),
     webhookDeliveries: createWebhookDeliveryRepository(handle.db),
     sessions: createSessionRepository(handle.db),
+    tasks: createTaskRepository(handle.db),
+    connectors: createConnectorRepository(handle.db, options.keyring ?? null),
     async ping() {
       try {
         await sql`select 1`.execute(handle.db);

@@ -1,0 +1,71 @@
+/**
+ * The error catalog's entries for the task inbox (src/intake): tasks, triage, connectors and
+ * the keys that seal their credentials. Part of `errorCatalog` (errors.ts).
+ */
+import type { ErrorDefinition } from './error-definition.js';
+
+export const inboxErrors = {
+  INBOX_TASK_NOT_FOUND: { status: 404, kind: 'user', message: 'No inbox task with this id.' },
+  INBOX_MERGE_NOT_FOUND: {
+    status: 404,
+    kind: 'user',
+    message: 'No merge with this id, or it was already undone.',
+  },
+  INBOX_TRIAGE_INVALID: {
+    status: 409,
+    kind: 'user',
+    message:
+      'The task cannot take this action in its current state (nothing to undo, a task marked a duplicate of itself, …); see details.',
+  },
+  INBOX_CONNECTOR_UNKNOWN: {
+    status: 404,
+    kind: 'user',
+    message: 'No such connector kind: gmail, jira, github or drive.',
+  },
+  INBOX_CONNECTOR_NOT_CONFIGURED: {
+    status: 409,
+    kind: 'user',
+    message:
+      'This connector has no OAuth app configured: set its client id (and secret) in PATCHBAY_INBOX_APPS; see docs/inbox.md.',
+  },
+  INBOX_CONNECTOR_NOT_CONNECTED: {
+    status: 409,
+    kind: 'user',
+    message:
+      'This connector is not connected: connect it first (POST /v1/connectors/:kind/connect).',
+  },
+  INBOX_OAUTH_STATE_INVALID: {
+    status: 400,
+    kind: 'user',
+    message:
+      'The OAuth callback carries no state this server issued, or it expired: start the connect again.',
+  },
+  INBOX_OAUTH_FAILED: {
+    status: 502,
+    kind: 'operational',
+    message: 'The provider refused the authorization code; start the connect again.',
+  },
+  INBOX_KEYRING_MISSING: {
+    status: 409,
+    kind: 'user',
+    message:
+      'No key to seal connector credentials with: set PATCHBAY_INBOX_KEYS (or PATCHBAY_SECRETS_KEY) on every process sharing this PostgreSQL store.',
+  },
+  INBOX_KEY_MISSING: {
+    status: 500,
+    kind: 'operational',
+    message:
+      'Credentials were sealed with a key no longer in PATCHBAY_INBOX_KEYS: add it back after the active key and run `patchbay keys rotate`.',
+  },
+  INBOX_CREDENTIALS_UNREADABLE: {
+    status: 500,
+    kind: 'operational',
+    message:
+      "A connector's stored credentials fail authentication (altered, or sealed for another row): reconnect it.",
+  },
+  INBOX_DEV_SEED_DISABLED: {
+    status: 404,
+    kind: 'user',
+    message: 'Demo data is off: set PATCHBAY_INBOX_DEV_SEED=1 to enable POST /v1/dev/seed.',
+  },
+} as const satisfies Record<string, ErrorDefinition>;
