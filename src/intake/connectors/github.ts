@@ -10,6 +10,7 @@
  * Sign-in: an OAuth app with PKCE (S256, supported by GitHub since July 2025), or a token
  * (`githubTokenCredentials`, e.g. a fine-grained token with read-only Issues and Pull requests).
  */
+import { createHash } from 'node:crypto';
 import {
   buildUrl,
   createProviderClient,
@@ -56,7 +57,7 @@ const FEEDS: readonly Feed[] = ['assigned', 'created', 'mentioned', 'review'];
 interface GithubCursor {
   v: 1;
   login: string;
-  /** Node id → `updated_at` last emitted (plus whether review was requested then). */
+  /** Node id → a digest of the item last emitted (what changed is emitted again). */
   known: Record<string, string>;
   /** The ETag of each feed's first page, and the URL it was for. */
   etags: Partial<Record<Feed, { url: string; etag: string; refs: string[] }>>;
@@ -294,10 +295,15 @@ export function createGithubConnector(
       const items: SourceItem[] = [];
       for (const [ref, { issue }] of fresh) {
         const review = reviewRefs.has(ref);
-        const version = `${issue.updated_at}${review ? '+review' : ''}`;
+        // `updated_at` has second precision: the item's own content tells two edits in one second apart.
+        const item = normaliseGithubIssue(issue, state.login, review);
+        const version = createHash('sha1')
+          .update(JSON.stringify(item))
+          .digest('base64url')
+          .slice(0, 16);
         if (known[ref] === version) continue;
         known[ref] = version;
-        items.push(normaliseGithubIssue(issue, state.login, review));
+        items.push(item);
       }
       const removedRefs = Object.keys(known).filter((ref) => !present.has(ref));
       for (const ref of removedRefs) delete known[ref];
