@@ -1,0 +1,56 @@
+/**
+ * What Gmail and Drive share: Google's OAuth endpoints and authorize parameters, and Google's
+ * error body `{error: {code, message, status, errors: [{reason}]}}` read into ConnectorErrors.
+ */
+import { missingScope, rateLimited, retryAtFrom, type ErrorClassifier } from './http.js';
+import type { ConnectorEndpoints, ConnectorKind } from './types.js';
+
+export const GOOGLE_AUTHORIZE_URL = 'https://accounts.google.com/o/oauth2/v2/auth';
+export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
+
+export const GMAIL_ENDPOINTS: ConnectorEndpoints = {
+  apiBaseUrl: 'https://gmail.googleapis.com',
+  authorizeUrl: GOOGLE_AUTHORIZE_URL,
+  tokenUrl: GOOGLE_TOKEN_URL,
+};
+
+export const DRIVE_ENDPOINTS: ConnectorEndpoints = {
+  apiBaseUrl: 'https://www.googleapis.com',
+  authorizeUrl: GOOGLE_AUTHORIZE_URL,
+  tokenUrl: GOOGLE_TOKEN_URL,
+};
+
+/** A refresh token, and the consent screen every time so one is issued again on reconnect. */
+export const GOOGLE_AUTHORIZE_PARAMS = {
+  access_type: 'offline',
+  prompt: 'consent',
+  include_granted_scopes: 'true',
+} as const;
+
+interface GoogleErrorBody {
+  error?: { code?: number; message?: string; status?: string; errors?: { reason?: string }[] };
+}
+
+export function googleReasons(body: unknown): string[] {
+  const errors = (body as GoogleErrorBody | null)?.error?.errors ?? [];
+  return errors.map((e) => e.reason ?? '').filter(Boolean);
+}
+
+const RATE_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded']);
+
+/** Google's rate-limit and scope answers; the rest falls to the generic mapping. */
+export function googleClassifier(kind: ConnectorKind, scope: string): ErrorClassifier {
+  return (status, body, headers) => {
+    const reasons = googleReasons(body);
+    const info = (body as GoogleErrorBody | null)?.error;
+    if (status === 429 || (status === 403 && reasons.some((r) => RATE_REASONS.has(r)))) {
+      return rateLimited(kind, retryAtFrom(headers));
+    }
+    const insufficient =
+      reasons.includes('insufficientPermissions') ||
+      /insufficient[_ ]scope/i.test(headers.get('www-authenticate') ?? '') ||
+      /insufficient authentication scopes/i.test(info?.message ?? '');
+    if (status === 403 && insufficient) return missingScope(kind, scope);
+    return null;
+  };
+}
