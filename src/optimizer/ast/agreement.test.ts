@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Opportunity, RuleId } from '../../contracts/index.js';
-import { applyTemplate, TEMPLATES } from '../patch/index.js';
+import { applyTemplate, fileLevel, MODERN, TEMPLATES } from '../patch/index.js';
 import { scanSource } from '../scan/index.js';
 import { loadTypeScript } from '../typescript.js';
 import { parseSource } from './index.js';
@@ -397,7 +397,8 @@ describe('scanner and templates agree (one shared analysis)', () => {
       const sf = parseSource(ts, file, c.source);
       const template = TEMPLATES[c.rule]!;
       const end = start + c.snippet.length;
-      expect(template({ ts, sf, text: c.source, start, end })).toMatch(c.outcome.refused);
+      const level = fileLevel(MODERN, file);
+      expect(template({ ts, sf, text: c.source, start, end, level })).toMatch(c.outcome.refused);
     });
   }
 });
