@@ -23,6 +23,7 @@ import {
   type LlmCallScope,
 } from './llm/index.js';
 import { applyTemplate } from './patch/apply.js';
+import { detectLanguageLevel } from './patch/level-detect.js';
 import { scanRepo } from './scan/index.js';
 import { judgeFamily } from './family.js';
 import { calibrate, calibrationFloor, aaSplits, type Calibration } from './calibrate.js';
@@ -261,6 +262,8 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
     const framework = io.state.settings.llm
       ? (await readJson<DetectResult>(io.artifactsDir, 'detect.json')).framework.name
       : 'unknown';
+    // Templates write what the repository's lint and runtime accept (`var` in ES5 code).
+    const level = await detectLanguageLevel(repoRoot(io));
     for (const opportunity of opportunities) {
       if (candidates.length >= maxCandidates) break;
       const byModel = opportunity.source === 'llm' && io.state.settings.llm;
@@ -274,7 +277,7 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
             trace: io.trace,
           })
         : await io.trace.span('patch', opportunity.rule, () =>
-            applyTemplate(repoRoot(io), opportunity),
+            applyTemplate(repoRoot(io), opportunity, { level }),
           );
       if ('rejected' in outcome) {
         refused.push({

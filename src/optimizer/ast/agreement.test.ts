@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Opportunity, RuleId } from '../../contracts/index.js';
-import { applyTemplate, TEMPLATES } from '../patch/index.js';
+import { applyTemplate, fileLevel, MODERN, TEMPLATES } from '../patch/index.js';
 import { scanSource } from '../scan/index.js';
 import { loadTypeScript } from '../typescript.js';
 import { parseSource } from './index.js';
@@ -92,12 +92,75 @@ const CASES: Agreement[] = [
   },
   // --- Purity: the stricter of the two old checks --------------------------------------
   {
-    name: 'a callback calling RegExp#test is impure (lastIndex; the scanner used to report)',
+    name: 'a callback calling RegExp#test on an inline literal is pure (a fresh regex each time)',
     rule: 'prefer-array-some',
     source: `export const anyHex = (xs: string[]) => xs.filter((x) => /^[0-9a-f]+$/.test(x)).length > 0;\n`,
     snippet: 'xs.filter((x) => /^[0-9a-f]+$/.test(x)).length > 0',
+    reported: true,
+    outcome: {
+      after: `export const anyHex = (xs: string[]) => xs.some((x) => /^[0-9a-f]+$/.test(x));\n`,
+    },
+  },
+  {
+    name: 'a callback calling RegExp#test on a shared g regex is impure (lastIndex moves)',
+    rule: 'prefer-array-some',
+    source: `const HEX = /[0-9a-f]+/g;\nexport const anyHex = (xs: string[]) => xs.filter((x) => HEX.test(x)).length > 0;\n`,
+    snippet: 'xs.filter((x) => HEX.test(x)).length > 0',
     reported: false,
-    outcome: { refused: /the callback is impure: it calls \/\^\[0-9a-f\]\+\$\/\.test/ },
+    outcome: { refused: /the callback is impure: it calls HEX\.test/ },
+  },
+  {
+    name: 'a callback calling a pure module helper is pure; an impure helper is not',
+    rule: 'prefer-array-some',
+    source: [
+      `function isBig(n: number): boolean {`,
+      `  return Math.abs(n) > 100;`,
+      `}`,
+      `export const anyBig = (xs: number[]) => xs.filter((x) => isBig(x)).length > 0;`,
+      ``,
+    ].join('\n'),
+    snippet: 'xs.filter((x) => isBig(x)).length > 0',
+    reported: true,
+    outcome: {
+      after: [
+        `function isBig(n: number): boolean {`,
+        `  return Math.abs(n) > 100;`,
+        `}`,
+        `export const anyBig = (xs: number[]) => xs.some((x) => isBig(x));`,
+        ``,
+      ].join('\n'),
+    },
+  },
+  {
+    name: 'a helper that writes module state makes the callback impure',
+    rule: 'prefer-array-some',
+    source: [
+      `let calls = 0;`,
+      `function isBig(n: number): boolean {`,
+      `  calls++;`,
+      `  return n > 100;`,
+      `}`,
+      `export const anyBig = (xs: number[]) => xs.filter((x) => isBig(x)).length > 0;`,
+      ``,
+    ].join('\n'),
+    snippet: 'xs.filter((x) => isBig(x)).length > 0',
+    reported: false,
+    outcome: { refused: /the callback is impure: it calls isBig/ },
+  },
+  {
+    name: 'a helper that is reassigned is not trusted',
+    rule: 'prefer-array-some',
+    source: [
+      `let isBig = (n: number): boolean => n > 100;`,
+      `export function setRule(f: (n: number) => boolean) {`,
+      `  isBig = f;`,
+      `}`,
+      `export const anyBig = (xs: number[]) => xs.filter((x) => isBig(x)).length > 0;`,
+      ``,
+    ].join('\n'),
+    snippet: 'xs.filter((x) => isBig(x)).length > 0',
+    reported: false,
+    outcome: { refused: /the callback is impure: it calls isBig/ },
   },
   {
     name: 'a callback constructing anything is impure (the template used to allow new Set)',
@@ -397,7 +460,8 @@ describe('scanner and templates agree (one shared analysis)', () => {
       const sf = parseSource(ts, file, c.source);
       const template = TEMPLATES[c.rule]!;
       const end = start + c.snippet.length;
-      expect(template({ ts, sf, text: c.source, start, end })).toMatch(c.outcome.refused);
+      const level = fileLevel(MODERN, file);
+      expect(template({ ts, sf, text: c.source, start, end, level })).toMatch(c.outcome.refused);
     });
   }
 });

@@ -9,6 +9,7 @@ import {
   findDeclaration,
   impurityOf,
   isBooleanContext,
+  memoizeBlocker,
   isReference,
   isWriteTarget,
   literalRegex,
@@ -157,8 +158,121 @@ describe('impurityOf', () => {
       'it calls toString.call',
     ],
     ['async', 'xs.filter(/*@*/async (x) => x);', 'it is async'],
+    // Precise rather than blanket: what real libraries' callbacks do, accepted and refused.
+    ['test on an inline regex literal', 'xs.filter(/*@*/(x) => /^a/g.test(x));', undefined],
+    [
+      'test on a const non-g regex',
+      'const RE = /^a/i; xs.filter(/*@*/(x) => RE.test(x));',
+      undefined,
+    ],
+    [
+      'test on a const g regex',
+      'const RE = /^a/g; xs.filter(/*@*/(x) => RE.test(x));',
+      'it calls RE.test',
+    ],
+    [
+      'replace with a g literal and a string',
+      "xs.map(/*@*/(x) => x.replace(/-/g, '_'));",
+      undefined,
+    ],
+    [
+      'replace with a function reference',
+      'xs.map(/*@*/(x) => x.replace(/-/g, fix));',
+      'it calls x.replace',
+    ],
+    [
+      'replace with a shared g regex',
+      "const RE = /-/g; xs.map(/*@*/(x) => x.replace(RE, ''));",
+      'it calls x.replace',
+    ],
+    [
+      'an inner map with an inline pure callback',
+      'xs.filter(/*@*/(x) => x.parts.map((p) => p * 2).length > 1);',
+      undefined,
+    ],
+    [
+      'an inner map with a callback reference',
+      'xs.filter(/*@*/(x) => x.parts.map(f).length > 1);',
+      'it calls x.parts.map',
+    ],
+    [
+      'an inner map whose callback writes',
+      'let n = 0; xs.filter(/*@*/(x) => x.parts.map((p) => n++).length);',
+      'it updates n',
+    ],
+    ['reading `this` in an arrow', 'xs.filter(/*@*/(x) => x > this.min);', undefined],
+    [
+      '`this` in a nested function',
+      'xs.filter(/*@*/(x) => [x].some(function (y) { return this.y; }));',
+      'it uses `this`',
+    ],
+    [
+      '`arguments` of a nested function',
+      'xs.filter(/*@*/(x) => [x].some(function () { return arguments.length; }));',
+      'it reads its `arguments`',
+    ],
+    [
+      'new Set() and new RegExp',
+      "xs.filter(/*@*/(x) => new Set().size + new RegExp('a').source.length > x);",
+      undefined,
+    ],
+    [
+      'new Set of a value (a user iterator may run)',
+      'xs.filter(/*@*/(x) => new Set(x).size > 1);',
+      'it constructs Set',
+    ],
+    ['new Date() reads the clock', 'xs.filter(/*@*/(x) => new Date() > x);', 'it constructs Date'],
+    [
+      'a pure module function',
+      'function big(n) { return Math.abs(n) > 9; }\nxs.filter(/*@*/(x) => big(x));',
+      undefined,
+    ],
+    [
+      'pure helpers calling each other recursively',
+      'function even(n) { return n === 0 || odd(n - 1); }\nfunction odd(n) { return n !== 0 && even(n - 1); }\nxs.filter(/*@*/(x) => even(x));',
+      undefined,
+    ],
+    [
+      'an impure module function',
+      'let c = 0;\nfunction big(n) { c++; return n > 9; }\nxs.filter(/*@*/(x) => big(x));',
+      'it calls big',
+    ],
+    [
+      'a function declared in a block (not module level)',
+      '{ function big(n) { return n > 9; } xs.filter(/*@*/(x) => big(x)); }',
+      'it calls big',
+    ],
   ])('%s', (_, code, expected) => {
     expect(impurityOf(ts, fn(code))).toBe(expected);
+  });
+});
+
+describe('memoizeBlocker with module helpers', () => {
+  const fnDecl = (code: string) =>
+    marked(code, (n): n is TS.FunctionDeclaration => ts.isFunctionDeclaration(n));
+  it.each([
+    [
+      'a helper of constants and arguments only',
+      'const K = 3;\nfunction sq(n) { return n * n * K; }\n/*@*/function cost(n) { return sq(n) + 1; }',
+      undefined,
+    ],
+    [
+      'a helper that reads mutable module state',
+      'let k = 3;\nfunction sq(n) { return n * k; }\n/*@*/function cost(n) { return sq(n) + 1; }',
+      'cost is not provably pure: it calls sq',
+    ],
+    [
+      'a helper that builds an object (it could reach the cached result)',
+      'function pair(n) { return [n, n]; }\n/*@*/function cost(n) { return pair(n)[0]; }',
+      'cost is not provably pure: it calls pair',
+    ],
+    [
+      'a built-in conversion stays refused for a cache',
+      '/*@*/function cost(n) { return String(n).length; }',
+      'cost is not provably pure: it calls String',
+    ],
+  ])('%s', (_, code, expected) => {
+    expect(memoizeBlocker(ts, fnDecl(code), 'cost')).toBe(expected);
   });
 });
 

@@ -12,6 +12,8 @@ import { parseSource } from '../ast/index.js';
 import { loadTypeScript } from '../typescript.js';
 import type { Edit } from './ast.js';
 import { checkConstraints } from './constraints.js';
+import { featuresOf, detectLanguageLevel } from './level-detect.js';
+import { fileLevel, type LanguageLevel } from './level.js';
 import { countChangedLines, unifiedDiff } from './diff.js';
 import { structuralCheck, syntaxError } from './structural.js';
 import { TEMPLATES } from './templates/index.js';
@@ -43,7 +45,16 @@ const guardFailed = (message: string): PatchOutcome => ({
  * if ('candidate' in outcome) console.log(outcome.candidate.diff);
  * else console.log(outcome.rejected.code, outcome.rejected.message);
  */
-export async function applyTemplate(root: string, opportunity: Opportunity): Promise<PatchOutcome> {
+export interface ApplyTemplateOptions {
+  /** The repository's language level, detected once per optimization; detected here if absent. */
+  level?: LanguageLevel;
+}
+
+export async function applyTemplate(
+  root: string,
+  opportunity: Opportunity,
+  options: ApplyTemplateOptions = {},
+): Promise<PatchOutcome> {
   const template = TEMPLATES[opportunity.rule];
   if (!template) return guardFailed(`rule ${opportunity.rule} has no rewrite template`);
   const absolute = resolve(root, opportunity.file);
@@ -74,10 +85,11 @@ export async function applyTemplate(root: string, opportunity: Opportunity): Pro
   const end = sf.getPositionOfLineAndCharacter(opportunity.endLine - 1, opportunity.endColumn - 1);
 
   const where = `${opportunity.rule} at ${opportunity.file}:${opportunity.line}`;
+  const level = fileLevel(options.level ?? (await detectLanguageLevel(root)), opportunity.file);
   let after: string;
   let explanation: string;
   try {
-    const outcome = template({ ts, sf, text, start, end });
+    const outcome = template({ ts, sf, text, start, end, level });
     if (typeof outcome === 'string') return guardFailed(`${where}: ${outcome}`);
     after = applyEdits(text, outcome.edits);
     explanation = outcome.explanation;
@@ -89,6 +101,15 @@ export async function applyTemplate(root: string, opportunity: Opportunity): Pro
   const broken = await syntaxError(opportunity.file, after);
   if (broken && !(await syntaxError(opportunity.file, text)))
     return guardFailed(`${where}: the rewritten file does not parse (${broken})`);
+  // Safety net: a template never adds syntax the repository's lint or runtime would refuse.
+  const had = featuresOf(ts, sf);
+  const added = [...featuresOf(ts, parseSource(ts, opportunity.file, after))].filter(
+    (f) => !had.has(f) && !level.allows(f),
+  );
+  if (added.length > 0)
+    return guardFailed(
+      `${where}: the rewrite would add ${added.join(', ')}, above the repository's level ${level.describe()}`,
+    );
   const structural = await structuralCheck(opportunity.file, text, after);
   if (structural) return { rejected: structural };
   const diff = unifiedDiff(opportunity.file, text, after);

@@ -5,6 +5,7 @@
 import type * as TS from 'typescript';
 import { hasExportModifier, references, walk } from '../ast/index.js';
 import type { TypeScript } from '../typescript.js';
+import type { FileLevel } from './level.js';
 
 /** One text replacement in the original file: [start, end) becomes `text`. */
 export interface Edit {
@@ -20,6 +21,13 @@ export interface TemplateContext {
   /** Offsets of the opportunity's span. */
   start: number;
   end: number;
+  /** What the file's repository accepts: `var` or `const`, which built-ins exist. */
+  level: FileLevel;
+}
+
+/** `const` where the repository writes it, `var` in ES5 code. */
+export function constKeyword(ctx: Pick<TemplateContext, 'level'>): 'const' | 'var' {
+  return ctx.level.allows('blockBindings') ? 'const' : 'var';
 }
 
 /** An edit replacing a node's text (its leading trivia stays). */

@@ -5,6 +5,8 @@
 import type * as TS from 'typescript';
 import {
   declarations,
+  enclosingFunction,
+  identifiersNamed,
   isBooleanContext,
   isGlobal,
   isKnownSet,
@@ -19,9 +21,11 @@ import {
   pureCallbackOf,
   references,
   unwrap,
+  walk,
   type MethodCall,
 } from '../../ast/index.js';
-import { type Edit, locate, replace, uniqueName } from '../ast.js';
+import { constKeyword, type Edit, locate, replace, uniqueName } from '../ast.js';
+import { builtinProblem } from '../level.js';
 import { type Rewrite, type Template, type Ts, asReceiver, parenthesizeFor } from './template.js';
 
 export const preferFlatMap: Template = (ctx) => {
@@ -37,6 +41,8 @@ export const preferFlatMap: Template = (ctx) => {
   if (flat.arguments.length > 1 || (depth && !isNumberLiteral(ts, depth, '1'))) {
     return 'flat() is called with a depth other than 1';
   }
+  const missing = builtinProblem(ctx.level, 'Array#flatMap');
+  if (missing) return missing;
   const receiver = flat.expression.expression;
   const map = unwrap(ts, receiver) as MethodCall;
   return {
@@ -100,6 +106,8 @@ export const preferArrayFind: Template = (ctx) => {
   const filter = filterCall(ts, access.expression)!;
   const cb = pureCallbackOf(ts, filter);
   if (typeof cb === 'string') return cb;
+  const missing = builtinProblem(ctx.level, 'Array#find');
+  if (missing) return missing;
   return {
     edits: [
       replace(access, sf, `${filter.expression.expression.getText(sf)}.find(${cb.getText(sf)})`),
@@ -255,24 +263,40 @@ export const reduceIntermediateArrays: Template = (ctx) => {
       return 'the declaration is not in a block';
     target = statement;
     result = p.name.text;
-    const keyword = p.parent.flags & ts.NodeFlags.Const ? 'const' : 'let';
+    const flags = p.parent.flags;
+    const keyword = flags & ts.NodeFlags.Const ? 'const' : flags & ts.NodeFlags.Let ? 'let' : 'var';
     head = `${keyword} ${result}${p.type ? `: ${p.type.getText(sf)}` : ''} = [];`;
   } else if (ts.isReturnStatement(p) && ts.isBlock(p.parent)) {
     target = p;
     result = uniqueName(ts, sf, 'result');
-    head = `const ${result} = [];`;
+    head = `${constKeyword(ctx)} ${result} = [];`;
     tail = `return ${result};`;
   } else if (ts.isArrowFunction(p) && p.body === outer) {
     target = outer;
     result = uniqueName(ts, sf, 'result');
-    head = `{\n__INDENT__  const ${result} = [];`;
+    head = `{\n__INDENT__  ${constKeyword(ctx)} ${result} = [];`;
     tail = `return ${result};\n__INDENT__}`;
   } else {
     return 'the chain is not a declaration, a return or an arrow body, so there is no statement to turn into a loop';
   }
 
+  // ES5 code gets `var`, scoped to the whole function: every name it declares must be unused
+  // there outside the chain, and no callback may capture a per-iteration binding.
+  const blockScoped = ctx.level.allows('blockBindings');
+  const scope = enclosingFunction(ts, outer) ?? sf;
+  const freeHere = (name: string): boolean =>
+    blockScoped ||
+    identifiersNamed(ts, scope, name).every(
+      (id) => id.getStart(sf) >= outer.getStart(sf) && id.getEnd() <= outer.getEnd(),
+    );
+  if (!blockScoped && steps.some((st) => containsFunction(ts, st.body)))
+    return `a callback creates a function, which would capture the loop's \`var\` instead of its own value (the repository's level: ${ctx.level.describe()})`;
+  const decl = constKeyword(ctx);
   // Each callback body is inlined with its parameter renamed to the loop's current value.
-  const declared = new Set<string>([steps[0]!.param]);
+  const first = freeHere(steps[0]!.param)
+    ? steps[0]!.param
+    : uniqueName(ts, sf, `${steps[0]!.param}Item`);
+  const declared = new Set<string>([steps[0]!.param, first]);
   if (references(ts, source, steps[0]!.param).length > 0) {
     return `the source reads \`${steps[0]!.param}\`, which the loop variable would shadow`;
   }
@@ -298,7 +322,7 @@ export const reduceIntermediateArrays: Template = (ctx) => {
     return { text };
   };
   const lines: string[] = [];
-  let value = steps[0]!.param;
+  let value = first;
   for (const [k, step] of steps.entries()) {
     const inlined = inline(step, value);
     if (typeof inlined === 'string') return inlined;
@@ -317,12 +341,13 @@ export const reduceIntermediateArrays: Template = (ctx) => {
       for (
         let n = 2;
         declared.has(next) ||
+        !freeHere(next) ||
         steps.some((st) => references(ts, st.body, next).length > 0 && st.param !== next);
         n++
       ) {
         next = uniqueName(ts, sf, `${wanted}${n}`);
       }
-      lines.push(`const ${next} = ${text};`);
+      lines.push(`${decl} ${next} = ${text};`);
       declared.add(next);
       value = next;
     }
@@ -332,15 +357,107 @@ export const reduceIntermediateArrays: Template = (ctx) => {
     sf.text.slice(sf.getLineStarts()[lineStart.line], target.getStart(sf)),
   )![0];
   const inner = target === outer ? `${indent}  ` : indent;
+  const loopHead = loopOver(ctx, source, first, decl, freeHere, outer);
   const loop = [
     ...(head ? [head.replace(/__INDENT__/g, indent)] : []),
-    `${head ? inner : ''}for (const ${steps[0]!.param} of ${source.getText(sf)}) {`,
-    ...lines.map((l) => `${inner}  ${l}`),
+    ...loopHead.before.map((l, k) => `${head || k > 0 ? inner : ''}${l}`),
+    `${head || loopHead.before.length > 0 ? inner : ''}${loopHead.head}`,
+    ...[...loopHead.first, ...lines].map((l) => `${inner}  ${l}`),
     `${inner}}`,
     ...(tail ? [`${inner}${tail.replace(/__INDENT__/g, indent)}`] : []),
   ].join('\n');
   return {
     edits: [replace(target, sf, loop)],
-    explanation: `\`.${steps.map((s) => s.method).join('().')}()\` built ${steps.length - 1} intermediate array(s); with pure callbacks one loop does every step in a single pass.`,
+    explanation: `\`.${steps.map((s) => s.method).join('().')}()\` built ${steps.length - 1} intermediate array(s); with pure callbacks one loop does every step in a single pass.${loopHead.holes ? ' The loop skips holes as map/filter do, and reads the length once as they do.' : ''}`,
   };
 };
+
+const containsFunction = (ts: Ts, node: TS.Node): boolean => {
+  let found = false;
+  walk(ts, node, (n) => {
+    if (n !== node && ts.isFunctionLike(n)) found = true;
+  });
+  return found || ts.isFunctionLike(node);
+};
+
+/**
+ * A source whose every index holds an element: `map`/`filter` skip holes, a `for…of` does not,
+ * so only these may be walked without a hole check. Array literals without holes or spreads of
+ * possibly sparse arrays, and the results of methods that always build dense arrays.
+ */
+function isDenseArray(ts: Ts, e: TS.Expression): boolean {
+  const n = unwrap(ts, e);
+  if (ts.isArrayLiteralExpression(n))
+    return n.elements.every((el) => !ts.isOmittedExpression(el) && !ts.isSpreadElement(el));
+  if (isMethodCall(ts, n, ['filter', 'split', 'flatMap'])) return true;
+  if (isStaticCall(ts, n, 'Object', 'keys') || isStaticCall(ts, n, 'Object', 'values'))
+    return isGlobal(ts, n, 'Object');
+  if (isStaticCall(ts, n, 'Object', 'entries')) return isGlobal(ts, n, 'Object');
+  if (isStaticCall(ts, n, 'Array', 'from')) return isGlobal(ts, n, 'Array');
+  return false;
+}
+
+interface LoopHead {
+  /** Statements before the loop (the source held in a variable). */
+  before: string[];
+  head: string;
+  /** The loop body's first statements (hole check, the element). */
+  first: string[];
+  holes: boolean;
+}
+
+/**
+ * The loop over `source` binding each element to `item`: `for…of` for a dense array where the
+ * repository writes `for…of`; otherwise an indexed loop that reads the length once and skips
+ * holes exactly as `map`/`filter` do (`HasProperty`, then `Get`), so sparse arrays and
+ * array-likes see the same reads in the same order.
+ */
+function loopOver(
+  ctx: Parameters<Template>[0],
+  source: TS.Expression,
+  item: string,
+  decl: string,
+  freeHere: (name: string) => boolean,
+  chain: TS.Node,
+): LoopHead {
+  const { ts, sf } = ctx;
+  const dense = isDenseArray(ts, source);
+  if (dense && ctx.level.allows('forOf'))
+    return {
+      before: [],
+      head: `for (${decl} ${item} of ${source.getText(sf)}) {`,
+      first: [],
+      holes: false,
+    };
+  // A loop name must not capture anything the chain reads; with `var` it must also be unused
+  // in the whole function (freeHere). Block-scoped names may shadow what lives outside the loop.
+  const taken = new Set<string>([item]);
+  walk(ts, chain, (n) => {
+    if (ts.isIdentifier(n)) taken.add(n.text);
+  });
+  const fresh = (wanted: string): string => {
+    let name = wanted;
+    for (let k = 2; taken.has(name) || !freeHere(name); k++) name = `${wanted}${k}`;
+    taken.add(name);
+    return name;
+  };
+  const letKw = ctx.level.allows('blockBindings') ? 'let' : 'var';
+  const before: string[] = [];
+  let list = source.getText(sf);
+  if (!ts.isIdentifier(unwrap(ts, source))) {
+    const held = fresh('list');
+    before.push(`${decl} ${held} = ${list};`);
+    list = held;
+  }
+  const i = fresh('i');
+  const n = fresh('n');
+  return {
+    before,
+    head: `for (${letKw} ${i} = 0, ${n} = ${list}.length; ${i} < ${n}; ${i}++) {`,
+    first: [
+      ...(dense ? [] : [`if (!(${i} in ${list})) continue;`]),
+      `${decl} ${item} = ${list}[${i}];`,
+    ],
+    holes: !dense,
+  };
+}

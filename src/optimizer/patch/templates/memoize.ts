@@ -10,7 +10,7 @@ import {
   primitiveParameter,
   unwrap,
 } from '../../ast/index.js';
-import { type TemplateContext, locate, uniqueName } from '../ast.js';
+import { constKeyword, type TemplateContext, locate, uniqueName } from '../ast.js';
 import type { Template } from './template.js';
 
 /** The function a memoize opportunity points at: a declaration or `const f = (…) => …`. */
@@ -85,40 +85,70 @@ export const memoizePureFunction: Template = (ctx) => {
   const params = fn.parameters.map((p) => p.getText(sf)).join(', ');
   const args = fn.parameters.map((p) => p.name.getText(sf)).join(', ');
   const exported = hasExportModifier(ts, statement) ? 'export ' : '';
+  const decl = constKeyword(ctx);
+  // Without Map (ES5), an object keyed by strings: every key gets the typed form, so `1` and
+  // `'1'` stay apart as they do in a Map.
+  const hasMap = ctx.level.builtins >= 2015;
+  const untypedKey = (id: string) =>
+    `typeof ${id} + ':' + (typeof ${id} === 'string' ? JSON.stringify(${id}) : String(${id}))`;
+  const parts = hasMap ? keyParts : fn.parameters.map((p) => untypedKey(p.name.getText(sf)));
+  const bypassed = hasMap ? untyped : fn.parameters.map((p) => p.name.getText(sf));
   // One typed primitive is a Map key as it is; otherwise one unambiguous string.
-  const key = keyParts.length === 1 && untyped.length === 0 ? args : keyParts.join(" + ',' + ");
-  const bypass = untyped.map(
+  const key =
+    hasMap && keyParts.length === 1 && untyped.length === 0 ? args : parts.join(" + ',' + ");
+  const bypass = bypassed.map(
     (id) =>
       `(typeof ${id} === 'object' || typeof ${id} === 'function' || typeof ${id} === 'symbol')`,
   );
+  const size = uniqueName(ts, sf, `${cache}Size`);
+  const store = hasMap
+    ? {
+        create: [`${decl} ${cache} = new Map();`],
+        lookup: `  if (${cache}.has(key)) return ${cache}.get(key);`,
+        save: [
+          `  if (${cache}.size >= 1000) ${cache}.delete(${cache}.keys().next().value);`,
+          `  ${cache}.set(key, value);`,
+        ],
+      }
+    : {
+        create: [`var ${cache} = Object.create(null);`, `var ${size} = 0;`],
+        lookup: `  if (key in ${cache}) return ${cache}[key];`,
+        save: [
+          `  if (${size} >= 1000) {`,
+          `    ${cache} = Object.create(null);`,
+          `    ${size} = 0;`,
+          `  }`,
+          `  ${cache}[key] = value;`,
+          `  ${size}++;`,
+        ],
+      };
   const wrapper = [
     '',
     '',
     `/** Bounded cache for \`${name}\`: pure, and called with primitive arguments. */`,
-    `const ${cache} = new Map();`,
+    ...store.create,
     `${exported}function ${name}(${params})${returnType ? `: ${returnType}` : ''} {`,
     ...(bypass.length > 0
       ? [
           `  if (${bypass.length === 1 ? bypass[0]!.slice(1, -1) : bypass.join(' || ')}) return ${uncached}(${args});`,
         ]
       : []),
-    `  const key = ${key};`,
-    `  if (${cache}.has(key)) return ${cache}.get(key);`,
-    `  const value = ${uncached}(${args});`,
-    `  if (${cache}.size >= 1000) ${cache}.delete(${cache}.keys().next().value);`,
-    `  ${cache}.set(key, value);`,
+    `  ${decl} key = ${key};`,
+    store.lookup,
+    `  ${decl} value = ${uncached}(${args});`,
+    ...store.save,
     `  return value;`,
     `}`,
   ].join('\n');
   const start = statement.getStart(sf);
   const renamed = ts.isFunctionDeclaration(statement)
     ? `function ${uncached}`
-    : `const ${uncached}`;
+    : `${ts.isVariableStatement(statement) && statement.declarationList.flags & ts.NodeFlags.Const ? 'const' : 'var'} ${uncached}`;
   return {
     edits: [
       { start, end: target.name.getEnd(), text: renamed },
       { start: statement.getEnd(), end: statement.getEnd(), text: wrapper },
     ],
-    explanation: `\`${name}\` is pure and takes only primitive arguments: repeated calls with the same arguments are answered from a bounded cache (1000 entries, oldest evicted first).`,
+    explanation: `\`${name}\` is pure and takes only primitive arguments: repeated calls with the same arguments are answered from a bounded cache (1000 entries, ${hasMap ? 'oldest evicted first' : 'emptied when full'}).`,
   };
 };

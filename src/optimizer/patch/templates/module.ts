@@ -18,6 +18,7 @@ import {
   type MethodCall,
 } from '../../ast/index.js';
 import {
+  constKeyword,
   type Edit,
   insertAtModuleTop,
   isExported,
@@ -26,6 +27,7 @@ import {
   uniqueName,
   upperSnake,
 } from '../ast.js';
+import { builtinProblem } from '../level.js';
 import type { Template } from './template.js';
 
 // --- Set membership --------------------------------------------------------------------
@@ -45,6 +47,8 @@ export const preferSetHas: Template = (ctx) => {
   const name = decl.name.text;
   const problem = setHasProblem(ts, decl, identifiersNamed(ts, sf, name));
   if (problem) return problem;
+  const missing = builtinProblem(ctx.level, 'Set');
+  if (missing) return missing;
   const init = decl.initializer!;
   const edits: Edit[] = [replace(init, sf, `new Set(${init.getText(sf)})`)];
   for (const ref of references(ts, sf, name))
@@ -70,7 +74,7 @@ export const hoistJsonParse: Template = (ctx) => {
       insertAtModuleTop(
         ts,
         sf,
-        `const ${name} = JSON.parse(${hoist.text.getText(sf)});`,
+        `${constKeyword(ctx)} ${name} = JSON.parse(${hoist.text.getText(sf)});`,
         hoist.constant ? [hoist.constant] : [],
       ),
       replace(call, sf, name),

@@ -18,7 +18,16 @@ import {
   unwrap,
   type MethodCall,
 } from '../../ast/index.js';
-import { type Edit, insertAtModuleTop, locate, replace, uniqueName, upperSnake } from '../ast.js';
+import {
+  constKeyword,
+  type Edit,
+  insertAtModuleTop,
+  locate,
+  replace,
+  uniqueName,
+  upperSnake,
+} from '../ast.js';
+import { builtinProblem } from '../level.js';
 import { type Rewrite, type Template, asReceiver, parenthesizeFor } from './template.js';
 
 export const preferRegexpTest: Template = (ctx) => {
@@ -68,6 +77,10 @@ export const preferStringStartsEndsWith: Template = (ctx) => {
   if (flags) return `the regex has flags (${flags})`;
   const literal = literalRegex(regex.text);
   if (!literal) return 'the pattern is not a plain literal (metacharacters)';
+  if (literal.method !== '===') {
+    const missing = builtinProblem(ctx.level, `String#${literal.method}`);
+    if (missing) return missing;
+  }
   const subject = call.arguments[0]!;
   if (!isKnownString(ts, subject)) return `\`${subject.getText(sf)}\` is not provably a string`;
   const lit = quoteString(literal.literal);
@@ -117,6 +130,11 @@ export const noIndexofEquality: Template = (ctx) => {
   };
   const text = forms[op + rhs];
   if (!text) return `the comparison \`${op} ${rhs}\` has no string-method equivalent`;
+  const missing = builtinProblem(
+    ctx.level,
+    text.includes('startsWith') ? 'String#startsWith' : 'String#includes',
+  );
+  if (missing) return missing;
   return {
     edits: [replace(cmp, sf, text)],
     explanation:
@@ -157,7 +175,7 @@ export const preferStaticRegex: Template = (ctx) => {
   const name = uniqueName(ts, sf, base);
   return {
     edits: [
-      insertAtModuleTop(ts, sf, `const ${name} = ${regex.getText(sf)};`),
+      insertAtModuleTop(ts, sf, `${constKeyword(ctx)} ${name} = ${regex.getText(sf)};`),
       replace(regex, sf, name),
     ],
     explanation: `The regex was compiled again on every call; it has no g/y flag, so one module-level instance (\`${name}\`) behaves the same.`,
