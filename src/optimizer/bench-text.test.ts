@@ -58,6 +58,29 @@ describe('parseBenchOutput on recorded harness output', () => {
     expect(output.benchmarks[1]?.value).toBeCloseTo(2453.7, 6);
   });
 
+  it('fastbench past a second, as pinojs/quick-format-unescaped prints it (recorded)', () => {
+    const output = parseBenchOutput(recorded('quick-format-unescaped-fastbench.txt'));
+    expect(output.harness).toBe('fastbench');
+    expect(output.benchmarks.map((b) => [b.name, Math.round(b.value * 100) / 100])).toEqual([
+      ['util', 4965.1],
+      ['quick', 4686.34],
+      ['utilWithTailObj', 11400],
+      ['quickWithTailObj', 4669.43],
+    ]);
+  });
+
+  it('`1000000*name: 3.8s` loops, as mcollina/fastq bench.js prints them (recorded)', () => {
+    const output = parseBenchOutput(recorded('fastq-bench.txt'));
+    expect(output.harness).toBe('fastbench');
+    expect(output.benchmarks.map((b) => [b.name, Math.round(b.value)])).toEqual([
+      ['benchSetImmediate', 3037],
+      ['benchFastQ', 3706],
+      ['benchNeoQueue', 1013],
+      ['benchAsyncQueue', 5580],
+      ['benchFastQPromise', 3676],
+    ]);
+  });
+
   it('vitest 4 bench reporter: throughput per row, named by file and group', () => {
     const output = parseBenchOutput(recorded('vitest-4.1.12.txt'));
     expect(output.harness).toBe('vitest');

@@ -11,8 +11,8 @@
  *   0.0001 …` under a `name hz min max mean …` header; throughput is read (the times are printed
  *   with four decimals of a millisecond, too coarse for a fast function), the group from the
  *   `✓ file > group` line above.
- * - **fastbench**: `name*10000: 97.614ms`, once per round (the last round counts: the first
- *   warms up), read as ns per iteration.
+ * - **fastbench**: `name*10000: 97.614ms` (or `1.082s`), once per round (the last round
+ *   counts: the first warms up), read as ns per iteration; `1000000*name: 3.8s` the same way.
  * - plain throughput lines: `name: 1,234,567 ops/sec` (`op/s`, `ops/s`).
  * - `console.time` / `timeEnd` lines, `name: 123.456ms` (or `s`): each a whole timed loop.
  */
@@ -132,14 +132,20 @@ function fromVitestText(text: string): BenchOutput | undefined {
 function fromFastbench(text: string): BenchOutput | undefined {
   const last = new Map<string, BenchmarkValue>();
   for (const line of text.split('\n')) {
-    const m = /^(.+?)\*(\d+): ([\d.]+)ms$/.exec(line.trim());
-    if (!m) continue;
-    const iterations = Number(m[2]);
-    const value = (Number(m[3]) * 1e6) / iterations;
+    // fastbench's `name*N: 12.3ms` (`1.082s` past a second); `N*name` is the same loop timed
+    // with console.time (fastq's bench.js).
+    const m =
+      /^(?<name>[^*\s][^*]*?)\*(?<n>\d+): (?<t>[\d.]+)(?<unit>ms|s)$/.exec(line.trim()) ??
+      /^(?<n>\d+)\*(?<name>[^*\s][^*]*?): (?<t>[\d.]+)(?<unit>ms|s)$/.exec(line.trim());
+    const g = m?.groups;
+    if (!g) continue;
+    const name = g.name as string;
+    const iterations = Number(g.n);
+    const value = (Number(g.t) * (g.unit === 's' ? 1e9 : 1e6)) / iterations;
     if (!(value > 0)) continue;
-    last.delete(m[1] as string); // keep the file order of the last round
-    last.set(m[1] as string, {
-      name: m[1] as string,
+    last.delete(name); // keep the file order of the last round
+    last.set(name, {
+      name,
       value,
       unit: 'ns',
       lowerIsBetter: true,
