@@ -131,7 +131,7 @@ export function registerOptimize(program: Command): void {
         settings,
       });
       // Progress always goes to stderr (stdout is the result, JSON or not): a terminal gets one
-      // live line, a pipe or a log file one line per stage (and per candidate).
+      // live line, a pipe or a log file one line per step (stage, baseline step, candidate).
       const interactive = process.stderr.isTTY;
       let last = '';
       for (const stage of OptimizeStage.options) {
@@ -140,7 +140,8 @@ export function registerOptimize(program: Command): void {
             out.stderr(`\r\x1b[2K${progressLine(p)}`);
             return;
           }
-          const key = `${p.stage}#${p.candidate?.index ?? ''}`;
+          // One line per new step: a stage's steps (the baseline's install, tests, …) too.
+          const key = `${p.stage}#${p.candidate?.index ?? ''}#${p.message}`;
           if (key !== last) out.note(progressLine(p));
           last = key;
         });
@@ -211,6 +212,7 @@ export function registerOptimize(program: Command): void {
             : {}),
           // Reused by the next optimization of the same commit (calibrate.ts).
           calibrationDir: join(ctx.config.dataDir, 'optimizer', 'calibrations'),
+          stageTimeoutMs: ctx.config.optimizeStageTimeoutMs,
           onProgress: (p) => emit({ type: 'progress', ...p }),
         });
         emit({ type: 'result', ok: true, stage });
