@@ -19,7 +19,7 @@ import { out } from '../output.js';
 import { readSettings } from './agent-llm.js';
 import { followOptimization } from './optimize-follow.js';
 import { llmSettingsFor, stageLlmScope } from './optimize-llm.js';
-import { printSummary, progressLine } from './optimize-summary.js';
+import { printSummary, progressLine, resultJson } from './optimize-summary.js';
 
 interface OptimizeFlags {
   bench?: string;
@@ -76,7 +76,10 @@ export function registerOptimize(program: Command): void {
       'also let the configured model (PATCHBAY_LLM_*) find opportunities and write patches, proven like the templates',
     )
     .option('--verbose', "show the model's reasoning and cost for each proposal (with --llm)")
-    .option('--json', 'print the proposals as JSON')
+    .option(
+      '--json',
+      'print the result as JSON: { proposals, rejected (each with its reason), baseline }',
+    )
     .option(
       '--pr',
       "open a pull request per proposal on the repository's GitHub, with its evidence",
@@ -148,7 +151,7 @@ export function registerOptimize(program: Command): void {
       }
       if (interactive) out.stderr('\n');
       const result = await readOptimizeResult(runDir);
-      if (flags.json) out.json(result.proposals);
+      if (flags.json) out.json(resultJson(result));
       else printSummary(result, { verbose: flags.verbose === true });
       if (flags.pr && result.proposals.length > 0) {
         if (isGitUrl(source)) {
