@@ -1,5 +1,6 @@
 import type { ResolvedConfig } from './schema.js';
 import { executionSettings } from './settings/execution.js';
+import { runLimitSettings } from './settings/runs.js';
 import { serverSettings } from './settings/server.js';
 
 /** What a child's environment is made of, lowest first; each layer wins over the ones before. */
@@ -39,13 +40,18 @@ export function runChildEnv(
  * where the default list would drop what the operator added (`NODE_EXTRA_CA_CERTS`, say).
  */
 export function stageProcessEnv(
-  config: Pick<ResolvedConfig, 'childEnvBase' | 'childEnvAllowlist' | 'dataDir'>,
+  config: Pick<
+    ResolvedConfig,
+    'childEnvBase' | 'childEnvAllowlist' | 'dataDir' | 'optimizeStageTimeoutMs'
+  >,
   layers: ChildEnvLayers = {},
 ): Record<string, string> {
   return {
     ...runChildEnv(config, layers),
     [executionSettings.childEnvAllowlist.env]: config.childEnvAllowlist.join(','),
-    // Where the stage stores what outlives it (A/A calibrations); its steps never see it.
+    // Where the stage stores what outlives it (A/A calibrations), and its time budget; its
+    // steps never see them.
     [serverSettings.dataDir.env]: config.dataDir,
+    [runLimitSettings.optimizeStageTimeoutMs.env]: String(config.optimizeStageTimeoutMs),
   };
 }

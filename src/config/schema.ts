@@ -75,6 +75,7 @@ export interface ResolvedConfig {
   outputTailBytes: number;
   outputDropRate: number;
   gateTimeoutMs: number;
+  optimizeStageTimeoutMs: number;
   /** Always set: defaults to `<dataDir>/workspaces`. */
   workspaceRoots: string[];
   allowedCommands: string[] | undefined;

@@ -318,6 +318,12 @@ export const errorCatalog = {
     message:
       "The repository's own baseline is red (install, build, typecheck, tests or benchmark failed): nothing can be proven against it. details.step names the step (details.missing a program the step needs that is not installed, such as pnpm); logs.txt has its output.",
   },
+  OPTIMIZE_STAGE_TIMEOUT: {
+    status: 504,
+    kind: 'user',
+    message:
+      "An optimizer stage ran past its time budget (details.stage, details.budgetMs, details.step: what it was running); the commands it ran were stopped. Raise PATCHBAY_OPTIMIZE_STAGE_TIMEOUT_MS (optimizeStageTimeoutMs in patchbay.config.json), or make the repository's slow step faster (logs.txt has its output).",
+  },
   OPTIMIZE_STAGE_OUT_OF_ORDER: {
     status: 409,
     kind: 'user',

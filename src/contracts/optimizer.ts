@@ -51,6 +51,11 @@ export const DetectResult = z.object({
   }),
   /** Workspace package directories of a monorepo (repo-relative), empty otherwise. */
   workspaces: z.array(z.string()),
+  /**
+   * Benchmark folders with their own package.json (`bench/`, repo-relative): installed after
+   * the root, and their node_modules linked into each candidate's worktree like a workspace's.
+   */
+  benchPackages: z.array(z.string()).optional(),
   commands: z.record(CommandKind, DetectedCommand.nullable()),
   /** True when `.patchbay.json` (or the repo's settings) overrode something. */
   overridden: z.boolean(),

@@ -44,6 +44,8 @@ export interface BaselineOptions {
   /** Each step's wall-clock limit (default 30 min). */
   stepTimeoutMs?: number;
   trace?: Trace;
+  /** Called as each step starts (progress: a baseline can take many minutes). */
+  onStep?: (name: string, command: string) => void;
 }
 
 /**
@@ -65,6 +67,7 @@ export async function runBaseline(options: BaselineOptions): Promise<Baseline> {
   let failure: { kind: CommandKind; step: StepResult } | undefined;
 
   const run = async (kind: CommandKind, name: string, command: string): Promise<StepResult> => {
+    options.onStep?.(name, command);
     const step = await trace.span('baseline', name, () =>
       runStep({
         name,

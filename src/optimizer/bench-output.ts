@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fromConsoleTime, fromHarnessText } from './bench-text.js';
 import { median } from './stats.js';
 
 /**
@@ -18,13 +19,24 @@ import { median } from './stats.js';
  *   `bench.table()` as JSON or through `console.table` (`Task name`, `Latency med (ns)`,
  *   `Latency avg (ns)`, v2's `Average Time (ns)`, `ops/sec`).
  * - **benchmark.js** text lines: `name x 1,234 ops/sec ±1.23% (89 runs sampled)`.
+ * - the text other harnesses print (mitata, cronometro, vitest's table, fastbench, plain
+ *   `ops/sec` lines, `console.timeEnd`): bench-text.ts.
  * - anything else: `command`, the whole command timed by the caller (`elapsedMs`).
  *
  * The value is the median when the output has one (the recipe's robust statistic), else the
  * mean, else throughput.
  */
 
-export type BenchHarness = 'mitata' | 'vitest' | 'tinybench' | 'benchmark.js' | 'command';
+export type BenchHarness =
+  | 'mitata'
+  | 'vitest'
+  | 'tinybench'
+  | 'benchmark.js'
+  | 'cronometro'
+  | 'fastbench'
+  | 'ops/sec'
+  | 'console.time'
+  | 'command';
 export type BenchUnit = 'ns' | 'ms' | 'ops/s';
 
 export interface BenchmarkValue {
@@ -62,7 +74,12 @@ export function parseBenchOutput(
   options: ParseBenchOutputOptions = {},
 ): BenchOutput {
   const text = stripAnsi(output);
-  const parsed = fromJson(jsonValues(text)) ?? fromBenchmarkJs(text) ?? fromTableText(text);
+  const parsed =
+    fromJson(jsonValues(text)) ??
+    fromBenchmarkJs(text) ??
+    fromTableText(text) ??
+    fromHarnessText(text) ??
+    fromConsoleTime(text);
   if (parsed && parsed.benchmarks.length > 0) {
     return { harness: parsed.harness, benchmarks: uniqueNames(parsed.benchmarks) };
   }
@@ -117,7 +134,8 @@ export function readBenchOutput(output: string, elapsedMs: number): BenchReading
   const { harness, benchmarks } = parseBenchOutput(output, { elapsedMs });
   return benchmarks.map((b) => {
     const value = benchmarkTimeNs(b);
-    return harness === 'command'
+    // A whole command's time, or a whole timed loop's, is not a time per operation.
+    return harness === 'command' || harness === 'console.time'
       ? { name: b.name, value }
       : { name: b.name, value, perOpNs: value, harness };
   });

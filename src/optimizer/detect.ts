@@ -16,6 +16,7 @@ import {
   type Evidence,
 } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
+import { benchFamily, detectBenchSetup } from './detect/bench-setup.js';
 import { addWorkspaceCommands, resolveCommands } from './detect/commands.js';
 import { detectFramework } from './detect/framework.js';
 import {
@@ -108,6 +109,19 @@ export async function detectRepo(root: string, options: DetectOptions = {}): Pro
     packageManager.name,
     members.filter((m) => m !== undefined),
   );
+  // A `bench:*` family runs whole, not its first member; folders and files come after scripts.
+  const family =
+    pkg && commands.bench?.source !== 'workflow' && benchFamily(packageManager.name, pkg);
+  if (family) commands.bench = family;
+  const benchSetup = await detectBenchSetup(root, packageManager.name, commands.bench !== null);
+  if (benchSetup.bench) commands.bench = benchSetup.bench;
+  if (benchSetup.install && commands.install) {
+    commands.install = {
+      ...commands.install,
+      command: `${commands.install.command} && ${benchSetup.install.command}`,
+      evidence: [...commands.install.evidence, ...benchSetup.install.evidence],
+    };
+  }
 
   let framework = await detectFramework(root, pkg);
   for (const source of sources) {
@@ -140,6 +154,7 @@ export async function detectRepo(root: string, options: DetectOptions = {}): Pro
     packageManager,
     framework,
     workspaces,
+    ...(benchSetup.packages.length > 0 ? { benchPackages: benchSetup.packages } : {}),
     commands,
     overridden,
   };

@@ -79,7 +79,12 @@ export function noopFloorNs(cost: NoopCost, harness: BenchHarness): number | und
       return cost.batchedNs;
     case 'tinybench':
     case 'vitest':
+    case 'cronometro':
       return cost.perCallNs;
+    // fastbench times callbacks through setImmediate; the others are unknown loops.
+    case 'fastbench':
+    case 'ops/sec':
+    case 'console.time':
     case 'command':
       return undefined;
   }

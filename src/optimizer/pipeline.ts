@@ -31,6 +31,7 @@ import { createTrace, mergeTraces, type Trace, type TraceFile } from './trace.js
 import { validateCandidate, type ValidationMath, type ValidationResult } from './validate.js';
 import { prepareWorkingCopy } from './working-copy.js';
 import { readJson, writeJson } from './stage-files.js';
+import { runWithinBudget, stageBudgetMs } from './stage-budget.js';
 import {
   resolveSettings,
   startOptimization,
@@ -125,6 +126,8 @@ export interface StageContext {
    * (`<dataDir>/optimizer/calibrations`); not stored when absent.
    */
   calibrationDir?: string;
+  /** Each stage's time budget (stage-budget.ts); none when absent. */
+  stageTimeoutMs?: number;
 }
 
 /**
@@ -173,7 +176,12 @@ export async function runOptimizeStage(stage: OptimizeStageName, ctx: StageConte
     artifactsDir: join(ctx.runDir, 'artifacts'),
   };
   try {
-    await stages[stage](io);
+    const budgetMs = ctx.stageTimeoutMs
+      ? stageBudgetMs(stage, ctx.stageTimeoutMs, state.settings.maxMinutes)
+      : undefined;
+    await (budgetMs
+      ? runWithinBudget(stage, budgetMs, () => stages[stage](io))
+      : stages[stage](io));
   } finally {
     if (stage !== 'propose') {
       await writeJson(join(io.artifactsDir, `trace.${stage}.json`), trace.toJSON());
@@ -222,7 +230,15 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
     const root = repoRoot(io);
     const detected = await readJson<DetectResult>(artifactsDir, 'detect.json');
     io.progress({ stage: 'baseline', message: 'install, build, typecheck, tests, benchmark' });
-    await runBaseline({ root, detect: detected, artifactsDir, env, log, trace });
+    await runBaseline({
+      root,
+      detect: detected,
+      artifactsDir,
+      env,
+      log,
+      trace,
+      onStep: (name, command) => io.progress({ stage: 'baseline', message: `${name}: ${command}` }),
+    });
 
     // The A/A calibration waits for the validate stage: only a candidate needs it.
   },
@@ -343,6 +359,12 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
         math,
         samples,
         trace,
+        onStep: (step) =>
+          io.progress({
+            stage: 'validate',
+            message: `${opportunity.rule} in ${opportunity.file}:${opportunity.line}: ${step}`,
+            candidate: { index: index + 1, total: candidates.length },
+          }),
       });
       perCandidate.push(Date.now() - t0);
       attempts.push({

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ExitInfo } from '../exec/index.js';
 import { supervise } from '../exec/index.js';
 import type { Logger } from '../observability/index.js';
@@ -30,17 +31,43 @@ export interface StepOptions {
   maxOutputBytes?: number;
 }
 
+/** A stage's time budget, as the steps it runs see it (pipeline.ts `runOptimizeStage`). */
+export interface StageBudget {
+  /** Epoch ms: no step of the stage runs past it. */
+  readonly deadline: number;
+  /** The step running now (`test: npm test`), for the error that names it. */
+  current?: string;
+}
+
+const stageBudget = new AsyncLocalStorage<StageBudget>();
+
+/** Runs `fn` with every step it starts (directly or not) stopped at `budget.deadline`. */
+export function withStageBudget<T>(budget: StageBudget, fn: () => Promise<T>): Promise<T> {
+  return stageBudget.run(budget, fn);
+}
+
+/** A step's own limit without a stage budget (a stage's steps have the stage's). */
+const STEP_TIMEOUT_MS = 30 * 60_000;
+
 /**
  * Runs `sh -c <command>` under the process supervisor (own process group, total and idle
- * clocks, capped output, the whole group killed at the end) and collects its output.
+ * clocks, capped output, the whole group killed at the end) and collects its output. Inside a
+ * stage (`withStageBudget`) the step is stopped at the stage's deadline at the latest, and no
+ * other limit of ours applies unless `timeoutMs` says: the repository's own test timeouts are
+ * the only ones its tests meet.
  */
 export async function runStep(options: StepOptions): Promise<StepResult> {
   const chunks: string[] = [];
   const startedAt = new Date().toISOString();
+  const budget = stageBudget.getStore();
+  if (budget) budget.current = `${options.name}: ${options.command}`;
+  const timeoutMs = budget
+    ? Math.max(1, Math.min(options.timeoutMs ?? Infinity, budget.deadline - Date.now()))
+    : (options.timeoutMs ?? STEP_TIMEOUT_MS);
   const proc = supervise(
     { argv: ['sh', '-c', options.command], cwd: options.cwd, env: options.env },
     {
-      timeoutMs: options.timeoutMs ?? 30 * 60_000,
+      timeoutMs,
       idleTimeoutMs: options.idleTimeoutMs ?? 10 * 60_000,
       resultGraceMs: 0,
       killGraceMs: 2000,
@@ -94,7 +121,8 @@ export function formatStepLog(step: StepResult): string {
 
 /**
  * Runs a pipeline step through `run(name)`. A failing test step runs once more (named
- * `test (rerun)`): passing then marks the tests flaky, and the rerun is the step's result.
+ * `test (rerun)`): passing then marks the tests flaky, and the rerun is the step's result. Not
+ * after the stage's budget ran out (the step was stopped for it).
  */
 export async function runOnceMoreIfTests(
   kind: string,
@@ -102,6 +130,9 @@ export async function runOnceMoreIfTests(
 ): Promise<{ step: StepResult; flaky: boolean }> {
   const first = await run(kind);
   if (first.ok || kind !== 'test') return { step: first, flaky: false };
+  // Stopped by the stage's budget: a rerun would have no time at all.
+  const budget = stageBudget.getStore();
+  if (budget && Date.now() >= budget.deadline) return { step: first, flaky: false };
   const rerun = await run(`${kind} (rerun)`);
   return rerun.ok ? { step: rerun, flaky: true } : { step: first, flaky: false };
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { lstat, mkdir, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
 import type { Candidate, CommandKind } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
 import { git } from '../workspaces/index.js';
@@ -70,6 +70,8 @@ export interface ValidateOptions {
    * `workRoot/noop.json` for the rest.
    */
   noop?: NoopCost;
+  /** Called as each step starts (`test`, `bench 3 of 40`): a candidate can take minutes. */
+  onStep?: (message: string) => void;
 }
 
 /**
@@ -111,6 +113,7 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
   await git(['worktree', 'add', '--detach', '-q', dir, 'HEAD'], baseline.root, { env });
   try {
     await linkDependencies(baseline.root, dir, baseline.detect.workspaces);
+    await linkBenchDependencies(baseline.root, dir, baseline.detect.benchPackages ?? []);
     const patchFile = join(options.workRoot, `${candidate.id}.diff`);
     await writeFile(patchFile, candidate.diff);
     try {
@@ -123,8 +126,9 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
     for (const kind of ['build', 'typecheck', 'test'] as const) {
       const command = baseline.detect.commands[kind]?.command;
       if (!command) continue;
-      const { step: run, flaky } = await runOnceMoreIfTests(kind, (name) =>
-        trace.span('validate', `${candidate.id} ${name}`, () =>
+      const { step: run, flaky } = await runOnceMoreIfTests(kind, (name) => {
+        options.onStep?.(name);
+        return trace.span('validate', `${candidate.id} ${name}`, () =>
           runStep({
             name,
             command,
@@ -133,8 +137,8 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
             log,
             timeoutMs: options.stepTimeoutMs,
           }),
-        ),
-      );
+        );
+      });
       steps.push({
         kind,
         ok: run.ok,
@@ -157,6 +161,7 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
     }
 
     // One run before the 2 × samples: a benchmark that never runs the change proves nothing.
+    options.onStep?.('bench with coverage');
     const covered = await trace.span('validate', `${candidate.id} bench with coverage`, () =>
       benchCoverage({
         root: dir,
@@ -188,7 +193,9 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
     const base = new Map<string, number[]>();
     const cand = new Map<string, number[]>();
     const perOp = new Map<string, { harness: BenchHarness; base: number[]; candidate: number[] }>();
+    let sampled = 0;
     const sample = async (cwd: string, into: Map<string, number[]>): Promise<void> => {
+      options.onStep?.(`bench ${++sampled} of ${samples * 2}`);
       const run = await runStep({ name: 'bench', command: bench, cwd, env, log });
       if (!run.ok)
         throw new Error(`the benchmark failed in ${cwd === dir ? 'the candidate' : 'the base'}`);
@@ -264,6 +271,42 @@ async function linkDependencies(from: string, to: string, workspaces: string[]):
     if (!existsSync(source) || existsSync(target)) continue;
     await mkdir(dirname(target), { recursive: true });
     await symlink(source, target, 'dir');
+  }
+}
+
+/**
+ * A benchmark folder's node_modules in a candidate worktree: each entry linked to the
+ * baseline's, except links into the repository itself (`"dequal": "file:../"`), which are made
+ * again relative to the candidate, so the benchmark measures the candidate's code, not the base's.
+ */
+async function linkBenchDependencies(from: string, to: string, dirs: string[]): Promise<void> {
+  const link = async (source: string, target: string): Promise<void> => {
+    const info = await lstat(source);
+    if (info.isSymbolicLink()) {
+      const pointsTo = resolve(dirname(source), await readlink(source));
+      const inside = relative(from, pointsTo);
+      if (!inside.startsWith('..') && !inside.startsWith('/')) {
+        await symlink(relative(dirname(target), join(to, inside)), target);
+        return;
+      }
+    }
+    await symlink(source, target);
+  };
+  for (const rel of dirs) {
+    const source = join(from, rel, 'node_modules');
+    const target = join(to, rel, 'node_modules');
+    if (!existsSync(source) || existsSync(target)) continue;
+    await mkdir(target, { recursive: true });
+    for (const name of await readdir(source)) {
+      if (name.startsWith('@')) {
+        await mkdir(join(target, name), { recursive: true });
+        for (const inner of await readdir(join(source, name))) {
+          await link(join(source, name, inner), join(target, name, inner));
+        }
+      } else {
+        await link(join(source, name), join(target, name));
+      }
+    }
   }
 }
 

@@ -49,7 +49,12 @@ describe('patchbay optimize on the fixture libraries', () => {
       });
       expect(result.code, result.stderr).toBe(0);
       // --json keeps stdout to the JSON; the progress, one line per stage, goes to stderr.
-      const proposals = JSON.parse(result.stdout) as Json[];
+      const { proposals, rejected } = JSON.parse(result.stdout) as {
+        proposals: Json[];
+        rejected: { reason: string }[];
+      };
+      // Every candidate not proposed is in the result with its reason.
+      for (const r of rejected) expect(r.reason).not.toBe('');
       for (const stage of [
         'prepare',
         'detect',
@@ -170,7 +175,7 @@ describe('patchbay optimize on the fixture libraries', () => {
       timeoutMs: 120_000,
     });
     expect(opted.code, opted.stderr).toBe(0);
-    const proposals = JSON.parse(opted.stdout) as Json[];
+    const { proposals } = JSON.parse(opted.stdout) as { proposals: Json[] };
     expect(proposals.length).toBeGreaterThan(0);
     for (const p of proposals) {
       expect(p).toMatchObject({ confidence: 'low', speedup: 0, metrics: [] });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Opportunity } from '../../contracts/index.js';
 import type { Attempt, OptimizeResult } from '../../optimizer/index.js';
-import { whyNoProposal } from './optimize-summary.js';
+import { resultJson, whyNoProposal } from './optimize-summary.js';
 
 const opportunity: Opportunity = {
   rule: 'prefer-set-has',
@@ -59,5 +59,45 @@ describe('why the optimizer proposed nothing', () => {
     expect(whyNoProposal(result([{ outcome: 'safe-refactor' }]))).toContain(
       '--include-safe-refactors',
     );
+  });
+});
+
+describe('the --json result', () => {
+  it('lists every candidate not proposed with its reason, and what the baseline reported', () => {
+    const r = {
+      ...result([
+        { outcome: 'rejected', candidateId: 'cand_1', reason: 'test failed with the patch: x' },
+        { outcome: 'safe-refactor', candidateId: 'cand_2', reason: 'no benchmark' },
+        { outcome: 'accepted', candidateId: 'cand_3', reason: 'faster' },
+      ]),
+      baseline: {
+        flakyTests: true,
+        steps: [
+          { kind: 'lint', ok: false },
+          { kind: 'test', ok: true },
+        ],
+      },
+    } as unknown as OptimizeResult;
+    const json = resultJson(r);
+    expect(json.rejected).toEqual([
+      {
+        rule: 'prefer-set-has',
+        file: 'src/keywords.js',
+        line: 3,
+        candidateId: 'cand_1',
+        outcome: 'rejected',
+        reason: 'test failed with the patch: x',
+      },
+      {
+        rule: 'prefer-set-has',
+        file: 'src/keywords.js',
+        line: 3,
+        candidateId: 'cand_2',
+        outcome: 'safe-refactor',
+        reason: 'no benchmark',
+      },
+    ]);
+    expect(json.baseline).toEqual({ flakyTests: true, lintFailed: true });
+    expect(json.proposals).toEqual([]);
   });
 });

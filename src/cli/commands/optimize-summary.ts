@@ -34,6 +34,47 @@ export function whyNoProposal(result: OptimizeResult): string {
   return parts.join('; ');
 }
 
+/**
+ * `--json`: the proposals, every candidate that was not proposed with its reason (a guard's
+ * refusal, a failed test, the benchmark's verdict), and what the baseline reported without
+ * failing: tests that passed only on their rerun, a lint that fails (informative unless the
+ * test command runs it).
+ */
+export function resultJson(result: OptimizeResult): {
+  proposals: OptimizeResult['proposals'];
+  rejected: {
+    rule: string;
+    file: string;
+    line: number;
+    candidateId: string | null;
+    outcome: string;
+    reason: string;
+  }[];
+  baseline: { flakyTests: boolean; lintFailed: boolean };
+} {
+  return {
+    proposals: result.proposals,
+    rejected: result.attempts
+      .filter((a) => a.outcome !== 'accepted')
+      .map((a) => ({
+        rule: a.opportunity.rule,
+        file: a.opportunity.file,
+        line: a.opportunity.line,
+        candidateId: a.candidateId,
+        outcome: a.outcome,
+        reason: a.reason,
+      })),
+    baseline: baselineNotes(result),
+  };
+}
+
+function baselineNotes(result: OptimizeResult): { flakyTests: boolean; lintFailed: boolean } {
+  return {
+    flakyTests: result.baseline.flakyTests,
+    lintFailed: result.baseline.steps.some((s) => s.kind === 'lint' && !s.ok),
+  };
+}
+
 /** `--verbose`: what the model said and spent, indented under the line it explains. */
 function printReasoning(reasoning: readonly LlmReasoning[] | undefined): void {
   for (const r of reasoning ?? []) {
@@ -52,6 +93,14 @@ export function printSummary(result: OptimizeResult, options: { verbose?: boolea
   out.line(
     `${result.opportunities.length} opportunities, ${result.attempts.length} attempts: ${counts.accepted} accepted, ${counts['safe-refactor']} safe refactor, ${counts.rejected} rejected (A/A noise floor ${(result.noiseFloor * 100).toFixed(1)}%)`,
   );
+  const notes = baselineNotes(result);
+  if (notes.flakyTests) {
+    out.line(
+      'baseline: the tests failed once and passed on their rerun (flaky; reruns apply to candidates too)',
+    );
+  }
+  if (notes.lintFailed)
+    out.line('baseline: lint fails (reported only: the test command does not run it)');
   if (result.proposals.length === 0) {
     out.line(`no proposal: ${whyNoProposal(result)}`);
   } else {

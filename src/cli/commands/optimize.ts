@@ -19,7 +19,7 @@ import { out } from '../output.js';
 import { readSettings } from './agent-llm.js';
 import { followOptimization } from './optimize-follow.js';
 import { llmSettingsFor, stageLlmScope } from './optimize-llm.js';
-import { printSummary, progressLine } from './optimize-summary.js';
+import { printSummary, progressLine, resultJson } from './optimize-summary.js';
 
 interface OptimizeFlags {
   bench?: string;
@@ -76,7 +76,10 @@ export function registerOptimize(program: Command): void {
       'also let the configured model (PATCHBAY_LLM_*) find opportunities and write patches, proven like the templates',
     )
     .option('--verbose', "show the model's reasoning and cost for each proposal (with --llm)")
-    .option('--json', 'print the proposals as JSON')
+    .option(
+      '--json',
+      'print the result as JSON: { proposals, rejected (each with its reason), baseline }',
+    )
     .option(
       '--pr',
       "open a pull request per proposal on the repository's GitHub, with its evidence (with --follow: the server opens them once the optimization succeeded)",
@@ -131,7 +134,7 @@ export function registerOptimize(program: Command): void {
         settings,
       });
       // Progress always goes to stderr (stdout is the result, JSON or not): a terminal gets one
-      // live line, a pipe or a log file one line per stage (and per candidate).
+      // live line, a pipe or a log file one line per step (stage, baseline step, candidate).
       const interactive = process.stderr.isTTY;
       let last = '';
       for (const stage of OptimizeStage.options) {
@@ -140,14 +143,15 @@ export function registerOptimize(program: Command): void {
             out.stderr(`\r\x1b[2K${progressLine(p)}`);
             return;
           }
-          const key = `${p.stage}#${p.candidate?.index ?? ''}`;
+          // One line per new step: a stage's steps (the baseline's install, tests, …) too.
+          const key = `${p.stage}#${p.candidate?.index ?? ''}#${p.message}`;
           if (key !== last) out.note(progressLine(p));
           last = key;
         });
       }
       if (interactive) out.stderr('\n');
       const result = await readOptimizeResult(runDir);
-      if (flags.json) out.json(result.proposals);
+      if (flags.json) out.json(resultJson(result));
       else printSummary(result, { verbose: flags.verbose === true });
       if (flags.pr && result.proposals.length > 0) {
         if (isGitUrl(source)) {
@@ -211,6 +215,7 @@ export function registerOptimize(program: Command): void {
             : {}),
           // Reused by the next optimization of the same commit (calibrate.ts).
           calibrationDir: join(ctx.config.dataDir, 'optimizer', 'calibrations'),
+          stageTimeoutMs: ctx.config.optimizeStageTimeoutMs,
           onProgress: (p) => emit({ type: 'progress', ...p }),
         });
         emit({ type: 'result', ok: true, stage });

@@ -97,6 +97,14 @@ export const runLimitSettings = {
     description:
       "Wall-clock limit of each validation gate of a repository run (install, build, typecheck, lint, test); one that runs longer is stopped and recorded `timed_out`. Its silence limit is the run's `idleTimeoutMs`.",
   }),
+  optimizeStageTimeoutMs: setting({
+    key: 'optimizeStageTimeoutMs',
+    env: 'PATCHBAY_OPTIMIZE_STAGE_TIMEOUT_MS',
+    schema: durationMs.default(45 * MINUTE),
+    defaultText: '2700000 (45 min)',
+    description:
+      "Time budget of each stage of an optimization (detect, baseline, scan, patch, propose; validate gets the optimization's `--max-minutes` on top, since it stops taking candidates then). The commands a stage runs are stopped at the budget and the stage fails with `OPTIMIZE_STAGE_TIMEOUT`, naming the stage and the step it was in.",
+  }),
 };
 
 /** What a conversation carries into its next session. */

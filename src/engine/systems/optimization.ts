@@ -77,9 +77,13 @@ export function createOptimizationSystem(
       );
     }
     const { repo, ref, sha } = await creation.assertRef(repoId, request.ref);
-    // Every stage gets the whole budget of minutes plus an hour for install and build; the
-    // validate stage stops taking candidates at maxMinutes from the start.
-    const timeoutMs = Math.max(config.runTimeoutMs, (request.maxMinutes + 60) * 60_000);
+    // Every stage gets the whole budget of minutes plus its own budget and a margin: the stage
+    // stops itself at its budget with OPTIMIZE_STAGE_TIMEOUT (stage-budget.ts) before the run
+    // timeout would kill it without a word. Validate stops taking candidates at maxMinutes.
+    const timeoutMs = Math.max(
+      config.runTimeoutMs,
+      request.maxMinutes * 60_000 + config.optimizeStageTimeoutMs + 15 * 60_000,
+    );
     const record = stageRecord(
       'detect',
       { repoId, queue: request.queue ?? DEFAULT_RUN_QUEUE, ref, workspaceOf: null },

@@ -125,6 +125,20 @@ export function renderTestScript(
   return BARE_VITEST.test((scripts[name] ?? '').trim()) ? `${command} -- --run` : command;
 }
 
+/** `vitest bench` without `--run` waits in watch mode when it has a terminal. */
+const BARE_VITEST_BENCH = /^vitest bench\b(?![^&|;<>]*--run\b)[^&|;<>]*$/;
+
+/** How the optimizer runs the bench script `name`: once, never in watch mode. */
+export function renderBenchScript(
+  manager: PackageManagerName,
+  name: string,
+  scripts: Readonly<Record<string, string>>,
+): string {
+  const plain = renderScript(manager, name);
+  if (!BARE_VITEST_BENCH.test((scripts[name] ?? '').trim())) return plain;
+  return manager === 'npm' ? `${plain} -- --run` : `${plain} --run`;
+}
+
 /** A word for `sh`: as is when it is plain, else single-quoted. */
 function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
@@ -420,7 +434,9 @@ export function resolveCommands(input: ResolveCommandsInput): Commands {
         command:
           kind === 'test'
             ? renderTestScript(manager, best.c.name, scripts, workflows)
-            : renderScript(manager, best.c.name),
+            : kind === 'bench'
+              ? renderBenchScript(manager, best.c.name, scripts)
+              : renderScript(manager, best.c.name),
         confidence: round(best.confidence),
         source: 'package.json',
         evidence: [...pkg.evidence('scripts', best.c.name), ...best.c.ci],
