@@ -162,6 +162,7 @@ export {
   SessionState,
   SettingList,
 } from './dashboard.js';
+export {
   ConnectResult,
   ConnectTokenRequest,
   ConnectorKindParams,
