@@ -151,7 +151,7 @@ export interface ResolvedConfig {
   githubTriggerPhrase: string;
   githubTriggerLabels: string[];
   githubAgent: 'claude' | 'cursor' | 'codex' | 'gemini';
-  githubDeliver: 'branch' | 'draft_pr' | 'pr';
+  githubDeliver: 'branch' | 'draft_pr' | 'pr' | 'ready_pr';
   githubPrLabels: string[];
   githubDeliveryMaxAttempts: number;
   githubDeliveryBackoffMs: number;

@@ -96,7 +96,7 @@ const envName = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _');
 
 /** What a repository run delivers when it ends (see docs/github.md). */
-export const Deliver = z.enum(['none', 'branch', 'draft_pr', 'pr', 'actions']);
+export const Deliver = z.enum(['none', 'branch', 'draft_pr', 'pr', 'ready_pr', 'actions']);
 export type Deliver = z.infer<typeof Deliver>;
 
 /** A run queue's name: lowercase letters, digits, `-` and `_`. */
@@ -258,7 +258,7 @@ export const CreateRunRequest = z
       'How the callback is signed: `patchbay` (default, `X-Patchbay-Signature`) or `standard-webhooks` (needs PATCHBAY_WEBHOOK_SECRET).',
     ),
     deliver: Deliver.optional().describe(
-      'Repository runs: what to deliver at the end (default `none`): push the run branch (`branch`), open a draft pull request (`draft_pr`), a ready one when every validation gate passed (`pr`), or dispatch the Patchbay GitHub Action (`actions`). See docs/github.md.',
+      'Repository runs: what to deliver at the end (default `none`): push the run branch (`branch`), open a draft pull request (`draft_pr`), a ready one when every validation gate passed (`pr`), a ready one whatever the gates (`ready_pr`), or dispatch the Patchbay GitHub Action (`actions`). See docs/github.md.',
     ),
     wait: z
       .boolean()

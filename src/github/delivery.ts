@@ -140,7 +140,8 @@ export async function deliverRun(ctx: DeliveryContext): Promise<DeliveryState> {
   return state;
 }
 
-const wantsPullRequest = (deliver: Deliver): boolean => deliver === 'draft_pr' || deliver === 'pr';
+const wantsPullRequest = (deliver: Deliver): boolean =>
+  deliver === 'draft_pr' || deliver === 'pr' || deliver === 'ready_pr';
 
 /** The delivery of the latest earlier run of the chain that pushed (its branch and PR). */
 async function priorDelivery(ctx: DeliveryContext): Promise<DeliveryState | undefined> {
@@ -158,7 +159,9 @@ async function ensurePullRequest(
   const { record, github, repo } = ctx;
   const full = repo.github;
   const gates = runGates(record);
-  const draft = record.deliver === 'draft_pr' || !allGatesPassed(gates);
+  // `pr` is ready once every gate passed; `ready_pr` asks for a ready one whatever they say.
+  const draft =
+    record.deliver === 'draft_pr' || (record.deliver === 'pr' && !allGatesPassed(gates));
   const body = pullRequestBody({
     runId: record.id,
     asked: args.asked,

@@ -104,7 +104,7 @@ export interface RunsTable {
   callback_format: string | null;
   /** JSON ReplyTarget: the channel the run's answer is sent back to (Telegram). */
   reply_to: string | null;
-  /** What the run delivers at its end: none (null), branch, draft_pr, pr, actions. */
+  /** What the run delivers at its end: none (null), branch, draft_pr, pr, ready_pr, actions. */
   deliver: string | null;
   /** The last failure of its delivery (cleared once it succeeds). */
   delivery_error: string | null;

@@ -3,10 +3,14 @@
  * id is remembered once with its payload; one process at a time claims it; a failed try
  * releases it for a later one; a handled one is never listed again.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { storeDialects } from '../../test/helpers/services.js';
 import { useDialectStore } from '../../test/helpers/store-contract.js';
+import { createDeliveryRepository } from './github-repository.js';
+import type { Database } from './schema.js';
+import { createSecretBox } from './secret-box.js';
 import type { Store } from './store.js';
 
 const later = (ms: number): string => new Date(Date.now() + ms).toISOString();
@@ -98,5 +102,30 @@ describe.each(storeDialects)('store contract: webhook deliveries ($name)', (dial
     expect(await deliveries.remember(unhandled, 'github', 'issue_comment', { a: 1 })).toBe(false);
     expect(await deliveries.remember(handled, 'github', 'ping', {})).toBe(true);
     expect(await deliveries.remember(report, 'actions', 'report')).toBe(true);
+  });
+
+  it("seals the GitHub Action's report key in a run's delivery state and opens it on read", async ({
+    skip: skipTest,
+  }) => {
+    if (skip) skipTest();
+    const deliveries = createDeliveryRepository(
+      store.handle.db as never,
+      createSecretBox(randomBytes(32)),
+    );
+    const runId = `run_${randomUUID()}`;
+    const secret = `whsec_${randomBytes(32).toString('base64')}`;
+    await deliveries.update(runId, { repository: 'o/r', actionsSecret: secret });
+    await deliveries.update(runId, { dispatchedAt: '2026-01-01T00:00:00.000Z' });
+    const row = await (store.handle.db as never as Kysely<Database>)
+      .selectFrom('run_deliveries')
+      .select('state')
+      .where('run_id', '=', runId)
+      .executeTakeFirstOrThrow();
+    expect(row.state).not.toContain(secret.slice(6, 30));
+    expect(await deliveries.get(runId)).toEqual({
+      repository: 'o/r',
+      actionsSecret: secret,
+      dispatchedAt: '2026-01-01T00:00:00.000Z',
+    });
   });
 });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Proposal } from '../../src/contracts/index.js';
 import { openStore, ulid, type RunRecord } from '../../src/store/index.js';
 import { testRunRecord } from '../helpers/records.js';
-import { GIT_ENV, ROOT } from '../e2e/helpers.js';
+import { GIT_ENV, ROOT, type Json } from '../e2e/helpers.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'optimization');
 export const AGENT_BINS = {
@@ -35,7 +35,7 @@ export interface SeedApi {
     method: string,
     path: string,
     body?: unknown,
-  ): Promise<{ status: number; text: string; body: any }>;
+  ): Promise<{ status: number; text: string; body: Json }>;
 }
 
 /** The lib-math fixture as a git repository under `root` (a trusted root of the server). */
@@ -55,7 +55,7 @@ async function ok(
   path: string,
   body: unknown,
   want: number[],
-): Promise<any> {
+): Promise<Json> {
   const res = await api.request(method, path, body);
   if (!want.includes(res.status)) throw new Error(`${method} ${path}: ${res.status} ${res.text}`);
   return res.body;

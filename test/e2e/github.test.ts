@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -415,6 +415,41 @@ describe('failures after the commit are retried and lose nothing', () => {
     expect(fake.tokensMinted()).toBeGreaterThan(minted);
     expect(fake.pulls.some((p) => p.body.includes('edit for the expired token'))).toBe(true);
   }, 90_000);
+});
+
+describe('the gates decide draft or ready', () => {
+  it('a failing gate keeps `pr` a draft; `ready_pr` asks for a ready PR whatever the gates', async () => {
+    const seed = join(dir, 'gated-seed');
+    mkdirSync(seed, { recursive: true });
+    writeFileSync(join(seed, 'README.md'), '# gated\n');
+    // One gate, and it fails.
+    writeFileSync(
+      join(seed, '.patchbay.json'),
+      JSON.stringify({ commands: { install: null, test: 'echo the test fails; exit 1' } }),
+    );
+    fake.addRepo('octo/gated', { alice: 'write' }, seed);
+    const repo = await server.api.request('POST', '/v1/repos', { github: 'octo/gated' });
+    expect(repo.status, repo.text).toBe(201);
+    const pullOf = async (prompt: string, deliverAs: string) => {
+      const run = await server.api.createRun({
+        agent: 'claude',
+        prompt,
+        repo: repo.body.id,
+        deliver: deliverAs,
+      });
+      const ended = await server.api.waitForStatus(run.id, ['succeeded'], 60_000);
+      expect((ended.validation as Json[]).map((g) => [g.gate, g.status])).toEqual([
+        ['test', 'failed'],
+      ]);
+      return waitFor(
+        () => fake.pulls.find((p) => p.repo === 'octo/gated' && p.body.includes(prompt)),
+        `the pull request of ${deliverAs}`,
+        60_000,
+      );
+    };
+    expect((await pullOf('edit with a failing gate', 'pr')).draft).toBe(true);
+    expect((await pullOf('edit, ready whatever the gates', 'ready_pr')).draft).toBe(false);
+  }, 150_000);
 });
 
 describe('a conversation over the API', () => {

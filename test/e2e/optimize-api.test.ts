@@ -178,6 +178,21 @@ describe('optimizer API', () => {
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
   });
 
+  it('serves every candidate of the latest validation with its outcome and reason', async () => {
+    const res = await server.api.request('GET', `/v1/repos/${repoId}/attempts`);
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ optimizationId, runId: stages[4].id });
+    expect(res.body.attempts.length).toBeGreaterThan(0);
+    for (const a of res.body.attempts) expect(a.reason).not.toBe('');
+    const accepted = res.body.attempts.filter((a: Json) => a.outcome === 'accepted');
+    expect(accepted.map((a: Json) => a.file)).toContain('src/fib.js');
+    const missing = await server.api.request(
+      'GET',
+      `/v1/repos/${repoId}/attempts?optimizationId=run_nope`,
+    );
+    expect(missing.status).toBe(404);
+  });
+
   it('lists the proposals and serves each with diff, metrics, timeline and artifact links', async () => {
     const list = await server.api.request('GET', `/v1/proposals?repoId=${repoId}`);
     expect(list.status, list.text).toBe(200);

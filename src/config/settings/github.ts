@@ -84,7 +84,7 @@ export const githubSettings = {
   githubDeliver: setting({
     key: 'githubDeliver',
     env: 'PATCHBAY_GITHUB_DELIVER',
-    schema: z.enum(['branch', 'draft_pr', 'pr']).default('draft_pr'),
+    schema: z.enum(['branch', 'draft_pr', 'pr', 'ready_pr']).default('draft_pr'),
     defaultText: 'draft_pr',
     description: 'What runs started from GitHub deliver (see `deliver` on a run).',
   }),

@@ -50,6 +50,28 @@ const OpportunityList = z.object({
   opportunities: z.array(Opportunity),
 });
 
+/** Every candidate of an optimization's validate stage: its outcome and why (attempts.json). */
+const AttemptList = z.object({
+  optimizationId: z.string(),
+  runId: z.string(),
+  attempts: z.array(
+    z.object({
+      rule: z.string(),
+      file: z.string(),
+      line: z.number().int(),
+      candidateId: z.string().nullable(),
+      outcome: z.enum(['accepted', 'rejected', 'safe-refactor']),
+      reason: z.string(),
+    }),
+  ),
+});
+const StoredAttempt = z.object({
+  opportunity: z.object({ rule: z.string(), file: z.string(), line: z.number().int() }),
+  candidateId: z.string().nullable(),
+  outcome: z.enum(['accepted', 'rejected', 'safe-refactor']),
+  reason: z.string(),
+});
+
 const ListProposalsQuery = z
   .object({
     repoId: z.string().min(1).max(100).optional(),
@@ -98,6 +120,35 @@ export function optimizerRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
   let key: Buffer | undefined;
   const signingKey = (): Buffer =>
     (key ??= artifactUrlKey(config.artifactUrlSecret, config.dataDir));
+
+  /** The JSON artifact `name` of the latest succeeded `stage` run of a repository's optimization. */
+  async function latestStageArtifact(
+    repoId: string,
+    stage: 'scan' | 'validate',
+    name: string,
+    optimizationId: string | undefined,
+  ): Promise<{ optimizationId: string; runId: string; value: unknown }> {
+    await deps.repos.get(repoId);
+    const { runs } = await engine.listRuns({
+      repoId,
+      kind: `optimize.${stage}`,
+      status: ['succeeded'],
+      limit: 1,
+      ...(optimizationId ? { parentId: optimizationId } : {}),
+    });
+    const run = runs[0];
+    const artifact = run
+      ? (await store.artifacts.list({ runId: run.id })).find((a) => a.name === name)
+      : undefined;
+    if (!run || !artifact) {
+      throw new PatchbayError(
+        'RUN_NOT_FOUND',
+        `no finished ${stage} stage for repository ${repoId}${optimizationId ? ` in optimization ${optimizationId}` : ''}: start one with POST /v1/repos/${repoId}/optimize`,
+      );
+    }
+    const text = await readFile(artifactFile(artifact), 'utf8');
+    return { optimizationId: run.parentId ?? run.id, runId: run.id, value: JSON.parse(text) };
+  }
 
   async function getArtifact(id: string): Promise<ArtifactRecord> {
     assertArtifactId(id);
@@ -183,32 +234,52 @@ export function optimizerRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const repoId = request.params.id;
-        await deps.repos.get(repoId);
-        const { runs } = await engine.listRuns({
-          repoId,
-          kind: 'optimize.scan',
-          status: ['succeeded'],
-          limit: 1,
-          ...(request.query.optimizationId ? { parentId: request.query.optimizationId } : {}),
-        });
-        const scan = runs[0];
-        const artifact = scan
-          ? (await store.artifacts.list({ runId: scan.id })).find(
-              (a) => a.name === 'opportunities.json',
-            )
-          : undefined;
-        if (!scan || !artifact) {
-          throw new PatchbayError(
-            'RUN_NOT_FOUND',
-            `no finished scan for repository ${repoId}${request.query.optimizationId ? ` in optimization ${request.query.optimizationId}` : ''}: start one with POST /v1/repos/${repoId}/optimize`,
-          );
-        }
-        const text = await readFile(artifactFile(artifact), 'utf8');
+        const found = await latestStageArtifact(
+          request.params.id,
+          'scan',
+          'opportunities.json',
+          request.query.optimizationId,
+        );
         return {
-          optimizationId: scan.parentId ?? scan.id,
-          runId: scan.id,
-          opportunities: Opportunity.array().parse(JSON.parse(text)),
+          optimizationId: found.optimizationId,
+          runId: found.runId,
+          opportunities: Opportunity.array().parse(found.value),
+        };
+      },
+    );
+
+    app.get(
+      '/v1/repos/:id/attempts',
+      {
+        schema: {
+          tags: ['optimizer'],
+          summary:
+            "Every candidate of an optimization's validation with its outcome and reason (rejected ones included)",
+          params: RepoIdParams,
+          querystring: OpportunitiesQuery,
+          response: { 200: AttemptList, ...errors },
+        },
+      },
+      async (request) => {
+        const found = await latestStageArtifact(
+          request.params.id,
+          'validate',
+          'attempts.json',
+          request.query.optimizationId,
+        );
+        return {
+          optimizationId: found.optimizationId,
+          runId: found.runId,
+          attempts: StoredAttempt.array()
+            .parse(found.value)
+            .map((a) => ({
+              rule: a.opportunity.rule,
+              file: a.opportunity.file,
+              line: a.opportunity.line,
+              candidateId: a.candidateId,
+              outcome: a.outcome,
+              reason: a.reason,
+            })),
         };
       },
     );

@@ -41,7 +41,12 @@ export default function BudgetsPage() {
       <h1>Budgets</h1>
       <LoadState loading={list.loading && !list.data} error={list.error} />
       {list.data ? <p className="muted">Days end at midnight {list.data.timezone}.</p> : null}
-      <div className="table-scroll">
+      <div
+        className="table-scroll"
+        tabIndex={0}
+        role="region"
+        aria-label="Budgets: limits and today’s use"
+      >
         <table data-testid={ids.list}>
           <caption className="visually-hidden">Budgets: limits and today’s use</caption>
           <thead>

@@ -40,7 +40,7 @@ export function UsageChart({
   const every = Math.max(1, Math.ceil(days.length / 8));
   const { label, unit } = METRICS[metric];
   return (
-    <figure className="plot" data-testid={testId}>
+    <figure className="plot" data-testid={testId} tabIndex={0}>
       <svg
         viewBox={`0 0 ${W} ${H}`}
         width="100%"

@@ -138,7 +138,12 @@ export default function ProposalPage({ params }: PageProps) {
             confidence={1 - proposal.evidence.alpha}
             testId={ids.interval}
           />
-          <div className="table-scroll">
+          <div
+            className="table-scroll"
+            tabIndex={0}
+            role="region"
+            aria-label="Benchmarks the decision was made on"
+          >
             <table>
               <caption className="visually-hidden">Benchmarks the decision was made on</caption>
               <thead>
@@ -246,7 +251,12 @@ function AttemptTrace({
         reason: t.reason,
       }));
   return (
-    <div className="table-scroll">
+    <div
+      className="table-scroll"
+      tabIndex={0}
+      role="region"
+      aria-label="Every candidate and the gate it stopped at"
+    >
       <table data-testid={ids.trace}>
         <caption className="visually-hidden">Every candidate and the gate it stopped at</caption>
         <thead>

@@ -40,7 +40,7 @@ export function SamplePlot({ name, base, candidate, testId }: SamplePlotProps) {
     })
     .join('; ');
   return (
-    <figure className="plot" data-testid={testId}>
+    <figure className="plot" data-testid={testId} tabIndex={0}>
       <svg
         viewBox={`0 0 ${W} ${height}`}
         width="100%"

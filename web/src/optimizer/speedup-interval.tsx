@@ -39,7 +39,7 @@ export function SpeedupInterval(props: SpeedupIntervalProps) {
     `${cleared ? 'above' : 'not above'} the bar ${bar.toFixed(2)}× ` +
     `(noise floor ${percent(noiseFloor)}); median ratio ${estimate.toFixed(2)}×`;
   return (
-    <figure className="plot" data-testid={testId}>
+    <figure className="plot" data-testid={testId} tabIndex={0}>
       <svg viewBox={`0 0 ${W} ${H}`} width="100%" role="img" aria-label={label}>
         <title>{label}</title>
         <rect

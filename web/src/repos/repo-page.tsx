@@ -117,7 +117,7 @@ function RepoRuns({ repoId }: { repoId: string }) {
         </label>
       </div>
       <LoadState loading={list.loading && !list.data} error={list.error} />
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0} role="region" aria-label="Runs of this repository">
         <table data-testid={ids.runs}>
           <caption className="visually-hidden">Runs of this repository</caption>
           <thead>

@@ -27,7 +27,7 @@ export default function ReposPage() {
         </label>
       </div>
       <LoadState loading={list.loading && !list.data} error={list.error} />
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0} role="region" aria-label="Registered repositories">
         <table data-testid={ids.list}>
           <caption className="visually-hidden">Registered repositories</caption>
           <thead>

@@ -22,7 +22,7 @@ export default function SchedulesPage() {
     <section>
       <h1>Schedules</h1>
       <LoadState loading={list.loading && !list.data} error={list.error} />
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0} role="region" aria-label="Schedules">
         <table data-testid={ids.list}>
           <caption className="visually-hidden">Schedules</caption>
           <thead>

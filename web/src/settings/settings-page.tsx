@@ -53,7 +53,7 @@ export default function SettingsPage() {
         </label>
       </div>
       <LoadState loading={list.loading && !list.data} error={list.error} />
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0} role="region" aria-label="Effective configuration">
         <table data-testid={ids.table} className="settings-table">
           <caption className="visually-hidden">Effective configuration</caption>
           <thead>

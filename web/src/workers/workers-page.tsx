@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { testIds } from '../../../src/contracts/test-ids.ts';
 import type { Worker } from '../../../src/contracts/index.js';
 import { api } from '../data/api.ts';
@@ -26,6 +26,12 @@ export default function WorkersPage() {
   };
   usePoll(true, 5000, reload);
   const now = useNow(1000);
+  // Ages by the server's clock (heartbeatAgeMs) plus the time since its answer arrived.
+  const answeredAt = useMemo(() => Date.now(), [workers.data]);
+  const ageOf = (w: Worker): string =>
+    w.heartbeatAgeMs === undefined
+      ? ago(w.heartbeatAt, now)
+      : ago(new Date(answeredAt - w.heartbeatAgeMs).toISOString(), now);
   const rows = (workers.data?.workers ?? []).filter((w) => !state || w.state === state);
   const queues = Object.entries(queue.data?.queues ?? {});
   return (
@@ -43,7 +49,7 @@ export default function WorkersPage() {
         </label>
       </div>
       <LoadState loading={workers.loading && !workers.data} error={workers.error} />
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0} role="region" aria-label="Workers">
         <table data-testid={ids.list}>
           <caption className="visually-hidden">Workers</caption>
           <thead>
@@ -69,7 +75,7 @@ export default function WorkersPage() {
                   <span className={`badge ${stateClass(w.state)}`}>{w.state}</span>
                 </td>
                 <td data-testid={ids.heartbeat} title={w.heartbeatAt}>
-                  {ago(w.heartbeatAt, now)}
+                  {ageOf(w)}
                 </td>
                 <td className="mono">{w.queues.join(', ')}</td>
                 <td>
@@ -99,7 +105,7 @@ export default function WorkersPage() {
           limit {queue.data.queue.limit}.
         </p>
       ) : null}
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0} role="region" aria-label="Run queues">
         <table data-testid={ids.queues}>
           <caption className="visually-hidden">Run queues</caption>
           <thead>
