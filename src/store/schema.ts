@@ -529,4 +529,3 @@ export interface ReactionAttemptsTable {
   started_at: string;
   finished_at: string;
 }
-

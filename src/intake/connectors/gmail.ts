@@ -376,7 +376,9 @@ export function normaliseGmailMessage(message: GmailMessage, user: string): Sour
   const toUser = to.some((p) => p.email === me);
   const time = new Date(Number(message.internalDate ?? Date.now())).toISOString();
   // A Google Docs comment notification names the comment's own link (`…?disco=<id>`).
-  const commentLinks = mentionsIn(snippet).filter((u) => /^https:\/\/docs\.google\.com\/.*[?&]disco=/.test(u));
+  const commentLinks = mentionsIn(snippet).filter((u) =>
+    /^https:\/\/docs\.google\.com\/.*[?&]disco=/.test(u),
+  );
   const urls = [...(about.url ? [about.url] : []), ...commentLinks];
   return {
     kind: 'gmail',
