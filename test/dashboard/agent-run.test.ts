@@ -61,7 +61,7 @@ beforeAll(async () => {
   });
   expect(first.body?.status, first.text).toBe('succeeded');
   firstRunId = (first.body as Json).id;
-}, 90_000);
+}, 120_000);
 
 afterAll(() => cleanupDashboard(browser), 30_000);
 

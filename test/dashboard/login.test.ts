@@ -34,7 +34,7 @@ beforeAll(async () => {
   });
   hasLogin = res.status !== 404;
   if (!hasLogin) process.stderr.write('login.test.ts: the server has no /v1/auth/session\n');
-}, 60_000);
+}, 120_000);
 
 afterAll(() => cleanupDashboard(browser), 30_000);
 

@@ -26,7 +26,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   [dash, browser] = await Promise.all([startDashboard(), launchBrowser()]);
-}, 60_000);
+}, 120_000);
 
 afterAll(() => cleanupDashboard(browser), 30_000);
 

@@ -32,7 +32,7 @@ beforeAll(async () => {
   await api.waitForStatus(failed.id, undefined, 30_000);
   seeded.ok = ok.id;
   seeded.failed = failed.id;
-}, 90_000);
+}, 120_000);
 
 afterAll(() => cleanupDashboard(browser), 30_000);
 

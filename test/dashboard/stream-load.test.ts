@@ -31,7 +31,7 @@ beforeAll(async () => {
     startDashboard({ env: { PATCHBAY_AGENT_CURSOR_BIN: FLOOD } }),
     launchBrowser(),
   ]);
-}, 60_000);
+}, 120_000);
 
 afterAll(() => cleanupDashboard(browser), 30_000);
 

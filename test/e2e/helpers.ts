@@ -177,6 +177,8 @@ export interface ServerOptions {
    * the handle's url is then its health listener.
    */
   command?: 'serve' | 'worker';
+  /** How long /health may take to answer after the start (default 15 s). */
+  startTimeoutMs?: number;
 }
 
 export interface ServerHandle {
@@ -279,7 +281,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
         return res.status === 200;
       },
       `patchbay ${options.command ?? 'serve'} on ${server.url} to answer /health`,
-      15_000,
+      options.startTimeoutMs ?? 15_000,
       50,
     );
     try {

@@ -48,13 +48,20 @@ async function loadRuns(f: Filters, pages: number): Promise<RunList> {
   const status = f.status ? (f.status.split(',') as RunStatus[]) : undefined;
   const runs: Run[] = [];
   let cursor: string | undefined;
+  const since = SINCE[f.since];
+  // The server filters by all of these once it knows them (a server that does not yet
+  // ignores them: `matches` then filters the page it answered).
+  const query = {
+    limit: PAGE,
+    ...(status ? { status } : {}),
+    ...(f.schedule ? { scheduleId: f.schedule } : {}),
+    ...(f.repo ? { repoId: f.repo } : {}),
+    ...(f.conversation ? { conversationId: f.conversation } : {}),
+    ...(f.agent ? { agent: f.agent as AgentName } : {}),
+    ...(since ? { createdAfter: new Date(Date.now() - since.ms).toISOString() } : {}),
+  };
   for (let i = 0; i < pages; i++) {
-    const page = await api.listRuns({
-      limit: PAGE,
-      ...(status ? { status } : {}),
-      ...(f.schedule ? { scheduleId: f.schedule } : {}),
-      ...(cursor ? { cursor } : {}),
-    });
+    const page = await api.listRuns({ ...query, ...(cursor ? { cursor } : {}) });
     runs.push(...page.runs);
     cursor = page.nextCursor ?? undefined;
     if (!cursor) break;
