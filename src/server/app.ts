@@ -19,6 +19,7 @@ import { SIGNED_ARTIFACT_PREFIX } from './artifact-urls.js';
 import { registerAccess } from './access.js';
 import { hasCompatCredential, registerCompat } from './compat/index.js';
 import { createDashboard } from './dashboard.js';
+import { SESSION_COOKIE } from './sessions.js';
 import { registerMcpRoute } from './mcp.js';
 import { landingPage, unauthorizedPage, wantsHtml } from './pages.js';
 import type { ServerDeps } from './deps.js';
@@ -178,8 +179,14 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
         description:
           'Runs coding agents and commands on workspaces, streams their events, and controls them. Errors use one body: `{ "error": { "code", "message", "details"?, "requestId" } }`; the codes are listed in docs/errors.md.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: deps.config.apiTokens.length > 0 ? [{ bearer: [] }] : [],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          // The dashboard's session (POST /v1/auth/login); writes also need X-Patchbay-CSRF: 1.
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+        },
+      },
+      security: deps.config.apiTokens.length > 0 ? [{ bearer: [] }, { session: [] }] : [],
     },
     transform: jsonSchemaTransform,
   });

@@ -70,7 +70,7 @@ export const serverSettings = {
     key: 'webDir',
     env: 'PATCHBAY_WEB_DIR',
     schema: z.string().min(1).optional(),
-    defaultText: "(the package's dist/web, written by `npm run build`)",
+    defaultText: "(the package's dist/web, written by npm run build)",
     description:
       'Directory of the built dashboard that `patchbay serve` serves at `/`. When it has no index.html, `/` says how to build it.',
   }),
