@@ -10,7 +10,6 @@ import { appFor, consent, doubles, syncAll } from '../../../test/fixtures/inbox/
 import { createConnector, generateCodeVerifier, generateState, type Connector } from './index.js';
 
 const USER = 'mara@acme.dev';
-const ME = { displayName: 'Mara Lindqvist', emailAddress: USER, me: true };
 const ANN = { displayName: 'Ann Okafor', emailAddress: 'ann@acme.dev' };
 
 function file(id: string, comments: ReturnType<typeof driveComment>[]) {

@@ -4,7 +4,7 @@ import { githubIssue } from '../../../test/fixtures/inbox/builders.js';
 import { startFakeGithub, type FakeGithub } from '../../../test/fixtures/inbox/fake-github.js';
 import { appFor, consent, doubles, syncAll } from '../../../test/fixtures/inbox/sync-helpers.js';
 import {
-  ConnectorError,
+  type ConnectorError,
   createConnector,
   generateCodeVerifier,
   generateState,

@@ -4,7 +4,7 @@ import { jiraIssue } from '../../../test/fixtures/inbox/builders.js';
 import { startFakeJira, type FakeJira } from '../../../test/fixtures/inbox/fake-jira.js';
 import { appFor, consent, doubles, syncAll } from '../../../test/fixtures/inbox/sync-helpers.js';
 import {
-  ConnectorError,
+  type ConnectorError,
   createConnector,
   generateCodeVerifier,
   generateState,
