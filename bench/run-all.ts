@@ -27,7 +27,8 @@ const DEFAULT = ['flood', 'throughput', 'latency', 'fanout', 'burst'] as const;
  * 1 000 generated edits in process (a few seconds, no server); cc-executor streams 50 kB/s through
  * the cc_executor WebSocket for 60 s and runs 300 PAUSE → RESUME → CANCEL cycles (needs `pv`,
  * about 3 min; `BENCH_QUICK=1` for a short pass); triggers fires 200 signed
- * deliveries 50 at a time against as many POST /v1/runs (about 10 s).
+ * deliveries 50 at a time against as many POST /v1/runs (about 10 s); inbox syncs the four intake
+ * connectors against their local fakes and times change → poll (about 1 min, no server).
  */
 const BY_NAME = [
   'worktree',
@@ -42,6 +43,7 @@ const BY_NAME = [
   'cc-executor',
   'triggers',
   'mcp',
+  'inbox',
 ] as const;
 const ALL = [...DEFAULT, ...BY_NAME] as const;
 /** A benchmark that runs longer than this is killed and counted as failed. */
@@ -96,6 +98,13 @@ function headline(name: string, r: unknown): string {
       return `peak RSS ${g('stream.peakSampledRssMB')} MB at ${g('stream.receivedKBps')} kB/s; ${g('control.passed')}/${g('control.cycles')} PAUSE → RESUME → CANCEL cycles passed, ${g('control.orphans')} orphans`;
     case 'mcp':
       return `start_run p99 over HTTP ${g('http.start.p99')} ms, over stdio ${g('stdioRemote.start.p99')} ms (< 500)`;
+    case 'inbox':
+      return ['gmail', 'jira', 'github', 'drive']
+        .map(
+          (k) =>
+            `${k} ${g(`throughput.${k}.itemsPerSecond`)} items/s, change→poll p95 ${g(`changeToPollMs.${k}.p95`)} ms`,
+        )
+        .join('; ');
     case 'triggers':
       return `fire→202 p50 ${g('ackMs.p50')} / p99 ${g('ackMs.p99')} ms vs POST /v1/runs p50 ${g('createRunBaselineMs.p50')} / p99 ${g('createRunBaselineMs.p99')} ms; ${g('distinctRuns')} runs`;
     default:

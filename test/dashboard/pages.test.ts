@@ -197,7 +197,8 @@ describe('optimizer', () => {
     await visit(`/optimizer/proposals/${seed.proposalId}`, async (page) => {
       await page.locator(tid(testIds.proposal.pullRequest)).click();
       // The fixture repository is not on GitHub: the API refuses, and the page says why.
-      expect(await text(page, testIds.proposal.actionResult)).toContain('(DELIVERY_NOT_POSSIBLE)');
+      const result = page.locator(tid(testIds.proposal.actionResult));
+      await result.getByText('(DELIVERY_NOT_POSSIBLE)').waitFor({ timeout: 20_000 });
     });
   }, 60_000);
 });

@@ -174,7 +174,8 @@ export function createJiraConnector(
       {
         jql,
         fields,
-        maxResults: pageSize,
+        // Ids alone are cheap: Jira returns up to 5000 a page for them.
+        maxResults: fields === 'id' ? 1000 : pageSize,
         nextPageToken: token,
       },
     );

@@ -1,4 +1,5 @@
 import type { BudgetDay } from '../../../src/contracts/index.js';
+import { niceTicks } from '../optimizer/stats.ts';
 
 export type UsageMetric = 'runs' | 'agentMinutes' | 'usd';
 
@@ -36,7 +37,7 @@ export function UsageChart({
   const band = (W - LEFT - RIGHT) / Math.max(1, days.length);
   const fmt = (v: number): string =>
     metric === 'usd' ? `$${v.toFixed(2)}` : metric === 'agentMinutes' ? v.toFixed(1) : String(v);
-  const ticks = [0, top / 2, top / 1.1].map((t) => Number(t.toPrecision(2)));
+  const ticks = niceTicks(0, top / 1.1, 4).filter((t) => t <= top);
   const every = Math.max(1, Math.ceil(days.length / 8));
   const { label, unit } = METRICS[metric];
   return (
@@ -69,7 +70,7 @@ export function UsageChart({
               >
                 <title>{`${d.day}: ${fmt(v)} ${unit}`}</title>
               </rect>
-              {i % every === 0 || i === days.length - 1 ? (
+              {(days.length - 1 - i) % every === 0 ? (
                 <text
                   className="plot-grid-text"
                   x={LEFT + i * band + band / 2}
