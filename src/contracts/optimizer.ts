@@ -85,12 +85,17 @@ export const RuleId = z.enum([
   'prefer-timer-args',
   'reduce-intermediate-arrays',
   'remove-dead-code',
+  'hoist-static-closure',
+  'prefer-object-literal-shape',
   // found and patched by a model (`llm: true`), never by a template
   'llm-suggested',
   // flag only
   'no-delete-operator',
   'no-await-in-loop',
   'no-holey-array',
+  'no-string-concat-in-loop',
+  'no-arguments-in-hot-path',
+  'no-try-catch-in-hot-loop',
 ]);
 export type RuleId = z.infer<typeof RuleId>;
 

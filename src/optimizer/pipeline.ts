@@ -280,6 +280,10 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
       : 'unknown';
     // Templates write what the repository's lint and runtime accept (`var` in ES5 code).
     const level = await detectLanguageLevel(repoRoot(io));
+    io.log.info(
+      { syntaxCap: level.syntaxCap, builtins: level.builtins, reasons: level.reasons },
+      'language level',
+    );
     for (const opportunity of opportunities) {
       if (candidates.length >= maxCandidates) break;
       const byModel = opportunity.source === 'llm' && io.state.settings.llm;

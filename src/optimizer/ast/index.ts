@@ -64,3 +64,10 @@ export {
   isSideEffectFree,
   regexLiteralOf,
 } from './values.js';
+export {
+  closureHoist,
+  shapeMerge,
+  sharedRegexProblem,
+  type ClosureHoist,
+  type ShapeMerge,
+} from './guards-hot.js';

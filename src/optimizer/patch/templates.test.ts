@@ -6,6 +6,7 @@
 import type { CompilerOptions } from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as arrays from '../../../test/fixtures/patch-templates/arrays.js';
+import * as hot from '../../../test/fixtures/patch-templates/hot.js';
 import * as memoize from '../../../test/fixtures/patch-templates/memoize.js';
 import * as misc from '../../../test/fixtures/patch-templates/misc.js';
 import * as moduleLevel from '../../../test/fixtures/patch-templates/module.js';
@@ -22,7 +23,7 @@ import { applyTemplate } from './apply.js';
 
 afterAll(removeTempRepos);
 
-const FAMILIES = [moduleLevel, memoize, spread, arrays, strings, misc];
+const FAMILIES = [moduleLevel, memoize, spread, arrays, strings, misc, hot];
 const GOLDEN = FAMILIES.flatMap((family) => family.golden);
 const TRAPS = FAMILIES.flatMap((family) => family.traps);
 

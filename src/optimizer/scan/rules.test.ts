@@ -204,8 +204,16 @@ const cases: Record<Exclude<RuleId, 'llm-suggested'>, Case[]> = {
     },
     {
       name: 'traps: g flag, module level, not hot',
-      code: "const TOP = /a+b/;\nexport function f(xs) {\n  for (const x of xs) x.replace(/a+/g, '');\n}\nexport const once = (s) => /a+b/.exec(s);",
+      code: 'const TOP = /a+b/;\nexport function f(xs) {\n  for (const x of xs) /a+/g.exec(x);\n}\nexport const once = (s) => /a+b/.exec(s);',
       expected: [],
+    },
+    {
+      name: 'a g regex that only serves replace/split (lastIndex ends at 0); a y regex never',
+      code: "export function f(xs) {\n  for (const x of xs) x.replace(/a+/g, '').split(/,/g);\n  for (const x of xs) x.replace(/b/y, '');\n}",
+      expected: [
+        [2, '/a+/g'],
+        [2, '/,/g'],
+      ],
     },
   ],
   'prefer-static-collator': [
@@ -340,6 +348,34 @@ const cases: Record<Exclude<RuleId, 'llm-suggested'>, Case[]> = {
       expected: [],
     },
   ],
+  'hoist-static-closure': [
+    {
+      name: 'a callback of a hot function that captures nothing (JS)',
+      file: 'src/lib.js',
+      code: 'export function upper(rows) {\n  for (const xs of rows) xs.map(function (x) { return x.toUpperCase(); });\n}\nexport const trimAll = (rows) => rows.forEach((xs) => xs.map((x) => x.trim()));',
+      expected: [
+        [2, 'function (x)'],
+        [4, '(x) => x.trim()'],
+      ],
+    },
+    {
+      name: 'traps: captures a parameter, the enclosing this, kept by the callee, untyped TS parameter',
+      code: 'export function over(xs: number[], min: number) {\n  return xs.filter((x: number) => x > min);\n}\nexport class C {\n  k = 1;\n  f(xs: number[]) {\n    return xs.map((x: number) => x * this.k);\n  }\n}\nexport function keep(el: { on(f: () => void): void }) {\n  el.on(() => 1);\n}\nexport function g(xs: string[]) {\n  return xs.map((x) => x.trim());\n}',
+      expected: [],
+    },
+  ],
+  'prefer-object-literal-shape': [
+    {
+      name: 'an empty object given its properties right after',
+      code: 'export function points(xs: number[]) {\n  const out = [];\n  for (const x of xs) {\n    const p: { x?: number; y?: number } = {};\n    p.x = x;\n    p.y = x * 2;\n    out.push(p);\n  }\n  return out;\n}',
+      expected: [[4, 'const p']],
+    },
+    {
+      name: 'traps: a value reads the object, a closure captures it, __proto__, module level',
+      code: 'export function a(x: number) {\n  const o: any = {};\n  o.x = x;\n  o.self = o;\n  return o;\n}\nexport function b(x: number) {\n  const o: any = {};\n  const get = () => o;\n  o.x = get();\n  return o;\n}\nexport function c(p: object) {\n  const o: any = {};\n  o.__proto__ = p;\n  return o;\n}\nconst m: any = {};\nm.x = 1;\nexport { m };',
+      expected: [],
+    },
+  ],
   'no-delete-operator': [
     {
       name: 'delete of a property',
@@ -359,6 +395,44 @@ const cases: Record<Exclude<RuleId, 'llm-suggested'>, Case[]> = {
     {
       name: 'traps: for await, an async callback inside a loop',
       code: 'export async function f(it, groups) {\n  for await (const x of it) await use(x);\n  for (const g of groups) g.map(async (x) => await use(x));\n}',
+      expected: [],
+    },
+  ],
+  'no-string-concat-in-loop': [
+    {
+      name: 's += in a loop',
+      code: "export function csv(xs: string[]) {\n  let s = '';\n  for (const x of xs) s += x + ',';\n  return s;\n}",
+      expected: [[3, 's += x']],
+    },
+    {
+      name: 'traps: a number accumulator, not in a loop',
+      code: "export function f(xs: number[]) {\n  let n = 0;\n  for (const x of xs) n += x;\n  let s = '';\n  s += 'a';\n  return s + n;\n}",
+      expected: [],
+    },
+  ],
+  'no-arguments-in-hot-path': [
+    {
+      name: 'arguments copied and indexed',
+      file: 'src/lib.js',
+      code: 'export function f() {\n  var args = Array.prototype.slice.call(arguments);\n  for (var i = 0; i < args.length; i++) g(arguments[i]);\n}',
+      expected: [[3, 'arguments']],
+    },
+    {
+      name: 'traps: only arguments.length, a variable named arguments (not a hot path either)',
+      file: 'src/lib.js',
+      code: 'export function f() {\n  return arguments.length;\n}\nexport function g(list) {\n  var arguments2 = list;\n  return arguments2;\n}',
+      expected: [],
+    },
+  ],
+  'no-try-catch-in-hot-loop': [
+    {
+      name: 'try/catch per iteration',
+      code: 'export function parseAll(xs: string[]) {\n  const out = [];\n  for (const x of xs) {\n    try {\n      out.push(JSON.parse(x));\n    } catch {\n      out.push(null);\n    }\n  }\n  return out;\n}',
+      expected: [[4, 'try']],
+    },
+    {
+      name: 'traps: try around the loop, try/finally in a loop',
+      code: 'export function f(xs: string[], done: () => void) {\n  try {\n    for (const x of xs) JSON.parse(x);\n  } catch {\n    return false;\n  }\n  for (const x of xs) {\n    try {\n      JSON.parse(x);\n    } finally {\n      done();\n    }\n  }\n  return true;\n}',
       expected: [],
     },
   ],
@@ -413,7 +487,14 @@ describe('rule catalogue', () => {
     // `llm-suggested` names what a model found: no scanner rule reports it.
     expect([...ids].sort()).toEqual(RuleId.options.filter((r) => r !== 'llm-suggested').sort());
     const flagOnly = RULES.filter((r) => r.flagOnly).map((r) => r.id);
-    expect(flagOnly.sort()).toEqual(['no-await-in-loop', 'no-delete-operator', 'no-holey-array']);
+    expect(flagOnly.sort()).toEqual([
+      'no-arguments-in-hot-path',
+      'no-await-in-loop',
+      'no-delete-operator',
+      'no-holey-array',
+      'no-string-concat-in-loop',
+      'no-try-catch-in-hot-loop',
+    ]);
   });
 
   it('fills template, hot and score; loops rank higher; results sorted by score', async () => {

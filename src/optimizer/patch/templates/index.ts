@@ -13,6 +13,7 @@ import {
   preferSetSize,
   reduceIntermediateArrays,
 } from './arrays.js';
+import { hoistStaticClosure, preferObjectLiteralShape } from './hot.js';
 import { memoizePureFunction } from './memoize.js';
 import { preferDateNow, preferTimerArgs } from './misc.js';
 import { hoistJsonParse, preferSetHas, removeDeadCode } from './module.js';
@@ -48,4 +49,6 @@ export const TEMPLATES: Partial<Record<RuleId, Template>> = {
   'prefer-timer-args': preferTimerArgs,
   'remove-dead-code': removeDeadCode,
   'reduce-intermediate-arrays': reduceIntermediateArrays,
+  'hoist-static-closure': hoistStaticClosure,
+  'prefer-object-literal-shape': preferObjectLiteralShape,
 };

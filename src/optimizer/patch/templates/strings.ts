@@ -14,6 +14,7 @@ import {
   quoteString,
   regexLiteralOf,
   regexParts,
+  sharedRegexProblem,
   statefulFlags,
   unwrap,
   type MethodCall,
@@ -162,9 +163,8 @@ export const preferStaticRegex: Template = (ctx) => {
     if (!isGlobal(ts, regex, 'RegExp')) return '`RegExp` is shadowed here';
     flags = flagArg ? flagArg.text : '';
   }
-  const stateful = statefulFlags(flags);
-  if (stateful)
-    return `the regex has the ${stateful} flag: a shared instance would share lastIndex`;
+  const stateful = sharedRegexProblem(ts, regex, flags);
+  if (stateful) return stateful;
   const fn = enclosingFunction(ts, regex);
   if (!fn) return 'the regex is already at module level';
   const p = regex.parent;
@@ -178,6 +178,6 @@ export const preferStaticRegex: Template = (ctx) => {
       insertAtModuleTop(ts, sf, `${constKeyword(ctx)} ${name} = ${regex.getText(sf)};`),
       replace(regex, sf, name),
     ],
-    explanation: `The regex was compiled again on every call; it has no g/y flag, so one module-level instance (\`${name}\`) behaves the same.`,
+    explanation: `The regex was compiled again on every call; ${flags.includes('g') ? 'its g flag only serves a string method that leaves lastIndex at 0' : 'it has no g/y flag'}, so one module-level instance (\`${name}\`) behaves the same.`,
   };
 };

@@ -9,6 +9,13 @@ import {
   preferSetSize,
   reduceIntermediateArrays,
 } from './arrays.js';
+import {
+  hoistStaticClosure,
+  noArgumentsInHotPath,
+  noStringConcatInLoop,
+  noTryCatchInHotLoop,
+  preferObjectLiteralShape,
+} from './hot.js';
 import { memoizePureFunction } from './memoize.js';
 import { noAwaitInLoop, noDeleteOperator, preferDateNow, preferTimerArgs } from './misc.js';
 import { hoistJsonParse, preferSetHas, removeDeadCode } from './module.js';
@@ -42,7 +49,12 @@ export const RULES: readonly Rule[] = [
   preferTimerArgs,
   reduceIntermediateArrays,
   removeDeadCode,
+  hoistStaticClosure,
+  preferObjectLiteralShape,
   noDeleteOperator,
   noAwaitInLoop,
   noHoleyArray,
+  noStringConcatInLoop,
+  noArgumentsInHotPath,
+  noTryCatchInHotLoop,
 ];

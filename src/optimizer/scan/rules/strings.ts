@@ -12,6 +12,7 @@ import {
   methodCall,
   regexLiteralOf,
   regexParts,
+  sharedRegexProblem,
   statefulFlags,
   unwrap,
 } from '../../ast/index.js';
@@ -97,7 +98,7 @@ export const preferStaticRegex: Rule = {
   visit(node, { ts, state, report }) {
     if (state.fn === undefined) return;
     if (ts.isRegularExpressionLiteral(node)) {
-      if (statefulFlags(regexParts(node.text).flags)) return;
+      if (sharedRegexProblem(ts, node, regexParts(node.text).flags)) return;
       // `/^lit/.test(s)` has a better rewrite of its own.
       const m = methodCall(ts, node.parent, ['test']);
       if (m && unwrap(ts, m.receiver) === node && literalRegex(node.text)) return;
@@ -108,7 +109,8 @@ export const preferStaticRegex: Rule = {
     if (!ts.isIdentifier(n.expression) || n.expression.text !== 'RegExp') return;
     const [source, flags, ...more] = n.arguments ?? [];
     if (!source || more.length > 0 || !ts.isStringLiteralLike(source)) return;
-    if (flags && (!ts.isStringLiteralLike(flags) || statefulFlags(flags.text))) return;
+    if (flags && !ts.isStringLiteralLike(flags)) return;
+    if (flags && sharedRegexProblem(ts, n, flags.text)) return;
     if (!isGlobal(ts, n, 'RegExp')) return;
     report(n, { requiresHot: true });
   },
