@@ -37,3 +37,4 @@ export {
 export { runDiffPath } from './run-workspaces.js';
 export type { Triggers } from './triggers/triggers.js';
 export { githubNameOf } from './reactions/github-delivery.js';
+export { INBOX_RUN_ORIGIN } from './reactions/inbox-task.js';

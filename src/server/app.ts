@@ -21,6 +21,8 @@ import type { ServerDeps } from './deps.js';
 import { registerDocs } from './docs.js';
 import { errorBody, sendError, toPatchbayError } from './errors.js';
 import { budgetRoutes } from './routes/budgets.js';
+import { connectorRoutes, OAUTH_CALLBACK_PATH } from './routes/connectors.js';
+import { inboxRoutes } from './routes/inbox.js';
 import { GITHUB_WEBHOOK_PATH, githubRoutes } from './routes/github.js';
 import { healthRoutes } from './routes/health.js';
 import { llmRoutes } from './routes/llm.js';
@@ -93,6 +95,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
    */
   const selfAuthenticated = (method: string, url: string): boolean =>
     url.startsWith(SIGNED_ARTIFACT_PREFIX) ||
+    (method === 'GET' && OAUTH_CALLBACK_PATH.test(url)) ||
     (method === 'POST' &&
       (TRIGGER_FIRE_PATH.test(url) ||
         TELEGRAM_WEBHOOK_PATH.test(url) ||
@@ -218,6 +221,8 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   registerMcpRoute(app, deps);
   await registerCompat(app, deps);
   await app.register(githubRoutes(deps));
+  await app.register(inboxRoutes(deps));
+  await app.register(connectorRoutes(deps));
 
   app.get('/v1/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
     handleJsonRpcSocket(socket, deps, request.clientKey, request.log as Logger);

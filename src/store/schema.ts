@@ -517,4 +517,3 @@ export interface ReactionAttemptsTable {
   started_at: string;
   finished_at: string;
 }
-
