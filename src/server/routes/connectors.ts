@@ -89,7 +89,7 @@ export function connectorRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
           summary:
             'Start connecting: answers the provider authorize URL (OAuth with PKCE); GitHub also takes a token',
           params: ConnectorKindParams,
-          body: ConnectTokenRequest.optional(),
+          body: ConnectTokenRequest.nullish(),
           response: { 200: ConnectResult, 204: z.null(), ...errors },
         },
       },
