@@ -1,7 +1,7 @@
 import { createEngine, type Engine } from '../engine/index.js';
 import { createMetrics } from '../observability/index.js';
 import { compatReactions } from '../server/index.js';
-import { openStore, secretBoxFor, type Store } from '../store/index.js';
+import { keyringFor, openStore, secretBoxFor, type Store } from '../store/index.js';
 import type { CliContext } from './context.js';
 
 export interface Embedded {
@@ -18,6 +18,7 @@ export async function openEmbedded(ctx: CliContext): Promise<Embedded> {
   const store = await openStore({
     databaseUrl: ctx.config.databaseUrl,
     secrets: secretBoxFor(ctx.config),
+    keyring: keyringFor(ctx.config),
   });
   const log = ctx.logger(ctx.config.logLevel === 'info' ? 'warn' : ctx.config.logLevel);
   const metrics = createMetrics();

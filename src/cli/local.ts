@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isPatchbayError, PatchbayError } from '../contracts/index.js';
-import { isPostgresUrl, openStore, secretBoxFor, type Store } from '../store/index.js';
+import { isPostgresUrl, keyringFor, openStore, secretBoxFor, type Store } from '../store/index.js';
 import type { CliContext } from './context.js';
 import { out } from './output.js';
 
@@ -30,7 +30,11 @@ export async function remoteOrLocal<T>(
     );
   }
   out.note(`no server at ${ctx.serverUrl}; reading ${dataDir} directly`);
-  const store = await openStore({ databaseUrl, secrets: secretBoxFor(ctx.config) });
+  const store = await openStore({
+    databaseUrl,
+    secrets: secretBoxFor(ctx.config),
+    keyring: keyringFor(ctx.config),
+  });
   try {
     return await local(store);
   } finally {

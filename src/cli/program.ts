@@ -7,6 +7,7 @@ import { registerDiff } from './commands/diff.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerLogs } from './commands/logs.js';
 import { registerMcp } from './commands/mcp.js';
+import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerOptimize } from './commands/optimize.js';
 import { registerRepos } from './commands/repos.js';
@@ -58,6 +59,7 @@ export function createProgram(): Command {
   registerSchedules(program);
   registerOptimize(program);
   registerMigrate(program);
+  registerKeys(program);
   registerDoctor(program);
   registerDiff(program);
   registerAgentLlm(program);

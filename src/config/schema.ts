@@ -8,6 +8,7 @@ import { compatSettings, type CompatLayer } from './settings/compat.js';
 import { deliverySettings } from './settings/delivery.js';
 import { inboundSettings, type TelegramBot } from './settings/inbound.js';
 import { githubSettings } from './settings/github.js';
+import { inboxSettings, type InboxApps } from './settings/inbox.js';
 import { executionSettings, type CredentialAgent } from './settings/execution.js';
 import { eventSettings, storeQueueSettings } from './settings/infrastructure.js';
 import { llmSettings } from './settings/llm.js';
@@ -30,6 +31,7 @@ export const settings = {
   ...deliverySettings,
   ...inboundSettings,
   ...githubSettings,
+  ...inboxSettings,
   ...requestLimitSettings,
   ...mcpSettings,
   ...eventSettings,
@@ -158,4 +160,11 @@ export interface ResolvedConfig {
   githubWebhookRetryMs: number;
   /** Handled inbound webhook delivery ids older than this are deleted. */
   webhookDeliveryRetentionMs: number;
+  inboxKeys: string[];
+  inboxApps: InboxApps;
+  inboxSyncIntervalMs: number;
+  inboxEmbeddingsUrl: string | undefined;
+  inboxEmbeddingsModel: string;
+  inboxEmbeddingsApiKey: string | undefined;
+  inboxDevSeed: boolean;
 }

@@ -38,6 +38,7 @@ import type { EventCursor, EventCursorOptions } from './event-cursor.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { callbackReaction } from './reactions/callback.js';
 import { githubCommitAuthorship, githubDeliveryReaction } from './reactions/github-delivery.js';
+import { inboxTaskReaction } from './reactions/inbox-task.js';
 import { createReactionRunner } from './reactions/runner.js';
 import type { Reaction } from './reactions/types.js';
 import { telegramReplyReaction } from './reactions/telegram-reply.js';
@@ -269,6 +270,7 @@ export function createEngine(options: EngineOptions): Engine {
     callbackReaction(res),
     telegramReplyReaction(res, telegram),
     githubDeliveryReaction(res, github, authorship),
+    inboxTaskReaction(res),
     ...(options.reactions ?? []),
   ]);
   const creation = createCreationSystem(res, {

@@ -38,3 +38,4 @@ export { runDiffPath } from './run-workspaces.js';
 export type { Triggers } from './triggers/triggers.js';
 export { githubNameOf } from './reactions/github-delivery.js';
 export { createActionsReports, type ActionsReports } from './actions-reports.js';
+export { INBOX_RUN_ORIGIN } from './reactions/inbox-task.js';

@@ -376,8 +376,8 @@ describe.each(storeDialects)('inbox core ($name)', (dialect) => {
     const rotating = both;
     {
       expect(await both.connectors.openCredentials('github')).toEqual(secret);
-      expect(await both.connectors.rotate()).toEqual({ rotated: 1, total: 1 });
-      expect(await both.connectors.rotate()).toEqual({ rotated: 0, total: 1 });
+      expect(await both.connectors.rotate()).toEqual({ rotated: 1, total: 1, unreadable: [] });
+      expect(await both.connectors.rotate()).toEqual({ rotated: 0, total: 1, unreadable: [] });
       const rotated = await sql<{
         key_id: string;
       }>`select key_id from inbox_connectors where kind = 'github'`.execute(store.handle.db);

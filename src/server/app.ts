@@ -26,6 +26,8 @@ import type { ServerDeps } from './deps.js';
 import { registerDocs } from './docs.js';
 import { errorBody, sendError, toPatchbayError } from './errors.js';
 import { budgetRoutes } from './routes/budgets.js';
+import { connectorRoutes, OAUTH_CALLBACK_PATH } from './routes/connectors.js';
+import { inboxRoutes } from './routes/inbox.js';
 import { ACTIONS_REPORT_PATH, GITHUB_WEBHOOK_PATH, githubRoutes } from './routes/github.js';
 import { healthRoutes } from './routes/health.js';
 import { llmRoutes } from './routes/llm.js';
@@ -100,6 +102,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
    */
   const selfAuthenticated = (request: FastifyRequest): boolean =>
     request.url.startsWith(SIGNED_ARTIFACT_PREFIX) ||
+    (request.method === 'GET' && OAUTH_CALLBACK_PATH.test(request.url)) ||
     (request.method === 'POST' &&
       (TRIGGER_FIRE_PATH.test(request.url) ||
         TELEGRAM_WEBHOOK_PATH.test(request.url) ||
@@ -212,6 +215,8 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   registerMcpRoute(app, deps);
   await registerCompat(app, deps);
   await app.register(githubRoutes(deps));
+  await app.register(inboxRoutes(deps));
+  await app.register(connectorRoutes(deps));
 
   app.get('/v1/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
     handleJsonRpcSocket(socket, deps, request.clientKey, request.log as Logger);

@@ -21,12 +21,21 @@ import {
   type Tracing,
 } from '../observability/index.js';
 import { createBullmqQueue, probeRedis, type ConnectionState } from '../queue/index.js';
-import { maskUrlPassword, openStore, secretBoxFor, type Store } from '../store/index.js';
+import {
+  keyringFor,
+  maskUrlPassword,
+  openStore,
+  secretBoxFor,
+  type Store,
+} from '../store/index.js';
 import { buildApp } from './app.js';
+import { createServerInbox } from './inbox.js';
+import type { CreateConnector, Fetch } from '../intake/index.js';
 import { compatReactions } from './compat/index.js';
 import { assertSafeBind } from './auth.js';
 import { listenError } from './listen-errors.js';
 import type { ServerDeps } from './deps.js';
+import { createConnector } from '../intake/connectors/index.js';
 import { createRateLimiter } from './rate-limit.js';
 
 /** How long shutdown waits for event streams to deliver the final status events. */
@@ -56,6 +65,10 @@ export interface StartServerOptions {
    * command (`patchbay mcp` embedded), which runs only what it is asked to.
    */
   adoptQueuedRuns?: boolean;
+  /** Makes inbox connectors (default: none until the connector registry is merged). */
+  createConnector?: CreateConnector;
+  /** The HTTP client of inbox connectors and the embeddings API (default the global fetch). */
+  fetch?: Fetch;
 }
 
 /** Separate API nodes and workers share runs, events and control verbs over Redis only. */
@@ -114,6 +127,7 @@ export async function openBackends(config: ResolvedConfig, log: Logger): Promise
   const opened = await openStore({
     databaseUrl: config.databaseUrl,
     secrets,
+    keyring: keyringFor(config),
     connectTimeoutMs: config.connectTimeoutMs,
   });
 
@@ -215,12 +229,22 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     version,
     queueConnection: backends.queueConnection,
     runCreateLimiter: createRateLimiter({ max: config.runCreateRateLimit, windowMs: 60_000 }),
+    inbox: createServerInbox({
+      config,
+      store,
+      log,
+      // The real connectors unless a caller brings its own (tests with a stand-in provider).
+      createConnector:
+        options.createConnector ?? ((kind, app, doFetch) => createConnector(kind, app, doFetch)),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    }),
     openStreams: new Set(),
   };
   let app: FastifyInstance;
   try {
     app = await buildApp(deps);
     await engine.start();
+    if (worker) deps.inbox.start();
   } catch (err) {
     await backends.close();
     throw err;
@@ -259,6 +283,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       closing ??= (async () => {
         // Stop runs first so their `interrupted` events reach live subscribers, give the
         // streams a moment to deliver them and end by themselves, then close what is left.
+        await deps.inbox.stop();
         await engine.stop();
         const deadline = Date.now() + STREAM_DRAIN_MS;
         while (deps.openStreams.size > 0 && Date.now() < deadline) {

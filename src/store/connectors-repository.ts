@@ -43,7 +43,7 @@ export interface ConnectorRepository {
   update(kind: string, patch: ConnectorPatch): Promise<boolean>;
   delete(kind: string): Promise<boolean>;
   /** Re-seals every row not under the active key; returns how many were re-sealed. */
-  rotate(): Promise<{ rotated: number; total: number }>;
+  rotate(): Promise<{ rotated: number; total: number; unreadable: string[] }>;
   /** PKCE state of a connect in progress (verifier sealed). */
   saveOauthState(state: string, kind: string, codeVerifier: string): Promise<void>;
   /** Takes (and deletes) a state not older than `notBefore`. */
@@ -165,9 +165,17 @@ export function createConnectorRepository(
         .where('credentials', 'is not', null)
         .execute();
       let rotated = 0;
+      const unreadable: string[] = [];
       for (const row of rows) {
         if (row.key_id === ring.activeKeyId) continue;
-        const plain = ring.open(row.key_id ?? '', row.credentials!, aadOf(row.kind));
+        let plain: string;
+        try {
+          plain = ring.open(row.key_id ?? '', row.credentials!, aadOf(row.kind));
+        } catch {
+          // Left as it is: reported, and its connector must be reconnected.
+          unreadable.push(row.kind);
+          continue;
+        }
         const { keyId, sealed } = ring.seal(plain, aadOf(row.kind));
         // Only if nobody re-sealed the row meanwhile (a reconnect during the rotation).
         const result = await db
@@ -178,7 +186,7 @@ export function createConnectorRepository(
           .executeTakeFirst();
         rotated += Number(result.numUpdatedRows);
       }
-      return { rotated, total: rows.length };
+      return { rotated, total: rows.length, unreadable };
     },
     async saveOauthState(state, kind, codeVerifier) {
       const { keyId, sealed } = requireKeyring(keyring).seal(codeVerifier, aadOfState(state));

@@ -20,8 +20,8 @@ import * as m0016 from './migrations/0016-validation.js';
 import * as m0017 from './migrations/0017-github.js';
 import * as m0018 from './migrations/0018-triggers.js';
 import * as m0019 from './migrations/0019-cursor-runner.js';
-import * as m0021 from './migrations/0021-dashboard-sessions.js';
-import * as m0022 from './migrations/0022-inbox.js';
+import * as m0020 from './migrations/0020-dashboard-sessions.js';
+import * as m0021 from './migrations/0021-inbox.js';
 
 /** Migrations in order. Names are permanent: never rename or edit a shipped one. */
 export const migrations: Record<string, Migration> = {
@@ -44,8 +44,8 @@ export const migrations: Record<string, Migration> = {
   '0017-github': m0017,
   '0018-triggers': m0018,
   '0019-cursor-runner': m0019,
-  '0021-dashboard-sessions': m0021,
-  '0022-inbox': m0022,
+  '0020-dashboard-sessions': m0020,
+  '0021-inbox': m0021,
 };
 
 export interface MigrationStatus {

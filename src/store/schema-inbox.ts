@@ -1,4 +1,4 @@
-/** Inbox tables (migration 0022): see src/store/migrations/0022-inbox.ts. */
+/** Inbox tables (migration 0021): see src/store/migrations/0021-inbox.ts. */
 export interface InboxConnectorsTable {
   kind: string;
   status: string;

@@ -441,7 +441,7 @@ export interface Database {
   dashboard_sessions: DashboardSessionsTable;
 }
 
-/** A dashboard login (migration 0021): the hash of the cookie's session id, never the id. */
+/** A dashboard login (migration 0020): the hash of the cookie's session id, never the id. */
 export interface DashboardSessionsTable {
   id_hash: string;
   /** Fingerprint of the API token the session was made with. */

@@ -11,7 +11,7 @@ export interface SessionRecord {
   expiresAt: string;
 }
 
-/** Dashboard sessions (migration 0021). Expiry is checked by the caller against its clock. */
+/** Dashboard sessions (migration 0020). Expiry is checked by the caller against its clock. */
 export interface SessionRepository {
   insert(session: SessionRecord): Promise<void>;
   get(idHash: string): Promise<SessionRecord | undefined>;

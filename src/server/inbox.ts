@@ -1,0 +1,137 @@
+import type { ResolvedConfig } from '../config/index.js';
+import {
+  createEmbeddingsSimilarity,
+  createInbox,
+  type ConnectorAppConfig,
+  type ConnectorKind,
+  type CreateConnector,
+  type Fetch,
+  type Inbox,
+} from '../intake/index.js';
+import type { Logger } from '../observability/index.js';
+import type { Store } from '../store/index.js';
+
+/** The providers' own endpoints, used unless PATCHBAY_INBOX_APPS overrides them. */
+const PROVIDER_ENDPOINTS: Record<ConnectorKind, ConnectorAppConfig['endpoints']> = {
+  gmail: {
+    apiBaseUrl: 'https://gmail.googleapis.com',
+    authorizeUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
+    tokenUrl: 'https://oauth2.googleapis.com/token',
+  },
+  drive: {
+    apiBaseUrl: 'https://www.googleapis.com',
+    authorizeUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
+    tokenUrl: 'https://oauth2.googleapis.com/token',
+  },
+  jira: {
+    apiBaseUrl: 'https://api.atlassian.com',
+    authorizeUrl: 'https://auth.atlassian.com/authorize',
+    tokenUrl: 'https://auth.atlassian.com/oauth/token',
+  },
+  github: {
+    apiBaseUrl: 'https://api.github.com',
+    authorizeUrl: 'https://github.com/login/oauth/authorize',
+    tokenUrl: 'https://github.com/login/oauth/access_token',
+  },
+};
+
+/** Where providers send the user back: `<public URL>/v1/oauth/callback/<kind>`. */
+export function oauthRedirectUri(config: ResolvedConfig, kind: ConnectorKind): string {
+  const base =
+    config.publicUrl ??
+    `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  return `${base.replace(/\/+$/, '')}/v1/oauth/callback/${kind}`;
+}
+
+export interface ServerInbox {
+  inbox: Inbox;
+  /** Syncs due connectors now (after a connect), without waiting for the next tick. */
+  kick(): void;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * The inbox of a server: its connectors' apps from PATCHBAY_INBOX_APPS, the similarity method
+ * (embeddings when PATCHBAY_INBOX_EMBEDDINGS_URL is set), and the clock that syncs each
+ * connected connector every PATCHBAY_INBOX_SYNC_INTERVAL_MS (one sync at a time per process).
+ */
+export function createServerInbox(options: {
+  config: ResolvedConfig;
+  store: Store;
+  log: Logger;
+  createConnector?: CreateConnector;
+  fetch?: Fetch;
+}): ServerInbox {
+  const { config } = options;
+  const log = options.log.child({ module: 'inbox' });
+  const apps: Partial<Record<ConnectorKind, ConnectorAppConfig>> = {};
+  for (const [kind, app] of Object.entries(config.inboxApps) as Array<
+    [ConnectorKind, NonNullable<ResolvedConfig['inboxApps'][ConnectorKind]>]
+  >) {
+    if (!app) continue;
+    const defaults = PROVIDER_ENDPOINTS[kind];
+    apps[kind] = {
+      clientId: app.clientId,
+      ...(app.clientSecret ? { clientSecret: app.clientSecret } : {}),
+      redirectUri: oauthRedirectUri(config, kind),
+      endpoints: {
+        apiBaseUrl: app.apiBaseUrl ?? defaults.apiBaseUrl,
+        authorizeUrl: app.authorizeUrl ?? defaults.authorizeUrl,
+        tokenUrl: app.tokenUrl ?? defaults.tokenUrl,
+      },
+    };
+  }
+  const inbox = createInbox({
+    store: options.store,
+    log,
+    apps,
+    createConnector: options.createConnector,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    syncIntervalMs: config.inboxSyncIntervalMs,
+    ...(config.inboxEmbeddingsUrl
+      ? {
+          similarity: createEmbeddingsSimilarity({
+            baseUrl: config.inboxEmbeddingsUrl,
+            model: config.inboxEmbeddingsModel,
+            ...(config.inboxEmbeddingsApiKey ? { apiKey: config.inboxEmbeddingsApiKey } : {}),
+            ...(options.fetch ? { fetch: options.fetch } : {}),
+          }),
+        }
+      : {}),
+  });
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  const tick = (): void => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = (async () => {
+      try {
+        for (const kind of await inbox.connections.due()) await inbox.connections.sync(kind);
+      } catch (err) {
+        log.warn({ err }, 'inbox sync tick failed');
+      } finally {
+        running = undefined;
+        if (again) {
+          again = false;
+          tick();
+        }
+      }
+    })();
+  };
+  return {
+    inbox,
+    kick: tick,
+    start() {
+      timer = setInterval(tick, Math.min(config.inboxSyncIntervalMs, 30_000));
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await running;
+    },
+  };
+}
