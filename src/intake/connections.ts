@@ -11,6 +11,7 @@ import {
   type TestStep,
 } from './connectors/types.js';
 import type { InboxContext } from './context.js';
+import { createConnector } from './connectors/index.js';
 import { applySync } from './ingest.js';
 
 /** Makes a connector of a kind (the registry in ./connectors/index.ts, or a test's own). */
@@ -23,7 +24,8 @@ export type CreateConnector = (
 export interface ConnectionOptions {
   /** OAuth app per kind; a kind without one cannot connect. */
   apps: Partial<Record<ConnectorKind, ConnectorAppConfig>>;
-  createConnector: CreateConnector | undefined;
+  /** The real connectors (src/intake/connectors) unless a caller brings its own. */
+  createConnector?: CreateConnector | undefined;
   fetch: Fetch;
   /** Between two syncs of one connector. */
   syncIntervalMs: number;
@@ -58,17 +60,19 @@ function userMessage(err: unknown): string {
  */
 export function createConnections(ctx: InboxContext, options: ConnectionOptions) {
   const { connectors } = ctx.store;
+  const makeConnector: CreateConnector =
+    options.createConnector ?? ((kind, app, doFetch) => createConnector(kind, app, doFetch));
 
   function connectorOf(kind: ConnectorKind): Connector {
     const app = options.apps[kind];
-    if (!app || !options.createConnector) {
+    if (!app) {
       throw new PatchbayError(
         'INBOX_CONNECTOR_NOT_CONFIGURED',
         `the ${kind} connector has no OAuth app configured (PATCHBAY_INBOX_APPS)`,
         { kind },
       );
     }
-    return options.createConnector(kind, app, options.fetch);
+    return makeConnector(kind, app, options.fetch);
   }
 
   async function credentialsOf(kind: ConnectorKind): Promise<ConnectorCredentials> {
@@ -126,7 +130,7 @@ export function createConnections(ctx: InboxContext, options: ConnectionOptions)
           kind,
           status: row?.status ?? 'disconnected',
           message: row?.message ?? null,
-          configured: !!options.apps[kind] && !!options.createConnector,
+          configured: !!options.apps[kind],
           lastSyncAt: row?.lastSyncAt ?? null,
           nextSyncAt: row?.nextSyncAt ?? null,
           blockedUntil: row?.blockedUntil ?? null,

@@ -35,7 +35,6 @@ import { compatReactions } from './compat/index.js';
 import { assertSafeBind } from './auth.js';
 import { listenError } from './listen-errors.js';
 import type { ServerDeps } from './deps.js';
-import { createConnector } from '../intake/connectors/index.js';
 import { createRateLimiter } from './rate-limit.js';
 
 /** How long shutdown waits for event streams to deliver the final status events. */
@@ -233,9 +232,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       config,
       store,
       log,
-      // The real connectors unless a caller brings its own (tests with a stand-in provider).
-      createConnector:
-        options.createConnector ?? ((kind, app, doFetch) => createConnector(kind, app, doFetch)),
+      ...(options.createConnector ? { createConnector: options.createConnector } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
     }),
     openStreams: new Set(),
