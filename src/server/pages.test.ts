@@ -15,9 +15,15 @@ function externalOrActive(html: string): string[] {
   ].map((m) => m[0]);
 }
 
+/**
+ * These are the pages of a server without a built dashboard (`npm run build` makes one in
+ * dist/web/, which then owns `/`: test/e2e/dashboard-serve.test.ts).
+ */
+const NO_DASHBOARD = { PATCHBAY_WEB_DIR: '/nonexistent/patchbay-web' };
+
 describe('the pages a browser meets', () => {
   it('GET / says what this is and points at /docs and /health, under the strict CSP', async () => {
-    const { app } = await servers.boot();
+    const { app } = await servers.boot(NO_DASHBOARD);
     const res = await app.inject({ method: 'GET', url: '/', headers: { accept: BROWSER } });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/html/);
@@ -33,7 +39,7 @@ describe('the pages a browser meets', () => {
   });
 
   it('keeps the Host guard in front of the page', async () => {
-    const { app } = await servers.boot();
+    const { app } = await servers.boot(NO_DASHBOARD);
     const res = await app.inject({
       method: 'GET',
       url: '/',
@@ -44,7 +50,7 @@ describe('the pages a browser meets', () => {
   });
 
   it('with tokens, a browser gets a page on how to pass one; API clients keep the JSON 401', async () => {
-    const { app } = await servers.boot({ PATCHBAY_API_TOKENS: 'alpha' });
+    const { app } = await servers.boot({ ...NO_DASHBOARD, PATCHBAY_API_TOKENS: 'alpha' });
     for (const url of ['/docs', '/']) {
       const page = await app.inject({ method: 'GET', url, headers: { accept: BROWSER } });
       expect(page.statusCode).toBe(401);
