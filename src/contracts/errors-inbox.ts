@@ -40,6 +40,12 @@ export const inboxErrors = {
     message:
       'The OAuth callback carries no state this server issued, or it expired: start the connect again.',
   },
+  INBOX_OAUTH_DENIED: {
+    status: 400,
+    kind: 'user',
+    message:
+      'The provider sent the browser back without an authorization code (access was declined, or the OAuth app is misconfigured); start the connect again.',
+  },
   INBOX_OAUTH_FAILED: {
     status: 502,
     kind: 'operational',

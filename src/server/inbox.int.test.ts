@@ -297,6 +297,12 @@ describe('inbox over HTTP', () => {
     expect(callback.status).toBe(200);
     // A state is good once.
     expect((await fetch(back)).status).toBe(400);
+    // The user declined at the provider: a 400 that says so, not a gateway error.
+    const declined = await fetch(`${server.url}${location.pathname}?state=x&error=access_denied`);
+    expect(declined.status).toBe(400);
+    expect(((await declined.json()) as { error: { code: string } }).error.code).toBe(
+      'INBOX_OAUTH_DENIED',
+    );
 
     const synced = await waitFor(async () => {
       const { body } = await api<{ tasks: Task[] }>('GET', '/v1/tasks?state=todo&limit=100');

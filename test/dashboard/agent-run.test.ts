@@ -106,7 +106,9 @@ describe('an agent run', () => {
       expect(chunks.some((u) => /\/assets\/diff-view-[^/]+\.js$/.test(u))).toBe(true);
       const readme = page.locator(`${tid(testIds.diff.file)}[data-path="README.md"]`);
       await readme.waitFor();
-      expect(await readme.innerText()).toContain('+edited by fake-cursor');
+      await expect
+        .poll(() => readme.innerText(), { timeout: 20_000 })
+        .toContain('+edited by fake-cursor');
       await readme.locator(tid(testIds.diff.fileToggle)).click();
       expect(await readme.locator(tid(testIds.diff.fileToggle)).getAttribute('aria-expanded')).toBe(
         'false',

@@ -57,7 +57,7 @@ describe('login', () => {
       await page.waitForURL(new RegExp(`/runs/${run.id}$`), { timeout: 20_000 });
       const row = page.locator(`${tid(testIds.log.row)}[data-line="1"]`);
       await row.waitFor({ timeout: 20_000 });
-      expect(await row.innerText()).toContain('behind-login');
+      await expect.poll(() => row.innerText(), { timeout: 20_000 }).toContain('behind-login');
       const cookies = await context.cookies();
       expect(cookies.some((c) => c.httpOnly && c.sameSite === 'Strict')).toBe(true);
 

@@ -93,8 +93,12 @@ describe('conversations', () => {
       const messages = page.locator(tid(testIds.conversation.message));
       await waitFor(async () => (await messages.count()) === 2, 'two messages', 20_000);
       expect(await messages.nth(0).getAttribute('data-role')).toBe('user');
-      expect(await messages.nth(0).innerText()).toContain('Please tidy the README.');
-      expect(await messages.nth(1).innerText()).toContain('Done: README updated.');
+      await expect
+        .poll(() => messages.nth(0).innerText(), { timeout: 20_000 })
+        .toContain('Please tidy the README.');
+      await expect
+        .poll(() => messages.nth(1).innerText(), { timeout: 20_000 })
+        .toContain('Done: README updated.');
     });
   }, 60_000);
 
@@ -106,7 +110,9 @@ describe('conversations', () => {
       // Keyboard: Ctrl+Enter sends from the message box.
       await page.locator(tid(testIds.conversation.prompt)).press('Control+Enter');
       await waitFor(async () => (await messages.count()) === 4, 'prompt and answer', 60_000);
-      expect(await messages.nth(2).innerText()).toContain('And the changelog.');
+      await expect
+        .poll(() => messages.nth(2).innerText(), { timeout: 20_000 })
+        .toContain('And the changelog.');
       const runLink = messages.nth(3).locator(tid(testIds.conversation.messageRun));
       expect(await runLink.getAttribute('href')).toMatch(/^\/runs\/run_/);
     });
@@ -130,7 +136,7 @@ describe('repositories', () => {
       await page.waitForURL(/tab=runs/);
       const runs = page.locator(tid(testIds.repo.runs));
       await runs.getByText('optimize.propose').first().waitFor({ timeout: 20_000 });
-      expect(await runs.innerText()).toContain('agent');
+      await expect.poll(() => runs.innerText(), { timeout: 20_000 }).toContain('agent');
     });
   }, 60_000);
 
@@ -157,7 +163,9 @@ describe('optimizer', () => {
       );
       const proposals = page.locator(tid(testIds.optimizer.proposalRow));
       await waitFor(async () => (await proposals.count()) === 3, 'three proposals', 20_000);
-      expect(await proposals.first().innerText()).toMatch(/× faster, −\d+\.\d % time/);
+      await expect
+        .poll(() => proposals.first().innerText(), { timeout: 20_000 })
+        .toMatch(/× faster, −\d+\.\d % time/);
     });
   }, 60_000);
 
@@ -207,11 +215,13 @@ describe('schedules', () => {
   it('shows next fires, opens one by URL, disables it and creates another', async () => {
     await visit('/schedules', async (page) => {
       const row = page.locator(tid(testIds.schedules.row), { hasText: 'nightly tests' });
-      expect(await row.innerText({ timeout: 20_000 })).toMatch(/0 3 \* \* \*[\s\S]*in \d+/);
+      await expect
+        .poll(() => row.innerText(), { timeout: 20_000 })
+        .toMatch(/0 3 \* \* \*[\s\S]*in \d+/);
       await row.getByRole('link').click();
       await page.waitForURL(new RegExp(`id=${seed.scheduleId}`));
       const detail = page.locator(tid(testIds.schedules.detail));
-      expect(await detail.innerText({ timeout: 20_000 })).toContain('echo nightly');
+      await expect.poll(() => detail.innerText(), { timeout: 20_000 }).toContain('echo nightly');
       await page.locator(tid(testIds.schedules.toggle)).click();
       await row.getByText('disabled').waitFor({ timeout: 20_000 });
       await page.locator(tid(testIds.schedules.name)).fill('hourly lint');
@@ -230,7 +240,7 @@ describe('budgets', () => {
     await visit('/budgets?days=7', async (page) => {
       const rows = page.locator(tid(testIds.budgets.row));
       await waitFor(async () => (await rows.count()) === 2, 'global and repo budgets', 20_000);
-      expect(await rows.first().innerText()).toMatch(/\d+ \/ 200/);
+      await expect.poll(() => rows.first().innerText(), { timeout: 20_000 }).toMatch(/\d+ \/ 200/);
       const chart = page.locator(`${tid(testIds.budgets.chart)} svg`);
       await chart.waitFor({ timeout: 20_000 });
       expect(await chart.locator('rect.bar').count()).toBe(7);
@@ -243,15 +253,17 @@ describe('workers and settings', () => {
   it('shows this server as a worker with a fresh heartbeat, and the queues', async () => {
     await visit('/workers', async (page) => {
       const heartbeat = page.locator(tid(testIds.workers.heartbeat)).first();
-      expect(await heartbeat.innerText({ timeout: 20_000 })).toMatch(/^\d+ s ago$/);
-      expect(await page.locator(tid(testIds.workers.queueRow)).count()).toBeGreaterThan(0);
+      await expect.poll(() => heartbeat.innerText(), { timeout: 20_000 }).toMatch(/^\d+ s ago$/);
+      await expect
+        .poll(() => page.locator(tid(testIds.workers.queueRow)).count(), { timeout: 20_000 })
+        .toBeGreaterThan(0);
     });
   }, 60_000);
 
   it('shows the effective settings with secrets masked, filtered by the URL', async () => {
     await visit('/settings?q=webhook_secret', async (page) => {
       const row = page.locator(tid(testIds.settings.row), { hasText: 'PATCHBAY_WEBHOOK_SECRET' });
-      expect(await row.innerText({ timeout: 20_000 })).toContain('********');
+      await expect.poll(() => row.innerText(), { timeout: 20_000 }).toContain('********');
       expect(await page.content()).not.toContain(SECRET);
     });
   }, 60_000);

@@ -82,9 +82,11 @@ describe('run page', () => {
       );
       // Following the end: the last line is on screen.
       await page.locator(`${tid(testIds.log.row)}[data-line="60"]`).waitFor({ timeout: 10_000 });
-      expect(await page.locator(`${tid(testIds.log.row)}[data-line="60"]`).innerText()).toContain(
-        'step 60',
-      );
+      await expect
+        .poll(() => page.locator(`${tid(testIds.log.row)}[data-line="60"]`).innerText(), {
+          timeout: 20_000,
+        })
+        .toContain('step 60');
       await waitFor(
         async () =>
           (await page.locator(tid(testIds.app.streamState)).getAttribute('data-state')) === 'ended',

@@ -123,7 +123,7 @@ export function connectorRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
         const { code, state, error } = request.query;
         if (error || !code) {
           throw new PatchbayError(
-            'INBOX_OAUTH_FAILED',
+            'INBOX_OAUTH_DENIED',
             `${request.params.kind}: the provider answered ${error ?? 'no code'}`,
           );
         }
