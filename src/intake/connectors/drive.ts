@@ -9,12 +9,7 @@
  * re-backfill (`rebackfilled: true`). A comment's ref is `<fileId>/<commentId>` (comment ids are
  * unique only within a file).
  */
-import {
-  DRIVE_ENDPOINTS,
-  GOOGLE_AUTHORIZE_PARAMS,
-  googleClassifier,
-  googleReasons,
-} from './google.js';
+import { DRIVE_ENDPOINTS, googleClassifier, googleSignIn, googleReasons } from './google.js';
 import {
   asksUserIn,
   createProviderClient,
@@ -27,7 +22,6 @@ import {
   truncate,
   type ProviderClient,
 } from './http.js';
-import { buildAuthorizeUrl, exchangeCode, refreshCredentials } from './oauth.js';
 import {
   type Connector,
   type ConnectorAppConfig,
@@ -116,7 +110,6 @@ export function createDriveConnector(
   const backfillDays = options.backfillDays ?? 30;
   const maxFiles = options.maxFiles ?? 200;
   const pageSize = options.pageSize ?? 50;
-  const tokenOptions = { kind: 'drive' as const, app, fetch };
 
   function client(credentials: ConnectorCredentials): ProviderClient {
     return createProviderClient({
@@ -267,15 +260,7 @@ export function createDriveConnector(
   }
 
   return {
-    kind: 'drive',
-    scopes: [DRIVE_SCOPE],
-    authorizeUrl: (request) =>
-      buildAuthorizeUrl(app, [DRIVE_SCOPE], request, {
-        pkce: true,
-        params: GOOGLE_AUTHORIZE_PARAMS,
-      }),
-    exchange: (code, verifier) => exchangeCode(tokenOptions, code, verifier),
-    refresh: (credentials) => refreshCredentials(tokenOptions, credentials),
+    ...googleSignIn('drive', DRIVE_SCOPE, app, fetch),
     async test(credentials) {
       const api = client(credentials);
       let token = '';

@@ -6,7 +6,7 @@
  * spam and deletions become `removedRefs`. Notification emails from GitHub and Jira carry the
  * issue they are about as an identifier, so the core can fold them into that issue's task.
  */
-import { GMAIL_ENDPOINTS, GOOGLE_AUTHORIZE_PARAMS, googleClassifier } from './google.js';
+import { GMAIL_ENDPOINTS, googleClassifier, googleSignIn } from './google.js';
 import {
   asksUserIn,
   createProviderClient,
@@ -20,7 +20,6 @@ import {
   uniqueByRef,
   type ProviderClient,
 } from './http.js';
-import { buildAuthorizeUrl, exchangeCode, refreshCredentials } from './oauth.js';
 import {
   type Connector,
   type ConnectorAppConfig,
@@ -101,7 +100,6 @@ export function createGmailConnector(
   const backfillDays = options.backfillDays ?? 30;
   const maxItems = options.maxItems ?? 500;
   const pageSize = options.pageSize ?? 100;
-  const tokenOptions = { kind: 'gmail' as const, app, fetch };
 
   function client(credentials: ConnectorCredentials): ProviderClient {
     return createProviderClient({
@@ -242,15 +240,7 @@ export function createGmailConnector(
   }
 
   return {
-    kind: 'gmail',
-    scopes: [GMAIL_SCOPE],
-    authorizeUrl: (request) =>
-      buildAuthorizeUrl(app, [GMAIL_SCOPE], request, {
-        pkce: true,
-        params: GOOGLE_AUTHORIZE_PARAMS,
-      }),
-    exchange: (code, verifier) => exchangeCode(tokenOptions, code, verifier),
-    refresh: (credentials) => refreshCredentials(tokenOptions, credentials),
+    ...googleSignIn('gmail', GMAIL_SCOPE, app, fetch),
     async test(credentials) {
       const api = client(credentials);
       let historyId = '';

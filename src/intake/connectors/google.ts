@@ -3,7 +3,14 @@
  * error body `{error: {code, message, status, errors: [{reason}]}}` read into ConnectorErrors.
  */
 import { missingScope, rateLimited, retryAtFrom, type ErrorClassifier } from './http.js';
-import type { ConnectorEndpoints, ConnectorKind } from './types.js';
+import { buildAuthorizeUrl, exchangeCode, refreshCredentials } from './oauth.js';
+import type {
+  Connector,
+  ConnectorAppConfig,
+  ConnectorEndpoints,
+  ConnectorKind,
+  Fetch,
+} from './types.js';
 
 export const GOOGLE_AUTHORIZE_URL = 'https://accounts.google.com/o/oauth2/v2/auth';
 export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
@@ -52,5 +59,26 @@ export function googleClassifier(kind: ConnectorKind, scope: string): ErrorClass
       /insufficient authentication scopes/i.test(info?.message ?? '');
     if (status === 403 && insufficient) return missingScope(kind, scope);
     return null;
+  };
+}
+
+/**
+ * The sign-in half of a Google connector: one read-only scope, authorization code with PKCE
+ * (S256) and Google's offline-access parameters, code exchange and refresh at the token URL.
+ */
+export function googleSignIn(
+  kind: 'gmail' | 'drive',
+  scope: string,
+  app: ConnectorAppConfig,
+  fetch: Fetch,
+): Pick<Connector, 'kind' | 'scopes' | 'authorizeUrl' | 'exchange' | 'refresh'> {
+  const tokenOptions = { kind, app, fetch };
+  return {
+    kind,
+    scopes: [scope],
+    authorizeUrl: (request) =>
+      buildAuthorizeUrl(app, [scope], request, { pkce: true, params: GOOGLE_AUTHORIZE_PARAMS }),
+    exchange: (code, verifier) => exchangeCode(tokenOptions, code, verifier),
+    refresh: (credentials) => refreshCredentials(tokenOptions, credentials),
   };
 }
