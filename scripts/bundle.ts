@@ -12,10 +12,12 @@
  * swagger-ui's static assets, bullmq's Lua scripts), and the TypeScript compiler, which only
  * `patchbay optimize` loads.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-const outfile = 'dist/patchbay.mjs';
+const outdir = 'dist';
+/** Code loaded with import() (and code shared between such pieces), one file each. */
+const chunkDir = 'dist/chunks';
 
 const external = [
   'better-sqlite3',
@@ -48,9 +50,18 @@ const external = [
   '@pydantic/genai-prices',
 ];
 
-await build({
-  entryPoints: ['dist/cli/main.js'],
-  outfile,
+// Chunks are named by content hash: a rebuild must not leave the previous build's behind.
+rmSync(chunkDir, { recursive: true, force: true });
+
+const result = await build({
+  entryPoints: { patchbay: 'dist/cli/main.js' },
+  outdir,
+  // Every import() becomes its own chunk, loaded (read, parsed, compiled) only when a request
+  // or a command first needs it: see docs/architecture.md, "Memory".
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+  metafile: true,
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -77,13 +88,16 @@ await build({
 // U+00FF doubles the ~2 MB the server holds for the bundle. esbuild escapes such characters in
 // strings and templates but not in regex literals, so a `/│/` in the source slips through
 // (write `\u2502` there instead).
-const bundled = readFileSync(outfile, 'utf8');
-const wide = /[\u0100-\uffff]/.exec(bundled);
-if (wide) {
-  const at = wide.index;
-  const code = `U+${wide[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-  throw new Error(
-    `${outfile}: character ${code} at offset ${at} (…${bundled.slice(Math.max(0, at - 60), at + 20)}…) ` +
-      'makes the whole bundle a two-byte string in V8 (+2 MB resident); escape it in the source',
-  );
+// Every chunk is a script of its own: each is checked.
+for (const outfile of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.mjs'))) {
+  const bundled = readFileSync(outfile, 'utf8');
+  const wide = /[\u0100-\uffff]/.exec(bundled);
+  if (wide) {
+    const at = wide.index;
+    const code = `U+${wide[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new Error(
+      `${outfile}: character ${code} at offset ${at} (…${bundled.slice(Math.max(0, at - 60), at + 20)}…) ` +
+        'makes the whole script a two-byte string in V8 (+2 MB resident); escape it in the source',
+    );
+  }
 }
