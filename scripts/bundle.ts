@@ -13,7 +13,8 @@
  * `patchbay optimize` loads.
  */
 import { readFileSync, rmSync } from 'node:fs';
-import { build } from 'esbuild';
+import { dirname, join } from 'node:path';
+import { build, type Plugin } from 'esbuild';
 
 const outdir = 'dist';
 /** Code loaded with import() (and code shared between such pieces), one file each. */
@@ -50,6 +51,28 @@ const external = [
   '@pydantic/genai-prices',
 ];
 
+/**
+ * zod 4 re-exports all of its ~50 error-message locales (`z.locales`, 260 KB minified, parsed
+ * and kept at every start) although only English, its default, is ever used (nothing here or
+ * in a bundled dependency calls `z.config(z.locales.xx())`): inside the bundle, `z.locales`
+ * holds `en` only.
+ */
+const zodEnglishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]v4[\\/](core|classic)[\\/]/.test(args.importer)
+        ? { path: join(dirname(args.importer), '..', 'locales'), namespace: 'zod-locales' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: "export { default as en } from './en.js';",
+      resolveDir: args.path,
+      loader: 'js',
+    }));
+  },
+};
+
 // Chunks are named by content hash: a rebuild must not leave the previous build's behind.
 rmSync(chunkDir, { recursive: true, force: true });
 
@@ -62,6 +85,7 @@ const result = await build({
   chunkNames: 'chunks/[name]-[hash]',
   outExtension: { '.js': '.mjs' },
   metafile: true,
+  plugins: [zodEnglishOnly],
   bundle: true,
   platform: 'node',
   target: 'node20',
