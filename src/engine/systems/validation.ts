@@ -1,7 +1,7 @@
 import { getAgent } from '../../agents/index.js';
 import { isPatchbayError, type GateResult, type ValidateMode } from '../../contracts/index.js';
 import type { Logger } from '../../observability/index.js';
-import { detectGates, type RepoGate } from '../../optimizer/index.js';
+import type { RepoGate } from '../../optimizer/index.js';
 import type { RunPatch, RunRecord } from '../../store/index.js';
 import { restoreWorktree, snapshotWorktree, type GitOptions } from '../../workspaces/index.js';
 import { fixPrompt, type FailedGate } from '../gate-report.js';
@@ -107,6 +107,9 @@ export function createValidationSystem(
   /** The gates and the repository's defaults; null (with an `error` event) when unreadable. */
   async function gatesOf(record: RunRecord, log: Logger) {
     try {
+      // The optimizer's module graph (~180 KB of code) loads with the first validated run, not
+      // at every start (docs/architecture.md, "Memory").
+      const { detectGates } = await import('../../optimizer/index.js');
       return await detectGates(record.workdir!, log);
     } catch (err) {
       const code = isPatchbayError(err) ? err.code : 'INTERNAL_ERROR';
