@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createAppAuth } from '@octokit/auth-app';
-import { Octokit } from '@octokit/rest';
+import type { createAppAuth } from '@octokit/auth-app';
 import type { ResolvedConfig } from '../config/index.js';
 import { PatchbayError } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
@@ -66,7 +65,11 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
   const { config, log } = options;
   const doFetch = options.fetch ?? fetch;
   const apiUrl = config.githubApiUrl;
-  let appAuth: ReturnType<typeof createAppAuth> | undefined;
+  /**
+   * The App's authentication, made on first use: @octokit/* (~130 KB of code) load only when a
+   * GitHub App is configured and called, not at every start (docs/architecture.md, "Memory").
+   */
+  let appAuth: (() => Promise<ReturnType<typeof createAppAuth>>) | undefined;
   if (config.githubAppId !== undefined && config.githubAppPrivateKeyFile) {
     let privateKey: string;
     try {
@@ -77,11 +80,17 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
         `cannot read the GitHub App private key ${config.githubAppPrivateKeyFile}: ${(err as Error).message}`,
       );
     }
-    appAuth = createAppAuth({
-      appId: config.githubAppId,
-      privateKey,
-      request: new Octokit({ baseUrl: apiUrl, log: quiet }).request,
-    });
+    const appId = config.githubAppId;
+    let made: Promise<ReturnType<typeof createAppAuth>> | undefined;
+    appAuth = () =>
+      (made ??= Promise.all([import('@octokit/auth-app'), import('@octokit/rest')]).then(
+        ([{ createAppAuth: create }, { Octokit }]) =>
+          create({
+            appId,
+            privateKey,
+            request: new Octokit({ baseUrl: apiUrl, log: quiet }).request,
+          }),
+      ));
   }
   const installations = new Map<string, number>();
 
@@ -95,7 +104,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 
   async function token(repository: string, refresh = false): Promise<string> {
     if (appAuth) {
-      const auth = await appAuth({
+      const auth = await (await appAuth())({
         type: 'installation',
         installationId: await installationId(repository),
         ...(refresh && { refresh: true }),
@@ -159,7 +168,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 
   async function appRest<T>(method: HttpMethod, path: string): Promise<T> {
     if (!appAuth) throw new PatchbayError('GITHUB_NOT_CONFIGURED', 'no GitHub App is configured');
-    const { token: jwt } = await appAuth({ type: 'app' });
+    const { token: jwt } = await (await appAuth())({ type: 'app' });
     return send<T>(`${apiUrl}${path}`, method, `Bearer ${jwt}`);
   }
 
