@@ -4,4 +4,4 @@ export { compatReactions } from './compat/index.js';
 export type { ServerDeps } from './deps.js';
 export { startServer, type RunningServer, type StartServerOptions } from './serve.js';
 export { startWorker, type RunningWorker, type StartWorkerOptions } from './worker.js';
-export { localMcpBackend } from './mcp.js';
+export { loadLocalMcpBackend } from './mcp.js';

@@ -1,5 +1,5 @@
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { FastifyInstance, HTTPMethods } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { PatchbayError, type RunEvent } from '../contracts/index.js';
 import type { Engine } from '../engine/index.js';
 import { createMcpServer, localBackend, type McpBackend } from '../mcp/index.js';
@@ -86,62 +86,50 @@ export function localMcpBackend(
 }
 
 /**
- * MCP over Streamable HTTP at `/mcp`, stateless: each POST gets its own server and transport
- * (no session to keep, so any API node answers any call), and the answer is an SSE stream so
- * a long wait_for_run can send progress notifications before its result. The app's
- * `onRequest` hook has already applied the Host/Origin guard (DNS rebinding) and the bearer
- * token by the time the handler runs.
+ * Answers one POST /mcp (see mcp.ts, which loads this module with the first such request):
+ * its own MCP server and transport, stateless, the answer an SSE stream.
  */
-export function registerMcpRoute(app: FastifyInstance, deps: ServerDeps): void {
-  app.post('/mcp', { schema: { hide: true } }, async (request, reply) => {
-    const log = request.log as Logger;
-    const mcp = createMcpServer({
-      backend: localMcpBackend(app, deps.engine, {
-        authorization: request.headers.authorization,
-        requestId: request.id,
-        remoteAddress: request.ip,
-      }),
-      version: deps.version,
-      readOnly: deps.config.mcpReadOnly,
-      waitLimitMs: deps.config.mcpWaitLimitMs,
-      log,
-    });
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    reply.hijack();
-    const res = reply.raw;
-    for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
-    res.setHeader('x-request-id', request.id);
-    const close = (): void => {
-      deps.openStreams.delete(close);
-      void transport.close().catch(() => undefined);
-      void mcp.close().catch(() => undefined);
-    };
-    // A server shutting down ends waits in progress rather than holding them to their limit.
-    deps.openStreams.add(close);
-    res.once('close', close);
-    try {
-      await mcp.connect(transport);
-      await transport.handleRequest(request.raw, res, request.body);
-    } catch (err) {
-      log.error({ err }, 'MCP request failed');
-      if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
-        res.end(JSON.stringify(errorBody(new PatchbayError('INTERNAL_ERROR'), request.id)));
-      } else {
-        res.end();
-      }
-    }
+export async function handleMcpPost(
+  app: FastifyInstance,
+  deps: ServerDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
+  const log = request.log as Logger;
+  const mcp = createMcpServer({
+    backend: localMcpBackend(app, deps.engine, {
+      authorization: request.headers.authorization,
+      requestId: request.id,
+      remoteAddress: request.ip,
+    }),
+    version: deps.version,
+    readOnly: deps.config.mcpReadOnly,
+    waitLimitMs: deps.config.mcpWaitLimitMs,
+    log,
   });
-
-  const notAllowed = async (): Promise<never> => {
-    throw new PatchbayError('MCP_METHOD_NOT_ALLOWED');
+  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+  reply.hijack();
+  const res = reply.raw;
+  for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
+  res.setHeader('x-request-id', request.id);
+  const close = (): void => {
+    deps.openStreams.delete(close);
+    void transport.close().catch(() => undefined);
+    void mcp.close().catch(() => undefined);
   };
-  app.get('/mcp', { schema: { hide: true } }, async (_request, reply) => {
-    reply.header('allow', 'POST');
-    return notAllowed();
-  });
-  app.delete('/mcp', { schema: { hide: true } }, async (_request, reply) => {
-    reply.header('allow', 'POST');
-    return notAllowed();
-  });
+  // A server shutting down ends waits in progress rather than holding them to their limit.
+  deps.openStreams.add(close);
+  res.once('close', close);
+  try {
+    await mcp.connect(transport);
+    await transport.handleRequest(request.raw, res, request.body);
+  } catch (err) {
+    log.error({ err }, 'MCP request failed');
+    if (!res.headersSent) {
+      res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify(errorBody(new PatchbayError('INTERNAL_ERROR'), request.id)));
+    } else {
+      res.end();
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { createMcpServer, remoteBackend, serveStdio, type McpBackend } from '../../mcp/index.js';
-import { localMcpBackend, startServer } from '../../server/index.js';
+import type { McpBackend } from '../../mcp/index.js';
+import { loadLocalMcpBackend, startServer } from '../../server/index.js';
 import { createContext } from '../context.js';
 import { out } from '../output.js';
 
@@ -20,6 +20,8 @@ export function registerMcp(program: Command): void {
       '\nTalks to the server of --url (PATCHBAY_URL, with PATCHBAY_TOKEN) when one is named; otherwise runs embedded on the store of --data-dir (PATCHBAY_DATA_DIR).\nStdout carries the protocol; notes and logs go to stderr. docs/mcp.md shows how to add it to Claude Code, Cursor and other clients.\n\nExample (Claude Code):\n  claude mcp add patchbay -- patchbay mcp',
     )
     .action(async (opts: { readOnly?: boolean }, command: Command) => {
+      // The MCP SDK loads with this command only, not with every other one.
+      const { createMcpServer, remoteBackend, serveStdio } = await import('../../mcp/index.js');
       const ctx = createContext(command, opts.readOnly ? { mcpReadOnly: true } : {});
       // Stdout is the protocol: the logger writes to stderr, and only warnings by default.
       const log = ctx.logger(ctx.config.logLevel === 'info' ? 'warn' : ctx.config.logLevel);
@@ -37,7 +39,7 @@ export function registerMcp(program: Command): void {
           adoptQueuedRuns: false,
         });
         const token = ctx.config.token ?? ctx.config.apiTokens[0];
-        backend = localMcpBackend(server.app, server.engine, {
+        backend = await loadLocalMcpBackend(server.app, server.engine, {
           authorization: token ? `Bearer ${token}` : undefined,
         });
         close = () => server.close();
