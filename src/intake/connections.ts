@@ -11,7 +11,6 @@ import {
   type TestStep,
 } from './connectors/types.js';
 import type { InboxContext } from './context.js';
-import { createConnector } from './connectors/index.js';
 import { applySync } from './ingest.js';
 
 /** Makes a connector of a kind (the registry in ./connectors/index.ts, or a test's own). */
@@ -60,19 +59,24 @@ function userMessage(err: unknown): string {
  */
 export function createConnections(ctx: InboxContext, options: ConnectionOptions) {
   const { connectors } = ctx.store;
-  const makeConnector: CreateConnector =
-    options.createConnector ?? ((kind, app, doFetch) => createConnector(kind, app, doFetch));
-
-  function connectorOf(kind: ConnectorKind): Connector {
+  function connectorOf(kind: ConnectorKind): Promise<Connector> {
     const app = options.apps[kind];
     if (!app) {
-      throw new PatchbayError(
-        'INBOX_CONNECTOR_NOT_CONFIGURED',
-        `the ${kind} connector has no OAuth app configured (PATCHBAY_INBOX_APPS)`,
-        { kind },
+      return Promise.reject(
+        new PatchbayError(
+          'INBOX_CONNECTOR_NOT_CONFIGURED',
+          `the ${kind} connector has no OAuth app configured (PATCHBAY_INBOX_APPS)`,
+          { kind },
+        ),
       );
     }
-    return makeConnector(kind, app, options.fetch);
+    if (options.createConnector)
+      return Promise.resolve(options.createConnector(kind, app, options.fetch));
+    // The real connectors (with arctic and @oslojs) load with the first connector call, not at
+    // every start: most servers connect none (docs/architecture.md, "Memory").
+    return import('./connectors/index.js').then(({ createConnector }) =>
+      createConnector(kind, app, options.fetch),
+    );
   }
 
   async function credentialsOf(kind: ConnectorKind): Promise<ConnectorCredentials> {
@@ -140,7 +144,7 @@ export function createConnections(ctx: InboxContext, options: ConnectionOptions)
 
     /** The provider's authorize URL; the PKCE verifier waits (sealed) for the callback. */
     async connect(kind: ConnectorKind): Promise<string> {
-      const connector = connectorOf(kind);
+      const connector = await connectorOf(kind);
       const state = randomBytes(24).toString('base64url');
       const codeVerifier = randomBytes(48).toString('base64url');
       await connectors.saveOauthState(state, kind, codeVerifier);
@@ -151,7 +155,7 @@ export function createConnections(ctx: InboxContext, options: ConnectionOptions)
       const notBefore = new Date(ctx.now().getTime() - OAUTH_STATE_TTL_MS).toISOString();
       const taken = await connectors.takeOauthState(state, notBefore);
       if (!taken || taken.kind !== kind) throw new PatchbayError('INBOX_OAUTH_STATE_INVALID');
-      const connector = connectorOf(kind);
+      const connector = await connectorOf(kind);
       let credentials: ConnectorCredentials;
       try {
         credentials = await connector.exchange(code, taken.codeVerifier);
@@ -188,7 +192,7 @@ export function createConnections(ctx: InboxContext, options: ConnectionOptions)
     },
 
     async test(kind: ConnectorKind): Promise<TestStep[]> {
-      const connector = connectorOf(kind);
+      const connector = await connectorOf(kind);
       let steps: TestStep[];
       try {
         steps = [...(await connector.test(await fresh(kind, connector)))];
@@ -220,7 +224,7 @@ export function createConnections(ctx: InboxContext, options: ConnectionOptions)
         ctx.log.info({ kind, blockedUntil: row.blockedUntil }, 'sync skipped: rate limited');
         return null;
       }
-      const connector = connectorOf(kind);
+      const connector = await connectorOf(kind);
       const total: SyncReport = {
         kind,
         items: 0,
