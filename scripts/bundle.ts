@@ -1,8 +1,16 @@
 /**
- * Bundles the compiled CLI (dist/cli/main.js) into one minified file, dist/patchbay.mjs, which
- * bin/patchbay.js runs. Why: a server that loads ~400 modules keeps every module's source text
- * and metadata in its heap; one minified bundle starts with ~5 MB less resident memory, which
- * is what keeps `patchbay serve` under 100 MB during an output flood (bench/flood.ts).
+ * Bundles the compiled CLI (dist/cli/main.js) into minified files: the entry dist/patchbay.mjs,
+ * which bin/patchbay.js runs, and the chunks it imports, in dist/chunks/. Why: a server that
+ * loads ~400 modules keeps every module's source text and metadata in its heap; a minified
+ * bundle starts with ~5 MB less resident memory, which is what keeps `patchbay serve` under
+ * 100 MB during an output flood (bench/flood.ts).
+ *
+ * Split, not one file: each import() in src/ becomes a chunk that loads only when first used
+ * (MCP, the optimizer, the inbox connectors, GitHub App auth, ...), and the code every start
+ * needs comes in several chunks that V8 compiles one at a time. Compiling one 2.9 MB module
+ * took a 20 MB parser zone (malloc) at start, and glibc kept most of it after it was freed
+ * (+17 MB idle RSS, measured with heaptrack and given back by malloc_trim); the zone now
+ * peaks at 4.4 MB. See docs/architecture.md, "Memory".
  *
  * Left outside the bundle: native addons (better-sqlite3, node-pty), packages loaded only on
  * demand (pg; bullmq and ioredis, which only a server with PATCHBAY_QUEUE_URL loads; the
