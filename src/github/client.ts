@@ -104,7 +104,9 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 
   async function token(repository: string, refresh = false): Promise<string> {
     if (appAuth) {
-      const auth = await (await appAuth())({
+      const auth = await (
+        await appAuth()
+      )({
         type: 'installation',
         installationId: await installationId(repository),
         ...(refresh && { refresh: true }),
