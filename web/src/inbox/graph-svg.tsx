@@ -131,7 +131,8 @@ export function GraphSvg({
           data-testid={ids.node}
           data-task-id={node.id}
           data-lane={node.lane}
-          aria-label={`${node.title} (${node.kind}, ${node.state}, score ${node.score})`}
+          // The visible (shortened) text first, then the whole title.
+          aria-label={`${short(node.title, 34)} ${node.kind} · ${node.state} · ${node.score}: ${node.title}`}
         >
           <title>{node.title}</title>
           <rect x={x} y={y} width={NODE_W} height={NODE_H} rx={5} />
