@@ -67,8 +67,6 @@ function edgePath(a: Placed, b: Placed): string {
   return `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`;
 }
 
-const short = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
-
 export function GraphSvg({
   graph,
   lanes,
@@ -131,13 +129,14 @@ export function GraphSvg({
           data-testid={ids.node}
           data-task-id={node.id}
           data-lane={node.lane}
-          // The visible (shortened) text first, then the whole title.
-          aria-label={`${short(node.title, 34)} ${node.kind} · ${node.state} · ${node.score}: ${node.title}`}
         >
-          <title>{node.title}</title>
+          {/* The whole title, clipped to the box (not cut short): the link's name is its text. */}
+          <clipPath id={`clip-${node.id}`}>
+            <rect x={x + 4} y={y} width={NODE_W - 8} height={NODE_H} />
+          </clipPath>
           <rect x={x} y={y} width={NODE_W} height={NODE_H} rx={5} />
-          <text x={x + 8} y={y + 17}>
-            {short(node.title, 34)}
+          <text x={x + 8} y={y + 17} clipPath={`url(#clip-${node.id})`}>
+            {node.title}
           </text>
           <text className="ib-node-meta" x={x + 8} y={y + 34}>
             {node.kind} · {node.state} · {node.score}
