@@ -32,7 +32,22 @@ async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const dataDir = tempDir('patchbay-screens-');
   const [dash, browser] = await Promise.all([
-    startDashboard({ dataDir, env: { ...AGENT_BINS, PATCHBAY_INBOX_DEV_SEED: '1' } }),
+    startDashboard({
+      dataDir,
+      env: {
+        ...AGENT_BINS,
+        PATCHBAY_INBOX_DEV_SEED: '1',
+        // OAuth apps (the providers' own endpoints; nothing is called while photographing).
+        PATCHBAY_INBOX_APPS: JSON.stringify(
+          Object.fromEntries(
+            ['gmail', 'jira', 'github', 'drive'].map((k) => [
+              k,
+              { clientId: `demo-${k}`, clientSecret: 'demo' },
+            ]),
+          ),
+        ),
+      },
+    }),
     launchBrowser(),
   ]);
   try {

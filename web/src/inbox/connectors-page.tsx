@@ -15,6 +15,7 @@ import { useQueryParam } from '../router.tsx';
 import { formatTime } from '../runs/format.ts';
 import { inboxApi, type TestStep } from './inbox-api.ts';
 import { useTestAll } from './test-all.ts';
+import '../pages-lib/pages.css';
 import './inbox.css';
 
 const ids = testIds.connectors;
@@ -30,14 +31,13 @@ const STATUS_CLASS = { connected: 'ok', error: 'bad', disconnected: '' } as cons
 
 /** What the user can do about a connector's error. */
 function remedy(c: InboxConnector, now: number): string | null {
-  if (c.blockedUntil && Date.parse(c.blockedUntil) > now) {
-    return `Rate limited: nothing is sent to ${NAMES[c.kind]} before ${formatTime(c.blockedUntil)} (${until(c.blockedUntil)}).`;
+  const limited = c.blockedUntil ?? /rate limited until (\S+)/.exec(c.message ?? '')?.[1];
+  if (limited && Date.parse(limited) > now) {
+    return `Rate limited: nothing is sent to ${NAMES[c.kind]} before ${formatTime(limited)} (${until(limited)}); the next sync waits for it.`;
   }
   const m = c.message ?? '';
   if (/missing (the )?scope/i.test(m)) return 'Reconnect and grant the missing scope.';
   if (/reconnect|revoked|expired|unreadable|invalid/i.test(m)) return 'Reconnect to sign in again.';
-  const limited = /rate limited until (\S+)/.exec(m)?.[1];
-  if (limited && Date.parse(limited) > now) return `Rate limited ${until(limited)}.`;
   return null;
 }
 

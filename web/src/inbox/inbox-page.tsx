@@ -14,6 +14,7 @@ import { Link, useQueryParam, withQuery } from '../router.tsx';
 import { inboxApi, LANE_LABEL, LANES, type Lane, type TriageCall } from './inbox-api.ts';
 import { TaskCard } from './task-card.tsx';
 import { TriageDialog, type Asking, type DialogAnswer } from './triage-dialog.tsx';
+import '../pages-lib/pages.css';
 import './inbox.css';
 
 const ids = testIds.inbox;
