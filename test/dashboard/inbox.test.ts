@@ -152,7 +152,7 @@ describe('inbox', () => {
     });
   }, 60_000);
 
-  it('triages by keyboard: accept, decline (confirmed), snooze; undo restores each exactly', async () => {
+  it('triages by keyboard: accept, decline (confirmed), snooze, complete; undo restores each exactly', async () => {
     const { tasks } = await apiJson<{ tasks: Task[] }>('GET', '/v1/tasks?horizon=week&limit=100');
     expect(tasks.length).toBeGreaterThan(1);
     await visit('/inbox?horizon=week', async (page) => {
@@ -212,8 +212,27 @@ describe('inbox', () => {
           snoozedUntil: before.snoozedUntil,
           horizon: before.horizon,
         });
+
+      // Complete: done (in the past 7 days), and undo brings it back as it was.
+      const card = page.locator(`${tid(testIds.inbox.task)}[data-task-id="${target.id}"]`);
+      await card.waitFor({ timeout: 20_000 });
+      await card.click({ position: { x: 5, y: 5 } });
+      await expect.poll(() => selectedId(page), { timeout: 20_000 }).toBe(target.id);
+      await page.keyboard.press('c');
+      await expect
+        .poll(async () => (await getTask(target.id)).state, { timeout: 20_000 })
+        .toBe('done');
+      const past = await apiJson<{ tasks: Task[] }>('GET', '/v1/tasks?horizon=past7d&limit=100');
+      expect(past.tasks.map((t) => t.id)).toContain(target.id);
+      await page.keyboard.press('u');
+      await expect
+        .poll(async () => getTask(target.id), { timeout: 20_000 })
+        .toMatchObject({
+          state: before.state,
+          horizon: before.horizon,
+        });
     });
-  }, 90_000);
+  }, 120_000);
 
   it('starts a run from a task (agent picked in the dialog) and links it', async () => {
     const { tasks } = await apiJson<{ tasks: Task[] }>('GET', '/v1/tasks?horizon=month&limit=100');
@@ -248,7 +267,9 @@ describe('graph', () => {
     await visit('/inbox/graph', async (page) => {
       const nodes = page.locator(tid(testIds.graph.node));
       await expect.poll(() => nodes.count(), { timeout: 20_000 }).toBe(all.nodes.length);
-      expect(await page.locator(tid(testIds.graph.edge)).count()).toBe(all.edges.length);
+      await expect
+        .poll(() => page.locator(tid(testIds.graph.edge)).count(), { timeout: 20_000 })
+        .toBe(all.edges.length);
       for (const lane of new Set(all.nodes.map((n) => n.lane))) {
         expect(await page.locator(`${tid(testIds.graph.node)}[data-lane="${lane}"]`).count()).toBe(
           all.nodes.filter((n) => n.lane === lane).length,
@@ -259,7 +280,10 @@ describe('graph', () => {
     });
     const jira = await apiJson<{ nodes: unknown[] }>('GET', '/v1/graph?window=month&kind=jira');
     await visit('/inbox/graph?kind=jira&edge=issue_link', async (page) => {
-      expect(await page.locator(tid(testIds.graph.kind)).inputValue()).toBe('jira');
+      // The select gets its options from GET /v1/graph/filters: wait for them.
+      await expect
+        .poll(() => page.locator(tid(testIds.graph.kind)).inputValue(), { timeout: 20_000 })
+        .toBe('jira');
       const nodes = page.locator(tid(testIds.graph.node));
       await expect.poll(() => nodes.count(), { timeout: 20_000 }).toBe(jira.nodes.length);
       const kinds = await page
