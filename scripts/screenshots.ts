@@ -32,11 +32,29 @@ async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const dataDir = tempDir('patchbay-screens-');
   const [dash, browser] = await Promise.all([
-    startDashboard({ dataDir, env: AGENT_BINS }),
+    startDashboard({
+      dataDir,
+      env: {
+        ...AGENT_BINS,
+        PATCHBAY_INBOX_DEV_SEED: '1',
+        // OAuth apps (the providers' own endpoints; nothing is called while photographing).
+        PATCHBAY_INBOX_APPS: JSON.stringify(
+          Object.fromEntries(
+            ['gmail', 'jira', 'github', 'drive'].map((k) => [
+              k,
+              { clientId: `demo-${k}`, clientSecret: 'demo' },
+            ]),
+          ),
+        ),
+      },
+    }),
     launchBrowser(),
   ]);
   try {
     const seed = await seedPages(dash.server.api, dataDir, join(dataDir, 'workspaces'));
+    // The inbox pages show the server's demo data (POST /v1/dev/seed), as their tests do.
+    const inbox = await dash.server.api.request('POST', '/v1/dev/seed');
+    if (inbox.status !== 201) throw new Error(`POST /v1/dev/seed: ${inbox.status} ${inbox.text}`);
     const shots: Shot[] = [
       { name: 'runs', path: '/runs' },
       { name: 'conversation', path: `/conversations/${seed.conversationId}` },
@@ -49,6 +67,11 @@ async function main(): Promise<void> {
       { name: 'budgets', path: '/budgets?days=30' },
       { name: 'workers', path: '/workers' },
       { name: 'settings', path: '/settings?changed=1' },
+      { name: 'inbox', path: '/inbox' },
+      { name: 'inbox-360', path: '/inbox', viewport: PHONE },
+      { name: 'inbox-graph', path: '/inbox/graph' },
+      { name: 'inbox-graph-dark', path: '/inbox/graph', theme: 'dark' },
+      { name: 'connectors', path: '/connectors' },
     ];
     for (const shot of shots) {
       const { context, page } = await openPage(browser, 'about:blank', shot.viewport ?? DESKTOP);

@@ -3,10 +3,12 @@
  * tests in test/dashboard/, so a renamed id breaks the build, not a test at run time.
  * Plain data: the dashboard imports it at run time (it must never pull in zod).
  */
+import { inboxTestIds } from './test-ids-inbox.js';
 import { pageTestIds } from './test-ids-pages.js';
 
 export const testIds = {
   ...pageTestIds,
+  ...inboxTestIds,
   app: {
     nav: 'app-nav',
     navLink: 'app-nav-link',

@@ -31,6 +31,7 @@ export async function seedDemo(ctx: InboxContext): Promise<{ tasks: number; conn
   const batches: Record<ConnectorKind, SourceItem[]> = {
     jira: [
       item('jira', '10042', {
+        url: 'https://acme.atlassian.net/browse/PAY-142',
         title: 'PAY-142 Checkout fails for saved cards after 3DS',
         snippet:
           'Customers with saved cards get a 500 after the 3-D Secure challenge. Started with release 4.12.',
@@ -45,6 +46,7 @@ export async function seedDemo(ctx: InboxContext): Promise<{ tasks: number; conn
         labels: ['payments', 'incident'],
       }),
       item('jira', '10043', {
+        url: 'https://acme.atlassian.net/browse/PAY-150',
         title: 'PAY-150 Add idempotency keys to refund endpoint',
         snippet:
           'Refunds can be double-submitted on retry. Add an Idempotency-Key header; blocked by PAY-142 rollout.',
@@ -56,6 +58,7 @@ export async function seedDemo(ctx: InboxContext): Promise<{ tasks: number; conn
         labels: ['payments'],
       }),
       item('jira', '10051', {
+        url: 'https://acme.atlassian.net/browse/OPS-77',
         title: 'OPS-77 Rotate staging database credentials',
         snippet: 'Quarterly rotation of the staging Postgres password; update the vault entry.',
         priority: 'medium',
@@ -66,6 +69,7 @@ export async function seedDemo(ctx: InboxContext): Promise<{ tasks: number; conn
     ],
     gmail: [
       item('gmail', '18c1a', {
+        url: 'https://mail.google.com/mail/u/0/#inbox/18c1a',
         title: 'Re: PAY-142 checkout 500s — can you look today?',
         snippet:
           'Hi, support has 40 tickets about checkout failures with saved cards since this morning. Could you take a look today?',
@@ -76,6 +80,7 @@ export async function seedDemo(ctx: InboxContext): Promise<{ tasks: number; conn
         updatedAt: at(-2),
       }),
       item('gmail', '18c2b', {
+        url: 'https://mail.google.com/mail/u/0/#inbox/18c2b',
         title: 'Quarterly planning doc — comments by Friday',
         snippet: 'Please add your team’s estimates to the planning doc before Friday’s review.',
         dueAt: at(24 * 3),
@@ -88,6 +93,7 @@ export async function seedDemo(ctx: InboxContext): Promise<{ tasks: number; conn
         asksUser: true,
       }),
       item('gmail', '18c3c', {
+        url: 'https://mail.google.com/mail/u/0/#inbox/18c3c',
         title: 'Lunch & learn: observability on Thursday',
         snippet: 'Join us for a talk on tracing in production. No RSVP needed.',
         identifiers: { threadId: 't-lunch', messageId: '<l1@acme.test>' },
@@ -97,6 +103,7 @@ export async function seedDemo(ctx: InboxContext): Promise<{ tasks: number; conn
     ],
     github: [
       item('github', 'PR_kwDOA1', {
+        url: 'https://github.com/acme/api/pull/812',
         title: 'Review requested: Retry webhook deliveries with jitter (#812)',
         snippet: 'Adds exponential backoff with full jitter to webhook retries. Fixes #799.',
         identifiers: { issueKey: 'ACME/API#812', urls: ['https://github.com/acme/api/pull/812'] },
@@ -110,6 +117,7 @@ export async function seedDemo(ctx: InboxContext): Promise<{ tasks: number; conn
         updatedAt: at(-5),
       }),
       item('github', 'I_kwDOA2', {
+        url: 'https://github.com/acme/api/issues/799',
         title: 'Webhook retries hammer partners during outages (#799)',
         snippet: 'When a partner endpoint is down we retry every second for an hour.',
         identifiers: { issueKey: 'ACME/API#799', urls: ['https://github.com/acme/api/issues/799'] },
@@ -119,6 +127,7 @@ export async function seedDemo(ctx: InboxContext): Promise<{ tasks: number; conn
         updatedAt: at(-24 * 2),
       }),
       item('github', 'I_kwDOA3', {
+        url: 'https://github.com/acme/api/issues/820',
         title: 'Upgrade to Node 22 in CI',
         snippet: 'Node 20 reaches end of life; move the CI matrix to 22.',
         identifiers: { issueKey: 'ACME/API#820' },
@@ -129,6 +138,7 @@ export async function seedDemo(ctx: InboxContext): Promise<{ tasks: number; conn
     ],
     drive: [
       item('drive', 'cmt-91', {
+        url: 'https://docs.google.com/document/d/plan-q3/edit?disco=cmt-91',
         title: 'Comment on “Q3 planning”: @dev can you size the payments work?',
         snippet: 'Sam Ortiz: @dev can you size the payments work in section 3?',
         identifiers: { urls: ['https://docs.google.com/document/d/plan-q3'] },
@@ -140,6 +150,7 @@ export async function seedDemo(ctx: InboxContext): Promise<{ tasks: number; conn
         dueAt: at(24 * 3),
       }),
       item('drive', 'cmt-92', {
+        url: 'https://docs.google.com/document/d/incident-412/edit?disco=cmt-92',
         title: 'Comment on “Incident review 4.12”: add the timeline',
         snippet: 'Lee Park: please add the checkout incident timeline before the review.',
         mentions: ['PAY-142'],

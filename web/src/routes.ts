@@ -4,6 +4,7 @@
  * label. Adding a page is adding a `RouteDef` here (see web/README.md).
  */
 import { lazy, type ComponentType, type LazyExoticComponent } from 'react';
+import { inboxPages } from './inbox-pages.ts';
 import { otherPages } from './other-pages.ts';
 
 export interface PageProps {
@@ -28,6 +29,8 @@ export const routes: readonly RouteDef[] = [
   { path: '/runs/:id', page: lazy(() => import('./runs/run-page.tsx')) },
   // The other pages (conversations to settings): one chunk each, like the runs pages.
   ...otherPages,
+  // The inbox, its graph and the connectors (issue 19).
+  ...inboxPages,
   { path: '/login', page: lazy(() => import('./pages/login-page.tsx')) },
 ];
 
