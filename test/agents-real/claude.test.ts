@@ -20,7 +20,7 @@ import {
 } from '../e2e/helpers.js';
 import { requireBwrap } from '../helpers/services.js';
 import { startAnthropicServer, type AnthropicServer, type Reply } from './claude/server.js';
-import { caseTag, finished as ended, freshHome, realCliBin } from './harness.js';
+import { caseTag, finished as ended, freshHome, realCliBin, SERVE_START_MS } from './harness.js';
 
 const bin = realCliBin('claude');
 
@@ -68,6 +68,7 @@ async function startFixture(env: Record<string, string> = {}, bare = false): Pro
   const repoPath = makeRepo(dataDir);
   const home = claudeHome(bare);
   const server = await startServer({
+    startTimeoutMs: SERVE_START_MS,
     dataDir,
     env: {
       HOME: home,

@@ -25,7 +25,7 @@ import {
   type ScriptedOpenAi,
   type Usage,
 } from './codex/server.js';
-import { caseTag, finished, realCliBin } from './harness.js';
+import { caseTag, finished, realCliBin, SERVE_START_MS } from './harness.js';
 
 const codex = realCliBin('codex');
 
@@ -73,6 +73,7 @@ async function serveWith(
   writeFileSync(join(home, '.codex', 'config.toml'), codexConfig(model.baseUrl, config));
   const dataDir = tempDir();
   const server = await startServer({
+    startTimeoutMs: SERVE_START_MS,
     dataDir,
     env: {
       HOME: home,

@@ -23,7 +23,7 @@ import {
   type ServerHandle,
 } from '../e2e/helpers.js';
 import { errors, startGeminiServer, type GeminiServer } from './gemini/server.js';
-import { caseTag, finished as ended, freshHome, realCliBin } from './harness.js';
+import { caseTag, finished as ended, freshHome, realCliBin, SERVE_START_MS } from './harness.js';
 
 const bin = realCliBin('gemini');
 
@@ -51,6 +51,7 @@ async function startPatchbay(
   const dataDir = tempDir();
   const repoPath = makeRepo(dataDir);
   const server = await startServer({
+    startTimeoutMs: SERVE_START_MS,
     dataDir,
     env: {
       HOME: home,

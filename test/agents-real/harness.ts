@@ -129,3 +129,10 @@ export async function finished(api: Api, id: string, ms: number): Promise<Run> {
     throw new Error(`${(err as Error).message}\n${told}`, { cause: err });
   }
 }
+
+/**
+ * How long `patchbay serve` may take to answer /health here: its start shares the box with the
+ * CLIs of the other file's cases (two workers), which is slower than the e2e default of 15 s
+ * on a loaded 2-core machine. Below the suite's 60 s hook timeout.
+ */
+export const SERVE_START_MS = 45_000;
