@@ -30,6 +30,7 @@ import { pidNamespaceArgv, probePidNamespace, type PidNamespace } from '../src/e
 import { startAnthropicServer } from '../test/agents-real/claude/server.js';
 import { codexConfig, startScriptedOpenAi } from '../test/agents-real/codex/server.js';
 import { startGeminiServer } from '../test/agents-real/gemini/server.js';
+import { caseTag } from '../test/agents-real/harness.js';
 import {
   api,
   flag,
@@ -51,7 +52,8 @@ const AGENTS = ['claude', 'codex', 'gemini'] as const;
 type Agent = (typeof AGENTS)[number];
 
 const BIN_DIR = join(import.meta.dirname, '..', 'test', 'agents-real', 'node_modules', '.bin');
-const PROMPT = 'Say hello.';
+/** The scripted servers answer a run from the script of the case its prompt names. */
+const PROMPT = `Say hello. ${caseTag('bench')}`;
 /** Either figure passes when Patchbay adds at most this, or TARGET_FRACTION, whichever is larger. */
 const TARGET_MS = 150;
 const TARGET_FRACTION = 0.05;
@@ -424,10 +426,10 @@ await main('agents-real', async (startedAt) => {
     const script = (agent: Agent): string => {
       const answer = `Scripted answer ${++n}.`;
       const usage = { input: 100, output: 8 };
-      if (agent === 'claude') claudeModel.script({ kind: 'text', text: answer, usage });
+      if (agent === 'claude') claudeModel.script('bench', { kind: 'text', text: answer, usage });
       else if (agent === 'codex')
-        codexModel.queue({ kind: 'text', text: answer, usage: { ...usage, cached: 0 } });
-      else geminiModel.script({ text: answer, usage: { prompt: 100, candidates: 8 } });
+        codexModel.queue('bench', { kind: 'text', text: answer, usage: { ...usage, cached: 0 } });
+      else geminiModel.script('bench', { text: answer, usage: { prompt: 100, candidates: 8 } });
       return answer;
     };
     const pending = (agent: Agent): number =>

@@ -20,7 +20,7 @@ import {
 } from '../e2e/helpers.js';
 import { requireBwrap } from '../helpers/services.js';
 import { startAnthropicServer, type AnthropicServer, type Reply } from './claude/server.js';
-import { freshHome, realCliBin } from './harness.js';
+import { caseTag, finished as ended, freshHome, realCliBin, SERVE_START_MS } from './harness.js';
 
 const bin = realCliBin('claude');
 
@@ -68,6 +68,7 @@ async function startFixture(env: Record<string, string> = {}, bare = false): Pro
   const repoPath = makeRepo(dataDir);
   const home = claudeHome(bare);
   const server = await startServer({
+    startTimeoutMs: SERVE_START_MS,
     dataDir,
     env: {
       HOME: home,
@@ -114,9 +115,14 @@ function conversationOf(body: unknown): string[] {
   });
 }
 
+/** The ended run; on a timeout, an error with what the CLI printed. */
 async function finished(server: ServerHandle, id: string, timeoutMs = 60_000): Promise<Run> {
-  return server.api.waitForStatus(id, undefined, timeoutMs);
+  return ended(server.api, id, timeoutMs);
 }
+
+/** The main-turn requests of case `name` (those that took a scripted reply). */
+const askedBy = (model: AnthropicServer, name: string) =>
+  model.requests.filter((r) => r.scripted && r.case === name);
 
 afterAll(cleanupAll);
 
@@ -139,10 +145,10 @@ describe.skipIf(!bin)('claude (real CLI) through patchbay serve', () => {
   }
 
   it('writes a file by default (agentPermissions edit): the diff has it, usage is what the server sent', async () => {
-    f.model.script(write('NOTES.md', 'written by claude\n'), text('Wrote NOTES.md.'));
+    f.model.script('write', write('NOTES.md', 'written by claude\n'), text('Wrote NOTES.md.'));
     const created = await f.server.api.createRun({
       agent: 'claude',
-      prompt: 'write NOTES.md',
+      prompt: `write NOTES.md ${caseTag('write')}`,
       repo: f.repo.id,
     });
     const run = await finished(f.server, created.id);
@@ -156,7 +162,7 @@ describe.skipIf(!bin)('claude (real CLI) through patchbay serve', () => {
     const diff = await f.server.api.request('GET', `/v1/runs/${run.id}/diff`);
     expect(diff.text).toContain('+++ b/NOTES.md');
     expect(diff.text).toContain('+written by claude');
-    expect(f.model.pending()).toBe(0);
+    expect(f.model.pending('write')).toBe(0);
     // CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: the CLI asked the gateway nothing else.
     expect(new Set(f.model.requests.map((r) => `${r.method} ${r.path}`))).toEqual(
       new Set(['POST /v1/messages']),
@@ -164,10 +170,14 @@ describe.skipIf(!bin)('claude (real CLI) through patchbay serve', () => {
   });
 
   it('read-only: nothing is written, and the denial is on the run and in its events', async () => {
-    f.model.script(write('NOTES.md', 'should not land\n'), text('I was not allowed to write.'));
+    f.model.script(
+      'read-only',
+      write('NOTES.md', 'should not land\n'),
+      text('I was not allowed to write.'),
+    );
     const created = await f.server.api.createRun({
       agent: 'claude',
-      prompt: 'write NOTES.md',
+      prompt: `write NOTES.md ${caseTag('read-only')}`,
       repo: f.repo.id,
       agentPermissions: 'read-only',
     });
@@ -195,10 +205,10 @@ describe.skipIf(!bin)('claude (real CLI) through patchbay serve', () => {
       usage: usage(100, 10),
     };
     const runWith = async (agentPermissions: string): Promise<Run> => {
-      f.model.script(shell, text('Ran it.'));
+      f.model.script(`shell-${agentPermissions}`, shell, text('Ran it.'));
       const created = await f.server.api.createRun({
         agent: 'claude',
-        prompt: 'run node',
+        prompt: `run node ${caseTag(`shell-${agentPermissions}`)}`,
         repo: f.repo.id,
         agentPermissions,
       });
@@ -222,18 +232,23 @@ describe.skipIf(!bin)('claude (real CLI) through patchbay serve', () => {
     const conv = (
       await f.server.api.request('POST', '/v1/conversations', { agent: 'claude', repo: f.repo.id })
     ).body;
-    f.model.script(text('Noted: PELICAN.', usage(100, 20)));
-    const one = await finished(f.server, (await send(conv.id, 'remember the word PELICAN')).id);
+    f.model.script('resume-1', text('Noted: PELICAN.', usage(100, 20)));
+    const one = await finished(
+      f.server,
+      (await send(conv.id, `remember the word PELICAN ${caseTag('resume-1')}`)).id,
+    );
     expect(one.status, JSON.stringify(one.error)).toBe('succeeded');
 
-    const before = f.model.requests.length;
-    f.model.script(text('It was PELICAN.', usage(300, 7)));
-    const two = await finished(f.server, (await send(conv.id, 'what was the word?')).id);
+    f.model.script('resume-2', text('It was PELICAN.', usage(300, 7)));
+    const two = await finished(
+      f.server,
+      (await send(conv.id, `what was the word? ${caseTag('resume-2')}`)).id,
+    );
     expect(two.status, JSON.stringify(two.error)).toBe('succeeded');
     expect(two.resumeSessionId).toBe(one.sessionId);
     expect(two.sessionId).toBe(one.sessionId);
 
-    const asked = f.model.requests.slice(before).filter((r) => r.scripted);
+    const asked = askedBy(f.model, 'resume-2');
     expect(asked).toHaveLength(1);
     const sent = conversationOf(asked[0]!.body);
     expect(sent.some((m) => m.startsWith('user:') && m.includes('remember the word PELICAN'))).toBe(
@@ -253,8 +268,8 @@ describe.skipIf(!bin)('claude (real CLI) through patchbay serve', () => {
     const conv = (
       await f.server.api.request('POST', '/v1/conversations', { agent: 'claude', repo: f.repo.id })
     ).body;
-    f.model.script({ kind: 'hold', text: 'Thinking about it', usage: usage(100, 20) });
-    const first = await send(conv.id, 'a long task');
+    f.model.script('hold', { kind: 'hold', text: 'Thinking about it', usage: usage(100, 20) });
+    const first = await send(conv.id, `a long task ${caseTag('hold')}`);
     await waitFor(() => f.model.holding() === 1, 'the model stream to be open', 30_000);
     const res = await f.server.api.request('POST', `/v1/runs/${first.id}/interrupt`);
     expect(res.status, res.text).toBe(200);
@@ -266,12 +281,14 @@ describe.skipIf(!bin)('claude (real CLI) through patchbay serve', () => {
     expect((one.usage as { input: number }).input).toBe(100);
     expect(one.costUsd).toBeGreaterThan(0);
 
-    const before = f.model.requests.length;
-    f.model.script(text('Resumed.', usage(50, 5)));
-    const two = await finished(f.server, (await send(conv.id, 'go on')).id);
+    f.model.script('hold-resume', text('Resumed.', usage(50, 5)));
+    const two = await finished(
+      f.server,
+      (await send(conv.id, `go on ${caseTag('hold-resume')}`)).id,
+    );
     expect(two.status, JSON.stringify(two.error)).toBe('succeeded');
     expect(two.sessionId).toBe(one.sessionId);
-    const sent = conversationOf(f.model.requests.slice(before).find((r) => r.scripted)!.body);
+    const sent = conversationOf(askedBy(f.model, 'hold-resume')[0]!.body);
     expect(sent.some((m) => m.includes('a long task'))).toBe(true);
     expect(sent.some((m) => m.includes('Thinking about it'))).toBe(true);
     expect(two.usage).toEqual(zeroCache(50, 5));
@@ -336,12 +353,12 @@ describe.skipIf(!bin)('claude (real CLI) through patchbay serve', () => {
 
   it.each(failures)(
     '%s from the API ends the run with its code, quickly',
-    async (_, reply, attempts, code) => {
-      f.model.script(...Array.from({ length: attempts }, () => reply));
+    async (name, reply, attempts, code) => {
+      f.model.script(name, ...Array.from({ length: attempts }, () => reply));
       const started = Date.now();
       const created = await f.server.api.createRun({
         agent: 'claude',
-        prompt: 'anything',
+        prompt: `anything ${caseTag(name)}`,
         repo: f.repo.id,
       });
       const run = await finished(f.server, created.id, 30_000);
@@ -349,7 +366,7 @@ describe.skipIf(!bin)('claude (real CLI) through patchbay serve', () => {
       expect(run.status).toBe('failed');
       expect(run.error?.code).toBe(code);
       // CLAUDE_CODE_MAX_RETRIES=1 from settings.json was honoured: exactly the scripted attempts.
-      expect(f.model.pending()).toBe(0);
+      expect(f.model.pending(name)).toBe(0);
       if (attempts > 1) {
         const events = await f.server.api.events(run.id);
         const retry = events.find((e) => e.type === 'message' && e.data.subtype === 'api_retry');
@@ -380,7 +397,7 @@ describe.skipIf(!bin)('claude (real CLI) under PATCHBAY_SANDBOX=bwrap with a fre
     const conv = (
       await f.server.api.request('POST', '/v1/conversations', { agent: 'claude', repo: f.repo.id })
     ).body;
-    f.model.script(write('SANDBOXED.md', 'from the sandbox\n'), text('Done.'));
+    f.model.script('boxed-1', write('SANDBOXED.md', 'from the sandbox\n'), text('Done.'));
     const msg = async (prompt: string): Promise<Run> => {
       const res = await f!.server.api.request('POST', `/v1/conversations/${conv.id}/messages`, {
         prompt,
@@ -390,18 +407,17 @@ describe.skipIf(!bin)('claude (real CLI) under PATCHBAY_SANDBOX=bwrap with a fre
       expect([200, 202], res.text).toContain(res.status);
       return finished(f!.server, res.body.id);
     };
-    const one = await msg('write SANDBOXED.md');
+    const one = await msg(`write SANDBOXED.md ${caseTag('boxed-1')}`);
     expect(one.status, JSON.stringify(one.error)).toBe('succeeded');
     expect(one.sandbox).toBe('bwrap');
     const diff = await f.server.api.request('GET', `/v1/runs/${one.id}/diff`);
     expect(diff.text).toContain('+from the sandbox');
 
-    const before = f.model.requests.length;
-    f.model.script(text('Still here.', usage(40, 4)));
-    const two = await msg('are you there?');
+    f.model.script('boxed-2', text('Still here.', usage(40, 4)));
+    const two = await msg(`are you there? ${caseTag('boxed-2')}`);
     expect(two.status, JSON.stringify(two.error)).toBe('succeeded');
     expect(two.sessionId).toBe(one.sessionId);
-    const sent = conversationOf(f.model.requests.slice(before).find((r) => r.scripted)!.body);
+    const sent = conversationOf(askedBy(f.model, 'boxed-2')[0]!.body);
     expect(sent.some((m) => m.includes('write SANDBOXED.md'))).toBe(true);
     expect(two.usage).toEqual(zeroCache(40, 4));
     // The session was saved in the server user's (fresh) HOME, outside the sandbox.

@@ -25,7 +25,7 @@ import {
   type ScriptedOpenAi,
   type Usage,
 } from './codex/server.js';
-import { realCliBin } from './harness.js';
+import { caseTag, finished, realCliBin, SERVE_START_MS } from './harness.js';
 
 const codex = realCliBin('codex');
 
@@ -73,6 +73,7 @@ async function serveWith(
   writeFileSync(join(home, '.codex', 'config.toml'), codexConfig(model.baseUrl, config));
   const dataDir = tempDir();
   const server = await startServer({
+    startTimeoutMs: SERVE_START_MS,
     dataDir,
     env: {
       HOME: home,
@@ -111,14 +112,12 @@ describe.skipIf(!codex)('codex (real CLI) against a scripted Responses API', () 
 
   it('writes a file (edit: workspace-write), resumes the thread, and stores per-run usage', async () => {
     model.queue(
+      'write',
       { kind: 'patch', patch: addFile('hello.txt', 'hello from codex'), usage: u(1000, 100, 20) },
       { kind: 'text', text: 'Wrote hello.txt.', usage: u(1200, 900, 10) },
     );
-    const first = await server.api.waitForStatus(
-      (await run({ prompt: 'write hello' })).id,
-      undefined,
-      60_000,
-    );
+    const writeHello = `write hello ${caseTag('write')}`;
+    const first = await finished(server.api, (await run({ prompt: writeHello })).id, 60_000);
     expect(first.status, JSON.stringify(first.error)).toBe('succeeded');
     expect(first.resultText).toBe('Wrote hello.txt.');
     expect(first.permissionDenials).toEqual([]);
@@ -128,32 +127,30 @@ describe.skipIf(!codex)('codex (real CLI) against a scripted Responses API', () 
     expect(diff.text).toContain('+++ b/hello.txt');
     expect(diff.text).toContain('+hello from codex');
     // Codex sent the patch's result back to the model.
-    const toolOutput = model.requests[1]!.body!.input.at(-1)!;
+    const toolOutput = model.requestsOf('write')[1]!.body!.input.at(-1)!;
     expect(toolOutput.type).toBe('custom_tool_call_output');
     expect(toolOutput.output).toContain('Success');
 
     // The second message of the conversation: Codex resumes the thread, options before `resume`.
-    const before = model.requests.length;
-    model.queue({ kind: 'text', text: 'It says hello.', usage: u(3000, 2000, 7) });
-    const second = await server.api.waitForStatus(
+    model.queue('resume', { kind: 'text', text: 'It says hello.', usage: u(3000, 2000, 7) });
+    const whatDid = `what did you write? ${caseTag('resume')}`;
+    const second = await finished(
+      server.api,
       (
         await server.api.createRun({
           agent: 'codex',
-          prompt: 'what did you write?',
+          prompt: whatDid,
           workspaceOf: first.id,
           resumeSessionId: first.sessionId,
         })
       ).id,
-      undefined,
       60_000,
     );
     expect(second.status, JSON.stringify(second.error)).toBe('succeeded');
     expect(second.sessionId).toBe(first.sessionId);
     // The model saw the earlier turn: its question, the patch call and its output.
-    const resumed = model.requests[before]!.body!;
-    expect(userTexts(resumed)).toEqual(
-      expect.arrayContaining(['write hello', 'what did you write?']),
-    );
+    const resumed = model.requestsOf('resume')[0]!.body!;
+    expect(userTexts(resumed)).toEqual(expect.arrayContaining([writeHello, whatDid]));
     expect(resumed.input.some((i) => i.type === 'custom_tool_call')).toBe(true);
     // Codex reports the thread's running total; the run stores only what this run used.
     expect(second.usage).toEqual({ input: 3000, output: 7, cacheRead: 2000, cacheWrite: 0 });
@@ -161,14 +158,17 @@ describe.skipIf(!codex)('codex (real CLI) against a scripted Responses API', () 
 
   it('read-only: Codex rejects the patch; no file, and the refusal reaches the model', async () => {
     model.queue(
+      'read-only',
       { kind: 'patch', patch: addFile('denied.txt', 'nope'), usage: u(10, 0, 1) },
       { kind: 'text', text: 'I could not write.', usage: u(10, 0, 1) },
     );
-    const before = model.requests.length;
-    const created = await run({ prompt: 'write denied', agentPermissions: 'read-only' });
-    const done = await server.api.waitForStatus(created.id, undefined, 60_000);
+    const created = await run({
+      prompt: `write denied ${caseTag('read-only')}`,
+      agentPermissions: 'read-only',
+    });
+    const done = await finished(server.api, created.id, 60_000);
     expect(existsSync(join(done.workdir!, 'denied.txt'))).toBe(false);
-    expect(model.requests[before + 1]!.body!.input.at(-1)!.output).toMatch(/patch rejected/);
+    expect(model.requestsOf('read-only')[1]!.body!.input.at(-1)!.output).toMatch(/patch rejected/);
     // Codex logs the rejection only on stderr: the run shows it there.
     expect(await server.api.output(done.id)).toMatch(
       /patch rejected: writing is blocked by read-only sandbox/,
@@ -184,13 +184,10 @@ describe.skipIf(!codex)('codex (real CLI) against a scripted Responses API', () 
   });
 
   it('interrupts a turn mid-stream (SIGINT), then resumes the same thread', async () => {
-    model.queue({ kind: 'hang', usage: u(0, 0, 0) });
-    const created = await run({ prompt: 'think for a long time' });
-    await waitFor(
-      () => model.requests.length > 0 && model.pending() === 0,
-      'the hanging request',
-      30_000,
-    );
+    model.queue('hang', { kind: 'hang', usage: u(0, 0, 0) });
+    const think = `think for a long time ${caseTag('hang')}`;
+    const created = await run({ prompt: think });
+    await waitFor(() => model.requestsOf('hang').length > 0, 'the hanging request', 30_000);
     // Codex printed thread.started before it asked the model: the session id is known.
     await waitFor(
       async () => (await server.api.events(created.id)).some((e) => e.type === 'message'),
@@ -199,32 +196,32 @@ describe.skipIf(!codex)('codex (real CLI) against a scripted Responses API', () 
     );
     const res = await server.api.request('POST', `/v1/runs/${created.id}/interrupt`);
     expect(res.status, res.text).toBeLessThan(300);
-    const interrupted = await server.api.waitForStatus(created.id, undefined, 30_000);
+    const interrupted = await finished(server.api, created.id, 30_000);
     // Codex 0.171 dies of the SIGINT (no turn.failed, no result line): the turn was ended.
     expect(interrupted.status).toBe('cancelled');
     expect(interrupted.error?.code).toBe('AGENT_TURN_INTERRUPTED');
     expect(interrupted.signal).toBe('SIGINT');
     expect(interrupted.sessionId).toMatch(/^[0-9a-f-]{36}$/);
 
-    const before = model.requests.length;
-    model.queue({ kind: 'text', text: 'Resumed.', usage: u(50, 0, 2) });
-    const resumed = await server.api.waitForStatus(
+    model.queue('hang-resume', { kind: 'text', text: 'Resumed.', usage: u(50, 0, 2) });
+    const carryOn = `carry on ${caseTag('hang-resume')}`;
+    const resumed = await finished(
+      server.api,
       (
         await server.api.createRun({
           agent: 'codex',
-          prompt: 'carry on',
+          prompt: carryOn,
           workspaceOf: created.id,
           resumeSessionId: interrupted.sessionId,
         })
       ).id,
-      undefined,
       60_000,
     );
     expect(resumed.status, JSON.stringify(resumed.error)).toBe('succeeded');
     // The interrupted turn completed no response: the thread's total is this run's alone.
     expect(resumed.usage).toEqual({ input: 50, output: 2, cacheRead: 0, cacheWrite: 0 });
-    expect(userTexts(model.requests[before]!.body)).toEqual(
-      expect.arrayContaining(['think for a long time', 'carry on']),
+    expect(userTexts(model.requestsOf('hang-resume')[0]!.body)).toEqual(
+      expect.arrayContaining([think, carryOn]),
     );
   });
 
@@ -264,10 +261,10 @@ describe.skipIf(!codex)('codex (real CLI) against a scripted Responses API', () 
   ])(
     'maps a %s from the provider to its code, within a bounded time',
     async (_name, replies, code) => {
-      model.queue(...replies());
+      model.queue(_name, ...replies());
       const started = Date.now();
-      const created = await run({ prompt: 'hello' });
-      const done = await server.api.waitForStatus(created.id, undefined, 30_000);
+      const created = await run({ prompt: `hello ${caseTag(_name)}` });
+      const done = await finished(server.api, created.id, 30_000);
       expect(Date.now() - started).toBeLessThan(30_000);
       expect(done.status).toBe('failed');
       expect(done.error?.code, JSON.stringify(done.error)).toBe(code);
@@ -285,6 +282,7 @@ describe.skipIf(!codex)('codex (real CLI) against a scripted Responses API', () 
   it('a failed stream is retried with a readable notice, then fails as a provider error', async () => {
     const { server: retrying } = await serveWith(model, {}, { streamRetries: 1 });
     model.queue(
+      'stream-retry',
       ...[1, 2].map(() => ({
         kind: 'failed' as const,
         code: 'server_error',
@@ -293,8 +291,12 @@ describe.skipIf(!codex)('codex (real CLI) against a scripted Responses API', () 
       })),
     );
     const repo2 = await registerRepo(retrying, 'retry');
-    const created = await retrying.api.createRun({ agent: 'codex', repo: repo2.id, prompt: 'hi' });
-    const done = await retrying.api.waitForStatus(created.id, undefined, 30_000);
+    const created = await retrying.api.createRun({
+      agent: 'codex',
+      repo: repo2.id,
+      prompt: `hi ${caseTag('stream-retry')}`,
+    });
+    const done = await finished(retrying.api, created.id, 30_000);
     expect(done.error?.code).toBe('AGENT_PROVIDER_ERROR');
     const notices = (await errorEvents(retrying, done.id)).filter((e) => e.retrying === true);
     expect(notices[0]).toMatchObject({ attempt: 1, maxAttempts: 1, severity: 'warning' });
@@ -316,17 +318,18 @@ describe.skipIf(!codex)('codex (real CLI) under PATCHBAY_SANDBOX=bwrap, with a f
       rmSync(join(home, '.codex', 'sessions'), { recursive: true, force: true });
       const repo = await registerRepo(server, 'boxed');
       model.queue(
+        `boxed-${agentPermissions}`,
         { kind: 'patch', patch: addFile('boxed.txt', 'written in the box'), usage: u(10, 0, 2) },
         { kind: 'text', text: 'Done.', usage: u(20, 0, 3) },
       );
       const created = await server.api.createRun({
         agent: 'codex',
         repo: repo.id,
-        prompt: 'write in the box',
+        prompt: `write in the box ${caseTag(`boxed-${agentPermissions}`)}`,
         network: true,
         agentPermissions,
       });
-      const done = await server.api.waitForStatus(created.id, undefined, 60_000);
+      const done = await finished(server.api, created.id, 60_000);
       const events = (await server.api.events(done.id)).map((e) => JSON.stringify(e.data));
       expect(done.status, events.join('\n')).toBe('succeeded');
       expect(done.sandbox).toBe('bwrap');

@@ -7,13 +7,16 @@
  * output usage) and `message_stop`; errors are `{type:'error', error:{type, message}}` with the
  * status the API uses.
  *
- * Each test queues the answers to the agent's main requests (those that offer tools); anything
- * else the CLI asks (a side call without tools, an endpoint we do not know) gets a short default
- * and is recorded, as every request is.
+ * Each case queues the answers to the agent's main requests (those that offer tools) under its
+ * own mark (harness.ts `caseTag`, put in its prompt): a request takes the next reply of the case
+ * its newest user text names, so a stuck or slow run cannot consume or shift another case's
+ * replies. Anything else the CLI asks (a side call without tools, a case with nothing queued,
+ * an endpoint we do not know) gets a short default and is recorded, as every request is.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CaseScripts, caseOf } from '../harness.js';
 
 export interface Usage {
   input: number;
@@ -41,15 +44,17 @@ export interface RecordedRequest {
   scripted: boolean;
   /** The reply it got, for main turns. */
   reply?: Reply;
+  /** The case its newest user text names. */
+  case: string | undefined;
 }
 
 export interface AnthropicServer {
   url: string;
   requests: RecordedRequest[];
-  /** Queues replies for the next main-turn requests, in order. */
-  script(...replies: Reply[]): void;
-  /** Replies still queued. */
-  pending(): number;
+  /** Queues replies for the next main-turn requests of case `name`, in order. */
+  script(name: string, ...replies: Reply[]): void;
+  /** Replies still queued, of one case or of all. */
+  pending(name?: string): number;
   /** Requests currently held open by a `hold` reply. */
   holding(): number;
   close(): Promise<void>;
@@ -166,6 +171,24 @@ function sendReply(res: ServerResponse, reply: Reply, model: string, onHold: () 
   }
 }
 
+/** The text of each user message (its text blocks joined), oldest first. */
+function userTexts(message: Record<string, unknown>): string[] {
+  const messages = Array.isArray(message.messages)
+    ? (message.messages as { role?: string; content?: unknown }[])
+    : [];
+  return messages
+    .filter((m) => m.role === 'user')
+    .map((m) =>
+      typeof m.content === 'string'
+        ? m.content
+        : Array.isArray(m.content)
+          ? (m.content as { type?: string; text?: unknown }[])
+              .map((b) => (b.type === 'text' && typeof b.text === 'string' ? b.text : ''))
+              .join('\n')
+          : '',
+    );
+}
+
 async function readBody(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -179,7 +202,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 }
 
 export async function startAnthropicServer(): Promise<AnthropicServer> {
-  const queue: Reply[] = [];
+  const scripts = new CaseScripts<Reply>();
   const requests: RecordedRequest[] = [];
   const held = new Set<ServerResponse>();
   const server = createServer((req, res) => {
@@ -192,16 +215,19 @@ export async function startAnthropicServer(): Promise<AnthropicServer> {
         headers: req.headers,
         body,
         scripted: false,
+        case: undefined,
       };
       requests.push(record);
       const message =
         typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+      record.case = caseOf(userTexts(message));
       if (req.method === 'POST' && path === '/v1/messages') {
         const model = typeof message.model === 'string' ? message.model : MODEL;
         const tools = Array.isArray(message.tools) ? message.tools : [];
-        const main = tools.length > 0 && queue.length > 0;
+        const main =
+          tools.length > 0 && record.case !== undefined && scripts.pending(record.case) > 0;
         const reply: Reply = main
-          ? queue.shift()!
+          ? scripts.next(record.case)!
           : { kind: 'text', text: 'ok', usage: { input: 1, output: 1 } };
         record.scripted = main;
         if (main) record.reply = reply;
@@ -250,8 +276,8 @@ export async function startAnthropicServer(): Promise<AnthropicServer> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    script: (...replies) => void queue.push(...replies),
-    pending: () => queue.length,
+    script: (name, ...replies) => scripts.add(name, replies),
+    pending: (name) => scripts.pending(name),
     holding: () => held.size,
     async close() {
       for (const res of held) res.destroy();

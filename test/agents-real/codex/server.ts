@@ -11,13 +11,16 @@
  *          input_tokens_details:{cached_tokens}, output_tokens, output_tokens_details, total_tokens}}}
  *
  * or `response.failed` with `response.error {code, message}`. HTTP errors carry OpenAI's body
- * `{"error":{"message","type","param","code"}}`. Each test queues what the model answers, one
- * entry per request; every request is recorded so a test can check what Codex sent (a resumed
- * thread's earlier turns, the tool output of a rejected patch). Anything else Codex asks for is
- * logged and answered 404 with an OpenAI-shaped body.
+ * `{"error":{"message","type","param","code"}}`. Each case queues what the model answers, one
+ * entry per request, under its own mark (harness.ts `caseTag`, put in its prompt): a request
+ * takes the next reply of the case its newest user text names, so a stuck or slow run cannot
+ * consume or shift another case's replies. Every request is recorded so a test can check what
+ * Codex sent (a resumed thread's earlier turns, the tool output of a rejected patch). Anything
+ * else Codex asks for is logged and answered 404 with an OpenAI-shaped body.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CaseScripts, caseOf } from '../harness.js';
 
 export interface Usage {
   input: number;
@@ -44,6 +47,8 @@ export interface RecordedRequest {
   headers: IncomingMessage['headers'];
   body: ResponsesBody | undefined;
   at: number;
+  /** The case its newest user text names. */
+  case: string | undefined;
 }
 
 /** The fields of a Responses request the tests look at. */
@@ -60,10 +65,12 @@ export interface ScriptedOpenAi {
   requests: RecordedRequest[];
   /** Requests to a path this server does not implement. */
   unknown: RecordedRequest[];
-  /** Queues the answers for the next requests, in order. */
-  queue(...replies: Reply[]): void;
-  /** Replies still queued. */
-  pending(): number;
+  /** Queues the answers for the next requests of case `name`, in order. */
+  queue(name: string, ...replies: Reply[]): void;
+  /** Replies still queued, of one case or of all. */
+  pending(name?: string): number;
+  /** The /v1/responses requests of case `name`. */
+  requestsOf(name: string): RecordedRequest[];
   /** Drops the replies still queued. */
   clear(): void;
   close(): Promise<void>;
@@ -134,7 +141,7 @@ function usageBody(u: Usage) {
 export async function startScriptedOpenAi(): Promise<ScriptedOpenAi> {
   const requests: RecordedRequest[] = [];
   const unknown: RecordedRequest[] = [];
-  const replies: Reply[] = [];
+  const replies = new CaseScripts<Reply>();
   const open = new Set<ServerResponse>();
   let seq = 0;
 
@@ -269,13 +276,14 @@ export async function startScriptedOpenAi(): Promise<ScriptedOpenAi> {
         headers: req.headers,
         body,
         at: Date.now(),
+        case: caseOf(userTexts(body)),
       };
       const path = (req.url ?? '').split('?')[0];
       if (req.method === 'POST' && path === '/v1/responses') {
         requests.push(record);
         open.add(res);
         res.on('close', () => open.delete(res));
-        answer(res, replies.shift());
+        answer(res, replies.next(record.case));
         return;
       }
       unknown.push(record);
@@ -296,9 +304,10 @@ export async function startScriptedOpenAi(): Promise<ScriptedOpenAi> {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
     unknown,
-    queue: (...r) => void replies.push(...r),
-    pending: () => replies.length,
-    clear: () => void replies.splice(0),
+    queue: (name, ...r) => replies.add(name, r),
+    pending: (name) => replies.pending(name),
+    requestsOf: (name) => requests.filter((r) => r.case === name),
+    clear: () => replies.clear(),
     async close() {
       for (const res of open) res.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

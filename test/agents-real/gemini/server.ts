@@ -7,10 +7,13 @@
  * call asks for JSON `{reasoning, model_choice}`); `:countTokens` answers `{totalTokens}`;
  * errors carry Google's `{"error":{code,message,status,details}}` body.
  *
- * Each test scripts the turns the model takes (a queue, consumed one per streamGenerateContent
- * request) and reads back every request it received.
+ * Each case scripts the turns the model takes under its own mark (harness.ts `caseTag`, put in
+ * its prompt): a streamGenerateContent request takes the next turn of the case its newest user
+ * text names, so a stuck or slow run cannot consume or shift another case's turns. Every
+ * request is recorded with its case.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { CaseScripts, caseOf } from '../harness.js';
 
 export interface Usage {
   prompt: number;
@@ -43,6 +46,10 @@ export interface RecordedRequest {
   model: string;
   headers: Record<string, string | string[] | undefined>;
   body: unknown;
+  /** The case its newest user text names (undefined: none, or no such script). */
+  case: string | undefined;
+  /** When it arrived (ms since the epoch). */
+  at: number;
 }
 
 export interface GeminiServer {
@@ -50,14 +57,14 @@ export interface GeminiServer {
   requests: RecordedRequest[];
   /** Requests the server had no script for (answered with a plain text, logged). */
   unknown: RecordedRequest[];
-  /** Appends turns to the script. */
-  script(...turns: Turn[]): void;
-  /** Turns not consumed yet. */
-  pending(): number;
-  /** The usage the server reported, summed over every answer it gave (side calls too). */
-  sentUsage(): { prompt: number; candidates: number; cached: number };
-  /** Requests of `kind` streamGenerateContent only. */
-  turns(): RecordedRequest[];
+  /** Appends turns to the script of case `name` (its prompt carries `caseTag(name)`). */
+  script(name: string, ...turns: Turn[]): void;
+  /** Turns not consumed yet, of one case or of all. */
+  pending(name?: string): number;
+  /** The usage the server reported to case `name`, summed over its answers (side calls too). */
+  sentUsage(name: string): { prompt: number; candidates: number; cached: number };
+  /** The streamGenerateContent requests of case `name`. */
+  turns(name: string): RecordedRequest[];
   close(): Promise<void>;
 }
 
@@ -147,14 +154,33 @@ function sendError(res: ServerResponse, error: GoogleError): void {
   res.end(JSON.stringify({ error }));
 }
 
+/** The text parts of a request's user contents, oldest first. */
+function userTexts(body: unknown): string[] {
+  const contents = (body as { contents?: { role?: string; parts?: { text?: unknown }[] }[] })
+    ?.contents;
+  if (!Array.isArray(contents)) return [];
+  return contents
+    .filter((c) => c.role === 'user')
+    .flatMap((c) => (c.parts ?? []).map((p) => (typeof p.text === 'string' ? p.text : '')));
+}
+
 export async function startGeminiServer(): Promise<GeminiServer> {
-  const queue: Turn[] = [];
+  const scripts = new CaseScripts<Turn>();
   const requests: RecordedRequest[] = [];
   const unknown: RecordedRequest[] = [];
-  const sent = { prompt: 0, candidates: 0, cached: 0 };
+  const sentBy = new Map<string, { prompt: number; candidates: number; cached: number }>();
   const open = new Set<ServerResponse>();
 
-  function stream(res: ServerResponse, turn: Turn, model: string): void {
+  function count(name: string | undefined, usage: Usage): void {
+    const sent = sentBy.get(name ?? '') ?? { prompt: 0, candidates: 0, cached: 0 };
+    sent.prompt += usage.prompt;
+    sent.candidates += usage.candidates;
+    sent.cached += usage.cached ?? 0;
+    sentBy.set(name ?? '', sent);
+  }
+
+  function stream(res: ServerResponse, turn: Turn, record: RecordedRequest): void {
+    const model = record.model;
     if ('error' in turn) return sendError(res, turn.error);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const data = (value: unknown) => res.write(`data: ${JSON.stringify(value)}\r\n\r\n`);
@@ -165,9 +191,7 @@ export async function startGeminiServer(): Promise<GeminiServer> {
       return;
     }
     const usage = turn.usage ?? DEFAULT_USAGE;
-    sent.prompt += usage.prompt;
-    sent.candidates += usage.candidates;
-    sent.cached += usage.cached ?? 0;
+    count(record.case, usage);
     const text = 'text' in turn && turn.text ? turn.text : '';
     // Text arrives in pieces, as the real API streams it; usage rides on the last chunk.
     const pieces = text
@@ -199,11 +223,14 @@ export async function startGeminiServer(): Promise<GeminiServer> {
         model: match ? match[1]! : '',
         headers: req.headers,
         body,
+        case: caseOf(userTexts(body)),
+        at: Date.now(),
       };
       requests.push(record);
       if (record.kind === 'streamGenerateContent') {
-        const turn = queue.shift() ?? { text: 'The script has no more turns.' };
-        return stream(res, turn, record.model);
+        const turn = scripts.next(record.case);
+        if (!turn) unknown.push(record);
+        return stream(res, turn ?? { text: 'The script has no more turns.' }, record);
       }
       if (record.kind === 'countTokens') {
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -222,8 +249,7 @@ export async function startGeminiServer(): Promise<GeminiServer> {
             })
           : JSON.stringify({ reasoning: 'scripted', next_speaker: 'user' });
         if (!asJson) unknown.push(record);
-        sent.prompt += SIDE_CALL_USAGE.prompt;
-        sent.candidates += SIDE_CALL_USAGE.candidates;
+        count(record.case, SIDE_CALL_USAGE);
         res.writeHead(200, { 'content-type': 'application/json' });
         return res.end(
           JSON.stringify({
@@ -249,10 +275,10 @@ export async function startGeminiServer(): Promise<GeminiServer> {
     url: `http://127.0.0.1:${port}`,
     requests,
     unknown,
-    script: (...turns) => void queue.push(...turns),
-    pending: () => queue.length,
-    sentUsage: () => ({ ...sent }),
-    turns: () => requests.filter((r) => r.kind === 'streamGenerateContent'),
+    script: (name, ...turns) => scripts.add(name, turns),
+    pending: (name) => scripts.pending(name),
+    sentUsage: (name) => ({ prompt: 0, candidates: 0, cached: 0, ...sentBy.get(name) }),
+    turns: (name) => requests.filter((r) => r.kind === 'streamGenerateContent' && r.case === name),
     close: () =>
       new Promise<void>((resolve) => {
         for (const res of open) res.destroy();
