@@ -4,7 +4,7 @@
  */
 import type { Horizon, InboxTask, TaskDetail, TaskGraph, TaskState } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
-import type { Store, TaskRecord } from '../store/index.js';
+import { pushHistory, type Store, type TaskRecord } from '../store/index.js';
 import { createConnections, type ConnectionOptions } from './connections.js';
 import type { ConnectorKind, SyncResult } from './connectors/types.js';
 import type { InboxContext } from './context.js';
@@ -126,14 +126,7 @@ export function createInbox(options: InboxOptions) {
           ? {
               state: 'done' as const,
               doneAt: now,
-              previous: {
-                state: task.state,
-                snoozedUntil: task.snoozedUntil,
-                duplicateOf: task.duplicateOf,
-                horizonOverride: task.horizonOverride,
-                doneAt: task.doneAt,
-                action: 'run',
-              },
+              history: pushHistory(task, 'run'),
             }
           : {}),
         updatedAt: now,

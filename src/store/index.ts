@@ -113,7 +113,10 @@ export type {
   TaskRepository,
   TaskSourceRecord,
   TriageFields,
+  TriageSnapshot,
+  LearnedStep,
 } from './inbox-repository.js';
+export { pushHistory, HISTORY_LIMIT } from './inbox-repository.js';
 export type {
   ConnectorPatch,
   ConnectorRecord,
