@@ -31,6 +31,8 @@ export {
 export type { LabelledPair, Similarity, Thresholds } from './similarity.js';
 export type { CreateConnector } from './connections.js';
 export { isConnectorKind } from './connections.js';
+export { createSyncJobs, INBOX_SYNC_QUEUE, syncJobId } from './sync-jobs.js';
+export type { SyncJobs, SyncJobsOptions } from './sync-jobs.js';
 export { scoreTask, proposeHorizon } from './ranking.js';
 export type { TriageAction } from './triage.js';
 export { CONNECTOR_KINDS, ConnectorError } from './connectors/types.js';
