@@ -292,15 +292,6 @@ export function createConnections(ctx: InboxContext, options: ConnectionOptions)
       return total;
     },
 
-    /** Connectors whose next sync is due now. */
-    async due(): Promise<ConnectorKind[]> {
-      const now = ctx.now().getTime();
-      return (await connectors.list())
-        .filter((r) => r.hasCredentials && (!r.nextSyncAt || Date.parse(r.nextSyncAt) <= now))
-        .filter((r) => !r.blockedUntil || Date.parse(r.blockedUntil) <= now)
-        .map((r) => r.kind);
-    },
-
     async disconnect(kind: ConnectorKind): Promise<void> {
       await connectors.delete(kind);
     },
