@@ -93,6 +93,8 @@ export function createSyncJobs(options: SyncJobsOptions) {
    * INBOX_SYNC_IN_PROGRESS when another process (or job) is syncing it.
    */
   async function syncNow(kind: ConnectorKind): Promise<SyncReport | null> {
+    // Not connected: nothing to sync, and no row to hold a lease on.
+    if (!(await store.connectors.get(kind))?.hasCredentials) return null;
     const until = (): string => new Date(Date.now() + leaseMs).toISOString();
     // One owner per sync, not per process: a job and a "sync now" of one process exclude
     // each other too.

@@ -194,6 +194,11 @@ describe('inbox syncs as queue jobs', () => {
       const url = await openDialect(dialect);
       if (!url) return;
       const server = await boot(url);
+      // Not connected yet: nothing to sync (not a 409: there is no sync to be in).
+      expect(await call(server, 'POST', '/v1/connectors/github/sync')).toMatchObject({
+        status: 200,
+        body: null,
+      });
       const connected = await call(server, 'POST', '/v1/connectors/github/connect', {
         token: TOKEN,
       });
