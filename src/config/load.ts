@@ -110,7 +110,11 @@ export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
       values[key] = parsed.data;
     } else {
       const message = parsed.error.issues.map((i) => i.message).join('; ');
-      problems.push({ source, message: `${message} (got ${JSON.stringify(raw)})` });
+      // A secret's value is never echoed (the message reaches terminals and logs).
+      const got = spec.secret
+        ? 'the value is not shown: it is a secret'
+        : `got ${JSON.stringify(raw)}`;
+      problems.push({ source, message: `${message} (${got})` });
     }
   }
 

@@ -69,6 +69,12 @@ export const inboxErrors = {
     message:
       "A connector's stored credentials fail authentication (altered, or sealed for another row): reconnect it.",
   },
+  INBOX_SYNC_IN_PROGRESS: {
+    status: 409,
+    kind: 'user',
+    message:
+      'This connector is being synced right now (by this or another process sharing the store); its result shows in GET /v1/connectors.',
+  },
   INBOX_DEV_SEED_DISABLED: {
     status: 404,
     kind: 'user',

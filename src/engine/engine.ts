@@ -110,6 +110,8 @@ export interface QueueStats {
 /** The run lifecycle, as the server, the WebSocket layer and the embedded CLI see it. */
 export interface Engine {
   readonly instanceId: string;
+  /** The job queue runs wait in; other work of the process (inbox syncs) queues there too. */
+  readonly queue: JobQueue;
   /** GitHub as this server is configured to reach it (deliveries, webhooks). */
   readonly github: GithubClient;
   /** Facts about runs' lives (created, started, finished, …) for the rest of the process. */
@@ -364,6 +366,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   const engine: Engine = {
     instanceId,
+    queue,
     github,
     events: res.events,
     schedules,

@@ -32,6 +32,11 @@ export interface ConnectionOptions {
   maxPagesPerSync?: number;
 }
 
+/** Asked before each page of a sync: false stops it (the caller lost its sync lease). */
+export interface SyncGuard {
+  stillHeld(): Promise<boolean>;
+}
+
 /** How long a connect may take between the authorize URL and the callback. */
 const OAUTH_STATE_TTL_MS = 15 * 60_000;
 
@@ -117,10 +122,12 @@ export function createConnections(ctx: InboxContext, options: ConnectionOptions)
       err instanceof ConnectorError && err.kind === 'rate_limited' && err.retryAt
         ? err.retryAt.toISOString()
         : undefined;
+    // A rate limit also moves the next sync to the moment the provider named, so the queue
+    // job for it waits until then (and nothing is sent before, also after a restart).
     await connectors.update(kind, {
       status: 'error',
       message,
-      ...(blockedUntil ? { blockedUntil } : {}),
+      ...(blockedUntil ? { blockedUntil, nextSyncAt: blockedUntil } : {}),
     });
     ctx.log.warn({ kind, err: message }, 'connector failed');
   }
@@ -193,6 +200,11 @@ export function createConnections(ctx: InboxContext, options: ConnectionOptions)
 
     async test(kind: ConnectorKind): Promise<TestStep[]> {
       const connector = await connectorOf(kind);
+      const row = await connectors.get(kind);
+      if (row?.blockedUntil && Date.parse(row.blockedUntil) > ctx.now().getTime()) {
+        // Nothing is sent to a provider that said "wait": not even a test.
+        return [{ step: 'auth', ok: false, detail: `rate limited until ${row.blockedUntil}` }];
+      }
       let steps: TestStep[];
       try {
         steps = [...(await connector.test(await fresh(kind, connector)))];
@@ -216,7 +228,7 @@ export function createConnections(ctx: InboxContext, options: ConnectionOptions)
      * cursor is saved after each page, so a failure loses nothing already applied. Nothing
      * is sent while the connector is blocked by a rate limit.
      */
-    async sync(kind: ConnectorKind): Promise<SyncReport | null> {
+    async sync(kind: ConnectorKind, guard?: SyncGuard): Promise<SyncReport | null> {
       const row = await connectors.get(kind);
       if (!row?.hasCredentials) return null;
       const now = ctx.now();
@@ -238,6 +250,12 @@ export function createConnections(ctx: InboxContext, options: ConnectionOptions)
       try {
         let credentials = await fresh(kind, connector);
         for (let page = 0; page < (options.maxPagesPerSync ?? 50); page++) {
+          if (guard && !(await guard.stillHeld())) {
+            // Our lease ran out (a stalled process) and another may sync now: stop here; what
+            // was applied is saved with its cursor.
+            ctx.log.warn({ kind, page }, 'sync stopped: its lease was lost');
+            return null;
+          }
           let result;
           try {
             result = await connector.sync(credentials, cursor);
@@ -261,10 +279,10 @@ export function createConnections(ctx: InboxContext, options: ConnectionOptions)
           if (!result.more) break;
         }
       } catch (err) {
-        await fail(kind, err);
         await connectors.update(kind, {
           nextSyncAt: new Date(now.getTime() + options.syncIntervalMs).toISOString(),
         });
+        await fail(kind, err);
         return null;
       }
       await connectors.update(kind, {
@@ -276,15 +294,6 @@ export function createConnections(ctx: InboxContext, options: ConnectionOptions)
       });
       ctx.log.info({ ...total }, 'connector synced');
       return total;
-    },
-
-    /** Connectors whose next sync is due now. */
-    async due(): Promise<ConnectorKind[]> {
-      const now = ctx.now().getTime();
-      return (await connectors.list())
-        .filter((r) => r.hasCredentials && (!r.nextSyncAt || Date.parse(r.nextSyncAt) <= now))
-        .filter((r) => !r.blockedUntil || Date.parse(r.blockedUntil) <= now)
-        .map((r) => r.kind);
     },
 
     async disconnect(kind: ConnectorKind): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import type { Horizon, InboxTask, TaskDetail, TaskGraph, TaskState } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
-import type { Store, TaskRecord } from '../store/index.js';
+import { pushHistory, type Store, type TaskRecord } from '../store/index.js';
 import { createConnections, type ConnectionOptions } from './connections.js';
 import type { ConnectorKind, SyncResult } from './connectors/types.js';
 import type { InboxContext } from './context.js';
@@ -31,6 +31,8 @@ export {
 export type { LabelledPair, Similarity, Thresholds } from './similarity.js';
 export type { CreateConnector } from './connections.js';
 export { isConnectorKind } from './connections.js';
+export { createSyncJobs, INBOX_SYNC_QUEUE, syncJobId } from './sync-jobs.js';
+export type { SyncJobs, SyncJobsOptions } from './sync-jobs.js';
 export { scoreTask, proposeHorizon } from './ranking.js';
 export type { TriageAction } from './triage.js';
 export { CONNECTOR_KINDS, ConnectorError } from './connectors/types.js';
@@ -126,14 +128,7 @@ export function createInbox(options: InboxOptions) {
           ? {
               state: 'done' as const,
               doneAt: now,
-              previous: {
-                state: task.state,
-                snoozedUntil: task.snoozedUntil,
-                duplicateOf: task.duplicateOf,
-                horizonOverride: task.horizonOverride,
-                doneAt: task.doneAt,
-                action: 'run',
-              },
+              history: pushHistory(task, 'run'),
             }
           : {}),
         updatedAt: now,

@@ -1,5 +1,11 @@
 import type { SyncReport } from '../contracts/index.js';
-import { ulid, type MergeRecord, type TaskRecord, type TaskSourceRecord } from '../store/index.js';
+import {
+  pushHistory,
+  ulid,
+  type MergeRecord,
+  type TaskRecord,
+  type TaskSourceRecord,
+} from '../store/index.js';
 import type { ConnectorKind, SourceItem, SyncResult } from './connectors/types.js';
 import { thresholdsOf, type InboxContext } from './context.js';
 import { identifierConflict, lookupIdentifiers, ownIdentifiers } from './identifiers.js';
@@ -59,7 +65,7 @@ export function taskFromItem(item: SourceItem, id: string, now: string): TaskRec
     snoozedUntil: null,
     duplicateOf: null,
     doneAt: null,
-    previous: null,
+    history: [],
     suggestedDuplicateOf: null,
     suggestedSimilarity: null,
     archived: false,
@@ -92,8 +98,10 @@ export function combineSources(task: TaskRecord, sources: readonly TaskSourceRec
     .map((i) => i.priority)
     .filter((p): p is NonNullable<SourceItem['priority']> => !!p)
     .sort((a, b) => PRIORITY_ORDER.indexOf(b) - PRIORITY_ORDER.indexOf(a));
-  const ids = { ...task.identifiers };
-  for (const i of live) {
+  // From the sources alone (the primary first), so that a source moved away by an undone
+  // merge takes its identifiers with it.
+  const ids = { ...primary.identifiers };
+  for (const i of [primary, ...live.filter((i) => i !== primary)]) {
     ids.threadId ??= i.identifiers.threadId;
     ids.messageId ??= i.identifiers.messageId;
     ids.issueKey ??= i.identifiers.issueKey;
@@ -169,13 +177,7 @@ export async function mergeTasks(
   await tasks.moveEdges(fromId, intoId);
   await tasks.save({
     ...from,
-    previous: {
-      state: from.state,
-      snoozedUntil: from.snoozedUntil,
-      duplicateOf: from.duplicateOf,
-      horizonOverride: from.horizonOverride,
-      doneAt: from.doneAt,
-    },
+    history: pushHistory(from, 'merge'),
     state: 'duplicate',
     duplicateOf: intoId,
     suggestedDuplicateOf: null,
@@ -209,6 +211,10 @@ export async function undoMerge(
   if (!(await tasks.markMergeUndone(mergeId, ctx.now().toISOString()))) return undefined;
   await tasks.moveSources(merge.intoTaskId, merge.fromTaskId, merge.snapshot.sources);
   await tasks.save({ ...merge.snapshot.task, updatedAt: ctx.now().toISOString() });
+  // The merge pointed the merged task's edges at the surviving one. Edges are derived from
+  // mentions and identifiers, so both tasks' edges are dropped here and derived again by the
+  // rescore that follows every undo, each from its own sources.
+  await tasks.deleteEdgesOf([merge.fromTaskId, merge.intoTaskId]);
   await tasks.audit(merge.fromTaskId, 'merge_undone', 'duplicate', merge.snapshot.task.state, {
     mergeId,
   });
@@ -338,13 +344,7 @@ async function closeAtSource(ctx: InboxContext, taskId: string): Promise<void> {
   const at = ctx.now().toISOString();
   await ctx.store.tasks.save({
     ...task,
-    previous: {
-      state: task.state,
-      snoozedUntil: task.snoozedUntil,
-      duplicateOf: task.duplicateOf,
-      horizonOverride: task.horizonOverride,
-      doneAt: task.doneAt,
-    },
+    history: pushHistory(task, 'closed_at_source'),
     state: 'done',
     doneAt: at,
     updatedAt: at,

@@ -1,5 +1,5 @@
 import { PatchbayError, type Horizon, type TaskState } from '../contracts/index.js';
-import type { TaskRecord, TriageFields } from '../store/index.js';
+import { pushHistory, type LearnedStep, type TaskRecord } from '../store/index.js';
 import type { InboxContext } from './context.js';
 import { mergeTasks, undoMerge } from './ingest.js';
 import { rescoreAll } from './refresh.js';
@@ -7,7 +7,7 @@ import { senderOf } from './ranking.js';
 
 /**
  * Triage: accept, snooze, decline, complete, mark a duplicate, override the horizon, and undo
- * the last of these exactly (the fields before it are kept in `previous`). Each change is an
+ * them one by one, newest first, exactly (the fields before each are kept in `history`). Each change is an
  * audit event. Completing, declining and snoozing teach the ranking: the sender's affinity
  * and the source's prior move a little (and move back on undo).
  */
@@ -28,25 +28,29 @@ export const LEARNING: Record<string, { sender: number; source: number }> = {
   snooze: { sender: -0.1, source: -0.05 },
 };
 
-const fieldsOf = (t: TaskRecord): TriageFields => ({
-  state: t.state,
-  snoozedUntil: t.snoozedUntil,
-  duplicateOf: t.duplicateOf,
-  horizonOverride: t.horizonOverride,
-  doneAt: t.doneAt,
-});
-
-async function learn(
-  ctx: InboxContext,
-  task: TaskRecord,
-  action: string,
-  sign: 1 | -1,
-): Promise<void> {
+/** Moves the sender's and source's weights for `action`; returns how far each really moved. */
+async function learn(ctx: InboxContext, task: TaskRecord, action: string): Promise<LearnedStep[]> {
   const step = LEARNING[action];
-  if (!step) return;
+  if (!step) return [];
+  const moved: LearnedStep[] = [];
   const sender = senderOf(task);
-  if (sender) await ctx.store.tasks.adjustAffinity('sender', sender, sign * step.sender);
-  await ctx.store.tasks.adjustAffinity('source', task.kind, sign * step.source);
+  if (sender) {
+    const delta = await ctx.store.tasks.adjustAffinity('sender', sender, step.sender);
+    moved.push({ scope: 'sender', key: sender, delta });
+  }
+  const delta = await ctx.store.tasks.adjustAffinity('source', task.kind, step.source);
+  moved.push({ scope: 'source', key: task.kind, delta });
+  return moved;
+}
+
+/**
+ * Moves learned weights back by what the action moved them (not by its nominal step: a
+ * weight the bound stopped short comes back to exactly where it was).
+ */
+async function unlearn(ctx: InboxContext, steps: readonly LearnedStep[]): Promise<void> {
+  for (const s of steps) {
+    if (s.delta !== 0) await ctx.store.tasks.adjustAffinity(s.scope, s.key, -s.delta);
+  }
 }
 
 function invalid(message: string, details?: Record<string, unknown>): PatchbayError {
@@ -80,12 +84,12 @@ export async function triage(
         return getTaskOrThrow(ctx, id);
       }
     }
-    const previous = task.previous;
+    const previous = task.history.at(-1);
     if (!previous) throw invalid(`task ${id} has nothing to undo`, { id });
-    const { action, ...restored } = previous;
-    await tasks.save({ ...task, ...restored, previous: null, updatedAt: now });
+    const { action, learned, ...restored } = previous;
+    await tasks.save({ ...task, ...restored, history: task.history.slice(0, -1), updatedAt: now });
     await tasks.audit(id, 'undo', task.state, restored.state, { undid: action ?? null });
-    if (action) await learn(ctx, task, action, -1);
+    if (learned) await unlearn(ctx, learned);
     await rescoreAll(ctx);
     return getTaskOrThrow(ctx, id);
   }
@@ -128,10 +132,11 @@ export async function triage(
       next = { horizonOverride: change.horizon };
       break;
   }
+  const learned = await learn(ctx, task, change.action);
   await tasks.save({
     ...task,
     ...next,
-    previous: { ...fieldsOf(task), action: change.action },
+    history: pushHistory(task, change.action, learned),
     updatedAt: now,
   });
   await tasks.audit(
@@ -145,7 +150,6 @@ export async function triage(
         ? { horizon: change.horizon }
         : undefined,
   );
-  await learn(ctx, task, change.action, 1);
   await rescoreAll(ctx);
   return getTaskOrThrow(ctx, id);
 }

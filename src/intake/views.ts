@@ -13,7 +13,7 @@ import { getTaskOrThrow } from './triage.js';
 
 /** What the API shows of a task: its stored fields, the effective horizon and state. */
 export function toInboxTask(t: TaskRecord, now: Date): InboxTask {
-  const { identifiers: _i, mentions: _m, previous: _p, completeOnSuccess: _c, ...shown } = t;
+  const { identifiers: _i, mentions: _m, history: _p, completeOnSuccess: _c, ...shown } = t;
   return {
     ...shown,
     state: effectiveState(t, now),

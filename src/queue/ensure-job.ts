@@ -13,7 +13,15 @@ export type EnsureOutcome = 'held' | 'added' | 'skipped' | 'exhausted';
  */
 export async function ensureJob<T>(
   queue: JobQueue,
-  target: { queue: string; name: string; baseId: string; data: T; maxRecoveries: number },
+  target: {
+    queue: string;
+    name: string;
+    baseId: string;
+    data: T;
+    maxRecoveries: number;
+    /** Not before this many milliseconds from now (a job for a later time). */
+    delayMs?: number;
+  },
   stillNeeded?: () => Promise<boolean>,
 ): Promise<EnsureOutcome> {
   for (let n = 0; n <= target.maxRecoveries; n++) {
@@ -22,7 +30,10 @@ export async function ensureJob<T>(
     if (job && job.status !== 'completed' && job.status !== 'failed') return 'held';
     if (job) continue;
     if (stillNeeded && !(await stillNeeded())) return 'skipped';
-    await queue.add<T>(target.queue, target.name, target.data, { jobId });
+    await queue.add<T>(target.queue, target.name, target.data, {
+      jobId,
+      ...(target.delayMs ? { delayMs: target.delayMs } : {}),
+    });
     return 'added';
   }
   return 'exhausted';

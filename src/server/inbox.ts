@@ -2,12 +2,15 @@ import type { ResolvedConfig } from '../config/index.js';
 import {
   createEmbeddingsSimilarity,
   createInbox,
+  createSyncJobs,
   type ConnectorAppConfig,
   type ConnectorKind,
   type CreateConnector,
   type Fetch,
   type Inbox,
+  type SyncJobs,
 } from '../intake/index.js';
+import type { JobQueue } from '../queue/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Store } from '../store/index.js';
 
@@ -45,21 +48,26 @@ export function oauthRedirectUri(config: ResolvedConfig, kind: ConnectorKind): s
 
 export interface ServerInbox {
   inbox: Inbox;
-  /** Syncs due connectors now (after a connect), without waiting for the next tick. */
-  kick(): void;
+  /** Connector syncs as queue jobs: `syncNow` under the lease, `schedule` after a connect. */
+  syncs: SyncJobs;
+  /** Queues the connector's next sync (due now after a connect). */
+  kick(kind: ConnectorKind): void;
   start(): void;
   stop(): Promise<void>;
 }
 
 /**
  * The inbox of a server: its connectors' apps from PATCHBAY_INBOX_APPS, the similarity method
- * (embeddings when PATCHBAY_INBOX_EMBEDDINGS_URL is set), and the clock that syncs each
- * connected connector every PATCHBAY_INBOX_SYNC_INTERVAL_MS (one sync at a time per process).
+ * (embeddings when PATCHBAY_INBOX_EMBEDDINGS_URL is set), and the syncs: queue jobs on the
+ * engine's queue, one per connector every PATCHBAY_INBOX_SYNC_INTERVAL_MS, taken by the
+ * processes that take work (see src/intake/sync-jobs.ts).
  */
 export function createServerInbox(options: {
   config: ResolvedConfig;
   store: Store;
   log: Logger;
+  queue: JobQueue;
+  instanceId: string;
   createConnector?: CreateConnector;
   fetch?: Fetch;
 }): ServerInbox {
@@ -100,38 +108,26 @@ export function createServerInbox(options: {
         }
       : {}),
   });
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
-  const tick = (): void => {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = (async () => {
-      try {
-        for (const kind of await inbox.connections.due()) await inbox.connections.sync(kind);
-      } catch (err) {
-        log.warn({ err }, 'inbox sync tick failed');
-      } finally {
-        running = undefined;
-        if (again) {
-          again = false;
-          tick();
-        }
-      }
-    })();
-  };
+  const syncs = createSyncJobs({
+    queue: options.queue,
+    connections: inbox.connections,
+    store: options.store,
+    log,
+    instanceId: options.instanceId,
+    leaseMs: config.runLeaseMs,
+    sweepMs: Math.min(config.inboxSyncIntervalMs, 30_000),
+  });
   return {
     inbox,
-    kick: tick,
-    start() {
-      timer = setInterval(tick, Math.min(config.inboxSyncIntervalMs, 30_000));
-      timer.unref();
+    syncs,
+    kick(kind) {
+      syncs
+        .schedule(kind)
+        .catch((err: unknown) =>
+          log.warn({ err, kind }, 'could not queue a sync after connect: the sweep will'),
+        );
     },
-    async stop() {
-      if (timer) clearInterval(timer);
-      await running;
-    },
+    start: () => syncs.start(),
+    stop: () => syncs.stop(),
   };
 }

@@ -232,6 +232,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       config,
       store,
       log,
+      queue: engine.queue,
+      instanceId: engine.instanceId,
       ...(options.createConnector ? { createConnector: options.createConnector } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
     }),

@@ -42,6 +42,15 @@ export interface ConnectorRepository {
   openCredentials(kind: string): Promise<unknown>;
   update(kind: string, patch: ConnectorPatch): Promise<boolean>;
   delete(kind: string): Promise<boolean>;
+  /**
+   * Takes the sync lease of a connector for `owner` until `until` when it is free (no lease,
+   * or one that ran out by `now`) or already `owner`'s: one sync of a connector at a time
+   * across every process sharing the store. False when another process holds it.
+   */
+  claimSync(kind: string, owner: string, now: string, until: string): Promise<boolean>;
+  /** Extends `owner`'s lease; false when it lost it (ran out and was taken, or released). */
+  renewSync(kind: string, owner: string, until: string): Promise<boolean>;
+  releaseSync(kind: string, owner: string): Promise<void>;
   /** Re-seals every row not under the active key; returns how many were re-sealed. */
   rotate(): Promise<{ rotated: number; total: number; unreadable: string[] }>;
   /** PKCE state of a connect in progress (verifier sealed). */
@@ -128,6 +137,8 @@ export function createConnectorRepository(
           last_sync_at: null,
           next_sync_at: patch.nextSyncAt ?? null,
           blocked_until: null,
+          sync_owner: null,
+          sync_lease_until: null,
           created_at: now,
         })
         .onConflict((oc) => oc.column('kind').doUpdateSet({ ...row, ...patchRow(patch) }))
@@ -156,6 +167,38 @@ export function createConnectorRepository(
         .where('kind', '=', kind)
         .executeTakeFirst();
       return Number(result.numDeletedRows) === 1;
+    },
+    async claimSync(kind, owner, now, until) {
+      const result = await db
+        .updateTable('inbox_connectors')
+        .set({ sync_owner: owner, sync_lease_until: until })
+        .where('kind', '=', kind)
+        .where((eb) =>
+          eb.or([
+            eb('sync_lease_until', 'is', null),
+            eb('sync_lease_until', '<=', now),
+            eb('sync_owner', '=', owner),
+          ]),
+        )
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async renewSync(kind, owner, until) {
+      const result = await db
+        .updateTable('inbox_connectors')
+        .set({ sync_lease_until: until })
+        .where('kind', '=', kind)
+        .where('sync_owner', '=', owner)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async releaseSync(kind, owner) {
+      await db
+        .updateTable('inbox_connectors')
+        .set({ sync_owner: null, sync_lease_until: null })
+        .where('kind', '=', kind)
+        .where('sync_owner', '=', owner)
+        .execute();
     },
     async rotate() {
       const ring = requireKeyring(keyring);

@@ -8,6 +8,7 @@ import type {
   TaskPerson,
   TaskState,
 } from '../contracts/index.js';
+import { historyOf, type TriageFields, type TriageSnapshot } from './inbox-history.js';
 import { ulid } from './ids.js';
 import type { Database } from './schema.js';
 import type { InboxTasksTable } from './schema-inbox.js';
@@ -19,17 +20,6 @@ export interface TaskIdentifiers {
   inReplyTo?: readonly string[];
   issueKey?: string;
   urls?: readonly string[];
-}
-
-/** The triage fields an undo restores exactly. */
-export interface TriageFields {
-  state: TaskState;
-  snoozedUntil: string | null;
-  duplicateOf: string | null;
-  horizonOverride: Horizon | null;
-  doneAt: string | null;
-  /** In `previous` only: the action that replaced these fields (an undo reverses its learning). */
-  action?: string;
 }
 
 /** A task as stored. */
@@ -53,7 +43,8 @@ export interface TaskRecord extends TriageFields {
   score: number;
   scoreInputs: ScoreInputs;
   horizonProposed: Horizon;
-  previous: TriageFields | null;
+  /** Undo history, newest last: each entry the triage fields before one action. */
+  history: TriageSnapshot[];
   suggestedDuplicateOf: string | null;
   suggestedSimilarity: number | null;
   archived: boolean;
@@ -124,7 +115,10 @@ export interface TaskRepository {
 
   /** Learned weights: `sender` (an email or handle) and `source` (a connector kind). */
   affinity(scope: 'sender' | 'source'): Promise<Map<string, number>>;
-  adjustAffinity(scope: 'sender' | 'source', key: string, delta: number): Promise<void>;
+  /** Moves a weight by `delta` within −3 … 3; resolves with how far it really moved. */
+  adjustAffinity(scope: 'sender' | 'source', key: string, delta: number): Promise<number>;
+  /** Deletes every edge from or to these tasks (they are derived again from mentions). */
+  deleteEdgesOf(taskIds: readonly string[]): Promise<void>;
 
   threshold(
     embedder: string,
@@ -162,7 +156,7 @@ function toRow(t: TaskRecord): Selectable<InboxTasksTable> {
     state: t.state,
     snoozed_until: t.snoozedUntil,
     duplicate_of: t.duplicateOf,
-    previous: t.previous ? json(t.previous) : null,
+    previous: t.history.length > 0 ? json(t.history) : null,
     suggested_duplicate_of: t.suggestedDuplicateOf,
     suggested_similarity: t.suggestedSimilarity,
     archived: t.archived ? 1 : 0,
@@ -200,7 +194,7 @@ function fromRow(r: Selectable<InboxTasksTable>): TaskRecord {
     state: r.state as TaskState,
     snoozedUntil: r.snoozed_until,
     duplicateOf: r.duplicate_of,
-    previous: r.previous ? (JSON.parse(r.previous) as TriageFields) : null,
+    history: historyOf(r.previous),
     suggestedDuplicateOf: r.suggested_duplicate_of,
     suggestedSimilarity: r.suggested_similarity === null ? null : Number(r.suggested_similarity),
     archived: Number(r.archived) === 1,
@@ -484,7 +478,7 @@ export function createTaskRepository(db: Kysely<Database>): TaskRepository {
     },
     async adjustAffinity(scope, key, delta) {
       const now = new Date().toISOString();
-      await db.transaction().execute(async (tx) => {
+      return db.transaction().execute(async (tx) => {
         const row = await tx
           .selectFrom('inbox_affinity')
           .select('weight')
@@ -492,13 +486,37 @@ export function createTaskRepository(db: Kysely<Database>): TaskRepository {
           .where('key', '=', key)
           .executeTakeFirst();
         // Bounded, so no sender or source can outweigh every other signal.
-        const weight = Math.max(-3, Math.min(3, Number(row?.weight ?? 0) + delta));
-        await tx
-          .insertInto('inbox_affinity')
-          .values({ scope, key, weight, updated_at: now })
-          .onConflict((oc) => oc.columns(['scope', 'key']).doUpdateSet({ weight, updated_at: now }))
-          .execute();
+        // Rounded to 1e-9, so that moving a weight and moving it back (an undo) gives the very
+        // same number, not one a float rounding away; a weight back at 0 is no row at all.
+        const round = (x: number): number => Math.round(x * 1e9) / 1e9;
+        const before = Number(row?.weight ?? 0);
+        const weight = round(Math.max(-3, Math.min(3, before + delta)));
+        if (weight === 0) {
+          await tx
+            .deleteFrom('inbox_affinity')
+            .where('scope', '=', scope)
+            .where('key', '=', key)
+            .execute();
+        } else {
+          await tx
+            .insertInto('inbox_affinity')
+            .values({ scope, key, weight, updated_at: now })
+            .onConflict((oc) =>
+              oc.columns(['scope', 'key']).doUpdateSet({ weight, updated_at: now }),
+            )
+            .execute();
+        }
+        return round(weight - before);
       });
+    },
+    async deleteEdgesOf(taskIds) {
+      if (taskIds.length === 0) return;
+      await db
+        .deleteFrom('inbox_edges')
+        .where((eb) =>
+          eb.or([eb('from_task_id', 'in', [...taskIds]), eb('to_task_id', 'in', [...taskIds])]),
+        )
+        .execute();
     },
     async threshold(embedder) {
       const row = await db

@@ -112,8 +112,9 @@ export type {
   TaskRecord,
   TaskRepository,
   TaskSourceRecord,
-  TriageFields,
 } from './inbox-repository.js';
+export type { LearnedStep, TriageFields, TriageSnapshot } from './inbox-history.js';
+export { pushHistory, HISTORY_LIMIT } from './inbox-history.js';
 export type {
   ConnectorPatch,
   ConnectorRecord,

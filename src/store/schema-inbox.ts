@@ -9,6 +9,9 @@ export interface InboxConnectorsTable {
   last_sync_at: string | null;
   next_sync_at: string | null;
   blocked_until: string | null;
+  /** Migration 0022: who syncs the connector now, and until when (a lease). */
+  sync_owner: string | null;
+  sync_lease_until: string | null;
   created_at: string;
   updated_at: string;
 }

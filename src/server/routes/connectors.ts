@@ -66,7 +66,7 @@ function createTestAllRuns(deps: ServerDeps) {
 }
 
 export function connectorRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
-  const { inbox, kick } = deps.inbox;
+  const { inbox, kick, syncs } = deps.inbox;
   const { connections } = inbox;
   const testAll = createTestAllRuns(deps);
   return async (app) => {
@@ -96,7 +96,7 @@ export function connectorRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
       async (request, reply) => {
         if (request.body?.token) {
           await connections.connectToken(request.params.kind, request.body.token);
-          kick();
+          kick(request.params.kind);
           return reply.code(204).send(null);
         }
         return { authorizeUrl: await connections.connect(request.params.kind) };
@@ -128,7 +128,7 @@ export function connectorRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
           );
         }
         await connections.callback(request.params.kind, code, state);
-        kick();
+        kick(request.params.kind);
         return reply
           .type('text/html; charset=utf-8')
           .send(
@@ -158,11 +158,13 @@ export function connectorRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
         schema: {
           tags,
           summary: 'Sync one connector now',
+          description:
+            'Runs the sync here and answers its report (null when nothing was synced: not connected, or rate limited). 409 INBOX_SYNC_IN_PROGRESS while another process syncs it.',
           params: ConnectorKindParams,
           response: { 200: SyncReport.nullable(), ...errors },
         },
       },
-      async (request) => connections.sync(request.params.kind),
+      async (request) => syncs.syncNow(request.params.kind),
     );
     app.post(
       '/v1/connectors/test-all',
