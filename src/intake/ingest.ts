@@ -4,6 +4,7 @@ import type { ConnectorKind, SourceItem, SyncResult } from './connectors/types.j
 import { thresholdsOf, type InboxContext } from './context.js';
 import { identifierConflict, lookupIdentifiers, ownIdentifiers } from './identifiers.js';
 import { rescoreAll } from './refresh.js';
+import { compareTexts, itemText } from './similarity.js';
 
 /**
  * Applying a connector's SyncResult: each item upserted by (kind, ref); a new item joins the
@@ -18,7 +19,7 @@ const PRIORITY_ORDER = ['lowest', 'low', 'medium', 'high', 'highest'];
 
 export const newTaskId = (): string => `task_${ulid()}`;
 
-const textOf = (t: Pick<TaskRecord, 'title' | 'snippet'>): string => `${t.title}\n${t.snippet}`;
+const textOf = itemText;
 
 /** A fresh task from one item (scored later by rescoreAll). */
 export function taskFromItem(item: SourceItem, id: string, now: string): TaskRecord {
@@ -243,6 +244,7 @@ async function placeNewTask(
       continue;
     }
     await mergeTasks(ctx, task.id, id, 'identifier', null);
+    await suggestFor(ctx, id, item);
     return 'merged';
   }
   const candidates = (await tasks.list()).filter(
@@ -252,11 +254,15 @@ async function placeNewTask(
       !identifierConflict(item, t),
   );
   if (candidates.length === 0) return 'created';
-  const scores = await ctx.similarity.scores(textOf(task), candidates.map(textOf));
+  const { embedder, scores } = await compareTexts(
+    ctx.similarity,
+    textOf(task),
+    candidates.map(textOf),
+  );
   let best = -1;
   for (let i = 0; i < scores.length; i++) if (best < 0 || scores[i]! > scores[best]!) best = i;
   const score = scores[best] ?? 0;
-  const t = await thresholdsOf(ctx);
+  const t = await thresholdsOf(ctx, embedder);
   if (score >= t.merge) {
     await mergeTasks(ctx, task.id, candidates[best]!.id, 'similarity', score);
     return 'merged';
@@ -270,10 +276,51 @@ async function placeNewTask(
     await tasks.audit(task.id, 'duplicate_suggested', null, null, {
       of: candidates[best]!.id,
       similarity: score,
+      embedder,
     });
   }
   return 'created';
 }
+
+/**
+ * An item that joined a task by its identifiers may still read like another task (a Jira
+ * story joining its notification email, alike to the customer's email about the same bug):
+ * the most similar open task in the suggestion band becomes the task's suggestion, when it
+ * has none as strong. Never a merge: identifiers put the item here, only the user moves it.
+ */
+async function suggestFor(ctx: InboxContext, taskId: string, item: SourceItem): Promise<void> {
+  const { tasks } = ctx.store;
+  const target = await tasks.get(taskId);
+  if (!target) return;
+  const candidates = (await tasks.list()).filter(
+    (t) => t.id !== taskId && isCandidate(t) && !identifierConflict(item, t),
+  );
+  if (candidates.length === 0) return;
+  const { embedder, scores } = await compareTexts(
+    ctx.similarity,
+    itemText(item),
+    candidates.map(textOf),
+  );
+  let best = 0;
+  for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[best]!) best = i;
+  const score = scores[best] ?? 0;
+  const t = await thresholdsOf(ctx, embedder);
+  if (score < t.suggest || score <= (target.suggestedSimilarity ?? -1)) return;
+  await tasks.save({
+    ...target,
+    suggestedDuplicateOf: candidates[best]!.id,
+    suggestedSimilarity: score,
+  });
+  await tasks.audit(taskId, 'duplicate_suggested', null, null, {
+    of: candidates[best]!.id,
+    similarity: score,
+    embedder,
+    via: item.ref,
+  });
+}
+
+const isCandidate = (t: TaskRecord): boolean =>
+  !t.archived && !['duplicate', 'declined', 'done'].includes(t.state);
 
 /** Applies one page of a sync. Resolves with what changed. */
 export async function applySync(

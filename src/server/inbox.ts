@@ -1,7 +1,8 @@
 import type { ResolvedConfig } from '../config/index.js';
 import {
-  createEmbeddingsSimilarity,
   createInbox,
+  createLexicalSimilarity,
+  createSimilarity,
   type ConnectorAppConfig,
   type ConnectorKind,
   type CreateConnector,
@@ -89,16 +90,21 @@ export function createServerInbox(options: {
     createConnector: options.createConnector,
     ...(options.fetch ? { fetch: options.fetch } : {}),
     syncIntervalMs: config.inboxSyncIntervalMs,
-    ...(config.inboxEmbeddingsUrl
-      ? {
-          similarity: createEmbeddingsSimilarity({
-            baseUrl: config.inboxEmbeddingsUrl,
-            model: config.inboxEmbeddingsModel,
-            ...(config.inboxEmbeddingsApiKey ? { apiKey: config.inboxEmbeddingsApiKey } : {}),
-            ...(options.fetch ? { fetch: options.fetch } : {}),
-          }),
-        }
-      : {}),
+    similarity: createSimilarity({
+      offline: createLexicalSimilarity(),
+      log,
+      ...(config.inboxEmbeddingsUrl
+        ? {
+            embeddings: {
+              provider: config.inboxEmbeddingsProvider,
+              baseUrl: config.inboxEmbeddingsUrl,
+              model: config.inboxEmbeddingsModel,
+              ...(config.inboxEmbeddingsApiKey ? { apiKey: config.inboxEmbeddingsApiKey } : {}),
+              ...(options.fetch ? { fetch: options.fetch } : {}),
+            },
+          }
+        : {}),
+    }),
   });
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
