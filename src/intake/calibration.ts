@@ -29,7 +29,9 @@ export interface Calibration extends Thresholds {
 }
 
 /** Groups item refs into the tasks the labels say they are (union-find over the pairs). */
-export function labelClusters(pairs: ReadonlyArray<readonly [string, string]>): Map<string, string> {
+export function labelClusters(
+  pairs: ReadonlyArray<readonly [string, string]>,
+): Map<string, string> {
   const parent = new Map<string, string>();
   const find = (x: string): string => {
     let root = x;

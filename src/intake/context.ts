@@ -20,7 +20,5 @@ export const UNCALIBRATED: Thresholds = { merge: 0.92, suggest: 0.75, pairs: 0 }
  * code from the fixture corpus (calibrated.ts), else conservative ones.
  */
 export async function thresholdsOf(ctx: InboxContext, embedder: string): Promise<Thresholds> {
-  return (
-    (await ctx.store.tasks.threshold(embedder)) ?? CALIBRATED[embedder] ?? UNCALIBRATED
-  );
+  return (await ctx.store.tasks.threshold(embedder)) ?? CALIBRATED[embedder] ?? UNCALIBRATED;
 }

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Fetch } from './connectors/types.js';
 import { normaliseText, type Similarity, type SimilarityScores } from './similarity.js';
@@ -12,11 +13,8 @@ import { normaliseText, type Similarity, type SimilarityScores } from './similar
 
 export type EmbeddingsProvider = 'openai' | 'google';
 
-export type EmbeddingsErrorCode =
-  | 'INBOX_EMBEDDINGS_RATE_LIMITED'
-  | 'INBOX_EMBEDDINGS_UNAUTHORIZED'
-  | 'INBOX_EMBEDDINGS_UNAVAILABLE'
-  | 'INBOX_EMBEDDINGS_BAD_RESPONSE';
+/** Codes of the error catalog (docs/errors.md); logged with the fallback, never answered. */
+export type EmbeddingsErrorCode = Extract<ErrorCode, `INBOX_EMBEDDINGS_${string}`>;
 
 export class EmbeddingsError extends Error {
   constructor(

@@ -2,6 +2,7 @@ import type { SyncReport } from '../contracts/index.js';
 import { ulid, type MergeRecord, type TaskRecord, type TaskSourceRecord } from '../store/index.js';
 import type { ConnectorKind, SourceItem, SyncResult } from './connectors/types.js';
 import { thresholdsOf, type InboxContext } from './context.js';
+import { deadlineFromText } from './deadlines.js';
 import { identifierConflict, lookupIdentifiers, ownIdentifiers } from './identifiers.js';
 import { rescoreAll } from './refresh.js';
 import { compareTexts, itemText } from './similarity.js';
@@ -21,6 +22,10 @@ export const newTaskId = (): string => `task_${ulid()}`;
 
 const textOf = itemText;
 
+/** An item's due date: its source's, else a deadline written in its text ("by Friday"). */
+const dueOf = (item: SourceItem): string | undefined =>
+  item.dueAt ?? deadlineFromText(`${item.title}\n${item.snippet}`, item.createdAt);
+
 /** A fresh task from one item (scored later by rescoreAll). */
 export function taskFromItem(item: SourceItem, id: string, now: string): TaskRecord {
   return {
@@ -34,7 +39,7 @@ export function taskFromItem(item: SourceItem, id: string, now: string): TaskRec
     labels: [...item.labels],
     identifiers: { ...item.identifiers },
     mentions: [...item.mentions],
-    dueAt: item.dueAt ?? null,
+    dueAt: dueOf(item) ?? null,
     priority: item.priority ?? null,
     asksUser: item.asksUser ?? false,
     waitingOnUser: item.waitingOnUser ?? false,
@@ -80,13 +85,24 @@ export function taskFromItem(item: SourceItem, id: string, now: string): TaskRec
 export function combineSources(task: TaskRecord, sources: readonly TaskSourceRecord[]): TaskRecord {
   const live = sources.filter((s) => !s.removed).map((s) => s.item as unknown as SourceItem);
   if (live.length === 0) return task;
-  const primary = live.find((i) => i.kind === task.kind && i.ref === task.sourceRef) ?? live[0]!;
+  // The item at its source (the Jira issue, the PR, the comment) speaks for the task over the
+  // emails that notify about it: its title, its kind, its own "waiting on me".
+  const atSource = live.filter((i) => i.kind !== 'gmail');
+  const primary =
+    live.find(
+      (i) =>
+        i.kind === task.kind &&
+        i.ref === task.sourceRef &&
+        (i.kind !== 'gmail' || !atSource.length),
+    ) ??
+    atSource[0] ??
+    live[0]!;
   const people = new Map<string, SourceItem['people'][number]>();
   for (const p of live.flatMap((i) => i.people)) {
     people.set(`${p.role}|${(p.email ?? p.handle ?? p.name ?? '').toLowerCase()}`, p);
   }
   const dues = live
-    .map((i) => i.dueAt)
+    .map(dueOf)
     .filter((d): d is string => !!d)
     .sort();
   const priorities = live
@@ -114,7 +130,9 @@ export function combineSources(task: TaskRecord, sources: readonly TaskSourceRec
     dueAt: dues[0] ?? null,
     priority: priorities[0] ?? null,
     asksUser: live.some((i) => i.asksUser),
-    waitingOnUser: live.some((i) => i.waitingOnUser),
+    // A notification email "waits" on the user only because nobody replied to a robot; when
+    // the item it notifies about is here, the source says whether the ball is in their court.
+    waitingOnUser: (atSource.length ? atSource : live).some((i) => i.waitingOnUser),
     sourceCreatedAt: live.map((i) => i.createdAt).sort()[0]!,
     sourceUpdatedAt: live
       .map((i) => i.updatedAt)
