@@ -118,6 +118,7 @@ describe.each(topologies)('inbox with the real connectors over HTTP ($name)', (t
       try {
         const server = await startServer({
           dataDir: tempDir('patchbay-inbox-e2e-'),
+          startTimeoutMs: 60_000,
           env: {
             ...env,
             PATCHBAY_INBOX_APPS: appsFor(fakes),
