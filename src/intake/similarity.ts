@@ -75,10 +75,24 @@ function cosine(a: Map<string, number>, b: Map<string, number>): number {
 
 /** TF-IDF cosine over word and character 4-gram features; deterministic, offline. */
 export function createLexicalSimilarity(): Similarity {
+  // Features per text, kept for the open tasks a sync compares again and again (bounded: the
+  // oldest half goes when it is full).
+  const cache = new Map<string, Map<string, number>>();
+  const featuresOf = (text: string): Map<string, number> => {
+    let f = cache.get(text);
+    if (!f) {
+      if (cache.size >= 10_000) {
+        for (const k of [...cache.keys()].slice(0, 5_000)) cache.delete(k);
+      }
+      f = features(text);
+      cache.set(text, f);
+    }
+    return f;
+  };
   return {
     name: 'lexical-tfidf-v1',
     scores(query, candidates) {
-      const docs = [query, ...candidates].map(features);
+      const docs = [query, ...candidates].map(featuresOf);
       const df = new Map<string, number>();
       for (const doc of docs) for (const k of doc.keys()) df.set(k, (df.get(k) ?? 0) + 1);
       const n = docs.length;
