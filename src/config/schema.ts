@@ -164,6 +164,7 @@ export interface ResolvedConfig {
   inboxApps: InboxApps;
   inboxSyncIntervalMs: number;
   inboxEmbeddingsUrl: string | undefined;
+  inboxEmbeddingsProvider: 'openai' | 'google';
   inboxEmbeddingsModel: string;
   inboxEmbeddingsApiKey: string | undefined;
   inboxDevSeed: boolean;

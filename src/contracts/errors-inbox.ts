@@ -80,4 +80,28 @@ export const inboxErrors = {
     kind: 'user',
     message: 'Demo data is off: set PATCHBAY_INBOX_DEV_SEED=1 to enable POST /v1/dev/seed.',
   },
+  INBOX_EMBEDDINGS_RATE_LIMITED: {
+    status: 503,
+    kind: 'operational',
+    message:
+      'The embeddings provider rate-limited Patchbay: duplicates are found with the offline method until the limit ends (logged, never returned by the API).',
+  },
+  INBOX_EMBEDDINGS_UNAUTHORIZED: {
+    status: 503,
+    kind: 'operational',
+    message:
+      'The embeddings provider refused PATCHBAY_INBOX_EMBEDDINGS_API_KEY: duplicates are found with the offline method; fix the key (logged, never returned by the API).',
+  },
+  INBOX_EMBEDDINGS_UNAVAILABLE: {
+    status: 503,
+    kind: 'operational',
+    message:
+      'The embeddings provider did not answer or failed: duplicates are found with the offline method meanwhile (logged, never returned by the API).',
+  },
+  INBOX_EMBEDDINGS_BAD_RESPONSE: {
+    status: 502,
+    kind: 'operational',
+    message:
+      'The embeddings provider answered something other than one vector per text (a wrong URL, model or provider?): the offline method is used (logged, never returned by the API).',
+  },
 } as const satisfies Record<string, ErrorDefinition>;

@@ -1,5 +1,6 @@
 import type { Logger } from '../observability/index.js';
 import type { Store } from '../store/index.js';
+import { CALIBRATED } from './calibrated.js';
 import type { Similarity, Thresholds } from './similarity.js';
 
 /** What the intake parts share: the store, the similarity method, a logger and the clock. */
@@ -10,19 +11,14 @@ export interface InboxContext {
   now(): Date;
 }
 
-/**
- * Thresholds used before a method is calibrated (calibrateThresholds stores its own): those
- * the built-in labelled pairs gave the lexical method, conservative for anything else.
- */
-export const DEFAULT_THRESHOLDS: Readonly<Record<string, Thresholds>> = {
-  'lexical-tfidf-v1': { merge: 0.6, suggest: 0.3, pairs: 0 },
-};
-const FALLBACK: Thresholds = { merge: 0.92, suggest: 0.75, pairs: 0 };
+/** Conservative thresholds for a method calibrated nowhere (an embeddings model never measured). */
+export const UNCALIBRATED: Thresholds = { merge: 0.92, suggest: 0.75, pairs: 0 };
 
-export async function thresholdsOf(ctx: InboxContext): Promise<Thresholds> {
-  return (
-    (await ctx.store.tasks.threshold(ctx.similarity.name)) ??
-    DEFAULT_THRESHOLDS[ctx.similarity.name] ??
-    FALLBACK
-  );
+/**
+ * The thresholds of a similarity method: those this deployment calibrated (stored by
+ * `scripts/inbox-calibrate.ts --store`, table inbox_thresholds), else those committed with the
+ * code from the fixture corpus (calibrated.ts), else conservative ones.
+ */
+export async function thresholdsOf(ctx: InboxContext, embedder: string): Promise<Thresholds> {
+  return (await ctx.store.tasks.threshold(embedder)) ?? CALIBRATED[embedder] ?? UNCALIBRATED;
 }

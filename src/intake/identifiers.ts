@@ -54,6 +54,9 @@ export function mentionIdentifiers(
   return [{ value: `issue:${m.toUpperCase()}`, edge: 'issue_link' }];
 }
 
+/** GitHub keys are `owner/repo#n`; anything else is a Jira-style `KEY-n`. */
+const trackerOf = (key: string): 'github' | 'jira' => (key.includes('#') ? 'github' : 'jira');
+
 /**
  * Why two items cannot be one task even if they read alike: each names a different issue, or
  * each belongs to a different thread of the same provider. Null when nothing conflicts.
@@ -64,7 +67,11 @@ export function identifierConflict(
 ): string | null {
   const ka = a.identifiers.issueKey?.toUpperCase();
   const kb = b.identifiers.issueKey?.toUpperCase();
-  if (ka && kb && ka !== kb) return `different issues (${ka}, ${kb})`;
+  // Within one tracker two keys are two issues; across trackers (a GitHub issue and the Jira
+  // story of the same work) they may well be one task, so similarity decides.
+  if (ka && kb && ka !== kb && trackerOf(ka) === trackerOf(kb)) {
+    return `different issues (${ka}, ${kb})`;
+  }
   if (
     a.kind === b.kind &&
     a.identifiers.threadId &&

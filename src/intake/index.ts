@@ -24,11 +24,23 @@ import { graphFilters, listTasks, taskDetail, taskGraph, toInboxTask, type Lane 
 import { PatchbayError } from '../contracts/index.js';
 
 export {
-  createEmbeddingsSimilarity,
   createLexicalSimilarity,
   calibrateThresholds,
+  compareTexts,
+  itemText,
 } from './similarity.js';
-export type { LabelledPair, Similarity, Thresholds } from './similarity.js';
+export type { LabelledPair, Similarity, SimilarityScores, Thresholds } from './similarity.js';
+export {
+  createEmbeddingsSimilarity,
+  createSimilarity,
+  EmbeddingsError,
+  withOfflineFallback,
+  type EmbeddingsOptions,
+  type EmbeddingsProvider,
+} from './embeddings.js';
+export { calibrateOnCorpus, labelClusters, type Calibration } from './calibration.js';
+export { CALIBRATED } from './calibrated.js';
+export { UNCALIBRATED } from './context.js';
 export type { CreateConnector } from './connections.js';
 export { isConnectorKind } from './connections.js';
 export { createSyncJobs, INBOX_SYNC_QUEUE, syncJobId } from './sync-jobs.js';

@@ -8,8 +8,10 @@ import {
 } from '../store/index.js';
 import type { ConnectorKind, SourceItem, SyncResult } from './connectors/types.js';
 import { thresholdsOf, type InboxContext } from './context.js';
+import { deadlineFromText } from './deadlines.js';
 import { identifierConflict, lookupIdentifiers, ownIdentifiers } from './identifiers.js';
 import { rescoreAll } from './refresh.js';
+import { compareTexts, itemText } from './similarity.js';
 
 /**
  * Applying a connector's SyncResult: each item upserted by (kind, ref); a new item joins the
@@ -24,7 +26,11 @@ const PRIORITY_ORDER = ['lowest', 'low', 'medium', 'high', 'highest'];
 
 export const newTaskId = (): string => `task_${ulid()}`;
 
-const textOf = (t: Pick<TaskRecord, 'title' | 'snippet'>): string => `${t.title}\n${t.snippet}`;
+const textOf = itemText;
+
+/** An item's due date: its source's, else a deadline written in its text ("by Friday"). */
+const dueOf = (item: SourceItem): string | undefined =>
+  item.dueAt ?? deadlineFromText(`${item.title}\n${item.snippet}`, item.createdAt);
 
 /** A fresh task from one item (scored later by rescoreAll). */
 export function taskFromItem(item: SourceItem, id: string, now: string): TaskRecord {
@@ -39,7 +45,7 @@ export function taskFromItem(item: SourceItem, id: string, now: string): TaskRec
     labels: [...item.labels],
     identifiers: { ...item.identifiers },
     mentions: [...item.mentions],
-    dueAt: item.dueAt ?? null,
+    dueAt: dueOf(item) ?? null,
     priority: item.priority ?? null,
     asksUser: item.asksUser ?? false,
     waitingOnUser: item.waitingOnUser ?? false,
@@ -85,13 +91,24 @@ export function taskFromItem(item: SourceItem, id: string, now: string): TaskRec
 export function combineSources(task: TaskRecord, sources: readonly TaskSourceRecord[]): TaskRecord {
   const live = sources.filter((s) => !s.removed).map((s) => s.item as unknown as SourceItem);
   if (live.length === 0) return task;
-  const primary = live.find((i) => i.kind === task.kind && i.ref === task.sourceRef) ?? live[0]!;
+  // The item at its source (the Jira issue, the PR, the comment) speaks for the task over the
+  // emails that notify about it: its title, its kind, its own "waiting on me".
+  const atSource = live.filter((i) => i.kind !== 'gmail');
+  const primary =
+    live.find(
+      (i) =>
+        i.kind === task.kind &&
+        i.ref === task.sourceRef &&
+        (i.kind !== 'gmail' || !atSource.length),
+    ) ??
+    atSource[0] ??
+    live[0]!;
   const people = new Map<string, SourceItem['people'][number]>();
   for (const p of live.flatMap((i) => i.people)) {
     people.set(`${p.role}|${(p.email ?? p.handle ?? p.name ?? '').toLowerCase()}`, p);
   }
   const dues = live
-    .map((i) => i.dueAt)
+    .map(dueOf)
     .filter((d): d is string => !!d)
     .sort();
   const priorities = live
@@ -121,7 +138,9 @@ export function combineSources(task: TaskRecord, sources: readonly TaskSourceRec
     dueAt: dues[0] ?? null,
     priority: priorities[0] ?? null,
     asksUser: live.some((i) => i.asksUser),
-    waitingOnUser: live.some((i) => i.waitingOnUser),
+    // A notification email "waits" on the user only because nobody replied to a robot; when
+    // the item it notifies about is here, the source says whether the ball is in their court.
+    waitingOnUser: (atSource.length ? atSource : live).some((i) => i.waitingOnUser),
     sourceCreatedAt: live.map((i) => i.createdAt).sort()[0]!,
     sourceUpdatedAt: live
       .map((i) => i.updatedAt)
@@ -249,6 +268,7 @@ async function placeNewTask(
       continue;
     }
     await mergeTasks(ctx, task.id, id, 'identifier', null);
+    await suggestFor(ctx, id, item);
     return 'merged';
   }
   const candidates = (await tasks.list()).filter(
@@ -258,11 +278,15 @@ async function placeNewTask(
       !identifierConflict(item, t),
   );
   if (candidates.length === 0) return 'created';
-  const scores = await ctx.similarity.scores(textOf(task), candidates.map(textOf));
+  const { embedder, scores } = await compareTexts(
+    ctx.similarity,
+    textOf(task),
+    candidates.map(textOf),
+  );
   let best = -1;
   for (let i = 0; i < scores.length; i++) if (best < 0 || scores[i]! > scores[best]!) best = i;
   const score = scores[best] ?? 0;
-  const t = await thresholdsOf(ctx);
+  const t = await thresholdsOf(ctx, embedder);
   if (score >= t.merge) {
     await mergeTasks(ctx, task.id, candidates[best]!.id, 'similarity', score);
     return 'merged';
@@ -276,10 +300,51 @@ async function placeNewTask(
     await tasks.audit(task.id, 'duplicate_suggested', null, null, {
       of: candidates[best]!.id,
       similarity: score,
+      embedder,
     });
   }
   return 'created';
 }
+
+/**
+ * An item that joined a task by its identifiers may still read like another task (a Jira
+ * story joining its notification email, alike to the customer's email about the same bug):
+ * the most similar open task in the suggestion band becomes the task's suggestion, when it
+ * has none as strong. Never a merge: identifiers put the item here, only the user moves it.
+ */
+async function suggestFor(ctx: InboxContext, taskId: string, item: SourceItem): Promise<void> {
+  const { tasks } = ctx.store;
+  const target = await tasks.get(taskId);
+  if (!target) return;
+  const candidates = (await tasks.list()).filter(
+    (t) => t.id !== taskId && isCandidate(t) && !identifierConflict(item, t),
+  );
+  if (candidates.length === 0) return;
+  const { embedder, scores } = await compareTexts(
+    ctx.similarity,
+    itemText(item),
+    candidates.map(textOf),
+  );
+  let best = 0;
+  for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[best]!) best = i;
+  const score = scores[best] ?? 0;
+  const t = await thresholdsOf(ctx, embedder);
+  if (score < t.suggest || score <= (target.suggestedSimilarity ?? -1)) return;
+  await tasks.save({
+    ...target,
+    suggestedDuplicateOf: candidates[best]!.id,
+    suggestedSimilarity: score,
+  });
+  await tasks.audit(taskId, 'duplicate_suggested', null, null, {
+    of: candidates[best]!.id,
+    similarity: score,
+    embedder,
+    via: item.ref,
+  });
+}
+
+const isCandidate = (t: TaskRecord): boolean =>
+  !t.archived && !['duplicate', 'declined', 'done'].includes(t.state);
 
 /** Applies one page of a sync. Resolves with what changed. */
 export async function applySync(

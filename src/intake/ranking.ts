@@ -28,13 +28,28 @@ export interface RankingContext {
   blocks: ReadonlyMap<string, number>;
 }
 
-/** The person a task is from: its sender, author or reporter, by email or handle. */
+/**
+ * The person a task is from: its author or reporter at the source, else the sender of its
+ * email (a notification email's sender is a robot relaying the author), by email or handle.
+ */
 export function senderOf(task: Pick<TaskRecord, 'people'>): string | null {
-  for (const role of ['from', 'author', 'reporter']) {
+  for (const role of ['author', 'reporter', 'from']) {
     const p = task.people.find((x) => x.role === role && !x.isUser);
     if (p) return (p.email ?? p.handle ?? p.name ?? '').toLowerCase() || null;
   }
   return null;
+}
+
+/**
+ * A role or robot mailbox (RFC 2142-style `recruiting@`, `it@`, `noreply@`, `notifications@`):
+ * its "please do X" is a template sent to many, not a person asking the user directly.
+ */
+const ROLE_LOCALPART =
+  /^(no-?reply|do-?not-?reply|notifications?|notify|alerts?|recruiting|careers|jobs|hr|people|it|helpdesk|support|billing|finance|info|hello|team|news(letter)?|marketing|calendar|security|admin|postmaster|mailer-daemon)([+.-].*)?$/;
+
+export function isRoleSender(sender: string | null): boolean {
+  if (!sender?.includes('@')) return false;
+  return ROLE_LOCALPART.test(sender.split('@')[0]!);
 }
 
 function duePoints(days: number | null): number {
@@ -73,7 +88,7 @@ export function scoreTask(
   const points: Record<string, number> = {
     due: duePoints(dueInDays),
     priority: PRIORITY_POINTS[task.priority ?? ''] ?? 0,
-    asksUser: task.asksUser ? 15 : 0,
+    asksUser: task.asksUser && !isRoleSender(sender) ? 15 : 0,
     waitingOnUser: task.waitingOnUser ? 15 : 0,
     senderAffinity: round2(senderAffinity * 5),
     recency: round2(Math.max(0, 10 - ageDays)),
@@ -100,16 +115,16 @@ export function scoreTask(
 }
 
 /**
- * The horizon the signals propose: today for what is due within a day (or overdue), the
- * highest priority, or a fresh direct ask waiting on the user; this week for what is due
- * within seven days, high priority or waiting on the user; this month otherwise.
+ * The horizon the signals propose. A due date decides when there is one (within a day or
+ * overdue: today; within seven days: this week; later: this month), except that the highest
+ * priority is always today. Without one: a fresh (≤ 2 days) direct ask waiting on the user is
+ * today; high priority or waiting on the user is this week; the rest this month.
  */
 export function proposeHorizon(inputs: ScoreInputs): Horizon {
   const due = inputs.dueInDays;
-  if ((due !== null && due <= 1) || inputs.priority === 'highest') return 'today';
+  if (inputs.priority === 'highest') return 'today';
+  if (due !== null) return due <= 1 ? 'today' : due <= 7 ? 'week' : 'month';
   if (inputs.asksUser && inputs.waitingOnUser && inputs.ageDays <= 2) return 'today';
-  if ((due !== null && due <= 7) || inputs.priority === 'high' || inputs.waitingOnUser) {
-    return 'week';
-  }
+  if (inputs.priority === 'high' || inputs.waitingOnUser) return 'week';
   return 'month';
 }

@@ -1,17 +1,33 @@
-import type { Fetch } from './connectors/types.js';
-
 /**
  * How alike two tasks read, 0..1. The offline method needs no model: TF-IDF over word
  * unigrams and character 4-grams (which survive inflection and typos: "deploy"/"deployment"),
- * cosine of the weighted vectors, with IDF taken from the texts compared. An OpenAI-compatible
- * `/v1/embeddings` endpoint may replace it (PATCHBAY_INBOX_EMBEDDINGS_URL). Each method has
- * its own calibrated thresholds, stored under its `name`.
+ * cosine of the weighted vectors, with IDF taken from the texts compared. Embeddings
+ * (embeddings.ts) may replace it. Each method has its own calibrated thresholds, stored under
+ * its `name` (calibration.ts, calibrated.ts).
  */
 export interface Similarity {
-  /** Stable: thresholds are stored per name (`lexical-tfidf-v1`, `openai:<model>`). */
+  /** Stable: thresholds are stored per name (`lexical-tfidf-v1`, `openai:<model>`, `google:<model>`). */
   readonly name: string;
   /** The similarity of `query` to each candidate, in order. */
   scores(query: string, candidates: readonly string[]): Promise<number[]>;
+  /** Like `scores`, naming the method that answered (one with a fallback may answer with it). */
+  compare?(query: string, candidates: readonly string[]): Promise<SimilarityScores>;
+}
+
+export interface SimilarityScores {
+  /** The method whose scores these are: its thresholds apply. */
+  readonly embedder: string;
+  readonly scores: number[];
+}
+
+/** Scores `candidates` against `query`, with the name of the method that answered. */
+export async function compareTexts(
+  similarity: Similarity,
+  query: string,
+  candidates: readonly string[],
+): Promise<SimilarityScores> {
+  if (similarity.compare) return similarity.compare(query, candidates);
+  return { embedder: similarity.name, scores: await similarity.scores(query, candidates) };
 }
 
 const STOP = new Set(
@@ -59,10 +75,24 @@ function cosine(a: Map<string, number>, b: Map<string, number>): number {
 
 /** TF-IDF cosine over word and character 4-gram features; deterministic, offline. */
 export function createLexicalSimilarity(): Similarity {
+  // Features per text, kept for the open tasks a sync compares again and again (bounded: the
+  // oldest half goes when it is full).
+  const cache = new Map<string, Map<string, number>>();
+  const featuresOf = (text: string): Map<string, number> => {
+    let f = cache.get(text);
+    if (!f) {
+      if (cache.size >= 10_000) {
+        for (const k of [...cache.keys()].slice(0, 5_000)) cache.delete(k);
+      }
+      f = features(text);
+      cache.set(text, f);
+    }
+    return f;
+  };
   return {
     name: 'lexical-tfidf-v1',
     scores(query, candidates) {
-      const docs = [query, ...candidates].map(features);
+      const docs = [query, ...candidates].map(featuresOf);
       const df = new Map<string, number>();
       for (const doc of docs) for (const k of doc.keys()) df.set(k, (df.get(k) ?? 0) + 1);
       const n = docs.length;
@@ -76,70 +106,6 @@ export function createLexicalSimilarity(): Similarity {
         );
       const [q, ...rest] = docs.map(weigh);
       return Promise.resolve(rest.map((c) => cosine(q!, c)));
-    },
-  };
-}
-
-function denseCosine(a: readonly number[], b: readonly number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * (b[i] ?? 0);
-    na += a[i]! * a[i]!;
-    nb += (b[i] ?? 0) * (b[i] ?? 0);
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
-}
-
-/**
- * Any OpenAI-compatible `POST <baseUrl>/embeddings` (OpenAI, a local server, a gateway).
- * Vectors are kept per text for the life of the process, so a sync embeds each text once.
- */
-export function createEmbeddingsSimilarity(options: {
-  baseUrl: string;
-  model: string;
-  apiKey?: string;
-  fetch?: Fetch;
-  timeoutMs?: number;
-}): Similarity {
-  const doFetch = options.fetch ?? fetch;
-  const cache = new Map<string, number[]>();
-  async function embed(texts: readonly string[]): Promise<number[][]> {
-    const missing = [...new Set(texts.filter((t) => !cache.has(t)))];
-    if (missing.length > 0) {
-      const response = await doFetch(`${options.baseUrl.replace(/\/+$/, '')}/embeddings`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
-        },
-        body: JSON.stringify({ model: options.model, input: missing }),
-        signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
-      });
-      if (!response.ok) {
-        throw new Error(`embeddings endpoint answered HTTP ${response.status}`);
-      }
-      const body = (await response.json()) as {
-        data?: Array<{ index: number; embedding: number[] }>;
-      };
-      for (const d of body.data ?? []) {
-        const text = missing[d.index];
-        if (text !== undefined) cache.set(text, d.embedding);
-      }
-    }
-    return texts.map((t) => {
-      const v = cache.get(t);
-      if (!v) throw new Error('the embeddings endpoint left a text without a vector');
-      return v;
-    });
-  }
-  return {
-    name: `openai:${options.model}`,
-    async scores(query, candidates) {
-      if (candidates.length === 0) return [];
-      const [q, ...rest] = await embed([normaliseText(query), ...candidates.map(normaliseText)]);
-      return rest.map((c) => denseCosine(q!, c));
     },
   };
 }
@@ -160,48 +126,67 @@ export interface Thresholds {
 }
 
 /**
- * Thresholds from labelled pairs: `merge` is the lowest score whose automatic merges keep a
- * precision of at least `mergePrecision` (default 0.95) — when none does, above every score
- * seen; `suggest` the highest score that still finds `suggestRecall` (default 0.8) of the true
- * duplicates, never above `merge`.
+ * Thresholds from scored pairs: `merge` is the lowest score whose automatic merges keep a
+ * precision of at least `mergePrecision` (default 0.95) at that score and every score above
+ * it — when none does, above every score seen; `suggest` the highest score that still finds
+ * `suggestRecall` (default 0.8) of the true duplicates, never above `merge`.
+ */
+export function thresholdsFromScores(
+  scored: ReadonlyArray<{ score: number; duplicate: boolean }>,
+  targets: { mergePrecision?: number; suggestRecall?: number } = {},
+): Thresholds {
+  const mergePrecision = targets.mergePrecision ?? 0.95;
+  const suggestRecall = targets.suggestRecall ?? 0.8;
+  const positives = scored.filter((s) => s.duplicate).length;
+  // Highest score first: the precision of "everything at or above t" as t walks down.
+  const sorted = [...scored].sort((x, y) => y.score - x.score);
+  let merge = Math.min(1, (sorted[0]?.score ?? 0) + 1e-4);
+  let above = 0;
+  let correct = 0;
+  let found = 0;
+  let suggest: number | undefined;
+  let precisionHeld = true;
+  for (let i = 0; i < sorted.length; i++) {
+    const s = sorted[i]!;
+    above++;
+    if (s.duplicate) {
+      correct++;
+      found++;
+    }
+    // Ties are one threshold: decide after the last pair of a score.
+    if (sorted[i + 1]?.score === s.score) continue;
+    if (correct / above < mergePrecision) precisionHeld = false;
+    if (precisionHeld) merge = s.score;
+    if (suggest === undefined && positives > 0 && found / positives >= suggestRecall) {
+      suggest = s.score;
+    }
+  }
+  return {
+    merge: floor4(merge),
+    suggest: floor4(Math.min(suggest ?? 0, merge)),
+    pairs: scored.length,
+  };
+}
+
+/**
+ * Thresholds from labelled pairs, each scored on its own (for texts outside a corpus; the
+ * corpus calibration, calibrateOnCorpus, scores each pair among all the others).
  */
 export async function calibrateThresholds(
   similarity: Similarity,
   pairs: readonly LabelledPair[],
   targets: { mergePrecision?: number; suggestRecall?: number } = {},
 ): Promise<Thresholds> {
-  const mergePrecision = targets.mergePrecision ?? 0.95;
-  const suggestRecall = targets.suggestRecall ?? 0.8;
   const scored: Array<{ score: number; duplicate: boolean }> = [];
   for (const p of pairs) {
     const [score] = await similarity.scores(p.a, [p.b]);
     scored.push({ score: score ?? 0, duplicate: p.duplicate });
   }
-  const positives = scored.filter((s) => s.duplicate).length;
-  const candidates = [...new Set(scored.map((s) => s.score))].sort((x, y) => x - y);
-  let merge = Math.min(1, (candidates.at(-1) ?? 0) + 1e-6);
-  for (const t of candidates) {
-    const above = scored.filter((s) => s.score >= t);
-    const precision = above.filter((s) => s.duplicate).length / above.length;
-    // The lowest threshold that keeps the precision, at every threshold above it too.
-    const holdsAbove = candidates
-      .filter((u) => u >= t)
-      .every((u) => {
-        const at = scored.filter((s) => s.score >= u);
-        return at.filter((s) => s.duplicate).length / at.length >= mergePrecision;
-      });
-    if (precision >= mergePrecision && holdsAbove) {
-      merge = t;
-      break;
-    }
-  }
-  let suggest = 0;
-  for (const t of [...candidates].reverse()) {
-    const found = scored.filter((s) => s.duplicate && s.score >= t).length;
-    if (positives > 0 && found / positives >= suggestRecall) {
-      suggest = t;
-      break;
-    }
-  }
-  return { merge, suggest: Math.min(suggest, merge), pairs: pairs.length };
+  return thresholdsFromScores(scored, targets);
 }
+
+const floor4 = (x: number): number => Math.floor(x * 10_000) / 10_000;
+
+/** The text dedupe compares: a task's (or an item's) title and snippet. */
+export const itemText = (t: { title: string; snippet: string }): string =>
+  `${t.title}\n${t.snippet}`;

@@ -1,8 +1,9 @@
 import type { ResolvedConfig } from '../config/index.js';
 import {
-  createEmbeddingsSimilarity,
   createInbox,
   createSyncJobs,
+  createLexicalSimilarity,
+  createSimilarity,
   type ConnectorAppConfig,
   type ConnectorKind,
   type CreateConnector,
@@ -97,16 +98,21 @@ export function createServerInbox(options: {
     createConnector: options.createConnector,
     ...(options.fetch ? { fetch: options.fetch } : {}),
     syncIntervalMs: config.inboxSyncIntervalMs,
-    ...(config.inboxEmbeddingsUrl
-      ? {
-          similarity: createEmbeddingsSimilarity({
-            baseUrl: config.inboxEmbeddingsUrl,
-            model: config.inboxEmbeddingsModel,
-            ...(config.inboxEmbeddingsApiKey ? { apiKey: config.inboxEmbeddingsApiKey } : {}),
-            ...(options.fetch ? { fetch: options.fetch } : {}),
-          }),
-        }
-      : {}),
+    similarity: createSimilarity({
+      offline: createLexicalSimilarity(),
+      log,
+      ...(config.inboxEmbeddingsUrl
+        ? {
+            embeddings: {
+              provider: config.inboxEmbeddingsProvider,
+              baseUrl: config.inboxEmbeddingsUrl,
+              model: config.inboxEmbeddingsModel,
+              ...(config.inboxEmbeddingsApiKey ? { apiKey: config.inboxEmbeddingsApiKey } : {}),
+              ...(options.fetch ? { fetch: options.fetch } : {}),
+            },
+          }
+        : {}),
+    }),
   });
   const syncs = createSyncJobs({
     queue: options.queue,

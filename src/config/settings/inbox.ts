@@ -82,6 +82,14 @@ export const inboxSettings = {
     description:
       'Base URL of an OpenAI-compatible embeddings API (`<url>/embeddings`) used to find duplicate tasks; thresholds are calibrated and stored per model.',
   }),
+  inboxEmbeddingsProvider: setting({
+    key: 'inboxEmbeddingsProvider',
+    env: 'PATCHBAY_INBOX_EMBEDDINGS_PROVIDER',
+    schema: z.enum(['openai', 'google']).default('openai'),
+    defaultText: 'openai',
+    description:
+      'Wire format of PATCHBAY_INBOX_EMBEDDINGS_URL: `openai` (any OpenAI-compatible `POST <url>/embeddings`, e.g. `https://api.openai.com/v1`) or `google` (`<url>/v1beta/models/<model>:batchEmbedContents`, e.g. `https://generativelanguage.googleapis.com`).',
+  }),
   inboxEmbeddingsModel: setting({
     key: 'inboxEmbeddingsModel',
     env: 'PATCHBAY_INBOX_EMBEDDINGS_MODEL',
