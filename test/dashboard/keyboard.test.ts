@@ -65,7 +65,8 @@ afterAll(() => cleanupDashboard(browser), 30_000);
 
 /** How the focused element shows its focus. */
 async function focusRing(page: Page): Promise<{ visible: boolean; how: string }> {
-  return page.evaluate(() => {
+  // Strings, evaluated in the page: this program has no DOM types.
+  return (await page.evaluate(`(() => {
     const el = document.activeElement;
     if (!el || el === document.body) return { visible: false, how: 'nothing focused' };
     const style = getComputedStyle(el);
@@ -73,10 +74,17 @@ async function focusRing(page: Page): Promise<{ visible: boolean; how: string }>
     const shadow = style.boxShadow !== 'none';
     return {
       visible: el.matches(':focus-visible') && (outline || shadow),
-      how: `${el.tagName} outline ${style.outlineStyle} ${style.outlineWidth}, shadow ${style.boxShadow}`,
+      how: el.tagName + ' outline ' + style.outlineStyle + ' ' + style.outlineWidth + ', shadow ' + style.boxShadow,
     };
-  });
+  })()`)) as { visible: boolean; how: string };
 }
+
+/** A description of the focused element (tag, id, class, text). */
+const focused = async (page: Page): Promise<string> =>
+  (await page.evaluate(`(() => {
+    const el = document.activeElement;
+    return el ? el.tagName + '#' + el.id + '.' + el.className + ':' + (el.textContent ?? '').slice(0, 30) : '';
+  })()`)) as string;
 
 /**
  * Presses Tab until the focus is on `selector` (at most `max` times), and checks that the
@@ -85,10 +93,9 @@ async function focusRing(page: Page): Promise<{ visible: boolean; how: string }>
 async function tabTo(page: Page, selector: string, max = 80): Promise<number> {
   for (let i = 1; i <= max; i++) {
     await page.keyboard.press('Tab');
-    const there = await page.evaluate(
-      (sel) => document.activeElement?.matches(sel) ?? false,
-      selector,
-    );
+    const there = (await page.evaluate(
+      `document.activeElement?.matches(${JSON.stringify(selector)}) ?? false`,
+    )) as boolean;
     if (there) {
       const ring = await focusRing(page);
       expect(ring.visible, `focus on ${selector} is not visible: ${ring.how}`).toBe(true);
@@ -112,7 +119,7 @@ describe('keyboard only', () => {
       await page.locator(tid(testIds.runs.list)).waitFor({ timeout: 20_000 });
       // The first stop is the skip link, to the page's content.
       await page.keyboard.press('Tab');
-      expect(await page.evaluate(() => document.activeElement?.className)).toBe('skip');
+      expect(await page.evaluate('document.activeElement?.className')).toBe('skip');
       expect((await focusRing(page)).visible).toBe(true);
 
       await tabTo(page, tid(testIds.runs.newRun));
@@ -134,9 +141,9 @@ describe('keyboard only', () => {
       await tabTo(page, tid(testIds.run.cancel));
       await page.keyboard.press('Enter');
       const dialog = page.locator(tid(testIds.run.confirm));
-      await waitFor(() => dialog.evaluate((d) => (d as HTMLDialogElement).open), 'the confirm');
+      await waitFor(async () => (await dialog.getAttribute('open')) !== null, 'the confirm');
       // The safe choice has the focus; Tab stays inside the modal dialog.
-      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Keep running');
+      expect(await page.evaluate('document.activeElement?.textContent')).toBe('Keep running');
       await tabTo(page, tid(testIds.run.confirmYes), 3);
       await page.keyboard.press('Enter');
       await untilStatus(page, 'cancelled');
@@ -215,12 +222,7 @@ describe('keyboard only', () => {
         for (let i = 0; i < 150; i++) {
           await page.keyboard.press('Tab');
           const ring = await focusRing(page);
-          const where = await page.evaluate(() => {
-            const el = document.activeElement as HTMLElement | null;
-            return el
-              ? `${el.tagName}#${el.id}.${el.className}:${(el.textContent ?? '').slice(0, 30)}`
-              : '';
-          });
+          const where = await focused(page);
           // Past the last stop (the focus leaves the page) or back at the first: all seen.
           if (where.startsWith('BODY') || (seen.length > 0 && where === seen[0])) break;
           seen.push(where);

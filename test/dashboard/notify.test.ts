@@ -63,7 +63,7 @@ describe('notifications', () => {
       const toggle = page.locator(tid(testIds.app.notifyToggle));
       await toggle.check({ timeout: 20_000 });
       await waitFor(
-        () => page.evaluate(() => localStorage.getItem('patchbay.notify') === '1'),
+        async () => (await page.evaluate("localStorage.getItem('patchbay.notify')")) === '1',
         'notifications to be on',
       );
       // Another page: the run page's own stream is not what notifies.
@@ -74,17 +74,15 @@ describe('notifications', () => {
         'the live feed',
         20_000,
       );
-      await page.evaluate(() => {
-        (window as unknown as { __hidden: boolean }).__hidden = true;
-      });
+      await page.evaluate('window.__hidden = true');
 
       const run = await dash.server.api.createRun({
         command: ['sh', '-c', 'for i in $(seq 1 300); do sleep 0.1; done'],
       });
       await dash.server.api.waitForProcess(run.id, 30_000);
       await dash.server.api.request('POST', `/v1/runs/${run.id}/pause`);
-      const shown = (): Promise<Shown[]> =>
-        page.evaluate(() => (window as unknown as { __shown: Shown[] }).__shown);
+      const shown = async (): Promise<Shown[]> =>
+        (await page.evaluate('window.__shown')) as Shown[];
       await waitFor(
         async () => (await shown()).some((n) => n.tag === `${run.id}:paused`),
         'a notification that the run waits',
@@ -100,9 +98,7 @@ describe('notifications', () => {
       expect(mine.map((n) => n.title)).toEqual(['Run is paused', 'Run cancelled']);
 
       // A visible tab is not notified: the user is looking.
-      await page.evaluate(() => {
-        (window as unknown as { __hidden: boolean }).__hidden = false;
-      });
+      await page.evaluate('window.__hidden = false');
       const quiet = await dash.server.api.createRun({ command: ['sh', '-c', 'echo quiet'] });
       await dash.server.api.waitForStatus(quiet.id, undefined, 30_000);
       await page

@@ -29,8 +29,9 @@ beforeAll(async () => {
 
 afterAll(() => cleanupDashboard(browser), 30_000);
 
-const background = (page: Page): Promise<string> =>
-  page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+// Strings, evaluated in the page: this program has no DOM types.
+const background = async (page: Page): Promise<string> =>
+  (await page.evaluate('getComputedStyle(document.body).backgroundColor')) as string;
 
 async function untilBackground(page: Page, colour: string, what: string): Promise<void> {
   await waitFor(async () => (await background(page)) === colour, what, 10_000, 50);
@@ -72,12 +73,13 @@ describe('themes', () => {
       // The system changing does not override an explicit choice.
       await page.emulateMedia({ colorScheme: 'light' });
       await waitFor(
-        () => page.evaluate(() => matchMedia('(prefers-color-scheme: light)').matches),
+        async () =>
+          (await page.evaluate("matchMedia('(prefers-color-scheme: light)').matches")) === true,
         'the page to see the light system',
       );
       // Two frames: the media change event has been dispatched and styles recomputed.
       await page.evaluate(
-        () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))),
+        'new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))',
       );
       expect(await background(page)).toBe(DARK_BG);
 

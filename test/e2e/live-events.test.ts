@@ -13,10 +13,11 @@ let secured: ServerHandle;
 
 beforeAll(async () => {
   [server, secured] = await Promise.all([
-    startServer(),
-    startServer({ env: { PATCHBAY_API_TOKENS: TOKEN }, token: TOKEN }),
+    // Two servers at once on a loaded 2-core box: give them time to start.
+    startServer({ startTimeoutMs: 60_000 }),
+    startServer({ env: { PATCHBAY_API_TOKENS: TOKEN }, token: TOKEN, startTimeoutMs: 60_000 }),
   ]);
-}, 60_000);
+}, 120_000);
 afterAll(cleanupAll);
 
 interface Message {
