@@ -52,8 +52,8 @@ function matches(run: Run, f: Filters, now: number): boolean {
 
 /**
  * The list after a live event: the run's row replaced where it is listed (or removed when it
- * no longer passes the status filter), a run that now passes the filters put in its place by
- * creation time when it falls within the loaded pages. Runs the list does not reach stay out.
+ * no longer passes the status filter), a run that now passes the filters put in its place in
+ * the server's order (newest id first) when it falls within the loaded pages. Runs the list does not reach stay out.
  */
 function applyLiveEvent(list: RunList, event: LiveEvent, f: Filters): RunList {
   const { run } = event;
@@ -63,8 +63,8 @@ function applyLiveEvent(list: RunList, event: LiveEvent, f: Filters): RunList {
   if (!passes) return rest.length === list.runs.length ? list : { ...list, runs: rest };
   const oldest = list.runs.at(-1);
   // Beyond the last loaded run of a paged list: it belongs to a page not loaded.
-  if (list.nextCursor && oldest && run.createdAt < oldest.createdAt) return list;
-  const at = rest.findIndex((r) => r.createdAt < run.createdAt);
+  if (list.nextCursor && oldest && run.id < oldest.id) return list;
+  const at = rest.findIndex((r) => r.id < run.id);
   const runs = at < 0 ? [...rest, run] : [...rest.slice(0, at), run, ...rest.slice(at)];
   return { ...list, runs };
 }
