@@ -138,6 +138,13 @@ describe('GET /v1/events', () => {
     }
   });
 
+  it('answers a request that does not ask for a stream with EVENTS_STREAM_ONLY', async () => {
+    const res = await fetch(`${server.url}/v1/events`);
+    expect(res.status).toBe(406);
+    const body = (await res.json()) as { error: { code: string } };
+    expect(body.error.code).toBe('EVENTS_STREAM_ONLY');
+  });
+
   it('needs the token (or a session) when tokens are set', async () => {
     const refused = await fetch(`${secured.url}/v1/events`, {
       headers: { accept: 'text/event-stream' },

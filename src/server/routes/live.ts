@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { ErrorBody, LiveEvent, LiveEventsQuery } from '../../contracts/index.js';
+import { ErrorBody, LiveEvent, LiveEventsQuery, PatchbayError } from '../../contracts/index.js';
 import type { ServerDeps } from '../deps.js';
 import { createLiveFeed } from '../live-events.js';
 import { securityHeaders } from '../security.js';
+import { wantsEventStream } from '../sse.js';
 
 /** `GET /v1/events`: the live feed of run transitions (see live-events.ts). */
 export function liveRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
@@ -24,7 +25,7 @@ export function liveRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
             'The stream starts with `event: ready` (data `{ "complete": boolean }`), sends a `: keep-alive` comment every 15 s, and has no replay: a client that reconnects re-reads what it shows.',
             'A client that stops reading gets at most 64 messages (256 KiB) kept for it; past that they are dropped and it gets one `event: overflow` when it reads again (re-read what you show).',
             '`complete` is false with PATCHBAY_QUEUE_URL: runs that start and end on another process’s worker are not announced on this server (only what this process does: runs it created, and its own worker’s), so poll as well.',
-            'Authenticated like every route: the bearer token or the dashboard session cookie.',
+            'Needs `Accept: text/event-stream` (EventSource sends it); without it the answer is 406 EVENTS_STREAM_ONLY. Authenticated like every route: the bearer token or the dashboard session cookie.',
           ].join('\n\n'),
           querystring: LiveEventsQuery,
           response: {
@@ -37,6 +38,7 @@ export function liveRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
+        if (!wantsEventStream(request)) throw new PatchbayError('EVENTS_STREAM_ONLY');
         feed.stream(request, reply, request.query);
         return reply;
       },
