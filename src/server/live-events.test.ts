@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Run } from '../contracts/index.js';
-import { createDomainEvents, type DomainEvents } from '../engine/domain-events.js';
+import { createDomainEvents, type DomainEvents } from '../engine/index.js';
 import { createSilentLogger } from '../observability/index.js';
 import {
   createLiveFeed,
