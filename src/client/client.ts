@@ -412,3 +412,45 @@ export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerato
     buffer = buffer.slice(start);
   }
 }
+
+/** One server-sent message: its `event` name (`message` when unnamed), `data` and `id`. */
+export interface SseMessage {
+  event: string;
+  data: string;
+  id: string | undefined;
+}
+
+/** Parses a text/event-stream body into its messages, named (comments and retry ignored). */
+export async function* parseSseMessages(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<SseMessage> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let message: SseMessage = { event: 'message', data: '', id: undefined };
+  let hasData = false;
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    const lines = buffer.split('\n');
+    buffer = lines.pop() ?? '';
+    for (const raw of lines) {
+      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      if (line === '') {
+        if (hasData) yield message;
+        message = { event: 'message', data: '', id: undefined };
+        hasData = false;
+        continue;
+      }
+      const colon = line.indexOf(':');
+      if (colon === 0) continue;
+      const field = colon < 0 ? line : line.slice(0, colon);
+      let value = colon < 0 ? '' : line.slice(colon + 1);
+      if (value.startsWith(' ')) value = value.slice(1);
+      if (field === 'event') message.event = value;
+      else if (field === 'id') message.id = value;
+      else if (field === 'data') {
+        message.data = hasData ? `${message.data}\n${value}` : value;
+        hasData = true;
+      }
+    }
+  }
+}

@@ -2,6 +2,8 @@ export {
   createClient,
   errorFromResponse,
   parseSse,
+  parseSseMessages,
+  type SseMessage,
   type ClientOptions,
   type PatchbayClient,
   type StreamOptions,

@@ -42,6 +42,11 @@ export const errorCatalog = {
     kind: 'user',
     message: 'The request body exceeds the configured limit.',
   },
+  EVENTS_STREAM_ONLY: {
+    status: 406,
+    kind: 'user',
+    message: 'GET /v1/events is a server-sent event stream: ask with Accept: text/event-stream.',
+  },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     kind: 'user',

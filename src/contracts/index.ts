@@ -196,3 +196,4 @@ export {
   TaskSource,
   TaskState,
 } from './inbox.js';
+export { LiveEvent, LiveEventsQuery, LiveEventType, LiveStreamReady } from './live.js';

@@ -16,6 +16,8 @@ export const testIds = {
     themeSelect: 'app-theme',
     logout: 'app-logout',
     streamState: 'app-stream-state',
+    /** The live feed's state in the shell (data-state, data-polling). */
+    liveState: 'app-live-state',
     notifyToggle: 'app-notify',
   },
   login: {

@@ -39,3 +39,4 @@ export type { Triggers } from './triggers/triggers.js';
 export { githubNameOf } from './reactions/github-delivery.js';
 export { createActionsReports, type ActionsReports } from './actions-reports.js';
 export { INBOX_RUN_ORIGIN } from './reactions/inbox-task.js';
+export { createDomainEvents, type DomainEvents } from './domain-events.js';

@@ -30,6 +30,7 @@ import { connectorRoutes, OAUTH_CALLBACK_PATH } from './routes/connectors.js';
 import { inboxRoutes } from './routes/inbox.js';
 import { ACTIONS_REPORT_PATH, GITHUB_WEBHOOK_PATH, githubRoutes } from './routes/github.js';
 import { healthRoutes } from './routes/health.js';
+import { liveRoutes } from './routes/live.js';
 import { llmRoutes } from './routes/llm.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { optimizerRoutes } from './routes/optimizer.js';
@@ -203,6 +204,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(authRoutes);
   await app.register(runRoutes(deps));
   await app.register(runLogRoutes(deps));
+  await app.register(liveRoutes(deps));
   await app.register(settingsRoutes(deps));
   await app.register(repoRoutes(deps));
   await app.register(conversationRoutes(deps));

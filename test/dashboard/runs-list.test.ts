@@ -1,7 +1,8 @@
 /**
  * The runs list in a real browser against a real server: seeded runs render with their
- * status, filters live in the URL, a status change shows without a reload, and the page has
- * no serious accessibility violation at desktop or phone width.
+ * status, filters live in the URL, a new run and its status changes arrive through the live
+ * feed (no reload, no polling of the list), and the page has no serious accessibility
+ * violation at desktop or phone width.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,21 +77,50 @@ describe('runs list', () => {
     }
   }, 60_000);
 
-  it('shows a status change without a reload', async () => {
-    const { context, page } = await openPage(browser, `${dash.url}/runs`);
+  it('shows a new run and its status changes live, with no reload and no polling', async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await context.newPage();
+    // Every GET of the runs list (GET /v1/runs?…), and the live feed's connections.
+    const listRequests: string[] = [];
+    const feedRequests: string[] = [];
+    page.on('request', (req) => {
+      const url = new URL(req.url());
+      if (req.method() === 'GET' && url.pathname === '/v1/runs') listRequests.push(req.url());
+      if (url.pathname === '/v1/events') feedRequests.push(req.url());
+    });
     try {
+      await page.goto(`${dash.url}/runs`);
       await page.locator(tid(testIds.runs.list)).waitFor({ timeout: 20_000 });
-      const run = await dash.server.api.createRun({ command: ['sh', '-c', 'sleep 1; echo done'] });
-      const status = page
-        .locator(`${tid(testIds.runs.row)}[data-run-id="${run.id}"]`)
-        .locator(tid(testIds.runs.status));
-      await status.waitFor({ timeout: 20_000 });
+      const live = page.locator(tid(testIds.app.liveState));
       await waitFor(
-        async () => (await status.getAttribute('data-status')) === 'succeeded',
-        'the new run to show as succeeded',
-        30_000,
+        async () => (await live.getAttribute('data-state')) === 'live',
+        'the live feed to be connected',
+        20_000,
         100,
       );
+      expect(await live.getAttribute('data-polling')).toBe('0');
+      expect(listRequests).toHaveLength(1);
+      const run = await dash.server.api.createRun({
+        command: ['sh', '-c', 'sleep 1.5; echo done'],
+      });
+      const row = page.locator(`${tid(testIds.runs.row)}[data-run-id="${run.id}"]`);
+      const status = row.locator(tid(testIds.runs.status));
+      await status.waitFor({ timeout: 20_000 });
+      // The row arrives before the run ends, then changes in place.
+      const seen = new Set<string>();
+      await waitFor(
+        async () => {
+          seen.add((await status.getAttribute('data-status')) ?? '');
+          return seen.has('succeeded');
+        },
+        'the new run to show as succeeded',
+        30_000,
+        50,
+      );
+      expect([...seen].some((s) => s === 'queued' || s === 'running')).toBe(true);
+      // Nothing re-read the list: the first load was the only GET, on one feed connection.
+      expect(listRequests).toHaveLength(1);
+      expect(feedRequests).toHaveLength(1);
     } finally {
       await context.close();
     }

@@ -7,6 +7,7 @@ import { testIds } from '../../src/contracts/test-ids.ts';
 import { onUnauthorized } from './data/api.ts';
 import { fetchSession, logout, type SessionState } from './data/auth.ts';
 import { Link, matchPath, navigate, useLocation, withQuery } from './router.tsx';
+import { LiveBar } from './live-bar.tsx';
 import { HOME, routes } from './routes.ts';
 import { applyTheme, storedTheme, type Theme } from './theme.ts';
 
@@ -68,6 +69,7 @@ export function App() {
           </ul>
         </nav>
         <div className="topbar-tools">
+          {session?.loggedIn && <LiveBar />}
           <ThemePicker />
           {session?.authRequired && session.loggedIn && (
             <button

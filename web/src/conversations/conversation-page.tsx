@@ -2,12 +2,12 @@ import { useEffect, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { testIds } from '../../../src/contracts/test-ids.ts';
 import type { ConversationMessage } from '../../../src/contracts/index.js';
 import { api, errorText } from '../data/api.ts';
+import { useLiveEvents } from '../data/live.ts';
 import { useResource } from '../data/use-resource.ts';
 import { LoadState } from '../pages-lib/bits.tsx';
-import { usePoll } from '../pages-lib/use-poll.ts';
 import { Link } from '../router.tsx';
 import type { PageProps } from '../routes.ts';
-import { formatTime, isTerminal } from '../runs/format.ts';
+import { formatTime } from '../runs/format.ts';
 import { StatusBadge } from '../runs/status-badge.tsx';
 import '../pages-lib/pages.css';
 
@@ -15,16 +15,17 @@ const ids = testIds.conversation;
 
 /**
  * `/conversations/:id`: the chat: prompts and answers in order, each linked to the run that
- * answered it. Sending a message starts a run; the page follows it until it ends.
+ * answered it. Sending a message starts a run; the live feed says when it moves and ends (the
+ * answer is stored before the end is announced).
  */
 export default function ConversationPage({ params }: PageProps) {
   const id = params.id ?? '';
   const conv = useResource(`conversation:${id}`, () => api.getConversation(id));
   const messages = conv.data?.messages ?? [];
-  const waiting = messages.some((m) => m.runStatus !== null && !isTerminal(m.runStatus));
   const [sent, setSent] = useState<string | null>(null);
-  // After a send, poll until the run's answer is in; while a run is active, too.
-  usePoll(waiting || sent !== null, 1500, conv.reload);
+  useLiveEvents((e) => {
+    if (e.run.conversationId === id) conv.reload();
+  }, conv.reload);
   const answered = sent !== null && messages.some((m) => m.runId === sent && m.role !== 'user');
   useEffect(() => {
     if (answered) setSent(null);

@@ -7,6 +7,8 @@ export interface Resource<T> {
   readonly loading: boolean;
   /** Loads again, keeping the current data on screen meanwhile. */
   readonly reload: () => void;
+  /** Changes the data on screen in place (a live update), without loading. */
+  readonly update: (change: (data: T) => T) => void;
 }
 
 /**
@@ -33,5 +35,10 @@ export function useResource<T>(key: string, load: () => Promise<T>): Resource<T>
     };
   }, [key, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { data: state.data, error: state.error, loading: state.loading, reload };
+  const update = useCallback(
+    (change: (data: T) => T) =>
+      setState((s) => (s.data === undefined ? s : { ...s, data: change(s.data) })),
+    [],
+  );
+  return { data: state.data, error: state.error, loading: state.loading, reload, update };
 }

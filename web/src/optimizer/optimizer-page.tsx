@@ -1,12 +1,12 @@
 import { testIds } from '../../../src/contracts/test-ids.ts';
 import type { Run } from '../../../src/contracts/index.js';
 import { api } from '../data/api.ts';
+import { useLiveEvents } from '../data/live.ts';
 import { useResource } from '../data/use-resource.ts';
 import { pagesApi } from '../pages-lib/api.ts';
 import { LoadState } from '../pages-lib/bits.tsx';
-import { usePoll } from '../pages-lib/use-poll.ts';
 import { Link, useQueryParam, withQuery } from '../router.tsx';
-import { formatDuration, formatTime, isTerminal } from '../runs/format.ts';
+import { formatDuration, formatTime } from '../runs/format.ts';
 import { StatusBadge } from '../runs/status-badge.tsx';
 import { headline } from './stats.ts';
 import '../pages-lib/pages.css';
@@ -83,8 +83,9 @@ export default function OptimizerPage() {
 function Optimization({ id }: { id: string }) {
   const stages = useResource(`stages:${id}`, () => pagesApi.listRuns({ parentId: id, limit: 20 }));
   const runs = stages.data?.runs ?? [];
-  const active = runs.some((r) => !isTerminal(r.status));
-  usePoll(active, 2000, stages.reload);
+  useLiveEvents((e) => {
+    if (e.run.parentId === id || e.run.id === id) stages.reload();
+  }, stages.reload);
   const byStage = new Map<string, Run>();
   // Newest first from the API: keep the latest try of each stage.
   for (const r of runs) {
@@ -138,6 +139,10 @@ function Proposals({
       limit: 50,
     }),
   );
+  useLiveEvents((e) => {
+    if (e.type !== 'proposalCreated') return;
+    if (!optimizationId || e.optimizationId === optimizationId) list.reload();
+  }, list.reload);
   return (
     <>
       <h2>{title}</h2>

@@ -21,7 +21,8 @@ export async function setNotify(on: boolean): Promise<boolean> {
   return true;
 }
 
-export function notifyRun(title: string, body: string): void {
+/** `tag` names the change (run and status): the same change told twice shows once. */
+export function notifyRun(title: string, body: string, tag: string): void {
   if (!notifyEnabled() || document.visibilityState === 'visible') return;
-  new Notification(title, { body, tag: title });
+  new Notification(title, { body, tag });
 }

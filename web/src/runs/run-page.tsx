@@ -39,7 +39,7 @@ export default function RunPage({ params }: PageProps) {
       // The status event says what changed; the run itself has the rest (exit code, times).
       void api.getRun(id).then(setRun, () => undefined);
       const s = String(status.data.status);
-      if (s === 'paused' || isTerminal(s as Run['status'])) notifyRun(`Run ${s}`, id);
+      if (s === 'paused' || isTerminal(s as Run['status'])) notifyRun(`Run ${s}`, id, `${id}:${s}`);
     },
     [id],
   );

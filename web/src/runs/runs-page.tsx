@@ -1,12 +1,19 @@
 /**
  * The runs list. Every filter is a query parameter (status, agent, repo, conversation,
- * schedule, since), so a filtered view is a link. The list refreshes while the tab is visible,
- * so status changes show without a reload.
+ * schedule, since), so a filtered view is a link. Status changes and new runs arrive through
+ * the live feed (data/live.ts) and change the rows in place: no polling while it is up.
  */
 import { useEffect, useState } from 'react';
-import type { AgentName, Run, RunList, RunStatus } from '../../../src/contracts/index.js';
+import type {
+  AgentName,
+  LiveEvent,
+  Run,
+  RunList,
+  RunStatus,
+} from '../../../src/contracts/index.js';
 import { testIds } from '../../../src/contracts/test-ids.ts';
 import { api } from '../data/api.ts';
+import { useLiveEvents } from '../data/live.ts';
 import { useResource } from '../data/use-resource.ts';
 import { Link, useLocation, useQueryParam } from '../router.tsx';
 import {
@@ -22,7 +29,6 @@ import { NewRunForm } from './new-run-form.tsx';
 import { StatusBadge } from './status-badge.tsx';
 
 const PAGE = 100;
-const REFRESH_MS = 2000;
 
 interface Filters {
   status: string;
@@ -42,6 +48,25 @@ function matches(run: Run, f: Filters, now: number): boolean {
   const since = SINCE[f.since];
   if (since && now - Date.parse(run.createdAt) > since.ms) return false;
   return true;
+}
+
+/**
+ * The list after a live event: the run's row replaced where it is listed (or removed when it
+ * no longer passes the status filter), a run that now passes the filters put in its place in
+ * the server's order (newest id first) when it falls within the loaded pages. Runs the list does not reach stay out.
+ */
+function applyLiveEvent(list: RunList, event: LiveEvent, f: Filters): RunList {
+  const { run } = event;
+  const passes =
+    (!f.status || f.status.split(',').includes(run.status)) && matches(run, f, Date.now());
+  const rest = list.runs.filter((r) => r.id !== run.id);
+  if (!passes) return rest.length === list.runs.length ? list : { ...list, runs: rest };
+  const oldest = list.runs.at(-1);
+  // Beyond the last loaded run of a paged list: it belongs to a page not loaded.
+  if (list.nextCursor && oldest && run.id < oldest.id) return list;
+  const at = rest.findIndex((r) => r.id < run.id);
+  const runs = at < 0 ? [...rest, run] : [...rest.slice(0, at), run, ...rest.slice(at)];
+  return { ...list, runs };
 }
 
 async function loadRuns(f: Filters, pages: number): Promise<RunList> {
@@ -84,12 +109,10 @@ export default function RunsPage() {
   const runs = useResource(key, () => loadRuns(filters, pages));
   const [showNew, setShowNew] = useState(false);
 
-  useEffect(() => {
-    const timer = setInterval(() => {
-      if (document.visibilityState === 'visible') runs.reload();
-    }, REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [runs.reload]);
+  useLiveEvents(
+    (event) => runs.update((list) => applyLiveEvent(list, event, filters)),
+    runs.reload,
+  );
 
   const now = Date.now();
   const shown = (runs.data?.runs ?? []).filter((r) => matches(r, filters, now));

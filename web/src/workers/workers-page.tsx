@@ -1,7 +1,8 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { testIds } from '../../../src/contracts/test-ids.ts';
 import type { Worker } from '../../../src/contracts/index.js';
 import { api } from '../data/api.ts';
+import { SLOW_POLL_MS, throttled, useLiveEvents } from '../data/live.ts';
 import { useResource } from '../data/use-resource.ts';
 import { ago, LoadState } from '../pages-lib/bits.tsx';
 import { usePoll } from '../pages-lib/use-poll.ts';
@@ -14,7 +15,8 @@ const STATES: readonly Worker['state'][] = ['active', 'draining', 'stopped', 'lo
 
 /**
  * `/workers`: the processes taking runs (heartbeat age, the runs they hold; `?state=` narrows)
- * and every run queue's depth, refreshed every few seconds.
+ * and every run queue's depth: re-read when a run moves (the live feed), and every 30 s for
+ * what the feed does not tell (heartbeats, a worker lost or draining).
  */
 export default function WorkersPage() {
   const [state, setState] = useQueryParam('state');
@@ -24,7 +26,11 @@ export default function WorkersPage() {
     workers.reload();
     queue.reload();
   };
-  usePoll(true, 5000, reload);
+  const reloadRef = useRef(reload);
+  reloadRef.current = reload;
+  const [onRunMoved] = useState(() => throttled(() => reloadRef.current(), 1000));
+  useLiveEvents(onRunMoved, reload);
+  usePoll(true, SLOW_POLL_MS, reload);
   const now = useNow(1000);
   // Ages by the server's clock (heartbeatAgeMs) plus the time since its answer arrived.
   const answeredAt = useMemo(() => Date.now(), [workers.data]);
