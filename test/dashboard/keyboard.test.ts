@@ -242,7 +242,8 @@ describe('keyboard only', () => {
       await tabTo(page, tid(testIds.login.token));
       await page.keyboard.type(TOKEN);
       await page.keyboard.press('Enter');
-      await page.locator(tid(testIds.runs.list)).waitFor({ timeout: 20_000 });
+      // Signed in: the Runs page (this server has no runs, so its empty state, not the table).
+      await page.locator(tid(testIds.runs.newRun)).waitFor({ timeout: 20_000 });
       await tabTo(page, tid(testIds.app.logout));
       await page.keyboard.press('Enter');
       await page.locator(tid(testIds.login.form)).waitFor({ timeout: 20_000 });
