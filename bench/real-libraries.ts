@@ -34,7 +34,7 @@ import type { Candidate, DetectResult, Opportunity, Proposal } from '../src/cont
 import { createSilentLogger } from '../src/observability/index.js';
 import type { Baseline } from '../src/optimizer/baseline.js';
 import { readBenchOutput } from '../src/optimizer/bench-output.js';
-import { aaSplits } from '../src/optimizer/calibrate.js';
+import { aaSplits, type TimeSplit } from '../src/optimizer/calibrate.js';
 import { judgeFamily } from '../src/optimizer/family.js';
 import type { Attempt } from '../src/optimizer/pipeline.js';
 import { validationMath } from '../src/optimizer/pipeline.js';
@@ -143,6 +143,14 @@ interface Row {
   wallS: number;
   optimizeS: number;
   capped: boolean;
+  /** Where the validate stage's time went (time-split.json), when it got that far. */
+  split?: {
+    baselineS: number;
+    calibrationS: number;
+    calibrationRuns: number;
+    calibrationStopped: string;
+    candidatesS: number[];
+  };
   error?: string;
 }
 
@@ -342,6 +350,16 @@ async function runLibrary(lib: Library, work: string): Promise<Row> {
         ? 'capped before the baseline ended'
         : 'no baseline';
   }
+  const split = readJson<TimeSplit>(artifacts, 'time-split.json');
+  if (split) {
+    row.split = {
+      baselineS: round((baseline?.steps ?? []).reduce((t, st) => t + st.durationMs, 0) / 1000, 0),
+      calibrationS: round(split.calibration.ms / 1000, 0),
+      calibrationRuns: split.calibration.runs,
+      calibrationStopped: split.calibration.stopped,
+      candidatesS: split.candidates.map((c) => round(c.ms / 1000, 0)),
+    };
+  }
   row.opportunities = readJson<Opportunity[]>(artifacts, 'opportunities.json')?.length ?? 0;
   const planned = readJson<{ candidates: { candidate: Candidate }[] }>(
     artifacts,
@@ -390,6 +408,17 @@ function markdown(rows: Row[]): string {
       (r) =>
         `| ${r.library} | ${r.commit.slice(0, 10)} | \`${r.detected.bench ?? '-'}\` / \`${r.detected.test ?? '-'}\` | ${yes(r.detectedRight)} | ${yes(r.baselineGreen)}${r.flakyTests ? ' (flaky rerun)' : ''}${r.baselineError ? ` — ${r.baselineError}` : ''} | ${r.opportunities} | ${r.candidates} | ${r.proposals} | ${r.reproduced.filter((x) => x.testsPass && x.medianSpeedup > 0).length}/${r.reproduced.length} | ${r.aa ? `${r.aa.runs}: ${yes(r.aa.accepted)}` : 'no runs'} | ${r.optimizeS} s / ${r.wallS} s${r.capped ? ' (capped)' : ''} |`,
     ),
+    '',
+    '## Where the time went',
+    '',
+    '| library | baseline | calibration (runs, why it stopped) | candidates |',
+    '|---|---|---|---|',
+    ...rows
+      .filter((r) => r.split)
+      .map(
+        (r) =>
+          `| ${r.library} | ${r.split!.baselineS} s | ${r.split!.calibrationS} s (${r.split!.calibrationRuns}, ${r.split!.calibrationStopped}) | ${r.split!.candidatesS.map((s) => `${s} s`).join(', ') || '-'} |`,
+      ),
     '',
     '## Rejected candidates',
     '',
