@@ -4,6 +4,7 @@ import {
   TIGHT_FLOOR_RUNS,
   calibrationShareEnd,
   calibrationStop,
+  leastCandidateMs,
 } from './calibrate.js';
 
 const at = (over: Partial<Parameters<typeof calibrationStop>[0]>) =>
@@ -50,5 +51,20 @@ describe('calibrationShareEnd', () => {
     // No candidate counts as one; a passed deadline leaves no share.
     expect(calibrationShareEnd(0, 1200, 0)).toBe(600);
     expect(calibrationShareEnd(2000, 1200, 3)).toBe(2000);
+  });
+});
+
+describe('leastCandidateMs', () => {
+  it('is the tests plus a coverage run and three pairs at the calibration pace', () => {
+    const baseline = {
+      steps: [
+        { kind: 'install', durationMs: 50_000 },
+        { kind: 'test', durationMs: 4000 },
+        { kind: 'bench', durationMs: 9000 },
+      ],
+    };
+    expect(leastCandidateMs(baseline, { ms: 60_000, runs: 6 })).toBe(4000 + 10_000 * 7);
+    // No calibration runs (a stored one): no estimate, nothing refused for it.
+    expect(leastCandidateMs(baseline, { ms: 0, runs: 0 })).toBe(0);
   });
 });

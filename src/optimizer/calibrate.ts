@@ -271,3 +271,20 @@ export interface TimeSplit {
 export function calibrationShareEnd(now: number, deadline: number, candidates: number): number {
   return now + Math.max(0, deadline - now) / (1 + Math.max(1, candidates));
 }
+
+/**
+ * The least one candidate costs, from the calibration's time per benchmark run and the
+ * baseline's test time: the tests, one coverage run and `2 × minPairs` runs (0 when unknown).
+ */
+export function leastCandidateMs(
+  baseline: { steps: { kind: string; durationMs: number }[] },
+  calibration: { ms: number; runs: number },
+  minPairs = 3,
+): number {
+  if (calibration.runs === 0) return 0;
+  const perRun = calibration.ms / calibration.runs;
+  const tests = baseline.steps
+    .filter((st) => st.kind === 'test' || st.kind === 'build' || st.kind === 'typecheck')
+    .reduce((t, st) => t + st.durationMs, 0);
+  return tests + perRun * (1 + 2 * minPairs);
+}

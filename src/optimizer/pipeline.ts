@@ -28,12 +28,18 @@ import {
   calibrate,
   calibrationFloor,
   calibrationShareEnd,
+  leastCandidateMs,
   aaSplits,
   type Calibration,
   type TimeSplit,
 } from './calibrate.js';
 import { createTrace, mergeTraces, type Trace, type TraceFile } from './trace.js';
-import { validateCandidate, type ValidationMath, type ValidationResult } from './validate.js';
+import {
+  MIN_BENCH_PAIRS,
+  validateCandidate,
+  type ValidationMath,
+  type ValidationResult,
+} from './validate.js';
 import { prepareWorkingCopy } from './working-copy.js';
 import { readJson, writeJson } from './stage-files.js';
 import { toProposal, type Planned } from './proposal.js';
@@ -338,7 +344,7 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
     // outside still leaves it).
     const split: TimeSplit = {
       calibration: {
-        ms: calibration.durationMs ?? 0,
+        ms: calibration.source === 'cache' ? 0 : (calibration.durationMs ?? 0),
         runs: Math.max(0, ...Object.values(calibration.runs).map((r) => r.length)),
         stopped: calibration.stopped ?? calibration.source,
       },
@@ -350,15 +356,23 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
     const attempts: Attempt[] = [...refused];
     const workRoot = join(io.runDir, 'candidates');
     const perCandidate: number[] = [];
+    // The least a candidate costs: its tests, one coverage run and MIN_BENCH_PAIRS pairs.
+    const leastMs = leastCandidateMs(baseline, {
+      ms: calibration.durationMs ?? 0,
+      runs: split.calibration.runs,
+    });
     for (const [index, { opportunity, candidate }] of candidates.entries()) {
-      if (Date.now() > deadline || calibration.unavailable) {
+      const left = deadline - Date.now();
+      if (left <= 0 || calibration.unavailable || left < leastMs) {
         attempts.push({
           opportunity,
           candidateId: candidate.id,
           outcome: 'rejected',
           reason: calibration.unavailable
             ? `not validated: ${calibration.unavailable}`
-            : `not validated: the optimization reached its limit of ${maxMinutes} minutes`,
+            : left > 0
+              ? `not validated: ${Math.round(left / 1000)} s were left before the limit of ${maxMinutes} minutes, and a candidate needs at least ${Math.round(leastMs / 1000)} s (its tests, a coverage run and ${MIN_BENCH_PAIRS} benchmark pairs)`
+              : `not validated: the optimization reached its limit of ${maxMinutes} minutes`,
         });
         continue;
       }
@@ -398,6 +412,7 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
         status: validation.status,
       });
       await writeJson(join(artifactsDir, 'time-split.json'), split);
+      await writeJson(join(artifactsDir, 'attempts.json'), attempts);
       attempts.push({
         opportunity,
         candidateId: candidate.id,
