@@ -196,6 +196,16 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
       );
     }
 
+    // Coverage split by benchmark and none of them runs the change more than once: the pairs
+    // would end in "no benchmark to judge" (decision.ts leaves those out), so spare them.
+    if (coverage.benchmarks !== undefined && coverage.benchmarks.length === 0) {
+      return result(
+        'rejected',
+        `no benchmark runs the changed code more than once (coverage per benchmark; ${coverage.ran.join(', ') || 'nothing'} ran only while loading or setting up): not benchmarked`,
+        steps,
+      );
+    }
+
     // Interleaved, in separate processes: base, candidate, candidate, base, … so drift in
     // the machine's speed falls on both sides alike.
     const base = new Map<string, number[]>();
