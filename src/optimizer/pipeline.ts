@@ -408,7 +408,8 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
         ms: Date.now() - t0,
         steps: Object.fromEntries(validation.steps.map((st) => [st.kind, st.durationMs])),
         ...(validation.coverage ? { coverageMs: validation.coverage.runMs } : {}),
-        benchPairs: validation.samples,
+        // Pairs actually run: none when validation stopped before the benchmark.
+        benchPairs: validation.benchmarks.length > 0 ? validation.samples : 0,
         status: validation.status,
       });
       await writeJson(join(artifactsDir, 'time-split.json'), split);

@@ -201,7 +201,7 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
     if (coverage.benchmarks !== undefined && coverage.benchmarks.length === 0) {
       return result(
         'rejected',
-        `no benchmark runs the changed code more than once (coverage per benchmark; ${coverage.ran.join(', ') || 'nothing'} ran only while loading or setting up): not benchmarked`,
+        `no benchmark runs the changed code more than once (coverage per benchmark: ${coverage.ran.join(', ') || 'nothing'} ran, but never more than once within one benchmark): not benchmarked`,
         steps,
       );
     }
