@@ -407,7 +407,7 @@ function markdown(rows: Row[], notes: string[]): string {
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.library} | ${r.commit.slice(0, 10)} | \`${r.detected.bench ?? '-'}\` / \`${r.detected.test ?? '-'}\` | ${yes(r.detectedRight)} | ${yes(r.baselineGreen)}${r.flakyTests ? ' (flaky rerun)' : ''}${r.baselineError ? ` — ${r.baselineError}` : ''} | ${r.opportunities} | ${r.candidates} | ${r.proposals} | ${r.reproduced.filter((x) => x.testsPass && x.medianSpeedup > 0).length}/${r.reproduced.length} | ${r.aa ? `${r.aa.runs}: ${yes(r.aa.accepted)}` : 'no runs'} | ${r.optimizeS} s / ${r.wallS} s${r.capped ? ' (capped)' : ''} |`,
+        `| ${r.library} | ${r.commit.slice(0, 10)} | \`${r.detected.bench ?? '-'}\` / \`${r.detected.test ?? '-'}\` | ${yes(r.detectedRight)} | ${yes(r.baselineGreen)}${r.flakyTests ? ' (flaky rerun)' : ''}${r.baselineError ? ` — ${r.baselineError}` : ''} | ${r.opportunities} | ${r.candidates} | ${r.proposals} | ${r.reproduced.filter((x) => x.testsPass && x.medianSpeedup > 0).length}/${r.reproduced.length} | ${r.aa ? `${r.aa.runs ?? '?'}: ${yes(r.aa.accepted)}` : 'no runs'} | ${r.optimizeS ?? '-'} s / ${r.wallS} s${r.capped ? ' (capped)' : ''} |`,
     ),
     '',
     '## Where the time went',
@@ -492,7 +492,7 @@ async function body(startedAt: number): Promise<number> {
   const aaFalse = rows.filter((r) => r.aa?.accepted).length;
   mkdirSync(RESULTS_DIR, { recursive: true });
   const notes = [
-    `Measured ${new Date().toISOString().slice(0, 10)} on a shared 2-core machine (load average ${os.loadavg()[0]!.toFixed(1)} at the end, other sessions' jobs running), \`--samples ${option('samples', 6)} --max-candidates ${option('max-candidates', 3)}\`, a ${option('cap-minutes', 10)}-minute cap per library; rows kept from earlier invocations (--merge) keep their own parameters.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} on a shared 2-core machine (load average ${option('load', '') || os.loadavg()[0]!.toFixed(1)} while the libraries ran, other sessions' jobs running), \`--samples ${option('samples', 6)} --max-candidates ${option('max-candidates', 3)}\`, a ${option('cap-minutes', 10)}-minute cap per library; rows kept from earlier invocations (--merge) keep their own parameters.`,
     'lukeed/klona: its benchmark requires `lodash/clonedeep`, a file lodash ships as `cloneDeep.js`: it only resolves on a case-insensitive file system (macOS), so the bench fails on Linux before measuring anything. The red baseline is right; not ours to fix.',
   ];
   writeFileSync(join(RESULTS_DIR, 'real-libraries.md'), markdown(rows, notes));
