@@ -18,6 +18,7 @@
  *
  *   npx tsx bench/real-libraries.ts [--only clsx,dequal] [--parallel 2] [--cap-minutes 10]
  *     [--samples 6] [--max-candidates 3] [--repro-samples 5] [--work /tmp/real-libs]
+ *     [--merge] [--add-rows /tmp/other/rows.json]   (keep rows of libraries not run now)
  */
 import { spawn, execFileSync } from 'node:child_process';
 import {
@@ -34,7 +35,7 @@ import type { Candidate, DetectResult, Opportunity, Proposal } from '../src/cont
 import { createSilentLogger } from '../src/observability/index.js';
 import type { Baseline } from '../src/optimizer/baseline.js';
 import { readBenchOutput } from '../src/optimizer/bench-output.js';
-import { aaSplits } from '../src/optimizer/calibrate.js';
+import { aaSplits, type TimeSplit } from '../src/optimizer/calibrate.js';
 import { judgeFamily } from '../src/optimizer/family.js';
 import type { Attempt } from '../src/optimizer/pipeline.js';
 import { validationMath } from '../src/optimizer/pipeline.js';
@@ -143,6 +144,14 @@ interface Row {
   wallS: number;
   optimizeS: number;
   capped: boolean;
+  /** Where the validate stage's time went (time-split.json), when it got that far. */
+  split?: {
+    baselineS: number;
+    calibrationS: number;
+    calibrationRuns: number;
+    calibrationStopped: string;
+    candidatesS: number[];
+  };
   error?: string;
 }
 
@@ -342,6 +351,16 @@ async function runLibrary(lib: Library, work: string): Promise<Row> {
         ? 'capped before the baseline ended'
         : 'no baseline';
   }
+  const split = readJson<TimeSplit>(artifacts, 'time-split.json');
+  if (split) {
+    row.split = {
+      baselineS: round((baseline?.steps ?? []).reduce((t, st) => t + st.durationMs, 0) / 1000, 0),
+      calibrationS: round(split.calibration.ms / 1000, 0),
+      calibrationRuns: split.calibration.runs,
+      calibrationStopped: split.calibration.stopped,
+      candidatesS: split.candidates.map((c) => round(c.ms / 1000, 0)),
+    };
+  }
   row.opportunities = readJson<Opportunity[]>(artifacts, 'opportunities.json')?.length ?? 0;
   const planned = readJson<{ candidates: { candidate: Candidate }[] }>(
     artifacts,
@@ -379,7 +398,7 @@ async function runLibrary(lib: Library, work: string): Promise<Row> {
   return row;
 }
 
-function markdown(rows: Row[]): string {
+function markdown(rows: Row[], notes: string[]): string {
   const yes = (b: boolean): string => (b ? 'yes' : 'no');
   const lines = [
     '# The optimizer on real libraries (`bench/real-libraries.ts`)',
@@ -388,8 +407,19 @@ function markdown(rows: Row[]): string {
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.library} | ${r.commit.slice(0, 10)} | \`${r.detected.bench ?? '-'}\` / \`${r.detected.test ?? '-'}\` | ${yes(r.detectedRight)} | ${yes(r.baselineGreen)}${r.flakyTests ? ' (flaky rerun)' : ''}${r.baselineError ? ` — ${r.baselineError}` : ''} | ${r.opportunities} | ${r.candidates} | ${r.proposals} | ${r.reproduced.filter((x) => x.testsPass && x.medianSpeedup > 0).length}/${r.reproduced.length} | ${r.aa ? `${r.aa.runs}: ${yes(r.aa.accepted)}` : 'no runs'} | ${r.optimizeS} s / ${r.wallS} s${r.capped ? ' (capped)' : ''} |`,
+        `| ${r.library} | ${r.commit.slice(0, 10)} | \`${r.detected.bench ?? '-'}\` / \`${r.detected.test ?? '-'}\` | ${yes(r.detectedRight)} | ${yes(r.baselineGreen)}${r.flakyTests ? ' (flaky rerun)' : ''}${r.baselineError ? ` — ${r.baselineError}` : ''} | ${r.opportunities} | ${r.candidates} | ${r.proposals} | ${r.reproduced.filter((x) => x.testsPass && x.medianSpeedup > 0).length}/${r.reproduced.length} | ${r.aa ? `${r.aa.runs ?? '?'}: ${yes(r.aa.accepted)}` : 'no runs'} | ${r.optimizeS ?? '-'} s / ${r.wallS} s${r.capped ? ' (capped)' : ''} |`,
     ),
+    '',
+    '## Where the time went',
+    '',
+    '| library | baseline | calibration (runs, why it stopped) | candidates |',
+    '|---|---|---|---|',
+    ...rows
+      .filter((r) => r.split)
+      .map(
+        (r) =>
+          `| ${r.library} | ${r.split!.baselineS} s | ${r.split!.calibrationS} s (${r.split!.calibrationRuns}, ${r.split!.calibrationStopped}) | ${r.split!.candidatesS.map((s) => `${s} s`).join(', ') || '-'} |`,
+      ),
     '',
     '## Rejected candidates',
     '',
@@ -397,6 +427,7 @@ function markdown(rows: Row[]): string {
       r.rejected.map((x) => `- ${r.library} ${x.rule} ${x.where}: ${x.reason}`),
     ),
     '',
+    ...notes.flatMap((n) => [n, '']),
   ];
   return lines.join('\n');
 }
@@ -439,24 +470,39 @@ async function body(startedAt: number): Promise<number> {
       }
     }),
   );
-  rows.sort(
-    (a, b) =>
-      libs.findIndex((l) => l.repo === a.library) - libs.findIndex((l) => l.repo === b.library),
-  );
+  // `--merge`: keep the committed rows of libraries not run now; `--add-rows a.json,…`: rows
+  // another invocation saved (its --work dir's rows.json), for runs made side by side.
+  const extra: Row[] = [];
+  if (flag('merge')) {
+    const file = join(RESULTS_DIR, 'real-libraries.json');
+    if (existsSync(file))
+      extra.push(
+        ...(JSON.parse(readFileSync(file, 'utf8')) as { figures: { rows: Row[] } }).figures.rows,
+      );
+  }
+  for (const path of option('add-rows', '').split(',').filter(Boolean))
+    extra.unshift(...(JSON.parse(readFileSync(path, 'utf8')) as Row[]));
+  for (const row of extra) if (!rows.some((r) => r.library === row.library)) rows.push(row);
+  const order = (r: Row): number => LIBRARIES.findIndex((l) => l.repo === r.library);
+  rows.sort((a, b) => order(a) - order(b));
   const green = rows.filter((r) => r.baselineGreen).length;
   const reproducing = rows.filter((r) =>
     r.reproduced.some((x) => x.testsPass && x.medianSpeedup > 0),
   ).length;
   const aaFalse = rows.filter((r) => r.aa?.accepted).length;
   mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, 'real-libraries.md'), markdown(rows));
+  const notes = [
+    `Measured ${new Date().toISOString().slice(0, 10)} on a shared 2-core machine (load average ${option('load', '') || os.loadavg()[0]!.toFixed(1)} while the libraries ran, other sessions' jobs running), \`--samples ${option('samples', 6)} --max-candidates ${option('max-candidates', 3)}\`, a ${option('cap-minutes', 10)}-minute cap per library; rows kept from earlier invocations (--merge) keep their own parameters.`,
+    'lukeed/klona: its benchmark requires `lodash/clonedeep`, a file lodash ships as `cloneDeep.js`: it only resolves on a case-insensitive file system (macOS), so the bench fails on Linux before measuring anything. The red baseline is right; not ours to fix.',
+  ];
+  writeFileSync(join(RESULTS_DIR, 'real-libraries.md'), markdown(rows, notes));
   return writeResult(
     {
       benchmark: 'real-libraries',
       description:
         'patchbay optimize with no configuration over public libraries with their own benchmark suites',
       parameters: {
-        libraries: libs.map((l) => `${l.repo}@${l.commit}`),
+        libraries: rows.map((r) => `${r.library}@${r.commit}`),
         parallel,
         capMinutes: option('cap-minutes', 10),
         samples: option('samples', 6),

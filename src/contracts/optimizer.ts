@@ -87,6 +87,7 @@ export const RuleId = z.enum([
   'remove-dead-code',
   'hoist-static-closure',
   'prefer-object-literal-shape',
+  'hoist-prototype-method',
   // found and patched by a model (`llm: true`), never by a template
   'llm-suggested',
   // flag only

@@ -83,6 +83,56 @@ describe('calibrate', () => {
   });
 });
 
+describe('calibrate within a budget', () => {
+  it('stops after 6 runs when the floor is tight, stores that, and reuses it', async () => {
+    const root = join(dir, 'tight');
+    await mkdir(root);
+    const base = {
+      root,
+      bench: countingBench(root),
+      samples: 6,
+      env,
+      log,
+      trace: createTrace(),
+      deadline: Date.now() + 120_000,
+      // The bench's spread is 2 %: its floor is far under 50 %.
+      tightFloor: 0.5,
+      cacheDir: join(dir, 'store'),
+      source: '/repos/tight',
+      commit: 'd'.repeat(40),
+    };
+    const first = await calibrate(base);
+    expect(first).toMatchObject({ stopped: 'tight-floor', source: 'run' });
+    expect(first.partial).toBeUndefined();
+    expect(runsOf(root)).toBe(6);
+    expect(first.noiseFloor).toBeLessThanOrEqual(0.5);
+    const again = await calibrate(base);
+    expect(again.source).toBe('cache');
+    expect(runsOf(root)).toBe(6);
+  }, 120_000);
+
+  it('leaves the rest to the candidates once its share is spent, after the minimum of runs', async () => {
+    const root = join(dir, 'share');
+    await mkdir(root);
+    const result = await calibrate({
+      root,
+      bench: countingBench(root),
+      samples: 6,
+      env,
+      log,
+      trace: createTrace(),
+      deadline: Date.now() + 120_000,
+      shareEnd: Date.now(),
+      source: '/repos/share',
+      commit: 'e'.repeat(40),
+    });
+    expect(result).toMatchObject({ stopped: 'share', partial: true });
+    expect(runsOf(root)).toBe(4);
+    expect(result.unavailable).toBeUndefined();
+    expect(result.durationMs).toBeGreaterThan(0);
+  }, 120_000);
+});
+
 describe('the validate stage', () => {
   it('does not calibrate when there is no candidate to judge', async () => {
     const runDir = join(dir, 'run');

@@ -26,6 +26,14 @@ export interface Calibration {
   partial?: boolean;
   /** Set when there is no floor to judge with: the deadline came before even a few runs. */
   unavailable?: string;
+  /**
+   * Why calibration stopped where it did: every run asked for, the floor already tight (well
+   * under the minimum speedup, so more runs would not move the bar), its share of the time
+   * left to the candidates spent, or the deadline.
+   */
+  stopped?: 'complete' | 'tight-floor' | 'share' | 'deadline';
+  /** The A/A runs' wall time. */
+  durationMs?: number;
   key?: string;
   createdAt: string;
 }
@@ -39,6 +47,16 @@ export interface CalibrateOptions {
   trace: Trace;
   /** Epoch ms: no run starts after it. */
   deadline: number;
+  /**
+   * Epoch ms: calibration's share of the time, so the candidates get the rest. Past it, no run
+   * starts once MIN_CALIBRATION_RUNS are done (before that, runs go on until `deadline`).
+   */
+  shareEnd?: number;
+  /**
+   * Stop after TIGHT_FLOOR_RUNS runs when the floor is at most this (a fraction): the bar is
+   * then the minimum speedup whatever the remaining runs would add. Usually half of it.
+   */
+  tightFloor?: number;
   /** Where complete calibrations are stored; none are when absent. */
   cacheDir?: string;
   /** What identifies the code measured: the source as given and its commit. */
@@ -49,6 +67,38 @@ export interface CalibrateOptions {
 
 /** Fewer A/A runs than this give no floor worth the name (two splits of two). */
 export const MIN_CALIBRATION_RUNS = 4;
+
+/**
+ * Runs before a tight floor may end calibration early: three per side in the alternate split,
+ * where the floor of so few runs is noisier (higher), not lower, than that of more.
+ */
+export const TIGHT_FLOOR_RUNS = 6;
+
+/** Why calibration may stop after `done` of `total` runs (undefined: go on). */
+export function calibrationStop(input: {
+  done: number;
+  total: number;
+  now: number;
+  deadline: number;
+  shareEnd?: number;
+  tightFloor?: number;
+  floor: () => number;
+}): Calibration['stopped'] | undefined {
+  const { done, total, now } = input;
+  if (done >= total) return 'complete';
+  if (now >= input.deadline) return 'deadline';
+  if (done < MIN_CALIBRATION_RUNS) return undefined;
+  if (input.shareEnd !== undefined && now >= input.shareEnd) return 'share';
+  if (
+    input.tightFloor !== undefined &&
+    done >= TIGHT_FLOOR_RUNS &&
+    done % 2 === 0 &&
+    input.floor() <= input.tightFloor
+  ) {
+    return 'tight-floor';
+  }
+  return undefined;
+}
 
 /** The A/A floor of calibration runs (per benchmark, its base readings in run order). */
 export function calibrationFloor(runs: ReadonlyMap<string, readonly number[]>): number {
@@ -105,7 +155,10 @@ export async function calibrate(options: CalibrateOptions): Promise<Calibration>
   const file = options.cacheDir ? join(options.cacheDir, `${key}.json`) : undefined;
   if (file) {
     const stored = await readStored(file);
-    if (stored && Object.values(stored.runs).every((r) => r.length >= options.samples * 2)) {
+    const enough =
+      stored?.stopped === 'tight-floor' ||
+      (stored && Object.values(stored.runs).every((r) => r.length >= options.samples * 2));
+    if (stored && enough) {
       options.log.info({ key }, 'calibration reused');
       return { ...stored, source: 'cache' };
     }
@@ -113,8 +166,20 @@ export async function calibrate(options: CalibrateOptions): Promise<Calibration>
   const total = options.samples * 2;
   const runs = new Map<string, number[]>();
   let done = 0;
+  let stopped: Calibration['stopped'];
+  const started = Date.now();
+  const stopNow = (): Calibration['stopped'] | undefined =>
+    calibrationStop({
+      done,
+      total,
+      now: Date.now(),
+      deadline: options.deadline,
+      ...(options.shareEnd !== undefined ? { shareEnd: options.shareEnd } : {}),
+      ...(options.tightFloor !== undefined ? { tightFloor: options.tightFloor } : {}),
+      floor: () => calibrationFloor(runs),
+    });
   await options.trace.span('calibrate', `A/A ×${total}`, async () => {
-    for (; done < total && Date.now() < options.deadline; done++) {
+    for (; !(stopped = stopNow()); done++) {
       options.onRun?.(done, total);
       const run = await runStep({
         name: 'bench',
@@ -130,12 +195,15 @@ export async function calibrate(options: CalibrateOptions): Promise<Calibration>
     }
   });
   const createdAt = new Date().toISOString();
+  const durationMs = Date.now() - started;
   if (done < MIN_CALIBRATION_RUNS) {
     return {
       noiseFloor: 0,
       runs: Object.fromEntries(runs),
       source: 'run',
       partial: true,
+      stopped,
+      durationMs,
       unavailable: `the time limit left ${done} of ${total} calibration runs, fewer than ${MIN_CALIBRATION_RUNS}: no noise floor to judge candidates against`,
       key,
       createdAt,
@@ -145,11 +213,13 @@ export async function calibrate(options: CalibrateOptions): Promise<Calibration>
     noiseFloor: calibrationFloor(runs),
     runs: Object.fromEntries(runs),
     source: 'run',
-    ...(done < total ? { partial: true } : {}),
+    ...(done < total && stopped !== 'tight-floor' ? { partial: true } : {}),
+    stopped,
+    durationMs,
     key,
     createdAt,
   };
-  if (file && done === total) await store(file, calibration);
+  if (file && (done === total || stopped === 'tight-floor')) await store(file, calibration);
   return calibration;
 }
 
@@ -177,4 +247,44 @@ function benchFailed(output: string): PatchbayError {
     `the benchmark failed during calibration: ${output.trim().split('\n').slice(-3).join(' | ')}`,
     { step: 'bench' },
   );
+}
+
+/** `time-split.json`: the validate stage's time, calibration and each candidate. */
+export interface TimeSplit {
+  calibration: { ms: number; runs: number; stopped: string };
+  candidates: {
+    id: string;
+    ms: number;
+    /** Build, typecheck, test step times. */
+    steps: Record<string, number>;
+    coverageMs?: number;
+    /** Base/candidate benchmark pairs run. */
+    benchPairs: number;
+    status: string;
+  }[];
+}
+
+/**
+ * Calibration's share of the time left: about what one candidate costs (both take
+ * `2 × samples` benchmark runs), so with n candidates it gets 1/(n + 1) of it.
+ */
+export function calibrationShareEnd(now: number, deadline: number, candidates: number): number {
+  return now + Math.max(0, deadline - now) / (1 + Math.max(1, candidates));
+}
+
+/**
+ * The least one candidate costs, from the calibration's time per benchmark run and the
+ * baseline's test time: the tests, one coverage run and `2 × minPairs` runs (0 when unknown).
+ */
+export function leastCandidateMs(
+  baseline: { steps: { kind: string; durationMs: number }[] },
+  calibration: { ms: number; runs: number },
+  minPairs = 3,
+): number {
+  if (calibration.runs === 0) return 0;
+  const perRun = calibration.ms / calibration.runs;
+  const tests = baseline.steps
+    .filter((st) => st.kind === 'test' || st.kind === 'build' || st.kind === 'typecheck')
+    .reduce((t, st) => t + st.durationMs, 0);
+  return tests + perRun * (1 + 2 * minPairs);
 }

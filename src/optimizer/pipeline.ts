@@ -3,12 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import {
   OptimizeStage as OptimizeStageName,
-  type Candidate,
   type DetectResult,
   type Opportunity,
   type PatchRejection,
   type Proposal,
-  type ProposalMetric,
 } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
 import { git } from '../workspaces/index.js';
@@ -26,11 +24,25 @@ import { applyTemplate } from './patch/apply.js';
 import { detectLanguageLevel } from './patch/level-detect.js';
 import { scanRepo } from './scan/index.js';
 import { judgeFamily } from './family.js';
-import { calibrate, calibrationFloor, aaSplits, type Calibration } from './calibrate.js';
+import {
+  calibrate,
+  calibrationFloor,
+  calibrationShareEnd,
+  leastCandidateMs,
+  aaSplits,
+  type Calibration,
+  type TimeSplit,
+} from './calibrate.js';
 import { createTrace, mergeTraces, type Trace, type TraceFile } from './trace.js';
-import { validateCandidate, type ValidationMath, type ValidationResult } from './validate.js';
+import {
+  MIN_BENCH_PAIRS,
+  validateCandidate,
+  type ValidationMath,
+  type ValidationResult,
+} from './validate.js';
 import { prepareWorkingCopy } from './working-copy.js';
 import { readJson, writeJson } from './stage-files.js';
+import { toProposal, type Planned } from './proposal.js';
 import { runWithinBudget, stageBudgetMs } from './stage-budget.js';
 import {
   resolveSettings,
@@ -328,20 +340,39 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
     const deadline = state.startedAt + maxMinutes * 60_000;
     const calibration = await calibrateFor(io, baseline, candidates.length, deadline);
     await writeJson(join(artifactsDir, 'calibration.json'), calibration);
+    // Where the validation time went, rewritten after each candidate (a run stopped from
+    // outside still leaves it).
+    const split: TimeSplit = {
+      calibration: {
+        ms: calibration.source === 'cache' ? 0 : (calibration.durationMs ?? 0),
+        runs: Math.max(0, ...Object.values(calibration.runs).map((r) => r.length)),
+        stopped: calibration.stopped ?? calibration.source,
+      },
+      candidates: [],
+    };
+    await writeJson(join(artifactsDir, 'time-split.json'), split);
     const floor = calibration.noiseFloor;
     const math = validationMath({ alpha, minSpeedup }, floor);
     const attempts: Attempt[] = [...refused];
     const workRoot = join(io.runDir, 'candidates');
     const perCandidate: number[] = [];
+    // The least a candidate costs: its tests, one coverage run and MIN_BENCH_PAIRS pairs.
+    const leastMs = leastCandidateMs(baseline, {
+      ms: calibration.durationMs ?? 0,
+      runs: split.calibration.runs,
+    });
     for (const [index, { opportunity, candidate }] of candidates.entries()) {
-      if (Date.now() > deadline || calibration.unavailable) {
+      const left = deadline - Date.now();
+      if (left <= 0 || calibration.unavailable || left < leastMs) {
         attempts.push({
           opportunity,
           candidateId: candidate.id,
           outcome: 'rejected',
           reason: calibration.unavailable
             ? `not validated: ${calibration.unavailable}`
-            : `not validated: the optimization reached its limit of ${maxMinutes} minutes`,
+            : left > 0
+              ? `not validated: ${Math.round(left / 1000)} s were left before the limit of ${maxMinutes} minutes, and a candidate needs at least ${Math.round(leastMs / 1000)} s (its tests, a coverage run and ${MIN_BENCH_PAIRS} benchmark pairs)`
+              : `not validated: the optimization reached its limit of ${maxMinutes} minutes`,
         });
         continue;
       }
@@ -363,6 +394,7 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
         math,
         samples,
         trace,
+        deadline,
         onStep: (step) =>
           io.progress({
             stage: 'validate',
@@ -371,6 +403,17 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
           }),
       });
       perCandidate.push(Date.now() - t0);
+      split.candidates.push({
+        id: candidate.id,
+        ms: Date.now() - t0,
+        steps: Object.fromEntries(validation.steps.map((st) => [st.kind, st.durationMs])),
+        ...(validation.coverage ? { coverageMs: validation.coverage.runMs } : {}),
+        // Pairs actually run: none when validation stopped before the benchmark.
+        benchPairs: validation.benchmarks.length > 0 ? validation.samples : 0,
+        status: validation.status,
+      });
+      await writeJson(join(artifactsDir, 'time-split.json'), split);
+      await writeJson(join(artifactsDir, 'attempts.json'), attempts);
       attempts.push({
         opportunity,
         candidateId: candidate.id,
@@ -429,11 +472,6 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
   },
 };
 
-interface Planned {
-  opportunity: Opportunity;
-  candidate: Candidate;
-}
-
 function llmScopeOf(io: StageIo): LlmCallScope {
   return requireLlmScope(io.llmScope);
 }
@@ -453,7 +491,7 @@ async function calibrateFor(
   if (!bench || candidates === 0) {
     return { noiseFloor: 0, runs: {}, source: 'skipped', createdAt: new Date().toISOString() };
   }
-  const { samples } = io.state.settings;
+  const { samples, minSpeedup } = io.state.settings;
   const commit = (await git(['rev-parse', 'HEAD'], baseline.root, { env: io.env })).trim();
   return calibrate({
     root: baseline.root,
@@ -463,6 +501,10 @@ async function calibrateFor(
     log: io.log,
     trace: io.trace,
     deadline,
+    // The candidates get their share of the time, and a floor far under the minimum speedup
+    // (which then sets the bar) needs no more runs.
+    shareEnd: calibrationShareEnd(Date.now(), deadline, candidates),
+    tightFloor: minSpeedup / 2,
     ...(io.calibrationDir ? { cacheDir: io.calibrationDir } : {}),
     source: io.state.source,
     commit,
@@ -517,60 +559,5 @@ export async function readOptimizeResult(runDir: string): Promise<OptimizeResult
     proposals,
     artifactsDir,
     durationMs: Date.now() - state.startedAt,
-  };
-}
-
-function toProposal(
-  attempt: Attempt,
-  candidates: Planned[],
-  context: {
-    floor: number;
-    samples: number;
-    alpha: number;
-    commit: string;
-    timeline: Proposal['timeline'];
-  },
-): Proposal {
-  const candidate = candidates.find((c) => c.candidate.id === attempt.candidateId)!.candidate;
-  // A benchmark an empty function matches proves nothing (mitata's optimized-out heuristic).
-  // Only the family the decision was made on: not optimized out, runs the change.
-  const counted = attempt.validation!.benchmarks.filter((b) => b.judged);
-  const metrics: ProposalMetric[] = counted.map((b) => ({
-    benchmark: b.name,
-    baseMedianNs: b.verdict.baseMedian,
-    candidateMedianNs: b.verdict.candidateMedian,
-    baseSamples: b.verdict.baseSamples,
-    candidateSamples: b.verdict.candidateSamples,
-    pValue: b.verdict.pValue,
-    lowerBoundSpeedup: b.verdict.lowerBoundSpeedup,
-    threshold: b.verdict.threshold,
-  }));
-  const proven = attempt.outcome === 'accepted';
-  const best = proven ? Math.max(...metrics.map((m) => m.lowerBoundSpeedup)) : 0;
-  const where = `${candidate.file}:${candidate.line}`;
-  return {
-    id: `prop_${candidate.id.replace(/^cand_/, '')}`,
-    rule: candidate.rule,
-    file: candidate.file,
-    line: candidate.line,
-    summary: proven
-      ? `${candidate.rule} at ${where}: at least ${(best * 100).toFixed(1)}% faster (${attempt.reason})`
-      : `${candidate.rule} at ${where}: safe refactor, low confidence (no benchmark measured it)`,
-    explanation: candidate.explanation,
-    diff: candidate.diff,
-    files: candidate.files,
-    risk: attempt.opportunity.risk,
-    ...(candidate.llmReasoning ? { llmReasoning: candidate.llmReasoning } : {}),
-    metrics,
-    speedup: best,
-    confidence: proven ? 'proven' : 'low',
-    evidence: {
-      noiseFloor: context.floor,
-      samples: context.samples,
-      alpha: context.alpha,
-      node: process.version,
-      commit: context.commit,
-    },
-    timeline: context.timeline,
   };
 }

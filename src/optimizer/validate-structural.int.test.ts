@@ -148,7 +148,8 @@ const SYNTHETIC = {
     'const jitter = () => 1 + Math.random() * 0.02;',
     'const line = (name, hz) =>',
     "  console.log(`${name} x ${Math.round(hz).toLocaleString('en-US')} ops/sec ±0.50% (50 runs sampled)`);",
-    "line('empty', 1e12 * rate() * jitter());",
+    // rate() three times: a benchmark must run the change more than once to be judged at all.
+    "line('empty', 1e12 * ((rate() * rate()) / rate()) * jitter());",
     "if (process.argv[2] !== 'empty-only') line('real', 1000 * jitter());",
     '',
   ].join('\n'),
@@ -220,5 +221,29 @@ describe('benchmarks within 1.4× of an empty function', () => {
       /^every benchmark runs within 1\.4× an empty function's [\d.]+ ns \(empty\): the engine has probably optimized the work out/,
     );
     expect(result.benchmarks).toMatchObject([{ name: 'empty', optimizedOut: true }]);
+  }, 120_000);
+});
+
+describe('coverage split by benchmark', () => {
+  it('spares the pairs when no benchmark runs the change more than once', async () => {
+    const once = {
+      ...SYNTHETIC,
+      'bench/run.js': SYNTHETIC['bench/run.js'].replace('((rate() * rate()) / rate())', 'rate()'),
+    };
+    const { baseline, candidate, workRoot } = await setup(once, { bench: 'node bench/run.js' });
+    const result = await validateCandidate({
+      baseline,
+      candidate: candidate('double-rate', 'src/speed.js', 'return 1;', 'return 2;'),
+      workRoot,
+      env,
+      log: createSilentLogger(),
+      math,
+      samples: 6,
+    });
+    expect(result.coverage).toMatchObject({ executed: true, benchmarks: [] });
+    expect(result.status).toBe('rejected');
+    expect(result.reason).toMatch(/^no benchmark runs the changed code more than once/);
+    // Decided on the coverage run alone: no base/candidate pair was run.
+    expect(result.benchmarks).toEqual([]);
   }, 120_000);
 });

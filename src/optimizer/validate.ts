@@ -32,6 +32,9 @@ export interface ValidationMath {
 
 export type { BenchmarkOutcome };
 
+/** Pairs a candidate gets even past the deadline: fewer say nothing. */
+export const MIN_BENCH_PAIRS = 3;
+
 export type ValidationStatus = 'accepted' | 'rejected' | 'safe-refactor';
 
 export interface ValidationResult {
@@ -70,6 +73,11 @@ export interface ValidateOptions {
    * `workRoot/noop.json` for the rest.
    */
   noop?: NoopCost;
+  /**
+   * Epoch ms (the optimization's limit): past it no new base/candidate pair starts once
+   * MIN_BENCH_PAIRS are done; the verdict is made on the pairs run (less power, same bar).
+   */
+  deadline?: number;
   /** Called as each step starts (`test`, `bench 3 of 40`): a candidate can take minutes. */
   onStep?: (message: string) => void;
 }
@@ -87,7 +95,7 @@ export interface ValidateOptions {
 export async function validateCandidate(options: ValidateOptions): Promise<ValidationResult> {
   const { baseline, candidate, env, log, math } = options;
   const trace = options.trace ?? createTrace();
-  const samples = options.samples ?? 20;
+  let samples = options.samples ?? 20;
   const started = Date.now();
   const dir = join(options.workRoot, candidate.id);
   let coverage: CoverageFinding | undefined;
@@ -188,6 +196,16 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
       );
     }
 
+    // Coverage split by benchmark and none of them runs the change more than once: the pairs
+    // would end in "no benchmark to judge" (decision.ts leaves those out), so spare them.
+    if (coverage.benchmarks !== undefined && coverage.benchmarks.length === 0) {
+      return result(
+        'rejected',
+        `no benchmark runs the changed code more than once (coverage per benchmark: ${coverage.ran.join(', ') || 'nothing'} ran, but never more than once within one benchmark): not benchmarked`,
+        steps,
+      );
+    }
+
     // Interleaved, in separate processes: base, candidate, candidate, base, … so drift in
     // the machine's speed falls on both sides alike.
     const base = new Map<string, number[]>();
@@ -213,6 +231,18 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
     try {
       await trace.span('validate', `${candidate.id} bench ×${samples * 2}`, async () => {
         for (let i = 0; i < samples; i++) {
+          if (
+            options.deadline !== undefined &&
+            i >= MIN_BENCH_PAIRS &&
+            Date.now() >= options.deadline
+          ) {
+            log.info(
+              { candidateId: candidate.id, pairs: i, asked: samples },
+              'deadline: fewer pairs',
+            );
+            samples = i;
+            break;
+          }
           const pair: [string, Map<string, number[]>][] = [
             [baseline.root, base],
             [dir, cand],

@@ -6,6 +6,12 @@
  * than guess.
  */
 export {
+  HOISTABLE_PROTOTYPES,
+  prototypeMethodHoist,
+  prototypeMethodOf,
+  type PrototypeMethod,
+} from './guards-builtins.js';
+export {
   dateNowOperand,
   jsonParseHoist,
   lengthComparison,

@@ -376,6 +376,23 @@ const cases: Record<Exclude<RuleId, 'llm-suggested'>, Case[]> = {
       expected: [],
     },
   ],
+  'hoist-prototype-method': [
+    {
+      name: 'a borrowed built-in method called in a function (ES5)',
+      file: 'src/clone.js',
+      code: 'module.exports = function kinds(xs) {\n  for (var i = 0; i < xs.length; i++) xs[i] = Object.prototype.toString.call(xs[i]);\n};\nfunction own(os, k) {\n  return os.map(function (o) { return Array.prototype.slice.apply(o, [k]); });\n}\nmodule.exports.own = own;',
+      expected: [
+        [2, 'Object.prototype.toString'],
+        [5, 'Array.prototype.slice'],
+      ],
+    },
+    {
+      name: 'traps: module level, shadowed Object, used without .call, a polyfill in the file, unknown constructor',
+      file: 'src/traps.js',
+      code: 'var t = Object.prototype.toString.call(1);\nfunction a(Object, xs) {\n  for (var x of xs) Object.prototype.toString.call(x);\n}\nfunction b(xs) {\n  var f = Array.prototype.map;\n  for (var x of xs) Array.prototype.map.call(x, f);\n}\nString.prototype.trim = function () { return this; };\nfunction c(xs) {\n  for (var s of xs) String.prototype.trim.call(s);\n}\nfunction d(xs) {\n  for (var x of xs) Buffer.prototype.slice.call(x);\n}\nmodule.exports = { t, a, b, c, d };',
+      expected: [],
+    },
+  ],
   'no-delete-operator': [
     {
       name: 'delete of a property',

@@ -3,7 +3,15 @@
  * object built property by property becomes one literal with its final shape.
  */
 import type * as TS from 'typescript';
-import { closureHoist, enclosingFunction, isFunctionLiteral, shapeMerge } from '../../ast/index.js';
+import {
+  closureHoist,
+  enclosingFunction,
+  isFunctionLiteral,
+  prototypeMethodHoist,
+  prototypeMethodOf,
+  shapeMerge,
+  type PrototypeMethod,
+} from '../../ast/index.js';
 import { constKeyword, insertAtModuleTop, locate, replace, uniqueName } from '../ast.js';
 import type { Template, Ts } from './template.js';
 
@@ -60,5 +68,23 @@ export const preferObjectLiteralShape: Template = (ctx) => {
       { start: statement.getEnd(), end: last.getEnd(), text: '' },
     ],
     explanation: `\`${merge.name}\` was created and then given ${merge.assignments.length} propert${merge.assignments.length === 1 ? 'y' : 'ies'} one by one (a shape transition each); one literal creates it with its final shape. The values are evaluated in the same order and none of them reads \`${merge.name}\`.`,
+  };
+};
+
+export const hoistPrototypeMethod: Template = (ctx) => {
+  const { ts, sf } = ctx;
+  const found = locate(ctx, (n): n is TS.PropertyAccessExpression => !!prototypeMethodOf(ts, n));
+  const method: PrototypeMethod | undefined = found && prototypeMethodOf(ts, found);
+  if (!method) return 'no `Ctor.prototype.method` at the position';
+  const uses = prototypeMethodHoist(ts, sf, method);
+  if (typeof uses === 'string') return uses;
+  const name = uniqueName(ts, sf, `${method.ctor.toLowerCase()}${capitalize(method.method)}`);
+  const path = `${method.ctor}.prototype.${method.method}`;
+  return {
+    edits: [
+      insertAtModuleTop(ts, sf, `${constKeyword(ctx)} ${name} = ${path};`),
+      ...uses.map((u) => replace(u.access, sf, name)),
+    ],
+    explanation: `\`${path}\` was looked up (two property loads) at each of its ${uses.length} call${uses.length === 1 ? '' : 's'}; it is read once at module load into \`${name}\` and called with the same \`this\` through \`.call\`/\`.apply\`.`,
   };
 };

@@ -13,7 +13,7 @@ import {
   preferSetSize,
   reduceIntermediateArrays,
 } from './arrays.js';
-import { hoistStaticClosure, preferObjectLiteralShape } from './hot.js';
+import { hoistPrototypeMethod, hoistStaticClosure, preferObjectLiteralShape } from './hot.js';
 import { memoizePureFunction } from './memoize.js';
 import { preferDateNow, preferTimerArgs } from './misc.js';
 import { hoistJsonParse, preferSetHas, removeDeadCode } from './module.js';
@@ -51,4 +51,5 @@ export const TEMPLATES: Partial<Record<RuleId, Template>> = {
   'reduce-intermediate-arrays': reduceIntermediateArrays,
   'hoist-static-closure': hoistStaticClosure,
   'prefer-object-literal-shape': preferObjectLiteralShape,
+  'hoist-prototype-method': hoistPrototypeMethod,
 };

@@ -11,6 +11,8 @@ import {
   isFunctionLiteral,
   isReference,
   loopDepthOf,
+  prototypeMethodHoist,
+  prototypeMethodOf,
   shapeMerge,
 } from '../../ast/index.js';
 import type { Rule } from '../rule.js';
@@ -111,5 +113,23 @@ export const noTryCatchInHotLoop: Rule = {
   visit(node, { ts, state, report }) {
     if (state.loopsInFunction > 0 && ts.isTryStatement(node) && node.catchClause)
       report(node, { requiresHot: true });
+  },
+};
+
+export const hoistPrototypeMethod: Rule = {
+  id: 'hoist-prototype-method',
+  weight: 2,
+  risk: 'low',
+  rationale:
+    '`Object.prototype.toString.call(x)` in a function looks up `prototype` and the method on every call.',
+  expectedEffect:
+    'One module-level binding (`var objectToString = Object.prototype.toString`) is read instead; fewer property loads per call on hot paths.',
+  kinds: ['PropertyAccessExpression'],
+  visit(node, { ts, sf, state, report }) {
+    if (state.fn === undefined) return;
+    const found = prototypeMethodOf(ts, node);
+    if (!found) return;
+    if (typeof prototypeMethodHoist(ts, sf, found) === 'string') return;
+    report(node, { requiresHot: true });
   },
 };

@@ -11,6 +11,7 @@ import {
 } from './arrays.js';
 import {
   hoistStaticClosure,
+  hoistPrototypeMethod,
   noArgumentsInHotPath,
   noStringConcatInLoop,
   noTryCatchInHotLoop,
@@ -51,6 +52,7 @@ export const RULES: readonly Rule[] = [
   removeDeadCode,
   hoistStaticClosure,
   preferObjectLiteralShape,
+  hoistPrototypeMethod,
   noDeleteOperator,
   noAwaitInLoop,
   noHoleyArray,
