@@ -33,9 +33,9 @@ export type LiveEvent = z.infer<typeof LiveEvent>;
 /** The `data` of the `ready` message each stream starts with. */
 export const LiveStreamReady = z.object({
   /**
-   * Whether this stream carries every run's transitions. False when runs may move in other
-   * processes (PATCHBAY_QUEUE_URL: workers elsewhere announce only to themselves); a client
-   * should then also re-read what it shows now and then.
+   * Whether this stream carries every run's transitions. True on one server, and with
+   * PATCHBAY_QUEUE_URL too (every process relays its transitions over Redis); false only for a
+   * feed without that relay, whose client should then also re-read what it shows now and then.
    */
   complete: z.boolean(),
 });

@@ -33,7 +33,13 @@ import type { RemoteControl } from './control-redis.js';
 import { createConversations } from './conversations.js';
 import { createDispatcher, type RunQueueCounts } from './dispatcher.js';
 import { createDomainEvents, type DomainEvents } from './domain-events.js';
-import { createLocalEventBus, type EventBus, type EventListener } from './event-bus.js';
+import { relayLiveEvents } from './live-events.js';
+import {
+  createLocalEventBus,
+  type Broadcast,
+  type EventBus,
+  type EventListener,
+} from './event-bus.js';
 import type { EventCursor, EventCursorOptions } from './event-cursor.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { callbackReaction } from './reactions/callback.js';
@@ -116,6 +122,8 @@ export interface Engine {
   readonly github: GithubClient;
   /** Facts about runs' lives (created, started, finished, …) for the rest of the process. */
   readonly events: Pick<DomainEvents, 'on'>;
+  /** The channel every process hears, when the bus spans processes (Redis); else undefined. */
+  readonly broadcast: Broadcast | undefined;
   /** Schedules and the clock that fires them (running once the engine has started). */
   readonly schedules: Schedules;
   /** Generic triggers: run templates fired by Standard Webhooks signed POSTs. */
@@ -231,6 +239,9 @@ export function createEngine(options: EngineOptions): Engine {
     lifecycle: { stopping: false },
   };
   const { writer, active, lifecycle } = res;
+  // With scale-out, every process (API node or worker) tells the others' live feeds what its
+  // runs do (see live-events.ts).
+  if (res.bus.broadcast) relayLiveEvents(res.events, res.bus.broadcast, instanceId);
 
   const concurrency = options.concurrency ?? config.maxConcurrentRuns;
   const dispatcher = createDispatcher({
@@ -369,6 +380,7 @@ export function createEngine(options: EngineOptions): Engine {
     queue,
     github,
     events: res.events,
+    broadcast: res.bus.broadcast,
     schedules,
     triggers,
     telegram,

@@ -1,9 +1,10 @@
 import type { RunEvent } from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
-import type { EventBus, EventListener } from './event-bus.js';
+import type { Broadcast, EventBus, EventListener } from './event-bus.js';
 import { watchConnection } from '../queue/index.js';
 
 export interface RedisEventBus extends EventBus {
+  broadcast: Broadcast;
   whenSubscribed(runId: string): Promise<void>;
   /** Resolves once the subscriber connection is ready. */
   ready(): Promise<void>;
@@ -27,6 +28,8 @@ export async function createRedisEventBus(options: {
   const { Redis } = await import('ioredis');
   const prefix = options.prefix ?? 'patchbay';
   const channelOf = (runId: string): string => `${prefix}:events:${runId}`;
+  const broadcastChannel = `${prefix}:broadcast`;
+  const heard = new Set<(message: string) => void>();
   const pub = new Redis(options.url, { maxRetriesPerRequest: 3 });
   const sub = new Redis(options.url);
   const listeners = new Map<string, Set<EventListener>>();
@@ -37,7 +40,14 @@ export async function createRedisEventBus(options: {
   // Logged once when lost and once when back: ioredis emits an error per reconnect attempt.
   watchConnection(pub, log, 'event bus publisher');
   watchConnection(sub, log, 'event bus subscriber');
+  // Subscribed for the bus's whole life: `ready()` waits for it with the pings.
+  const broadcastSubscribed = sub.subscribe(broadcastChannel);
   sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+    if (channel.toString() === broadcastChannel) {
+      const text = message.toString('utf8');
+      for (const listener of heard) listener(text);
+      return;
+    }
     const runId = channel.toString().slice(prefix.length + ':events:'.length);
     const set = listeners.get(runId);
     if (!set || set.size === 0) return;
@@ -52,6 +62,17 @@ export async function createRedisEventBus(options: {
   });
 
   return {
+    broadcast: {
+      send(message) {
+        pub
+          .publish(broadcastChannel, message)
+          .catch((err: unknown) => log.warn({ err }, 'could not broadcast'));
+      },
+      listen(listener) {
+        heard.add(listener);
+        return () => heard.delete(listener);
+      },
+    },
     publish(events) {
       if (events.length === 0) return;
       const byRun = new Map<string, RunEvent[]>();
@@ -95,10 +116,11 @@ export async function createRedisEventBus(options: {
       return subscriptions.get(runId) ?? Promise.resolve();
     },
     async ready() {
-      await Promise.all([pub.ping(), sub.ping()]);
+      await Promise.all([pub.ping(), sub.ping(), broadcastSubscribed]);
     },
     async close() {
       listeners.clear();
+      heard.clear();
       await Promise.all([pub.quit().catch(() => undefined), sub.quit().catch(() => undefined)]);
     },
   };

@@ -16,6 +16,18 @@ export interface EventBus {
    * that read and a remote subscription taking effect would be in neither. Local: at once.
    */
   whenSubscribed?(runId: string): Promise<void>;
+  /** Present when the bus spans processes (Redis): a channel every process hears. */
+  broadcast?: Broadcast;
+}
+
+/**
+ * One channel shared by every process of an installation: what one sends, all hear (itself
+ * included, so a listener skips its own messages). Fire and forget, no replay: for live views
+ * that re-read the store when they reconnect, never for work that must happen.
+ */
+export interface Broadcast {
+  send(message: string): void;
+  listen(listener: (message: string) => void): () => void;
 }
 
 /** The single-machine bus: in-process, synchronous, no copies. */

@@ -16,8 +16,14 @@ export {
   type WorkerInfo,
 } from './engine.js';
 export { jobQueueOf, type RunQueueCounts } from './dispatcher.js';
+export { onLiveEvents, onRemoteLiveEvents, relayLiveEvents } from './live-events.js';
 export { createRedisEventBus, type RedisEventBus } from './event-bus-redis.js';
-export { createLocalEventBus, type EventBus, type EventListener } from './event-bus.js';
+export {
+  createLocalEventBus,
+  type Broadcast,
+  type EventBus,
+  type EventListener,
+} from './event-bus.js';
 export { EventCursor, isTerminalEvent, type EventCursorOptions } from './event-cursor.js';
 export { createRepoService, type RepoService } from './repos.js';
 export { createStageParser } from './optimizations.js';

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { LiveEvent, LiveEventsQuery, Run } from '../contracts/index.js';
-import type { Engine } from '../engine/index.js';
+import { onLiveEvents, onRemoteLiveEvents, type Broadcast, type Engine } from '../engine/index.js';
 
 const HEARTBEAT_MS = 15_000;
 /**
@@ -72,13 +72,16 @@ function flush(client: Client): void {
 /**
  * The server's live feed of the engine's domain events (run created, started, paused, resumed,
  * requeued, finished; proposals stored) to `GET /v1/events` clients. Each event is serialised
- * once, for the clients whose filter it passes. Only this process's events: with Redis
- * scale-out a run that moves on another node's worker is not announced here (`complete`).
+ * once, for the clients whose filter it passes. With Redis scale-out, the other processes'
+ * events arrive relayed over the bus's broadcast channel (src/engine/live-events.ts), so a run
+ * that moves on another node's worker is announced here too (`complete`).
  */
 export function createLiveFeed(options: {
   events: Engine['events'];
   /** Whether every run's transitions happen in this process (no shared queue). */
   complete: boolean;
+  /** The channel the installation's processes relay their live events on (Redis), if any. */
+  relay?: { broadcast: Broadcast; instanceId: string };
   extraHeaders: Record<string, string>;
   openStreams: Set<() => void>;
 }): LiveFeed {
@@ -92,15 +95,10 @@ export function createLiveFeed(options: {
       write(client, frame);
     }
   };
-  const at = (): string => new Date().toISOString();
-  const on = options.events.on.bind(options.events);
-  const simple = ['runCreated', 'runStarted', 'runPaused', 'runResumed'] as const;
-  for (const type of simple) on(type, ({ run }) => publish({ type, at: at(), run }));
-  on('runRequeued', ({ run, reason }) => publish({ type: 'runRequeued', at: at(), run, reason }));
-  on('runFinished', ({ run }) => publish({ type: 'runFinished', at: at(), run }));
-  on('proposalCreated', ({ run, optimizationId }) =>
-    publish({ type: 'proposalCreated', at: at(), run, optimizationId }),
-  );
+  // For the server's life: the feed is made once, with the routes.
+  onLiveEvents(options.events, publish);
+  if (options.relay) onRemoteLiveEvents(options.relay.broadcast, options.relay.instanceId, publish);
+  const complete = options.complete || options.relay !== undefined;
 
   return {
     stream(request, reply, filter) {
@@ -116,7 +114,7 @@ export function createLiveFeed(options: {
       });
       const client: Client = { res, filter, queue: [], queuedBytes: 0, overflowed: false };
       res.write('retry: 2000\n\n');
-      res.write(`event: ready\ndata: ${JSON.stringify({ complete: options.complete })}\n\n`);
+      res.write(`event: ready\ndata: ${JSON.stringify({ complete })}\n\n`);
       clients.add(client);
       const heartbeat = setInterval(() => write(client, ': keep-alive\n\n'), HEARTBEAT_MS);
       heartbeat.unref();

@@ -11,6 +11,9 @@ export function liveRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
     const feed = createLiveFeed({
       events: deps.engine.events,
       complete: !deps.config.queueUrl,
+      ...(deps.engine.broadcast
+        ? { relay: { broadcast: deps.engine.broadcast, instanceId: deps.engine.instanceId } }
+        : {}),
       extraHeaders: securityHeaders,
       openStreams: deps.openStreams,
     });
@@ -24,7 +27,7 @@ export function liveRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
             'A `text/event-stream` of run transitions as this server announces them: each message is named after its type (`runCreated`, `runStarted`, `runPaused`, `runResumed`, `runRequeued`, `runFinished`, `proposalCreated`) and its data is a LiveEvent (the 200 schema) with the run as stored after the transition.',
             'The stream starts with `event: ready` (data `{ "complete": boolean }`), sends a `: keep-alive` comment every 15 s, and has no replay: a client that reconnects re-reads what it shows.',
             'A client that stops reading gets at most 64 messages (256 KiB) kept for it; past that they are dropped and it gets one `event: overflow` when it reads again (re-read what you show).',
-            '`complete` is false with PATCHBAY_QUEUE_URL: runs that start and end on another process’s worker are not announced on this server (only what this process does: runs it created, and its own worker’s), so poll as well.',
+            'With PATCHBAY_QUEUE_URL (scale-out), every process relays its transitions to the others over Redis, so a run that moves on another process’s worker is announced here too (`complete: true`). Relayed messages are fire and forget: a client that was disconnected re-reads what it shows.',
             'Needs `Accept: text/event-stream` (EventSource sends it); without it the answer is 406 EVENTS_STREAM_ONLY. Authenticated like every route: the bearer token or the dashboard session cookie.',
           ].join('\n\n'),
           querystring: LiveEventsQuery,
