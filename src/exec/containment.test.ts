@@ -12,6 +12,10 @@ describe('decodeWrappedExit', () => {
     expect(decodeWrappedExit(0, null)).toEqual({ exitCode: 0, signal: null });
     expect(decodeWrappedExit(128, null)).toEqual({ exitCode: 128, signal: null });
     expect(decodeWrappedExit(255, null)).toEqual({ exitCode: 255, signal: null });
+    // 128 + a signal that only stops or is ignored: nothing dies of it, so it is the code.
+    expect(decodeWrappedExit(145, null)).toEqual({ exitCode: 145, signal: null }); // SIGCHLD
+    expect(decodeWrappedExit(128 + 28, null)).toEqual({ exitCode: 156, signal: null }); // SIGWINCH
+    expect(decodeWrappedExit(128 + 19, null)).toEqual({ exitCode: 147, signal: null }); // SIGSTOP
     expect(decodeWrappedExit(null, 'SIGKILL')).toEqual({ exitCode: null, signal: 'SIGKILL' });
   });
 });

@@ -74,9 +74,26 @@ for (const [name, n] of Object.entries(osConstants.signals)) {
 }
 
 /**
+ * Signals whose default action does not end a process (ignore, or stop): nothing is ever
+ * killed by them, so a wrapped exit of 128 + one of these is the program's own exit code
+ * (a gemini-cli run that failed on an API 401 was reported as "killed by SIGCHLD").
+ */
+const NEVER_KILLS = new Set([
+  'SIGCHLD',
+  'SIGCONT',
+  'SIGURG',
+  'SIGWINCH',
+  'SIGSTOP',
+  'SIGTSTP',
+  'SIGTTIN',
+  'SIGTTOU',
+]);
+
+/**
  * A wrapper (bwrap, or the PID-namespace shell) reports a program killed by signal N as exit
  * code 128+N, like a shell; this turns it back into the signal. A program that itself exits
- * with such a code reads as killed by that signal, as it would from a shell.
+ * with such a code reads as killed by that signal, as it would from a shell, unless that
+ * signal never kills (NEVER_KILLS).
  */
 export function decodeWrappedExit(
   exitCode: number | null,
@@ -84,5 +101,5 @@ export function decodeWrappedExit(
 ): { exitCode: number | null; signal: string | null } {
   if (exitCode === null || exitCode <= 128) return { exitCode, signal };
   const name = SIGNAL_NAMES.get(exitCode - 128);
-  return name ? { exitCode: null, signal: name } : { exitCode, signal };
+  return name && !NEVER_KILLS.has(name) ? { exitCode: null, signal: name } : { exitCode, signal };
 }
