@@ -13,6 +13,7 @@ import type {
   SyncReport,
   TaskDetail,
   TaskGraph,
+  TaskListItem,
   TaskRunRequest,
   TaskState,
 } from '../../../src/contracts/index.js';
@@ -62,8 +63,14 @@ export type TriageCall =
   | { action: 'duplicate'; of: string };
 
 export const inboxApi = {
+  /** A lane's tasks, each with its source links (one request, not one per task). */
   listTasks: (horizon: Lane, limit = 100) =>
-    call<{ tasks: InboxTask[] }>('GET', `/v1/tasks?horizon=${horizon}&limit=${limit}`),
+    call<{ tasks: TaskListItem[] }>(
+      'GET',
+      `/v1/tasks?horizon=${horizon}&limit=${limit}&include=sources`,
+    ),
+  setHorizon: (id: string, horizon: Horizon | null) =>
+    call<InboxTask>('POST', `/v1/tasks/${enc(id)}/horizon`, { horizon }),
   getTask: (id: string) => call<TaskDetail>('GET', `/v1/tasks/${enc(id)}`),
   triage(id: string, change: TriageCall): Promise<InboxTask> {
     const { action, ...body } = change;

@@ -5,7 +5,7 @@
  * x decline (asks first), c complete, r run, u undo the last action.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { InboxTask, TaskDetail } from '../../../src/contracts/index.js';
+import type { InboxTask, TaskListItem } from '../../../src/contracts/index.js';
 import { testIds } from '../../../src/contracts/test-ids.ts';
 import { errorText } from '../data/api.ts';
 import { useResource } from '../data/use-resource.ts';
@@ -53,25 +53,16 @@ const typing = (target: EventTarget | null): boolean =>
 
 const isLane = (v: string): v is Lane => (LANES as readonly string[]).includes(v);
 
-interface Loaded {
-  tasks: InboxTask[];
-  details: Map<string, TaskDetail>;
-}
-
 export default function InboxPage() {
   const [horizonParam] = useQueryParam('horizon');
   const [kind, setKind] = useQueryParam('kind');
   const [selectedId, setSelected] = useQueryParam('task');
   const horizon: Lane = isLane(horizonParam) ? horizonParam : 'today';
-  const list = useResource(`inbox:${horizon}`, async (): Promise<Loaded> => {
-    const { tasks } = await inboxApi.listTasks(horizon);
-    const details = await Promise.all(tasks.map((t) => inboxApi.getTask(t.id).catch(() => null)));
-    return {
-      tasks,
-      details: new Map(details.flatMap((d) => (d ? [[d.id, d] as const] : []))),
-    };
-  });
-  const tasks = (list.data?.tasks ?? []).filter((t) => !kind || t.kind === kind);
+  const list = useResource(
+    `inbox:${horizon}`,
+    async () => (await inboxApi.listTasks(horizon)).tasks,
+  );
+  const tasks = (list.data ?? []).filter((t) => !kind || t.kind === kind);
   const index = Math.max(
     0,
     tasks.findIndex((t) => t.id === selectedId),
@@ -174,11 +165,11 @@ export default function InboxPage() {
       ))}
     </>
   );
-  const card = (t: InboxTask, i: number) => (
+  const card = (t: TaskListItem, i: number) => (
     <TaskCard
       key={t.id}
       task={t}
-      detail={list.data?.details.get(t.id)}
+      sources={t.sources ?? []}
       rank={i + 1}
       selected={t.id === selected?.id}
       onSelect={() => setSelected(t.id)}
@@ -273,7 +264,7 @@ export default function InboxPage() {
       <TriageDialog
         asking={asking}
         task={selected}
-        candidates={list.data?.tasks ?? []}
+        candidates={list.data ?? []}
         onCancel={() => setAsking(undefined)}
         onAnswer={(answer) => {
           setAsking(undefined);
