@@ -60,7 +60,8 @@ const enc = encodeURIComponent;
 export type TriageCall =
   | { action: 'accept' | 'decline' | 'complete' | 'undo' }
   | { action: 'snooze'; until: string }
-  | { action: 'duplicate'; of: string };
+  | { action: 'duplicate'; of: string }
+  | { action: 'horizon'; horizon: Horizon | null };
 
 export const inboxApi = {
   /** A lane's tasks, each with its source links (one request, not one per task). */
@@ -69,12 +70,10 @@ export const inboxApi = {
       'GET',
       `/v1/tasks?horizon=${horizon}&limit=${limit}&include=sources`,
     ),
-  setHorizon: (id: string, horizon: Horizon | null) =>
-    call<InboxTask>('POST', `/v1/tasks/${enc(id)}/horizon`, { horizon }),
   getTask: (id: string) => call<TaskDetail>('GET', `/v1/tasks/${enc(id)}`),
   triage(id: string, change: TriageCall): Promise<InboxTask> {
     const { action, ...body } = change;
-    const hasBody = action === 'snooze' || action === 'duplicate';
+    const hasBody = action === 'snooze' || action === 'duplicate' || action === 'horizon';
     return call<InboxTask>('POST', `/v1/tasks/${enc(id)}/${action}`, hasBody ? body : undefined);
   },
   runTask: (id: string, body: TaskRunRequest) =>
