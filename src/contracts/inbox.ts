@@ -122,10 +122,19 @@ export const ListTasksQuery = z.object({
   horizon: z.enum(['today', 'week', 'month', 'past7d']).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(3),
   state: TaskState.optional(),
+  /** `sources`: each task carries its source links (one query for the page, not one per task). */
+  include: z
+    .enum(['sources'])
+    .optional()
+    .describe('`sources`: each task carries its source links, as `GET /v1/tasks/:id` has them'),
 });
 export type ListTasksQuery = z.input<typeof ListTasksQuery>;
 
-export const TaskList = z.object({ tasks: z.array(InboxTask) });
+/** A task of a list; `sources` only with `?include=sources`. */
+export const TaskListItem = InboxTask.extend({ sources: z.array(TaskSource).optional() });
+export type TaskListItem = z.infer<typeof TaskListItem>;
+
+export const TaskList = z.object({ tasks: z.array(TaskListItem) });
 export type TaskList = z.infer<typeof TaskList>;
 
 export const TaskIdParams = z.object({ id: z.string().min(1).max(100) });

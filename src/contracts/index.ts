@@ -190,6 +190,7 @@ export {
   TaskGraph,
   TaskIdParams,
   TaskList,
+  TaskListItem,
   TaskMerge,
   TaskPerson,
   TaskRunRequest,

@@ -22,6 +22,7 @@ export const inboxTestIds = {
     dialog: 'inbox-dialog',
     dialogConfirm: 'inbox-dialog-confirm',
     snoozeUntil: 'inbox-snooze-until',
+    horizonPicker: 'inbox-horizon-picker',
     duplicateOf: 'inbox-duplicate-of',
     runAgent: 'inbox-run-agent',
     runRepo: 'inbox-run-repo',

@@ -112,6 +112,30 @@ describe.each(storeDialects)('inbox core ($name)', (dialect) => {
     expect((await inbox.get(task!.id)).archived).toBe(true);
   });
 
+  it('lists tasks with their sources in one query when asked', async ({ skip: s }) => {
+    if (skip) s();
+    await store.tasks.deleteAll();
+    await inbox.applySync(
+      'gmail',
+      sync([
+        item('gmail', 'm1', { title: 'Release notes', identifiers: { threadId: 't1' } }),
+        item('gmail', 'm2', { title: 'Re: Release notes', identifiers: { threadId: 't1' } }),
+        item('gmail', 'm3', { title: 'Lunch on Friday', identifiers: { threadId: 't2' } }),
+      ]),
+    );
+    const listed = await inbox.list({ limit: 10, include: 'sources' });
+    expect(listed).toHaveLength(2);
+    for (const t of listed) {
+      expect(t.sources, t.title).toEqual((await inbox.get(t.id)).sources);
+    }
+    expect(listed.map((t) => t.sources!.map((x) => x.ref).sort()).sort()).toEqual([
+      ['m1', 'm2'],
+      ['m3'],
+    ]);
+    expect((await inbox.list({ limit: 10 })).every((t) => !('sources' in t))).toBe(true);
+    expect(await store.tasks.listSourcesOf([])).toEqual(new Map());
+  });
+
   it('joins a reply to its thread and an email to its Jira issue by identifiers; vetoes conflicting ones; merges keep every source and undo restores', async ({
     skip: s,
   }) => {

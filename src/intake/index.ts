@@ -2,7 +2,14 @@
  * The task inbox: connector items normalised into tasks, de-duplicated, ranked, triaged, and
  * drawn as a graph. See docs/inbox.md.
  */
-import type { Horizon, InboxTask, TaskDetail, TaskGraph, TaskState } from '../contracts/index.js';
+import type {
+  Horizon,
+  InboxTask,
+  TaskDetail,
+  TaskGraph,
+  TaskListItem,
+  TaskState,
+} from '../contracts/index.js';
 import type { Logger } from '../observability/index.js';
 import { pushHistory, type Store, type TaskRecord } from '../store/index.js';
 import { createConnections, type ConnectionOptions } from './connections.js';
@@ -76,8 +83,12 @@ export function createInbox(options: InboxOptions) {
     similarity: ctx.similarity,
     connections,
     applySync: (kind: ConnectorKind, result: SyncResult) => applySync(ctx, kind, result),
-    list: (query: { horizon?: Lane; limit: number; state?: TaskState }): Promise<InboxTask[]> =>
-      listTasks(ctx, query),
+    list: (query: {
+      horizon?: Lane;
+      limit: number;
+      state?: TaskState;
+      include?: 'sources';
+    }): Promise<TaskListItem[]> => listTasks(ctx, query),
     get: (id: string): Promise<TaskDetail> => taskDetail(ctx, id),
     async triage(id: string, change: TriageAction): Promise<InboxTask> {
       return toInboxTask(await triage(ctx, id, change), ctx.now());

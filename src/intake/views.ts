@@ -3,10 +3,11 @@ import type {
   InboxTask,
   TaskDetail,
   TaskGraph,
+  TaskListItem,
   TaskSource,
   TaskState,
 } from '../contracts/index.js';
-import type { TaskRecord } from '../store/index.js';
+import type { TaskRecord, TaskSourceRecord } from '../store/index.js';
 import type { InboxContext } from './context.js';
 import type { SourceItem } from './connectors/types.js';
 import { getTaskOrThrow } from './triage.js';
@@ -46,8 +47,8 @@ export function laneOf(t: TaskRecord, now: Date): Lane | null {
 /** The top `limit` tasks of a lane, highest score first (ties: oldest first). */
 export async function listTasks(
   ctx: InboxContext,
-  query: { horizon?: Lane; limit: number; state?: TaskState },
-): Promise<InboxTask[]> {
+  query: { horizon?: Lane; limit: number; state?: TaskState; include?: 'sources' },
+): Promise<TaskListItem[]> {
   const now = ctx.now();
   const all = await ctx.store.tasks.list();
   const picked = all.filter((t) => {
@@ -60,22 +61,30 @@ export async function listTasks(
       ? (b.doneAt ?? '').localeCompare(a.doneAt ?? '')
       : b.score - a.score || a.id.localeCompare(b.id),
   );
-  return picked.slice(0, query.limit).map((t) => toInboxTask(t, now));
+  const shown = picked.slice(0, query.limit);
+  if (query.include !== 'sources') return shown.map((t) => toInboxTask(t, now));
+  const sources = await ctx.store.tasks.listSourcesOf(shown.map((t) => t.id));
+  return shown.map((t) => ({
+    ...toInboxTask(t, now),
+    sources: (sources.get(t.id) ?? []).map(toTaskSource),
+  }));
+}
+
+function toTaskSource(s: TaskSourceRecord): TaskSource {
+  const item = s.item as unknown as SourceItem;
+  return {
+    kind: s.kind,
+    ref: s.ref,
+    url: item.url ?? null,
+    title: item.title,
+    removed: s.removed,
+    updatedAt: s.updatedAt,
+  };
 }
 
 export async function taskDetail(ctx: InboxContext, id: string): Promise<TaskDetail> {
   const task = await getTaskOrThrow(ctx, id);
-  const sources: TaskSource[] = (await ctx.store.tasks.listSources(id)).map((s) => {
-    const item = s.item as unknown as SourceItem;
-    return {
-      kind: s.kind,
-      ref: s.ref,
-      url: item.url ?? null,
-      title: item.title,
-      removed: s.removed,
-      updatedAt: s.updatedAt,
-    };
-  });
+  const sources = (await ctx.store.tasks.listSources(id)).map(toTaskSource);
   return {
     ...toInboxTask(task, ctx.now()),
     sources,

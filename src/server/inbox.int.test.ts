@@ -247,6 +247,30 @@ describe('inbox over HTTP', () => {
     expect(detail.body.sources.map((s) => s.kind).sort()).toEqual(['gmail', 'jira']);
   });
 
+  it('lists tasks with their sources on request, as each task’s detail has them', async () => {
+    type Source = { kind: string; ref: string; url: string | null; title: string };
+    const plain = await api<{ tasks: Array<Task & { sources?: Source[] }> }>(
+      'GET',
+      '/v1/tasks?limit=100',
+    );
+    expect(plain.body.tasks.length).toBeGreaterThan(1);
+    expect(plain.body.tasks.every((t) => t.sources === undefined)).toBe(true);
+    const withSources = await api<{ tasks: Array<Task & { sources: Source[] }> }>(
+      'GET',
+      '/v1/tasks?limit=100&include=sources',
+    );
+    expect(withSources.body.tasks.map((t) => t.id)).toEqual(plain.body.tasks.map((t) => t.id));
+    for (const t of withSources.body.tasks) {
+      const detail = await api<{ sources: Source[] }>('GET', `/v1/tasks/${t.id}`);
+      expect(t.sources, t.title).toEqual(detail.body.sources);
+      expect(t.sources.length, t.title).toBeGreaterThan(0);
+    }
+    const incident = withSources.body.tasks.find((t) => t.title.startsWith('PAY-142'))!;
+    expect(incident.sources.map((s) => s.kind).sort()).toEqual(['gmail', 'jira']);
+    const bad = await api<{ error: { code: string } }>('GET', '/v1/tasks?include=audit');
+    expect(bad.status).toBe(400);
+  });
+
   it('completes a task and undoes it exactly; refuses what cannot be done', async () => {
     const [top] = (await api<{ tasks: Task[] }>('GET', '/v1/tasks?horizon=week&limit=1')).body
       .tasks;

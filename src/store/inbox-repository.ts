@@ -85,6 +85,8 @@ export interface TaskRepository {
   upsertSource(source: TaskSourceRecord, identifiers: readonly string[]): Promise<void>;
   getSource(kind: string, ref: string): Promise<TaskSourceRecord | undefined>;
   listSources(taskId: string): Promise<TaskSourceRecord[]>;
+  /** The sources of several tasks in one query, by task id (each oldest change first). */
+  listSourcesOf(taskIds: readonly string[]): Promise<Map<string, TaskSourceRecord[]>>;
   /** Moves sources `refs` (default all) of task `from` to task `to`. */
   moveSources(
     from: string,
@@ -325,6 +327,19 @@ export function createTaskRepository(db: Kysely<Database>): TaskRepository {
         .orderBy('updated_at', 'asc')
         .execute();
       return rows.map(sourceOf);
+    },
+    async listSourcesOf(taskIds) {
+      const out = new Map<string, TaskSourceRecord[]>();
+      for (const id of taskIds) out.set(id, []);
+      if (taskIds.length === 0) return out;
+      const rows = await db
+        .selectFrom('inbox_task_sources')
+        .selectAll()
+        .where('task_id', 'in', [...taskIds])
+        .orderBy('updated_at', 'asc')
+        .execute();
+      for (const row of rows) out.get(row.task_id)?.push(sourceOf(row));
+      return out;
     },
     async moveSources(from, to, refs) {
       if (!refs) {

@@ -42,6 +42,7 @@ interface Task {
   runId: string | null;
   snoozedUntil: string | null;
   horizon: string;
+  horizonOverride: string | null;
 }
 
 beforeAll(async () => {
@@ -233,6 +234,51 @@ describe('inbox', () => {
         });
     });
   }, 120_000);
+
+  it('moves a task to another horizon by keyboard (h then w; u undoes), one request for the list', async () => {
+    const { tasks } = await apiJson<{ tasks: Task[] }>('GET', '/v1/tasks?horizon=month&limit=100');
+    expect(tasks.length).toBeGreaterThan(1);
+    const target = tasks[tasks.length - 1]!;
+    expect(await getTask(target.id)).toMatchObject({ horizon: 'month', horizonOverride: null });
+    await visit(`/inbox?horizon=month&task=${target.id}`, async (page) => {
+      // The list carries each task's sources: no GET /v1/tasks/:id per task (N+1).
+      const gets: string[] = [];
+      page.on('request', (r) => {
+        if (r.method() === 'GET' && r.url().includes('/v1/tasks')) gets.push(r.url());
+      });
+      await page.reload();
+      await expect.poll(() => cards(page).count(), { timeout: 20_000 }).toBe(tasks.length);
+      await expect.poll(() => selectedId(page), { timeout: 20_000 }).toBe(target.id);
+      expect(gets.filter((u) => /\/v1\/tasks\/[^/?]+$/.test(new URL(u).pathname))).toEqual([]);
+      expect(gets.some((u) => new URL(u).searchParams.get('include') === 'sources')).toBe(true);
+      expect(await page.locator(tid(testIds.inbox.shortcuts)).innerText()).toMatch(
+        /h\s+move to… \(then t today, w week, m month, p proposed\)/,
+      );
+
+      await page.keyboard.press('h');
+      await page.locator(tid(testIds.inbox.horizonPicker)).waitFor({ timeout: 20_000 });
+      await page.keyboard.press('w');
+      await expect
+        .poll(async () => getTask(target.id), { timeout: 20_000 })
+        .toMatchObject({ horizon: 'week', horizonOverride: 'week' });
+      await page.locator(tid(testIds.inbox.status)).getByText('Moved').waitFor();
+      // It left this month's list.
+      await expect.poll(() => cards(page).count(), { timeout: 20_000 }).toBe(tasks.length - 1);
+
+      // h then Escape cancels: nothing is sent.
+      await page.keyboard.press('h');
+      await page.locator(tid(testIds.inbox.horizonPicker)).waitFor({ timeout: 20_000 });
+      await page.keyboard.press('Escape');
+      await page.locator(tid(testIds.inbox.horizonPicker)).waitFor({ state: 'detached' });
+      expect((await getTask(target.id)).horizonOverride).toBe('week');
+
+      await page.keyboard.press('u');
+      await expect
+        .poll(async () => getTask(target.id), { timeout: 20_000 })
+        .toMatchObject({ horizon: 'month', horizonOverride: null });
+      await expect.poll(() => cards(page).count(), { timeout: 20_000 }).toBe(tasks.length);
+    });
+  }, 60_000);
 
   it('starts a run from a task (agent picked in the dialog) and links it', async () => {
     const { tasks } = await apiJson<{ tasks: Task[] }>('GET', '/v1/tasks?horizon=month&limit=100');

@@ -37,7 +37,7 @@ export function inboxRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
           tags,
           summary: 'The top tasks of a horizon (today, week, month) or done in the last 7 days',
           description:
-            'Highest score first; each task carries its score and the inputs it was made of (`scoreInputs.points`). Default limit 3.',
+            'Highest score first; each task carries its score and the inputs it was made of (`scoreInputs.points`). Default limit 3. With `include=sources`, each task also carries its source links.',
           querystring: ListTasksQuery,
           response: { 200: TaskList, ...errors },
         },
@@ -46,6 +46,7 @@ export function inboxRoutes(deps: ServerDeps): FastifyPluginAsyncZod {
         tasks: await inbox.list({
           ...(request.query.horizon ? { horizon: request.query.horizon } : {}),
           ...(request.query.state ? { state: request.query.state } : {}),
+          ...(request.query.include ? { include: request.query.include } : {}),
           limit: request.query.limit,
         }),
       }),

@@ -13,6 +13,7 @@ import type {
   SyncReport,
   TaskDetail,
   TaskGraph,
+  TaskListItem,
   TaskRunRequest,
   TaskState,
 } from '../../../src/contracts/index.js';
@@ -59,15 +60,20 @@ const enc = encodeURIComponent;
 export type TriageCall =
   | { action: 'accept' | 'decline' | 'complete' | 'undo' }
   | { action: 'snooze'; until: string }
-  | { action: 'duplicate'; of: string };
+  | { action: 'duplicate'; of: string }
+  | { action: 'horizon'; horizon: Horizon | null };
 
 export const inboxApi = {
+  /** A lane's tasks, each with its source links (one request, not one per task). */
   listTasks: (horizon: Lane, limit = 100) =>
-    call<{ tasks: InboxTask[] }>('GET', `/v1/tasks?horizon=${horizon}&limit=${limit}`),
+    call<{ tasks: TaskListItem[] }>(
+      'GET',
+      `/v1/tasks?horizon=${horizon}&limit=${limit}&include=sources`,
+    ),
   getTask: (id: string) => call<TaskDetail>('GET', `/v1/tasks/${enc(id)}`),
   triage(id: string, change: TriageCall): Promise<InboxTask> {
     const { action, ...body } = change;
-    const hasBody = action === 'snooze' || action === 'duplicate';
+    const hasBody = action === 'snooze' || action === 'duplicate' || action === 'horizon';
     return call<InboxTask>('POST', `/v1/tasks/${enc(id)}/${action}`, hasBody ? body : undefined);
   },
   runTask: (id: string, body: TaskRunRequest) =>

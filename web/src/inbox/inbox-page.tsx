@@ -2,10 +2,11 @@
  * `/inbox`: the tasks of a horizon (`?horizon=today|week|month|past7d`), the top three first,
  * then the rest, each with its sources, people, due date and score breakdown. Triage by
  * keyboard on the selected task (`?task=`): j/k move, a accept, s snooze, m duplicate,
- * x decline (asks first), c complete, r run, u undo the last action.
+ * x decline (asks first), c complete, r run, h then t/w/m move it to today/this week/this
+ * month (p: back to the proposed horizon), u undo the last action.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { InboxTask, TaskDetail } from '../../../src/contracts/index.js';
+import type { Horizon, InboxTask, TaskListItem } from '../../../src/contracts/index.js';
 import { testIds } from '../../../src/contracts/test-ids.ts';
 import { errorText } from '../data/api.ts';
 import { useResource } from '../data/use-resource.ts';
@@ -19,7 +20,7 @@ import './inbox.css';
 
 const ids = testIds.inbox;
 
-type Key = 'j' | 'k' | 'a' | 's' | 'm' | 'x' | 'c' | 'r' | 'u';
+type Key = 'j' | 'k' | 'a' | 's' | 'm' | 'x' | 'c' | 'r' | 'h' | 'u';
 const SHORTCUTS: ReadonlyArray<{ key: Key; label: string; action?: Action }> = [
   { key: 'j', label: 'next task' },
   { key: 'k', label: 'previous task' },
@@ -29,9 +30,18 @@ const SHORTCUTS: ReadonlyArray<{ key: Key; label: string; action?: Action }> = [
   { key: 'x', label: 'decline (asks first)', action: 'decline' },
   { key: 'c', label: 'complete', action: 'complete' },
   { key: 'r', label: 'start a run…', action: 'run' },
+  { key: 'h', label: 'move to… (then t today, w week, m month, p proposed)', action: 'horizon' },
   { key: 'u', label: 'undo the last action', action: 'undo' },
 ];
-type Action = 'accept' | 'snooze' | 'duplicate' | 'decline' | 'complete' | 'run' | 'undo';
+type Action =
+  'accept' | 'snooze' | 'duplicate' | 'decline' | 'complete' | 'run' | 'horizon' | 'undo';
+/** The second key after `h`: where the task goes (`p`: back to what its signals propose). */
+const HORIZON_KEYS: ReadonlyArray<{ key: string; horizon: Horizon | null }> = [
+  { key: 't', horizon: 'today' },
+  { key: 'w', horizon: 'week' },
+  { key: 'm', horizon: 'month' },
+  { key: 'p', horizon: null },
+];
 const ASKS: Partial<Record<Action, Asking>> = {
   snooze: 'snooze',
   duplicate: 'duplicate',
@@ -46,6 +56,10 @@ const DONE_TEXT: Record<string, string> = {
   complete: 'Completed',
   undo: 'Undid the last action on',
 };
+const movedText = (title: string, horizon: Horizon | null): string =>
+  horizon
+    ? `Moved “${title}” to ${LANE_LABEL[horizon]}.`
+    : `Moved “${title}” back to its proposed horizon.`;
 
 const typing = (target: EventTarget | null): boolean =>
   target instanceof HTMLElement &&
@@ -53,25 +67,16 @@ const typing = (target: EventTarget | null): boolean =>
 
 const isLane = (v: string): v is Lane => (LANES as readonly string[]).includes(v);
 
-interface Loaded {
-  tasks: InboxTask[];
-  details: Map<string, TaskDetail>;
-}
-
 export default function InboxPage() {
   const [horizonParam] = useQueryParam('horizon');
   const [kind, setKind] = useQueryParam('kind');
   const [selectedId, setSelected] = useQueryParam('task');
   const horizon: Lane = isLane(horizonParam) ? horizonParam : 'today';
-  const list = useResource(`inbox:${horizon}`, async (): Promise<Loaded> => {
-    const { tasks } = await inboxApi.listTasks(horizon);
-    const details = await Promise.all(tasks.map((t) => inboxApi.getTask(t.id).catch(() => null)));
-    return {
-      tasks,
-      details: new Map(details.flatMap((d) => (d ? [[d.id, d] as const] : []))),
-    };
-  });
-  const tasks = (list.data?.tasks ?? []).filter((t) => !kind || t.kind === kind);
+  const list = useResource(
+    `inbox:${horizon}`,
+    async () => (await inboxApi.listTasks(horizon)).tasks,
+  );
+  const tasks = (list.data ?? []).filter((t) => !kind || t.kind === kind);
   const index = Math.max(
     0,
     tasks.findIndex((t) => t.id === selectedId),
@@ -94,6 +99,8 @@ export default function InboxPage() {
   const [status, setStatus] = useState<{ text: string; runId?: string }>();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  /** `h` was pressed: the next key (t/w/m/p) says where the selected task goes. */
+  const [movingId, setMovingId] = useState<string>();
 
   const perform = useCallback(
     async (task: InboxTask, change: TriageCall | DialogAnswer): Promise<void> => {
@@ -106,7 +113,12 @@ export default function InboxPage() {
         } else {
           await inboxApi.triage(task.id, change);
           if (change.action !== 'undo') setLastActed(task);
-          setStatus({ text: `${DONE_TEXT[change.action]} “${task.title}”.` });
+          setStatus({
+            text:
+              change.action === 'horizon'
+                ? movedText(task.title, change.horizon)
+                : `${DONE_TEXT[change.action]} “${task.title}”.`,
+          });
         }
         list.reload();
       } catch (err) {
@@ -127,12 +139,27 @@ export default function InboxPage() {
     }
     if (!task) return;
     if (task.id !== selected?.id) setSelected(task.id);
+    if (action === 'horizon') {
+      setMovingId(task.id);
+      return;
+    }
     const asks = ASKS[action];
     if (asks) setAsking(asks);
     else void perform(task, { action } as TriageCall);
   };
   const requestRef = useRef(request);
   requestRef.current = request;
+  const moving = tasks.find((t) => t.id === movingId);
+  const moveTo = (horizon: Horizon | null): void => {
+    setMovingId(undefined);
+    if (moving && !busy) void perform(moving, { action: 'horizon', horizon });
+  };
+  const movingRef = useRef({ active: false, moveTo, cancel: () => setMovingId(undefined) });
+  movingRef.current = {
+    active: moving !== undefined,
+    moveTo,
+    cancel: () => setMovingId(undefined),
+  };
   const move = useRef<(step: number) => void>(() => undefined);
   move.current = (step: number) => {
     const next = tasks[Math.min(tasks.length - 1, Math.max(0, index + step))];
@@ -145,6 +172,14 @@ export default function InboxPage() {
     const onKey = (e: KeyboardEvent): void => {
       if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
       if (document.querySelector('dialog[open]')) return;
+      if (movingRef.current.active) {
+        // The second key of `h`: a horizon, or anything else (Escape) cancels.
+        e.preventDefault();
+        const choice = HORIZON_KEYS.find((k) => k.key === e.key);
+        if (choice) movingRef.current.moveTo(choice.horizon);
+        else movingRef.current.cancel();
+        return;
+      }
       const shortcut = SHORTCUTS.find((s) => s.key === e.key);
       if (!shortcut) return;
       e.preventDefault();
@@ -174,11 +209,11 @@ export default function InboxPage() {
       ))}
     </>
   );
-  const card = (t: InboxTask, i: number) => (
+  const card = (t: TaskListItem, i: number) => (
     <TaskCard
       key={t.id}
       task={t}
-      detail={list.data?.details.get(t.id)}
+      sources={t.sources ?? []}
       rank={i + 1}
       selected={t.id === selected?.id}
       onSelect={() => setSelected(t.id)}
@@ -230,6 +265,31 @@ export default function InboxPage() {
           </>
         ) : null}
       </p>
+      {moving ? (
+        <div
+          role="group"
+          aria-label={`Move “${moving.title}” to`}
+          className="ib-horizon-picker"
+          data-testid={ids.horizonPicker}
+        >
+          Move to:{' '}
+          {HORIZON_KEYS.map((k) => (
+            <button
+              key={k.key}
+              type="button"
+              disabled={busy}
+              aria-keyshortcuts={k.key}
+              data-horizon={k.horizon ?? 'proposed'}
+              onClick={() => moveTo(k.horizon)}
+            >
+              {k.horizon ? LANE_LABEL[k.horizon] : 'proposed'} <kbd>{k.key}</kbd>
+            </button>
+          ))}
+          <button type="button" onClick={() => setMovingId(undefined)}>
+            Cancel <kbd>Esc</kbd>
+          </button>
+        </div>
+      ) : null}
       {error ? (
         <p role="alert" className="error" data-testid={ids.error}>
           {error}
@@ -273,7 +333,7 @@ export default function InboxPage() {
       <TriageDialog
         asking={asking}
         task={selected}
-        candidates={list.data?.tasks ?? []}
+        candidates={list.data ?? []}
         onCancel={() => setAsking(undefined)}
         onAnswer={(answer) => {
           setAsking(undefined);

@@ -4,7 +4,7 @@
  * without hovering.
  */
 import type { ReactNode } from 'react';
-import type { InboxTask, ScoreInputs, TaskDetail } from '../../../src/contracts/index.js';
+import type { InboxTask, ScoreInputs, TaskSource } from '../../../src/contracts/index.js';
 import { testIds } from '../../../src/contracts/test-ids.ts';
 import { Link } from '../router.tsx';
 import { formatTime } from '../runs/format.ts';
@@ -103,7 +103,8 @@ const STATE_CLASS: Record<string, string> = {
 
 export interface TaskCardProps {
   task: InboxTask;
-  detail: TaskDetail | undefined;
+  /** Its source links (the list's `include=sources`). */
+  sources: readonly TaskSource[];
   rank: number;
   selected: boolean;
   onSelect: () => void;
@@ -111,10 +112,9 @@ export interface TaskCardProps {
   actions: ReactNode;
 }
 
-export function TaskCard({ task, detail, rank, selected, onSelect, actions }: TaskCardProps) {
+export function TaskCard({ task, sources, rank, selected, onSelect, actions }: TaskCardProps) {
   const titleId = `task-${task.id}-title`;
   const people = task.people.filter((p) => !p.isUser);
-  const sources = detail?.sources ?? [];
   return (
     <li
       className="ib-task"
