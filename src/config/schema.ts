@@ -167,5 +167,8 @@ export interface ResolvedConfig {
   inboxEmbeddingsProvider: 'openai' | 'google';
   inboxEmbeddingsModel: string;
   inboxEmbeddingsApiKey: string | undefined;
+  /** The inbox's optional LLM pass (summary and labels after each sync), and its bound. */
+  inboxLlm: boolean;
+  inboxLlmMaxPerSync: number;
   inboxDevSeed: boolean;
 }

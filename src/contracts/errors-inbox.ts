@@ -80,6 +80,12 @@ export const inboxErrors = {
     kind: 'user',
     message: 'Demo data is off: set PATCHBAY_INBOX_DEV_SEED=1 to enable POST /v1/dev/seed.',
   },
+  INBOX_LLM_BAD_OUTPUT: {
+    status: 502,
+    kind: 'operational',
+    message:
+      "The model's answer to the inbox's LLM pass was not the JSON asked for (a summary of at most 200 characters, up to 3 labels): it is dropped and the task is asked again at the next sync (logged, never returned by the API).",
+  },
   INBOX_EMBEDDINGS_RATE_LIMITED: {
     status: 503,
     kind: 'operational',

@@ -85,6 +85,14 @@ export const InboxTask = z.object({
   runId: z.string().nullable(),
   prUrl: z.string().nullable(),
   doneAt: z.string().nullable(),
+  /**
+   * The optional LLM pass's suggestion (PATCHBAY_INBOX_LLM): a short summary and up to 3
+   * labels, apart from the source's own `labels`. Shown only: never an input to the score.
+   */
+  aiSummary: z.string().nullable(),
+  aiLabels: z.array(z.string()),
+  /** `provider:model` that wrote them; null when none did. */
+  aiModel: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

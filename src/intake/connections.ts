@@ -30,6 +30,8 @@ export interface ConnectionOptions {
   syncIntervalMs: number;
   /** Pages one sync may take before it leaves the rest to the next (a bounded backfill). */
   maxPagesPerSync?: number;
+  /** Told after each sync that ended well (the LLM pass starts from it); never awaited. */
+  onSynced?: (kind: ConnectorKind) => void;
 }
 
 /** Asked before each page of a sync: false stops it (the caller lost its sync lease). */
@@ -293,6 +295,7 @@ export function createConnections(ctx: InboxContext, options: ConnectionOptions)
         nextSyncAt: new Date(ctx.now().getTime() + options.syncIntervalMs).toISOString(),
       });
       ctx.log.info({ ...total }, 'connector synced');
+      options.onSynced?.(kind);
       return total;
     },
 

@@ -16,6 +16,7 @@ import { createConnections, type ConnectionOptions } from './connections.js';
 import type { ConnectorKind, SyncResult } from './connectors/types.js';
 import type { InboxContext } from './context.js';
 import { applySync, undoMerge } from './ingest.js';
+import { createLlmPass, type LlmPassOptions } from './llm-pass.js';
 import { taskPrompt } from './prompt.js';
 import { rescoreAll } from './refresh.js';
 import { seedDemo } from './seed.js';
@@ -50,6 +51,7 @@ export { CALIBRATED } from './calibrated.js';
 export { UNCALIBRATED } from './context.js';
 export type { CreateConnector } from './connections.js';
 export { isConnectorKind } from './connections.js';
+export { createLlmPass, LLM_PASS_PURPOSE, type LlmPass, type LlmPassReport } from './llm-pass.js';
 export { createSyncJobs, INBOX_SYNC_QUEUE, syncJobId } from './sync-jobs.js';
 export type { SyncJobs, SyncJobsOptions } from './sync-jobs.js';
 export { scoreTask, proposeHorizon } from './ranking.js';
@@ -62,6 +64,8 @@ export interface InboxOptions extends Partial<ConnectionOptions> {
   log: Logger;
   similarity?: Similarity;
   now?: () => Date;
+  /** The optional LLM pass (PATCHBAY_INBOX_LLM): a model's summary and labels after each sync. */
+  llm?: LlmPassOptions;
 }
 
 /** The inbox of one process, over the shared store. */
@@ -72,16 +76,23 @@ export function createInbox(options: InboxOptions) {
     log: options.log,
     now: options.now ?? (() => new Date()),
   };
+  const llmPass = options.llm ? createLlmPass(ctx, options.llm) : undefined;
   const connections = createConnections(ctx, {
     apps: options.apps ?? {},
     createConnector: options.createConnector,
     fetch: options.fetch ?? fetch,
     syncIntervalMs: options.syncIntervalMs ?? 300_000,
     ...(options.maxPagesPerSync ? { maxPagesPerSync: options.maxPagesPerSync } : {}),
+    onSynced: (kind) => {
+      options.onSynced?.(kind);
+      llmPass?.kick();
+    },
   });
   return {
     similarity: ctx.similarity,
     connections,
+    /** The LLM pass when configured (it follows every sync by itself). */
+    llmPass,
     applySync: (kind: ConnectorKind, result: SyncResult) => applySync(ctx, kind, result),
     list: (query: {
       horizon?: Lane;

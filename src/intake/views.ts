@@ -14,9 +14,12 @@ import { getTaskOrThrow } from './triage.js';
 
 /** What the API shows of a task: its stored fields, the effective horizon and state. */
 export function toInboxTask(t: TaskRecord, now: Date): InboxTask {
-  const { identifiers: _i, mentions: _m, history: _p, completeOnSuccess: _c, ...shown } = t;
+  const { identifiers: _i, mentions: _m, history: _p, completeOnSuccess: _c, ai, ...shown } = t;
   return {
     ...shown,
+    aiSummary: ai?.summary ?? null,
+    aiLabels: ai?.labels ?? [],
+    aiModel: ai ? `${ai.provider}:${ai.model}` : null,
     state: effectiveState(t, now),
     horizon: t.horizonOverride ?? t.horizonProposed,
   };

@@ -11,6 +11,7 @@ import {
   type Inbox,
   type SyncJobs,
 } from '../intake/index.js';
+import { configuredProviders, createLlmClient } from '../llm/index.js';
 import type { JobQueue } from '../queue/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Store } from '../store/index.js';
@@ -94,6 +95,7 @@ export function createServerInbox(options: {
   const inbox = createInbox({
     store: options.store,
     log,
+    ...llmPassOf(config, options.store, log),
     apps,
     createConnector: options.createConnector,
     ...(options.fetch ? { fetch: options.fetch } : {}),
@@ -134,6 +136,31 @@ export function createServerInbox(options: {
         );
     },
     start: () => syncs.start(),
-    stop: () => syncs.stop(),
+    async stop() {
+      await syncs.stop();
+      await inbox.llmPass?.idle();
+    },
+  };
+}
+
+/** The LLM pass when PATCHBAY_INBOX_LLM is on and a provider is configured (else a warning). */
+function llmPassOf(
+  config: ResolvedConfig,
+  store: Store,
+  log: Logger,
+): { llm?: { llm: ReturnType<typeof createLlmClient>; maxPerSync: number } } {
+  if (!config.inboxLlm) return {};
+  if (configuredProviders(config).length === 0) {
+    log.warn(
+      { code: 'LLM_NOT_CONFIGURED' },
+      'PATCHBAY_INBOX_LLM is on but no model provider is configured: the LLM pass is off (docs/llm.md)',
+    );
+    return {};
+  }
+  return {
+    llm: {
+      llm: createLlmClient({ config, ledger: store.llmCalls, log }),
+      maxPerSync: config.inboxLlmMaxPerSync,
+    },
   };
 }

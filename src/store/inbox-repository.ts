@@ -51,8 +51,21 @@ export interface TaskRecord extends TriageFields {
   runId: string | null;
   prUrl: string | null;
   completeOnSuccess: boolean;
+  /** The LLM pass's suggestion; read here, written only by `setAi` (never by `save`). */
+  ai?: TaskAiSuggestion | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/** A model's summary and labels of a task (issue 19): shown, never ranked on. */
+export interface TaskAiSuggestion {
+  summary: string;
+  labels: string[];
+  /** A digest of the text the model read: the task is asked again when it differs. */
+  basis: string;
+  provider: string;
+  model: string;
+  at: string;
 }
 
 /** One source item of a task (a merged task has several). `item` is the SourceItem as synced. */
@@ -80,6 +93,8 @@ export interface TaskRepository {
   /** Every task not archived (archived ones too with `archived`), oldest first. */
   list(options?: { archived?: boolean }): Promise<TaskRecord[]>;
   findByRun(runId: string): Promise<TaskRecord | undefined>;
+  /** Stores the LLM pass's suggestion of a task (its only writer). */
+  setAi(id: string, ai: TaskAiSuggestion | null): Promise<void>;
   deleteAll(): Promise<void>;
 
   upsertSource(source: TaskSourceRecord, identifiers: readonly string[]): Promise<void>;
@@ -133,7 +148,7 @@ export interface TaskRepository {
 
 const json = (v: unknown): string => JSON.stringify(v);
 
-function toRow(t: TaskRecord): Selectable<InboxTasksTable> {
+function toRow(t: TaskRecord): Omit<Selectable<InboxTasksTable>, 'ai'> {
   return {
     id: t.id,
     kind: t.kind,
@@ -203,6 +218,7 @@ function fromRow(r: Selectable<InboxTasksTable>): TaskRecord {
     runId: r.run_id,
     prUrl: r.pr_url,
     completeOnSuccess: Number(r.complete_on_success) === 1,
+    ai: r.ai ? (JSON.parse(r.ai) as TaskAiSuggestion) : null,
     doneAt: r.done_at,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -238,6 +254,13 @@ export function createTaskRepository(db: Kysely<Database>): TaskRepository {
     async save(task) {
       const { id, ...rest } = toRow(task);
       await db.updateTable('inbox_tasks').set(rest).where('id', '=', id).execute();
+    },
+    async setAi(id, ai) {
+      await db
+        .updateTable('inbox_tasks')
+        .set({ ai: ai ? json(ai) : null })
+        .where('id', '=', id)
+        .execute();
     },
     async get(id) {
       const row = await db

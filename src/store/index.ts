@@ -109,6 +109,7 @@ export type {
   EdgeKind,
   MergeRecord,
   TaskIdentifiers,
+  TaskAiSuggestion,
   TaskRecord,
   TaskRepository,
   TaskSourceRecord,

@@ -23,6 +23,7 @@ import * as m0019 from './migrations/0019-cursor-runner.js';
 import * as m0020 from './migrations/0020-dashboard-sessions.js';
 import * as m0021 from './migrations/0021-inbox.js';
 import * as m0022 from './migrations/0022-inbox-sync-lease.js';
+import * as m0023 from './migrations/0023-inbox-ai.js';
 
 /** Migrations in order. Names are permanent: never rename or edit a shipped one. */
 export const migrations: Record<string, Migration> = {
@@ -48,6 +49,7 @@ export const migrations: Record<string, Migration> = {
   '0020-dashboard-sessions': m0020,
   '0021-inbox': m0021,
   '0022-inbox-sync-lease': m0022,
+  '0023-inbox-ai': m0023,
 };
 
 export interface MigrationStatus {

@@ -54,6 +54,8 @@ export interface InboxTasksTable {
   run_id: string | null;
   pr_url: string | null;
   complete_on_success: number;
+  /** Migration 0023: the LLM pass's suggestion (JSON TaskAiSuggestion), null until one. */
+  ai: string | null;
   done_at: string | null;
   created_at: string;
   updated_at: string;

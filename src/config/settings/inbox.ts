@@ -1,9 +1,10 @@
 /**
  * The task inbox (docs/inbox.md): the keys that seal connector credentials, each connector's
- * OAuth app, how often connectors sync, the optional embeddings endpoint, and demo data.
+ * OAuth app, how often connectors sync, the optional embeddings endpoint, the optional LLM
+ * pass, and demo data.
  */
 import { z } from 'zod';
-import { durationMs, list, offByDefault, setting } from './spec.js';
+import { durationMs, list, offByDefault, positiveInt, setting } from './spec.js';
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
@@ -104,6 +105,22 @@ export const inboxSettings = {
     defaultText: '(unset)',
     description: 'Bearer key of the embeddings API.',
     secret: true,
+  }),
+  inboxLlm: setting({
+    key: 'inboxLlm',
+    env: 'PATCHBAY_INBOX_LLM',
+    schema: offByDefault,
+    defaultText: 'false',
+    description:
+      "After each sync, asks the model (PATCHBAY_LLM_PROVIDER / PATCHBAY_LLM_MODEL, like any Patchbay call) for a short summary and up to 3 labels of each new or changed task, shown as the task's `aiSummary` / `aiLabels`. Never changes a score or an order; a failed call is retried at the next sync. Needs a configured provider (docs/llm.md).",
+  }),
+  inboxLlmMaxPerSync: setting({
+    key: 'inboxLlmMaxPerSync',
+    env: 'PATCHBAY_INBOX_LLM_MAX_PER_SYNC',
+    schema: positiveInt.default(20),
+    defaultText: '20',
+    description:
+      'Tasks the LLM pass asks about after one sync, at most (the rest wait for the next sync).',
   }),
   inboxDevSeed: setting({
     key: 'inboxDevSeed',
