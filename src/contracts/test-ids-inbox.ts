@@ -17,6 +17,7 @@ export const inboxTestIds = {
     breakdown: 'inbox-task-breakdown',
     score: 'inbox-task-score',
     runLink: 'inbox-task-run',
+    aiSuggestion: 'inbox-task-ai',
     action: 'inbox-action',
     shortcuts: 'inbox-shortcuts',
     dialog: 'inbox-dialog',

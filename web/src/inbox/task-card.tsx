@@ -1,6 +1,6 @@
 /**
- * One task of the inbox: title, source links, people, due date, the linked run, and the
- * score's breakdown (each stored input with its points) shown as a small table, readable
+ * One task of the inbox: title, source links, people, due date, the model's summary and labels
+ * (the optional LLM pass, marked as the model's), the linked run, and the score's breakdown (each stored input with its points) shown as a small table, readable
  * without hovering.
  */
 import type { ReactNode } from 'react';
@@ -156,6 +156,14 @@ export function TaskCard({ task, sources, rank, selected, onSelect, actions }: T
         {task.horizonOverride ? <> · horizon set to {task.horizonOverride}</> : null}
       </p>
       {task.snippet ? <p className="ib-snippet">{task.snippet}</p> : null}
+      {task.aiSummary ? (
+        <p className="ib-ai" data-testid={ids.aiSuggestion} title={`suggested by ${task.aiModel}`}>
+          <span className="badge">model</span> {task.aiSummary}
+          {task.aiLabels.length > 0 ? (
+            <span className="muted"> · {task.aiLabels.join(', ')}</span>
+          ) : null}
+        </p>
+      ) : null}
       <ul className="ib-sources" data-testid={ids.sources} aria-label="Sources">
         {sources.length === 0 && task.url ? (
           <li>
