@@ -122,6 +122,8 @@ export default defineConfig(
       'test/fixtures/repos/',
       // The scripts that recorded real harness output: other packages' APIs, kept as run.
       'test/fixtures/bench-output/recorded/',
+      'test/fixtures/coverage-segments/scripts/*.cjs',
+      'test/fixtures/coverage-segments/scripts/*.mjs',
     ],
   },
   js.configs.recommended,
