@@ -9,10 +9,9 @@
  * re-backfill (`rebackfilled: true`). A comment's ref is `<fileId>/<commentId>` (comment ids are
  * unique only within a file).
  */
-import { DRIVE_ENDPOINTS, googleClassifier, googleSignIn, googleReasons } from './google.js';
+import { DRIVE_ENDPOINTS, googleApiClient, googleSignIn, googleReasons } from './google.js';
 import {
   asksUserIn,
-  createProviderClient,
   decodeCursor,
   encodeCursor,
   isHttpStatus,
@@ -111,16 +110,8 @@ export function createDriveConnector(
   const maxFiles = options.maxFiles ?? 200;
   const pageSize = options.pageSize ?? 50;
 
-  function client(credentials: ConnectorCredentials): ProviderClient {
-    return createProviderClient({
-      kind: 'drive',
-      fetch,
-      baseUrl: app.endpoints.apiBaseUrl,
-      accessToken: credentials.accessToken,
-      gateKey: `drive:${app.endpoints.apiBaseUrl}:${app.clientId}`,
-      classify: googleClassifier('drive', DRIVE_SCOPE),
-    });
-  }
+  const client = (credentials: ConnectorCredentials): ProviderClient =>
+    googleApiClient('drive', DRIVE_SCOPE, app, fetch, credentials);
 
   async function comments(api: ProviderClient, fileId: string): Promise<DriveComment[] | null> {
     const all: DriveComment[] = [];

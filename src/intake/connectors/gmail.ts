@@ -6,10 +6,9 @@
  * spam and deletions become `removedRefs`. Notification emails from GitHub and Jira carry the
  * issue they are about as an identifier, so the core can fold them into that issue's task.
  */
-import { GMAIL_ENDPOINTS, googleClassifier, googleSignIn } from './google.js';
+import { GMAIL_ENDPOINTS, googleApiClient, googleSignIn } from './google.js';
 import {
   asksUserIn,
-  createProviderClient,
   decodeCursor,
   encodeCursor,
   isHttpStatus,
@@ -101,16 +100,8 @@ export function createGmailConnector(
   const maxItems = options.maxItems ?? 500;
   const pageSize = options.pageSize ?? 100;
 
-  function client(credentials: ConnectorCredentials): ProviderClient {
-    return createProviderClient({
-      kind: 'gmail',
-      fetch,
-      baseUrl: app.endpoints.apiBaseUrl,
-      accessToken: credentials.accessToken,
-      gateKey: `gmail:${app.endpoints.apiBaseUrl}:${app.clientId}`,
-      classify: googleClassifier('gmail', GMAIL_SCOPE),
-    });
-  }
+  const client = (credentials: ConnectorCredentials): ProviderClient =>
+    googleApiClient('gmail', GMAIL_SCOPE, app, fetch, credentials);
 
   async function profile(
     api: ProviderClient,

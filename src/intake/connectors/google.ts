@@ -2,11 +2,19 @@
  * What Gmail and Drive share: Google's OAuth endpoints and authorize parameters, and Google's
  * error body `{error: {code, message, status, errors: [{reason}]}}` read into ConnectorErrors.
  */
-import { missingScope, rateLimited, retryAtFrom, type ErrorClassifier } from './http.js';
+import {
+  createProviderClient,
+  missingScope,
+  rateLimited,
+  retryAtFrom,
+  type ErrorClassifier,
+  type ProviderClient,
+} from './http.js';
 import { buildAuthorizeUrl, exchangeCode, refreshCredentials } from './oauth.js';
 import type {
   Connector,
   ConnectorAppConfig,
+  ConnectorCredentials,
   ConnectorEndpoints,
   ConnectorKind,
   Fetch,
@@ -60,6 +68,27 @@ export function googleClassifier(kind: ConnectorKind, scope: string): ErrorClass
     if (status === 403 && insufficient) return missingScope(kind, scope);
     return null;
   };
+}
+
+/**
+ * A Google API client for one connector: its rate-limit gate is shared by every client of the
+ * same OAuth app (Google's quotas are per project), and its errors read with googleClassifier.
+ */
+export function googleApiClient(
+  kind: 'gmail' | 'drive',
+  scope: string,
+  app: ConnectorAppConfig,
+  fetch: Fetch,
+  credentials: ConnectorCredentials,
+): ProviderClient {
+  return createProviderClient({
+    kind,
+    fetch,
+    baseUrl: app.endpoints.apiBaseUrl,
+    accessToken: credentials.accessToken,
+    gateKey: `${kind}:${app.endpoints.apiBaseUrl}:${app.clientId}`,
+    classify: googleClassifier(kind, scope),
+  });
 }
 
 /**
