@@ -18,34 +18,16 @@ import { startFakeGithub, type FakeGithub } from '../fixtures/inbox/fake-github.
 import { chatStream } from '../fixtures/llm-servers/openai.js';
 import { startScriptedServer, type ScriptedServer } from '../fixtures/llm-servers/server.js';
 import { storeDialects } from '../helpers/services.js';
+import { waitFor as waitUntil } from '../helpers/wait.js';
+import { call } from './call.js';
 
 const ME = 'mlindqvist';
 const TOKEN = 'github_pat_llm_pass_test';
 const H = 3_600_000;
 
-async function waitFor<T>(
-  check: () => Promise<T | undefined | false>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function call<T>(server: RunningServer, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-}
+/** The shared poll, with the 20 s these server round trips get on a loaded machine. */
+const waitFor = <T>(check: () => Promise<T>, what: string, timeoutMs = 20_000) =>
+  waitUntil(check, what, timeoutMs, 50);
 
 const tasksOf = async (server: RunningServer) =>
   (await call<{ tasks: TaskListItem[] }>(server, 'GET', '/v1/tasks?limit=10')).body.tasks;

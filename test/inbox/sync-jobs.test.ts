@@ -24,10 +24,16 @@ import {
   storeDialects,
   type StoreDialect,
 } from '../helpers/services.js';
+import { waitFor as waitUntil } from '../helpers/wait.js';
+import { call } from './call.js';
 
 const ME = 'mlindqvist';
 const TOKEN = 'github_pat_sync_jobs_test';
 const H = 3_600_000;
+
+/** The shared poll, with the 20 s these server round trips get on a loaded machine. */
+const waitFor = <T>(check: () => Promise<T>, what: string, timeoutMs = 20_000) =>
+  waitUntil(check, what, timeoutMs, 50);
 
 interface Connector {
   kind: string;
@@ -36,30 +42,6 @@ interface Connector {
   lastSyncAt: string | null;
   nextSyncAt: string | null;
   blockedUntil: string | null;
-}
-
-async function waitFor<T>(
-  check: () => Promise<T | undefined | false>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function call<T>(server: RunningServer, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
 }
 
 async function github(server: RunningServer): Promise<Connector> {
