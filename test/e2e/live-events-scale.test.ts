@@ -13,7 +13,14 @@ import {
   requirePostgres,
   requireRedis,
 } from '../helpers/services.js';
-import { cleanupAll, startServer, tempDir, type ServerHandle } from './helpers.js';
+import {
+  cleanupAll,
+  readSse,
+  startServer,
+  tempDir,
+  type Run,
+  type ServerHandle,
+} from './helpers.js';
 
 const admin = await requirePostgres();
 const redisUrl = await requireRedis();
@@ -44,57 +51,26 @@ describe.skipIf(!admin || !redisUrl)('GET /v1/events across processes (Redis rel
   });
 
   it("announces a run that another process's worker starts and ends", async () => {
-    const ctrl = new AbortController();
-    const res = await fetch(`${api.url}/v1/events`, {
-      headers: { accept: 'text/event-stream' },
-      signal: ctrl.signal,
+    let created: Promise<Run> | undefined;
+    const { status, frames } = await readSse(`${api.url}/v1/events`, {
+      timeoutMs: 60_000,
+      // The run is made once the feed is open, so every transition of it must be on the feed.
+      onFrame: (frame) => {
+        if (frame.event !== 'ready' || created) return;
+        created = api.api.createRun({ command: ['sh', '-c', 'echo relayed'] });
+      },
+      // The only run in this fresh database (matched by id below).
+      until: (frame) => frame.event === 'runFinished',
     });
-    expect(res.status).toBe(200);
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let raw = '';
-    const messages = (): { event: string; data: string }[] =>
-      raw
-        .split('\n\n')
-        .slice(0, -1)
-        .flatMap((block) => {
-          const lines = block.split('\n');
-          const event = lines.find((l) => l.startsWith('event: '))?.slice(7);
-          const data = lines.find((l) => l.startsWith('data: '))?.slice(6);
-          return event && data !== undefined ? [{ event, data }] : [];
-        });
-    const readUntil = async (done: () => boolean, what: string): Promise<void> => {
-      const deadline = Date.now() + 60_000;
-      while (!done()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got:\n${raw}`);
-        const timer = setTimeout(() => ctrl.abort(), deadline - Date.now());
-        const { value, done: ended } = await reader.read();
-        clearTimeout(timer);
-        if (ended) throw new Error(`the stream ended before ${what}; got:\n${raw}`);
-        raw += value;
-      }
-    };
-    try {
-      await readUntil(() => messages().some((m) => m.event === 'ready'), 'ready');
-      expect(JSON.parse(messages().find((m) => m.event === 'ready')!.data)).toEqual({
-        complete: true,
-      });
-      const run = await api.api.createRun({ command: ['sh', '-c', 'echo relayed'] });
-      const ofRun = (): LiveEvent[] =>
-        messages()
-          .filter((m) => m.event !== 'ready')
-          .map((m) => JSON.parse(m.data) as LiveEvent)
-          .filter((e) => e.run.id === run.id);
-      await readUntil(
-        () => ofRun().some((e) => e.type === 'runFinished'),
-        `runFinished of ${run.id}`,
-      );
-      const types = ofRun().map((e) => e.type);
-      // Each transition once: created here, started and finished relayed from the worker.
-      expect(types).toEqual(['runCreated', 'runStarted', 'runFinished']);
-      expect(ofRun().at(-1)!.run.status).toBe('succeeded');
-    } finally {
-      ctrl.abort();
-      await reader.cancel().catch(() => undefined);
-    }
+    expect(status).toBe(200);
+    const run = await created!;
+    expect(JSON.parse(frames.find((f) => f.event === 'ready')!.data)).toEqual({ complete: true });
+    const ofRun = frames
+      .filter((f) => f.event !== 'ready')
+      .map((f) => JSON.parse(f.data) as LiveEvent)
+      .filter((e) => e.run.id === run.id);
+    // Each transition once: created here, started and finished relayed from the worker.
+    expect(ofRun.map((e) => e.type)).toEqual(['runCreated', 'runStarted', 'runFinished']);
+    expect(ofRun.at(-1)!.run.status).toBe('succeeded');
   }, 90_000);
 });
