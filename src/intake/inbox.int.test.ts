@@ -9,34 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeDialects } from '../../test/helpers/services.js';
 import { createLogger } from '../observability/index.js';
 import { createKeyring, openStore, type Store } from '../store/index.js';
-import type { SourceItem } from './connectors/types.js';
 import { createInbox, type Inbox } from './index.js';
-
-const NOW = new Date('2026-12-07T12:00:00.000Z');
-const at = (hours: number): string => new Date(NOW.getTime() + hours * 3_600_000).toISOString();
-
-function item(kind: SourceItem['kind'], ref: string, fields: Partial<SourceItem> = {}): SourceItem {
-  return {
-    kind,
-    ref,
-    title: `item ${ref}`,
-    snippet: '',
-    people: [],
-    labels: [],
-    identifiers: {},
-    mentions: [],
-    createdAt: at(-24),
-    updatedAt: at(-1),
-    ...fields,
-  };
-}
-
-const sync = (items: SourceItem[], removedRefs: string[] = []) => ({
-  items,
-  removedRefs,
-  cursor: 'c',
-  more: false,
-});
+import { at, item, NOW, sync } from '../../test/fixtures/inbox/source-items.js';
 
 describe.each(storeDialects)('inbox core ($name)', (dialect) => {
   let store: Store;
