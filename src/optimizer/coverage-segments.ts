@@ -30,6 +30,13 @@ try {
   main = fs.realpathSync(main);
 } catch {}
 const tool = /[\\/]node_modules[\\/]/.test(main);
+// Which part of a chained benchmark command started this process (bench-parts.ts), tools too.
+const part = process.env.PATCHBAY_BENCH_PART;
+if (dir && part !== undefined && process.env.NODE_V8_COVERAGE) {
+  try {
+    fs.writeFileSync(path.join(dir, 'part-' + process.pid), part);
+  } catch {}
+}
 if (dir && !tool && process.env.NODE_V8_COVERAGE && typeof v8.takeCoverage === 'function') {
   const write = process.stdout.write.bind(process.stdout);
   const log = path.join(dir, 'segments-' + process.pid + '.jsonl');
@@ -176,6 +183,44 @@ export function attributeSegments(
     if (group + hits[segments.length]! > 0) return undefined;
   }
   return named ? [...exercised] : undefined;
+}
+
+/**
+ * The parts of a chained benchmark command (bench-parts.ts) whose processes ran the change at
+ * all: `partOf` maps a pid to the part the hook saw it start in. Undefined when a process that
+ * ran the change has no part (it was not marked): then no part may be left out.
+ */
+export function attributeParts(
+  partOf: ReadonlyMap<string, number>,
+  coverageFiles: readonly string[],
+  hitsIn: (file: string) => number,
+): number[] | undefined {
+  const ran = new Set<number>();
+  for (const name of coverageFiles) {
+    const m = COVERAGE_FILE.exec(name);
+    if (!m || hitsIn(name) === 0) continue;
+    const part = partOf.get(m[1]!);
+    if (part === undefined) return undefined;
+    ran.add(part);
+  }
+  return [...ran].sort((a, b) => a - b);
+}
+
+/** `attributeParts` over the part files the hook wrote; undefined when it wrote none. */
+export async function partsRunningChange(
+  segmentsDir: string,
+  coverageFiles: readonly string[],
+  hitsIn: (file: string) => number,
+): Promise<number[] | undefined> {
+  const partOf = new Map<string, number>();
+  for (const name of await readdir(segmentsDir).catch(() => [] as string[])) {
+    const m = /^part-(\d+)$/.exec(name);
+    if (!m) continue;
+    const part = Number((await readFile(join(segmentsDir, name), 'utf8')).trim());
+    if (Number.isInteger(part) && part >= 0) partOf.set(m[1]!, part);
+  }
+  if (partOf.size === 0) return undefined;
+  return attributeParts(partOf, coverageFiles, hitsIn);
 }
 
 /**

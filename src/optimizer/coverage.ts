@@ -4,7 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Logger } from '../observability/index.js';
 import { changedLines, lineSpans } from './coverage-diff.js';
-import { benchmarksRunningChange, segmentHookEnv } from './coverage-segments.js';
+import {
+  benchmarksRunningChange,
+  partsRunningChange,
+  segmentHookEnv,
+} from './coverage-segments.js';
 import { runStep, type StepResult } from './steps.js';
 
 /**
@@ -46,6 +50,11 @@ export interface CoverageFinding {
    * every benchmark of the command is judged.
    */
   benchmarks?: string[];
+  /**
+   * With a chained benchmark command run part by part marked (bench-parts.ts): the parts
+   * (0-based) whose processes ran the changed lines; absent when that could not be told.
+   */
+  parts?: number[];
   /** The benchmark run with coverage on, and reading and mapping what it wrote. */
   runMs: number;
   analysisMs: number;
@@ -464,22 +473,21 @@ export async function checkCoverage(options: CheckCoverageOptions): Promise<Cove
   }
   for (const own of perFile.values()) scripts.push(...own);
   const finding = assessCoverage(files, scripts);
-  const benchmarks =
-    finding.executed === true && options.segmentsDir
-      ? await benchmarksRunningChange(
-          options.segmentsDir,
-          written.map((w) => w.file),
-          (file) => {
-            // Code a benchmark ran once (its setup) cannot make its measured loop faster.
-            const stretch = assessCoverage(files, perFile.get(file) ?? []);
-            return stretch.executed === true ? (stretch.hits ?? 0) : 0;
-          },
-          MIN_HITS_PER_BENCHMARK,
-        )
-      : undefined;
+  const hitsIn = (file: string): number => {
+    // Code a benchmark ran once (its setup) cannot make its measured loop faster.
+    const stretch = assessCoverage(files, perFile.get(file) ?? []);
+    return stretch.executed === true ? (stretch.hits ?? 0) : 0;
+  };
+  const coverageFiles = written.map((w) => w.file);
+  const split = finding.executed === true ? options.segmentsDir : undefined;
+  const benchmarks = split
+    ? await benchmarksRunningChange(split, coverageFiles, hitsIn, MIN_HITS_PER_BENCHMARK)
+    : undefined;
+  const parts = split ? await partsRunningChange(split, coverageFiles, hitsIn) : undefined;
   return {
     ...finding,
     ...(benchmarks ? { benchmarks } : {}),
+    ...(parts ? { parts } : {}),
     runMs: 0,
     analysisMs: Math.round(performance.now() - started),
   };

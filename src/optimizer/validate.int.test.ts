@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -27,13 +27,26 @@ const math: ValidationMath = {
 };
 
 /** The fixture as a committed git repository, its baseline run, and a diff maker. */
-async function setup(commands: Partial<Record<CommandKind, string>>) {
+async function setup(
+  commands: Partial<Record<CommandKind, string>>,
+  files: Record<string, string> = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'pb-validate-'));
   dirs.push(dir);
   const root = join(dir, 'repo');
   cpSync(FIXTURE, root, { recursive: true });
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(root, file), text);
   return committedBaseline(dir, commands, env);
 }
+
+/** A benchmark file of its own that never calls the fixture's code. */
+const UNRELATED_BENCH = (name: string) => `let sink = 0;
+const end = performance.now() + 100;
+let n = 0;
+while (performance.now() < end) { sink += String(n).length; n++; }
+console.log('${name} x ' + n + ' ops/sec ±1.00% (10 runs sampled)');
+if (sink < 0) console.log(sink);
+`;
 
 const MEMO_FIB = [
   'function fib(n) {\n  return n < 2 ? n : fib(n - 1) + fib(n - 2);\n}',
@@ -80,6 +93,38 @@ describe('optimizer validation of one candidate', () => {
         .split('\n'),
     ).toHaveLength(1);
     expect(readFileSync(join(baseline.root, 'src/fib.js'), 'utf8')).toContain(MEMO_FIB[0]);
+  }, 120_000);
+
+  it('runs the pairs on only the files of a chained benchmark that execute the change', async () => {
+    const bench = 'node bench/strings.js && node bench/run.js && node bench/numbers.js';
+    const { baseline, candidate, workRoot } = await setup(
+      { test: 'npm test', bench },
+      {
+        'bench/strings.js': UNRELATED_BENCH('strings'),
+        'bench/numbers.js': UNRELATED_BENCH('numbers'),
+      },
+    );
+    const steps: string[] = [];
+    const result = await validateCandidate({
+      baseline,
+      candidate: candidate('memo-fib', 'src/fib.js', ...MEMO_FIB),
+      workRoot,
+      env: { ...env, BENCH_MS: '150' },
+      log: createSilentLogger(),
+      math,
+      samples: 5,
+      onStep: (step) => steps.push(step),
+    });
+    expect(result.coverage?.parts).toEqual([1]);
+    expect(result.bench).toEqual({ command: 'node bench/run.js', parts: 1, of: 3 });
+    expect(steps).toContain('bench 1 of 10 (1 of 3 parts)');
+    // Only run.js's benchmarks were timed: the other files' never reached the pairs.
+    expect(result.benchmarks.map((b) => b.name).sort()).toEqual([
+      'evens',
+      'fibonacciTable',
+      'indexBy',
+    ]);
+    expect(result.status, result.reason).toBe('accepted');
   }, 120_000);
 
   it('rejects a change the benchmark never executes after one coverage run, without benchmarking it', async () => {

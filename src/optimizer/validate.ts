@@ -6,6 +6,7 @@ import type { Logger } from '../observability/index.js';
 import { git } from '../workspaces/index.js';
 import type { Baseline } from './baseline.js';
 import type { BenchHarness, BenchReading } from './bench-output.js';
+import { benchParts, partsCommand } from './bench-parts.js';
 import { benchCoverage, type CoverageFinding } from './coverage.js';
 import { isOptimizedOut, noopCostOnce, noopFloorNs, type NoopCost } from './noop.js';
 import type { FamilyMember, FamilyVerdict } from './family.js';
@@ -49,6 +50,11 @@ export interface ValidationResult {
    * interleaved runs); absent when validation stopped earlier or there is no benchmark.
    */
   coverage?: CoverageFinding;
+  /**
+   * The benchmark command the pairs ran, when it was narrowed to the parts of a chained
+   * command that run the change (bench-parts.ts): `parts` of `of`.
+   */
+  bench?: { command: string; parts: number; of: number };
   /** The empty function the optimized-out check compared with, when a harness gave per-op times. */
   noop?: NoopCost;
   samples: number;
@@ -100,6 +106,7 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
   const dir = join(options.workRoot, candidate.id);
   let coverage: CoverageFinding | undefined;
   let noop: NoopCost | undefined;
+  let narrowed: ValidationResult['bench'];
   const result = (
     status: ValidationStatus,
     reason: string,
@@ -112,6 +119,7 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
     steps,
     benchmarks,
     ...(coverage ? { coverage } : {}),
+    ...(narrowed ? { bench: narrowed } : {}),
     ...(noop ? { noop } : {}),
     samples,
     durationMs: Date.now() - started,
@@ -169,13 +177,16 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
     }
 
     // One run before the 2 × samples: a benchmark that never runs the change proves nothing.
+    // A chain of benchmark processes runs with each part's processes marked, so the pairs can
+    // leave out the parts that never run the change.
+    const chain = await benchParts(bench, dir);
     options.onStep?.('bench with coverage');
     const covered = await trace.span('validate', `${candidate.id} bench with coverage`, () =>
       benchCoverage({
         root: dir,
         diff: candidate.diff,
         files: candidate.files,
-        command: bench,
+        command: chain ? partsCommand(chain, { mark: true }) : bench,
         env,
         log,
         coverageDir: join(options.workRoot, `${candidate.id}.coverage`),
@@ -206,6 +217,22 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
       );
     }
 
+    // Only the parts that run the change, when the names of their results stay those of the
+    // whole command's output (a repeated name is numbered across parts: `join #2`).
+    let timed = bench;
+    const ran = coverage.parts;
+    if (chain && ran && ran.length > 0 && ran.length < chain.parts.length) {
+      const names = math.read(covered.run.output, covered.run.durationMs).map((r) => r.name);
+      if (!names.some((n) => / #\d+$/.test(n))) {
+        timed = partsCommand(chain, { keep: ran });
+        narrowed = { command: timed, parts: ran.length, of: chain.parts.length };
+        log.info(
+          { candidateId: candidate.id, bench: narrowed },
+          'benchmark narrowed to its parts that run the change',
+        );
+      }
+    }
+
     // Interleaved, in separate processes: base, candidate, candidate, base, … so drift in
     // the machine's speed falls on both sides alike.
     const base = new Map<string, number[]>();
@@ -213,8 +240,10 @@ export async function validateCandidate(options: ValidateOptions): Promise<Valid
     const perOp = new Map<string, { harness: BenchHarness; base: number[]; candidate: number[] }>();
     let sampled = 0;
     const sample = async (cwd: string, into: Map<string, number[]>): Promise<void> => {
-      options.onStep?.(`bench ${++sampled} of ${samples * 2}`);
-      const run = await runStep({ name: 'bench', command: bench, cwd, env, log });
+      options.onStep?.(
+        `bench ${++sampled} of ${samples * 2}${narrowed ? ` (${narrowed.parts} of ${narrowed.of} parts)` : ''}`,
+      );
+      const run = await runStep({ name: 'bench', command: timed, cwd, env, log });
       if (!run.ok)
         throw new Error(`the benchmark failed in ${cwd === dir ? 'the candidate' : 'the base'}`);
       for (const r of math.read(run.output, run.durationMs)) {
