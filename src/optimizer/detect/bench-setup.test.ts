@@ -71,13 +71,14 @@ describe('benchmark setups beyond a root bench script', () => {
     });
   });
 
-  it('benchmarks/*.js with no package.json: each benchmark file, not fixtures, helpers or fuzzers', async () => {
+  it('benchmarks/*.js with no package.json: each benchmark file, not fixtures, helpers, fuzzers or profile scripts', async () => {
     const result = await detected({
       'package.json': lib,
       'benchmarks/parse.js': '',
       'benchmarks/stringify.mjs': '',
       'benchmarks/fuzzer-check.js': '',
       'benchmarks/helpers.js': '',
+      'benchmarks/profile.js': '',
       'benchmarks/readme.md': '',
     });
     expect(result.commands.bench?.command).toBe(

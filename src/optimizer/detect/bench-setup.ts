@@ -26,9 +26,9 @@ const ROOT_FILES = ['bench', 'benchmark', 'benchmarks', 'perf'].flatMap((n) =>
   ['js', 'mjs', 'cjs'].map((ext) => `${n}.${ext}`),
 );
 
-/** Files in a benchmark folder that are not a benchmark to run on their own. */
+/** Files in a benchmark folder that are not a benchmark to run on their own (a profile script loops and prints nothing). */
 const NOT_A_BENCHMARK =
-  /(fixture|util|helper|common|setup|config|fuzz|browser|rollup|webpack|vite|worker|thread|cmp|compare|\.bench\.|\.test\.|\.spec\.)/i;
+  /(fixture|util|helper|common|setup|config|fuzz|profile|browser|rollup|webpack|vite|worker|thread|cmp|compare|\.bench\.|\.test\.|\.spec\.)/i;
 
 /** At most this many files are chained into one command. */
 const MAX_FILES = 10;

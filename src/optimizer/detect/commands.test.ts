@@ -24,6 +24,18 @@ describe('classifyScript', () => {
     expect(classifyScript('prepare', 'tsc -p tsconfig.build.json')).toBeUndefined();
     expect(classifyScript('dev', 'next dev')).toBeUndefined();
   });
+
+  it('a script that prepares a benchmark or tests is not one (markdown-it: benchmark-deps)', () => {
+    for (const name of [
+      'benchmark-deps',
+      'bench:install',
+      'test:setup',
+      'bench-prepare',
+      'bench:clean',
+    ]) {
+      expect(classifyScript(name, 'npm install --prefix benchmark/extra/'), name).toBeUndefined();
+    }
+  });
 });
 
 describe('parseInvocation', () => {

@@ -42,6 +42,9 @@ const SCRIPT_PREFIXES: readonly [RegExp, ScriptKind][] = [
 /** `tsc --noEmit` (or `vue-tsc … --noEmit`) anywhere in a script makes it a type check. */
 const TSC_NO_EMIT = /(^|[\s/&;|])(vue-)?tsc\b[^&;|]*--noEmit\b/;
 
+/** A script named for what it prepares (`benchmark-deps`, `bench:install`): not the command. */
+const SETUP_SUFFIX = /[:-](?:deps|install|setup|prepare|clean)$/;
+
 /** npm's placeholder `test` script only fails: it is not a test command. */
 const NPM_PLACEHOLDER_TEST = /no test specified/;
 
@@ -58,6 +61,8 @@ export function classifyScript(name: string, body = ''): ScriptMatch | undefined
     const index = SCRIPT_NAMES[kind].indexOf(name);
     if (index >= 0) return { kind, rank: index === 0 ? 0 : 1 };
   }
+  // `benchmark-deps`, `bench:install`, `test:setup`: a step that prepares one, not the command.
+  if (SETUP_SUFFIX.test(name)) return undefined;
   for (const [pattern, kind] of SCRIPT_PREFIXES) {
     if (pattern.test(name)) return { kind, rank: 2 };
   }

@@ -15,12 +15,15 @@ export function resolveRelative(
   known: ReadonlySet<string>,
 ): string | undefined {
   if (!specifier.startsWith('.')) return undefined;
-  const base = posix.normalize(posix.join(posix.dirname(from), specifier));
+  // `'../'` normalizes to `./`: the folder itself, as `'..'` is.
+  const base =
+    posix.normalize(posix.join(posix.dirname(from), specifier)).replace(/\/$/, '') || '.';
   const stem = base.replace(/\.(?:[mc]?js|jsx)$/, '');
   const tries = [
     base,
     ...EXTENSIONS.map((e) => stem + e),
-    ...EXTENSIONS.map((e) => `${base}/index${e}`),
+    // `require('.')` from the root is `index.js`, not `./index.js` (never a known path).
+    ...EXTENSIONS.map((e) => (base === '.' ? `index${e}` : `${base}/index${e}`)),
   ];
   return tries.find((t) => known.has(t));
 }
