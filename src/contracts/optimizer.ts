@@ -138,6 +138,11 @@ export const Opportunity = z.object({
   /** Ranking: higher first. Hot paths (reached from exports or benchmarks, inside loops) score more. */
   score: z.number(),
   hot: z.boolean(),
+  /**
+   * How often the baseline's benchmark ran this code (V8's block count; coverage.ts
+   * `spanHits`): null when the coverage could not tell, absent when it was not measured.
+   */
+  benchHits: z.number().int().min(0).nullable().optional(),
   /** `llm` when a model found it (its reasoning in `llmReasoning`); templates' otherwise. */
   source: z.enum(['scanner', 'llm']).optional(),
   llmReasoning: z.array(LlmReasoning).optional(),
@@ -171,6 +176,7 @@ export const PatchRejection = z.object({
     'PATCH_NO_AST_CHANGE',
     'PATCH_UNUSED_ADDITION',
     'PATCH_DOES_NOT_APPLY',
+    'BENCH_DOES_NOT_RUN_IT',
   ]),
   message: z.string(),
 });

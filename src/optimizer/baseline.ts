@@ -46,6 +46,11 @@ export interface BaselineOptions {
   trace?: Trace;
   /** Called as each step starts (progress: a baseline can take many minutes). */
   onStep?: (name: string, command: string) => void;
+  /**
+   * The benchmark step runs with NODE_V8_COVERAGE set to this directory, so the scan can tell
+   * which opportunities the benchmark runs (and how often) at no extra run.
+   */
+  benchCoverageDir?: string;
 }
 
 /**
@@ -73,7 +78,10 @@ export async function runBaseline(options: BaselineOptions): Promise<Baseline> {
         name,
         command,
         cwd: root,
-        env: stepEnv(kind, env),
+        env:
+          kind === 'bench' && options.benchCoverageDir
+            ? { ...stepEnv(kind, env), NODE_V8_COVERAGE: options.benchCoverageDir }
+            : stepEnv(kind, env),
         log,
         timeoutMs: options.stepTimeoutMs,
       }),

@@ -385,21 +385,15 @@ export interface CheckCoverageOptions {
 }
 
 /**
- * Reads the coverage the benchmark wrote and maps the diff's added lines onto it. Paths are
- * compared as real paths: the worktree may be reached through symlinks, and node reports the
- * real path of what it loads. Returns `runMs: 0`: the caller timed the run.
+ * The coverage a benchmark run wrote to `coverageDir`, its scripts resolved to real paths under
+ * `root` (others left out) with their source maps: all of them, and per coverage file (with the
+ * snapshot hook each file is one stretch of the benchmark).
  */
-export async function checkCoverage(options: CheckCoverageOptions): Promise<CoverageFinding> {
-  const started = performance.now();
-  const files: ChangedFile[] = [];
-  for (const [file, lines] of changedLines(options.diff, options.files)) {
-    if (lines.length === 0) continue;
-    const path = join(options.root, file);
-    const realPath = await real(path);
-    if (!realPath) continue;
-    files.push({ file, realPath, text: await readFile(path, 'utf8'), lines });
-  }
-  const realRoot = (await real(options.root)) ?? options.root;
+async function resolvedCoverage(
+  root: string,
+  coverageDir: string,
+): Promise<{ scripts: ResolvedScript[]; perFile: Map<string, ResolvedScript[]>; files: string[] }> {
+  const realRoot = (await real(root)) ?? root;
   const inRoot = (path: string | undefined): boolean => {
     if (!path) return false;
     const rel = relative(realRoot, path);
@@ -418,7 +412,7 @@ export async function checkCoverage(options: CheckCoverageOptions): Promise<Cove
 
   const scripts: ResolvedScript[] = [];
   const perFile = new Map<string, ResolvedScript[]>();
-  const written = await readCoverageDir(options.coverageDir);
+  const written = await readCoverageDir(coverageDir);
   // A snapshot after the first (coverage-segments.ts) leaves out the module's own function,
   // which started before it: the script's length and its count-0 body come from another.
   const tops = new Map<string, number>();
@@ -472,13 +466,35 @@ export async function checkCoverage(options: CheckCoverageOptions): Promise<Cove
     }
   }
   for (const own of perFile.values()) scripts.push(...own);
+  return { scripts, perFile, files: written.map((w) => w.file) };
+}
+
+/**
+ * Reads the coverage the benchmark wrote and maps the diff's added lines onto it. Paths are
+ * compared as real paths: the worktree may be reached through symlinks, and node reports the
+ * real path of what it loads. Returns `runMs: 0`: the caller timed the run.
+ */
+export async function checkCoverage(options: CheckCoverageOptions): Promise<CoverageFinding> {
+  const started = performance.now();
+  const files: ChangedFile[] = [];
+  for (const [file, lines] of changedLines(options.diff, options.files)) {
+    if (lines.length === 0) continue;
+    const path = join(options.root, file);
+    const realPath = await real(path);
+    if (!realPath) continue;
+    files.push({ file, realPath, text: await readFile(path, 'utf8'), lines });
+  }
+  const {
+    scripts,
+    perFile,
+    files: coverageFiles,
+  } = await resolvedCoverage(options.root, options.coverageDir);
   const finding = assessCoverage(files, scripts);
   const hitsIn = (file: string): number => {
     // Code a benchmark ran once (its setup) cannot make its measured loop faster.
     const stretch = assessCoverage(files, perFile.get(file) ?? []);
     return stretch.executed === true ? (stretch.hits ?? 0) : 0;
   };
-  const coverageFiles = written.map((w) => w.file);
   const split = finding.executed === true ? options.segmentsDir : undefined;
   const benchmarks = split
     ? await benchmarksRunningChange(split, coverageFiles, hitsIn, MIN_HITS_PER_BENCHMARK)
@@ -491,6 +507,45 @@ export async function checkCoverage(options: CheckCoverageOptions): Promise<Cove
     runMs: 0,
     analysisMs: Math.round(performance.now() - started),
   };
+}
+
+/** Lines of one file, repo-relative: an opportunity's code. */
+export interface LineSpan {
+  file: string;
+  line: number;
+  endLine: number;
+}
+
+/**
+ * How often a benchmark run (its coverage in `coverageDir`) ran each span: V8's block count by
+ * the rules of assessCoverage (inside a function, the function's own lines). `undefined` where
+ * the coverage cannot tell (no script maps to the file: compiled without source maps,
+ * transformed in memory), 0 where the file was loaded or mapped and the span never ran.
+ */
+export async function spanHits(
+  root: string,
+  coverageDir: string,
+  spans: readonly LineSpan[],
+): Promise<(number | undefined)[]> {
+  const { scripts } = await resolvedCoverage(root, coverageDir);
+  const texts = new Map<string, { realPath: string; text: string } | undefined>();
+  const out: (number | undefined)[] = [];
+  for (const span of spans) {
+    if (!texts.has(span.file)) {
+      const path = join(root, span.file);
+      const realPath = await real(path);
+      texts.set(span.file, realPath ? { realPath, text: await readFile(path, 'utf8') } : undefined);
+    }
+    const source = texts.get(span.file);
+    if (!source) {
+      out.push(undefined);
+      continue;
+    }
+    const lines = Array.from({ length: span.endLine - span.line + 1 }, (_, i) => span.line + i);
+    const found = assessCoverage([{ file: span.file, ...source, lines }], scripts);
+    out.push(found.executed === 'unknown' ? undefined : found.executed ? (found.hits ?? 0) : 0);
+  }
+  return out;
 }
 
 export interface BenchCoverageOptions extends Omit<CheckCoverageOptions, 'coverageDir'> {

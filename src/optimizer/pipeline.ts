@@ -11,6 +11,7 @@ import {
 import type { Logger } from '../observability/index.js';
 import { git } from '../workspaces/index.js';
 import { runBaseline, type Baseline } from './baseline.js';
+import { BENCH_COVERAGE_DIR, coldRefusal, withBenchHeat } from './bench-heat.js';
 import { readBenchOutput } from './bench-output.js';
 import { benchEntryPoints, detectRepo } from './detect.js';
 import {
@@ -250,6 +251,7 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
       log,
       trace,
       onStep: (name, command) => io.progress({ stage: 'baseline', message: `${name}: ${command}` }),
+      benchCoverageDir: join(io.runDir, BENCH_COVERAGE_DIR),
     });
 
     // The A/A calibration waits for the validate stage: only a candidate needs it.
@@ -276,6 +278,14 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
       });
       opportunities = mergeFindings(opportunities, found);
     }
+    // What the baseline's benchmark ran, from its coverage (bench-heat.ts).
+    const coverageDir = join(io.runDir, BENCH_COVERAGE_DIR);
+    if (existsSync(coverageDir)) {
+      io.progress({ stage: 'scan', message: 'what the benchmark runs (its coverage)' });
+      opportunities = await io.trace.span('scan', 'bench heat', () =>
+        withBenchHeat(root, coverageDir, opportunities, io.state.settings.llm),
+      );
+    }
     await writeJson(join(io.artifactsDir, 'opportunities.json'), opportunities);
   },
 
@@ -300,17 +310,21 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
       if (candidates.length >= maxCandidates) break;
       const byModel = opportunity.source === 'llm' && io.state.settings.llm;
       if (!opportunity.template && !byModel) continue;
-      const outcome = byModel
-        ? await patchOrRefusal({
-            root: repoRoot(io),
-            framework,
-            opportunity,
-            llm: llmScopeOf(io),
-            trace: io.trace,
-          })
-        : await io.trace.span('patch', opportunity.rule, () =>
-            applyTemplate(repoRoot(io), opportunity, { level }),
-          );
+      // A safe refactor needs no benchmark to run it: asked for, cold code is still tried.
+      const cold = io.state.settings.includeSafeRefactors ? undefined : coldRefusal(opportunity);
+      const outcome = cold
+        ? { rejected: cold }
+        : byModel
+          ? await patchOrRefusal({
+              root: repoRoot(io),
+              framework,
+              opportunity,
+              llm: llmScopeOf(io),
+              trace: io.trace,
+            })
+          : await io.trace.span('patch', opportunity.rule, () =>
+              applyTemplate(repoRoot(io), opportunity, { level }),
+            );
       if ('rejected' in outcome) {
         refused.push({
           opportunity,
