@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Opportunity } from '../contracts/index.js';
+import { optimizerTestEnv } from '../../test/helpers/optimizer.js';
 import { coldRefusal, withBenchHeat } from './bench-heat.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pb-bench-heat-'));
@@ -61,7 +62,7 @@ describe('the benchmark heat of opportunities (baseline coverage)', () => {
     const coverageDir = join(root, 'coverage');
     execFileSync(process.execPath, ['bench.js'], {
       cwd: root,
-      env: { PATH: process.env.PATH, NODE_V8_COVERAGE: coverageDir },
+      env: { ...optimizerTestEnv(), NODE_V8_COVERAGE: coverageDir },
     });
     const found = [
       opportunity('lib.js', 8, true, 9), // never run
