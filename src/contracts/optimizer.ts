@@ -138,11 +138,6 @@ export const Opportunity = z.object({
   /** Ranking: higher first. Hot paths (reached from exports or benchmarks, inside loops) score more. */
   score: z.number(),
   hot: z.boolean(),
-  /**
-   * How often the baseline's benchmark ran this code (V8's block count; coverage.ts
-   * `spanHits`): null when the coverage could not tell, absent when it was not measured.
-   */
-  benchHits: z.number().int().min(0).nullable().optional(),
   /** `llm` when a model found it (its reasoning in `llmReasoning`); templates' otherwise. */
   source: z.enum(['scanner', 'llm']).optional(),
   llmReasoning: z.array(LlmReasoning).optional(),
@@ -162,6 +157,11 @@ export const Candidate = z.object({
   files: z.array(z.string()),
   /** Added + removed lines. */
   changedLines: z.number().int(),
+  /**
+   * How often the baseline's benchmark ran the code this replaces (V8's block count;
+   * bench-heat.ts): null when its coverage could not tell, absent when not measured.
+   */
+  benchHits: z.number().int().min(0).nullable().optional(),
   /** The model calls that wrote this patch, when a model wrote it. */
   llmReasoning: z.array(LlmReasoning).optional(),
 });

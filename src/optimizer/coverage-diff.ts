@@ -69,6 +69,43 @@ export function changedLines(diff: string, files: readonly string[]): Map<string
   return new Map([...out].map(([file, set]) => [file, [...set].sort((a, b) => a - b)]));
 }
 
+/**
+ * The same diff the other way round (what undoes it): hunk ranges swapped, `+` and `-` lines
+ * swapped, file headers kept. `changedLines(reverseDiff(d), files)` is then the lines `d`
+ * removes or replaces, numbered in the old file: where the base's coverage says how often they ran.
+ */
+export function reverseDiff(diff: string): string {
+  let oldLeft = 0;
+  let newLeft = 0;
+  return diff
+    .split('\n')
+    .map((line) => {
+      if (oldLeft > 0 || newLeft > 0) {
+        const tag = line[0];
+        if (tag === '\\') return line;
+        if (tag === '+') {
+          newLeft--;
+          return `-${line.slice(1)}`;
+        }
+        if (tag === '-') {
+          oldLeft--;
+          return `+${line.slice(1)}`;
+        }
+        oldLeft--;
+        newLeft--;
+        return line;
+      }
+      const hunk = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$/.exec(line);
+      if (!hunk) return line;
+      oldLeft = hunk[2] === undefined ? 1 : Number(hunk[2]);
+      newLeft = hunk[4] === undefined ? 1 : Number(hunk[4]);
+      const range = (start: string, count: string | undefined) =>
+        count === undefined ? start : `${start},${count}`;
+      return `@@ -${range(hunk[3]!, hunk[4])} +${range(hunk[1]!, hunk[2])} @@${hunk[5]}`;
+    })
+    .join('\n');
+}
+
 /** git quotes unusual paths C-style: `"b/sp\303\244ce.js"` (octal bytes of UTF-8). */
 function unquote(path: string): string {
   if (!path.startsWith('"') || !path.endsWith('"')) return path;

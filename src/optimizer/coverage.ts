@@ -509,41 +509,36 @@ export async function checkCoverage(options: CheckCoverageOptions): Promise<Cove
   };
 }
 
-/** Lines of one file, repo-relative: an opportunity's code. */
-export interface LineSpan {
-  file: string;
-  line: number;
-  endLine: number;
-}
-
 /**
- * How often a benchmark run (its coverage in `coverageDir`) ran each span: V8's block count by
- * the rules of assessCoverage (inside a function, the function's own lines). `undefined` where
- * the coverage cannot tell (no script maps to the file: compiled without source maps,
- * transformed in memory), 0 where the file was loaded or mapped and the span never ran.
+ * How often a benchmark run (its coverage in `coverageDir`) ran each set of lines (file →
+ * 1-based lines): V8's block count by the rules of assessCoverage (when some of the lines are
+ * in a function, only function lines count). `undefined` where the coverage cannot tell (no
+ * script maps to a file: compiled without source maps, transformed in memory, never loaded),
+ * 0 where the lines were mapped and never ran.
  */
-export async function spanHits(
+export async function linesHits(
   root: string,
   coverageDir: string,
-  spans: readonly LineSpan[],
+  sets: readonly ReadonlyMap<string, readonly number[]>[],
 ): Promise<(number | undefined)[]> {
   const { scripts } = await resolvedCoverage(root, coverageDir);
-  const texts = new Map<string, { realPath: string; text: string } | undefined>();
+  const sources = new Map<string, { realPath: string; text: string } | undefined>();
   const out: (number | undefined)[] = [];
-  for (const span of spans) {
-    if (!texts.has(span.file)) {
-      const path = join(root, span.file);
-      const realPath = await real(path);
-      texts.set(span.file, realPath ? { realPath, text: await readFile(path, 'utf8') } : undefined);
+  for (const set of sets) {
+    const files: ChangedFile[] = [];
+    for (const [file, lines] of set) {
+      if (!sources.has(file)) {
+        const path = join(root, file);
+        const realPath = await real(path);
+        sources.set(file, realPath ? { realPath, text: await readFile(path, 'utf8') } : undefined);
+      }
+      const source = sources.get(file);
+      if (source && lines.length > 0) files.push({ file, ...source, lines: [...lines] });
     }
-    const source = texts.get(span.file);
-    if (!source) {
-      out.push(undefined);
-      continue;
-    }
-    const lines = Array.from({ length: span.endLine - span.line + 1 }, (_, i) => span.line + i);
-    const found = assessCoverage([{ file: span.file, ...source, lines }], scripts);
-    out.push(found.executed === 'unknown' ? undefined : found.executed ? (found.hits ?? 0) : 0);
+    const found = files.length > 0 ? assessCoverage(files, scripts) : undefined;
+    out.push(
+      !found || found.executed === 'unknown' ? undefined : found.executed ? (found.hits ?? 0) : 0,
+    );
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import {
   OptimizeStage as OptimizeStageName,
@@ -11,7 +11,7 @@ import {
 import type { Logger } from '../observability/index.js';
 import { git } from '../workspaces/index.js';
 import { runBaseline, type Baseline } from './baseline.js';
-import { BENCH_COVERAGE_DIR, coldRefusal, withBenchHeat } from './bench-heat.js';
+import { BENCH_COVERAGE_DIR, byHeat, candidateHeat, coldRefusal } from './bench-heat.js';
 import { readBenchOutput } from './bench-output.js';
 import { benchEntryPoints, detectRepo } from './detect.js';
 import {
@@ -278,14 +278,6 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
       });
       opportunities = mergeFindings(opportunities, found);
     }
-    // What the baseline's benchmark ran, from its coverage (bench-heat.ts).
-    const coverageDir = join(io.runDir, BENCH_COVERAGE_DIR);
-    if (existsSync(coverageDir)) {
-      io.progress({ stage: 'scan', message: 'what the benchmark runs (its coverage)' });
-      opportunities = await io.trace.span('scan', 'bench heat', () =>
-        withBenchHeat(root, coverageDir, opportunities, io.state.settings.llm),
-      );
-    }
     await writeJson(join(io.artifactsDir, 'opportunities.json'), opportunities);
   },
 
@@ -295,6 +287,7 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
     io.progress({ stage: 'patch', message: `${opportunities.length} opportunities` });
     const refused: Attempt[] = [];
     const candidates: Planned[] = [];
+    const written: Planned[] = [];
     const seen = new Set<string>();
     // What the model's patches are written for: read once, only when it writes any.
     const framework = io.state.settings.llm
@@ -306,25 +299,25 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
       { syntaxCap: level.syntaxCap, builtins: level.builtins, reasons: level.reasons },
       'language level',
     );
+    // Every template is written (they are cheap), then ordered by what the benchmark runs;
+    // a model's patches cost calls, so no more of them than could be validated.
+    let byModelCount = 0;
     for (const opportunity of opportunities) {
-      if (candidates.length >= maxCandidates) break;
       const byModel = opportunity.source === 'llm' && io.state.settings.llm;
       if (!opportunity.template && !byModel) continue;
-      // A safe refactor needs no benchmark to run it: asked for, cold code is still tried.
-      const cold = io.state.settings.includeSafeRefactors ? undefined : coldRefusal(opportunity);
-      const outcome = cold
-        ? { rejected: cold }
-        : byModel
-          ? await patchOrRefusal({
-              root: repoRoot(io),
-              framework,
-              opportunity,
-              llm: llmScopeOf(io),
-              trace: io.trace,
-            })
-          : await io.trace.span('patch', opportunity.rule, () =>
-              applyTemplate(repoRoot(io), opportunity, { level }),
-            );
+      if (byModel && byModelCount >= maxCandidates) continue;
+      if (byModel) byModelCount++;
+      const outcome = byModel
+        ? await patchOrRefusal({
+            root: repoRoot(io),
+            framework,
+            opportunity,
+            llm: llmScopeOf(io),
+            trace: io.trace,
+          })
+        : await io.trace.span('patch', opportunity.rule, () =>
+            applyTemplate(repoRoot(io), opportunity, { level }),
+          );
       if ('rejected' in outcome) {
         refused.push({
           opportunity,
@@ -338,7 +331,36 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
       }
       if (seen.has(outcome.candidate.id)) continue; // two findings, one rewrite
       seen.add(outcome.candidate.id);
-      candidates.push({ opportunity, candidate: outcome.candidate });
+      written.push({ opportunity, candidate: outcome.candidate });
+    }
+    // What the baseline's benchmark ran, from its coverage (bench-heat.ts).
+    const coverageDir = join(io.runDir, BENCH_COVERAGE_DIR);
+    if (existsSync(coverageDir)) {
+      io.progress({ stage: 'patch', message: 'what the benchmark runs (its coverage)' });
+      const heat = await io.trace.span('patch', 'bench heat', () =>
+        candidateHeat(
+          repoRoot(io),
+          coverageDir,
+          written.map((p) => p.candidate),
+        ),
+      );
+      written.forEach((p, i) => (p.candidate = { ...p.candidate, benchHits: heat[i]! }));
+      await rm(coverageDir, { recursive: true, force: true });
+    }
+    for (const planned of byHeat(written)) {
+      // A safe refactor needs no benchmark to run it: asked for, cold code is still tried.
+      const cold = io.state.settings.includeSafeRefactors
+        ? undefined
+        : coldRefusal(planned.candidate);
+      if (cold) {
+        refused.push({
+          opportunity: planned.opportunity,
+          candidateId: null,
+          outcome: 'rejected',
+          reason: `${cold.code}: ${cold.message}`,
+          rejection: cold,
+        });
+      } else if (candidates.length < maxCandidates) candidates.push(planned);
     }
     await writeJson(join(io.artifactsDir, 'candidates.json'), { candidates, refused });
   },
