@@ -35,6 +35,7 @@ export type BenchHarness =
   | 'cronometro'
   | 'fastbench'
   | 'ops/sec'
+  | 'benchmarkify'
   | 'console.time'
   | 'command';
 export type BenchUnit = 'ns' | 'ms' | 'ops/s';

@@ -91,6 +91,43 @@ describe('parseBenchOutput on recorded harness output', () => {
     expect(output.benchmarks[0]?.samples).toBe(677254);
   });
 
+  it('benchmarkify 2 and 4: one line per benchmark (rps, ops/sec), the summary not read', () => {
+    for (const [file, concat, join] of [
+      ['benchmarkify-2.1.3.txt', 1105368, 662864],
+      ['benchmarkify-4.0.0.txt', 844997, 437677],
+    ] as const) {
+      const output = parseBenchOutput(recorded(file));
+      expect(output.harness, file).toBe('benchmarkify');
+      expect(summary(output.benchmarks), file).toEqual([
+        ['join', join, 'ops/s', 'hz'],
+        ['concat', concat, 'ops/s', 'hz'],
+      ]);
+    }
+    // Thousands grouped with a space, as benchmarkify 4 prints them in some locales.
+    expect(summary(parseBenchOutput("√ Concat with '+'   105 533 ops/sec\n").benchmarks)).toEqual([
+      ["Concat with '+'", 105533, 'ops/s', 'hz'],
+    ]);
+  });
+
+  it("any count per second: node-uuid's own benchmark (uuids/second), requests/second", () => {
+    const output = parseBenchOutput(recorded('node-uuid-benchmark.txt'));
+    expect(output.harness).toBe('ops/sec');
+    expect(output.benchmarks.map((b) => b.name)).toEqual([
+      'nodeuuid.v4() - using node.js crypto RNG',
+      'nodeuuid.v4() - using Math.random() RNG',
+      "nodeuuid.v4('binary')",
+      "nodeuuid.v4('binary', buffer)",
+      '140byte.es_v4',
+      'nodeuuid.v1()',
+      "nodeuuid.v1('binary')",
+      "nodeuuid.v1('binary', buffer)",
+    ]);
+    expect(output.benchmarks.every((b) => b.value > 0 && b.unit === 'ops/s')).toBe(true);
+    expect(
+      summary(parseBenchOutput('XML Parser benchmark:14000.5 requests/second\n').benchmarks),
+    ).toEqual([['XML Parser benchmark', 14000.5, 'ops/s', 'hz']]);
+  });
+
   it('plain ops/sec lines, with or without a colon', () => {
     const output = parseBenchOutput('parse: 1,234,567 ops/sec\nstringify 89.5 op/s\n');
     expect(output.harness).toBe('ops/sec');

@@ -13,7 +13,8 @@
  *   `✓ file > group` line above.
  * - **fastbench**: `name*10000: 97.614ms` (or `1.082s`), once per round (the last round
  *   counts: the first warms up), read as ns per iteration; `1000000*name: 3.8s` the same way.
- * - plain throughput lines: `name: 1,234,567 ops/sec` (`op/s`, `ops/s`).
+ * - **benchmarkify**: `✔ name   1,105,368 rps` (2.x) or `… ops/sec` (4.x).
+ * - plain throughput lines: `name: 1,234,567 ops/sec` (`op/s`, `ops/s`, any `<things>/second`).
  * - `console.time` / `timeEnd` lines, `name: 123.456ms` (or `s`): each a whole timed loop.
  */
 import type { BenchmarkValue, BenchOutput } from './bench-output.js';
@@ -29,6 +30,7 @@ export function fromHarnessText(text: string): BenchOutput | undefined {
     fromMitataText,
     fromVitestText,
     fromFastbench,
+    fromBenchmarkify,
     fromOpsLines,
   ]) {
     const found = reader(text);
@@ -156,10 +158,40 @@ function fromFastbench(text: string): BenchOutput | undefined {
   return last.size > 0 ? { harness: 'fastbench', benchmarks: [...last.values()] } : undefined;
 }
 
+/**
+ * benchmarkify (fastest-validator's, moleculer's harness): `✔ name   1,105,368 rps` (2.x) or
+ * `… ops/sec` (4.x; thousands grouped by the locale, a space in some), one line per benchmark
+ * as it finishes; the summary lines after each suite repeat them in brackets and are not read.
+ */
+function fromBenchmarkify(text: string): BenchOutput | undefined {
+  const benchmarks: BenchmarkValue[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^[✔√]\s+(\S(?:.*?\S)?)\s+(\d[\d, ]*(?:\.\d+)?)\s+(?:rps|ops\/sec)\s*$/.exec(line);
+    if (!m) continue;
+    const value = num((m[2] as string).replace(/ /g, ''));
+    if (!(value > 0)) continue;
+    benchmarks.push({
+      name: m[1] as string,
+      value,
+      unit: 'ops/s',
+      lowerIsBetter: false,
+      statistic: 'hz',
+    });
+  }
+  return benchmarks.length > 0 ? { harness: 'benchmarkify', benchmarks } : undefined;
+}
+
+/**
+ * Plain throughput lines: `name: 1,234 ops/sec`, `name 89.5 op/s`, and any count per second
+ * (`nodeuuid.v4(): 854700 uuids/second`, `parser:14000.5 requests/second`).
+ */
 function fromOpsLines(text: string): BenchOutput | undefined {
   const benchmarks: BenchmarkValue[] = [];
   for (const line of text.split('\n')) {
-    const m = /^\s*(\S(?:.*?\S)?)\s*[:=]?\s+([\d,]+(?:\.\d+)?)\s*ops?\/s(?:ec)?\b/i.exec(line);
+    const m =
+      /^\s*(\S(?:.*?\S)?)(?:\s*[:=]\s*|\s+)([\d,]+(?:\.\d+)?)\s*[a-z]+\/s(?:ec(?:ond)?)?\b/i.exec(
+        line,
+      );
     if (!m) continue;
     const value = num(m[2] as string);
     if (!(value > 0)) continue;

@@ -84,6 +84,7 @@ export function noopFloorNs(cost: NoopCost, harness: BenchHarness): number | und
     // fastbench times callbacks through setImmediate; the others are unknown loops.
     case 'fastbench':
     case 'ops/sec':
+    case 'benchmarkify':
     case 'console.time':
     case 'command':
       return undefined;
