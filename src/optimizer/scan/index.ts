@@ -38,8 +38,13 @@ export interface ScanStats {
 /** Loop nesting beyond three adds no information to the ranking. */
 const MAX_COUNTED_DEPTH = 3;
 
-export function scoreOf(rule: Rule, loopDepth: number, reachable: boolean): number {
-  return rule.weight * (1 + Math.min(loopDepth, MAX_COUNTED_DEPTH)) * (reachable ? 2 : 1);
+export function scoreOf(
+  rule: Rule,
+  loopDepth: number,
+  reachable: boolean,
+  weight = rule.weight,
+): number {
+  return weight * (1 + Math.min(loopDepth, MAX_COUNTED_DEPTH)) * (reachable ? 2 : 1);
 }
 
 function toOpportunity(file: string, f: RawFinding, reachable: boolean): Opportunity | undefined {
@@ -55,7 +60,7 @@ function toOpportunity(file: string, f: RawFinding, reachable: boolean): Opportu
     risk: f.rule.risk,
     expectedEffect: f.rule.expectedEffect,
     template: f.rule.flagOnly ? null : f.rule.id,
-    score: scoreOf(f.rule, f.loopDepth, reachable),
+    score: scoreOf(f.rule, f.loopDepth, reachable, f.weight),
     hot: f.loopDepth > 0 || reachable,
   };
 }

@@ -26,6 +26,8 @@ export interface ReportOptions {
   rationale?: string;
   /** Overrides the walk's loop depth (end-of-file rules report far from where the cost is). */
   loopDepth?: number;
+  /** Overrides the rule's weight for this finding (one rule, shapes of different cost). */
+  weight?: number;
 }
 
 export interface RuleContext {

@@ -525,4 +525,14 @@ describe('rule catalogue', () => {
     expect(ops[0]!.score).toBeGreaterThan(ops[1]!.score);
     expect(ops[1]!).toMatchObject({ line: 2, column: 14, endLine: 2, endColumn: 34 });
   });
+
+  it('a regex literal (its pattern cached by V8) ranks far below new RegExp of a constant', async () => {
+    const code =
+      "export function f(xs) {\n  let n = 0;\n  for (const x of xs) if (/a+b/.test(x) || new RegExp('c+d').test(x)) n++;\n  return n;\n}";
+    const ops = await scanSource('x.js', code);
+    const [built, literal] = ops.filter((o) => o.rule === 'prefer-static-regex');
+    expect(built!.column).toBeGreaterThan(literal!.column); // new RegExp first, though later
+    expect(built!.score).toBe(5 * literal!.score);
+    expect(literal!.rationale).toMatch(/compiled pattern is cached/);
+  });
 });

@@ -17,6 +17,8 @@ export interface RawFinding {
   loopDepth: number;
   requiresHot: boolean;
   rationale: string;
+  /** This finding's weight when it differs from the rule's. */
+  weight?: number;
 }
 
 export interface FileScan {
@@ -85,6 +87,7 @@ export function scanFile(
         loopDepth: options.loopDepth ?? state.loopDepth,
         requiresHot: options.requiresHot ?? false,
         rationale: options.rationale ?? current.rationale,
+        ...(options.weight !== undefined ? { weight: options.weight } : {}),
       });
     },
   };
