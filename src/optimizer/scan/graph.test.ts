@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveRelative } from './graph.js';
+import { packageEntryPoints, resolveRelative } from './graph.js';
 
 describe('resolveRelative', () => {
   const known = new Set(['index.js', 'lib/parse.js', 'lib/index.ts', 'bench/run.js']);
@@ -19,5 +22,20 @@ describe('resolveRelative', () => {
   it('leaves package names and unknown files alone', () => {
     expect(resolveRelative('bench/run.js', 'lodash', known)).toBeUndefined();
     expect(resolveRelative('bench/run.js', '../missing', known)).toBeUndefined();
+  });
+});
+
+describe('packageEntryPoints', () => {
+  it("a package with bin and no main is still required as index.js (mime 2's cli.js)", () => {
+    const root = mkdtempSync(join(tmpdir(), 'pb-graph-'));
+    try {
+      const known = new Set(['index.js', 'cli.js', 'Mime.js']);
+      writeFileSync(join(root, 'package.json'), JSON.stringify({ bin: { mime: 'cli.js' } }));
+      expect(packageEntryPoints(root, known).sort()).toEqual(['cli.js', 'index.js']);
+      writeFileSync(join(root, 'package.json'), JSON.stringify({ main: 'Mime.js', bin: 'cli.js' }));
+      expect(packageEntryPoints(root, known).sort()).toEqual(['Mime.js', 'cli.js']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -47,6 +47,8 @@ export function packageEntryPoints(root: string, known: ReadonlySet<string>, dir
       const pkg = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
       for (const key of ['main', 'module', 'browser', 'exports', 'bin'])
         collectStrings(pkg[key], raw);
+      // Without `main` or `exports`, `require('<package>')` loads index.js, whatever `bin` says.
+      if (pkg.main === undefined && pkg.exports === undefined) raw.push('index');
     } catch {
       // An unreadable package.json names no entry points; the conventional ones still apply.
     }
