@@ -166,7 +166,8 @@ function fromFastbench(text: string): BenchOutput | undefined {
 function fromBenchmarkify(text: string): BenchOutput | undefined {
   const benchmarks: BenchmarkValue[] = [];
   for (const line of text.split('\n')) {
-    const m = /^[✔√]\s+(\S(?:.*?\S)?)\s+(\d[\d, ]*(?:\.\d+)?)\s+(?:rps|ops\/sec)\s*$/.exec(line);
+    const m =
+      /^[\u2714\u221a]\s+(\S(?:.*?\S)?)\s+(\d[\d, ]*(?:\.\d+)?)\s+(?:rps|ops\/sec)\s*$/.exec(line);
     if (!m) continue;
     const value = num((m[2] as string).replace(/ /g, ''));
     if (!(value > 0)) continue;
