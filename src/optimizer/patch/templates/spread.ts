@@ -52,6 +52,10 @@ export const noAccumulatingSpread: Template = (ctx) => {
       return `the returned array does not start with \`...${acc}\``;
     }
     if (rest.some((e) => ts.isOmittedExpression(e))) return 'the array has holes';
+    // `acc.push(...val)` passes val's items as arguments: past ~10^5 of them it throws a
+    // RangeError where the spread into a literal does not (spread-push-in-loop refuses it too).
+    if (rest.some((e) => ts.isSpreadElement(e)))
+      return 'an appended spread would become push(...x), which throws past the argument limit';
     const pushed = rest.map((e) => e.getText(sf)).join(', ');
     return {
       edits: [replace(body, sf, `(${acc}.push(${pushed}), ${acc})`)],
