@@ -288,6 +288,20 @@ describe('GitHub Actions workflows', () => {
     });
   });
 
+  it("commands after `cd <sub-package>` in a script are not the root's (moderndash)", () => {
+    const text = [
+      'jobs:',
+      '  test:',
+      '    steps:',
+      '      - run: npm ci',
+      '      - run: |',
+      '          cd package',
+      '          npm run test',
+      '      - run: cd ./ && npm run lint',
+    ].join('\n');
+    expect(parseWorkflow('w.yml', text).map((c) => c.command)).toEqual(['npm ci', 'npm run lint']);
+  });
+
   it('skips a workflow that is not YAML', () => {
     expect(parseWorkflow('w.yml', 'jobs:\n  a: [unclosed\n')).toEqual([]);
   });

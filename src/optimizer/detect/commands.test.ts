@@ -25,13 +25,15 @@ describe('classifyScript', () => {
     expect(classifyScript('dev', 'next dev')).toBeUndefined();
   });
 
-  it('a script that prepares a benchmark or tests is not one (markdown-it: benchmark-deps)', () => {
+  it('a script that prepares a benchmark or tests, or builds docs, is not one (markdown-it: benchmark-deps, moderndash: build:docs-data)', () => {
     for (const name of [
       'benchmark-deps',
       'bench:install',
       'test:setup',
       'bench-prepare',
       'bench:clean',
+      'build:docs-data',
+      'build-docs',
     ]) {
       expect(classifyScript(name, 'npm install --prefix benchmark/extra/'), name).toBeUndefined();
     }

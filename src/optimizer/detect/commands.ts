@@ -42,8 +42,8 @@ const SCRIPT_PREFIXES: readonly [RegExp, ScriptKind][] = [
 /** `tsc --noEmit` (or `vue-tsc … --noEmit`) anywhere in a script makes it a type check. */
 const TSC_NO_EMIT = /(^|[\s/&;|])(vue-)?tsc\b[^&;|]*--noEmit\b/;
 
-/** A script named for what it prepares (`benchmark-deps`, `bench:install`): not the command. */
-const SETUP_SUFFIX = /[:-](?:deps|install|setup|prepare|clean)$/;
+/** A script named for what it prepares (`benchmark-deps`, `bench:install`) or for docs (`build:docs-data`): not the command. */
+const SETUP_SUFFIX = /[:-](?:deps|install|setup|prepare|clean)$|[:-]docs\b/;
 
 /** npm's placeholder `test` script only fails: it is not a test command. */
 const NPM_PLACEHOLDER_TEST = /no test specified/;

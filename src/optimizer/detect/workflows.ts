@@ -150,7 +150,16 @@ export function parseWorkflow(file: string, text: string, log?: Logger): Workflo
       const startLine = lineCounter.linePos(run.range[0]).line;
       const endLine = lineCounter.linePos(run.range[1]).line;
       const scriptLines = run.value.split(/\r?\n/);
+      // `cd package` then `npm run test`: the rest of the script runs in a sub-package, as a
+      // step's working-directory would say.
+      let elsewhere = false;
       for (const { command, firstLine } of splitRunScript(run.value)) {
+        const cd = /^cd\s+(\S+)$/.exec(command);
+        if (cd) {
+          if (isSubdirectory(cd[1])) elsewhere = true;
+          continue;
+        }
+        if (elsewhere) continue;
         const line = locateLine(sourceLines, startLine, endLine, scriptLines[firstLine] ?? command);
         out.push({ command, file, line, text: (sourceLines[line - 1] ?? '').trim() });
       }
