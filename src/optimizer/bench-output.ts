@@ -36,6 +36,7 @@ export type BenchHarness =
   | 'fastbench'
   | 'ops/sec'
   | 'benchmarkify'
+  | 'benny'
   | 'console.time'
   | 'command';
 export type BenchUnit = 'ns' | 'ms' | 'ops/s';

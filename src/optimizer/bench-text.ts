@@ -14,6 +14,7 @@
  * - **fastbench**: `name*10000: 97.614ms` (or `1.082s`), once per round (the last round
  *   counts: the first warms up), read as ns per iteration; `1000000*name: 3.8s` the same way.
  * - **benchmarkify**: `✔ name   1,105,368 rps` (2.x) or `… ops/sec` (4.x).
+ * - **benny**: `  name:` then `    397 006 ops/s, ±8.12%` on the next line, redrawn as it runs.
  * - plain throughput lines: `name: 1,234,567 ops/sec` (`op/s`, `ops/s`, any `<things>/second`).
  * - `console.time` / `timeEnd` lines, `name: 123.456ms` (or `s`): each a whole timed loop.
  */
@@ -31,6 +32,7 @@ export function fromHarnessText(text: string): BenchOutput | undefined {
     fromVitestText,
     fromFastbench,
     fromBenchmarkify,
+    fromBenny,
     fromOpsLines,
   ]) {
     const found = reader(text);
@@ -183,6 +185,34 @@ function fromBenchmarkify(text: string): BenchOutput | undefined {
 }
 
 /**
+ * benny: `  name:` on one line, `    397 006 ops/s, ±8.12%` on the next (thousands grouped by a
+ * space), the block redrawn as the suite progresses: the last value of each name counts.
+ */
+function fromBenny(text: string): BenchOutput | undefined {
+  const found = new Map<string, number>();
+  let name: string | undefined;
+  for (const line of text.split('\n')) {
+    const value = /^\s+(\d[\d ,]*(?:\.\d+)?) ops\/s,/.exec(line);
+    if (name !== undefined && value) {
+      const n = num((value[1] as string).replace(/ /g, ''));
+      if (n > 0) {
+        found.delete(name); // the last drawing counts; names keep their first order below
+        found.set(name, n);
+      }
+    }
+    name = /^\s+(\S(?:.*\S)?):$/.exec(line)?.[1];
+  }
+  const benchmarks: BenchmarkValue[] = [...found].map(([n, value]) => ({
+    name: n,
+    value,
+    unit: 'ops/s',
+    lowerIsBetter: false,
+    statistic: 'hz',
+  }));
+  return benchmarks.length > 0 ? { harness: 'benny', benchmarks } : undefined;
+}
+
+/**
  * Plain throughput lines: `name: 1,234 ops/sec`, `name 89.5 op/s`, and any count per second
  * (`nodeuuid.v4(): 854700 uuids/second`, `parser:14000.5 requests/second`).
  */
@@ -193,7 +223,8 @@ function fromOpsLines(text: string): BenchOutput | undefined {
       /^\s*(\S(?:.*?\S)?)(?:\s*[:=]\s*|\s+)([\d,]+(?:\.\d+)?)\s*[a-z]+\/s(?:ec(?:ond)?)?\b/i.exec(
         line,
       );
-    if (!m) continue;
+    // `397 006 ops/s`: a number grouped by a space is not a benchmark named "397".
+    if (!m || /^[\d\s,.]+$/.test(m[1] as string)) continue;
     const value = num(m[2] as string);
     if (!(value > 0)) continue;
     benchmarks.push({

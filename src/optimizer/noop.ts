@@ -85,6 +85,7 @@ export function noopFloorNs(cost: NoopCost, harness: BenchHarness): number | und
     case 'fastbench':
     case 'ops/sec':
     case 'benchmarkify':
+    case 'benny':
     case 'console.time':
     case 'command':
       return undefined;
