@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Candidate } from '../contracts/index.js';
 import { optimizerTestEnv } from '../../test/helpers/optimizer.js';
-import { byHeat, candidateHeat, coldRefusal } from './bench-heat.js';
+import { byHeat, candidateHeat, coldRefusal, planByHeat } from './bench-heat.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pb-bench-heat-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -96,6 +96,37 @@ describe('the benchmark heat of candidates (the baseline benchmark run with cove
     ]);
     expect(coldRefusal(planned[1]!.candidate)?.message).toMatch(/only once/);
     expect(coldRefusal({ ...candidates[0]! })).toBeUndefined(); // not measured: no refusal
-    expect(existsSync(coverageDir)).toBe(true); // the pipeline removes it, not candidateHeat
+    expect(existsSync(coverageDir)).toBe(true); // planByHeat removes it, not candidateHeat
+
+    // The patch stage's plan: hot first, cold apart with their reason, the coverage removed.
+    const written = candidates.map((candidate) => ({ candidate }));
+    const plan = await planByHeat(root, coverageDir, written, false);
+    expect(plan.ordered.map((p) => p.candidate.id)).toEqual(['set-has', 'unloaded']);
+    expect(plan.cold.map((c) => [c.planned.candidate.id, c.rejection.code])).toEqual([
+      ['cold', 'BENCH_DOES_NOT_RUN_IT'],
+      ['setup', 'BENCH_DOES_NOT_RUN_IT'],
+    ]);
+    expect(existsSync(coverageDir)).toBe(false);
+    // Without the coverage (a second stage run, an older optimization): as written, nothing refused.
+    const again = await planByHeat(root, coverageDir, written, false);
+    expect(again).toEqual({ ordered: written, cold: [] });
+  });
+
+  it('asked for safe refactors, cold candidates are kept, last', async () => {
+    const coverageDir = join(root, 'coverage-safe');
+    execFileSync(process.execPath, ['bench.js'], {
+      cwd: root,
+      env: { ...env, NODE_V8_COVERAGE: coverageDir },
+    });
+    const written = [
+      { candidate: candidate('cold', 'lib.js', "s.indexOf('c') !== -1", "s.includes('c')") },
+      { candidate: candidate('hot', 'lib.js', '/a+/.test(s)', '/a+/.test(s) === true') },
+    ];
+    const plan = await planByHeat(root, coverageDir, written, true);
+    expect(plan.ordered.map((p) => [p.candidate.id, p.candidate.benchHits])).toEqual([
+      ['hot', 500],
+      ['cold', 0],
+    ]);
+    expect(plan.cold).toEqual([]);
   });
 });

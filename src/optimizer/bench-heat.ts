@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { Candidate, PatchRejection } from '../contracts/index.js';
 import { changedLines, reverseDiff } from './coverage-diff.js';
 import { MIN_HITS_PER_BENCHMARK, linesHits } from './coverage.js';
@@ -68,4 +70,37 @@ export function coldRefusal(c: Candidate): PatchRejection | undefined {
         ? "the baseline's benchmark never runs the code this changes (coverage): no benchmark could measure it"
         : "the baseline's benchmark runs the code this changes only once (setup, coverage): no benchmark could measure it",
   };
+}
+
+/**
+ * The patch stage's use of all this: `written` (every candidate the templates and the model
+ * wrote, in the scanner's order) with `benchHits` set from the baseline benchmark's coverage in
+ * `coverageDir` (removed afterwards), ordered by heat, the cold ones apart with their refusal
+ * (kept in `ordered` when safe refactors were asked for). Without the coverage, as given.
+ */
+export async function planByHeat<T extends { candidate: Candidate }>(
+  root: string,
+  coverageDir: string,
+  written: readonly T[],
+  includeSafeRefactors: boolean,
+): Promise<{ ordered: T[]; cold: { planned: T; rejection: PatchRejection }[] }> {
+  if (!existsSync(coverageDir)) return { ordered: [...written], cold: [] };
+  const heat = await candidateHeat(
+    root,
+    coverageDir,
+    written.map((p) => p.candidate),
+  ).finally(() => rm(coverageDir, { recursive: true, force: true }));
+  const ordered: T[] = [];
+  const cold: { planned: T; rejection: PatchRejection }[] = [];
+  const heated = written.map((p, i) => ({
+    ...p,
+    candidate: { ...p.candidate, benchHits: heat[i]! },
+  }));
+  for (const planned of byHeat(heated)) {
+    // A safe refactor needs no benchmark to run it: asked for, cold code is still tried.
+    const rejection = includeSafeRefactors ? undefined : coldRefusal(planned.candidate);
+    if (rejection) cold.push({ planned, rejection });
+    else ordered.push(planned);
+  }
+  return { ordered, cold };
 }

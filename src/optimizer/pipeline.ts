@@ -11,7 +11,7 @@ import {
 import type { Logger } from '../observability/index.js';
 import { git } from '../workspaces/index.js';
 import { runBaseline, type Baseline } from './baseline.js';
-import { BENCH_COVERAGE_DIR, byHeat, candidateHeat, coldRefusal } from './bench-heat.js';
+import { BENCH_COVERAGE_DIR, planByHeat } from './bench-heat.js';
 import { readBenchOutput } from './bench-output.js';
 import { benchEntryPoints, detectRepo } from './detect.js';
 import {
@@ -243,6 +243,7 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
     const root = repoRoot(io);
     const detected = await readJson<DetectResult>(artifactsDir, 'detect.json');
     io.progress({ stage: 'baseline', message: 'install, build, typecheck, tests, benchmark' });
+    const benchCoverageDir = join(io.runDir, BENCH_COVERAGE_DIR);
     await runBaseline({
       root,
       detect: detected,
@@ -251,7 +252,11 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
       log,
       trace,
       onStep: (name, command) => io.progress({ stage: 'baseline', message: `${name}: ${command}` }),
-      benchCoverageDir: join(io.runDir, BENCH_COVERAGE_DIR),
+      benchCoverageDir,
+    }).catch(async (err: unknown) => {
+      // No patch stage will read it: a red baseline leaves no coverage behind.
+      await rm(benchCoverageDir, { recursive: true, force: true });
+      throw err;
     });
 
     // The A/A calibration waits for the validate stage: only a candidate needs it.
@@ -335,33 +340,21 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
     }
     // What the baseline's benchmark ran, from its coverage (bench-heat.ts).
     const coverageDir = join(io.runDir, BENCH_COVERAGE_DIR);
-    if (existsSync(coverageDir)) {
-      io.progress({ stage: 'patch', message: 'what the benchmark runs (its coverage)' });
-      const heat = await io.trace.span('patch', 'bench heat', () =>
-        candidateHeat(
-          repoRoot(io),
-          coverageDir,
-          written.map((p) => p.candidate),
-        ),
-      );
-      written.forEach((p, i) => (p.candidate = { ...p.candidate, benchHits: heat[i]! }));
-      await rm(coverageDir, { recursive: true, force: true });
+    if (existsSync(coverageDir))
+      io.progress({ stage: 'patch', message: 'what the benchmark runs' });
+    const heated = await io.trace.span('patch', 'bench heat', () =>
+      planByHeat(repoRoot(io), coverageDir, written, io.state.settings.includeSafeRefactors),
+    );
+    for (const { planned, rejection } of heated.cold) {
+      refused.push({
+        opportunity: planned.opportunity,
+        candidateId: null,
+        outcome: 'rejected',
+        reason: `${rejection.code}: ${rejection.message}`,
+        rejection,
+      });
     }
-    for (const planned of byHeat(written)) {
-      // A safe refactor needs no benchmark to run it: asked for, cold code is still tried.
-      const cold = io.state.settings.includeSafeRefactors
-        ? undefined
-        : coldRefusal(planned.candidate);
-      if (cold) {
-        refused.push({
-          opportunity: planned.opportunity,
-          candidateId: null,
-          outcome: 'rejected',
-          reason: `${cold.code}: ${cold.message}`,
-          rejection: cold,
-        });
-      } else if (candidates.length < maxCandidates) candidates.push(planned);
-    }
+    candidates.push(...heated.ordered.slice(0, maxCandidates));
     await writeJson(join(io.artifactsDir, 'candidates.json'), { candidates, refused });
   },
 
