@@ -123,6 +123,14 @@ export const LIBRARIES: Library[] = [
     expected: { bench: 'npm run benchmark', test: 'npm run test:unit' },
     why: 'benchmarks/ with its own package.json installed by the script, tinybench',
   },
+  {
+    // Chosen in session 11's library hunt (about 90 libraries screened): the closest real case,
+    // regexes rebuilt on every getType call, which its 12-second benchmark.js suite runs.
+    repo: 'broofa/mime',
+    commit: '74a8ede7ecd30d28f1c836f54277f43509ea6953',
+    expected: { bench: 'npm run benchmark', test: 'npm run test' },
+    why: 'v2, src/benchmark.js with benchmark.js, bin and no main, mocha',
+  },
 ];
 
 interface Row {
