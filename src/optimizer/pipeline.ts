@@ -22,6 +22,7 @@ import {
   type LlmCallScope,
 } from './llm/index.js';
 import { applyTemplate } from './patch/apply.js';
+import { mergedCandidates } from './patch/merge.js';
 import { detectLanguageLevel } from './patch/level-detect.js';
 import { scanRepo } from './scan/index.js';
 import { judgeFamily } from './family.js';
@@ -338,6 +339,8 @@ const stages: Record<OptimizeStageName, (io: StageIo) => Promise<void>> = {
       seen.add(outcome.candidate.id);
       written.push({ opportunity, candidate: outcome.candidate });
     }
+    // Several findings of one additive rule in one file: also one candidate for all of them.
+    written.unshift(...(await mergedCandidates(repoRoot(io), written, level)));
     // What the baseline's benchmark ran, from its coverage (bench-heat.ts).
     const coverageDir = join(io.runDir, BENCH_COVERAGE_DIR);
     if (existsSync(coverageDir))

@@ -55,6 +55,22 @@ export async function applyTemplate(
   opportunity: Opportunity,
   options: ApplyTemplateOptions = {},
 ): Promise<PatchOutcome> {
+  return applyTemplates(root, [opportunity], options);
+}
+
+/**
+ * One candidate from several findings of one rule in one file (their edits together, names kept
+ * unique across them): hoisting both regexes of a function saves twice what either does, and
+ * one benchmark judges the sum. Refused whole when any template refuses or edits overlap.
+ */
+export async function applyTemplates(
+  root: string,
+  opportunities: readonly Opportunity[],
+  options: ApplyTemplateOptions = {},
+): Promise<PatchOutcome> {
+  const opportunity = opportunities[0]!;
+  if (opportunities.some((o) => o.rule !== opportunity.rule || o.file !== opportunity.file))
+    return guardFailed('findings of several rules or files cannot make one candidate');
   const template = TEMPLATES[opportunity.rule];
   if (!template) return guardFailed(`rule ${opportunity.rule} has no rewrite template`);
   const absolute = resolve(root, opportunity.file);
@@ -76,27 +92,32 @@ export async function applyTemplate(
   const ts = await loadTypeScript();
   const sf = parseSource(ts, opportunity.file, text);
   const lines = sf.getLineStarts();
-  if (opportunity.line > lines.length || opportunity.endLine > lines.length) {
-    return guardFailed(
-      `${opportunity.file} has no line ${Math.max(opportunity.line, opportunity.endLine)}: the file changed since the scan`,
-    );
-  }
-  const start = sf.getPositionOfLineAndCharacter(opportunity.line - 1, opportunity.column - 1);
-  const end = sf.getPositionOfLineAndCharacter(opportunity.endLine - 1, opportunity.endColumn - 1);
-
-  const where = `${opportunity.rule} at ${opportunity.file}:${opportunity.line}`;
+  const where = `${opportunity.rule} at ${opportunity.file}:${opportunities.map((o) => o.line).join(',')}`;
   const level = fileLevel(options.level ?? (await detectLanguageLevel(root)), opportunity.file);
+  const taken = opportunities.length > 1 ? new Set<string>() : undefined;
+  const edits: Edit[] = [];
+  const explanations: string[] = [];
   let after: string;
-  let explanation: string;
   try {
-    const outcome = template({ ts, sf, text, start, end, level });
-    if (typeof outcome === 'string') return guardFailed(`${where}: ${outcome}`);
-    after = applyEdits(text, outcome.edits);
-    explanation = outcome.explanation;
+    for (const o of opportunities) {
+      if (o.line > lines.length || o.endLine > lines.length) {
+        return guardFailed(
+          `${o.file} has no line ${Math.max(o.line, o.endLine)}: the file changed since the scan`,
+        );
+      }
+      const start = sf.getPositionOfLineAndCharacter(o.line - 1, o.column - 1);
+      const end = sf.getPositionOfLineAndCharacter(o.endLine - 1, o.endColumn - 1);
+      const outcome = template({ ts, sf, text, start, end, level, ...(taken ? { taken } : {}) });
+      if (typeof outcome === 'string') return guardFailed(`${where}: ${outcome}`);
+      edits.push(...outcome.edits);
+      explanations.push(outcome.explanation);
+    }
+    after = applyEdits(text, edits);
   } catch (err) {
-    // A template bug must cost one candidate, never the run.
+    // A template bug (or edits that overlap) must cost one candidate, never the run.
     return guardFailed(`${where}: the template failed: ${(err as Error).message}`);
   }
+  const explanation = [...new Set(explanations)].join(' ');
   // Safety net: a rewrite that breaks a file that parsed is never handed on.
   const broken = await syntaxError(opportunity.file, after);
   if (broken && !(await syntaxError(opportunity.file, text)))

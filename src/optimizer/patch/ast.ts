@@ -23,6 +23,11 @@ export interface TemplateContext {
   end: number;
   /** What the file's repository accepts: `var` or `const`, which built-ins exist. */
   level: FileLevel;
+  /**
+   * Names other templates of the same candidate already chose (one rule's findings in one file
+   * merged into one candidate): uniqueName avoids them and adds its own.
+   */
+  taken?: Set<string>;
 }
 
 /** `const` where the repository writes it, `var` in ES5 code. */
@@ -59,13 +64,20 @@ export function locate<T extends TS.Node>(
 }
 
 /** A name not yet used anywhere in the file. */
-export function uniqueName(ts: TypeScript, sf: TS.SourceFile, wanted: string): string {
-  const used = new Set<string>();
+export function uniqueName(
+  ts: TypeScript,
+  sf: TS.SourceFile,
+  wanted: string,
+  taken?: Set<string>,
+): string {
+  const used = new Set<string>(taken);
   walk(ts, sf, (n) => {
     if (ts.isIdentifier(n)) used.add(n.text);
   });
-  if (!used.has(wanted)) return wanted;
-  for (let i = 2; ; i++) if (!used.has(`${wanted}_${i}`)) return `${wanted}_${i}`;
+  let name = wanted;
+  for (let i = 2; used.has(name); i++) name = `${wanted}_${i}`;
+  taken?.add(name);
+  return name;
 }
 
 export function upperSnake(name: string): string {

@@ -172,7 +172,7 @@ export const preferStaticRegex: Template = (ctx) => {
     ts.isVariableDeclaration(p) && ts.isIdentifier(p.name) ? upperSnake(p.name.text) : undefined;
   const fnName = fn.name && ts.isIdentifier(fn.name) ? upperSnake(fn.name.text) : 'STATIC';
   const base = fromVar ? (fromVar.endsWith('RE') ? fromVar : `${fromVar}_RE`) : `${fnName}_RE`;
-  const name = uniqueName(ts, sf, base);
+  const name = uniqueName(ts, sf, base, ctx.taken);
   return {
     edits: [
       insertAtModuleTop(ts, sf, `${constKeyword(ctx)} ${name} = ${regex.getText(sf)};`),
