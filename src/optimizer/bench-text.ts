@@ -22,7 +22,20 @@ import type { BenchmarkValue, BenchOutput } from './bench-output.js';
 
 const UNIT_NS: Record<string, number> = { ps: 1e-3, ns: 1, µs: 1e3, us: 1e3, ms: 1e6, s: 1e9 };
 
-const num = (text: string): number => Number(text.replace(/,/g, ''));
+/** `1,105,368` or `397 006` (thousands grouped by a comma or a space) as a number. */
+const num = (text: string): number => Number(text.replace(/[, ]/g, ''));
+
+/** A throughput result (operations per second, higher is better), as every hz reader reports it. */
+function throughput(name: string, value: number, samples?: number): BenchmarkValue {
+  return {
+    name,
+    value,
+    unit: 'ops/s',
+    lowerIsBetter: false,
+    statistic: 'hz',
+    ...(samples !== undefined ? { samples } : {}),
+  };
+}
 
 /** The first reader that finds benchmarks in `text` (ANSI escapes already removed). */
 export function fromHarnessText(text: string): BenchOutput | undefined {
@@ -86,14 +99,7 @@ function fromCronometro(text: string): BenchOutput | undefined {
     if (!m) continue;
     const value = num(m[3] as string);
     if (!(value > 0)) continue;
-    benchmarks.push({
-      name: m[1] as string,
-      value,
-      unit: 'ops/s',
-      lowerIsBetter: false,
-      statistic: 'hz',
-      samples: num(m[2] as string),
-    });
+    benchmarks.push(throughput(m[1] as string, value, num(m[2] as string)));
   }
   return benchmarks.length > 0 ? { harness: 'cronometro', benchmarks } : undefined;
 }
@@ -121,14 +127,9 @@ function fromVitestText(text: string): BenchOutput | undefined {
     if (!(hz > 0)) continue;
     const samples = num(cells[columns.indexOf('samples') - 1] ?? '');
     const name = (row[1] as string).trim();
-    benchmarks.push({
-      name: group ? `${group} > ${name}` : name,
-      value: hz,
-      unit: 'ops/s',
-      lowerIsBetter: false,
-      statistic: 'hz',
-      ...(samples > 0 ? { samples } : {}),
-    });
+    benchmarks.push(
+      throughput(group ? `${group} > ${name}` : name, hz, samples > 0 ? samples : undefined),
+    );
   }
   return benchmarks.length > 0 ? { harness: 'vitest', benchmarks } : undefined;
 }
@@ -171,15 +172,8 @@ function fromBenchmarkify(text: string): BenchOutput | undefined {
     const m =
       /^[\u2714\u221a]\s+(\S(?:.*?\S)?)\s+(\d[\d, ]*(?:\.\d+)?)\s+(?:rps|ops\/sec)\s*$/.exec(line);
     if (!m) continue;
-    const value = num((m[2] as string).replace(/ /g, ''));
-    if (!(value > 0)) continue;
-    benchmarks.push({
-      name: m[1] as string,
-      value,
-      unit: 'ops/s',
-      lowerIsBetter: false,
-      statistic: 'hz',
-    });
+    const value = num(m[2] as string);
+    if (value > 0) benchmarks.push(throughput(m[1] as string, value));
   }
   return benchmarks.length > 0 ? { harness: 'benchmarkify', benchmarks } : undefined;
 }
@@ -194,7 +188,7 @@ function fromBenny(text: string): BenchOutput | undefined {
   for (const line of text.split('\n')) {
     const value = /^\s+(\d[\d ,]*(?:\.\d+)?) ops\/s,/.exec(line);
     if (name !== undefined && value) {
-      const n = num((value[1] as string).replace(/ /g, ''));
+      const n = num(value[1] as string);
       if (n > 0) {
         found.delete(name); // the last drawing counts; names keep their first order below
         found.set(name, n);
@@ -202,13 +196,7 @@ function fromBenny(text: string): BenchOutput | undefined {
     }
     name = /^\s+(\S(?:.*\S)?):$/.exec(line)?.[1];
   }
-  const benchmarks: BenchmarkValue[] = [...found].map(([n, value]) => ({
-    name: n,
-    value,
-    unit: 'ops/s',
-    lowerIsBetter: false,
-    statistic: 'hz',
-  }));
+  const benchmarks = [...found].map(([n, value]) => throughput(n, value));
   return benchmarks.length > 0 ? { harness: 'benny', benchmarks } : undefined;
 }
 
@@ -226,14 +214,7 @@ function fromOpsLines(text: string): BenchOutput | undefined {
     // `397 006 ops/s`: a number grouped by a space is not a benchmark named "397".
     if (!m || /^[\d\s,.]+$/.test(m[1] as string)) continue;
     const value = num(m[2] as string);
-    if (!(value > 0)) continue;
-    benchmarks.push({
-      name: (m[1] as string).replace(/[:=]$/, '').trim(),
-      value,
-      unit: 'ops/s',
-      lowerIsBetter: false,
-      statistic: 'hz',
-    });
+    if (value > 0) benchmarks.push(throughput((m[1] as string).replace(/[:=]$/, '').trim(), value));
   }
   return benchmarks.length > 0 ? { harness: 'ops/sec', benchmarks } : undefined;
 }
